@@ -1,0 +1,167 @@
+//! End-to-end benchmark on a generated cohort of 1,000,000 participants (about 10 million
+//! session rows): `trialdose validate` and `trialdose analyze` run as the real binary, against
+//! polars alone reading the same three CSV files in-process.
+//!
+//! The cohort is generated once (seed 2014) into `$CARGO_TARGET_DIR/bench-cohort-1m` and reused
+//! while its participants.csv exists. After criterion's runs, a ratio report runs the three
+//! jobs interleaved (so machine noise hits them alike) and prints the medians, the ratio of
+//! `analyze` to the polars read, and the peak resident memory of `analyze` (from `wait4`)
+//! against the files' size. Set `TRIALDOSE_BENCH_PARTICIPANTS` for a smaller cohort.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group};
+use polars::prelude::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_trialdose");
+const FILES: [&str; 3] = ["participants.csv", "sessions.csv", "scores.csv"];
+
+fn participants() -> u64 {
+    std::env::var("TRIALDOSE_BENCH_PARTICIPANTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000)
+}
+
+fn cohort_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target"));
+    let dir = target.join(format!("bench-cohort-{}", participants()));
+    if !dir.join("scores.csv").exists() {
+        let t = Instant::now();
+        let status = Command::new(BIN)
+            .args(["generate", "--seed", "2014", "--participants"])
+            .arg(participants().to_string())
+            .arg(&dir)
+            .status()
+            .expect("run trialdose generate");
+        assert!(status.success(), "generate failed");
+        eprintln!("generated {} in {:.2?}", dir.display(), t.elapsed());
+    }
+    dir
+}
+
+fn polars_read(dir: &Path) -> usize {
+    FILES
+        .iter()
+        .map(|f| {
+            CsvReadOptions::default()
+                .with_has_header(true)
+                .try_into_reader_with_file_path(Some(dir.join(f)))
+                .and_then(|r| r.finish())
+                .expect("polars reads the csv")
+                .height()
+        })
+        .sum()
+}
+
+/// Runs the binary; returns wall time and the child's peak RSS in bytes.
+fn run_binary(args: &[&std::ffi::OsStr]) -> (Duration, u64) {
+    let t = Instant::now();
+    let child = Command::new(BIN)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn trialdose");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: rusage is plain old data; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let elapsed = t.elapsed();
+    assert_eq!(r, pid, "wait4");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "trialdose {args:?} failed with status {status}"
+    );
+    (elapsed, usage.ru_maxrss as u64 * 1024)
+}
+
+fn validate_args(dir: &Path) -> Vec<std::ffi::OsString> {
+    vec!["validate".into(), dir.into()]
+}
+
+fn analyze_args(dir: &Path, out: &Path) -> Vec<std::ffi::OsString> {
+    vec!["analyze".into(), dir.into(), "--out".into(), out.into()]
+}
+
+fn as_refs(v: &[std::ffi::OsString]) -> Vec<&std::ffi::OsStr> {
+    v.iter().map(|s| s.as_os_str()).collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = cohort_dir();
+    let out = tempfile::tempdir().expect("tempdir");
+    let va = validate_args(&dir);
+    let aa = analyze_args(&dir, out.path());
+    let mut g = c.benchmark_group(format!("cohort_{}", participants()));
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(30));
+    g.bench_function("polars_read_3_csv", |b| b.iter(|| polars_read(&dir)));
+    g.bench_function("trialdose_validate", |b| {
+        b.iter(|| run_binary(&as_refs(&va)))
+    });
+    g.bench_function("trialdose_analyze", |b| {
+        b.iter(|| run_binary(&as_refs(&aa)))
+    });
+    g.finish();
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ratio_report() {
+    let dir = cohort_dir();
+    let out = tempfile::tempdir().expect("tempdir");
+    let bytes: u64 = FILES
+        .iter()
+        .map(|f| std::fs::metadata(dir.join(f)).map_or(0, |m| m.len()))
+        .sum();
+    let va = validate_args(&dir);
+    let aa = analyze_args(&dir, out.path());
+    let rounds = 7;
+    let (mut p, mut v, mut a, mut peak) = (Vec::new(), Vec::new(), Vec::new(), 0u64);
+    for _ in 0..rounds {
+        let t = Instant::now();
+        std::hint::black_box(polars_read(&dir));
+        p.push(t.elapsed());
+        v.push(run_binary(&as_refs(&va)).0);
+        let (d, rss) = run_binary(&as_refs(&aa));
+        a.push(d);
+        peak = peak.max(rss);
+    }
+    let (p, v, a) = (median(p), median(v), median(a));
+    println!(
+        "\nratio report ({rounds} interleaved rounds, medians), cohort {}",
+        dir.display()
+    );
+    println!("  input files:            {:.1} MB", bytes as f64 / 1e6);
+    println!("  polars read (3 files):  {p:.2?}");
+    println!(
+        "  trialdose validate:     {v:.2?}  ({:.2}x polars read)",
+        v.as_secs_f64() / p.as_secs_f64()
+    );
+    println!(
+        "  trialdose analyze:      {a:.2?}  ({:.2}x polars read; target <= 1.5x)",
+        a.as_secs_f64() / p.as_secs_f64()
+    );
+    println!(
+        "  analyze peak RSS:       {:.1} MB  ({:.2}x the files' size; target <= 3x)",
+        peak as f64 / 1e6,
+        peak as f64 / bytes as f64
+    );
+}
+
+criterion_group!(benches, bench);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    ratio_report();
+}

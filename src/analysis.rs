@@ -1,0 +1,318 @@
+//! Populations, per-arm summaries and arm-versus-control comparisons: the derived
+//! per-participant table turned into the numbers of `arms.csv` and `comparisons.csv`.
+//!
+//! Population rules (the contract's "Analysis populations"): `itt` takes every accepted
+//! participant, with missing outcomes counted as non-responders (`--missing nonresponder`) or
+//! dropped (`--missing exclude`); `per-protocol` takes adherent treatment-arm participants and
+//! every control participant, dropping missing outcomes. Means of improvement use participants
+//! of the population with both values. Arm-level adherence and adverse-event counts use every
+//! accepted participant. The statistics come from [`crate::stats`] on counts and slices.
+
+use serde::Serialize;
+
+use crate::cohort::Cohort;
+use crate::derive::Derived;
+use crate::frame::{self, OutcomeTally};
+use crate::stats::{self, Binomial, Level};
+
+/// Which participants are analysed.
+#[derive(Clone, Copy, Debug, Eq, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Population {
+    /// Intention to treat: everyone randomized and accepted.
+    Itt,
+    /// Adherent treatment-arm participants and every control participant.
+    PerProtocol,
+}
+
+/// What a missing outcome means in the ITT population.
+#[derive(Clone, Copy, Debug, Eq, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Missing {
+    /// Counted as a non-responder in the denominator.
+    Nonresponder,
+    /// Dropped from the denominator.
+    Exclude,
+}
+
+/// Settings of one analysis.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct AnalysisOptions {
+    /// Population.
+    pub population: Population,
+    /// Missing-outcome rule (ITT only).
+    pub missing: Missing,
+    /// Confidence level of every interval.
+    #[serde(serialize_with = "serialize_level")]
+    pub level: Level,
+}
+
+fn serialize_level<S: serde::Serializer>(l: &Level, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(l.value())
+}
+
+/// Responders among the analysed participants, with the Wilson interval of the rate.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Responders {
+    /// Responders.
+    pub responders: u64,
+    /// Denominator.
+    pub n: u64,
+    /// `responders / n`.
+    pub rate: Option<f64>,
+    /// Wilson lower limit.
+    pub low: Option<f64>,
+    /// Wilson upper limit.
+    pub high: Option<f64>,
+}
+
+/// One row of `arms.csv`.
+#[derive(Clone, Debug, Serialize)]
+pub struct ArmSummary {
+    /// Arm id.
+    pub arm: String,
+    /// True for the control arm.
+    pub is_control: bool,
+    /// Planned minutes per session.
+    pub minutes: Option<u32>,
+    /// Planned sessions per week.
+    pub per_week: Option<u32>,
+    /// Planned weeks.
+    pub weeks: Option<u32>,
+    /// Accepted participants randomized to the arm.
+    pub randomized: u64,
+    /// Adherent participants (empty for control).
+    pub adherent: Option<u64>,
+    /// `adherent / randomized` (empty for control).
+    pub adherence_rate: Option<f64>,
+    /// Pain responders.
+    pub pain: Responders,
+    /// NDI responders.
+    pub ndi: Responders,
+    /// Mean pain improvement.
+    pub pain_improvement_mean: Option<f64>,
+    /// SD of pain improvement.
+    pub pain_improvement_sd: Option<f64>,
+    /// Mean NDI improvement.
+    pub ndi_improvement_mean: Option<f64>,
+    /// SD of NDI improvement.
+    pub ndi_improvement_sd: Option<f64>,
+    /// Participants with any adverse event.
+    pub adverse_event_participants: u64,
+}
+
+/// One row of `comparisons.csv`: a treatment arm against control on one outcome.
+#[derive(Clone, Debug, Serialize)]
+pub struct Comparison {
+    /// Treatment arm id.
+    pub arm: String,
+    /// `pain`, `ndi` or a marker column.
+    pub outcome: String,
+    /// Treatment responders.
+    pub responders: u64,
+    /// Treatment denominator.
+    pub n: u64,
+    /// Treatment rate.
+    pub rate: Option<f64>,
+    /// Control responders.
+    pub control_responders: u64,
+    /// Control denominator.
+    pub control_n: u64,
+    /// Control rate.
+    pub control_rate: Option<f64>,
+    /// Treatment rate minus control rate.
+    pub risk_difference: Option<f64>,
+    /// Newcombe hybrid score lower limit.
+    pub rd_low: Option<f64>,
+    /// Newcombe hybrid score upper limit.
+    pub rd_high: Option<f64>,
+    /// Risk ratio (0.5 added to every cell when one is zero).
+    pub risk_ratio: Option<f64>,
+    /// Katz log lower limit.
+    pub rr_low: Option<f64>,
+    /// Katz log upper limit.
+    pub rr_high: Option<f64>,
+    /// Odds ratio (0.5 added to every cell when one is zero).
+    pub odds_ratio: Option<f64>,
+    /// Woolf lower limit.
+    pub or_low: Option<f64>,
+    /// Woolf upper limit.
+    pub or_high: Option<f64>,
+    /// True when the 0.5 correction was applied to the ratios.
+    #[serde(skip)]
+    pub corrected: bool,
+    /// `1 / risk_difference`, signed (empty when the difference is 0).
+    pub nnt: Option<f64>,
+    /// Fisher's exact two-sided p.
+    pub p_value: Option<f64>,
+    /// Mean improvement, arm minus control.
+    pub improvement_difference: Option<f64>,
+    /// Welch lower limit.
+    pub improvement_difference_low: Option<f64>,
+    /// Welch upper limit.
+    pub improvement_difference_high: Option<f64>,
+}
+
+/// The whole analysis.
+#[derive(Clone, Debug, Serialize)]
+pub struct Analysis {
+    /// Settings used.
+    pub options: AnalysisOptions,
+    /// One summary per arm, in trial order.
+    pub arms: Vec<ArmSummary>,
+    /// One comparison per treatment arm and outcome.
+    pub comparisons: Vec<Comparison>,
+}
+
+fn responders(t: &OutcomeTally, level: Level) -> (Responders, Binomial) {
+    let b = Binomial::new(t.responders, t.n).unwrap_or_else(|_| unreachable_counts());
+    let ci = stats::wilson(b, level);
+    (
+        Responders {
+            responders: t.responders,
+            n: t.n,
+            rate: b.rate(),
+            low: ci.map(|c| c.low),
+            high: ci.map(|c| c.high),
+        },
+        b,
+    )
+}
+
+/// Responders never exceed the denominator by construction; a zero table is the safe answer
+/// should that ever break.
+fn unreachable_counts() -> Binomial {
+    Binomial::new(0, 0).unwrap_or_else(|_| unreachable!("0/0 is a valid binomial"))
+}
+
+/// The aggregation could not run (a polars error; not expected on validated data).
+#[derive(Debug, thiserror::Error)]
+#[error("aggregating the participant table failed: {0}")]
+pub struct AnalysisError(#[from] polars::error::PolarsError);
+
+/// Runs the analysis on the derived table.
+pub fn analyze(
+    cohort: &Cohort,
+    derived: &[Derived],
+    options: AnalysisOptions,
+) -> Result<Analysis, AnalysisError> {
+    let protocol = &cohort.protocol;
+    let control = protocol.control_index();
+    let outcome_names: Vec<String> = ["pain", "ndi"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .chain(protocol.markers().iter().map(|m| m.column().to_owned()))
+        .collect();
+    let df = frame::participant_frame(cohort, derived)?;
+    let tallies = frame::tally_arms(
+        &df,
+        protocol.arms().len(),
+        outcome_names.len(),
+        options.population,
+        options.missing,
+    )?;
+
+    let arms = protocol
+        .arms()
+        .iter()
+        .zip(&tallies)
+        .map(|(arm, t)| {
+            let adherent = arm.schedule().map(|_| t.adherent);
+            let (pain, _) = responders(&t.outcomes[0], options.level);
+            let (ndi, _) = responders(&t.outcomes[1], options.level);
+            ArmSummary {
+                arm: arm.id().to_owned(),
+                is_control: arm.is_control(),
+                minutes: arm.schedule().map(|s| s.minutes()),
+                per_week: arm.schedule().map(|s| s.per_week()),
+                weeks: arm.schedule().map(|s| s.weeks()),
+                randomized: t.randomized,
+                adherent,
+                adherence_rate: adherent
+                    .filter(|_| t.randomized > 0)
+                    .map(|k| k as f64 / t.randomized as f64),
+                pain,
+                ndi,
+                pain_improvement_mean: stats::mean(&t.outcomes[0].improvements),
+                pain_improvement_sd: stats::sd(&t.outcomes[0].improvements),
+                ndi_improvement_mean: stats::mean(&t.outcomes[1].improvements),
+                ndi_improvement_sd: stats::sd(&t.outcomes[1].improvements),
+                adverse_event_participants: t.adverse_event,
+            }
+        })
+        .collect();
+
+    let mut comparisons = Vec::new();
+    for (a, arm) in protocol.arms().iter().enumerate() {
+        if a == control {
+            continue;
+        }
+        for (k, name) in outcome_names.iter().enumerate() {
+            comparisons.push(compare(
+                arm.id(),
+                name,
+                &tallies[a].outcomes[k],
+                &tallies[control].outcomes[k],
+                options.level,
+            ));
+        }
+    }
+    Ok(Analysis {
+        options,
+        arms,
+        comparisons,
+    })
+}
+
+fn compare(
+    arm: &str,
+    outcome: &str,
+    t: &OutcomeTally,
+    c: &OutcomeTally,
+    level: Level,
+) -> Comparison {
+    let (tr, tb) = responders(t, level);
+    let (cr, cb) = responders(c, level);
+    let rd = stats::risk_difference(tb, cb);
+    let rd_ci = stats::newcombe_hybrid(tb, cb, level);
+    let rr = stats::risk_ratio_katz(tb, cb, level);
+    let or = stats::odds_ratio_woolf(tb, cb, level);
+    let p = (tb.trials() > 0 && cb.trials() > 0).then(|| stats::fisher_exact_two_sided(tb, cb));
+    let welch = stats::welch_interval(&t.improvements, &c.improvements, level);
+    let mean_diff = match (stats::mean(&t.improvements), stats::mean(&c.improvements)) {
+        (Some(x), Some(y)) => Some(x - y),
+        _ => None,
+    };
+    Comparison {
+        arm: arm.to_owned(),
+        outcome: outcome.to_owned(),
+        responders: tr.responders,
+        n: tr.n,
+        rate: tr.rate,
+        control_responders: cr.responders,
+        control_n: cr.n,
+        control_rate: cr.rate,
+        risk_difference: rd,
+        rd_low: rd_ci.map(|c| c.low),
+        rd_high: rd_ci.map(|c| c.high),
+        risk_ratio: rr.map(|r| r.estimate),
+        rr_low: rr.map(|r| r.interval.low),
+        rr_high: rr.map(|r| r.interval.high),
+        odds_ratio: or.map(|r| r.estimate),
+        or_low: or.map(|r| r.interval.low),
+        or_high: or.map(|r| r.interval.high),
+        corrected: rr.is_some_and(|r| r.corrected) || or.is_some_and(|r| r.corrected),
+        nnt: rd.filter(|_| !same_rate(tb, cb)).map(|d| 1.0 / d),
+        p_value: p,
+        improvement_difference: welch.map(|w| w.estimate).or(mean_diff),
+        improvement_difference_low: welch.map(|w| w.low),
+        improvement_difference_high: welch.map(|w| w.high),
+    }
+}
+
+/// Exact test that two rates are equal (`x1 * n2 == x2 * n1`), so NNT is empty exactly when
+/// the risk difference is zero.
+fn same_rate(a: Binomial, b: Binomial) -> bool {
+    u128::from(a.successes()) * u128::from(b.trials())
+        == u128::from(b.successes()) * u128::from(a.trials())
+}

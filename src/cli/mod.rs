@@ -1,0 +1,178 @@
+//! The command line: one file per subcommand, each an args struct and a `run`. This is the
+//! only code that prints. Exit codes: 0 success; 2 usage error (bad flag, bad trial.toml);
+//! 65 data error (rejected rows in strict mode); 66 an input file is missing or unreadable;
+//! 73 an output cannot be written; 1 anything else.
+
+mod analyze;
+mod generate;
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use trialdose::cohort::CohortError;
+use trialdose::output::OutputError;
+use trialdose::protocol::ProtocolError;
+
+/// Exit code: usage error.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code: data error (rows rejected in strict mode).
+pub const EXIT_DATA: u8 = 65;
+/// Exit code: an input is missing or unreadable.
+pub const EXIT_NO_INPUT: u8 = 66;
+/// Exit code: an output cannot be written.
+pub const EXIT_CANT_CREATE: u8 = 73;
+
+/// A usage problem found after parsing (a flag value out of range, a bad combination).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+#[derive(Parser)]
+#[command(
+    name = "trialdose",
+    version,
+    about = "Dosing trials of manual therapies: validate cohorts, analyse responder rates per dose arm",
+    long_about = "trialdose reads a cohort folder (participants.csv, sessions.csv, scores.csv and an \
+optional trial.toml), accounts for every row, derives each participant's dose and outcome at the \
+checkpoint, and reports responder rates per dose arm against control.\n\n\
+Exit codes: 0 success; 2 usage error; 65 data error (rejected rows); 66 input missing or \
+unreadable; 73 output cannot be written; 1 anything else."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a cohort against the data contract and write the row ledger.
+    Validate(validate::Args),
+    /// Responder rates per arm versus control, and the per-participant table.
+    Analyze(analyze::Args),
+    /// Write a synthetic cohort calibrated to published trial figures.
+    Generate(generate::Args),
+}
+
+/// Parses the command line and runs the subcommand.
+pub fn run() -> anyhow::Result<ExitCode> {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return Ok(ExitCode::from(
+                u8::try_from(e.exit_code()).unwrap_or(EXIT_USAGE),
+            ));
+        }
+    };
+    match cli.command {
+        Command::Validate(a) => validate::run(a),
+        Command::Analyze(a) => analyze::run(a),
+        Command::Generate(a) => generate::run(a),
+    }
+}
+
+/// The exit code for an error, from the first typed error in its chain.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<CohortError>() {
+            return match e {
+                CohortError::Input { .. } => EXIT_NO_INPUT,
+                CohortError::Protocol(_) => EXIT_USAGE,
+            };
+        }
+        if cause.is::<ProtocolError>() || cause.is::<UsageError>() {
+            return EXIT_USAGE;
+        }
+        if cause.is::<OutputError>() {
+            return EXIT_CANT_CREATE;
+        }
+    }
+    1
+}
+
+/// True when the error is a closed stdout (e.g. `| head`), which is a normal end.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Threads to use: the flag, or every core.
+fn threads(flag: Option<usize>) -> anyhow::Result<usize> {
+    match flag {
+        Some(0) => Err(UsageError("--threads must be at least 1".into()).into()),
+        Some(n) => Ok(n),
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+}
+
+/// Prints the per-file counts and the first problems of a cohort to `w`.
+fn print_ledger_summary(
+    w: &mut dyn std::io::Write,
+    cohort: &trialdose::cohort::Cohort,
+    max_problems: usize,
+) -> std::io::Result<()> {
+    for f in &cohort.files {
+        let c = f.counts;
+        writeln!(
+            w,
+            "{:<17} {:>9} rows = {} accepted + {} rejected + {} ignored duplicates",
+            f.file.name(),
+            c.rows,
+            c.accepted,
+            c.rejected,
+            c.ignored_duplicates
+        )?;
+    }
+    let rejections = cohort.ledger.rejections();
+    if !rejections.is_empty() {
+        writeln!(w, "first problems:")?;
+        for r in rejections.iter().take(max_problems) {
+            let value = if r.value.is_empty() {
+                String::new()
+            } else {
+                format!(" value {:?}", r.value)
+            };
+            let column = if r.column.is_empty() {
+                String::new()
+            } else {
+                format!(" column {}", r.column)
+            };
+            writeln!(
+                w,
+                "  {} line {}{column}{value}: {}",
+                r.file.name(),
+                r.line,
+                r.reason
+            )?;
+        }
+        if rejections.len() > max_problems {
+            writeln!(w, "  ... and {} more", rejections.len() - max_problems)?;
+        }
+    }
+    Ok(())
+}
+
+/// Prints notices and ignored duplicates to stderr.
+fn print_notices(cohort: &trialdose::cohort::Cohort) {
+    for n in &cohort.notices {
+        eprintln!("trialdose: note: {n}");
+    }
+    const MAX: usize = 10;
+    for d in cohort.duplicates.iter().take(MAX) {
+        eprintln!(
+            "trialdose: note: {} line {}: exact duplicate of line {}, ignored",
+            d.file.name(),
+            d.line,
+            d.kept_line
+        );
+    }
+    if cohort.duplicates.len() > MAX {
+        eprintln!(
+            "trialdose: note: ... and {} more exact duplicates ignored (counted in the summary)",
+            cohort.duplicates.len() - MAX
+        );
+    }
+}

@@ -1,0 +1,142 @@
+//! Header handling shared by the three files: which column holds which field, which
+//! required columns are missing, which unknown columns are ignored, and per-row problem
+//! collection with the contract's wording.
+
+use super::csvfile::{Record, trim};
+use super::ledger::{CohortFile, Rejection};
+
+/// Where each known column sits in a file's header.
+#[derive(Debug, Clone)]
+pub struct Columns {
+    /// Index in the record of each known column (same order as the `known` list).
+    pub index: Vec<Option<usize>>,
+    /// Number of fields a row must have.
+    pub width: usize,
+    /// Why no row of this file can be read (missing required column, duplicate name).
+    pub fatal: Option<(String, String)>,
+    /// Unknown columns, ignored with a notice.
+    pub ignored: Vec<String>,
+}
+
+impl Columns {
+    /// Maps `header` against the `known` column names; `required` must all be present.
+    pub fn map(header: &[String], known: &[&str], required: &[&str]) -> Columns {
+        let mut index = vec![None; known.len()];
+        let mut ignored = Vec::new();
+        let mut fatal = None;
+        for (i, name) in header.iter().enumerate() {
+            match known.iter().position(|k| k == name) {
+                Some(k) if index[k].is_some() => {
+                    fatal.get_or_insert((
+                        name.clone(),
+                        format!("column `{name}` appears twice in the header; keep one"),
+                    ));
+                }
+                Some(k) => index[k] = Some(i),
+                None => ignored.push(name.clone()),
+            }
+        }
+        if header.is_empty() {
+            fatal = Some((
+                String::new(),
+                format!(
+                    "the file is empty; it needs a header row with at least: {}",
+                    required.join(",")
+                ),
+            ));
+        }
+        for r in required {
+            let k = known.iter().position(|k| k == r);
+            if k.and_then(|k| index[k]).is_none() && fatal.is_none() {
+                fatal = Some((
+                    (*r).to_owned(),
+                    format!(
+                        "the header has no `{r}` column (required); the header is: {}",
+                        header.join(",")
+                    ),
+                ));
+            }
+        }
+        Columns {
+            index,
+            width: header.len(),
+            fatal,
+            ignored,
+        }
+    }
+}
+
+/// Problems found in one row, turned into ledger records at the end of the row.
+#[derive(Debug, Default)]
+pub struct RowProblems {
+    items: Vec<(String, String, String)>,
+}
+
+impl RowProblems {
+    /// Records a problem with `column` whose cell holds `value`.
+    pub fn add(&mut self, column: &str, value: &str, reason: impl Into<String>) {
+        self.items
+            .push((column.to_owned(), value.to_owned(), reason.into()));
+    }
+    /// The first reason recorded, or `""`.
+    pub fn first_reason(&self) -> &str {
+        self.items.first().map(|i| i.2.as_str()).unwrap_or("")
+    }
+    /// True when the row is clean so far.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+    /// Moves the problems into `out` as rejections at `line` of `file`.
+    pub fn drain_into(&mut self, file: CohortFile, line: u64, out: &mut Vec<Rejection>) {
+        for (column, value, reason) in self.items.drain(..) {
+            out.push(Rejection {
+                file,
+                line,
+                column,
+                value,
+                reason,
+            });
+        }
+    }
+}
+
+/// Checks the shape of a record (quoting, field count). `None` when it is fine.
+pub fn shape_problem(rec: &Record, cols: &Columns) -> Option<String> {
+    if let Some((_, reason)) = &cols.fatal {
+        return Some(format!("row not read: {reason}"));
+    }
+    if let Some(m) = rec.malformed() {
+        return Some(format!("the row {m}"));
+    }
+    if rec.len() != cols.width {
+        return Some(format!(
+            "the row has {} fields but the header has {}; quote any field that contains a comma",
+            rec.len(),
+            cols.width
+        ));
+    }
+    None
+}
+
+/// The trimmed text of known column `k`, or `""` when the column is absent.
+/// A cell that is not UTF-8 is reported and read as empty.
+pub fn cell<'r>(
+    rec: &'r Record,
+    cols: &Columns,
+    k: usize,
+    name: &str,
+    problems: &mut RowProblems,
+) -> &'r str {
+    let Some(i) = cols.index[k] else { return "" };
+    match std::str::from_utf8(rec.get(i)) {
+        Ok(s) => trim(s),
+        Err(_) => {
+            problems.add(
+                name,
+                &String::from_utf8_lossy(rec.get(i)),
+                format!("{name} is not valid UTF-8 text; save the file as UTF-8"),
+            );
+            ""
+        }
+    }
+}

@@ -1,0 +1,341 @@
+//! `participants.csv`: one row per randomized participant, checked against the contract,
+//! then de-duplicated (identical repeats kept once, conflicting repeats all rejected).
+
+use rustc_hash::FxHashMap;
+
+use super::columns::{Columns, RowProblems, cell, shape_problem};
+use super::csvfile::{self, CsvSource};
+use super::ledger::{CohortFile, IgnoredDuplicate, Rejection};
+use super::value::{parse_date, parse_whole};
+use crate::protocol::Protocol;
+
+/// The contraindication codes the contract knows, in bit order.
+pub const CONTRAINDICATIONS: [&str; 7] = [
+    "recent_fracture",
+    "blood_clot",
+    "recent_heart_attack",
+    "bleeding_disorder",
+    "anticoagulants",
+    "severe_osteoporosis",
+    "burn",
+];
+
+const KNOWN: [&str; 8] = [
+    "participant_id",
+    "arm",
+    "age",
+    "sex",
+    "site",
+    "randomized_on",
+    "contraindications",
+    "medical_clearance",
+];
+const REQUIRED: [&str; 2] = ["participant_id", "arm"];
+
+/// An accepted participant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Participant {
+    /// The id as written (trimmed).
+    pub id: String,
+    /// Index of the arm in the protocol.
+    pub arm: usize,
+    /// Age in whole years.
+    pub age: Option<i64>,
+    /// Sex as written.
+    pub sex: Option<String>,
+    /// Site or clinic as written.
+    pub site: Option<String>,
+    /// Day number of randomization.
+    pub randomized_on: Option<i32>,
+    /// Contraindications, one bit per code of [`CONTRAINDICATIONS`].
+    pub contraindications: u8,
+    /// `medical_clearance = yes`.
+    pub medical_clearance: bool,
+    /// Line of the accepted row.
+    pub line: u64,
+}
+
+impl Participant {
+    /// A contraindication without medical clearance.
+    pub fn needs_clearance(&self) -> bool {
+        self.contraindications != 0 && !self.medical_clearance
+    }
+    /// The contraindication codes, in contract order.
+    pub fn contraindication_codes(&self) -> impl Iterator<Item = &'static str> + '_ {
+        CONTRAINDICATIONS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.contraindications & (1 << i) != 0)
+            .map(|(_, c)| *c)
+    }
+}
+
+/// Why a participant id is unknown to the other files.
+#[derive(Clone, Debug)]
+pub struct RejectedId {
+    /// Line in participants.csv.
+    pub line: u64,
+    /// The short reason.
+    pub reason: String,
+}
+
+/// The outcome of reading participants.csv.
+#[derive(Debug, Default)]
+pub struct ParticipantsRead {
+    /// Accepted participants, in file order.
+    pub accepted: Vec<Participant>,
+    /// Rejections.
+    pub rejections: Vec<Rejection>,
+    /// Ignored exact duplicates.
+    pub duplicates: Vec<IgnoredDuplicate>,
+    /// Ids whose rows were all rejected, with the first reason.
+    pub rejected_ids: FxHashMap<String, RejectedId>,
+    /// Data rows read.
+    pub rows: u64,
+    /// Unknown columns.
+    pub ignored_columns: Vec<String>,
+}
+
+#[derive(Default)]
+struct Chunk {
+    rows: u64,
+    parsed: Vec<Participant>,
+    rejections: Vec<Rejection>,
+    failed_ids: Vec<(String, u64, String)>,
+}
+
+/// Reads and checks every row.
+pub fn read(source: &CsvSource<'_>, protocol: &Protocol, threads: usize) -> ParticipantsRead {
+    let cols = Columns::map(source.header(), &KNOWN, &REQUIRED);
+    let arm_list: Vec<&str> = protocol.arms().iter().map(|a| a.id()).collect();
+    let arm_list = arm_list.join(", ");
+    let chunks = csvfile::process(source, threads, Chunk::default, |st: &mut Chunk, rec| {
+        st.rows += 1;
+        let mut problems = RowProblems::default();
+        if let Some(reason) = shape_problem(rec, &cols) {
+            let column = cols.fatal.as_ref().map(|f| f.0.as_str()).unwrap_or("");
+            problems.add(column, "", reason);
+            problems.drain_into(CohortFile::Participants, rec.line(), &mut st.rejections);
+            return;
+        }
+        let c = |k: usize, p: &mut RowProblems| cell(rec, &cols, k, KNOWN[k], p);
+        let id = c(0, &mut problems);
+        if id.is_empty() {
+            problems.add(
+                "participant_id",
+                id,
+                "participant_id is required (non-empty text, at most 64 characters)",
+            );
+        } else if id.chars().count() > 64 {
+            problems.add(
+                "participant_id",
+                id,
+                "participant_id is longer than 64 characters (at most 64 allowed)",
+            );
+        }
+        let arm_text = c(1, &mut problems);
+        let arm = protocol.arm_index(arm_text);
+        if arm.is_none() {
+            if arm_text.is_empty() {
+                problems.add(
+                    "arm",
+                    arm_text,
+                    format!("arm is required; allowed: {arm_list}"),
+                );
+            } else {
+                problems.add(
+                    "arm",
+                    arm_text,
+                    format!("arm `{arm_text}` is not an arm of this trial; allowed: {arm_list} (other arms are declared in trial.toml)"),
+                );
+            }
+        }
+        let age_text = c(2, &mut problems);
+        let age = if age_text.is_empty() {
+            None
+        } else {
+            match parse_whole(age_text) {
+                Ok(a) if (0..=120).contains(&a) => Some(a),
+                Ok(_) => {
+                    problems.add(
+                        "age",
+                        age_text,
+                        "age is outside the allowed range 0 to 120 (whole years)",
+                    );
+                    None
+                }
+                Err(why) => {
+                    problems.add(
+                        "age",
+                        age_text,
+                        format!("age {why}; allowed whole years 0 to 120"),
+                    );
+                    None
+                }
+            }
+        };
+        let sex = Some(c(3, &mut problems))
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
+        let site = Some(c(4, &mut problems))
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
+        let date_text = c(5, &mut problems);
+        let randomized_on = if date_text.is_empty() {
+            None
+        } else {
+            match parse_date(date_text) {
+                Ok(d) => Some(d),
+                Err(why) => {
+                    problems.add(
+                        "randomized_on",
+                        date_text,
+                        format!("randomized_on {why} (e.g. 2012-03-31)"),
+                    );
+                    None
+                }
+            }
+        };
+        let contra_text = c(6, &mut problems);
+        let mut contraindications = 0u8;
+        for code in contra_text
+            .split(';')
+            .map(csvfile::trim)
+            .filter(|s| !s.is_empty())
+        {
+            match CONTRAINDICATIONS.iter().position(|k| *k == code) {
+                Some(bit) => contraindications |= 1 << bit,
+                None => problems.add(
+                    "contraindications",
+                    contra_text,
+                    format!(
+                        "contraindication code `{code}` is unknown; allowed: {} (separate several with `;`)",
+                        CONTRAINDICATIONS.join(", ")
+                    ),
+                ),
+            }
+        }
+        let clearance_text = c(7, &mut problems);
+        let medical_clearance = match clearance_text {
+            "yes" => true,
+            "no" | "" => false,
+            other => {
+                problems.add(
+                    "medical_clearance",
+                    other,
+                    "medical_clearance must be `yes` or `no` (empty means no)",
+                );
+                false
+            }
+        };
+        if problems.is_empty() {
+            if let Some(arm) = arm {
+                st.parsed.push(Participant {
+                    id: id.to_owned(),
+                    arm,
+                    age,
+                    sex,
+                    site,
+                    randomized_on,
+                    contraindications,
+                    medical_clearance,
+                    line: rec.line(),
+                });
+                return;
+            }
+        }
+        if !id.is_empty() {
+            let first = problems.first_reason().to_owned();
+            st.failed_ids.push((id.to_owned(), rec.line(), first));
+        }
+        problems.drain_into(CohortFile::Participants, rec.line(), &mut st.rejections);
+    });
+
+    let mut out = ParticipantsRead {
+        ignored_columns: cols.ignored.clone(),
+        ..Default::default()
+    };
+    let mut parsed = Vec::new();
+    let mut failed = Vec::new();
+    for ch in chunks {
+        out.rows += ch.rows;
+        parsed.extend(ch.parsed);
+        out.rejections.extend(ch.rejections);
+        failed.extend(ch.failed_ids);
+    }
+    dedupe(parsed, &mut out);
+    let accepted_ids: rustc_hash::FxHashSet<&str> =
+        out.accepted.iter().map(|p| p.id.as_str()).collect();
+    for (id, line, reason) in failed {
+        if !accepted_ids.contains(id.as_str()) {
+            out.rejected_ids
+                .entry(id)
+                .or_insert(RejectedId { line, reason });
+        }
+    }
+    out
+}
+
+/// Identical repeats of an id keep the first row; disagreeing repeats reject them all.
+fn dedupe(parsed: Vec<Participant>, out: &mut ParticipantsRead) {
+    let mut by_id: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+    for (i, p) in parsed.iter().enumerate() {
+        by_id.entry(p.id.as_str()).or_default().push(i);
+    }
+    let mut drop = vec![false; parsed.len()];
+    let mut conflicts: Vec<(usize, String)> = Vec::new();
+    for rows in by_id.values().filter(|r| r.len() > 1) {
+        let first = &parsed[rows[0]];
+        let same = |p: &Participant| {
+            Participant {
+                line: 0,
+                ..p.clone()
+            } == Participant {
+                line: 0,
+                ..first.clone()
+            }
+        };
+        if rows.iter().all(|&i| same(&parsed[i])) {
+            for &i in &rows[1..] {
+                drop[i] = true;
+                out.duplicates.push(IgnoredDuplicate {
+                    file: CohortFile::Participants,
+                    line: parsed[i].line,
+                    kept_line: first.line,
+                });
+            }
+        } else {
+            let lines: Vec<String> = rows.iter().map(|&i| parsed[i].line.to_string()).collect();
+            let reason = format!(
+                "conflicting duplicate: participant_id `{}` is on lines {} with different values; keep one row (nothing is guessed)",
+                first.id,
+                lines.join(", ")
+            );
+            for &i in rows {
+                drop[i] = true;
+                conflicts.push((i, reason.clone()));
+            }
+        }
+    }
+    for (i, reason) in conflicts {
+        let p = &parsed[i];
+        out.rejections.push(Rejection {
+            file: CohortFile::Participants,
+            line: p.line,
+            column: "participant_id".into(),
+            value: p.id.clone(),
+            reason: reason.clone(),
+        });
+        out.rejected_ids.entry(p.id.clone()).or_insert(RejectedId {
+            line: p.line,
+            reason: "conflicting duplicate".into(),
+        });
+    }
+    out.duplicates.sort_by_key(|d| d.line);
+    out.accepted = parsed
+        .into_iter()
+        .zip(drop)
+        .filter(|(_, d)| !d)
+        .map(|(p, _)| p)
+        .collect();
+}

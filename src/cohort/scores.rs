@@ -1,0 +1,275 @@
+//! `scores.csv`: outcome measurements, one row per participant and week, kept as exact
+//! decimals. A repeated (participant, week) that agrees in every value is an ignored exact
+//! duplicate; one that disagrees rejects all its rows, because nothing is guessed.
+
+use rustc_hash::FxHashMap;
+
+use super::columns::{Columns, RowProblems, cell, shape_problem};
+use super::csvfile::{self, CsvSource};
+use super::ledger::{CohortFile, IgnoredDuplicate, Rejection};
+use super::roster::Roster;
+use super::value::{Decimal, parse_whole};
+use crate::protocol::Protocol;
+
+/// Highest week number allowed.
+pub const MAX_WEEK: i64 = 104;
+
+/// An accepted score row. Marker values are in [`ScoresRead::markers`], `markers.len()`
+/// values per row, in the order the protocol declares them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Score {
+    /// Index of the participant.
+    pub participant: u32,
+    /// Week (0 is the baseline).
+    pub week: u32,
+    /// Pain, on 0..=max.
+    pub pain: Option<Decimal>,
+    /// Neck Disability Index, on 0..=max.
+    pub ndi: Option<Decimal>,
+    /// Line of the row.
+    pub line: u64,
+}
+
+/// The outcome of reading scores.csv.
+#[derive(Debug, Default)]
+pub struct ScoresRead {
+    /// Accepted rows in file order.
+    pub accepted: Vec<Score>,
+    /// Marker values of accepted rows, row-major.
+    pub markers: Vec<Option<Decimal>>,
+    /// Rejections.
+    pub rejections: Vec<Rejection>,
+    /// Ignored exact duplicates.
+    pub duplicates: Vec<IgnoredDuplicate>,
+    /// Data rows read.
+    pub rows: u64,
+    /// Unknown columns.
+    pub ignored_columns: Vec<String>,
+    /// Declared markers missing from the header.
+    pub missing_markers: Vec<String>,
+}
+
+#[derive(Default)]
+struct Chunk {
+    rows: u64,
+    parsed: Vec<Score>,
+    markers: Vec<Option<Decimal>>,
+    rejections: Vec<Rejection>,
+}
+
+/// Reads and checks every row, then resolves duplicates.
+pub fn read(
+    source: &CsvSource<'_>,
+    protocol: &Protocol,
+    roster: &Roster<'_>,
+    threads: usize,
+) -> ScoresRead {
+    let mut known: Vec<&str> = vec!["participant_id", "week", "pain", "ndi"];
+    known.extend(protocol.markers().iter().map(|m| m.column()));
+    let cols = Columns::map(source.header(), &known, &["participant_id", "week"]);
+    let n_markers = protocol.markers().len();
+    let pain_max = protocol.pain_max();
+    let ndi_max = protocol.ndi_max();
+    let chunks = csvfile::process(source, threads, Chunk::default, |st: &mut Chunk, rec| {
+        st.rows += 1;
+        let mut problems = RowProblems::default();
+        if let Some(reason) = shape_problem(rec, &cols) {
+            let column = cols.fatal.as_ref().map(|f| f.0.as_str()).unwrap_or("");
+            problems.add(column, "", reason);
+            problems.drain_into(CohortFile::Scores, rec.line(), &mut st.rejections);
+            return;
+        }
+        let c = |k: usize, p: &mut RowProblems| cell(rec, &cols, k, known[k], p);
+        let id = c(0, &mut problems);
+        let participant = roster
+            .resolve(id, "scores")
+            .map_err(|reason| problems.add("participant_id", id, reason))
+            .ok();
+        let week_text = c(1, &mut problems);
+        let week = match parse_whole(week_text) {
+            Ok(w) if (0..=MAX_WEEK).contains(&w) => Some(w as u32),
+            Ok(_) => {
+                problems.add(
+                    "week",
+                    week_text,
+                    "week is outside the allowed range 0 to 104 (0 is the baseline)",
+                );
+                None
+            }
+            Err(_) if week_text.is_empty() => {
+                problems.add(
+                    "week",
+                    "",
+                    "week is required (a whole number 0 to 104; 0 is the baseline)",
+                );
+                None
+            }
+            Err(why) => {
+                problems.add("week", week_text, format!("week {why}; allowed 0 to 104"));
+                None
+            }
+        };
+        let bounded = |k: usize, max: Decimal, p: &mut RowProblems| -> Option<Decimal> {
+            let text = c(k, p);
+            if text.is_empty() {
+                return None;
+            }
+            let name = known[k];
+            match Decimal::parse(text) {
+                Ok(v) if v >= Decimal::ZERO && v <= max => Some(v),
+                Ok(_) => {
+                    p.add(name, text, format!("{name} is outside the scale's range 0 to {max} (the scale's max is set in trial.toml)"));
+                    None
+                }
+                Err(why) => {
+                    p.add(
+                        name,
+                        text,
+                        format!("{name} {why}; allowed a number from 0 to {max}"),
+                    );
+                    None
+                }
+            }
+        };
+        let pain = bounded(2, pain_max, &mut problems);
+        let ndi = bounded(3, ndi_max, &mut problems);
+        let start = st.markers.len();
+        let mut any_marker = false;
+        for m in 0..n_markers {
+            let k = 4 + m;
+            let text = c(k, &mut problems);
+            let v = if text.is_empty() {
+                None
+            } else {
+                match Decimal::parse(text) {
+                    Ok(v) => Some(v),
+                    Err(why) => {
+                        problems.add(
+                            known[k],
+                            text,
+                            format!("marker {} {why}; write a plain number", known[k]),
+                        );
+                        None
+                    }
+                }
+            };
+            any_marker |= v.is_some();
+            st.markers.push(v);
+        }
+        let any_value = pain.is_some() || ndi.is_some() || any_marker;
+        if !any_value && problems.is_empty() {
+            problems.add(
+                "",
+                "",
+                "the row has no pain, ndi or marker value; a score row must carry at least one",
+            );
+        }
+        match (participant, week, problems.is_empty()) {
+            (Some(participant), Some(week), true) => st.parsed.push(Score {
+                participant,
+                week,
+                pain,
+                ndi,
+                line: rec.line(),
+            }),
+            _ => {
+                st.markers.truncate(start);
+                problems.drain_into(CohortFile::Scores, rec.line(), &mut st.rejections);
+            }
+        }
+    });
+
+    let mut out = ScoresRead {
+        ignored_columns: cols.ignored.clone(),
+        missing_markers: protocol
+            .markers()
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| cols.index[4 + i].is_none())
+            .map(|(_, m)| m.column().to_owned())
+            .collect(),
+        ..Default::default()
+    };
+    let mut parsed = Vec::new();
+    let mut markers = Vec::new();
+    for ch in chunks {
+        out.rows += ch.rows;
+        parsed.extend(ch.parsed);
+        markers.extend(ch.markers);
+        out.rejections.extend(ch.rejections);
+    }
+    dedupe(parsed, markers, n_markers, &mut out);
+    out
+}
+
+fn dedupe(parsed: Vec<Score>, markers: Vec<Option<Decimal>>, n: usize, out: &mut ScoresRead) {
+    let row_markers = |i: usize| &markers[i * n..(i + 1) * n];
+    let same = |a: usize, b: usize| {
+        let (x, y) = (&parsed[a], &parsed[b]);
+        x.pain == y.pain && x.ndi == y.ndi && row_markers(a) == row_markers(b)
+    };
+    let mut first_of: FxHashMap<(u32, u32), usize> = FxHashMap::default();
+    let mut keep = vec![true; parsed.len()];
+    let mut conflicting: FxHashMap<(u32, u32), Vec<usize>> = FxHashMap::default();
+    for i in 0..parsed.len() {
+        let key = (parsed[i].participant, parsed[i].week);
+        match first_of.get(&key) {
+            None => {
+                first_of.insert(key, i);
+            }
+            Some(&f) => {
+                keep[i] = false;
+                if let Some(rows) = conflicting.get_mut(&key) {
+                    rows.push(i);
+                } else if same(f, i) {
+                    out.duplicates.push(IgnoredDuplicate {
+                        file: CohortFile::Scores,
+                        line: parsed[i].line,
+                        kept_line: parsed[f].line,
+                    });
+                } else {
+                    // The key conflicts: every row of it is rejected, including exact
+                    // duplicates of the first already counted as ignored.
+                    let mut rows: Vec<usize> = out
+                        .duplicates
+                        .iter()
+                        .filter(|d| d.kept_line == parsed[f].line && d.file == CohortFile::Scores)
+                        .filter_map(|d| parsed.iter().position(|p| p.line == d.line))
+                        .collect();
+                    out.duplicates.retain(|d| {
+                        !(d.kept_line == parsed[f].line && d.file == CohortFile::Scores)
+                    });
+                    rows.insert(0, f);
+                    rows.push(i);
+                    keep[f] = false;
+                    conflicting.insert(key, rows);
+                }
+            }
+        }
+    }
+    let mut conflicts: Vec<(u32, u32)> = conflicting.keys().copied().collect();
+    conflicts.sort_unstable();
+    for key in conflicts {
+        let rows = &conflicting[&key];
+        let lines: Vec<String> = rows.iter().map(|&i| parsed[i].line.to_string()).collect();
+        for &i in rows {
+            out.rejections.push(Rejection {
+                file: CohortFile::Scores,
+                line: parsed[i].line,
+                column: "week".into(),
+                value: key.1.to_string(),
+                reason: format!(
+                    "conflicting duplicate: this participant has week {} on lines {} with different values; keep one row (nothing is guessed)",
+                    key.1,
+                    lines.join(", ")
+                ),
+            });
+        }
+    }
+    for (i, s) in parsed.into_iter().enumerate() {
+        if keep[i] {
+            out.accepted.push(s);
+            out.markers.extend_from_slice(row_markers(i));
+        }
+    }
+}

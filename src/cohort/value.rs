@@ -1,0 +1,338 @@
+//! Cell values of the data contract, parsed exactly.
+//!
+//! Responder thresholds are inclusive (7.0 -> 4.9 is exactly a 30% reduction), so scores are
+//! never compared through a float ratio. A score is kept as an exact [`Decimal`]
+//! (`mantissa / 10^scale`) parsed from its text, and every threshold test is a comparison of
+//! integers. Dates become day numbers; whole numbers reject a decimal point (`45.0` is not an
+//! age). Each parser returns a short reason that the ledger turns into a rejection message.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+/// Largest number of significant digits a [`Decimal`] holds (fits an `i64` mantissa).
+pub const MAX_DIGITS: usize = 18;
+
+/// An exact decimal number `mantissa / 10^scale`, normalised so that `7.0` and `7` are equal.
+#[derive(Clone, Copy, Debug, Eq, PartialEq, Hash)]
+pub struct Decimal {
+    mantissa: i64,
+    scale: u8,
+}
+
+const POW10: [i128; 39] = {
+    let mut p = [1i128; 39];
+    let mut i = 1;
+    while i < 39 {
+        p[i] = p[i - 1] * 10;
+        i += 1;
+    }
+    p
+};
+
+impl Decimal {
+    /// Zero.
+    pub const ZERO: Decimal = Decimal {
+        mantissa: 0,
+        scale: 0,
+    };
+
+    /// A whole number.
+    pub const fn from_int(v: i64) -> Decimal {
+        Decimal {
+            mantissa: v,
+            scale: 0,
+        }
+    }
+
+    /// Parses a plain decimal: optional `-`, digits, optional `.` and digits. No exponent,
+    /// no `inf`/`nan`, no thousands separators, at most [`MAX_DIGITS`] significant digits.
+    pub fn parse(text: &str) -> Result<Decimal, &'static str> {
+        let bytes = text.as_bytes();
+        let (negative, digits) = match bytes.first() {
+            Some(b'-') => (true, &bytes[1..]),
+            Some(b'+') => (false, &bytes[1..]),
+            _ => (false, bytes),
+        };
+        if digits.is_empty() {
+            return Err("not a number");
+        }
+        let mut mantissa: i64 = 0;
+        let mut scale: u32 = 0;
+        let mut seen_point = false;
+        let mut seen_digit = false;
+        let mut significant = 0usize;
+        for &b in digits {
+            match b {
+                b'0'..=b'9' => {
+                    seen_digit = true;
+                    if mantissa != 0 || b != b'0' {
+                        significant += 1;
+                    }
+                    if significant > MAX_DIGITS {
+                        return Err("has more than 18 significant digits");
+                    }
+                    mantissa = mantissa * 10 + i64::from(b - b'0');
+                    if seen_point {
+                        scale += 1;
+                        if scale > 18 {
+                            return Err("has more than 18 decimal places");
+                        }
+                    }
+                }
+                b'.' if !seen_point => seen_point = true,
+                b'e' | b'E' => return Err("is written with an exponent; write a plain decimal"),
+                _ => return Err("not a number"),
+            }
+        }
+        if !seen_digit {
+            return Err("not a number");
+        }
+        // Normalise: strip trailing fractional zeros so equal values compare equal.
+        while scale > 0 && mantissa % 10 == 0 {
+            mantissa /= 10;
+            scale -= 1;
+        }
+        if negative {
+            mantissa = -mantissa;
+        }
+        Ok(Decimal {
+            mantissa,
+            scale: scale as u8,
+        })
+    }
+
+    /// Recovers the decimal a TOML float was written as (shortest round-trip text).
+    pub fn from_f64_shortest(v: f64) -> Result<Decimal, &'static str> {
+        if !v.is_finite() {
+            return Err("not a finite number");
+        }
+        let mut buf = ryu::Buffer::new();
+        let text = buf.format_finite(v);
+        if text.contains(['e', 'E']) {
+            return Err("too large or too small to be written as a plain decimal");
+        }
+        Decimal::parse(text)
+    }
+
+    /// Nearest `f64` (correctly rounded for up to 15 significant digits).
+    pub fn to_f64(self) -> f64 {
+        // Both operands are exact in f64 (10^18 < 2^63 is exact as a power of ten up to
+        // 10^22), so the one division rounds correctly.
+        self.mantissa as f64 / 10f64.powi(i32::from(self.scale))
+    }
+
+    /// True when the value is greater than zero.
+    pub fn is_positive(self) -> bool {
+        self.mantissa > 0
+    }
+
+    fn as_i128_at(self, scale: u8) -> i128 {
+        i128::from(self.mantissa) * POW10[usize::from(scale - self.scale)]
+    }
+
+    /// `self - other`, exact; `None` when it would not fit.
+    pub fn checked_sub(self, other: Decimal) -> Option<Decimal> {
+        let scale = self.scale.max(other.scale);
+        let v = self.as_i128_at(scale) - other.as_i128_at(scale);
+        let mantissa = i64::try_from(v).ok()?;
+        Some(Decimal { mantissa, scale }.normalised())
+    }
+
+    fn normalised(mut self) -> Decimal {
+        while self.scale > 0 && self.mantissa % 10 == 0 {
+            self.mantissa /= 10;
+            self.scale -= 1;
+        }
+        self
+    }
+
+    /// Exact test of `self * a >= b * c` (used for "improvement >= pct% of baseline" as
+    /// `improvement * 100 >= pct * baseline`). Falls back to `f64` only when the exact
+    /// products exceed 127 bits, which needs more than ~30 significant digits in total.
+    pub fn product_ge(self, a: Decimal, b: Decimal, c: Decimal) -> bool {
+        let left_scale = u32::from(self.scale) + u32::from(a.scale);
+        let right_scale = u32::from(b.scale) + u32::from(c.scale);
+        let exact = (|| {
+            let left = i128::from(self.mantissa).checked_mul(i128::from(a.mantissa))?;
+            let right = i128::from(b.mantissa).checked_mul(i128::from(c.mantissa))?;
+            let scale = left_scale.max(right_scale);
+            let l = left.checked_mul(*POW10.get((scale - left_scale) as usize)?)?;
+            let r = right.checked_mul(*POW10.get((scale - right_scale) as usize)?)?;
+            Some(l >= r)
+        })();
+        exact.unwrap_or_else(|| self.to_f64() * a.to_f64() >= b.to_f64() * c.to_f64())
+    }
+}
+
+impl Ord for Decimal {
+    fn cmp(&self, other: &Self) -> Ordering {
+        let scale = self.scale.max(other.scale);
+        self.as_i128_at(scale).cmp(&other.as_i128_at(scale))
+    }
+}
+
+impl PartialOrd for Decimal {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for Decimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.scale == 0 {
+            return write!(f, "{}", self.mantissa);
+        }
+        let negative = self.mantissa < 0;
+        let digits = self.mantissa.unsigned_abs().to_string();
+        let scale = usize::from(self.scale);
+        let padded = if digits.len() <= scale {
+            format!("{}{}", "0".repeat(scale + 1 - digits.len()), digits)
+        } else {
+            digits
+        };
+        let (int, frac) = padded.split_at(padded.len() - scale);
+        write!(f, "{}{}.{}", if negative { "-" } else { "" }, int, frac)
+    }
+}
+
+/// Parses a whole number written without a decimal point (`45`, not `45.0`).
+pub fn parse_whole(text: &str) -> Result<i64, &'static str> {
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        _ => (false, text),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(if digits.contains('.') {
+            "is not a whole number (write it without a decimal point)"
+        } else {
+            "is not a whole number"
+        });
+    }
+    if digits.len() > 12 {
+        return Err("is too large");
+    }
+    let v: i64 = digits.parse().map_err(|_| "is not a whole number")?;
+    Ok(if negative { -v } else { v })
+}
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date, checking the calendar.
+pub fn parse_date(text: &str) -> Result<i32, &'static str> {
+    const BAD: &str = "is not a date written YYYY-MM-DD";
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return Err(BAD);
+    }
+    let num = |s: &[u8]| -> Option<i32> {
+        s.iter().try_fold(0i32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + i32::from(c - b'0'))
+        })
+    };
+    let (Some(y), Some(m), Some(d)) = (num(&b[0..4]), num(&b[5..7]), num(&b[8..10])) else {
+        return Err(BAD);
+    };
+    if !(1..=12).contains(&m) {
+        return Err("has a month outside 01-12");
+    }
+    if d < 1 || d > days_in_month(y, m) {
+        return Err("has a day that does not exist in that month");
+    }
+    Ok(days_from_civil(y, m, d))
+}
+
+fn days_in_month(y: i32, m: i32) -> i32 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Howard Hinnant's `days_from_civil`: proleptic Gregorian date to days since 1970-01-01.
+pub fn days_from_civil(y: i32, m: i32, d: i32) -> i32 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::parse(s).unwrap()
+    }
+
+    #[test]
+    fn equal_values_compare_equal() {
+        assert_eq!(d("7.0"), d("7"));
+        assert_eq!(d("7.000"), d("7"));
+        assert_eq!(d("0.50"), d(".5"));
+        assert!(d("4.9") < d("4.90001"));
+        assert_eq!(d("-0.0"), Decimal::ZERO);
+    }
+
+    #[test]
+    fn rejects_what_the_contract_forbids() {
+        for bad in [
+            "", "-", ".", "1e3", "inf", "nan", "1,5", "1.2.3", "12a", "1 2",
+        ] {
+            assert!(Decimal::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+        assert!(Decimal::parse("1234567890123456789").is_err());
+        assert!(Decimal::parse("0.000000000000000001").is_ok());
+    }
+
+    #[test]
+    fn thirty_percent_boundary_is_exact() {
+        // 7.0 -> 4.9: improvement 2.1, and 2.1 * 100 = 210 = 30 * 7.0 exactly. As floats,
+        // (7.0 - 4.9) / 7.0 = 0.29999999999999993 < 0.3, which is the bug this type prevents.
+        let improvement = d("7.0").checked_sub(d("4.9")).unwrap();
+        assert!(improvement.product_ge(Decimal::from_int(100), d("30"), d("7.0")));
+        assert!((7.0f64 - 4.9) / 7.0 < 0.3);
+        let just_short = d("7.0").checked_sub(d("4.901")).unwrap();
+        assert!(!just_short.product_ge(Decimal::from_int(100), d("30"), d("7.0")));
+    }
+
+    #[test]
+    fn display_round_trips() {
+        for s in ["0", "7", "-3", "0.5", "-0.25", "12.125", "0.001"] {
+            assert_eq!(d(s).to_string(), s);
+        }
+        assert_eq!(d("7.50").to_string(), "7.5");
+    }
+
+    #[test]
+    fn toml_floats_recover_their_literal() {
+        assert_eq!(Decimal::from_f64_shortest(0.75).unwrap(), d("0.75"));
+        assert_eq!(Decimal::from_f64_shortest(0.1).unwrap(), d("0.1"));
+        assert_eq!(Decimal::from_f64_shortest(30.0).unwrap(), d("30"));
+    }
+
+    #[test]
+    fn whole_numbers() {
+        assert_eq!(parse_whole("45"), Ok(45));
+        assert_eq!(parse_whole("-1"), Ok(-1));
+        assert!(parse_whole("45.0").unwrap_err().contains("decimal point"));
+        assert!(parse_whole("4a").is_err());
+        assert!(parse_whole("").is_err());
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(parse_date("1970-01-01"), Ok(0));
+        assert_eq!(parse_date("2000-03-01"), Ok(11_017));
+        assert_eq!(
+            parse_date("2012-02-29").map(|x| x - parse_date("2012-02-28").unwrap()),
+            Ok(1)
+        );
+        assert!(parse_date("2013-02-29").is_err());
+        assert!(parse_date("2013-13-01").is_err());
+        assert!(parse_date("2013-1-01").is_err());
+        assert!(parse_date("01/02/2013").is_err());
+    }
+}

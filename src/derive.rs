@@ -1,0 +1,324 @@
+//! One row per accepted participant: dose received, outcomes at the checkpoint, the
+//! checkpoint decision and the flags a clinic acts on.
+//!
+//! The rules are the contract's "per-participant derivation": day 0 is `randomized_on` (or the
+//! earliest session date); attended sessions inside the arm's window count; adherence is
+//! `min(attended, planned) / planned` against an inclusive threshold; pain responders need an
+//! inclusive 30% reduction from a positive baseline, NDI responders an inclusive 5-point
+//! improvement. Every threshold is decided in exact decimal arithmetic
+//! ([`Decimal::product_ge`]), never by a float ratio, so 7.0 -> 4.9 is a responder.
+
+use crate::cohort::value::Decimal;
+use crate::cohort::{AdverseEvent, Cohort, Status};
+use crate::protocol::Better;
+
+/// Baseline, checkpoint and the derived change for one outcome of one participant.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct OutcomeValues {
+    /// Week-0 value.
+    pub baseline: Option<Decimal>,
+    /// Checkpoint-week value.
+    pub checkpoint: Option<Decimal>,
+    /// Improvement in the outcome's better direction (exact).
+    pub improvement: Option<Decimal>,
+    /// `100 * improvement / baseline` (pain only; empty when the baseline is 0).
+    pub improvement_pct: Option<f64>,
+    /// Responder by the outcome's inclusive rule; empty when a value is missing.
+    pub responder: Option<bool>,
+}
+
+/// The checkpoint decision of the brief's rules.
+#[derive(Clone, Copy, Debug, Eq, PartialEq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Responder on any outcome or marker: keep going.
+    Continue,
+    /// No response after an adequate dose: reassess.
+    Adjust,
+    /// No response, but the dose was not given: not a fair test.
+    IncompleteDose,
+    /// Baseline or checkpoint missing for every outcome.
+    NoCheckpoint,
+    /// A control participant.
+    Control,
+}
+
+impl Decision {
+    /// The contract's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Continue => "continue",
+            Decision::Adjust => "adjust",
+            Decision::IncompleteDose => "incomplete_dose",
+            Decision::NoCheckpoint => "no_checkpoint",
+            Decision::Control => "control",
+        }
+    }
+}
+
+/// Participant flags, in the contract's (alphabetical) output order.
+pub const FLAG_NAMES: [&str; 5] = [
+    "adverse_event",
+    "age_outside_evidence",
+    "control_treated",
+    "needs_clearance",
+    "pain_baseline_zero",
+];
+
+/// A set of [`FLAG_NAMES`] bits.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub struct Flags(u8);
+
+impl Flags {
+    /// Any adverse event recorded.
+    pub const ADVERSE_EVENT: Flags = Flags(1);
+    /// Age outside the 20-64 the trial studied.
+    pub const AGE_OUTSIDE_EVIDENCE: Flags = Flags(2);
+    /// A control participant attended a session inside the window.
+    pub const CONTROL_TREATED: Flags = Flags(4);
+    /// A contraindication without medical clearance.
+    pub const NEEDS_CLEARANCE: Flags = Flags(8);
+    /// Pain baseline of 0.
+    pub const PAIN_BASELINE_ZERO: Flags = Flags(16);
+
+    /// True when `other` is set.
+    pub fn contains(self, other: Flags) -> bool {
+        self.0 & other.0 == other.0
+    }
+    fn insert(&mut self, other: Flags) {
+        self.0 |= other.0;
+    }
+    /// The flag names, sorted and `;`-separated (empty when none).
+    pub fn to_field(self) -> String {
+        FLAG_NAMES
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.0 & (1 << i) != 0)
+            .map(|(_, n)| *n)
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+}
+
+/// Youngest age the DREAM evidence covers.
+pub const EVIDENCE_AGE_MIN: i64 = 20;
+/// Oldest age the DREAM evidence covers.
+pub const EVIDENCE_AGE_MAX: i64 = 64;
+
+/// The derived row of one participant (index `i` matches `cohort.participants[i]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Derived {
+    /// Planned sessions (empty for control).
+    pub sessions_planned: Option<u32>,
+    /// Attended sessions inside the window.
+    pub sessions_attended: u32,
+    /// `min(attended, planned) / planned` (empty for control).
+    pub adherence: Option<f64>,
+    /// Adherence at or above the threshold (empty for control).
+    pub adherent: Option<bool>,
+    /// Minutes of attended sessions inside the window.
+    pub minutes_delivered: f64,
+    /// Pain.
+    pub pain: OutcomeValues,
+    /// Neck Disability Index.
+    pub ndi: OutcomeValues,
+    /// Declared markers, in protocol order.
+    pub markers: Vec<OutcomeValues>,
+    /// Checkpoint decision.
+    pub decision: Decision,
+    /// Flags.
+    pub flags: Flags,
+}
+
+#[derive(Clone, Copy, Default)]
+struct SessionTally {
+    earliest: Option<i32>,
+    adverse: bool,
+}
+
+/// Derives every participant's row.
+pub fn derive(cohort: &Cohort) -> Vec<Derived> {
+    let protocol = &cohort.protocol;
+    let n = cohort.participants.len();
+    let one = Decimal::from_int(1);
+    let hundred = Decimal::from_int(100);
+
+    // Day 0 needs the earliest session when randomized_on is empty: first pass.
+    let mut tally = vec![SessionTally::default(); n];
+    for s in &cohort.sessions {
+        let t = &mut tally[s.participant as usize];
+        t.earliest = Some(t.earliest.map_or(s.day, |e| e.min(s.day)));
+        t.adverse |= s.adverse_event != AdverseEvent::None;
+    }
+    let day0: Vec<Option<i32>> = cohort
+        .participants
+        .iter()
+        .zip(&tally)
+        .map(|(p, t)| p.randomized_on.or(t.earliest))
+        .collect();
+    let window: Vec<i32> = (0..protocol.arms().len())
+        .map(|a| protocol.window_days(a))
+        .collect();
+    let mut attended = vec![0u32; n];
+    let mut minutes = vec![0f64; n];
+    for s in &cohort.sessions {
+        let i = s.participant as usize;
+        if s.status != Status::Attended {
+            continue;
+        }
+        let Some(d0) = day0[i] else { continue };
+        let offset = s.day - d0;
+        if offset >= 0 && offset < window[cohort.participants[i].arm] {
+            attended[i] += 1;
+            minutes[i] += s.minutes.unwrap_or(0.0);
+        }
+    }
+
+    // Baseline and checkpoint rows.
+    let n_markers = protocol.markers().len();
+    let checkpoint = protocol.checkpoint_week();
+    let mut base: Vec<Option<usize>> = vec![None; n];
+    let mut check: Vec<Option<usize>> = vec![None; n];
+    for (r, s) in cohort.scores.iter().enumerate() {
+        if s.week == 0 {
+            base[s.participant as usize] = Some(r);
+        } else if s.week == checkpoint {
+            check[s.participant as usize] = Some(r);
+        }
+    }
+
+    let pct = protocol.pain_min_reduction_pct();
+    let ndi_min = protocol.ndi_min_improvement();
+    cohort
+        .participants
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let arm = &protocol.arms()[p.arm];
+            let planned = arm.schedule().map(|s| s.sessions());
+            let (adherence, adherent) = match planned {
+                Some(planned) => {
+                    let got = attended[i].min(planned);
+                    let adherent = Decimal::from_int(i64::from(got)).product_ge(
+                        one,
+                        protocol.adherence_threshold(),
+                        Decimal::from_int(i64::from(planned)),
+                    );
+                    (Some(f64::from(got) / f64::from(planned)), Some(adherent))
+                }
+                None => (None, None),
+            };
+            let value = |row: Option<usize>, f: &dyn Fn(usize) -> Option<Decimal>| row.and_then(f);
+            let pain_b = value(base[i], &|r| cohort.scores[r].pain);
+            let pain_c = value(check[i], &|r| cohort.scores[r].pain);
+            let pain = outcome(
+                pain_b,
+                pain_c,
+                Better::Lower,
+                |imp, b| b.is_positive() && imp.product_ge(hundred, pct, b),
+                true,
+            );
+            let ndi_b = value(base[i], &|r| cohort.scores[r].ndi);
+            let ndi_c = value(check[i], &|r| cohort.scores[r].ndi);
+            let ndi = outcome(ndi_b, ndi_c, Better::Lower, |imp, _| imp >= ndi_min, false);
+            let markers: Vec<OutcomeValues> = protocol
+                .markers()
+                .iter()
+                .enumerate()
+                .map(|(m, marker)| {
+                    let get = |row: Option<usize>| {
+                        row.and_then(|r| cohort.marker_values[r * n_markers + m])
+                    };
+                    let min = marker.min_improvement();
+                    outcome(
+                        get(base[i]),
+                        get(check[i]),
+                        marker.better(),
+                        |imp, _| imp >= min,
+                        false,
+                    )
+                })
+                .collect();
+
+            let all = || {
+                std::iter::once(&pain)
+                    .chain(std::iter::once(&ndi))
+                    .chain(markers.iter())
+            };
+            let decision = if arm.is_control() {
+                Decision::Control
+            } else if all().all(|o| o.responder.is_none()) {
+                Decision::NoCheckpoint
+            } else if all().any(|o| o.responder == Some(true)) {
+                Decision::Continue
+            } else if adherent == Some(true) {
+                Decision::Adjust
+            } else {
+                Decision::IncompleteDose
+            };
+
+            let mut flags = Flags::default();
+            if tally[i].adverse {
+                flags.insert(Flags::ADVERSE_EVENT);
+            }
+            if p.age
+                .is_some_and(|a| !(EVIDENCE_AGE_MIN..=EVIDENCE_AGE_MAX).contains(&a))
+            {
+                flags.insert(Flags::AGE_OUTSIDE_EVIDENCE);
+            }
+            if arm.is_control() && attended[i] > 0 {
+                flags.insert(Flags::CONTROL_TREATED);
+            }
+            if p.needs_clearance() {
+                flags.insert(Flags::NEEDS_CLEARANCE);
+            }
+            if pain_b == Some(Decimal::ZERO) {
+                flags.insert(Flags::PAIN_BASELINE_ZERO);
+            }
+            Derived {
+                sessions_planned: planned,
+                sessions_attended: attended[i],
+                adherence,
+                adherent,
+                minutes_delivered: minutes[i],
+                pain,
+                ndi,
+                markers,
+                decision,
+                flags,
+            }
+        })
+        .collect()
+}
+
+/// Improvement in the better direction and the responder rule (`rule(improvement, baseline)`).
+fn outcome(
+    baseline: Option<Decimal>,
+    checkpoint: Option<Decimal>,
+    better: Better,
+    rule: impl Fn(Decimal, Decimal) -> bool,
+    with_pct: bool,
+) -> OutcomeValues {
+    let (Some(b), Some(c)) = (baseline, checkpoint) else {
+        return OutcomeValues {
+            baseline,
+            checkpoint,
+            ..OutcomeValues::default()
+        };
+    };
+    let improvement = match better {
+        Better::Lower => b.checked_sub(c),
+        Better::Higher => c.checked_sub(b),
+    };
+    let improvement_pct = match improvement {
+        Some(imp) if with_pct && b.is_positive() => Some(100.0 * imp.to_f64() / b.to_f64()),
+        _ => None,
+    };
+    OutcomeValues {
+        baseline,
+        checkpoint,
+        improvement,
+        improvement_pct,
+        responder: improvement.map(|imp| rule(imp, b)),
+    }
+}

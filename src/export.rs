@@ -1,0 +1,354 @@
+//! The files `analyze` and `validate` write, one function per file, with the contract's
+//! column order: `arms.csv`, `comparisons.csv`, `participants.csv`, `rejections.csv` and
+//! `summary.json`.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::analysis::{Analysis, AnalysisOptions, ArmSummary, Comparison};
+use crate::cohort::{Cohort, FileReport, Rejection};
+use crate::derive::{Derived, OutcomeValues};
+use crate::output::{Cell, push_header, push_row};
+
+/// Columns of `arms.csv`.
+pub const ARMS_COLUMNS: [&str; 23] = [
+    "arm",
+    "is_control",
+    "minutes",
+    "per_week",
+    "weeks",
+    "randomized",
+    "adherent",
+    "adherence_rate",
+    "pain_responders",
+    "pain_n",
+    "pain_rate",
+    "pain_rate_low",
+    "pain_rate_high",
+    "ndi_responders",
+    "ndi_n",
+    "ndi_rate",
+    "ndi_rate_low",
+    "ndi_rate_high",
+    "pain_improvement_mean",
+    "pain_improvement_sd",
+    "ndi_improvement_mean",
+    "ndi_improvement_sd",
+    "adverse_event_participants",
+];
+
+/// Columns of `comparisons.csv`.
+pub const COMPARISONS_COLUMNS: [&str; 22] = [
+    "arm",
+    "outcome",
+    "responders",
+    "n",
+    "rate",
+    "control_responders",
+    "control_n",
+    "control_rate",
+    "risk_difference",
+    "rd_low",
+    "rd_high",
+    "risk_ratio",
+    "rr_low",
+    "rr_high",
+    "odds_ratio",
+    "or_low",
+    "or_high",
+    "nnt",
+    "p_value",
+    "improvement_difference",
+    "improvement_difference_low",
+    "improvement_difference_high",
+];
+
+/// Columns of `participants.csv` (marker columns follow when markers are declared).
+pub const PARTICIPANTS_COLUMNS: [&str; 20] = [
+    "participant_id",
+    "arm",
+    "site",
+    "age",
+    "sessions_planned",
+    "sessions_attended",
+    "adherence",
+    "adherent",
+    "minutes_delivered",
+    "pain_baseline",
+    "pain_checkpoint",
+    "pain_improvement",
+    "pain_improvement_pct",
+    "pain_responder",
+    "ndi_baseline",
+    "ndi_checkpoint",
+    "ndi_improvement",
+    "ndi_responder",
+    "decision",
+    "flags",
+];
+
+/// Columns of `rejections.csv`.
+pub const REJECTIONS_COLUMNS: [&str; 5] = ["file", "line", "column", "value", "reason"];
+
+fn int(v: u64) -> Cell<'static> {
+    Cell::Int(Some(v))
+}
+fn opt_int(v: Option<u32>) -> Cell<'static> {
+    Cell::Int(v.map(u64::from))
+}
+
+fn arm_row(out: &mut String, a: &ArmSummary) {
+    push_row(
+        out,
+        &[
+            Cell::Text(&a.arm),
+            Cell::Bool(Some(a.is_control)),
+            opt_int(a.minutes),
+            opt_int(a.per_week),
+            opt_int(a.weeks),
+            int(a.randomized),
+            Cell::Int(a.adherent),
+            Cell::Float(a.adherence_rate),
+            int(a.pain.responders),
+            int(a.pain.n),
+            Cell::Float(a.pain.rate),
+            Cell::Float(a.pain.low),
+            Cell::Float(a.pain.high),
+            int(a.ndi.responders),
+            int(a.ndi.n),
+            Cell::Float(a.ndi.rate),
+            Cell::Float(a.ndi.low),
+            Cell::Float(a.ndi.high),
+            Cell::Float(a.pain_improvement_mean),
+            Cell::Float(a.pain_improvement_sd),
+            Cell::Float(a.ndi_improvement_mean),
+            Cell::Float(a.ndi_improvement_sd),
+            int(a.adverse_event_participants),
+        ],
+    );
+}
+
+/// `arms.csv`.
+pub fn arms_csv(analysis: &Analysis) -> String {
+    let mut out = String::new();
+    push_header(&mut out, &ARMS_COLUMNS);
+    for a in &analysis.arms {
+        arm_row(&mut out, a);
+    }
+    out
+}
+
+fn comparison_row(out: &mut String, c: &Comparison) {
+    push_row(
+        out,
+        &[
+            Cell::Text(&c.arm),
+            Cell::Text(&c.outcome),
+            int(c.responders),
+            int(c.n),
+            Cell::Float(c.rate),
+            int(c.control_responders),
+            int(c.control_n),
+            Cell::Float(c.control_rate),
+            Cell::Float(c.risk_difference),
+            Cell::Float(c.rd_low),
+            Cell::Float(c.rd_high),
+            Cell::Float(c.risk_ratio),
+            Cell::Float(c.rr_low),
+            Cell::Float(c.rr_high),
+            Cell::Float(c.odds_ratio),
+            Cell::Float(c.or_low),
+            Cell::Float(c.or_high),
+            Cell::Float(c.nnt),
+            Cell::Float(c.p_value),
+            Cell::Float(c.improvement_difference),
+            Cell::Float(c.improvement_difference_low),
+            Cell::Float(c.improvement_difference_high),
+        ],
+    );
+}
+
+/// `comparisons.csv`.
+pub fn comparisons_csv(analysis: &Analysis) -> String {
+    let mut out = String::new();
+    push_header(&mut out, &COMPARISONS_COLUMNS);
+    for c in &analysis.comparisons {
+        comparison_row(&mut out, c);
+    }
+    out
+}
+
+fn outcome_cells(o: &OutcomeValues, with_pct: bool) -> Vec<Cell<'static>> {
+    let mut v = vec![
+        Cell::Dec(o.baseline),
+        Cell::Dec(o.checkpoint),
+        Cell::Dec(o.improvement),
+    ];
+    if with_pct {
+        v.push(Cell::Float(o.improvement_pct));
+    }
+    v.push(Cell::Bool(o.responder));
+    v
+}
+
+/// Streams `participants.csv` to `w`.
+pub fn write_participants(
+    w: &mut dyn Write,
+    cohort: &Cohort,
+    derived: &[Derived],
+) -> io::Result<()> {
+    let mut out = String::with_capacity(1 << 20);
+    let mut header: Vec<String> = PARTICIPANTS_COLUMNS
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    for m in cohort.protocol.markers() {
+        for suffix in ["baseline", "checkpoint", "improvement", "responder"] {
+            header.push(format!("{}_{suffix}", m.column()));
+        }
+    }
+    let names: Vec<&str> = header.iter().map(String::as_str).collect();
+    push_header(&mut out, &names);
+    for (p, d) in cohort.participants.iter().zip(derived) {
+        let arm = cohort.protocol.arms()[p.arm].id();
+        let flags = d.flags.to_field();
+        let mut cells = vec![
+            Cell::Text(&p.id),
+            Cell::Text(arm),
+            Cell::Text(p.site.as_deref().unwrap_or("")),
+            Cell::Int(p.age.map(|a| a as u64)),
+            opt_int(d.sessions_planned),
+            int(u64::from(d.sessions_attended)),
+            Cell::Float(d.adherence),
+            Cell::Bool(d.adherent),
+            Cell::Float(Some(d.minutes_delivered)),
+        ];
+        cells.extend(outcome_cells(&d.pain, true));
+        cells.extend(outcome_cells(&d.ndi, false));
+        cells.push(Cell::Text(d.decision.as_str()));
+        cells.push(Cell::Text(&flags));
+        for m in &d.markers {
+            cells.extend(outcome_cells(m, false));
+        }
+        push_row(&mut out, &cells);
+        if out.len() > 1 << 20 {
+            w.write_all(out.as_bytes())?;
+            out.clear();
+        }
+    }
+    w.write_all(out.as_bytes())
+}
+
+/// Streams `rejections.csv` to `w` (header only when nothing was rejected).
+pub fn write_rejections(w: &mut dyn Write, rejections: &[Rejection]) -> io::Result<()> {
+    let mut out = String::with_capacity(1 << 16);
+    push_header(&mut out, &REJECTIONS_COLUMNS);
+    for r in rejections {
+        push_row(
+            &mut out,
+            &[
+                Cell::Text(r.file.name()),
+                int(r.line),
+                Cell::Text(&r.column),
+                Cell::Text(&r.value),
+                Cell::Text(&r.reason),
+            ],
+        );
+        if out.len() > 1 << 20 {
+            w.write_all(out.as_bytes())?;
+            out.clear();
+        }
+    }
+    w.write_all(out.as_bytes())
+}
+
+/// The protocol as recorded in `summary.json`.
+#[derive(Serialize)]
+struct ProtocolSummary<'a> {
+    name: &'a str,
+    checkpoint_week: u32,
+    adherence_threshold: String,
+    pain_max: String,
+    pain_responder_min_reduction_pct: String,
+    ndi_max: String,
+    ndi_responder_min_improvement: String,
+    markers: Vec<&'a str>,
+    arms: Vec<&'a str>,
+    control: &'a str,
+}
+
+/// `summary.json`: settings, tool version, inputs with digests and counts, and the results.
+#[derive(Serialize)]
+pub struct Summary<'a> {
+    tool: &'static str,
+    version: &'static str,
+    cohort: String,
+    settings: Settings<'a>,
+    protocol: ProtocolSummary<'a>,
+    files: &'a [FileReport],
+    rejections: usize,
+    participants_analysed: usize,
+    arms: &'a [ArmSummary],
+    comparisons: &'a [Comparison],
+}
+
+#[derive(Serialize)]
+struct Settings<'a> {
+    #[serde(flatten)]
+    analysis: &'a AnalysisOptions,
+    skip_invalid: bool,
+    rd_method: &'static str,
+    rr_method: &'static str,
+    or_method: &'static str,
+    zero_cell_correction: &'static str,
+    p_value: &'static str,
+    improvement_difference: &'static str,
+    rate_interval: &'static str,
+}
+
+/// Builds the summary.
+pub fn summary<'a>(cohort: &'a Cohort, analysis: &'a Analysis, skip_invalid: bool) -> Summary<'a> {
+    let p = &cohort.protocol;
+    Summary {
+        tool: "trialdose",
+        version: env!("CARGO_PKG_VERSION"),
+        cohort: cohort.dir.display().to_string(),
+        settings: Settings {
+            analysis: &analysis.options,
+            skip_invalid,
+            rd_method: "newcombe-hybrid-score (Newcombe 1998, method 10)",
+            rr_method: "katz-log",
+            or_method: "woolf-logit",
+            zero_cell_correction: "0.5 added to every cell when any cell of the 2x2 table is 0",
+            p_value: "fisher-exact-two-sided (tables no more probable than observed, relative tolerance 1e-7)",
+            improvement_difference: "welch (arm minus control)",
+            rate_interval: "wilson-score",
+        },
+        protocol: ProtocolSummary {
+            name: p.name(),
+            checkpoint_week: p.checkpoint_week(),
+            adherence_threshold: p.adherence_threshold().to_string(),
+            pain_max: p.pain_max().to_string(),
+            pain_responder_min_reduction_pct: p.pain_min_reduction_pct().to_string(),
+            ndi_max: p.ndi_max().to_string(),
+            ndi_responder_min_improvement: p.ndi_min_improvement().to_string(),
+            markers: p.markers().iter().map(|m| m.column()).collect(),
+            arms: p.arms().iter().map(|a| a.id()).collect(),
+            control: p.arms()[p.control_index()].id(),
+        },
+        files: &cohort.files,
+        rejections: cohort.ledger.rejections().len(),
+        participants_analysed: cohort.participants.len(),
+        arms: &analysis.arms,
+        comparisons: &analysis.comparisons,
+    }
+}
+
+/// Serialises the summary as pretty JSON with a final newline.
+pub fn summary_json(s: &Summary<'_>) -> Vec<u8> {
+    let mut v = serde_json::to_vec_pretty(s)
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}").into_bytes());
+    v.push(b'\n');
+    v
+}

@@ -1,0 +1,183 @@
+//! The derived per-participant table as a polars `DataFrame`, and the per-arm aggregation
+//! run on it with polars' lazy engine: randomized, adherent and adverse-event counts over
+//! everyone, then, within the analysis population, each outcome's responders, denominator
+//! and the list of improvements (for means, SDs and the Welch interval).
+//!
+//! polars stays in this data layer (cohort -> derive -> frame -> analysis); the statistics
+//! receive plain counts and slices.
+
+use polars::prelude::*;
+
+use crate::analysis::{Missing, Population};
+use crate::cohort::Cohort;
+use crate::derive::{Derived, Flags, OutcomeValues};
+
+/// Per arm and outcome: responders, denominator and improvements of the population.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OutcomeTally {
+    /// Responders.
+    pub responders: u64,
+    /// Denominator.
+    pub n: u64,
+    /// Improvements of participants with both values, in participant order.
+    pub improvements: Vec<f64>,
+}
+
+/// Per-arm counts over every accepted participant, plus the outcome tallies.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ArmTally {
+    /// Accepted participants.
+    pub randomized: u64,
+    /// Adherent participants.
+    pub adherent: u64,
+    /// Participants with an adverse event.
+    pub adverse_event: u64,
+    /// One tally per outcome (pain, ndi, then markers).
+    pub outcomes: Vec<OutcomeTally>,
+}
+
+fn outcome_of(d: &Derived, k: usize) -> &OutcomeValues {
+    match k {
+        0 => &d.pain,
+        1 => &d.ndi,
+        m => &d.markers[m - 2],
+    }
+}
+
+/// Builds the frame: `arm` (u32 index), `is_control`, `adherent`, `adverse_event`, and per
+/// outcome `k`: `r{k}` (responder) and `i{k}` (improvement).
+pub fn participant_frame(cohort: &Cohort, derived: &[Derived]) -> PolarsResult<DataFrame> {
+    let n = derived.len();
+    let arms = cohort.protocol.arms();
+    let mut columns = vec![
+        Column::new(
+            "arm".into(),
+            cohort
+                .participants
+                .iter()
+                .map(|p| p.arm as u32)
+                .collect::<Vec<u32>>(),
+        ),
+        Column::new(
+            "is_control".into(),
+            cohort
+                .participants
+                .iter()
+                .map(|p| arms[p.arm].is_control())
+                .collect::<Vec<bool>>(),
+        ),
+        Column::new(
+            "adherent".into(),
+            derived.iter().map(|d| d.adherent).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "adverse_event".into(),
+            derived
+                .iter()
+                .map(|d| d.flags.contains(Flags::ADVERSE_EVENT))
+                .collect::<Vec<bool>>(),
+        ),
+    ];
+    for k in 0..2 + cohort.protocol.markers().len() {
+        columns.push(Column::new(
+            format!("r{k}").into(),
+            derived
+                .iter()
+                .map(|d| outcome_of(d, k).responder)
+                .collect::<Vec<_>>(),
+        ));
+        columns.push(Column::new(
+            format!("i{k}").into(),
+            derived
+                .iter()
+                .map(|d| outcome_of(d, k).improvement.map(|v| v.to_f64()))
+                .collect::<Vec<_>>(),
+        ));
+    }
+    DataFrame::new(n, columns)
+}
+
+fn as_u64(df: &DataFrame, name: &str) -> PolarsResult<Vec<u64>> {
+    let s = df.column(name)?.cast(&DataType::UInt64)?;
+    Ok(s.u64()?.iter().map(|v| v.unwrap_or(0)).collect())
+}
+
+/// Aggregates the frame per arm (`n_arms` arms, `n_outcomes` outcomes).
+pub fn tally_arms(
+    df: &DataFrame,
+    n_arms: usize,
+    n_outcomes: usize,
+    population: Population,
+    missing: Missing,
+) -> PolarsResult<Vec<ArmTally>> {
+    let mut out: Vec<ArmTally> = (0..n_arms)
+        .map(|_| ArmTally {
+            outcomes: vec![OutcomeTally::default(); n_outcomes],
+            ..ArmTally::default()
+        })
+        .collect();
+
+    let everyone = df
+        .clone()
+        .lazy()
+        .group_by_stable([col("arm")])
+        .agg([
+            len().alias("randomized"),
+            col("adherent").sum().alias("adherent"),
+            col("adverse_event").sum().alias("adverse_event"),
+        ])
+        .collect()?;
+    let arm = as_u64(&everyone, "arm")?;
+    let randomized = as_u64(&everyone, "randomized")?;
+    let adherent = as_u64(&everyone, "adherent")?;
+    let adverse = as_u64(&everyone, "adverse_event")?;
+    for (i, &a) in arm.iter().enumerate() {
+        let t = &mut out[a as usize];
+        t.randomized = randomized[i];
+        t.adherent = adherent[i];
+        t.adverse_event = adverse[i];
+    }
+
+    let in_population = match population {
+        Population::Itt => lit(true),
+        Population::PerProtocol => col("is_control").or(col("adherent").fill_null(lit(false))),
+    };
+    let mut aggs = Vec::with_capacity(3 * n_outcomes);
+    for k in 0..n_outcomes {
+        let r = format!("r{k}");
+        let denominator = match (population, missing) {
+            (Population::Itt, Missing::Nonresponder) => len(),
+            _ => col(r.as_str()).count(),
+        };
+        aggs.push(col(r.as_str()).sum().alias(format!("responders{k}")));
+        aggs.push(denominator.alias(format!("n{k}")));
+        aggs.push(
+            col(format!("i{k}").as_str())
+                .drop_nulls()
+                .alias(format!("improvements{k}")),
+        );
+    }
+    let grouped = df
+        .clone()
+        .lazy()
+        .filter(in_population)
+        .group_by_stable([col("arm")])
+        .agg(aggs)
+        .collect()?;
+    let arm = as_u64(&grouped, "arm")?;
+    for k in 0..n_outcomes {
+        let responders = as_u64(&grouped, &format!("responders{k}"))?;
+        let n = as_u64(&grouped, &format!("n{k}"))?;
+        let lists = grouped.column(&format!("improvements{k}"))?.list()?.clone();
+        for (i, &a) in arm.iter().enumerate() {
+            let t = &mut out[a as usize].outcomes[k];
+            t.responders = responders[i];
+            t.n = n[i];
+            t.improvements = match lists.get_as_series(i) {
+                Some(s) => s.f64()?.into_no_null_iter().collect(),
+                None => Vec::new(),
+            };
+        }
+    }
+    Ok(out)
+}

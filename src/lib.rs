@@ -1,0 +1,20 @@
+//! trialdose: a batch toolkit for dosing trials of manual therapies.
+//!
+//! Data flows one way: files -> [`cohort`] (validated tables and a ledger of every row) ->
+//! [`derive`] (one row per participant: dose received, outcomes at the checkpoint, decision,
+//! flags) -> [`frame`] and [`analysis`] (populations, per-arm summaries, comparisons with
+//! control, using the pure numerics of [`stats`]) -> [`export`] and [`output`] (CSV and JSON,
+//! written atomically). [`generate`] writes synthetic cohorts calibrated to published trials.
+//!
+//! The library prints nothing and knows nothing of the command line; it returns values and
+//! typed errors.
+
+pub mod analysis;
+pub mod cohort;
+pub mod derive;
+pub mod export;
+pub mod frame;
+pub mod generate;
+pub mod output;
+pub mod protocol;
+pub mod stats;

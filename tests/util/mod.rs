@@ -1,0 +1,515 @@
+//! Helpers for the integration tests: a cohort folder written from string literals into a
+//! temporary directory, a runner for the real `trialdose` binary, and small readers for the
+//! files it writes (CSV rows as maps by header, the per-file counts it prints).
+//!
+//! The readers are deliberately independent of the crate's own code, so a bug in its writer
+//! cannot hide behind the same bug in a shared reader.
+
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tempfile::TempDir;
+
+/// Header of participants.csv used by most tests (the contract's column order).
+pub const PARTICIPANTS_HEADER: &str =
+    "participant_id,arm,age,sex,site,randomized_on,contraindications,medical_clearance";
+/// Header of sessions.csv.
+pub const SESSIONS_HEADER: &str = "participant_id,date,minutes,status,therapist,adverse_event";
+/// Header of scores.csv.
+pub const SCORES_HEADER: &str = "participant_id,week,pain,ndi";
+
+/// Joins a header and rows into file text with LF line ends and a final newline.
+pub fn csv(header: &str, rows: &[&str]) -> String {
+    let mut s = String::from(header);
+    s.push('\n');
+    for r in rows {
+        s.push_str(r);
+        s.push('\n');
+    }
+    s
+}
+
+/// The date `offset` days after Monday 2013-01-07 (day 0 of most test participants),
+/// written `YYYY-MM-DD`. Valid for offsets up to about 300 days.
+pub fn day(offset: u32) -> String {
+    const MONTH_DAYS_2013: [u32; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let mut month = 0usize;
+    let mut d = 7 + offset;
+    while d > MONTH_DAYS_2013[month] {
+        d -= MONTH_DAYS_2013[month];
+        month += 1;
+        assert!(month < 12, "day({offset}) leaves 2013");
+    }
+    format!("2013-{:02}-{:02}", month + 1, d)
+}
+
+/// A temporary directory holding a cohort folder (`<tmp>/cohort`) and room for outputs.
+pub struct Cohort {
+    tmp: TempDir,
+}
+
+impl Cohort {
+    /// A cohort whose three files hold exactly these texts.
+    pub fn new(participants: &str, sessions: &str, scores: &str) -> Cohort {
+        Cohort::from_bytes(
+            participants.as_bytes(),
+            sessions.as_bytes(),
+            scores.as_bytes(),
+        )
+    }
+
+    /// A cohort whose three files hold exactly these bytes (for BOMs and CRLF).
+    pub fn from_bytes(participants: &[u8], sessions: &[u8], scores: &[u8]) -> Cohort {
+        let tmp = tempfile::tempdir().expect("creating a temporary directory");
+        let dir = tmp.path().join("cohort");
+        std::fs::create_dir(&dir).expect("creating the cohort folder");
+        for (name, bytes) in [
+            ("participants.csv", participants),
+            ("sessions.csv", sessions),
+            ("scores.csv", scores),
+        ] {
+            std::fs::write(dir.join(name), bytes).expect("writing a cohort file");
+        }
+        Cohort { tmp }
+    }
+
+    /// Adds a `trial.toml` to the cohort folder.
+    pub fn with_trial(self, toml: &str) -> Cohort {
+        std::fs::write(self.dir().join("trial.toml"), toml).expect("writing trial.toml");
+        self
+    }
+
+    /// The cohort folder.
+    pub fn dir(&self) -> PathBuf {
+        self.tmp.path().join("cohort")
+    }
+
+    /// A path inside the temporary directory, next to the cohort folder (for outputs).
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.tmp.path().join(name)
+    }
+
+    /// Removes one of the cohort's files.
+    pub fn remove(&self, name: &str) {
+        std::fs::remove_file(self.dir().join(name)).expect("removing a cohort file");
+    }
+
+    /// Runs `trialdose validate COHORT --out <tmp>/ledger` and reads the ledger.
+    pub fn validate(&self) -> (Run, Table) {
+        let out = self.path("ledger");
+        let run = trialdose([
+            OsStr::new("validate"),
+            self.dir().as_os_str(),
+            OsStr::new("--out"),
+            out.as_os_str(),
+        ]);
+        let ledger_path = out.join("rejections.csv");
+        assert!(
+            ledger_path.is_file(),
+            "validate wrote no {}\n{run}",
+            ledger_path.display()
+        );
+        let ledger = Table::read(&ledger_path);
+        (run, ledger)
+    }
+
+    /// Runs `trialdose analyze COHORT --out <tmp>/<out> EXTRA...`.
+    pub fn analyze(&self, out: &str, extra: &[&str]) -> (Run, PathBuf) {
+        let out = self.path(out);
+        let mut args = vec![
+            OsStr::new("analyze").to_owned(),
+            self.dir().into_os_string(),
+            OsStr::new("--out").to_owned(),
+            out.clone().into_os_string(),
+        ];
+        args.extend(extra.iter().map(|a| OsStr::new(a).to_owned()));
+        (trialdose(args), out)
+    }
+
+    /// Runs `analyze` and insists on exit 0.
+    pub fn analyze_ok(&self, out: &str, extra: &[&str]) -> PathBuf {
+        let (run, dir) = self.analyze(out, extra);
+        assert_eq!(run.code, 0, "analyze {extra:?} should succeed\n{run}");
+        dir
+    }
+}
+
+/// What a run of the binary produced.
+pub struct Run {
+    /// Exit code (-1 when killed by a signal).
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+    args: Vec<String>,
+}
+
+impl Run {
+    /// Standard output and standard error together (for messages that may go to either).
+    pub fn all_output(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+impl fmt::Display for Run {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "trialdose {}\nexit code: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.args.join(" "),
+            self.code,
+            self.stdout,
+            self.stderr
+        )
+    }
+}
+
+/// Runs the real binary with `args`.
+pub fn trialdose<I, S>(args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+    let output = Command::new(env!("CARGO_BIN_EXE_trialdose"))
+        .args(&args)
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("running the trialdose binary");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        args: args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
+    }
+}
+
+/// Parses RFC 4180 CSV text (comma, `"` quoting with doubled quotes, LF or CRLF) into
+/// records of fields. Independent of the crate's own reader on purpose.
+pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut records = Vec::new();
+    let mut record = Vec::new();
+    let mut field = String::new();
+    let mut chars = text.chars().peekable();
+    let mut in_quotes = false;
+    let mut any = false;
+    while let Some(c) = chars.next() {
+        any = true;
+        if in_quotes {
+            if c == '"' {
+                if chars.peek() == Some(&'"') {
+                    field.push('"');
+                    chars.next();
+                } else {
+                    in_quotes = false;
+                }
+            } else {
+                field.push(c);
+            }
+            continue;
+        }
+        match c {
+            '"' => in_quotes = true,
+            ',' => record.push(std::mem::take(&mut field)),
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\n' => {
+                record.push(std::mem::take(&mut field));
+                records.push(std::mem::take(&mut record));
+                any = false;
+            }
+            _ => field.push(c),
+        }
+    }
+    assert!(
+        !in_quotes,
+        "unterminated quoted field in CSV output:\n{text}"
+    );
+    if any {
+        record.push(field);
+        records.push(record);
+    }
+    records
+}
+
+/// One CSV row, by column name.
+pub type Row = BTreeMap<String, String>;
+
+/// A CSV file read back: its raw text, header and rows as maps by header.
+pub struct Table {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// The raw text.
+    pub text: String,
+    /// Column names in file order.
+    pub header: Vec<String>,
+    /// Data rows.
+    pub rows: Vec<Row>,
+}
+
+impl Table {
+    /// Reads and parses `path`; every row must have as many fields as the header.
+    pub fn read(path: &Path) -> Table {
+        let text = std::fs::read_to_string(path)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        Table::parse(path, text)
+    }
+
+    /// Parses CSV text (for stdout).
+    pub fn parse(path: &Path, text: String) -> Table {
+        let mut records = parse_csv(&text).into_iter();
+        let header = records
+            .next()
+            .unwrap_or_else(|| panic!("{} has no header row", path.display()));
+        let rows = records
+            .enumerate()
+            .map(|(i, r)| {
+                assert_eq!(
+                    r.len(),
+                    header.len(),
+                    "{} record {} has {} fields, the header {}:\n{text}",
+                    path.display(),
+                    i + 2,
+                    r.len(),
+                    header.len()
+                );
+                header.iter().cloned().zip(r).collect()
+            })
+            .collect();
+        Table {
+            path: path.to_owned(),
+            text,
+            header,
+            rows,
+        }
+    }
+
+    /// The only row whose `column` is `value`.
+    pub fn row(&self, column: &str, value: &str) -> &Row {
+        let found: Vec<&Row> = self
+            .rows
+            .iter()
+            .filter(|r| r.get(column).map(String::as_str) == Some(value))
+            .collect();
+        assert_eq!(
+            found.len(),
+            1,
+            "{}: expected exactly one row with {column} = {value:?}:\n{}",
+            self.path.display(),
+            self.text
+        );
+        found[0]
+    }
+
+    /// The value of `column` in every row, in order.
+    pub fn column(&self, column: &str) -> Vec<&str> {
+        self.rows
+            .iter()
+            .map(|r| {
+                r.get(column)
+                    .unwrap_or_else(|| panic!("{} has no column {column}", self.path.display()))
+                    .as_str()
+            })
+            .collect()
+    }
+
+    /// Ledger records (rows of a rejections.csv) of `file` at `line`.
+    pub fn records_at(&self, file: &str, line: u64) -> Vec<&Row> {
+        let line = line.to_string();
+        self.rows
+            .iter()
+            .filter(|r| r["file"] == file && r["line"] == line)
+            .collect()
+    }
+}
+
+/// How a text value appears in an output cell: the contract prefixes text that starts with
+/// `=`, `+`, `-`, `@`, tab or CR with `'` (formula-injection guard).
+pub fn text_cell(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    }
+}
+
+/// Asserts that the ledger holds a record for `file` at `line` whose column and value are as
+/// given (`None`: not fixed by the contract, not checked) and whose reason contains every
+/// phrase (case-insensitive).
+pub fn assert_record(
+    ledger: &Table,
+    file: &str,
+    line: u64,
+    column: Option<&str>,
+    value: Option<&str>,
+    phrases: &[&str],
+) {
+    if let Err(e) = check_record(ledger, file, line, column, value, phrases) {
+        panic!("{e}");
+    }
+}
+
+/// [`assert_record`] as a result, for table-driven tests that report every failing case.
+pub fn check_record(
+    ledger: &Table,
+    file: &str,
+    line: u64,
+    column: Option<&str>,
+    value: Option<&str>,
+    phrases: &[&str],
+) -> Result<(), String> {
+    let at = ledger.records_at(file, line);
+    if at.is_empty() {
+        return Err(format!(
+            "no ledger record for {file} line {line}; the ledger:\n{}",
+            ledger.text
+        ));
+    }
+    let matches = |r: &&Row| {
+        column.is_none_or(|c| r["column"] == c)
+            && value.is_none_or(|v| r["value"] == text_cell(v))
+            && phrases
+                .iter()
+                .all(|p| r["reason"].to_lowercase().contains(&p.to_lowercase()))
+    };
+    if at.iter().any(matches) {
+        Ok(())
+    } else {
+        Err(format!(
+            "no ledger record for {file} line {line} with column {column:?}, value {value:?} \
+             (as written: {:?}) and a reason containing {phrases:?}; the ledger:\n{}",
+            value.map(text_cell),
+            ledger.text
+        ))
+    }
+}
+
+/// Row counts of one file.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub struct Counts {
+    /// Data rows.
+    pub rows: u64,
+    /// Accepted.
+    pub accepted: u64,
+    /// Rejected.
+    pub rejected: u64,
+    /// Ignored exact duplicates.
+    pub ignored: u64,
+}
+
+impl Counts {
+    /// Shorthand constructor: rows, accepted, rejected, ignored.
+    pub const fn of(rows: u64, accepted: u64, rejected: u64, ignored: u64) -> Counts {
+        Counts {
+            rows,
+            accepted,
+            rejected,
+            ignored,
+        }
+    }
+
+    /// `accepted + rejected + ignored = rows`.
+    pub fn balanced(&self) -> bool {
+        self.accepted + self.rejected + self.ignored == self.rows
+    }
+}
+
+/// The per-file lines `NAME  R rows = A accepted + X rejected + D ignored duplicates` of a
+/// run's output, by file name.
+pub fn printed_counts(text: &str) -> BTreeMap<String, Counts> {
+    let mut out = BTreeMap::new();
+    for line in text.lines() {
+        let t: Vec<&str> = line.split_whitespace().collect();
+        if t.len() == 13
+            && t[2] == "rows"
+            && t[3] == "="
+            && t[5] == "accepted"
+            && t[8] == "rejected"
+            && t[11..] == ["ignored", "duplicates"]
+        {
+            let n = |s: &str| {
+                s.parse::<u64>()
+                    .unwrap_or_else(|_| panic!("bad count {s:?} in {line:?}"))
+            };
+            out.insert(
+                t[0].to_owned(),
+                Counts::of(n(t[1]), n(t[4]), n(t[7]), n(t[10])),
+            );
+        }
+    }
+    out
+}
+
+/// The per-file counts recorded in `summary.json` (`files`), by file name.
+pub fn summary_counts(summary: &serde_json::Value) -> BTreeMap<String, Counts> {
+    let files = summary["files"]
+        .as_array()
+        .unwrap_or_else(|| panic!("summary.json has no `files` array:\n{summary:#}"));
+    files
+        .iter()
+        .map(|f| {
+            let n = |k: &str| {
+                f[k].as_u64()
+                    .unwrap_or_else(|| panic!("summary.json file entry without `{k}`: {f}"))
+            };
+            let name = f["file"]
+                .as_str()
+                .unwrap_or_else(|| panic!("summary.json file entry without `file`: {f}"));
+            (
+                name.to_owned(),
+                Counts::of(
+                    n("rows"),
+                    n("accepted"),
+                    n("rejected"),
+                    n("ignored_duplicates"),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Reads and parses a JSON file.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+/// The names of the entries of a directory, sorted.
+pub fn list_dir(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("listing {}: {e}", dir.display()))
+        .map(|e| {
+            e.expect("reading a directory entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// Parses a number cell (plain decimal) of an output.
+pub fn num(row: &Row, column: &str) -> f64 {
+    let v = row
+        .get(column)
+        .unwrap_or_else(|| panic!("no column {column} in {row:?}"));
+    v.parse()
+        .unwrap_or_else(|_| panic!("column {column} is {v:?}, not a number, in {row:?}"))
+}
+
+/// The committed example cohort, when it exists.
+pub fn dream_like() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/dream-like");
+    ["participants.csv", "sessions.csv", "scores.csv"]
+        .iter()
+        .all(|f| dir.join(f).is_file())
+        .then_some(dir)
+}
