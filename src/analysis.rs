@@ -302,17 +302,10 @@ fn compare(
         or_low: or.map(|r| r.interval.low),
         or_high: or.map(|r| r.interval.high),
         corrected: rr.is_some_and(|r| r.corrected) || or.is_some_and(|r| r.corrected),
-        nnt: rd.filter(|_| !same_rate(tb, cb)).map(|d| 1.0 / d),
+        nnt: stats::number_needed_to_treat(tb, cb),
         p_value: p,
         improvement_difference: welch.map(|w| w.estimate).or(mean_diff),
         improvement_difference_low: welch.map(|w| w.low),
         improvement_difference_high: welch.map(|w| w.high),
     }
-}
-
-/// Exact test that two rates are equal (`x1 * n2 == x2 * n1`), so NNT is empty exactly when
-/// the risk difference is zero.
-fn same_rate(a: Binomial, b: Binomial) -> bool {
-    u128::from(a.successes()) * u128::from(b.trials())
-        == u128::from(b.successes()) * u128::from(a.trials())
 }

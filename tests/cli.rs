@@ -315,6 +315,14 @@ mod bad_rows {
                 &["exponent"],
             ),
             case(
+                "minutes with 19 significant digits",
+                S,
+                "P1,2013-01-10,1.234567890123456789,attended,T1,none",
+                Some("minutes"),
+                Some("1.234567890123456789"),
+                &["18"],
+            ),
+            case(
                 "minutes out of range on a missed row",
                 S,
                 "P1,2013-01-10,300,missed,T1,none",
@@ -427,6 +435,22 @@ mod bad_rows {
                 &["at least one"],
             ),
             case(
+                "negative week",
+                S,
+                "P1,-1,4,12",
+                Some("week"),
+                Some("-1"),
+                &["0 to 104"],
+            ),
+            case(
+                "pain with 19 decimal places",
+                S,
+                "P1,3,0.0000000000000000001,12",
+                Some("pain"),
+                Some("0.0000000000000000001"),
+                &["18"],
+            ),
+            case(
                 "participant not in participants.csv",
                 S,
                 "P9,3,4,12",
@@ -436,6 +460,39 @@ mod bad_rows {
             ),
         ];
         run_cases(&cases);
+    }
+
+    /// The scale maxima come from trial.toml when it sets them.
+    #[test]
+    fn scale_maxima_come_from_trial_toml() {
+        let cohort = Cohort::new(
+            &csv(PARTICIPANTS_HEADER, &[GOOD_PARTICIPANT]),
+            &csv(SESSIONS_HEADER, &[GOOD_SESSION]),
+            &csv(
+                SCORES_HEADER,
+                &["P1,0,70,80", "P1,5,11,60", "P1,6,101,20", "P1,7,5,101"],
+            ),
+        )
+        .with_trial("[outcomes.pain]\nmax = 100\n[outcomes.ndi]\nmax = 100\n");
+        let (run, ledger) = cohort.validate();
+        assert_eq!(run.code, 65, "{run}");
+        assert_record(
+            &ledger,
+            "scores.csv",
+            4,
+            Some("pain"),
+            Some("101"),
+            &["0 to 100"],
+        );
+        assert_record(
+            &ledger,
+            "scores.csv",
+            5,
+            Some("ndi"),
+            Some("101"),
+            &["0 to 100"],
+        );
+        assert_eq!(ledger.rows.len(), 2, "{}", ledger.text);
     }
 
     /// Values on the edges of every range are accepted, and optional cells may be empty.
@@ -871,6 +928,82 @@ mod dialect {
     }
 
     #[test]
+    fn empty_sessions_or_scores_files_are_rejected_at_line_1() {
+        let participants = csv(PARTICIPANTS_HEADER, &["P1,60x2,45,F,Seattle,2013-01-07,,"]);
+        let sessions = csv(SESSIONS_HEADER, &["P1,2013-01-07,60,attended,T1,none"]);
+        let scores = csv(SCORES_HEADER, &["P1,0,7,20"]);
+        let mut failures = Vec::new();
+        for (file, cohort) in [
+            ("sessions.csv", Cohort::new(&participants, "", &scores)),
+            ("scores.csv", Cohort::new(&participants, &sessions, "")),
+        ] {
+            let (run, ledger) = cohort.validate();
+            if run.code != 65 || ledger.records_at(file, 1).is_empty() {
+                failures.push(format!(
+                    "== empty {file}: expected exit 65 and a record at line 1\n{run}\n{}",
+                    ledger.text
+                ));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    }
+
+    /// A quote inside an unquoted-looking field, text after a closing quote, or a quote that
+    /// is never closed is not RFC 4180: the record is rejected at the line where it starts.
+    #[test]
+    fn malformed_quoting_is_rejected_at_the_record_line() {
+        let cohort = Cohort::new(
+            &csv(
+                PARTICIPANTS_HEADER,
+                &[
+                    "P1,60x2,45,F,Seattle,2013-01-07,,",
+                    "P2,60x2,45,F,\"Clinic\"North,2013-01-07,,",
+                    "P3,60x2,45,F,Seattle,2013-01-07,,",
+                ],
+            ),
+            &csv(SESSIONS_HEADER, &[]),
+            &csv(
+                SCORES_HEADER,
+                &["P1,0,7,20", "P3,0,\"5,20", "P3,5,4,12", "P1,5,4,12"],
+            ),
+        );
+        let (run, ledger) = cohort.validate();
+        assert_eq!(run.code, 65, "{run}");
+        assert_record(&ledger, "participants.csv", 3, None, None, &["quote"]);
+        assert_record(&ledger, "scores.csv", 3, None, None, &["quote"]);
+        let counts = printed_counts(&run.stdout);
+        assert_eq!(counts["participants.csv"], Counts::of(3, 2, 1, 0), "{run}");
+        let scores = counts["scores.csv"];
+        assert!(
+            scores.balanced() && scores.rejected >= 1,
+            "{scores:?}\n{run}"
+        );
+    }
+
+    /// The files are UTF-8: a cell that is not is rejected, not read as something else.
+    #[test]
+    fn a_cell_that_is_not_utf8_is_rejected() {
+        let mut participants =
+            csv(PARTICIPANTS_HEADER, &["P1,60x2,45,F,Seattle,2013-01-07,,"]).into_bytes();
+        participants.extend_from_slice(b"P2,60x2,45,F,Z\xfcrich,2013-01-07,,\n");
+        let cohort = Cohort::from_bytes(
+            &participants,
+            csv(SESSIONS_HEADER, &[]).as_bytes(),
+            csv(SCORES_HEADER, &[]).as_bytes(),
+        );
+        let (run, ledger) = cohort.validate();
+        assert_eq!(run.code, 65, "{run}");
+        assert_record(
+            &ledger,
+            "participants.csv",
+            3,
+            Some("site"),
+            None,
+            &["UTF-8"],
+        );
+    }
+
+    #[test]
     fn header_only_files_are_fine() {
         let cohort = Cohort::new(
             &csv(PARTICIPANTS_HEADER, &["P1,60x2,45,F,Seattle,2013-01-07,,"]),
@@ -1089,8 +1222,21 @@ mod exit_codes {
     }
 
     #[test]
+    fn a_cohort_that_is_a_file_is_66_and_names_the_path() {
+        let cohort = clean_cohort();
+        let file = cohort.dir().join("participants.csv");
+        let run = trialdose([OsStr::new("validate"), file.as_os_str()]);
+        assert_eq!(run.code, 66, "{run}");
+        assert!(
+            run.stderr.contains(&file.display().to_string()),
+            "stderr should name {}\n{run}",
+            file.display()
+        );
+    }
+
+    #[test]
     fn bad_trial_toml_is_2_and_names_the_key() {
-        let cases: [(&str, &str, &[&str]); 5] = [
+        let cases: [(&str, &str, &[&str]); 7] = [
             ("unknown key", "colour = 3\n", &["colour"]),
             (
                 "two controls",
@@ -1115,6 +1261,12 @@ mod exit_codes {
                 "[outcomes.pain]\nmaximum = 10\n",
                 &["maximum"],
             ),
+            (
+                "adherence threshold above 1",
+                "adherence_threshold = 1.5\n",
+                &["adherence_threshold"],
+            ),
+            ("not TOML", "arms = [\n", &["trial.toml"]),
         ];
         let mut failures = Vec::new();
         for (name, toml, phrases) in cases {
@@ -1379,6 +1531,17 @@ mod strictness {
             assert_eq!(c.rejected + c.ignored, 0, "{file}");
             assert!(c.balanced(), "{file}");
         }
+        let files = summary["files"].as_array().expect("files");
+        let participants = files
+            .iter()
+            .find(|f| f["file"] == "participants.csv")
+            .expect("participants.csv in summary.json");
+        // `printf '<the file>' | sha256sum` (GNU coreutils 9.1) and `wc -c`.
+        assert_eq!(
+            participants["sha256"],
+            "74400613be690dc36504a38f618610d3d04079b069840a1cffd90e777d0b1f28"
+        );
+        assert_eq!(participants["bytes"], 116);
     }
 }
 
@@ -1409,6 +1572,8 @@ mod derivation {
                 "Y20,60x2,20,F,S1,2013-01-07,blood_clot;anticoagulants,yes",
                 "NO,60x2,30,F,S1,2013-01-07,recent_fracture,no",
                 "NEG,60x2,45,F,S1,2013-01-07,,",
+                "OVER,60x1,45,F,S1,2013-01-07,,",
+                "C3,control,,M,S2,2013-01-07,,",
             ],
         );
         let mut sessions: Vec<String> = Vec::new();
@@ -1420,7 +1585,12 @@ mod derivation {
         add("A6", &[0, 3, 7, 10, 14, 17], "60", "attended", "none");
         add("A6", &[21, 24], "", "missed", "none");
         add("A5", &[0, 3, 7, 10, 14], "60", "attended", "none");
-        add("A5", &[17, 21, 24], "", "missed", "");
+        add("A5", &[17, 21], "", "missed", "");
+        add("A5", &[24], "", "cancelled", "none");
+        // 60x1 plans 4 sessions; 6 attended give adherence min(6, 4) / 4 = 1.
+        add("OVER", &[0, 3, 7, 10, 14, 17], "60", "attended", "none");
+        // Only attended sessions make a control participant "treated".
+        add("C3", &[5], "", "missed", "none");
         add("W27", &[0, 3, 7, 10, 14, 27], "60", "attended", "none");
         add("W28", &[0, 3, 7, 10, 14, 28], "60", "attended", "none");
         // F0 has no randomized_on: day 0 is its earliest session (a missed one), so the
@@ -1470,6 +1640,10 @@ mod derivation {
                 "NO,5,5,20",
                 "NEG,0,5,20",
                 "NEG,5,6.5,20",
+                "OVER,0,6,20",
+                "OVER,5,6,20",
+                "C3,0,6,20",
+                "C3,5,6,20",
             ],
         );
         Cohort::new(&participants, &csv(SESSIONS_HEADER, &session_rows), &scores)
@@ -1513,7 +1687,7 @@ mod derivation {
             t.column("participant_id"),
             [
                 "R1", "R2", "N1", "N2", "A6", "A5", "W27", "W28", "F0", "Z0", "NC", "C1", "C2",
-                "Y19", "Y20", "NO", "NEG"
+                "Y19", "Y20", "NO", "NEG", "OVER", "C3"
             ]
         );
     }
@@ -1601,6 +1775,17 @@ mod derivation {
                     ("adherence", "0"),
                     ("adherent", "false"),
                     ("minutes_delivered", "0"),
+                ],
+            ),
+            (
+                "OVER",
+                &[
+                    ("sessions_planned", "4"),
+                    ("sessions_attended", "6"),
+                    ("adherence", "1"),
+                    ("adherent", "true"),
+                    ("minutes_delivered", "360"),
+                    ("decision", "adjust"),
                 ],
             ),
         ]);
@@ -1726,6 +1911,10 @@ mod derivation {
             ),
             ("Y20", &[("flags", ""), ("age", "20")]),
             ("NO", &[("flags", "needs_clearance")]),
+            (
+                "C3",
+                &[("flags", ""), ("age", ""), ("sessions_attended", "0")],
+            ),
             ("R1", &[("flags", ""), ("age", "45"), ("site", "S1")]),
         ]);
     }
@@ -1781,6 +1970,8 @@ mod populations {
                 sessions.push(format!("{id},{},60,attended,T1,none", day(o)));
             }
         }
+        // T2 stays non-adherent; its adverse event still counts at arm level.
+        sessions.push(format!("T2,{},,missed,,mild", day(3)));
         let session_rows: Vec<&str> = sessions.iter().map(String::as_str).collect();
         let scores = csv(
             SCORES_HEADER,
@@ -1869,13 +2060,265 @@ mod populations {
         );
         let out = cohort.path("out");
         let arms = Table::read(&out.join("arms.csv"));
+        let treated = arms.row("arm", "60x2");
         // T1 (4) and T4 (0): the mean improvement of the per-protocol 60x2 participants.
-        assert_eq!(arms.row("arm", "60x2")["pain_improvement_mean"], "2");
+        assert_eq!(treated["pain_improvement_mean"], "2");
+        assert_eq!(
+            treated["adverse_event_participants"], "1",
+            "T2 is outside the population but its adverse event counts"
+        );
+        let comparisons = Table::read(&out.join("comparisons.csv"));
+        let pain = comparisons
+            .rows
+            .iter()
+            .find(|r| r["arm"] == "60x2" && r["outcome"] == "pain")
+            .expect("the 60x2 pain comparison");
+        assert_eq!(pain["risk_difference"], "0", "1/2 versus 1/2");
+        assert_eq!(pain["nnt"], "", "empty when the difference is 0");
         let summary = read_json(&out.join("summary.json"));
         assert_eq!(
             summary["settings"]["population"], "per-protocol",
             "{summary:#}"
         );
+    }
+
+    /// Relative tolerance for values computed in a handful of float operations.
+    const FLOAT_TOLERANCE: f64 = 1e-12;
+
+    fn close(what: &str, actual: f64, expected: f64) {
+        assert!(
+            (actual - expected).abs() <= FLOAT_TOLERANCE * expected.abs().max(1.0),
+            "{what}: {actual} is not {expected}"
+        );
+    }
+
+    /// Means and SDs (n-1) of the ITT improvements, and the comparison of 60x2 with control.
+    /// Expected values worked by hand from the cohort above.
+    #[test]
+    fn means_sds_risk_difference_and_nnt() {
+        let cohort = cohort();
+        let out = cohort.analyze_ok("out", &[]);
+        let arms = Table::read(&out.join("arms.csv"));
+        let control = arms.row("arm", "control");
+        let treated = arms.row("arm", "60x2");
+        // control: C1 4, C2 0 (C3 has no checkpoint): mean 2, SD sqrt(8).
+        close("control mean", num(control, "pain_improvement_mean"), 2.0);
+        close(
+            "control SD",
+            num(control, "pain_improvement_sd"),
+            8f64.sqrt(),
+        );
+        // 60x2: T1 4, T2 4, T4 0: mean 8/3, SD sqrt(((4/3)^2 * 2 + (8/3)^2) / 2) = sqrt(16/3).
+        close(
+            "60x2 mean",
+            num(treated, "pain_improvement_mean"),
+            8.0 / 3.0,
+        );
+        close(
+            "60x2 SD",
+            num(treated, "pain_improvement_sd"),
+            (16.0f64 / 3.0).sqrt(),
+        );
+        assert_eq!(treated["adverse_event_participants"], "1");
+        // No NDI value at all: no mean, no SD.
+        assert_eq!(control["ndi_improvement_mean"], "");
+        assert_eq!(control["ndi_improvement_sd"], "");
+        let comparisons = Table::read(&out.join("comparisons.csv"));
+        let pain = comparisons
+            .rows
+            .iter()
+            .find(|r| r["arm"] == "60x2" && r["outcome"] == "pain")
+            .expect("the 60x2 pain comparison");
+        assert_eq!(pain["rate"], "0.5");
+        close("control rate", num(pain, "control_rate"), 1.0 / 3.0);
+        // 2/4 - 1/3 = 1/6, so NNT 6.
+        close("risk difference", num(pain, "risk_difference"), 1.0 / 6.0);
+        close("nnt", num(pain, "nnt"), 6.0);
+        close(
+            "improvement difference",
+            num(pain, "improvement_difference"),
+            8.0 / 3.0 - 2.0,
+        );
+        let (low, high) = (num(pain, "rd_low"), num(pain, "rd_high"));
+        assert!(low < 1.0 / 6.0 && 1.0 / 6.0 < high, "[{low}, {high}]");
+        let p = num(pain, "p_value");
+        assert!((0.0..=1.0).contains(&p), "p {p}");
+    }
+
+    #[test]
+    fn excluded_missing_outcomes_leave_an_empty_rate() {
+        let cohort = cohort();
+        let out = cohort.analyze_ok("out", &["--missing", "exclude"]);
+        let arms = Table::read(&out.join("arms.csv"));
+        for arm in ["control", "60x2"] {
+            let row = arms.row("arm", arm);
+            assert_eq!(row["ndi_n"], "0", "{arm}: nobody has an NDI value");
+            assert_eq!(row["ndi_rate"], "", "{arm}: 0/0 is no rate");
+        }
+    }
+}
+
+/// Function markers declared in trial.toml: read from scores.csv, derived in the declared
+/// direction with an inclusive threshold, and part of the decision and the comparisons.
+mod markers {
+    use super::*;
+
+    const TRIAL: &str = "[[markers]]\ncolumn = \"walk_minutes\"\nbetter = \"higher\"\n\
+        responder_min_improvement = 5\n\
+        [[markers]]\ncolumn = \"awakenings\"\nbetter = \"lower\"\nresponder_min_improvement = 1\n";
+
+    fn cohort() -> Cohort {
+        Cohort::new(
+            &csv(
+                PARTICIPANTS_HEADER,
+                &[
+                    "M1,60x2,45,F,S,2013-01-07,,",
+                    "M2,60x2,45,F,S,2013-01-07,,",
+                    "M3,60x2,45,F,S,2013-01-07,,",
+                    "M4,60x2,45,F,S,2013-01-07,,",
+                    "MC,control,45,F,S,2013-01-07,,",
+                ],
+            ),
+            &csv(SESSIONS_HEADER, &[]),
+            &csv(
+                "participant_id,week,pain,ndi,walk_minutes,awakenings,comment",
+                &[
+                    "M1,0,,,10,,x",
+                    "M1,5,,,15,,",
+                    "M2,0,,,10,3,",
+                    "M2,5,,,14.9,2,",
+                    "M3,0,,,10,3,",
+                    "M3,5,,,14,2.5,",
+                    "M4,0,6,20,,,",
+                    "M4,5,6,20,,,",
+                    "M4,2,,,abc,,",
+                    "MC,0,,,10,3,",
+                    "MC,5,,,10,3,",
+                    "M1,1,,,,,",
+                ],
+            ),
+        )
+        .with_trial(TRIAL)
+    }
+
+    #[test]
+    fn marker_rows_are_checked() {
+        let (run, ledger) = cohort().validate();
+        assert_eq!(run.code, 65, "{run}");
+        assert_record(
+            &ledger,
+            "scores.csv",
+            10,
+            Some("walk_minutes"),
+            Some("abc"),
+            &["walk_minutes"],
+        );
+        assert_record(&ledger, "scores.csv", 13, None, None, &["at least one"]);
+        assert_eq!(ledger.rows.len(), 2, "{}", ledger.text);
+        assert!(
+            run.all_output().contains("comment"),
+            "the unknown column `comment` gets a notice\n{run}"
+        );
+    }
+
+    #[test]
+    fn markers_are_derived_and_decide() {
+        let cohort = cohort();
+        let out = cohort.analyze_ok("out", &["--skip-invalid"]);
+        let t = Table::read(&out.join("participants.csv"));
+        let mut expected_header: Vec<String> = "participant_id,arm,site,age,sessions_planned,\
+            sessions_attended,adherence,adherent,minutes_delivered,pain_baseline,\
+            pain_checkpoint,pain_improvement,pain_improvement_pct,pain_responder,ndi_baseline,\
+            ndi_checkpoint,ndi_improvement,ndi_responder,decision,flags"
+            .split(',')
+            .map(str::to_owned)
+            .collect();
+        for m in ["walk_minutes", "awakenings"] {
+            for suffix in ["baseline", "checkpoint", "improvement", "responder"] {
+                expected_header.push(format!("{m}_{suffix}"));
+            }
+        }
+        assert_eq!(t.header, expected_header);
+        let mut failures = Vec::new();
+        let mut expect = |id: &str, cells: &[(&str, &str)]| {
+            let row = t.row("participant_id", id);
+            for (column, value) in cells {
+                if row[*column] != *value {
+                    failures.push(format!(
+                        "{id}.{column}: expected {value:?}, got {:?}",
+                        row[*column]
+                    ));
+                }
+            }
+        };
+        expect(
+            "M1",
+            &[
+                ("walk_minutes_baseline", "10"),
+                ("walk_minutes_checkpoint", "15"),
+                ("walk_minutes_improvement", "5"),
+                ("walk_minutes_responder", "true"),
+                ("awakenings_responder", ""),
+                ("pain_responder", ""),
+                ("decision", "continue"),
+            ],
+        );
+        expect(
+            "M2",
+            &[
+                ("walk_minutes_improvement", "4.9"),
+                ("walk_minutes_responder", "false"),
+                ("awakenings_improvement", "1"),
+                ("awakenings_responder", "true"),
+                ("decision", "continue"),
+            ],
+        );
+        expect(
+            "M3",
+            &[
+                ("walk_minutes_improvement", "4"),
+                ("walk_minutes_responder", "false"),
+                ("awakenings_improvement", "0.5"),
+                ("awakenings_responder", "false"),
+                ("decision", "incomplete_dose"),
+            ],
+        );
+        expect(
+            "M4",
+            &[
+                ("walk_minutes_baseline", ""),
+                ("walk_minutes_responder", ""),
+                ("pain_responder", "false"),
+                ("decision", "incomplete_dose"),
+            ],
+        );
+        expect(
+            "MC",
+            &[("decision", "control"), ("awakenings_improvement", "0")],
+        );
+        assert!(failures.is_empty(), "{}\n{}", failures.join("\n"), t.text);
+
+        let comparisons = Table::read(&out.join("comparisons.csv"));
+        let outcomes: Vec<&str> = comparisons
+            .rows
+            .iter()
+            .filter(|r| r["arm"] == "60x2")
+            .map(|r| r["outcome"].as_str())
+            .collect();
+        assert_eq!(outcomes, ["pain", "ndi", "walk_minutes", "awakenings"]);
+        for (outcome, responders) in [("walk_minutes", "1"), ("awakenings", "1")] {
+            let row = comparisons
+                .rows
+                .iter()
+                .find(|r| r["arm"] == "60x2" && r["outcome"] == outcome)
+                .expect("a marker comparison");
+            assert_eq!(row["responders"], responders, "{outcome}");
+            assert_eq!(
+                row["n"], "4",
+                "{outcome}: ITT counts every 60x2 participant"
+            );
+            assert_eq!(row["control_n"], "1", "{outcome}");
+        }
     }
 }
 
@@ -2111,6 +2554,48 @@ mod reproducibility {
                 "{name} differs between --threads 1 and --threads 4"
             );
         }
+
+        // Break two rows (one in the middle, the last one) and check that the ledger names
+        // their physical lines whatever the number of threads.
+        let path = cohort.join("sessions.csv");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        let targets = [lines.len() / 2, lines.len() - 1];
+        for &i in &targets {
+            let mut fields: Vec<&str> = lines[i].split(',').collect();
+            fields[2] = "0";
+            lines[i] = fields.join(",");
+        }
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let validate = |threads: &str| {
+            trialdose([
+                OsStr::new("validate"),
+                cohort.as_os_str(),
+                OsStr::new("--out"),
+                OsStr::new("-"),
+                OsStr::new("--threads"),
+                OsStr::new(threads),
+            ])
+        };
+        let (one, four) = (validate("1"), validate("4"));
+        assert_eq!(one.code, 65, "{one}");
+        assert_eq!(four.code, 65, "{four}");
+        assert!(
+            one.stdout == four.stdout,
+            "the ledger differs between --threads 1 and --threads 4"
+        );
+        let ledger = Table::parse(Path::new("<stdout>"), four.stdout);
+        assert_eq!(ledger.rows.len(), 2, "{}", ledger.text);
+        for i in targets {
+            assert_record(
+                &ledger,
+                "sessions.csv",
+                i as u64 + 1,
+                Some("minutes"),
+                Some("0"),
+                &["240"],
+            );
+        }
     }
 
     #[test]
@@ -2292,6 +2777,31 @@ mod dream_like_analysis {
         let summary = read_json(&out.join("summary.json"));
         for (file, c) in summary_counts(&summary) {
             assert!(c.balanced(), "{file}: {c:?}");
+        }
+        // Numbers are plain decimals: no exponent, no inf or NaN.
+        for (table, text_columns) in [
+            (&arms, &["arm", "is_control"][..]),
+            (&comparisons, &["arm", "outcome"][..]),
+        ] {
+            for row in &table.rows {
+                for (column, value) in row {
+                    if text_columns.contains(&column.as_str()) || value.is_empty() {
+                        continue;
+                    }
+                    let plain = value
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-');
+                    assert!(
+                        plain && value.parse::<f64>().is_ok_and(f64::is_finite),
+                        "{} {column} = {value:?} is not a plain decimal",
+                        table.path.display()
+                    );
+                }
+            }
+        }
+        for row in &comparisons.rows {
+            let p = num(row, "p_value");
+            assert!((0.0..=1.0).contains(&p), "{row:?}");
         }
     }
 }

@@ -25,7 +25,38 @@ use super::{Binomial, Interval, Level};
 /// Difference of the observed rates, `x_t/n_t − x_c/n_c`; `None` when either arm has no trials.
 #[must_use]
 pub fn risk_difference(treatment: Binomial, control: Binomial) -> Option<f64> {
-    Some(treatment.rate()? - control.rate()?)
+    let (nt, nc) = (treatment.trials(), control.trials());
+    if nt == 0 || nc == 0 {
+        return None;
+    }
+    // (x_t n_c - x_c n_t) / (n_t n_c) from exact integers, rounded once, so that equal rates
+    // give exactly 0 and 11/38 - 10/38 is the double nearest 1/38.
+    let num = i128::from(treatment.successes()) * i128::from(nc)
+        - i128::from(control.successes()) * i128::from(nt);
+    let den = i128::from(nt) * i128::from(nc);
+    Some(ratio_i128(num, den))
+}
+
+/// Number needed to treat, `1 / (p_t - p_c)`, signed: positive when the treatment does
+/// better (NNTB), negative when it does worse (NNTH); `None` when the rates are equal or an
+/// arm is empty. Computed as `n_t n_c / (x_t n_c - x_c n_t)` from exact integers.
+#[must_use]
+pub fn number_needed_to_treat(treatment: Binomial, control: Binomial) -> Option<f64> {
+    let (nt, nc) = (treatment.trials(), control.trials());
+    if nt == 0 || nc == 0 {
+        return None;
+    }
+    let num = i128::from(treatment.successes()) * i128::from(nc)
+        - i128::from(control.successes()) * i128::from(nt);
+    if num == 0 {
+        return None;
+    }
+    Some(ratio_i128(i128::from(nt) * i128::from(nc), num))
+}
+
+/// `num / den` rounded once when both are exact in `f64` (below 2^53), as counts are.
+fn ratio_i128(num: i128, den: i128) -> f64 {
+    num as f64 / den as f64
 }
 
 /// Newcombe's hybrid score interval (1998b, method 10) for `p_t − p_c`; formula in the module
@@ -179,5 +210,21 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn risk_difference_and_nnt_are_rounded_once() {
+        // 11/38 - 10/38 = 1/38 exactly; the NNT is exactly 38 (p_t - p_c as two rounded
+        // rates gives 0.026315789473684237 and an NNT of 37.999999999999964).
+        let t = Binomial::new(11, 38).unwrap();
+        let c = Binomial::new(10, 38).unwrap();
+        assert_eq!(risk_difference(t, c), Some(1.0 / 38.0));
+        assert_eq!(number_needed_to_treat(t, c), Some(38.0));
+        // Worse than control: negative (NNTH), and equal rates give no NNT.
+        assert_eq!(number_needed_to_treat(c, t), Some(-38.0));
+        let same = Binomial::new(20, 76).unwrap();
+        assert_eq!(risk_difference(c, same), Some(0.0));
+        assert_eq!(number_needed_to_treat(c, same), None);
+        assert_eq!(number_needed_to_treat(c, Binomial::new(0, 0).unwrap()), None);
     }
 }

@@ -29,7 +29,7 @@ mod special;
 pub mod welch;
 
 pub use descriptive::{mean, sd};
-pub use difference::{newcombe_hybrid, risk_difference};
+pub use difference::{newcombe_hybrid, number_needed_to_treat, risk_difference};
 pub use fisher::fisher_exact_two_sided;
 pub use proportion::{clopper_pearson, wilson};
 pub use ratio::{RatioEstimate, odds_ratio_woolf, risk_ratio_katz};
