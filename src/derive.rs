@@ -170,7 +170,7 @@ pub fn derive(cohort: &Cohort) -> Vec<Derived> {
         let offset = s.day - d0;
         if offset >= 0 && offset < window[cohort.participants[i].arm] {
             attended[i] += 1;
-            minutes[i] += s.minutes.unwrap_or(0.0);
+            minutes[i] += s.minutes;
         }
     }
 

@@ -2,10 +2,11 @@
 //! threshold and the responder rules, read from an optional `trial.toml`.
 //!
 //! Every key has a default (the DREAM trial's design: a wait-list control and 30x2, 30x3,
-//! 60x1, 60x2, 60x3 for 4 weeks; checkpoint at week 5; 75% adherence; >= 30% pain reduction;
-//! >= 5 NDI points). A [`Protocol`] is validated when it is built, so the rest of the crate can
-//! rely on it: exactly one control arm, every treatment arm with a schedule, thresholds in
-//! range, exact decimal thresholds (never floats) for the inclusive responder rules.
+//! 60x1, 60x2, 60x3 for 4 weeks; checkpoint at week 5; 75% adherence; a pain reduction of at
+//! least 30%; at least 5 NDI points). A [`Protocol`] is validated when it is built, so the rest
+//! of the crate can rely on it: exactly one control arm, every treatment arm with a schedule,
+//! thresholds in range, exact decimal thresholds (never floats) for the inclusive responder
+//! rules.
 
 use std::path::Path;
 

@@ -2630,13 +2630,35 @@ mod reproducibility {
         };
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("dream-like");
-        generate(&out, 228, 2014);
+        // The command documented in data/README.md: generate --participants 228 --seed 12.
+        generate(&out, 228, 12);
+        let mut failures = Vec::new();
         for name in COHORT_FILES {
-            assert!(
-                read(&out, name) == read(&committed, name),
-                "generate --participants 228 --seed 2014 does not reproduce data/dream-like/{name}"
-            );
+            let (generated, kept) = (read(&out, name), read(&committed, name));
+            if generated != kept {
+                let (generated, kept) = (
+                    String::from_utf8_lossy(&generated).into_owned(),
+                    String::from_utf8_lossy(&kept).into_owned(),
+                );
+                let first = generated
+                    .lines()
+                    .zip(kept.lines())
+                    .position(|(g, k)| g != k)
+                    .unwrap_or(generated.lines().count().min(kept.lines().count()));
+                failures.push(format!(
+                    "data/dream-like/{name} differs from the generated file at line {}:\n  \
+                     generated: {:?}\n  committed: {:?}",
+                    first + 1,
+                    generated.lines().nth(first).unwrap_or("<end of file>"),
+                    kept.lines().nth(first).unwrap_or("<end of file>"),
+                ));
+            }
         }
+        assert!(
+            failures.is_empty(),
+            "generate --participants 228 --seed 12 does not reproduce the committed cohort:\n{}",
+            failures.join("\n")
+        );
     }
 }
 

@@ -2,7 +2,7 @@
 //! required columns are missing, which unknown columns are ignored, and per-row problem
 //! collection with the contract's wording.
 
-use super::csvfile::{Record, trim};
+use super::csvfile::{CsvSource, Record, trim};
 use super::ledger::{CohortFile, Rejection};
 
 /// Where each known column sits in a file's header.
@@ -16,6 +16,8 @@ pub struct Columns {
     pub fatal: Option<(String, String)>,
     /// Unknown columns, ignored with a notice.
     pub ignored: Vec<String>,
+    /// The file body is valid UTF-8 (see [`super::csvfile::CsvSource::is_utf8`]).
+    pub utf8: bool,
 }
 
 impl Columns {
@@ -62,6 +64,7 @@ impl Columns {
             width: header.len(),
             fatal,
             ignored,
+            utf8: false,
         }
     }
 }
@@ -128,6 +131,12 @@ pub fn cell<'r>(
     problems: &mut RowProblems,
 ) -> &'r str {
     let Some(i) = cols.index[k] else { return "" };
+    if cols.utf8 {
+        // SAFETY: the whole body was checked to be UTF-8, and a field is a run of it cut at
+        // ASCII separators (`,`, `"`, CR, LF) with ASCII quotes removed; ASCII bytes never
+        // occur inside a multi-byte sequence, so the field is UTF-8 as well.
+        return trim(unsafe { std::str::from_utf8_unchecked(rec.get(i)) });
+    }
     match std::str::from_utf8(rec.get(i)) {
         Ok(s) => trim(s),
         Err(_) => {
@@ -139,4 +148,34 @@ pub fn cell<'r>(
             ""
         }
     }
+}
+
+/// Records for a problem with the header itself (an empty file, a missing required column, a
+/// repeated or malformed column name), at the header's line. They are not row rejections:
+/// the rows of such a file are rejected one by one.
+pub fn header_rejections(
+    file: CohortFile,
+    source: &CsvSource<'_>,
+    cols: &Columns,
+) -> Vec<Rejection> {
+    let mut out = Vec::new();
+    if let Some((column, reason)) = &cols.fatal {
+        out.push(Rejection {
+            file,
+            line: source.header_line(),
+            column: column.clone(),
+            value: String::new(),
+            reason: reason.clone(),
+        });
+    }
+    if let Some(problem) = source.header_problem() {
+        out.push(Rejection {
+            file,
+            line: source.header_line(),
+            column: String::new(),
+            value: String::new(),
+            reason: format!("the header row {problem}"),
+        });
+    }
+    out
 }

@@ -20,6 +20,7 @@ pub struct Record {
     ends: Vec<usize>,
     line: u64,
     malformed: Option<&'static str>,
+    rows_hint: usize,
 }
 
 impl Record {
@@ -39,6 +40,11 @@ impl Record {
     /// 1-based physical line where the record starts.
     pub fn line(&self) -> u64 {
         self.line
+    }
+    /// An upper bound on the records left in the chunk this record came from (its line
+    /// count), for reserving memory once.
+    pub fn rows_hint(&self) -> usize {
+        self.rows_hint
     }
     /// Why the record's quoting is malformed, if it is.
     pub fn malformed(&self) -> Option<&'static str> {
@@ -97,6 +103,29 @@ impl<'a> Tokenizer<'a> {
         }
         rec.clear();
         rec.line = self.line;
+        // Fast path: a line without quotes or stray CRs is one record; split it at commas.
+        let rest = &d[self.pos..];
+        let (line_len, has_newline) = match memchr::memchr(b'\n', rest) {
+            Some(k) => (k, true),
+            None => (rest.len(), false),
+        };
+        let mut content = &rest[..line_len];
+        if content.last() == Some(&b'\r') {
+            content = &content[..content.len() - 1];
+        }
+        if memchr::memchr2(b'"', b'\r', content).is_none() {
+            let mut start = 0;
+            for comma in memchr::memchr_iter(b',', content) {
+                rec.buf.extend_from_slice(&content[start..comma]);
+                rec.ends.push(rec.buf.len());
+                start = comma + 1;
+            }
+            rec.buf.extend_from_slice(&content[start..]);
+            rec.ends.push(rec.buf.len());
+            self.pos += line_len + usize::from(has_newline);
+            self.line += u64::from(has_newline);
+            return true;
+        }
         loop {
             // One field.
             if d.get(self.pos) == Some(&b'"') {
@@ -171,8 +200,10 @@ impl<'a> Tokenizer<'a> {
 #[derive(Debug)]
 pub struct CsvSource<'a> {
     bytes: &'a [u8],
+    utf8: bool,
     body: Range<usize>,
     body_line: u64,
+    header_line: u64,
     header: Vec<String>,
     header_problem: Option<&'static str>,
 }
@@ -189,7 +220,9 @@ impl<'a> CsvSource<'a> {
         let mut rec = Record::default();
         let mut header = Vec::new();
         let mut header_problem = None;
+        let mut header_line = 1;
         if tok.next_record(&mut rec) {
+            header_line = rec.line();
             header_problem = rec.malformed();
             for i in 0..rec.len() {
                 match std::str::from_utf8(rec.get(i)) {
@@ -205,8 +238,10 @@ impl<'a> CsvSource<'a> {
         let body_line = tok.line();
         CsvSource {
             bytes,
+            utf8: std::str::from_utf8(&bytes[body.clone()]).is_ok(),
             body,
             body_line,
+            header_line,
             header,
             header_problem,
         }
@@ -215,6 +250,17 @@ impl<'a> CsvSource<'a> {
     /// Column names as written (trimmed); empty for an empty file.
     pub fn header(&self) -> &[String] {
         &self.header
+    }
+
+    /// True when the whole body is valid UTF-8, so every field (split at ASCII separators)
+    /// is too and need not be checked again.
+    pub fn is_utf8(&self) -> bool {
+        self.utf8
+    }
+
+    /// Line of the header (1 unless blank lines precede it; 1 for an empty file).
+    pub fn header_line(&self) -> u64 {
+        self.header_line
     }
 
     /// A problem with the header line itself (malformed quoting, bad UTF-8).
@@ -256,7 +302,12 @@ impl<'a> CsvSource<'a> {
 
 /// Trims the spaces and tabs around a cell.
 pub fn trim(s: &str) -> &str {
-    s.trim_matches(|c| c == ' ' || c == '\t')
+    let b = s.as_bytes();
+    let blank = |c: &u8| *c == b' ' || *c == b'\t';
+    let start = b.iter().position(|c| !blank(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !blank(c)).map_or(start, |e| e + 1);
+    // Both cut points sit next to an ASCII byte (or at an end), so they are char boundaries.
+    s.get(start..end).unwrap_or("")
 }
 
 /// Processes every record of `source` with one state per chunk, on up to `threads` threads;
@@ -271,7 +322,10 @@ where
     let run = |(data, line): (&[u8], u64)| {
         let mut state = make();
         let mut tok = Tokenizer::new(data, line);
-        let mut rec = Record::default();
+        let mut rec = Record {
+            rows_hint: memchr::memchr_iter(b'\n', data).count() + 1,
+            ..Record::default()
+        };
         while tok.next_record(&mut rec) {
             each(&mut state, &rec);
         }

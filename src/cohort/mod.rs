@@ -100,13 +100,70 @@ pub struct Cohort {
     pub notices: Vec<String>,
 }
 
-fn read_file(dir: &Path, file: CohortFile) -> Result<Vec<u8>, CohortError> {
-    let path = dir.join(file.name());
-    std::fs::read(&path).map_err(|source| CohortError::Input { path, source })
+/// A file's bytes: memory-mapped when possible (no copy out of the page cache), else read.
+enum FileBytes {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
 }
 
-fn rejected_rows(rejections: &[Rejection]) -> u64 {
-    let mut lines: Vec<u64> = rejections.iter().map(|r| r.line).collect();
+impl std::ops::Deref for FileBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            FileBytes::Mapped(m) => m,
+            FileBytes::Read(v) => v,
+        }
+    }
+}
+
+fn read_file(dir: &Path, file: CohortFile) -> Result<FileBytes, CohortError> {
+    let path = dir.join(file.name());
+    let input_error = |source| CohortError::Input {
+        path: path.clone(),
+        source,
+    };
+    let f = std::fs::File::open(&path).map_err(input_error)?;
+    let len = f.metadata().map_err(input_error)?.len();
+    if len > 0 && f.metadata().map_err(input_error)?.is_file() {
+        // SAFETY: the map is read-only and lives only while this file is checked. Like every
+        // reader of a memory-mapped file (polars included), it assumes no other process
+        // truncates the file meanwhile.
+        if let Ok(m) = unsafe { memmap2::MmapOptions::new().populate().map(&f) } {
+            return Ok(FileBytes::Mapped(m));
+        }
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut &f, &mut bytes).map_err(input_error)?;
+    Ok(FileBytes::Read(bytes))
+}
+
+/// Reads one file, checks it with `check` while its SHA-256 is computed on another thread,
+/// and frees the bytes.
+fn with_file<T: Send>(
+    dir: &Path,
+    file: CohortFile,
+    check: impl FnOnce(&csvfile::CsvSource<'_>) -> T + Send,
+) -> Result<(T, String, u64), CohortError> {
+    let bytes = read_file(dir, file)?;
+    let (result, digest) = std::thread::scope(|scope| {
+        let hashing = scope.spawn(|| hex(&Sha256::digest(&bytes[..])));
+        let result = check(&csvfile::CsvSource::new(&bytes[..]));
+        let digest = hashing
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (result, digest)
+    });
+    Ok((result, digest, bytes.len() as u64))
+}
+
+/// Rejected data rows: distinct lines below the header (records at the header's line are
+/// about the file itself).
+fn rejected_rows(rejections: &[Rejection], header_line: u64) -> u64 {
+    let mut lines: Vec<u64> = rejections
+        .iter()
+        .map(|r| r.line)
+        .filter(|&l| l > header_line)
+        .collect();
     lines.sort_unstable();
     lines.dedup();
     lines.len() as u64
@@ -129,31 +186,22 @@ impl Cohort {
             });
         }
         let protocol = Protocol::load(dir)?;
-        let p_raw = read_file(dir, CohortFile::Participants)?;
-        let s_raw = read_file(dir, CohortFile::Sessions)?;
-        let sc_raw = read_file(dir, CohortFile::Scores)?;
-        let sizes = [&p_raw, &s_raw, &sc_raw].map(|b| b.len() as u64);
         let threads = options.threads.max(1);
-
-        let (digests, parts) = std::thread::scope(|scope| {
-            let hashing = scope
-                .spawn(|| [&p_raw, &s_raw, &sc_raw].map(|b| hex(&Sha256::digest(b.as_slice()))));
-            let p_src = csvfile::CsvSource::new(&p_raw);
-            let people = participants::read(&p_src, &protocol, threads);
-            drop(p_src);
-            let roster = roster::Roster::new(&people.accepted, &people.rejected_ids);
-            let s_src = csvfile::CsvSource::new(&s_raw);
-            let sess = sessions::read(&s_src, &roster, threads);
-            drop(s_src);
-            let sc_src = csvfile::CsvSource::new(&sc_raw);
-            let sc = scores::read(&sc_src, &protocol, &roster, threads);
-            drop(roster);
-            let digests = hashing
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e));
-            (digests, (people, sess, sc))
-        });
-        let (people, sess, sc) = parts;
+        // One file at a time, each dropped once checked, so peak memory is one file's bytes
+        // plus the compact tables; each file's digest is computed on another thread meanwhile.
+        let (people, p_digest, p_size) = with_file(dir, CohortFile::Participants, |src| {
+            participants::read(src, &protocol, threads)
+        })?;
+        let roster = roster::Roster::new(&people.accepted, &people.rejected_ids);
+        let (sess, s_digest, s_size) = with_file(dir, CohortFile::Sessions, |src| {
+            sessions::read(src, &roster, threads)
+        })?;
+        let (sc, sc_digest, sc_size) = with_file(dir, CohortFile::Scores, |src| {
+            scores::read(src, &protocol, &roster, threads)
+        })?;
+        drop(roster);
+        let digests = [p_digest, s_digest, sc_digest];
+        let sizes = [p_size, s_size, sc_size];
 
         let mut notices = Vec::new();
         for (file, cols) in [
@@ -178,19 +226,19 @@ impl Cohort {
             FileCounts {
                 rows: people.rows,
                 accepted: people.accepted.len() as u64,
-                rejected: rejected_rows(&people.rejections),
+                rejected: rejected_rows(&people.rejections, people.header_line),
                 ignored_duplicates: people.duplicates.len() as u64,
             },
             FileCounts {
                 rows: sess.rows,
                 accepted: sess.accepted.len() as u64,
-                rejected: rejected_rows(&sess.rejections),
+                rejected: rejected_rows(&sess.rejections, sess.header_line),
                 ignored_duplicates: 0,
             },
             FileCounts {
                 rows: sc.rows,
                 accepted: sc.accepted.len() as u64,
-                rejected: rejected_rows(&sc.rejections),
+                rejected: rejected_rows(&sc.rejections, sc.header_line),
                 ignored_duplicates: sc.duplicates.len() as u64,
             },
         ];

@@ -3,7 +3,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::columns::{Columns, RowProblems, cell, shape_problem};
+use super::columns::{Columns, RowProblems, cell, header_rejections, shape_problem};
 use super::csvfile::{self, CsvSource};
 use super::ledger::{CohortFile, IgnoredDuplicate, Rejection};
 use super::value::{parse_date, parse_whole};
@@ -94,6 +94,8 @@ pub struct ParticipantsRead {
     pub rows: u64,
     /// Unknown columns.
     pub ignored_columns: Vec<String>,
+    /// Line of the header; records there are about the file, not a row.
+    pub header_line: u64,
 }
 
 #[derive(Default)]
@@ -106,7 +108,8 @@ struct Chunk {
 
 /// Reads and checks every row.
 pub fn read(source: &CsvSource<'_>, protocol: &Protocol, threads: usize) -> ParticipantsRead {
-    let cols = Columns::map(source.header(), &KNOWN, &REQUIRED);
+    let mut cols = Columns::map(source.header(), &KNOWN, &REQUIRED);
+    cols.utf8 = source.is_utf8();
     let arm_list: Vec<&str> = protocol.arms().iter().map(|a| a.id()).collect();
     let arm_list = arm_list.join(", ");
     let chunks = csvfile::process(source, threads, Chunk::default, |st: &mut Chunk, rec| {
@@ -253,9 +256,11 @@ pub fn read(source: &CsvSource<'_>, protocol: &Protocol, threads: usize) -> Part
 
     let mut out = ParticipantsRead {
         ignored_columns: cols.ignored.clone(),
+        rejections: header_rejections(CohortFile::Participants, source, &cols),
+        header_line: source.header_line(),
         ..Default::default()
     };
-    let mut parsed = Vec::new();
+    let mut parsed = Vec::with_capacity(chunks.iter().map(|c| c.parsed.len()).sum());
     let mut failed = Vec::new();
     for ch in chunks {
         out.rows += ch.rows;
@@ -264,6 +269,9 @@ pub fn read(source: &CsvSource<'_>, protocol: &Protocol, threads: usize) -> Part
         failed.extend(ch.failed_ids);
     }
     dedupe(parsed, &mut out);
+    if failed.is_empty() {
+        return out;
+    }
     let accepted_ids: rustc_hash::FxHashSet<&str> =
         out.accepted.iter().map(|p| p.id.as_str()).collect();
     for (id, line, reason) in failed {
@@ -277,14 +285,35 @@ pub fn read(source: &CsvSource<'_>, protocol: &Protocol, threads: usize) -> Part
 }
 
 /// Identical repeats of an id keep the first row; disagreeing repeats reject them all.
-fn dedupe(parsed: Vec<Participant>, out: &mut ParticipantsRead) {
-    let mut by_id: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
-    for (i, p) in parsed.iter().enumerate() {
-        by_id.entry(p.id.as_str()).or_default().push(i);
+fn dedupe(mut parsed: Vec<Participant>, out: &mut ParticipantsRead) {
+    // Ids that strictly increase in file order are unique: no hashing needed.
+    if parsed.windows(2).all(|w| w[0].id < w[1].id) {
+        out.accepted = parsed;
+        return;
     }
+    // Groups of repeated ids, keyed by the index of their first row.
+    let mut groups: FxHashMap<usize, Vec<usize>> = FxHashMap::default();
+    {
+        let mut first: FxHashMap<&str, usize> =
+            FxHashMap::with_capacity_and_hasher(parsed.len(), Default::default());
+        for (i, p) in parsed.iter().enumerate() {
+            match first.entry(p.id.as_str()) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(i);
+                }
+                std::collections::hash_map::Entry::Occupied(f) => {
+                    let f = *f.get();
+                    groups.entry(f).or_insert_with(|| vec![f]).push(i);
+                }
+            }
+        }
+    }
+    let mut keys: Vec<usize> = groups.keys().copied().collect();
+    keys.sort_unstable();
     let mut drop = vec![false; parsed.len()];
     let mut conflicts: Vec<(usize, String)> = Vec::new();
-    for rows in by_id.values().filter(|r| r.len() > 1) {
+    for key in keys {
+        let rows = &groups[&key];
         let first = &parsed[rows[0]];
         let same = |p: &Participant| {
             Participant {
@@ -332,10 +361,10 @@ fn dedupe(parsed: Vec<Participant>, out: &mut ParticipantsRead) {
         });
     }
     out.duplicates.sort_by_key(|d| d.line);
-    out.accepted = parsed
-        .into_iter()
-        .zip(drop)
-        .filter(|(_, d)| !d)
-        .map(|(p, _)| p)
-        .collect();
+    let mut k = 0;
+    parsed.retain(|_| {
+        k += 1;
+        !drop[k - 1]
+    });
+    out.accepted = parsed;
 }

@@ -4,7 +4,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::columns::{Columns, RowProblems, cell, shape_problem};
+use super::columns::{Columns, RowProblems, cell, header_rejections, shape_problem};
 use super::csvfile::{self, CsvSource};
 use super::ledger::{CohortFile, IgnoredDuplicate, Rejection};
 use super::roster::Roster;
@@ -45,6 +45,8 @@ pub struct ScoresRead {
     pub rows: u64,
     /// Unknown columns.
     pub ignored_columns: Vec<String>,
+    /// Line of the header; records there are about the file, not a row.
+    pub header_line: u64,
     /// Declared markers missing from the header.
     pub missing_markers: Vec<String>,
 }
@@ -55,6 +57,7 @@ struct Chunk {
     parsed: Vec<Score>,
     markers: Vec<Option<Decimal>>,
     rejections: Vec<Rejection>,
+    hint: u32,
 }
 
 /// Reads and checks every row, then resolves duplicates.
@@ -66,11 +69,15 @@ pub fn read(
 ) -> ScoresRead {
     let mut known: Vec<&str> = vec!["participant_id", "week", "pain", "ndi"];
     known.extend(protocol.markers().iter().map(|m| m.column()));
-    let cols = Columns::map(source.header(), &known, &["participant_id", "week"]);
+    let mut cols = Columns::map(source.header(), &known, &["participant_id", "week"]);
+    cols.utf8 = source.is_utf8();
     let n_markers = protocol.markers().len();
     let pain_max = protocol.pain_max();
     let ndi_max = protocol.ndi_max();
     let chunks = csvfile::process(source, threads, Chunk::default, |st: &mut Chunk, rec| {
+        if st.rows == 0 {
+            st.parsed.reserve(rec.rows_hint());
+        }
         st.rows += 1;
         let mut problems = RowProblems::default();
         if let Some(reason) = shape_problem(rec, &cols) {
@@ -82,7 +89,7 @@ pub fn read(
         let c = |k: usize, p: &mut RowProblems| cell(rec, &cols, k, known[k], p);
         let id = c(0, &mut problems);
         let participant = roster
-            .resolve(id, "scores")
+            .resolve_near(id, &mut st.hint, "scores")
             .map_err(|reason| problems.add("participant_id", id, reason))
             .ok();
         let week_text = c(1, &mut problems);
@@ -181,6 +188,8 @@ pub fn read(
 
     let mut out = ScoresRead {
         ignored_columns: cols.ignored.clone(),
+        rejections: header_rejections(CohortFile::Scores, source, &cols),
+        header_line: source.header_line(),
         missing_markers: protocol
             .markers()
             .iter()
@@ -190,8 +199,8 @@ pub fn read(
             .collect(),
         ..Default::default()
     };
-    let mut parsed = Vec::new();
-    let mut markers = Vec::new();
+    let mut parsed = Vec::with_capacity(chunks.iter().map(|c| c.parsed.len()).sum());
+    let mut markers = Vec::with_capacity(chunks.iter().map(|c| c.markers.len()).sum());
     for ch in chunks {
         out.rows += ch.rows;
         parsed.extend(ch.parsed);
@@ -203,12 +212,21 @@ pub fn read(
 }
 
 fn dedupe(parsed: Vec<Score>, markers: Vec<Option<Decimal>>, n: usize, out: &mut ScoresRead) {
+    // Keys that strictly increase in file order (rows grouped by participant, weeks in
+    // order) cannot repeat: no hashing needed.
+    let key = |s: &Score| (s.participant, s.week);
+    if parsed.windows(2).all(|w| key(&w[0]) < key(&w[1])) {
+        out.accepted = parsed;
+        out.markers = markers;
+        return;
+    }
     let row_markers = |i: usize| &markers[i * n..(i + 1) * n];
     let same = |a: usize, b: usize| {
         let (x, y) = (&parsed[a], &parsed[b]);
         x.pain == y.pain && x.ndi == y.ndi && row_markers(a) == row_markers(b)
     };
-    let mut first_of: FxHashMap<(u32, u32), usize> = FxHashMap::default();
+    let mut first_of: FxHashMap<(u32, u32), usize> =
+        FxHashMap::with_capacity_and_hasher(parsed.len(), Default::default());
     let mut keep = vec![true; parsed.len()];
     let mut conflicting: FxHashMap<(u32, u32), Vec<usize>> = FxHashMap::default();
     for i in 0..parsed.len() {

@@ -2,9 +2,11 @@
 //! largest file (about ten rows per participant), so rows are checked on several threads
 //! into compact records, with therapists interned to numbers.
 
+use std::num::NonZeroU32;
+
 use rustc_hash::FxHashMap;
 
-use super::columns::{Columns, RowProblems, cell, shape_problem};
+use super::columns::{Columns, RowProblems, cell, header_rejections, shape_problem};
 use super::csvfile::{self, CsvSource};
 use super::ledger::{CohortFile, Rejection};
 use super::roster::Roster;
@@ -44,21 +46,32 @@ pub enum AdverseEvent {
     Severe,
 }
 
-/// An accepted session row.
+/// An accepted session row, kept compact (24 bytes): a million-participant cohort has about
+/// ten million of them.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Session {
     /// Index of the participant in the cohort.
     pub participant: u32,
     /// Day number of the visit.
     pub day: i32,
-    /// Minutes, when given.
-    pub minutes: Option<f64>,
+    /// Minutes; 0 when the cell is empty (allowed only on missed or cancelled rows).
+    pub minutes: f64,
+    therapist: Option<NonZeroU32>,
     /// Status.
     pub status: Status,
-    /// Index into the cohort's therapist names.
-    pub therapist: Option<u32>,
     /// Adverse event.
     pub adverse_event: AdverseEvent,
+}
+
+impl Session {
+    /// Index into the cohort's therapist names, when a therapist is given.
+    pub fn therapist(&self) -> Option<usize> {
+        self.therapist.map(|t| t.get() as usize - 1)
+    }
+}
+
+fn therapist_number(index: usize) -> Option<NonZeroU32> {
+    u32::try_from(index + 1).ok().and_then(NonZeroU32::new)
 }
 
 /// The outcome of reading sessions.csv.
@@ -74,6 +87,8 @@ pub struct SessionsRead {
     pub rows: u64,
     /// Unknown columns.
     pub ignored_columns: Vec<String>,
+    /// Line of the header; records there are about the file, not a row.
+    pub header_line: u64,
 }
 
 #[derive(Default)]
@@ -85,14 +100,20 @@ struct Chunk {
     therapists: Vec<String>,
     last_id: String,
     last_resolved: Option<Result<u32, String>>,
+    hint: u32,
+    last_therapist: (String, Option<NonZeroU32>),
     problems: RowProblems,
 }
 
 /// Reads and checks every row.
 pub fn read(source: &CsvSource<'_>, roster: &Roster<'_>, threads: usize) -> SessionsRead {
-    let cols = Columns::map(source.header(), &KNOWN, &REQUIRED);
+    let mut cols = Columns::map(source.header(), &KNOWN, &REQUIRED);
+    cols.utf8 = source.is_utf8();
     let max_minutes = Decimal::from_int(240);
     let chunks = csvfile::process(source, threads, Chunk::default, |st: &mut Chunk, rec| {
+        if st.rows == 0 {
+            st.accepted.reserve(rec.rows_hint());
+        }
         st.rows += 1;
         let mut problems = std::mem::take(&mut st.problems);
         if let Some(reason) = shape_problem(rec, &cols) {
@@ -107,7 +128,7 @@ pub fn read(source: &CsvSource<'_>, roster: &Roster<'_>, threads: usize) -> Sess
         if id != st.last_id || st.last_resolved.is_none() {
             st.last_id.clear();
             st.last_id.push_str(id);
-            st.last_resolved = Some(roster.resolve(id, "sessions"));
+            st.last_resolved = Some(roster.resolve_near(id, &mut st.hint, "sessions"));
         }
         let participant = match &st.last_resolved {
             Some(Ok(p)) => Some(*p),
@@ -187,18 +208,25 @@ pub fn read(source: &CsvSource<'_>, roster: &Roster<'_>, threads: usize) -> Sess
             (Some(participant), Some(day), true) => {
                 let therapist = if therapist_text.is_empty() {
                     None
+                } else if st.last_therapist.0 == therapist_text {
+                    st.last_therapist.1
                 } else if let Some(&t) = st.therapist_ids.get(therapist_text) {
-                    Some(t)
+                    therapist_number(t as usize)
                 } else {
-                    let t = st.therapists.len() as u32;
+                    let t = st.therapists.len();
                     st.therapists.push(therapist_text.to_owned());
-                    st.therapist_ids.insert(therapist_text.to_owned(), t);
-                    Some(t)
+                    st.therapist_ids.insert(therapist_text.to_owned(), t as u32);
+                    therapist_number(t)
                 };
+                if st.last_therapist.0 != therapist_text {
+                    st.last_therapist.0.clear();
+                    st.last_therapist.0.push_str(therapist_text);
+                    st.last_therapist.1 = therapist;
+                }
                 st.accepted.push(Session {
                     participant,
                     day,
-                    minutes,
+                    minutes: minutes.unwrap_or(0.0),
                     status,
                     therapist,
                     adverse_event,
@@ -213,24 +241,29 @@ pub fn read(source: &CsvSource<'_>, roster: &Roster<'_>, threads: usize) -> Sess
     // (the same whatever the number of chunks).
     let mut out = SessionsRead {
         ignored_columns: cols.ignored.clone(),
+        rejections: header_rejections(CohortFile::Sessions, source, &cols),
+        header_line: source.header_line(),
         ..Default::default()
     };
     let mut global: FxHashMap<String, u32> = FxHashMap::default();
+    out.accepted
+        .reserve_exact(chunks.iter().map(|c| c.accepted.len()).sum());
     for ch in chunks {
         out.rows += ch.rows;
-        let remap: Vec<u32> = ch
+        let remap: Vec<Option<NonZeroU32>> = ch
             .therapists
             .into_iter()
             .map(|name| {
                 let next = out.therapists.len() as u32;
-                *global.entry(name.clone()).or_insert_with(|| {
+                let g = *global.entry(name.clone()).or_insert_with(|| {
                     out.therapists.push(name);
                     next
-                })
+                });
+                therapist_number(g as usize)
             })
             .collect();
         out.accepted.extend(ch.accepted.into_iter().map(|mut s| {
-            s.therapist = s.therapist.map(|t| remap[t as usize]);
+            s.therapist = s.therapist.and_then(|t| remap[t.get() as usize - 1]);
             s
         }));
         out.rejections.extend(ch.rejections);

@@ -293,7 +293,11 @@ mod tests {
         // (7.0 - 4.9) / 7.0 = 0.29999999999999993 < 0.3, which is the bug this type prevents.
         let improvement = d("7.0").checked_sub(d("4.9")).unwrap();
         assert!(improvement.product_ge(Decimal::from_int(100), d("30"), d("7.0")));
-        assert!((7.0f64 - 4.9) / 7.0 < 0.3);
+        let as_floats = std::hint::black_box(7.0f64 - 4.9) / 7.0;
+        assert!(
+            as_floats < 0.3,
+            "the float ratio misses the boundary: {as_floats}"
+        );
         let just_short = d("7.0").checked_sub(d("4.901")).unwrap();
         assert!(!just_short.product_ge(Decimal::from_int(100), d("30"), d("7.0")));
     }

@@ -225,6 +225,9 @@ mod tests {
         let same = Binomial::new(20, 76).unwrap();
         assert_eq!(risk_difference(c, same), Some(0.0));
         assert_eq!(number_needed_to_treat(c, same), None);
-        assert_eq!(number_needed_to_treat(c, Binomial::new(0, 0).unwrap()), None);
+        assert_eq!(
+            number_needed_to_treat(c, Binomial::new(0, 0).unwrap()),
+            None
+        );
     }
 }
