@@ -138,8 +138,7 @@ pub struct Comparison {
     pub or_low: Option<f64>,
     /// Woolf upper limit.
     pub or_high: Option<f64>,
-    /// True when the 0.5 correction was applied to the ratios.
-    #[serde(skip)]
+    /// True when the 0.5 correction was applied to the ratios (in summary.json only).
     pub corrected: bool,
     /// `1 / risk_difference`, signed (empty when the difference is 0).
     pub nnt: Option<f64>,
@@ -248,6 +247,11 @@ pub fn analyze(
             continue;
         }
         for (k, name) in outcome_names.iter().enumerate() {
+            // A declared marker whose column is absent has no values: no comparison row
+            // (0/N responders would look like a result); a notice says so.
+            if k >= 2 && cohort.missing_markers.contains(name) {
+                continue;
+            }
             comparisons.push(compare(
                 arm.id(),
                 name,

@@ -81,6 +81,14 @@ impl Flags {
     /// Pain baseline of 0.
     pub const PAIN_BASELINE_ZERO: Flags = Flags(16);
 
+    /// The raw bits (one per [`FLAG_NAMES`] entry).
+    pub fn bits(self) -> u8 {
+        self.0
+    }
+    /// Flags from raw bits (bits beyond the five flags are dropped).
+    pub fn from_bits(bits: u8) -> Flags {
+        Flags(bits & 0b1_1111)
+    }
     /// True when `other` is set.
     pub fn contains(self, other: Flags) -> bool {
         self.0 & other.0 == other.0
@@ -116,8 +124,8 @@ pub struct Derived {
     pub adherence: Option<f64>,
     /// Adherence at or above the threshold (empty for control).
     pub adherent: Option<bool>,
-    /// Minutes of attended sessions inside the window.
-    pub minutes_delivered: f64,
+    /// Minutes of attended sessions inside the window (exact).
+    pub minutes_delivered: Decimal,
     /// Pain.
     pub pain: OutcomeValues,
     /// Neck Disability Index.
@@ -160,7 +168,7 @@ pub fn derive(cohort: &Cohort) -> Vec<Derived> {
         .map(|a| protocol.window_days(a))
         .collect();
     let mut attended = vec![0u32; n];
-    let mut minutes = vec![0f64; n];
+    let mut minutes = vec![Decimal::ZERO; n];
     for s in &cohort.sessions {
         let i = s.participant as usize;
         if s.status != Status::Attended {
@@ -170,7 +178,7 @@ pub fn derive(cohort: &Cohort) -> Vec<Derived> {
         let offset = s.day - d0;
         if offset >= 0 && offset < window[cohort.participants[i].arm] {
             attended[i] += 1;
-            minutes[i] += s.minutes;
+            minutes[i] = minutes[i].checked_add(s.minutes).unwrap_or(minutes[i]);
         }
     }
 
@@ -311,7 +319,7 @@ fn outcome(
         Better::Higher => c.checked_sub(b),
     };
     let improvement_pct = match improvement {
-        Some(imp) if with_pct && b.is_positive() => Some(100.0 * imp.to_f64() / b.to_f64()),
+        Some(imp) if with_pct && b.is_positive() => imp.percent_of(b),
         _ => None,
     };
     OutcomeValues {

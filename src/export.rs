@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::analysis::{Analysis, AnalysisOptions, ArmSummary, Comparison};
 use crate::cohort::{Cohort, FileReport, Rejection};
-use crate::derive::{Derived, OutcomeValues};
+use crate::derive::{Derived, Flags, OutcomeValues};
 use crate::output::{Cell, push_header, push_row};
 
 /// Columns of `arms.csv`.
@@ -179,26 +179,14 @@ pub fn comparisons_csv(analysis: &Analysis) -> String {
     out
 }
 
-fn outcome_cells(o: &OutcomeValues, with_pct: bool) -> Vec<Cell<'static>> {
-    let mut v = vec![
-        Cell::Dec(o.baseline),
-        Cell::Dec(o.checkpoint),
-        Cell::Dec(o.improvement),
-    ];
-    if with_pct {
-        v.push(Cell::Float(o.improvement_pct));
-    }
-    v.push(Cell::Bool(o.responder));
-    v
-}
-
-/// Streams `participants.csv` to `w`.
+/// Streams `participants.csv` to `w`. Rows are formatted on up to `threads` threads in
+/// contiguous blocks and written in order, so the bytes never depend on the thread count.
 pub fn write_participants(
     w: &mut dyn Write,
     cohort: &Cohort,
     derived: &[Derived],
+    threads: usize,
 ) -> io::Result<()> {
-    let mut out = String::with_capacity(1 << 20);
     let mut header: Vec<String> = PARTICIPANTS_COLUMNS
         .iter()
         .map(|s| (*s).to_owned())
@@ -209,35 +197,80 @@ pub fn write_participants(
         }
     }
     let names: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut out = String::new();
     push_header(&mut out, &names);
-    for (p, d) in cohort.participants.iter().zip(derived) {
-        let arm = cohort.protocol.arms()[p.arm].id();
-        let flags = d.flags.to_field();
-        let mut cells = vec![
-            Cell::Text(&p.id),
-            Cell::Text(arm),
-            Cell::Text(p.site.as_deref().unwrap_or("")),
-            Cell::Int(p.age.map(|a| a as u64)),
-            opt_int(d.sessions_planned),
-            int(u64::from(d.sessions_attended)),
-            Cell::Float(d.adherence),
-            Cell::Bool(d.adherent),
-            Cell::Float(Some(d.minutes_delivered)),
-        ];
-        cells.extend(outcome_cells(&d.pain, true));
-        cells.extend(outcome_cells(&d.ndi, false));
-        cells.push(Cell::Text(d.decision.as_str()));
-        cells.push(Cell::Text(&flags));
-        for m in &d.markers {
-            cells.extend(outcome_cells(m, false));
+    w.write_all(out.as_bytes())?;
+    // Every combination of the five flags, formatted once.
+    let flag_fields: Vec<String> = (0u8..32).map(|b| Flags::from_bits(b).to_field()).collect();
+    const BLOCK: usize = 1 << 16;
+    let blocks: Vec<std::ops::Range<usize>> = (0..derived.len())
+        .step_by(BLOCK)
+        .map(|s| s..(s + BLOCK).min(derived.len()))
+        .collect();
+    let format_block = |range: std::ops::Range<usize>| {
+        let mut out = String::with_capacity(range.len() * 128);
+        let mut cells: Vec<Cell<'_>> = Vec::with_capacity(32);
+        for i in range {
+            let (p, d) = (&cohort.participants[i], &derived[i]);
+            cells.clear();
+            cells.extend([
+                Cell::Text(&p.id),
+                Cell::Text(cohort.protocol.arms()[p.arm].id()),
+                Cell::Text(p.site.as_deref().unwrap_or("")),
+                Cell::Int(p.age.and_then(|a| u64::try_from(a).ok())),
+                opt_int(d.sessions_planned),
+                int(u64::from(d.sessions_attended)),
+                Cell::Float(d.adherence),
+                Cell::Bool(d.adherent),
+                Cell::Dec(Some(d.minutes_delivered)),
+            ]);
+            push_outcome(&mut cells, &d.pain, true);
+            push_outcome(&mut cells, &d.ndi, false);
+            cells.push(Cell::Text(d.decision.as_str()));
+            cells.push(Cell::Text(&flag_fields[usize::from(d.flags.bits())]));
+            for m in &d.markers {
+                push_outcome(&mut cells, m, false);
+            }
+            push_row(&mut out, &cells);
         }
-        push_row(&mut out, &cells);
-        if out.len() > 1 << 20 {
-            w.write_all(out.as_bytes())?;
-            out.clear();
+        out
+    };
+    // Blocks are handed out in waves of `threads`; each wave is written in block order.
+    for wave in blocks.chunks(threads.max(1)) {
+        let texts: Vec<String> = if wave.len() == 1 {
+            vec![format_block(wave[0].clone())]
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = wave
+                    .iter()
+                    .map(|r| {
+                        let r = r.clone();
+                        scope.spawn(move || format_block(r))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect()
+            })
+        };
+        for t in texts {
+            w.write_all(t.as_bytes())?;
         }
     }
-    w.write_all(out.as_bytes())
+    Ok(())
+}
+
+fn push_outcome(cells: &mut Vec<Cell<'_>>, o: &OutcomeValues, with_pct: bool) {
+    cells.extend([
+        Cell::Dec(o.baseline),
+        Cell::Dec(o.checkpoint),
+        Cell::Dec(o.improvement),
+    ]);
+    if with_pct {
+        cells.push(Cell::Float(o.improvement_pct));
+    }
+    cells.push(Cell::Bool(o.responder));
 }
 
 /// Streams `rejections.csv` to `w` (header only when nothing was rejected).

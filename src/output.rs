@@ -71,17 +71,23 @@ impl AtomicFile {
         &self.path
     }
 
-    /// Flushes, syncs and renames into place.
+    /// Flushes, syncs and renames into place; on failure the temporary file is removed.
     pub fn commit(mut self) -> Result<(), OutputError> {
         let Some(writer) = self.writer.take() else {
             return Ok(());
         };
-        let file = writer
-            .into_inner()
-            .map_err(|e| OutputError::at(&self.path)(e.into_error()))?;
-        file.sync_all().map_err(OutputError::at(&self.path))?;
-        drop(file);
-        std::fs::rename(&self.tmp, &self.path).map_err(OutputError::at(&self.path))
+        let result = (|| {
+            let file = writer
+                .into_inner()
+                .map_err(|e| OutputError::at(&self.path)(e.into_error()))?;
+            file.sync_all().map_err(OutputError::at(&self.path))?;
+            drop(file);
+            std::fs::rename(&self.tmp, &self.path).map_err(OutputError::at(&self.path))
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+        result
     }
 }
 
@@ -151,7 +157,15 @@ pub fn push_float(out: &mut String, v: f64) {
         return;
     }
     let v = if v == 0.0 { 0.0 } else { v };
-    let _ = write!(out, "{v}");
+    // ryu gives the same shortest digits as `Display`, faster, but switches to an exponent
+    // outside [1e-5, 1e16) and writes whole numbers as `480.0`; those cases use `Display`.
+    let mut buf = ryu::Buffer::new();
+    let fast = buf.format_finite(v);
+    if fast.contains('e') {
+        let _ = write!(out, "{v}");
+    } else {
+        out.push_str(fast.strip_suffix(".0").unwrap_or(fast));
+    }
 }
 
 /// Formats a float for a human table with `digits` decimals (`-` when missing).
@@ -184,7 +198,6 @@ fn push_text(out: &mut String, text: &str) {
 
 /// Appends one CSV row (with `\n`) to `out`.
 pub fn push_row(out: &mut String, cells: &[Cell<'_>]) {
-    use std::fmt::Write as _;
     for (i, c) in cells.iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -192,12 +205,8 @@ pub fn push_row(out: &mut String, cells: &[Cell<'_>]) {
         match *c {
             Cell::Text(t) => push_text(out, t),
             Cell::Float(Some(v)) => push_float(out, v),
-            Cell::Int(Some(v)) => {
-                let _ = write!(out, "{v}");
-            }
-            Cell::Dec(Some(d)) => {
-                let _ = write!(out, "{d}");
-            }
+            Cell::Int(Some(v)) => out.push_str(itoa::Buffer::new().format(v)),
+            Cell::Dec(Some(d)) => d.push_to(out),
             Cell::Bool(Some(b)) => out.push_str(if b { "true" } else { "false" }),
             Cell::Float(None) | Cell::Int(None) | Cell::Dec(None) | Cell::Bool(None) => {}
         }
@@ -240,6 +249,33 @@ mod tests {
             push_float(&mut s, v);
             assert!(!s.contains('e'), "{s}");
             assert_eq!(s.parse::<f64>().unwrap(), if v == 0.0 { 0.0 } else { v });
+        }
+    }
+
+    #[test]
+    fn fast_float_path_matches_display() {
+        // The ryu fast path must give exactly what `Display` gives (shortest round-trip digits,
+        // no exponent), over a spread of magnitudes and the values the outputs hold.
+        let mut x = 1.234_567_890_123e-9_f64;
+        let mut values = vec![
+            480.0,
+            0.75,
+            1.0 / 38.0,
+            38.0,
+            -38.0,
+            72.97297297297297,
+            1e16,
+            9.5e15,
+        ];
+        while x < 1e20 {
+            values.push(x);
+            values.push(-x / 3.0);
+            x *= 7.3;
+        }
+        for v in values {
+            let mut s = String::new();
+            push_float(&mut s, v);
+            assert_eq!(s, format!("{v}"), "value {v:e}");
         }
     }
 

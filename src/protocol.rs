@@ -504,11 +504,38 @@ where
             let need = |v: Option<i64>, k: &str| {
                 v.ok_or_else(|| invalid(&key(k), format!("is missing for treatment arm `{id}`")))
             };
-            let minutes = need(a.minutes, "minutes")?;
-            let per_week = need(a.per_week, "per_week")?;
-            let weeks = a.weeks.unwrap_or(i64::from(DEFAULT_WEEKS));
-            let as_u32 = |v: i64| u32::try_from(v).unwrap_or(0);
-            let s = Schedule::new(as_u32(minutes), as_u32(per_week), as_u32(weeks))
+            let in_range = |v: i64, k: &str, lo: i64, hi: i64, what: &str| {
+                if (lo..=hi).contains(&v) {
+                    Ok(v as u32)
+                } else {
+                    Err(invalid(
+                        &key(k),
+                        format!("is {v} (arm `{id}`); {what} must be {lo} to {hi}"),
+                    ))
+                }
+            };
+            let minutes = in_range(
+                need(a.minutes, "minutes")?,
+                "minutes",
+                1,
+                240,
+                "minutes per session",
+            )?;
+            let per_week = in_range(
+                need(a.per_week, "per_week")?,
+                "per_week",
+                1,
+                14,
+                "sessions per week",
+            )?;
+            let weeks = in_range(
+                a.weeks.unwrap_or(i64::from(DEFAULT_WEEKS)),
+                "weeks",
+                1,
+                52,
+                "weeks",
+            )?;
+            let s = Schedule::new(minutes, per_week, weeks)
                 .map_err(|m| invalid(&key("minutes"), format!("(arm `{id}`): {m}")))?;
             Some(s)
         };
@@ -562,6 +589,18 @@ mod tests {
             ),
             ("colour = 3\n", "colour"),
             ("checkpoint_week = 0\n", "checkpoint_week"),
+            (
+                "[[arms]]\nid = \"c\"\ncontrol = true\n[[arms]]\nid = \"t\"\nminutes = 60\nper_week = 20\n",
+                "arms[2].per_week` is 20",
+            ),
+            (
+                "[[arms]]\nid = \"c\"\ncontrol = true\n[[arms]]\nid = \"t\"\nminutes = -5\nper_week = 2\n",
+                "arms[2].minutes` is -5",
+            ),
+            (
+                "[[arms]]\nid = \"c\"\ncontrol = true\n[[arms]]\nid = \"t\"\nminutes = 60\nper_week = 2\nweeks = 60\n",
+                "arms[2].weeks` is 60",
+            ),
             ("adherence_threshold = 1.5\n", "adherence_threshold"),
         ];
         for (text, needle) in cases {

@@ -78,7 +78,14 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         if let Some(e) = cause.downcast_ref::<CohortError>() {
             return match e {
                 CohortError::Input { .. } => EXIT_NO_INPUT,
+                // An unreadable trial.toml is a missing input; one that is not UTF-8 is bad.
+                CohortError::Protocol(ProtocolError::Read { source, .. })
+                    if source.kind() != std::io::ErrorKind::InvalidData =>
+                {
+                    EXIT_NO_INPUT
+                }
                 CohortError::Protocol(_) => EXIT_USAGE,
+                CohortError::Unbalanced { .. } => 1,
             };
         }
         if cause.is::<ProtocolError>() || cause.is::<UsageError>() {
@@ -99,13 +106,34 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
+/// Most threads `--threads` may ask for.
+const MAX_THREADS: usize = 256;
+
 /// Threads to use: the flag, or every core.
 fn threads(flag: Option<usize>) -> anyhow::Result<usize> {
     match flag {
-        Some(0) => Err(UsageError("--threads must be at least 1".into()).into()),
-        Some(n) => Ok(n),
+        Some(n) if (1..=MAX_THREADS).contains(&n) => Ok(n),
+        Some(n) => Err(UsageError(format!(
+            "--threads {n}: allowed 1 to {MAX_THREADS} (results never depend on it)"
+        ))
+        .into()),
         None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
     }
+}
+
+/// Refuses an output folder that is the cohort folder itself: analysis files would overwrite
+/// the input (participants.csv above all).
+fn refuse_output_in_cohort(out: &std::path::Path, cohort: &std::path::Path) -> anyhow::Result<()> {
+    if let (Ok(o), Ok(c)) = (out.canonicalize(), cohort.canonicalize()) {
+        if o == c {
+            return Err(UsageError(format!(
+                "--out {} is the cohort folder itself; results would overwrite the input files. Choose another folder, e.g. --out results",
+                out.display()
+            ))
+            .into());
+        }
+    }
+    Ok(())
 }
 
 /// Prints the per-file counts and the first problems of a cohort to `w`.

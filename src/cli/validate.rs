@@ -26,16 +26,12 @@ pub struct Args {
 
 /// Runs `validate`; exits 0 when every row is accepted, 65 otherwise.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let threads = threads(args.threads)?;
     let to_stdout = args.out.as_deref().is_some_and(|p| p.as_os_str() == "-");
     if let Some(dir) = args.out.as_deref().filter(|_| !to_stdout) {
         ensure_writable_dir(dir)?;
     }
-    let cohort = Cohort::load(
-        &args.cohort,
-        LoadOptions {
-            threads: threads(args.threads)?,
-        },
-    )?;
+    let cohort = Cohort::load(&args.cohort, LoadOptions { threads })?;
     print_notices(&cohort);
     let stdout = std::io::stdout();
     if to_stdout {
@@ -45,12 +41,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         lock.flush()?;
         print_ledger_summary(&mut std::io::stderr(), &cohort, 10)?;
     } else {
-        print_ledger_summary(&mut stdout.lock(), &cohort, 10)?;
-        if let Some(dir) = &args.out {
-            let path = dir.join("rejections.csv");
-            write_with(&path, |w| write_rejections(w, cohort.ledger.rejections()))?;
-            println!("ledger: {}", path.display());
+        let mut out = stdout.lock();
+        print_ledger_summary(&mut out, &cohort, 10)?;
+        match &args.out {
+            Some(dir) => {
+                let path = dir.join("rejections.csv");
+                write_with(&path, |w| write_rejections(w, cohort.ledger.rejections()))?;
+                writeln!(out, "ledger: {}", path.display())?;
+            }
+            None if !cohort.ledger.is_empty() => {
+                writeln!(
+                    out,
+                    "the full ledger: rerun with --out DIR (or --out - for stdout)"
+                )?;
+            }
+            None => {}
         }
+        out.flush()?;
     }
     Ok(if cohort.ledger.is_empty() {
         ExitCode::SUCCESS

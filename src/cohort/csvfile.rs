@@ -94,7 +94,14 @@ impl<'a> Tokenizer<'a> {
                     self.line += 1;
                     self.pos += 1;
                 }
-                b'\r' => self.pos += 1,
+                // CRLF is one line end; a lone CR (old Mac files) is a line end of its own.
+                b'\r' => {
+                    self.pos += 1;
+                    if d.get(self.pos) == Some(&b'\n') {
+                        self.pos += 1;
+                    }
+                    self.line += 1;
+                }
                 _ => break,
             }
         }
@@ -104,16 +111,17 @@ impl<'a> Tokenizer<'a> {
         rec.clear();
         rec.line = self.line;
         // Fast path: a line without quotes or stray CRs is one record; split it at commas.
+        // The scan stops at the first quote or line end, so it never runs past this record.
         let rest = &d[self.pos..];
-        let (line_len, has_newline) = match memchr::memchr(b'\n', rest) {
-            Some(k) => (k, true),
-            None => (rest.len(), false),
+        let stop = memchr::memchr3(b'\n', b'\r', b'"', rest);
+        let fast = match stop {
+            None => Some((rest.len(), rest.len())),
+            Some(k) if rest[k] == b'\n' => Some((k, k + 1)),
+            Some(k) if rest[k] == b'\r' && rest.get(k + 1) == Some(&b'\n') => Some((k, k + 2)),
+            Some(_) => None,
         };
-        let mut content = &rest[..line_len];
-        if content.last() == Some(&b'\r') {
-            content = &content[..content.len() - 1];
-        }
-        if memchr::memchr2(b'"', b'\r', content).is_none() {
+        if let Some((content_len, consumed)) = fast {
+            let content = &rest[..content_len];
             let mut start = 0;
             for comma in memchr::memchr_iter(b',', content) {
                 rec.buf.extend_from_slice(&content[start..comma]);
@@ -122,8 +130,8 @@ impl<'a> Tokenizer<'a> {
             }
             rec.buf.extend_from_slice(&content[start..]);
             rec.ends.push(rec.buf.len());
-            self.pos += line_len + usize::from(has_newline);
-            self.line += u64::from(has_newline);
+            self.pos += consumed;
+            self.line += u64::from(consumed > content_len);
             return true;
         }
         loop {
@@ -274,9 +282,17 @@ impl<'a> CsvSource<'a> {
     pub fn chunks(&self, wanted: usize) -> Vec<(&'a [u8], u64)> {
         let body = &self.bytes[self.body.clone()];
         const MIN_CHUNK: usize = 1 << 20;
-        if wanted <= 1 || body.len() < 2 * MIN_CHUNK || memchr::memchr(b'"', body).is_some() {
+        // Split only where a line end is certain: no quote anywhere, and every CR part of a
+        // CRLF (a lone CR is a line end the newline count below would miss).
+        let lone_cr = || memchr::memchr_iter(b'\r', body).any(|k| body.get(k + 1) != Some(&b'\n'));
+        if wanted <= 1
+            || body.len() < 2 * MIN_CHUNK
+            || memchr::memchr(b'"', body).is_some()
+            || lone_cr()
+        {
             return vec![(body, self.body_line)];
         }
+        let wanted = wanted.min(body.len() / MIN_CHUNK);
         let target = body.len() / wanted;
         let mut out = Vec::with_capacity(wanted);
         let mut start = 0;
@@ -380,6 +396,14 @@ mod tests {
         assert_eq!(r[0].1, ["a", "", ""]);
         assert_eq!(r[1].1, ["", ""]);
         assert_eq!(r[1].0, 2);
+    }
+
+    #[test]
+    fn lone_cr_is_a_line_end_everywhere() {
+        let r = records("a,b\rc,d\r\re,f\r\ng,h");
+        let lines: Vec<u64> = r.iter().map(|x| x.0).collect();
+        assert_eq!(lines, [1, 2, 4, 5]);
+        assert_eq!(r[1].1, ["c", "d"]);
     }
 
     #[test]

@@ -25,7 +25,7 @@ use crate::protocol::{Protocol, ProtocolError};
 pub use ledger::{CohortFile, FileCounts, IgnoredDuplicate, Ledger, Rejection};
 pub use participants::Participant;
 pub use scores::Score;
-pub use sessions::{AdverseEvent, Session, Status};
+pub use sessions::{AdverseEvent, Session, SessionLog, Status};
 use value::Decimal;
 
 /// Why a cohort could not be read at all (row problems go to the ledger instead).
@@ -38,6 +38,16 @@ pub enum CohortError {
         path: PathBuf,
         /// The I/O error.
         source: std::io::Error,
+    },
+    /// The row counts of a file do not reconcile: a bug, reported rather than hidden.
+    #[error(
+        "internal error: the row counts of {file} do not add up ({counts:?}); please report this"
+    )]
+    Unbalanced {
+        /// The file.
+        file: &'static str,
+        /// Its counts.
+        counts: FileCounts,
     },
     /// `trial.toml` is invalid.
     #[error(transparent)]
@@ -83,7 +93,7 @@ pub struct Cohort {
     /// Accepted participants in file order.
     pub participants: Vec<Participant>,
     /// Accepted sessions in file order.
-    pub sessions: Vec<Session>,
+    pub sessions: SessionLog,
     /// Therapist names, indexed by [`Session::therapist`].
     pub therapists: Vec<String>,
     /// Accepted score rows in file order.
@@ -98,6 +108,8 @@ pub struct Cohort {
     pub files: Vec<FileReport>,
     /// Notices for the user (ignored columns, markers not found).
     pub notices: Vec<String>,
+    /// Declared markers whose column scores.csv lacks.
+    pub missing_markers: Vec<String>,
 }
 
 /// A file's bytes: memory-mapped when possible (no copy out of the page cache), else read.
@@ -156,19 +168,6 @@ fn with_file<T: Send>(
     Ok((result, digest, bytes.len() as u64))
 }
 
-/// Rejected data rows: distinct lines below the header (records at the header's line are
-/// about the file itself).
-fn rejected_rows(rejections: &[Rejection], header_line: u64) -> u64 {
-    let mut lines: Vec<u64> = rejections
-        .iter()
-        .map(|r| r.line)
-        .filter(|&l| l > header_line)
-        .collect();
-    lines.sort_unstable();
-    lines.dedup();
-    lines.len() as u64
-}
-
 impl Cohort {
     /// Reads and validates the cohort in `dir`.
     pub fn load(dir: &Path, options: LoadOptions) -> Result<Cohort, CohortError> {
@@ -218,7 +217,7 @@ impl Cohort {
         }
         for m in &sc.missing_markers {
             notices.push(format!(
-                "scores.csv: marker `{m}` is declared in trial.toml but the file has no such column; it has no values"
+                "scores.csv: marker `{m}` is declared in trial.toml but the file has no such column; it has no values and no comparison"
             ));
         }
 
@@ -226,19 +225,19 @@ impl Cohort {
             FileCounts {
                 rows: people.rows,
                 accepted: people.accepted.len() as u64,
-                rejected: rejected_rows(&people.rejections, people.header_line),
+                rejected: people.rejected,
                 ignored_duplicates: people.duplicates.len() as u64,
             },
             FileCounts {
                 rows: sess.rows,
                 accepted: sess.accepted.len() as u64,
-                rejected: rejected_rows(&sess.rejections, sess.header_line),
+                rejected: sess.rejected,
                 ignored_duplicates: 0,
             },
             FileCounts {
                 rows: sc.rows,
                 accepted: sc.accepted.len() as u64,
-                rejected: rejected_rows(&sc.rejections, sc.header_line),
+                rejected: sc.rejected,
                 ignored_duplicates: sc.duplicates.len() as u64,
             },
         ];
@@ -255,6 +254,14 @@ impl Cohort {
             })
             .collect();
 
+        for (file, c) in CohortFile::ALL.iter().zip(counts) {
+            if !c.balanced() {
+                return Err(CohortError::Unbalanced {
+                    file: file.name(),
+                    counts: c,
+                });
+            }
+        }
         let mut ledger = Ledger::default();
         ledger.extend(people.rejections);
         ledger.extend(sess.rejections);
@@ -275,6 +282,7 @@ impl Cohort {
             duplicates,
             files,
             notices,
+            missing_markers: sc.missing_markers,
         })
     }
 

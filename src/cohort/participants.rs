@@ -92,6 +92,8 @@ pub struct ParticipantsRead {
     pub rejected_ids: FxHashMap<String, RejectedId>,
     /// Data rows read.
     pub rows: u64,
+    /// Data rows rejected (each counted once, however many problems it has).
+    pub rejected: u64,
     /// Unknown columns.
     pub ignored_columns: Vec<String>,
     /// Line of the header; records there are about the file, not a row.
@@ -101,6 +103,7 @@ pub struct ParticipantsRead {
 #[derive(Default)]
 struct Chunk {
     rows: u64,
+    rejected: u64,
     parsed: Vec<Participant>,
     rejections: Vec<Rejection>,
     failed_ids: Vec<(String, u64, String)>,
@@ -117,8 +120,19 @@ pub fn read(source: &CsvSource<'_>, protocol: &Protocol, threads: usize) -> Part
         let mut problems = RowProblems::default();
         if let Some(reason) = shape_problem(rec, &cols) {
             let column = cols.fatal.as_ref().map(|f| f.0.as_str()).unwrap_or("");
+            // The id, when it can be read, still points the participant's other rows here.
+            if let Some(i) = cols.index[0].filter(|&i| i < rec.len()) {
+                if let Ok(id) = std::str::from_utf8(rec.get(i)) {
+                    let id = csvfile::trim(id);
+                    if !id.is_empty() {
+                        st.failed_ids
+                            .push((id.to_owned(), rec.line(), reason.clone()));
+                    }
+                }
+            }
             problems.add(column, "", reason);
             problems.drain_into(CohortFile::Participants, rec.line(), &mut st.rejections);
+            st.rejected += 1;
             return;
         }
         let c = |k: usize, p: &mut RowProblems| cell(rec, &cols, k, KNOWN[k], p);
@@ -247,6 +261,7 @@ pub fn read(source: &CsvSource<'_>, protocol: &Protocol, threads: usize) -> Part
                 return;
             }
         }
+        st.rejected += 1;
         if !id.is_empty() {
             let first = problems.first_reason().to_owned();
             st.failed_ids.push((id.to_owned(), rec.line(), first));
@@ -264,6 +279,7 @@ pub fn read(source: &CsvSource<'_>, protocol: &Protocol, threads: usize) -> Part
     let mut failed = Vec::new();
     for ch in chunks {
         out.rows += ch.rows;
+        out.rejected += ch.rejected;
         parsed.extend(ch.parsed);
         out.rejections.extend(ch.rejections);
         failed.extend(ch.failed_ids);
@@ -346,6 +362,7 @@ fn dedupe(mut parsed: Vec<Participant>, out: &mut ParticipantsRead) {
             }
         }
     }
+    out.rejected += conflicts.len() as u64;
     for (i, reason) in conflicts {
         let p = &parsed[i];
         out.rejections.push(Rejection {

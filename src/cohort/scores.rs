@@ -43,6 +43,8 @@ pub struct ScoresRead {
     pub duplicates: Vec<IgnoredDuplicate>,
     /// Data rows read.
     pub rows: u64,
+    /// Data rows rejected.
+    pub rejected: u64,
     /// Unknown columns.
     pub ignored_columns: Vec<String>,
     /// Line of the header; records there are about the file, not a row.
@@ -54,6 +56,7 @@ pub struct ScoresRead {
 #[derive(Default)]
 struct Chunk {
     rows: u64,
+    rejected: u64,
     parsed: Vec<Score>,
     markers: Vec<Option<Decimal>>,
     rejections: Vec<Rejection>,
@@ -84,6 +87,7 @@ pub fn read(
             let column = cols.fatal.as_ref().map(|f| f.0.as_str()).unwrap_or("");
             problems.add(column, "", reason);
             problems.drain_into(CohortFile::Scores, rec.line(), &mut st.rejections);
+            st.rejected += 1;
             return;
         }
         let c = |k: usize, p: &mut RowProblems| cell(rec, &cols, k, known[k], p);
@@ -182,6 +186,7 @@ pub fn read(
             _ => {
                 st.markers.truncate(start);
                 problems.drain_into(CohortFile::Scores, rec.line(), &mut st.rejections);
+                st.rejected += 1;
             }
         }
     });
@@ -203,6 +208,7 @@ pub fn read(
     let mut markers = Vec::with_capacity(chunks.iter().map(|c| c.markers.len()).sum());
     for ch in chunks {
         out.rows += ch.rows;
+        out.rejected += ch.rejected;
         parsed.extend(ch.parsed);
         markers.extend(ch.markers);
         out.rejections.extend(ch.rejections);
@@ -269,6 +275,7 @@ fn dedupe(parsed: Vec<Score>, markers: Vec<Option<Decimal>>, n: usize, out: &mut
     conflicts.sort_unstable();
     for key in conflicts {
         let rows = &conflicting[&key];
+        out.rejected += rows.len() as u64;
         let lines: Vec<String> = rows.iter().map(|&i| parsed[i].line.to_string()).collect();
         for &i in rows {
             out.rejections.push(Rejection {

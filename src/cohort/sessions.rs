@@ -46,7 +46,7 @@ pub enum AdverseEvent {
     Severe,
 }
 
-/// An accepted session row, kept compact (24 bytes): a million-participant cohort has about
+/// An accepted session row, kept compact (32 bytes): a million-participant cohort has about
 /// ten million of them.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Session {
@@ -54,8 +54,8 @@ pub struct Session {
     pub participant: u32,
     /// Day number of the visit.
     pub day: i32,
-    /// Minutes; 0 when the cell is empty (allowed only on missed or cancelled rows).
-    pub minutes: f64,
+    /// Minutes, exact; 0 when the cell is empty (allowed only on missed or cancelled rows).
+    pub minutes: Decimal,
     therapist: Option<NonZeroU32>,
     /// Status.
     pub status: Status,
@@ -74,17 +74,49 @@ fn therapist_number(index: usize) -> Option<NonZeroU32> {
     u32::try_from(index + 1).ok().and_then(NonZeroU32::new)
 }
 
+/// Accepted session rows in file order, kept in the blocks they were checked in (a single
+/// vector would cost a copy of every row).
+#[derive(Debug, Default, Clone)]
+pub struct SessionLog {
+    blocks: Vec<Vec<Session>>,
+}
+
+impl SessionLog {
+    /// Every session, in file order.
+    pub fn iter(&self) -> impl Iterator<Item = &Session> + '_ {
+        self.blocks.iter().flatten()
+    }
+    /// Number of sessions.
+    pub fn len(&self) -> usize {
+        self.blocks.iter().map(Vec::len).sum()
+    }
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<'a> IntoIterator for &'a SessionLog {
+    type Item = &'a Session;
+    type IntoIter = std::iter::Flatten<std::slice::Iter<'a, Vec<Session>>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.blocks.iter().flatten()
+    }
+}
+
 /// The outcome of reading sessions.csv.
 #[derive(Debug, Default)]
 pub struct SessionsRead {
     /// Accepted rows in file order.
-    pub accepted: Vec<Session>,
+    pub accepted: SessionLog,
     /// Therapist names in order of first appearance.
     pub therapists: Vec<String>,
     /// Rejections.
     pub rejections: Vec<Rejection>,
     /// Data rows read.
     pub rows: u64,
+    /// Data rows rejected.
+    pub rejected: u64,
     /// Unknown columns.
     pub ignored_columns: Vec<String>,
     /// Line of the header; records there are about the file, not a row.
@@ -94,6 +126,7 @@ pub struct SessionsRead {
 #[derive(Default)]
 struct Chunk {
     rows: u64,
+    rejected: u64,
     accepted: Vec<Session>,
     rejections: Vec<Rejection>,
     therapist_ids: FxHashMap<String, u32>,
@@ -120,6 +153,7 @@ pub fn read(source: &CsvSource<'_>, roster: &Roster<'_>, threads: usize) -> Sess
             let column = cols.fatal.as_ref().map(|f| f.0.as_str()).unwrap_or("");
             problems.add(column, "", reason);
             problems.drain_into(CohortFile::Sessions, rec.line(), &mut st.rejections);
+            st.rejected += 1;
             st.problems = problems;
             return;
         }
@@ -173,7 +207,7 @@ pub fn read(source: &CsvSource<'_>, roster: &Roster<'_>, threads: usize) -> Sess
             None
         } else {
             match Decimal::parse(minutes_text) {
-                Ok(m) if m.is_positive() && m <= max_minutes => Some(m.to_f64()),
+                Ok(m) if m.is_positive() && m <= max_minutes => Some(m),
                 Ok(_) => {
                     problems.add(
                         "minutes",
@@ -226,13 +260,16 @@ pub fn read(source: &CsvSource<'_>, roster: &Roster<'_>, threads: usize) -> Sess
                 st.accepted.push(Session {
                     participant,
                     day,
-                    minutes: minutes.unwrap_or(0.0),
+                    minutes: minutes.unwrap_or(Decimal::ZERO),
                     status,
                     therapist,
                     adverse_event,
                 });
             }
-            _ => problems.drain_into(CohortFile::Sessions, rec.line(), &mut st.rejections),
+            _ => {
+                problems.drain_into(CohortFile::Sessions, rec.line(), &mut st.rejections);
+                st.rejected += 1;
+            }
         }
         st.problems = problems;
     });
@@ -246,10 +283,9 @@ pub fn read(source: &CsvSource<'_>, roster: &Roster<'_>, threads: usize) -> Sess
         ..Default::default()
     };
     let mut global: FxHashMap<String, u32> = FxHashMap::default();
-    out.accepted
-        .reserve_exact(chunks.iter().map(|c| c.accepted.len()).sum());
-    for ch in chunks {
+    for mut ch in chunks {
         out.rows += ch.rows;
+        out.rejected += ch.rejected;
         let remap: Vec<Option<NonZeroU32>> = ch
             .therapists
             .into_iter()
@@ -262,10 +298,17 @@ pub fn read(source: &CsvSource<'_>, roster: &Roster<'_>, threads: usize) -> Sess
                 therapist_number(g as usize)
             })
             .collect();
-        out.accepted.extend(ch.accepted.into_iter().map(|mut s| {
-            s.therapist = s.therapist.and_then(|t| remap[t.get() as usize - 1]);
-            s
-        }));
+        // Renumber in place, and only when the block's numbering differs from the global one.
+        if remap
+            .iter()
+            .enumerate()
+            .any(|(i, t)| *t != therapist_number(i))
+        {
+            for s in &mut ch.accepted {
+                s.therapist = s.therapist.and_then(|t| remap[t.get() as usize - 1]);
+            }
+        }
+        out.accepted.blocks.push(ch.accepted);
         out.rejections.extend(ch.rejections);
     }
     out

@@ -130,6 +130,27 @@ impl Decimal {
         i128::from(self.mantissa) * POW10[usize::from(scale - self.scale)]
     }
 
+    /// `self + other`, exact; `None` when it would not fit.
+    pub fn checked_add(self, other: Decimal) -> Option<Decimal> {
+        let scale = self.scale.max(other.scale);
+        let v = self.as_i128_at(scale) + other.as_i128_at(scale);
+        let mantissa = i64::try_from(v).ok()?;
+        Some(Decimal { mantissa, scale }.normalised())
+    }
+
+    /// `100 * self / base` as the nearest `f64`, from exact integers with a single rounding
+    /// (so 0.03 -> 0.021 gives exactly 30, not 29.999999999999996); `None` when `base` is 0.
+    pub fn percent_of(self, base: Decimal) -> Option<f64> {
+        if base.mantissa == 0 {
+            return None;
+        }
+        // 100 * (m1 / 10^s1) / (m2 / 10^s2) = (100 * m1 * 10^s2) / (m2 * 10^s1)
+        let scale = self.scale.max(base.scale);
+        let num = self.as_i128_at(scale).checked_mul(100)?;
+        let den = base.as_i128_at(scale);
+        Some(num as f64 / den as f64)
+    }
+
     /// `self - other`, exact; `None` when it would not fit.
     pub fn checked_sub(self, other: Decimal) -> Option<Decimal> {
         let scale = self.scale.max(other.scale);
@@ -161,6 +182,32 @@ impl Decimal {
             Some(l >= r)
         })();
         exact.unwrap_or_else(|| self.to_f64() * a.to_f64() >= b.to_f64() * c.to_f64())
+    }
+}
+
+impl Decimal {
+    /// Appends the plain decimal text (as [`fmt::Display`] writes it) without allocating.
+    pub fn push_to(self, out: &mut String) {
+        let mut buf = itoa::Buffer::new();
+        let digits = buf.format(self.mantissa.unsigned_abs());
+        if self.mantissa < 0 {
+            out.push('-');
+        }
+        let scale = usize::from(self.scale);
+        if scale == 0 {
+            out.push_str(digits);
+        } else if digits.len() > scale {
+            let (int, frac) = digits.split_at(digits.len() - scale);
+            out.push_str(int);
+            out.push('.');
+            out.push_str(frac);
+        } else {
+            out.push_str("0.");
+            for _ in digits.len()..scale {
+                out.push('0');
+            }
+            out.push_str(digits);
+        }
     }
 }
 
@@ -303,9 +350,25 @@ mod tests {
     }
 
     #[test]
+    fn percent_is_rounded_once() {
+        // 0.03 -> 0.021 is an exact 30% reduction; the float route gives 29.999999999999996.
+        let imp = d("0.03").checked_sub(d("0.021")).unwrap();
+        assert_eq!(imp.percent_of(d("0.03")), Some(30.0));
+        let imp = d("2.0").checked_sub(d("0.9")).unwrap();
+        assert_eq!(imp.percent_of(d("2")), Some(55.0));
+        assert_eq!(imp.percent_of(Decimal::ZERO), None);
+        assert_eq!(d("30.1").checked_add(d("30.2")), Some(d("60.3")));
+    }
+
+    #[test]
     fn display_round_trips() {
-        for s in ["0", "7", "-3", "0.5", "-0.25", "12.125", "0.001"] {
+        for s in [
+            "0", "7", "-3", "0.5", "-0.25", "12.125", "0.001", "-0.001", "120.5",
+        ] {
             assert_eq!(d(s).to_string(), s);
+            let mut pushed = String::new();
+            d(s).push_to(&mut pushed);
+            assert_eq!(pushed, s);
         }
         assert_eq!(d("7.50").to_string(), "7.5");
     }
