@@ -144,41 +144,53 @@ struct SessionTally {
     adverse: bool,
 }
 
-/// Derives every participant's row.
-pub fn derive(cohort: &Cohort) -> Vec<Derived> {
+/// Derives every participant's row, on up to `threads` threads (the result does not depend
+/// on it).
+pub fn derive(cohort: &Cohort, threads: usize) -> Vec<Derived> {
     let protocol = &cohort.protocol;
     let n = cohort.participants.len();
     let one = Decimal::from_int(1);
     let hundred = Decimal::from_int(100);
 
-    // Day 0 needs the earliest session when randomized_on is empty: first pass.
-    let mut tally = vec![SessionTally::default(); n];
-    for s in &cohort.sessions {
-        let t = &mut tally[s.participant as usize];
-        t.earliest = Some(t.earliest.map_or(s.day, |e| e.min(s.day)));
-        t.adverse |= s.adverse_event != AdverseEvent::None;
-    }
-    let day0: Vec<Option<i32>> = cohort
-        .participants
-        .iter()
-        .zip(&tally)
-        .map(|(p, t)| p.randomized_on.or(t.earliest))
-        .collect();
+    // One pass over the sessions: earliest date and adverse events for everyone, and the
+    // dose inside the window for participants whose day 0 is their randomization date. Only
+    // participants without `randomized_on` need a second pass, once their day 0 is known.
     let window: Vec<i32> = (0..protocol.arms().len())
         .map(|a| protocol.window_days(a))
         .collect();
+    let mut tally = vec![SessionTally::default(); n];
     let mut attended = vec![0u32; n];
     let mut minutes = vec![Decimal::ZERO; n];
-    for s in &cohort.sessions {
+    let mut count = |s: &crate::cohort::Session, d0: i32| {
         let i = s.participant as usize;
-        if s.status != Status::Attended {
-            continue;
-        }
-        let Some(d0) = day0[i] else { continue };
         let offset = s.day - d0;
-        if offset >= 0 && offset < window[cohort.participants[i].arm] {
+        if s.status == Status::Attended
+            && offset >= 0
+            && offset < window[cohort.participants[i].arm]
+        {
             attended[i] += 1;
             minutes[i] = minutes[i].checked_add(s.minutes).unwrap_or(minutes[i]);
+        }
+    };
+    let mut deferred = false;
+    for s in &cohort.sessions {
+        let i = s.participant as usize;
+        let t = &mut tally[i];
+        t.earliest = Some(t.earliest.map_or(s.day, |e| e.min(s.day)));
+        t.adverse |= s.adverse_event != AdverseEvent::None;
+        match cohort.participants[i].randomized_on {
+            Some(d0) => count(s, d0),
+            None => deferred = true,
+        }
+    }
+    if deferred {
+        for s in &cohort.sessions {
+            let i = s.participant as usize;
+            if cohort.participants[i].randomized_on.is_none() {
+                if let Some(d0) = tally[i].earliest {
+                    count(s, d0);
+                }
+            }
         }
     }
 
@@ -197,11 +209,9 @@ pub fn derive(cohort: &Cohort) -> Vec<Derived> {
 
     let pct = protocol.pain_min_reduction_pct();
     let ndi_min = protocol.ndi_min_improvement();
-    cohort
-        .participants
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
+    let derive_one = |i: usize| {
+        let p = &cohort.participants[i];
+        {
             let arm = &protocol.arms()[p.arm];
             let planned = arm.schedule().map(|s| s.sessions());
             let (adherence, adherent) = match planned {
@@ -295,8 +305,33 @@ pub fn derive(cohort: &Cohort) -> Vec<Derived> {
                 decision,
                 flags,
             }
-        })
-        .collect()
+        }
+    };
+    // Contiguous blocks on up to `threads` threads, joined in order: the same rows whatever
+    // the thread count.
+    let threads = threads.clamp(1, n.max(1));
+    if threads == 1 {
+        return (0..n).map(derive_one).collect();
+    }
+    let per = n.div_ceil(threads);
+    let parts: Vec<Vec<Derived>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let range = (t * per).min(n)..((t + 1) * per).min(n);
+                let f = &derive_one;
+                scope.spawn(move || range.map(f).collect::<Vec<Derived>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    let mut out = Vec::with_capacity(n);
+    for part in parts {
+        out.extend(part);
+    }
+    out
 }
 
 /// Improvement in the better direction and the responder rule (`rule(improvement, baseline)`).

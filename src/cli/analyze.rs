@@ -118,7 +118,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(EXIT_DATA));
     }
-    let derived = derive::derive(&cohort);
+    let derived = derive::derive(&cohort, threads);
     // participants.csv (the large file) is written while the per-arm analysis runs.
     let participants_path = args.out.join("participants.csv");
     let (result, written) = std::thread::scope(|scope| {

@@ -25,6 +25,7 @@ pub struct Record {
 
 impl Record {
     /// Number of fields.
+    #[inline]
     pub fn len(&self) -> usize {
         self.ends.len()
     }
@@ -33,6 +34,7 @@ impl Record {
         self.ends.is_empty()
     }
     /// Field `i` as raw bytes.
+    #[inline]
     pub fn get(&self, i: usize) -> &[u8] {
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
         &self.buf[start..self.ends[i]]
@@ -317,6 +319,7 @@ impl<'a> CsvSource<'a> {
 }
 
 /// Trims the spaces and tabs around a cell.
+#[inline]
 pub fn trim(s: &str) -> &str {
     let b = s.as_bytes();
     let blank = |c: &u8| *c == b' ' || *c == b'\t';

@@ -34,6 +34,7 @@ impl<'a> Roster<'a> {
     /// Like [`Roster::resolve`], but first tries the participant at `*hint` and the next one:
     /// files grouped by participant in participants.csv order then need no hashing. `hint`
     /// is updated to the participant found.
+    #[inline]
     pub fn resolve_near(&self, id: &str, hint: &mut u32, what: &str) -> Result<u32, String> {
         let h = *hint as usize;
         for i in [h, h + 1] {

@@ -46,6 +46,7 @@ impl Decimal {
 
     /// Parses a plain decimal: optional `-`, digits, optional `.` and digits. No exponent,
     /// no `inf`/`nan`, no thousands separators, at most [`MAX_DIGITS`] significant digits.
+    #[inline]
     pub fn parse(text: &str) -> Result<Decimal, &'static str> {
         let bytes = text.as_bytes();
         let (negative, digits) = match bytes.first() {
@@ -263,6 +264,7 @@ pub fn parse_whole(text: &str) -> Result<i64, &'static str> {
 }
 
 /// Days since 1970-01-01 of a `YYYY-MM-DD` date, checking the calendar.
+#[inline]
 pub fn parse_date(text: &str) -> Result<i32, &'static str> {
     const BAD: &str = "is not a date written YYYY-MM-DD";
     let b = text.as_bytes();
@@ -296,6 +298,7 @@ fn days_in_month(y: i32, m: i32) -> i32 {
 }
 
 /// Howard Hinnant's `days_from_civil`: proleptic Gregorian date to days since 1970-01-01.
+#[inline]
 pub fn days_from_civil(y: i32, m: i32, d: i32) -> i32 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
