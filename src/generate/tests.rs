@@ -431,10 +431,10 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-/// The published example cohort (`--participants 228 --seed 2014`) is reproduced bit for
-/// bit. If this fails after a dependency update, the generator's output changed: keep the old
-/// bytes (pin the dependency) or, if the change is deliberate, update these fingerprints and
-/// the SHA-256 sums recorded in `data/README.md` together.
+/// A 228-participant cohort (`--participants 228 --seed 2014`) is reproduced bit for bit. If
+/// this fails after a dependency update, the generator's output changed: keep the old bytes
+/// (pin the dependency) or, if the change is deliberate, update these fingerprints and
+/// regenerate `data/dream-like` (seed 12, checked by the integration tests) together.
 #[test]
 fn the_228_participant_example_is_reproduced_bit_for_bit() {
     let c = generate(228, 2014);
