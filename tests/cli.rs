@@ -2827,3 +2827,158 @@ mod dream_like_analysis {
         }
     }
 }
+
+/// Regressions found in review: each test pins one behaviour that was once wrong.
+mod review_regressions {
+    use super::*;
+    use std::ffi::OsStr;
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+
+    fn one_participant(extra_participant_rows: &[&str]) -> Cohort {
+        let mut rows = vec!["P1,60x2,40,female,Site A,2013-01-07,,"];
+        rows.extend_from_slice(extra_participant_rows);
+        Cohort::new(
+            &csv(PARTICIPANTS_HEADER, &rows),
+            &csv(
+                SESSIONS_HEADER,
+                &[
+                    &format!("P1,{},30.1,attended,T1,none", day(0)),
+                    &format!("P1,{},30.2,attended,T1,none", day(2)),
+                ],
+            ),
+            &csv(SCORES_HEADER, &["P1,0,0.03,10", "P1,5,0.021,4"]),
+        )
+    }
+
+    #[test]
+    fn a_participant_rejected_for_its_shape_takes_its_rows_with_a_true_reason() {
+        // P2's row has one field too many (an unquoted comma in the site).
+        let c = Cohort::new(
+            &csv(
+                PARTICIPANTS_HEADER,
+                &[
+                    "P1,60x2,40,female,Site A,2013-01-07,,",
+                    "P2,60x2,41,male,Site, B,2013-01-07,,",
+                ],
+            ),
+            &csv(
+                SESSIONS_HEADER,
+                &[&format!("P2,{},60,attended,T1,none", day(0))],
+            ),
+            &csv(SCORES_HEADER, &["P1,0,5,10", "P2,0,5,10"]),
+        );
+        let (run, ledger) = c.validate();
+        assert_eq!(run.code, 65, "{run}");
+        for file in ["sessions.csv", "scores.csv"] {
+            let line = if file == "sessions.csv" { 2 } else { 3 };
+            let records = ledger.records_at(file, line);
+            assert!(
+                records
+                    .iter()
+                    .any(|r| r["reason"].contains("rejected in participants.csv (line 3")),
+                "{file} line {line} should point at participants.csv line 3: {records:?}\n{run}"
+            );
+        }
+    }
+
+    #[test]
+    fn exact_minutes_and_percentages() {
+        let c = one_participant(&[]);
+        let out = c.analyze_ok("out", &[]);
+        let t = Table::read(&out.join("participants.csv"));
+        let p = t.row("participant_id", "P1");
+        // 30.1 + 30.2 as floats is 60.300000000000004; 0.03 -> 0.021 is exactly 30%.
+        assert_eq!(p["minutes_delivered"], "60.3");
+        assert_eq!(p["pain_improvement_pct"], "30");
+        assert_eq!(p["pain_responder"], "true");
+    }
+
+    #[test]
+    fn out_may_not_be_the_cohort_folder() {
+        let c = one_participant(&[]);
+        let before = std::fs::read(c.dir().join("participants.csv")).unwrap();
+        let run = trialdose([
+            OsStr::new("analyze"),
+            c.dir().as_os_str(),
+            OsStr::new("--out"),
+            c.dir().as_os_str(),
+        ]);
+        assert_eq!(run.code, 2, "{run}");
+        assert!(run.stderr.contains("cohort folder itself"), "{run}");
+        assert_eq!(
+            std::fs::read(c.dir().join("participants.csv")).unwrap(),
+            before
+        );
+    }
+
+    #[test]
+    fn a_strict_failure_removes_results_of_an_earlier_run() {
+        let c = one_participant(&[]);
+        let out = c.analyze_ok("out", &[]);
+        assert!(out.join("arms.csv").is_file());
+        // Break the cohort and run again into the same folder.
+        std::fs::write(
+            c.dir().join("scores.csv"),
+            csv(SCORES_HEADER, &["P1,0,0.03,10", "P1,5,11,4"]),
+        )
+        .unwrap();
+        let (run, out) = c.analyze("out", &[]);
+        assert_eq!(run.code, 65, "{run}");
+        assert_eq!(list_dir(&out), ["rejections.csv"], "{run}");
+    }
+
+    #[test]
+    fn threads_out_of_range_is_a_usage_error() {
+        let c = one_participant(&[]);
+        for n in ["0", "100000"] {
+            let (run, _) = c.analyze("out", &["--threads", n]);
+            assert_eq!(run.code, 2, "--threads {n}\n{run}");
+            assert!(run.stderr.contains("--threads"), "{run}");
+        }
+    }
+
+    #[test]
+    fn cr_only_line_ends_count_lines_and_rows() {
+        // Old Mac files end lines with a lone CR; a blank line is a lone CR too.
+        let participants =
+            "participant_id,arm,age\rP1,60x2,40\r\rP2,60x2,999\rP3,control,30\r".to_owned();
+        let c = Cohort::new(&participants, SESSIONS_HEADER, SCORES_HEADER);
+        let (run, ledger) = c.validate();
+        assert_eq!(run.code, 65, "{run}");
+        let counts = printed_counts(&run.stdout);
+        assert_eq!(counts["participants.csv"], Counts::of(3, 2, 1, 0), "{run}");
+        assert_record(
+            &ledger,
+            "participants.csv",
+            4,
+            Some("age"),
+            Some("999"),
+            &["0 to 120"],
+        );
+    }
+
+    #[test]
+    fn a_closed_stdout_is_a_normal_end() {
+        let c = one_participant(&[]);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_trialdose"))
+            .args([OsStr::new("validate"), c.dir().as_os_str()])
+            .arg("--out")
+            .arg("-")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(status.code().is_some(), "killed by a signal: {status:?}");
+    }
+}
