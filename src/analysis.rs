@@ -163,10 +163,10 @@ pub struct Analysis {
     pub comparisons: Vec<Comparison>,
 }
 
-fn responders(t: &OutcomeTally, level: Level) -> (Responders, Binomial) {
-    let b = Binomial::new(t.responders, t.n).unwrap_or_else(|_| unreachable_counts());
+fn responders(t: &OutcomeTally, level: Level) -> Result<(Responders, Binomial), AnalysisError> {
+    let b = Binomial::new(t.responders, t.n)?;
     let ci = stats::wilson(b, level);
-    (
+    Ok((
         Responders {
             responders: t.responders,
             n: t.n,
@@ -175,19 +175,20 @@ fn responders(t: &OutcomeTally, level: Level) -> (Responders, Binomial) {
             high: ci.map(|c| c.high),
         },
         b,
-    )
+    ))
 }
 
-/// Responders never exceed the denominator by construction; a zero table is the safe answer
-/// should that ever break.
-fn unreachable_counts() -> Binomial {
-    Binomial::new(0, 0).unwrap_or_else(|_| unreachable!("0/0 is a valid binomial"))
-}
-
-/// The aggregation could not run (a polars error; not expected on validated data).
+/// The analysis could not run; neither is expected on validated data, and both are reported
+/// rather than papered over.
 #[derive(Debug, thiserror::Error)]
-#[error("aggregating the participant table failed: {0}")]
-pub struct AnalysisError(#[from] polars::error::PolarsError);
+pub enum AnalysisError {
+    /// The polars aggregation failed.
+    #[error("aggregating the participant table failed: {0}")]
+    Frame(#[from] polars::error::PolarsError),
+    /// Responders exceeded their denominator (a bug).
+    #[error("internal error: inconsistent responder counts: {0}")]
+    Counts(#[from] stats::StatsError),
+}
 
 /// Runs the analysis on the derived table.
 pub fn analyze(
@@ -217,9 +218,9 @@ pub fn analyze(
         .zip(&tallies)
         .map(|(arm, t)| {
             let adherent = arm.schedule().map(|_| t.adherent);
-            let (pain, _) = responders(&t.outcomes[0], options.level);
-            let (ndi, _) = responders(&t.outcomes[1], options.level);
-            ArmSummary {
+            let (pain, _) = responders(&t.outcomes[0], options.level)?;
+            let (ndi, _) = responders(&t.outcomes[1], options.level)?;
+            Ok(ArmSummary {
                 arm: arm.id().to_owned(),
                 is_control: arm.is_control(),
                 minutes: arm.schedule().map(|s| s.minutes()),
@@ -237,9 +238,9 @@ pub fn analyze(
                 ndi_improvement_mean: stats::mean(&t.outcomes[1].improvements),
                 ndi_improvement_sd: stats::sd(&t.outcomes[1].improvements),
                 adverse_event_participants: t.adverse_event,
-            }
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>, AnalysisError>>()?;
 
     let mut comparisons = Vec::new();
     for (a, arm) in protocol.arms().iter().enumerate() {
@@ -258,7 +259,7 @@ pub fn analyze(
                 &tallies[a].outcomes[k],
                 &tallies[control].outcomes[k],
                 options.level,
-            ));
+            )?);
         }
     }
     Ok(Analysis {
@@ -274,9 +275,9 @@ fn compare(
     t: &OutcomeTally,
     c: &OutcomeTally,
     level: Level,
-) -> Comparison {
-    let (tr, tb) = responders(t, level);
-    let (cr, cb) = responders(c, level);
+) -> Result<Comparison, AnalysisError> {
+    let (tr, tb) = responders(t, level)?;
+    let (cr, cb) = responders(c, level)?;
     let rd = stats::risk_difference(tb, cb);
     let rd_ci = stats::newcombe_hybrid(tb, cb, level);
     let rr = stats::risk_ratio_katz(tb, cb, level);
@@ -287,7 +288,7 @@ fn compare(
         (Some(x), Some(y)) => Some(x - y),
         _ => None,
     };
-    Comparison {
+    Ok(Comparison {
         arm: arm.to_owned(),
         outcome: outcome.to_owned(),
         responders: tr.responders,
@@ -311,5 +312,5 @@ fn compare(
         improvement_difference: welch.map(|w| w.estimate).or(mean_diff),
         improvement_difference_low: welch.map(|w| w.low),
         improvement_difference_high: welch.map(|w| w.high),
-    }
+    })
 }
