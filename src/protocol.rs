@@ -167,11 +167,34 @@ pub struct Protocol {
 }
 
 /// A TOML number, integer or float, kept exactly as written.
-#[derive(Deserialize, Clone, Copy)]
-#[serde(untagged)]
+#[derive(Clone, Copy)]
 enum Number {
     Int(i64),
     Float(f64),
+}
+
+impl<'de> Deserialize<'de> for Number {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Number, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Number;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number, e.g. 10 or 0.75 (without quotes)")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Number, E> {
+                Ok(Number::Int(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Number, E> {
+                i64::try_from(v)
+                    .map(Number::Int)
+                    .map_err(|_| E::custom("the number is too large"))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Number, E> {
+                Ok(Number::Float(v))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 impl Number {
@@ -290,7 +313,7 @@ impl Protocol {
     pub fn from_toml(text: &str, path: &str) -> Result<Protocol, ProtocolError> {
         let raw: RawTrial = toml::from_str(text).map_err(|e| ProtocolError::Syntax {
             path: path.to_owned(),
-            message: e.to_string().trim_end().replace('\n', " "),
+            message: e.to_string().trim_end().to_owned(),
         })?;
         let invalid = |key: &str, message: String| ProtocolError::Invalid {
             path: path.to_owned(),
@@ -588,6 +611,7 @@ mod tests {
                 "arms[2].minutes",
             ),
             ("colour = 3\n", "colour"),
+            ("[outcomes.pain]\nmax = \"ten\"\n", "a number"),
             ("checkpoint_week = 0\n", "checkpoint_week"),
             (
                 "[[arms]]\nid = \"c\"\ncontrol = true\n[[arms]]\nid = \"t\"\nminutes = 60\nper_week = 20\n",
