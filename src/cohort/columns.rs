@@ -53,8 +53,8 @@ impl Columns {
                 fatal = Some((
                     (*r).to_owned(),
                     format!(
-                        "the header has no `{r}` column (required); the header is: {}",
-                        header.join(",")
+                        "the header has no `{r}` column (required); the header is: {:?}",
+                        header
                     ),
                 ));
             }

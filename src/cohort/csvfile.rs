@@ -147,7 +147,9 @@ impl<'a> Tokenizer<'a> {
                             self.line += memchr::memchr_iter(b'\n', seg).count() as u64;
                             rec.buf.extend_from_slice(seg);
                             self.pos = d.len();
-                            rec.malformed = Some("has a quoted field that is never closed");
+                            rec.malformed = Some(
+                                "has a quoted field that is never closed, so the rest of the file was read into it; close the quote",
+                            );
                             break;
                         }
                         Some(k) => {
@@ -236,7 +238,9 @@ impl<'a> CsvSource<'a> {
             header_problem = rec.malformed();
             for i in 0..rec.len() {
                 match std::str::from_utf8(rec.get(i)) {
-                    Ok(s) => header.push(trim(s).to_owned()),
+                    // A second BOM or a zero-width space pasted into a name is invisible
+                    // in an editor; it is not part of the name.
+                    Ok(s) => header.push(trim(s).trim_matches(['\u{feff}', '\u{200b}']).to_owned()),
                     Err(_) => {
                         header_problem = Some("has a column name that is not valid UTF-8");
                         header.push(String::new());
