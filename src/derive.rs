@@ -327,11 +327,7 @@ pub fn derive(cohort: &Cohort, threads: usize) -> Vec<Derived> {
             .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     });
-    let mut out = Vec::with_capacity(n);
-    for part in parts {
-        out.extend(part);
-    }
-    out
+    crate::cohort::csvfile::concat(parts)
 }
 
 /// Improvement in the better direction and the responder rule (`rule(improvement, baseline)`).

@@ -207,8 +207,8 @@ pub fn write_participants(
         .step_by(BLOCK)
         .map(|s| s..(s + BLOCK).min(derived.len()))
         .collect();
-    let format_block = |range: std::ops::Range<usize>| {
-        let mut out = String::with_capacity(range.len() * 128);
+    let format_block = |out: &mut String, range: std::ops::Range<usize>| {
+        out.clear();
         let mut cells: Vec<Cell<'_>> = Vec::with_capacity(32);
         for i in range {
             let (p, d) = (&cohort.participants[i], &derived[i]);
@@ -231,31 +231,28 @@ pub fn write_participants(
             for m in &d.markers {
                 push_outcome(&mut cells, m, false);
             }
-            push_row(&mut out, &cells);
+            push_row(out, &cells);
         }
-        out
     };
-    // Blocks are handed out in waves of `threads`; each wave is written in block order.
-    for wave in blocks.chunks(threads.max(1)) {
-        let texts: Vec<String> = if wave.len() == 1 {
-            vec![format_block(wave[0].clone())]
+    // Blocks are handed out in waves of `threads`; each wave is written in block order. The
+    // buffers are reused from wave to wave.
+    let mut buffers: Vec<String> = (0..threads.max(1))
+        .map(|_| String::with_capacity(BLOCK * 128))
+        .collect();
+    for wave in blocks.chunks(buffers.len()) {
+        if wave.len() == 1 {
+            format_block(&mut buffers[0], wave[0].clone());
         } else {
             std::thread::scope(|scope| {
-                let handles: Vec<_> = wave
-                    .iter()
-                    .map(|r| {
-                        let r = r.clone();
-                        scope.spawn(move || format_block(r))
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                    .collect()
-            })
-        };
-        for t in texts {
-            w.write_all(t.as_bytes())?;
+                for (buf, range) in buffers.iter_mut().zip(wave) {
+                    let range = range.clone();
+                    let format_block = &format_block;
+                    scope.spawn(move || format_block(buf, range));
+                }
+            });
+        }
+        for buf in &buffers[..wave.len()] {
+            w.write_all(buf.as_bytes())?;
         }
     }
     Ok(())

@@ -369,6 +369,19 @@ where
     })
 }
 
+/// Joins vectors in order, growing the first one (a large `realloc` remaps its pages rather
+/// than copying them) so only the later parts are copied.
+pub fn concat<T>(parts: Vec<Vec<T>>) -> Vec<T> {
+    let total: usize = parts.iter().map(Vec::len).sum();
+    let mut parts = parts.into_iter();
+    let mut out = parts.next().unwrap_or_default();
+    out.reserve_exact(total - out.len());
+    for part in parts {
+        out.extend(part);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -275,15 +275,16 @@ pub fn read(source: &CsvSource<'_>, protocol: &Protocol, threads: usize) -> Part
         header_line: source.header_line(),
         ..Default::default()
     };
-    let mut parsed = Vec::with_capacity(chunks.iter().map(|c| c.parsed.len()).sum());
+    let mut parts = Vec::with_capacity(chunks.len());
     let mut failed = Vec::new();
     for ch in chunks {
         out.rows += ch.rows;
         out.rejected += ch.rejected;
-        parsed.extend(ch.parsed);
+        parts.push(ch.parsed);
         out.rejections.extend(ch.rejections);
         failed.extend(ch.failed_ids);
     }
+    let parsed = csvfile::concat(parts);
     dedupe(parsed, &mut out);
     if failed.is_empty() {
         return out;

@@ -204,15 +204,15 @@ pub fn read(
             .collect(),
         ..Default::default()
     };
-    let mut parsed = Vec::with_capacity(chunks.iter().map(|c| c.parsed.len()).sum());
-    let mut markers = Vec::with_capacity(chunks.iter().map(|c| c.markers.len()).sum());
+    let (mut parsed, mut markers) = (Vec::new(), Vec::new());
     for ch in chunks {
         out.rows += ch.rows;
         out.rejected += ch.rejected;
-        parsed.extend(ch.parsed);
-        markers.extend(ch.markers);
+        parsed.push(ch.parsed);
+        markers.push(ch.markers);
         out.rejections.extend(ch.rejections);
     }
+    let (parsed, markers) = (csvfile::concat(parsed), csvfile::concat(markers));
     dedupe(parsed, markers, n_markers, &mut out);
     out
 }
