@@ -192,12 +192,24 @@ impl Cohort {
             participants::read(src, &protocol, threads)
         })?;
         let roster = roster::Roster::new(&people.accepted, &people.rejected_ids);
-        let (sess, s_digest, s_size) = with_file(dir, CohortFile::Sessions, |src| {
-            sessions::read(src, &roster, threads)
-        })?;
-        let (sc, sc_digest, sc_size) = with_file(dir, CohortFile::Scores, |src| {
-            scores::read(src, &protocol, &roster, threads)
-        })?;
+        // Sessions and scores depend only on the roster: read them side by side, so one
+        // fills the gaps the other leaves (merging, hashing the tail of the file).
+        let (sessions_read, scores_read) = std::thread::scope(|scope| {
+            let scores_job = scope.spawn(|| {
+                with_file(dir, CohortFile::Scores, |src| {
+                    scores::read(src, &protocol, &roster, threads)
+                })
+            });
+            let sessions_read = with_file(dir, CohortFile::Sessions, |src| {
+                sessions::read(src, &roster, threads)
+            });
+            let scores_read = scores_job
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (sessions_read, scores_read)
+        });
+        let (sess, s_digest, s_size) = sessions_read?;
+        let (sc, sc_digest, sc_size) = scores_read?;
         drop(roster);
         let digests = [p_digest, s_digest, sc_digest];
         let sizes = [p_size, s_size, sc_size];
