@@ -104,7 +104,7 @@ impl RowProblems {
 }
 
 /// Checks the shape of a record (quoting, field count). `None` when it is fine.
-pub fn shape_problem(rec: &Record, cols: &Columns) -> Option<String> {
+pub fn shape_problem(rec: &Record<'_>, cols: &Columns) -> Option<String> {
     if let Some((_, reason)) = &cols.fatal {
         return Some(format!("row not read: {reason}"));
     }
@@ -125,7 +125,7 @@ pub fn shape_problem(rec: &Record, cols: &Columns) -> Option<String> {
 /// A cell that is not UTF-8 is reported and read as empty.
 #[inline]
 pub fn cell<'r>(
-    rec: &'r Record,
+    rec: &'r Record<'_>,
     cols: &Columns,
     k: usize,
     name: &str,

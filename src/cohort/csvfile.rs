@@ -13,9 +13,13 @@
 
 use std::ops::Range;
 
-/// One record: its fields (already unquoted) and the line where it starts.
+/// One record: its fields (already unquoted) and the line where it starts. A record without
+/// quotes borrows its line from the input (`ends` are the comma positions in it); a quoted
+/// record is unquoted into `buf`.
 #[derive(Debug, Default, Clone)]
-pub struct Record {
+pub struct Record<'a> {
+    src: &'a [u8],
+    owned: bool,
     buf: Vec<u8>,
     ends: Vec<usize>,
     line: u64,
@@ -23,7 +27,7 @@ pub struct Record {
     rows_hint: usize,
 }
 
-impl Record {
+impl<'a> Record<'a> {
     /// Number of fields.
     #[inline]
     pub fn len(&self) -> usize {
@@ -36,8 +40,13 @@ impl Record {
     /// Field `i` as raw bytes.
     #[inline]
     pub fn get(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.buf[start..self.ends[i]]
+        if self.owned {
+            let start = if i == 0 { 0 } else { self.ends[i - 1] };
+            &self.buf[start..self.ends[i]]
+        } else {
+            let start = if i == 0 { 0 } else { self.ends[i - 1] + 1 };
+            &self.src[start..self.ends[i]]
+        }
     }
     /// 1-based physical line where the record starts.
     pub fn line(&self) -> u64 {
@@ -56,6 +65,7 @@ impl Record {
         self.buf.clear();
         self.ends.clear();
         self.malformed = None;
+        self.owned = true;
     }
 }
 
@@ -87,7 +97,7 @@ impl<'a> Tokenizer<'a> {
     }
 
     /// Reads the next record into `rec`; false at the end of the data.
-    pub fn next_record(&mut self, rec: &mut Record) -> bool {
+    pub fn next_record(&mut self, rec: &mut Record<'a>) -> bool {
         let d = self.data;
         // Skip blank lines: they are not rows.
         while self.pos < d.len() {
@@ -124,14 +134,10 @@ impl<'a> Tokenizer<'a> {
         };
         if let Some((content_len, consumed)) = fast {
             let content = &rest[..content_len];
-            let mut start = 0;
-            for comma in memchr::memchr_iter(b',', content) {
-                rec.buf.extend_from_slice(&content[start..comma]);
-                rec.ends.push(rec.buf.len());
-                start = comma + 1;
-            }
-            rec.buf.extend_from_slice(&content[start..]);
-            rec.ends.push(rec.buf.len());
+            rec.src = content;
+            rec.owned = false;
+            rec.ends.extend(memchr::memchr_iter(b',', content));
+            rec.ends.push(content.len());
             self.pos += consumed;
             self.line += u64::from(consumed > content_len);
             return true;
@@ -339,7 +345,7 @@ pub fn process<S, F, M>(source: &CsvSource<'_>, threads: usize, make: M, each: F
 where
     S: Send,
     M: Fn() -> S + Sync,
-    F: Fn(&mut S, &Record) + Sync,
+    F: Fn(&mut S, &Record<'_>) + Sync,
 {
     let chunks = source.chunks(threads);
     let run = |(data, line): (&[u8], u64)| {
