@@ -142,6 +142,8 @@ pub struct Derived {
 struct SessionTally {
     earliest: Option<i32>,
     adverse: bool,
+    attended: u32,
+    minutes: Decimal,
 }
 
 /// Derives every participant's row, on up to `threads` threads (the result does not depend
@@ -152,43 +154,82 @@ pub fn derive(cohort: &Cohort, threads: usize) -> Vec<Derived> {
     let one = Decimal::from_int(1);
     let hundred = Decimal::from_int(100);
 
-    // One pass over the sessions: earliest date and adverse events for everyone, and the
-    // dose inside the window for participants whose day 0 is their randomization date. Only
-    // participants without `randomized_on` need a second pass, once their day 0 is known.
+    // One pass over the sessions (each block on its own thread, then summed): earliest date
+    // and adverse events for everyone, and the dose inside the window for participants whose
+    // day 0 is their randomization date. Only participants without `randomized_on` need a
+    // second pass, once their day 0 is known.
     let window: Vec<i32> = (0..protocol.arms().len())
         .map(|a| protocol.window_days(a))
         .collect();
-    let mut tally = vec![SessionTally::default(); n];
-    let mut attended = vec![0u32; n];
-    let mut minutes = vec![Decimal::ZERO; n];
-    let mut count = |s: &crate::cohort::Session, d0: i32| {
-        let i = s.participant as usize;
+    let in_window = |s: &crate::cohort::Session, d0: i32| {
         let offset = s.day - d0;
-        if s.status == Status::Attended
+        s.status == Status::Attended
             && offset >= 0
-            && offset < window[cohort.participants[i].arm]
-        {
-            attended[i] += 1;
-            minutes[i] = minutes[i].checked_add(s.minutes).unwrap_or(minutes[i]);
-        }
+            && offset < window[cohort.participants[s.participant as usize].arm]
     };
-    let mut deferred = false;
-    for s in &cohort.sessions {
-        let i = s.participant as usize;
-        let t = &mut tally[i];
-        t.earliest = Some(t.earliest.map_or(s.day, |e| e.min(s.day)));
-        t.adverse |= s.adverse_event != AdverseEvent::None;
-        match cohort.participants[i].randomized_on {
-            Some(d0) => count(s, d0),
-            None => deferred = true,
+    let tally_block = |block: &[crate::cohort::Session]| {
+        let mut t = vec![SessionTally::default(); n];
+        for s in block {
+            let p = &mut t[s.participant as usize];
+            p.earliest = Some(p.earliest.map_or(s.day, |e| e.min(s.day)));
+            p.adverse |= s.adverse_event != AdverseEvent::None;
+            if let Some(d0) = cohort.participants[s.participant as usize].randomized_on {
+                if in_window(s, d0) {
+                    p.attended += 1;
+                    p.minutes = p.minutes.checked_add(s.minutes).unwrap_or(p.minutes);
+                }
+            }
+        }
+        t
+    };
+    let blocks = cohort.sessions.blocks();
+    let mut tallies: Vec<Vec<SessionTally>> = if blocks.len() <= 1 || threads <= 1 {
+        blocks.iter().map(|b| tally_block(b)).collect()
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = blocks
+                .iter()
+                .map(|b| {
+                    let f = &tally_block;
+                    scope.spawn(move || f(b))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
+    };
+    let mut tally = tallies
+        .pop()
+        .unwrap_or_else(|| vec![SessionTally::default(); n]);
+    for other in tallies {
+        for (t, o) in tally.iter_mut().zip(other) {
+            t.earliest = match (t.earliest, o.earliest) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            t.adverse |= o.adverse;
+            t.attended += o.attended;
+            t.minutes = t.minutes.checked_add(o.minutes).unwrap_or(t.minutes);
         }
     }
-    if deferred {
+    if cohort
+        .participants
+        .iter()
+        .any(|p| p.randomized_on.is_none())
+    {
         for s in &cohort.sessions {
             let i = s.participant as usize;
             if cohort.participants[i].randomized_on.is_none() {
                 if let Some(d0) = tally[i].earliest {
-                    count(s, d0);
+                    if in_window(s, d0) {
+                        tally[i].attended += 1;
+                        tally[i].minutes = tally[i]
+                            .minutes
+                            .checked_add(s.minutes)
+                            .unwrap_or(tally[i].minutes);
+                    }
                 }
             }
         }
@@ -216,7 +257,7 @@ pub fn derive(cohort: &Cohort, threads: usize) -> Vec<Derived> {
             let planned = arm.schedule().map(|s| s.sessions());
             let (adherence, adherent) = match planned {
                 Some(planned) => {
-                    let got = attended[i].min(planned);
+                    let got = tally[i].attended.min(planned);
                     let adherent = Decimal::from_int(i64::from(got)).product_ge(
                         one,
                         protocol.adherence_threshold(),
@@ -284,7 +325,7 @@ pub fn derive(cohort: &Cohort, threads: usize) -> Vec<Derived> {
             {
                 flags.insert(Flags::AGE_OUTSIDE_EVIDENCE);
             }
-            if arm.is_control() && attended[i] > 0 {
+            if arm.is_control() && tally[i].attended > 0 {
                 flags.insert(Flags::CONTROL_TREATED);
             }
             if p.needs_clearance() {
@@ -295,10 +336,10 @@ pub fn derive(cohort: &Cohort, threads: usize) -> Vec<Derived> {
             }
             Derived {
                 sessions_planned: planned,
-                sessions_attended: attended[i],
+                sessions_attended: tally[i].attended,
                 adherence,
                 adherent,
-                minutes_delivered: minutes[i],
+                minutes_delivered: tally[i].minutes,
                 pain,
                 ndi,
                 markers,

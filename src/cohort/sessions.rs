@@ -86,6 +86,10 @@ impl SessionLog {
     pub fn iter(&self) -> impl Iterator<Item = &Session> + '_ {
         self.blocks.iter().flatten()
     }
+    /// The blocks, in file order (for work split across threads).
+    pub fn blocks(&self) -> &[Vec<Session>] {
+        &self.blocks
+    }
     /// Number of sessions.
     pub fn len(&self) -> usize {
         self.blocks.iter().map(Vec::len).sum()

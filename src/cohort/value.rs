@@ -13,7 +13,7 @@ use std::fmt;
 pub const MAX_DIGITS: usize = 18;
 
 /// An exact decimal number `mantissa / 10^scale`, normalised so that `7.0` and `7` are equal.
-#[derive(Clone, Copy, Debug, Eq, PartialEq, Hash)]
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq, Hash)]
 pub struct Decimal {
     mantissa: i64,
     scale: u8,
