@@ -267,9 +267,12 @@ pub fn derive(cohort: &Cohort, threads: usize) -> Vec<Derived> {
                 }
                 None => (None, None),
             };
-            let value = |row: Option<usize>, f: &dyn Fn(usize) -> Option<Decimal>| row.and_then(f);
-            let pain_b = value(base[i], &|r| cohort.scores[r].pain);
-            let pain_c = value(check[i], &|r| cohort.scores[r].pain);
+            let (b_row, c_row) = (
+                base[i].map(|r| &cohort.scores[r]),
+                check[i].map(|r| &cohort.scores[r]),
+            );
+            let pain_b = b_row.and_then(|s| s.pain);
+            let pain_c = c_row.and_then(|s| s.pain);
             let pain = outcome(
                 pain_b,
                 pain_c,
@@ -277,8 +280,8 @@ pub fn derive(cohort: &Cohort, threads: usize) -> Vec<Derived> {
                 |imp, b| b.is_positive() && imp.product_ge(hundred, pct, b),
                 true,
             );
-            let ndi_b = value(base[i], &|r| cohort.scores[r].ndi);
-            let ndi_c = value(check[i], &|r| cohort.scores[r].ndi);
+            let ndi_b = b_row.and_then(|s| s.ndi);
+            let ndi_c = c_row.and_then(|s| s.ndi);
             let ndi = outcome(ndi_b, ndi_c, Better::Lower, |imp, _| imp >= ndi_min, false);
             let markers: Vec<OutcomeValues> = protocol
                 .markers()

@@ -46,6 +46,13 @@ pub enum ProtocolError {
     },
 }
 
+/// Allowed minutes per session.
+pub const MINUTES_RANGE: std::ops::RangeInclusive<u32> = 1..=240;
+/// Allowed sessions per week.
+pub const PER_WEEK_RANGE: std::ops::RangeInclusive<u32> = 1..=14;
+/// Allowed weeks of treatment.
+pub const WEEKS_RANGE: std::ops::RangeInclusive<u32> = 1..=52;
+
 /// A planned schedule: minutes per session, sessions per week, weeks (written `60x2x4`).
 #[derive(Clone, Copy, Debug, Eq, PartialEq, Hash)]
 pub struct Schedule {
@@ -57,15 +64,15 @@ pub struct Schedule {
 impl Schedule {
     /// Builds a schedule, checking minutes 1-240, sessions per week 1-14, weeks 1-52.
     pub fn new(minutes: u32, per_week: u32, weeks: u32) -> Result<Schedule, String> {
-        if !(1..=240).contains(&minutes) {
+        if !MINUTES_RANGE.contains(&minutes) {
             return Err(format!(
                 "minutes per session is {minutes}; allowed 1 to 240"
             ));
         }
-        if !(1..=14).contains(&per_week) {
+        if !PER_WEEK_RANGE.contains(&per_week) {
             return Err(format!("sessions per week is {per_week}; allowed 1 to 14"));
         }
-        if !(1..=52).contains(&weeks) {
+        if !WEEKS_RANGE.contains(&weeks) {
             return Err(format!("weeks is {weeks}; allowed 1 to 52"));
         }
         Ok(Schedule {
@@ -527,35 +534,39 @@ where
             let need = |v: Option<i64>, k: &str| {
                 v.ok_or_else(|| invalid(&key(k), format!("is missing for treatment arm `{id}`")))
             };
-            let in_range = |v: i64, k: &str, lo: i64, hi: i64, what: &str| {
-                if (lo..=hi).contains(&v) {
-                    Ok(v as u32)
-                } else {
-                    Err(invalid(
-                        &key(k),
-                        format!("is {v} (arm `{id}`); {what} must be {lo} to {hi}"),
-                    ))
-                }
+            // Each field is checked against its own range here so the message names its key
+            // (and a negative value is reported as written).
+            let field = |v: i64, k: &str, range: std::ops::RangeInclusive<u32>, what: &str| {
+                u32::try_from(v)
+                    .ok()
+                    .filter(|u| range.contains(u))
+                    .ok_or_else(|| {
+                        invalid(
+                            &key(k),
+                            format!(
+                                "is {v} (arm `{id}`); {what} must be {} to {}",
+                                range.start(),
+                                range.end()
+                            ),
+                        )
+                    })
             };
-            let minutes = in_range(
+            let minutes = field(
                 need(a.minutes, "minutes")?,
                 "minutes",
-                1,
-                240,
+                MINUTES_RANGE,
                 "minutes per session",
             )?;
-            let per_week = in_range(
+            let per_week = field(
                 need(a.per_week, "per_week")?,
                 "per_week",
-                1,
-                14,
+                PER_WEEK_RANGE,
                 "sessions per week",
             )?;
-            let weeks = in_range(
+            let weeks = field(
                 a.weeks.unwrap_or(i64::from(DEFAULT_WEEKS)),
                 "weeks",
-                1,
-                52,
+                WEEKS_RANGE,
                 "weeks",
             )?;
             let s = Schedule::new(minutes, per_week, weeks)

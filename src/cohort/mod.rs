@@ -9,6 +9,7 @@
 
 pub mod columns;
 pub mod csvfile;
+pub mod duplicates;
 pub mod ledger;
 pub mod participants;
 pub mod roster;
@@ -191,7 +192,7 @@ impl Cohort {
         let (people, p_digest, p_size) = with_file(dir, CohortFile::Participants, |src| {
             participants::read(src, &protocol, threads)
         })?;
-        let roster = roster::Roster::new(&people.accepted, &people.rejected_ids);
+        let roster = roster::Roster::new(&people.accepted, &people.rejected_ids, people.ids_sorted);
         // Sessions and scores depend only on the roster: read them side by side, so one
         // fills the gaps the other leaves (merging, hashing the tail of the file).
         let (sessions_read, scores_read) = std::thread::scope(|scope| {

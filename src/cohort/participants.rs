@@ -5,6 +5,7 @@ use rustc_hash::FxHashMap;
 
 use super::columns::{Columns, RowProblems, cell, header_rejections, shape_problem};
 use super::csvfile::{self, CsvSource};
+use super::duplicates;
 use super::ledger::{CohortFile, IgnoredDuplicate, Rejection};
 use super::value::{parse_date, parse_whole};
 use crate::protocol::Protocol;
@@ -90,6 +91,8 @@ pub struct ParticipantsRead {
     pub duplicates: Vec<IgnoredDuplicate>,
     /// Ids whose rows were all rejected, with the first reason.
     pub rejected_ids: FxHashMap<String, RejectedId>,
+    /// Accepted ids strictly increase in file order.
+    pub ids_sorted: bool,
     /// Data rows read.
     pub rows: u64,
     /// Data rows rejected (each counted once, however many problems it has).
@@ -303,82 +306,50 @@ pub fn read(source: &CsvSource<'_>, protocol: &Protocol, threads: usize) -> Part
 
 /// Identical repeats of an id keep the first row; disagreeing repeats reject them all.
 fn dedupe(mut parsed: Vec<Participant>, out: &mut ParticipantsRead) {
-    // Ids that strictly increase in file order are unique: no hashing needed.
-    if parsed.windows(2).all(|w| w[0].id < w[1].id) {
-        out.accepted = parsed;
-        return;
-    }
-    // Groups of repeated ids, keyed by the index of their first row.
-    let mut groups: FxHashMap<usize, Vec<usize>> = FxHashMap::default();
-    {
-        let mut first: FxHashMap<&str, usize> =
-            FxHashMap::with_capacity_and_hasher(parsed.len(), Default::default());
-        for (i, p) in parsed.iter().enumerate() {
-            match first.entry(p.id.as_str()) {
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(i);
-                }
-                std::collections::hash_map::Entry::Occupied(f) => {
-                    let f = *f.get();
-                    groups.entry(f).or_insert_with(|| vec![f]).push(i);
-                }
-            }
-        }
-    }
-    let mut keys: Vec<usize> = groups.keys().copied().collect();
-    keys.sort_unstable();
-    let mut drop = vec![false; parsed.len()];
-    let mut conflicts: Vec<(usize, String)> = Vec::new();
-    for key in keys {
-        let rows = &groups[&key];
-        let first = &parsed[rows[0]];
-        let same = |p: &Participant| {
-            Participant {
-                line: 0,
-                ..p.clone()
-            } == Participant {
-                line: 0,
-                ..first.clone()
-            }
-        };
-        if rows.iter().all(|&i| same(&parsed[i])) {
-            for &i in &rows[1..] {
-                drop[i] = true;
-                out.duplicates.push(IgnoredDuplicate {
-                    file: CohortFile::Participants,
-                    line: parsed[i].line,
-                    kept_line: first.line,
-                });
-            }
-        } else {
-            let lines: Vec<String> = rows.iter().map(|&i| parsed[i].line.to_string()).collect();
-            let reason = format!(
-                "conflicting duplicate: participant_id `{}` is on lines {} with different values; keep one row (nothing is guessed)",
-                first.id,
-                lines.join(", ")
-            );
-            for &i in rows {
-                drop[i] = true;
-                conflicts.push((i, reason.clone()));
-            }
-        }
-    }
-    out.rejected += conflicts.len() as u64;
-    for (i, reason) in conflicts {
-        let p = &parsed[i];
-        out.rejections.push(Rejection {
+    let same = |a: &Participant, b: &Participant| {
+        (a.arm, a.age, &a.sex, &a.site, a.randomized_on)
+            == (b.arm, b.age, &b.sex, &b.site, b.randomized_on)
+            && (a.contraindications, a.medical_clearance)
+                == (b.contraindications, b.medical_clearance)
+    };
+    let repeats = duplicates::find(
+        parsed.len(),
+        |i| parsed[i].id.as_str(),
+        |a, b| same(&parsed[a], &parsed[b]),
+    );
+    out.ids_sorted = repeats.sorted;
+    out.duplicates
+        .extend(repeats.ignored.iter().map(|&(row, kept)| IgnoredDuplicate {
             file: CohortFile::Participants,
-            line: p.line,
-            column: "participant_id".into(),
-            value: p.id.clone(),
-            reason: reason.clone(),
-        });
-        out.rejected_ids.entry(p.id.clone()).or_insert(RejectedId {
-            line: p.line,
-            reason: "conflicting duplicate".into(),
-        });
+            line: parsed[row].line,
+            kept_line: parsed[kept].line,
+        }));
+    for group in &repeats.conflicts {
+        let first = &parsed[group[0]];
+        let lines: Vec<String> = group.iter().map(|&i| parsed[i].line.to_string()).collect();
+        let reason = format!(
+            "conflicting duplicate: participant_id `{}` is on lines {} with different values; keep one row (nothing is guessed)",
+            first.id,
+            lines.join(", ")
+        );
+        out.rejected += group.len() as u64;
+        for &i in group {
+            out.rejections.push(Rejection {
+                file: CohortFile::Participants,
+                line: parsed[i].line,
+                column: "participant_id".into(),
+                value: parsed[i].id.clone(),
+                reason: reason.clone(),
+            });
+        }
+        out.rejected_ids
+            .entry(first.id.clone())
+            .or_insert(RejectedId {
+                line: first.line,
+                reason: "conflicting duplicate".into(),
+            });
     }
-    out.duplicates.sort_by_key(|d| d.line);
+    let drop = repeats.dropped(parsed.len());
     let mut k = 0;
     parsed.retain(|_| {
         k += 1;

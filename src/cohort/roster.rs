@@ -18,14 +18,16 @@ pub struct Roster<'a> {
 }
 
 impl<'a> Roster<'a> {
-    /// Builds the lookup.
+    /// Builds the lookup; `sorted` says the ids strictly increase (found by the duplicate
+    /// check), which allows binary search.
     pub fn new(
         participants: &'a [Participant],
         rejected: &'a FxHashMap<String, RejectedId>,
+        sorted: bool,
     ) -> Roster<'a> {
         Roster {
             participants,
-            sorted: participants.windows(2).all(|w| w[0].id < w[1].id),
+            sorted,
             accepted: OnceLock::new(),
             rejected,
         }

@@ -2,10 +2,9 @@
 //! decimals. A repeated (participant, week) that agrees in every value is an ignored exact
 //! duplicate; one that disagrees rejects all its rows, because nothing is guessed.
 
-use rustc_hash::FxHashMap;
-
 use super::columns::{Columns, RowProblems, cell, header_rejections, shape_problem};
 use super::csvfile::{self, CsvSource};
+use super::duplicates;
 use super::ledger::{CohortFile, IgnoredDuplicate, Rejection};
 use super::roster::Roster;
 use super::value::{Decimal, parse_whole};
@@ -218,81 +217,46 @@ pub fn read(
 }
 
 fn dedupe(parsed: Vec<Score>, markers: Vec<Option<Decimal>>, n: usize, out: &mut ScoresRead) {
-    // Keys that strictly increase in file order (rows grouped by participant, weeks in
-    // order) cannot repeat: no hashing needed.
-    let key = |s: &Score| (s.participant, s.week);
-    if parsed.windows(2).all(|w| key(&w[0]) < key(&w[1])) {
+    let row_markers = |i: usize| &markers[i * n..(i + 1) * n];
+    let repeats = duplicates::find(
+        parsed.len(),
+        |i| (parsed[i].participant, parsed[i].week),
+        |a, b| {
+            let (x, y) = (&parsed[a], &parsed[b]);
+            x.pain == y.pain && x.ndi == y.ndi && row_markers(a) == row_markers(b)
+        },
+    );
+    if repeats.sorted {
         out.accepted = parsed;
         out.markers = markers;
         return;
     }
-    let row_markers = |i: usize| &markers[i * n..(i + 1) * n];
-    let same = |a: usize, b: usize| {
-        let (x, y) = (&parsed[a], &parsed[b]);
-        x.pain == y.pain && x.ndi == y.ndi && row_markers(a) == row_markers(b)
-    };
-    let mut first_of: FxHashMap<(u32, u32), usize> =
-        FxHashMap::with_capacity_and_hasher(parsed.len(), Default::default());
-    let mut keep = vec![true; parsed.len()];
-    let mut conflicting: FxHashMap<(u32, u32), Vec<usize>> = FxHashMap::default();
-    for i in 0..parsed.len() {
-        let key = (parsed[i].participant, parsed[i].week);
-        match first_of.get(&key) {
-            None => {
-                first_of.insert(key, i);
-            }
-            Some(&f) => {
-                keep[i] = false;
-                if let Some(rows) = conflicting.get_mut(&key) {
-                    rows.push(i);
-                } else if same(f, i) {
-                    out.duplicates.push(IgnoredDuplicate {
-                        file: CohortFile::Scores,
-                        line: parsed[i].line,
-                        kept_line: parsed[f].line,
-                    });
-                } else {
-                    // The key conflicts: every row of it is rejected, including exact
-                    // duplicates of the first already counted as ignored.
-                    let mut rows: Vec<usize> = out
-                        .duplicates
-                        .iter()
-                        .filter(|d| d.kept_line == parsed[f].line && d.file == CohortFile::Scores)
-                        .filter_map(|d| parsed.iter().position(|p| p.line == d.line))
-                        .collect();
-                    out.duplicates.retain(|d| {
-                        !(d.kept_line == parsed[f].line && d.file == CohortFile::Scores)
-                    });
-                    rows.insert(0, f);
-                    rows.push(i);
-                    keep[f] = false;
-                    conflicting.insert(key, rows);
-                }
-            }
-        }
-    }
-    let mut conflicts: Vec<(u32, u32)> = conflicting.keys().copied().collect();
-    conflicts.sort_unstable();
-    for key in conflicts {
-        let rows = &conflicting[&key];
-        out.rejected += rows.len() as u64;
-        let lines: Vec<String> = rows.iter().map(|&i| parsed[i].line.to_string()).collect();
-        for &i in rows {
+    out.duplicates
+        .extend(repeats.ignored.iter().map(|&(row, kept)| IgnoredDuplicate {
+            file: CohortFile::Scores,
+            line: parsed[row].line,
+            kept_line: parsed[kept].line,
+        }));
+    for group in &repeats.conflicts {
+        let week = parsed[group[0]].week;
+        let lines: Vec<String> = group.iter().map(|&i| parsed[i].line.to_string()).collect();
+        out.rejected += group.len() as u64;
+        for &i in group {
             out.rejections.push(Rejection {
                 file: CohortFile::Scores,
                 line: parsed[i].line,
                 column: "week".into(),
-                value: key.1.to_string(),
+                value: week.to_string(),
                 reason: format!(
-                    "conflicting duplicate: this participant has week {} on lines {} with different values; keep one row (nothing is guessed)",
-                    key.1,
+                    "conflicting duplicate: this participant has week {week} on lines {} with different values; keep one row (nothing is guessed)",
                     lines.join(", ")
                 ),
             });
         }
     }
+    let drop = repeats.dropped(parsed.len());
     for (i, s) in parsed.into_iter().enumerate() {
-        if keep[i] {
+        if !drop[i] {
             out.accepted.push(s);
             out.markers.extend_from_slice(row_markers(i));
         }

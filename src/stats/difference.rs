@@ -22,18 +22,24 @@
 use super::proportion::wilson;
 use super::{Binomial, Interval, Level};
 
-/// Difference of the observed rates, `x_t/n_t − x_c/n_c`; `None` when either arm has no trials.
-#[must_use]
-pub fn risk_difference(treatment: Binomial, control: Binomial) -> Option<f64> {
+/// `(x_t n_c - x_c n_t, n_t n_c)`: the rate difference as an exact fraction; `None` when
+/// either arm has no trials.
+fn difference_fraction(treatment: Binomial, control: Binomial) -> Option<(i128, i128)> {
     let (nt, nc) = (treatment.trials(), control.trials());
     if nt == 0 || nc == 0 {
         return None;
     }
-    // (x_t n_c - x_c n_t) / (n_t n_c) from exact integers, rounded once, so that equal rates
-    // give exactly 0 and 11/38 - 10/38 is the double nearest 1/38.
     let num = i128::from(treatment.successes()) * i128::from(nc)
         - i128::from(control.successes()) * i128::from(nt);
-    let den = i128::from(nt) * i128::from(nc);
+    Some((num, i128::from(nt) * i128::from(nc)))
+}
+
+/// Difference of the observed rates, `x_t/n_t − x_c/n_c`; `None` when either arm has no trials.
+/// Computed from the exact fraction and rounded once, so that equal rates give exactly 0 and
+/// 11/38 - 10/38 is the double nearest 1/38.
+#[must_use]
+pub fn risk_difference(treatment: Binomial, control: Binomial) -> Option<f64> {
+    let (num, den) = difference_fraction(treatment, control)?;
     Some(ratio_i128(num, den))
 }
 
@@ -42,16 +48,8 @@ pub fn risk_difference(treatment: Binomial, control: Binomial) -> Option<f64> {
 /// arm is empty. Computed as `n_t n_c / (x_t n_c - x_c n_t)` from exact integers.
 #[must_use]
 pub fn number_needed_to_treat(treatment: Binomial, control: Binomial) -> Option<f64> {
-    let (nt, nc) = (treatment.trials(), control.trials());
-    if nt == 0 || nc == 0 {
-        return None;
-    }
-    let num = i128::from(treatment.successes()) * i128::from(nc)
-        - i128::from(control.successes()) * i128::from(nt);
-    if num == 0 {
-        return None;
-    }
-    Some(ratio_i128(i128::from(nt) * i128::from(nc), num))
+    let (num, den) = difference_fraction(treatment, control)?;
+    (num != 0).then(|| ratio_i128(den, num))
 }
 
 /// `num / den` rounded once when both are exact in `f64` (below 2^53), as counts are.
