@@ -236,7 +236,6 @@ pub fn derive(cohort: &Cohort, threads: usize) -> Vec<Derived> {
     }
 
     // Baseline and checkpoint rows.
-    let n_markers = protocol.markers().len();
     let checkpoint = protocol.checkpoint_week();
     let mut base: Vec<Option<usize>> = vec![None; n];
     let mut check: Vec<Option<usize>> = vec![None; n];
@@ -288,9 +287,7 @@ pub fn derive(cohort: &Cohort, threads: usize) -> Vec<Derived> {
                 .iter()
                 .enumerate()
                 .map(|(m, marker)| {
-                    let get = |row: Option<usize>| {
-                        row.and_then(|r| cohort.marker_values[r * n_markers + m])
-                    };
+                    let get = |row: Option<usize>| row.and_then(|r| cohort.markers_of(r)[m]);
                     let min = marker.min_improvement();
                     outcome(
                         get(base[i]),

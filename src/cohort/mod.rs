@@ -299,11 +299,6 @@ impl Cohort {
         })
     }
 
-    /// True when every file's counts reconcile (always, unless there is a bug).
-    pub fn balanced(&self) -> bool {
-        self.files.iter().all(|f| f.counts.balanced())
-    }
-
     /// Marker values of accepted score row `i`.
     pub fn markers_of(&self, i: usize) -> &[Option<Decimal>] {
         let n = self.protocol.markers().len();
