@@ -9,6 +9,8 @@ use std::hash::Hash;
 
 use rustc_hash::FxHashMap;
 
+use super::ledger::{CohortFile, IgnoredDuplicate};
+
 /// What the rule found, by row index.
 #[derive(Debug, Default)]
 pub struct Repeats {
@@ -22,6 +24,21 @@ pub struct Repeats {
 }
 
 impl Repeats {
+    /// The ignored duplicates as notices of `file`, given each row's line.
+    pub fn ignored_notices<'s>(
+        &'s self,
+        file: CohortFile,
+        line: impl Fn(usize) -> u64 + 's,
+    ) -> impl Iterator<Item = IgnoredDuplicate> + 's {
+        self.ignored
+            .iter()
+            .map(move |&(row, kept)| IgnoredDuplicate {
+                file,
+                line: line(row),
+                kept_line: line(kept),
+            })
+    }
+
     /// Rows to drop: ignored duplicates and every row of a conflict.
     pub fn dropped(&self, rows: usize) -> Vec<bool> {
         let mut drop = vec![false; rows];

@@ -319,11 +319,7 @@ fn dedupe(mut parsed: Vec<Participant>, out: &mut ParticipantsRead) {
     );
     out.ids_sorted = repeats.sorted;
     out.duplicates
-        .extend(repeats.ignored.iter().map(|&(row, kept)| IgnoredDuplicate {
-            file: CohortFile::Participants,
-            line: parsed[row].line,
-            kept_line: parsed[kept].line,
-        }));
+        .extend(repeats.ignored_notices(CohortFile::Participants, |i| parsed[i].line));
     for group in &repeats.conflicts {
         let first = &parsed[group[0]];
         let lines: Vec<String> = group.iter().map(|&i| parsed[i].line.to_string()).collect();

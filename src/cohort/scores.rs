@@ -232,11 +232,7 @@ fn dedupe(parsed: Vec<Score>, markers: Vec<Option<Decimal>>, n: usize, out: &mut
         return;
     }
     out.duplicates
-        .extend(repeats.ignored.iter().map(|&(row, kept)| IgnoredDuplicate {
-            file: CohortFile::Scores,
-            line: parsed[row].line,
-            kept_line: parsed[kept].line,
-        }));
+        .extend(repeats.ignored_notices(CohortFile::Scores, |i| parsed[i].line));
     for group in &repeats.conflicts {
         let week = parsed[group[0]].week;
         let lines: Vec<String> = group.iter().map(|&i| parsed[i].line.to_string()).collect();
