@@ -4,6 +4,7 @@
 //! 73 an output cannot be written; 1 anything else.
 
 mod analyze;
+mod compare;
 mod generate;
 mod validate;
 
@@ -50,8 +51,35 @@ enum Command {
     Validate(validate::Args),
     /// Responder rates per arm versus control, and the per-participant table.
     Analyze(analyze::Args),
+    /// Every interval, test and NNT for one treatment-versus-control table, from counts.
+    Compare(compare::Args),
     /// Write a synthetic cohort calibrated to published trial figures.
     Generate(generate::Args),
+}
+
+/// Interval method for a risk difference.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RdMethodArg {
+    /// Wald (simple asymptotic).
+    Wald,
+    /// Newcombe's hybrid score interval (method 10).
+    Newcombe,
+    /// Agresti-Caffo (one success and one failure added to each arm).
+    AgrestiCaffo,
+    /// Miettinen-Nurminen score interval.
+    MiettinenNurminen,
+}
+
+impl From<RdMethodArg> for trialdose::stats::RdMethod {
+    fn from(arg: RdMethodArg) -> Self {
+        use trialdose::stats::RdMethod;
+        match arg {
+            RdMethodArg::Wald => RdMethod::Wald,
+            RdMethodArg::Newcombe => RdMethod::Newcombe,
+            RdMethodArg::AgrestiCaffo => RdMethod::AgrestiCaffo,
+            RdMethodArg::MiettinenNurminen => RdMethod::MiettinenNurminen,
+        }
+    }
 }
 
 /// Parses the command line and runs the subcommand.
@@ -68,6 +96,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Validate(a) => validate::run(a),
         Command::Analyze(a) => analyze::run(a),
+        Command::Compare(a) => compare::run(a),
         Command::Generate(a) => generate::run(a),
     }
 }

@@ -1,26 +1,139 @@
-//! The difference of two responder rates, `p_t − p_c` (dose arm minus control), with Newcombe's
-//! hybrid score interval.
+//! The difference of two responder rates, `p_t − p_c` (dose arm minus control): the estimate,
+//! the number needed to treat, and the closed-form intervals (Wald, Agresti-Caffo, Newcombe's
+//! hybrid score). The Miettinen-Nurminen score interval, which needs a root search, is in
+//! `score.rs`; [`RdMethod`] selects among all four.
 //!
-//! Why this interval: the Wald interval for a difference undercovers badly for small arms and
-//! for rates near 0 or 1, and is degenerate when both rates are 0 or 1; Newcombe's method 10
-//! combines the two single-proportion Wilson intervals, keeps their good coverage, stays inside
-//! [−1, 1], needs no iteration, and is recommended by Newcombe (1998b) and by Fagerland,
-//! Lydersen & Laake (2015).
-//!
-//! With `(l_t, u_t)` and `(l_c, u_c)` the Wilson limits of each arm at the same level and
-//! `d = p_t − p_c`:
+//! Why Newcombe's hybrid score interval is the default: the Wald interval undercovers badly for
+//! small arms and for rates near 0 or 1, and is degenerate when both rates are 0 or 1;
+//! Newcombe's method 10 combines the two single-proportion Wilson intervals, keeps their good
+//! coverage, stays inside [−1, 1], needs no iteration, and is recommended by Newcombe (1998b)
+//! and by Fagerland, Lydersen & Laake (2015). With `(l_t, u_t)` and `(l_c, u_c)` the Wilson
+//! limits of each arm at the same level and `d = p_t − p_c`:
 //!
 //! ```text
 //! low  = d − √((p_t − l_t)² + (u_c − p_c)²)
 //! high = d + √((u_t − p_t)² + (p_c − l_c)²)
 //! ```
 //!
+//! Wald (Newcombe's method 1): `d ± z √(p_t(1−p_t)/n_t + p_c(1−p_c)/n_c)`, clipped to [−1, 1]
+//! (it is offered because protocols and older reports use it, not because it is good).
+//! Agresti-Caffo: the Wald interval after adding one success and one failure to each arm,
+//! `p̃ = (x + 1)/(n + 2)`, centred on `p̃_t − p̃_c`, clipped to [−1, 1] as SAS PROC FREQ does.
+//!
 //! References: R. G. Newcombe, "Interval estimation for the difference between independent
-//! proportions: comparison of eleven methods", Statistics in Medicine 17 (1998) 873-890, method
-//! 10; M. W. Fagerland, S. Lydersen & P. Laake, Stat Methods Med Res 24 (2015) 224-254.
+//! proportions: comparison of eleven methods", Statistics in Medicine 17 (1998) 873-890, methods
+//! 1 and 10; A. Agresti & B. Caffo, "Simple and effective confidence intervals for proportions
+//! and differences of proportions result from adding two successes and two failures", The
+//! American Statistician 54 (2000) 280-288; M. W. Fagerland, S. Lydersen & P. Laake, Stat
+//! Methods Med Res 24 (2015) 224-254; SAS/STAT 15.1 PROC FREQ, "Risk Difference Confidence
+//! Limits".
 
 use super::proportion::wilson;
+use super::score::miettinen_nurminen_difference;
 use super::{Binomial, Interval, Level};
+
+/// The interval method for a risk difference (`--rd-method`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RdMethod {
+    /// Wald (simple asymptotic, no continuity correction).
+    Wald,
+    /// Newcombe's hybrid score interval (method 10), the default.
+    #[default]
+    Newcombe,
+    /// Agresti-Caffo (add one success and one failure to each arm).
+    AgrestiCaffo,
+    /// Miettinen-Nurminen score interval with the `N/(N−1)` variance factor.
+    MiettinenNurminen,
+}
+
+impl RdMethod {
+    /// Every method, in the order the outputs list them.
+    pub const ALL: [RdMethod; 4] = [
+        RdMethod::Wald,
+        RdMethod::Newcombe,
+        RdMethod::AgrestiCaffo,
+        RdMethod::MiettinenNurminen,
+    ];
+
+    /// The name used in outputs and on the command line.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RdMethod::Wald => "wald",
+            RdMethod::Newcombe => "newcombe",
+            RdMethod::AgrestiCaffo => "agresti_caffo",
+            RdMethod::MiettinenNurminen => "miettinen_nurminen",
+        }
+    }
+
+    /// A phrase for methods text, e.g. "Newcombe's hybrid score interval".
+    #[must_use]
+    pub fn description(self) -> &'static str {
+        match self {
+            RdMethod::Wald => "the Wald interval",
+            RdMethod::Newcombe => "Newcombe's hybrid score interval (method 10)",
+            RdMethod::AgrestiCaffo => "the Agresti-Caffo interval",
+            RdMethod::MiettinenNurminen => "the Miettinen-Nurminen score interval",
+        }
+    }
+
+    /// The interval of this method; `None` when either arm has no trials.
+    #[must_use]
+    pub fn interval(self, treatment: Binomial, control: Binomial, level: Level) -> Option<Interval> {
+        match self {
+            RdMethod::Wald => wald_difference(treatment, control, level),
+            RdMethod::Newcombe => newcombe_hybrid(treatment, control, level),
+            RdMethod::AgrestiCaffo => agresti_caffo(treatment, control, level),
+            RdMethod::MiettinenNurminen => {
+                miettinen_nurminen_difference(treatment, control, level)
+            }
+        }
+    }
+}
+
+/// `d ± half`, clipped to `[−1, 1]`.
+fn clipped(d: f64, half: f64) -> Interval {
+    Interval {
+        low: (d - half).max(-1.0),
+        high: (d + half).min(1.0),
+    }
+}
+
+/// Wald interval for `p_t − p_c` (formula in the module documentation), clipped to [−1, 1].
+/// It has zero width when both rates are 0 or 1; that is the method's known failure, kept so
+/// that results match the textbooks that use it.
+///
+/// Returns `None` when either arm has no trials.
+#[must_use]
+pub fn wald_difference(treatment: Binomial, control: Binomial, level: Level) -> Option<Interval> {
+    let d = risk_difference(treatment, control)?;
+    let (pt, pc) = (treatment.rate()?, control.rate()?);
+    let (nt, nc) = (treatment.trials() as f64, control.trials() as f64);
+    let se = (pt * (1.0 - pt) / nt + pc * (1.0 - pc) / nc).sqrt();
+    Some(clipped(d, level.z() * se))
+}
+
+/// Agresti-Caffo interval for `p_t − p_c` (formula in the module documentation), clipped to
+/// [−1, 1] as SAS does. Note that it is centred on the adjusted difference, so near the
+/// boundary it need not contain the observed difference `p_t − p_c` (for 10/10 vs 0/10 it
+/// ends below 1).
+///
+/// Returns `None` when either arm has no trials.
+#[must_use]
+pub fn agresti_caffo(treatment: Binomial, control: Binomial, level: Level) -> Option<Interval> {
+    if treatment.trials() == 0 || control.trials() == 0 {
+        return None;
+    }
+    let adjusted = |b: Binomial| {
+        let n = b.trials() as f64 + 2.0;
+        ((b.successes() as f64 + 1.0) / n, n)
+    };
+    let (pt, nt) = adjusted(treatment);
+    let (pc, nc) = adjusted(control);
+    let se = (pt * (1.0 - pt) / nt + pc * (1.0 - pc) / nc).sqrt();
+    Some(clipped(pt - pc, level.z() * se))
+}
 
 /// `(x_t n_c - x_c n_t, n_t n_c)`: the rate difference as an exact fraction; `None` when
 /// either arm has no trials.

@@ -38,7 +38,7 @@ use super::special::{ln_binomial_pmf, relative_tail_sum};
 pub const RELATIVE_TIE_TOLERANCE: f64 = 1e-7;
 
 /// The hypergeometric law of `x_t` given the margins.
-struct Hypergeometric {
+pub(super) struct Hypergeometric {
     /// Responders in both arms, `m`.
     successes: u64,
     /// Non-responders in both arms, `N − m`.
@@ -46,13 +46,13 @@ struct Hypergeometric {
     /// Participants in the treatment arm, `n_t`.
     draws: u64,
     /// Smallest possible `x_t`.
-    low: u64,
+    pub(super) low: u64,
     /// Largest possible `x_t`.
-    high: u64,
+    pub(super) high: u64,
 }
 
 impl Hypergeometric {
-    fn new(treatment: Binomial, control: Binomial) -> Hypergeometric {
+    pub(super) fn new(treatment: Binomial, control: Binomial) -> Hypergeometric {
         let successes = treatment.successes() + control.successes();
         let failures = treatment.failures() + control.failures();
         let draws = treatment.trials();
@@ -66,7 +66,7 @@ impl Hypergeometric {
     }
 
     /// A most probable value, `⌊(n_t + 1)(m + 1)/(N + 2)⌋`, clamped to the support.
-    fn mode(&self) -> u64 {
+    pub(super) fn mode(&self) -> u64 {
         let total = self.successes + self.failures;
         let mode = (u128::from(self.draws) + 1) * (u128::from(self.successes) + 1)
             / (u128::from(total) + 2);
@@ -87,14 +87,14 @@ impl Hypergeometric {
     }
 
     /// `P(k−1)/P(k)`, for stepping down from `k > low`.
-    fn ratio_down(&self, k: u64) -> f64 {
+    pub(super) fn ratio_down(&self, k: u64) -> f64 {
         let (m, f, n) = (self.successes, self.failures, self.draws);
         // P(k−1)/P(k) = k (f − n + k) / ((m − k + 1)(n − k + 1)); f − n + k >= 1 above `low`.
         (k as f64 * (f + k - n) as f64) / ((m - k + 1) as f64 * (n - k + 1) as f64)
     }
 
     /// `P(k+1)/P(k)`, for stepping up from `k < high`.
-    fn ratio_up(&self, k: u64) -> f64 {
+    pub(super) fn ratio_up(&self, k: u64) -> f64 {
         let (m, f, n) = (self.successes, self.failures, self.draws);
         ((m - k) as f64 * (n - k) as f64) / ((k + 1) as f64 * (f + k + 1 - n) as f64)
     }

@@ -1,6 +1,9 @@
 //! Pure numerics for responder analyses: confidence intervals for one proportion, for the
-//! difference and the ratios of two proportions, Fisher's exact test, Welch's interval for a
-//! difference of means, and the descriptive statistics they rest on.
+//! difference and the ratios of two proportions (closed-form, score and exact conditional),
+//! Fisher's exact and Pearson's chi-square tests, the Cochran-Armitage trend test, multiplicity
+//! adjustment, the number needed to treat in Altman's notation, regression models for adjusted
+//! risk and odds ratios, Welch's interval for a difference of means, and the descriptive
+//! statistics they rest on.
 //!
 //! Why a module of its own: the analysis layer (DataFrames) and the simulator (millions of
 //! replicates on plain counts) must compute the same numbers, so every formula lives here once,
@@ -20,19 +23,36 @@
 //! a = b = 2e5), so exact binomial and hypergeometric tails (Clopper-Pearson, Fisher) are summed
 //! here from Loader's (2000) saddle-point probabilities instead.
 
+pub mod chisq;
 pub mod descriptive;
 pub mod difference;
+pub mod exact_odds;
 pub mod fisher;
+pub mod glm;
+mod linalg;
+pub mod multiplicity;
+pub mod nnt;
 pub mod proportion;
 pub mod ratio;
+pub mod score;
 mod special;
+pub mod trend;
 pub mod welch;
 
+pub use chisq::{ChiSquare, pearson_chi_square};
 pub use descriptive::{mean, sd};
-pub use difference::{newcombe_hybrid, number_needed_to_treat, risk_difference};
+pub use difference::{
+    RdMethod, agresti_caffo, newcombe_hybrid, number_needed_to_treat, risk_difference,
+    wald_difference,
+};
+pub use exact_odds::{ConditionalOddsRatio, odds_ratio_exact};
 pub use fisher::fisher_exact_two_sided;
+pub use multiplicity::{Multiplicity, adjust};
+pub use nnt::{NntDisplay, altman};
 pub use proportion::{clopper_pearson, wilson};
 pub use ratio::{RatioEstimate, odds_ratio_woolf, risk_ratio_katz};
+pub use score::{miettinen_nurminen_difference, miettinen_nurminen_ratio};
+pub use trend::{ScoredArm, TrendTest, cochran_armitage};
 pub use welch::{MeanDifference, welch_interval};
 
 /// Invalid input to a statistics constructor.

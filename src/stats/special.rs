@@ -54,6 +54,12 @@ pub(crate) fn normal_upper_quantile(tail: f64) -> f64 {
     core::f64::consts::SQRT_2 * statrs::function::erf::erfc_inv(2.0 * tail)
 }
 
+/// Upper standard normal tail `P(Z > z) = erfc(z/√2)/2`, accurate in both tails (statrs'
+/// `erfc` follows Boost's rational approximations, relative error near 1e-16).
+pub(crate) fn normal_upper_tail(z: f64) -> f64 {
+    0.5 * statrs::function::erf::erfc(z / core::f64::consts::SQRT_2)
+}
+
 /// Upper Student t quantile: the `t` with `P(T_df > t) = tail`, for `df > 0` and
 /// `0 < tail <= 0.5`; `None` outside that domain (including NaN).
 pub(crate) fn t_upper_quantile(df: f64, tail: f64) -> Option<f64> {

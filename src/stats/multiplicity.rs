@@ -1,0 +1,73 @@
+//! Adjustment of the arm-versus-control p-values for multiple comparisons.
+//!
+//! Why: a dosing trial compares several dose arms with one control, so the chance that at least
+//! one comparison is "significant" by luck grows with the number of arms. Bonferroni multiplies
+//! each p by the number of comparisons `m`; Holm's step-down procedure controls the same
+//! family-wise error rate and is never less powerful, so it is the one to prefer. Both are
+//! valid under any dependence between the comparisons (which share the control arm).
+//!
+//! ```text
+//! Bonferroni: p̃_i = min(1, m p_i)
+//! Holm:       with p_(1) <= … <= p_(m),  p̃_(i) = max_{j <= i} min(1, (m − j + 1) p_(j))
+//! ```
+//!
+//! as R's `p.adjust` computes them (ties keep their input order, which does not change the
+//! result). trialdose adjusts within one outcome: the family is every treatment arm against
+//! control on that outcome, counting only comparisons that have a p-value.
+//!
+//! References: S. Holm, "A simple sequentially rejective multiple test procedure",
+//! Scand. J. Statist. 6 (1979) 65-70; R `p.adjust` (stats package).
+
+/// The multiplicity adjustment (`--multiplicity`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Multiplicity {
+    /// No adjustment.
+    #[default]
+    None,
+    /// Holm's step-down procedure.
+    Holm,
+    /// Bonferroni.
+    Bonferroni,
+}
+
+impl Multiplicity {
+    /// The name used in outputs.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Multiplicity::None => "none",
+            Multiplicity::Holm => "holm",
+            Multiplicity::Bonferroni => "bonferroni",
+        }
+    }
+}
+
+/// Adjusted p-values, in the input order; `None` entries stay `None` and do not count towards
+/// the family size. With [`Multiplicity::None`] the input is returned unchanged.
+#[must_use]
+pub fn adjust(p_values: &[Option<f64>], method: Multiplicity) -> Vec<Option<f64>> {
+    let m = p_values.iter().flatten().count() as f64;
+    match method {
+        Multiplicity::None => p_values.to_vec(),
+        Multiplicity::Bonferroni => p_values
+            .iter()
+            .map(|p| p.map(|p| (m * p).min(1.0)))
+            .collect(),
+        Multiplicity::Holm => {
+            let mut order: Vec<usize> = (0..p_values.len())
+                .filter(|&i| p_values[i].is_some())
+                .collect();
+            // Stable sort: ties keep their input order, as in R.
+            order.sort_by(|&i, &j| p_values[i].unwrap_or(1.0).total_cmp(&p_values[j].unwrap_or(1.0)));
+            let mut out = vec![None; p_values.len()];
+            let mut running = 0.0_f64;
+            for (rank, &i) in order.iter().enumerate() {
+                let p = p_values[i].unwrap_or(1.0);
+                running = running.max(((m - rank as f64) * p).min(1.0));
+                out[i] = Some(running);
+            }
+            out
+        }
+    }
+}
