@@ -38,12 +38,20 @@ fn counts(flag: &str, text: &str) -> Result<Binomial, UsageError> {
             "--{flag} {text:?}: {why}; write responders/participants with whole numbers, e.g. --{flag} 24/38"
         ))
     };
-    let (x, n) = text
-        .split_once('/')
-        .ok_or_else(|| bad("expected X/N"))?;
-    let x: u64 = x.trim().parse().map_err(|_| bad("responders is not a whole number"))?;
-    let n: u64 = n.trim().parse().map_err(|_| bad("participants is not a whole number"))?;
-    Binomial::new(x, n).map_err(|_| bad(&format!("{x} responders exceed {n} participants (allowed 0 to {n})")))
+    let (x, n) = text.split_once('/').ok_or_else(|| bad("expected X/N"))?;
+    let x: u64 = x
+        .trim()
+        .parse()
+        .map_err(|_| bad("responders is not a whole number"))?;
+    let n: u64 = n
+        .trim()
+        .parse()
+        .map_err(|_| bad("participants is not a whole number"))?;
+    Binomial::new(x, n).map_err(|_| {
+        bad(&format!(
+            "{x} responders exceed {n} participants (allowed 0 to {n})"
+        ))
+    })
 }
 
 /// Runs `compare`.
@@ -72,14 +80,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// A number to 4 decimals, or the reason it is missing.
 fn num(v: &Value) -> String {
-    v.as_f64().map_or_else(|| "-".to_owned(), |x| format!("{x:.4}"))
+    v.as_f64()
+        .map_or_else(|| "-".to_owned(), |x| format!("{x:.4}"))
 }
 
 /// `[lo, hi]` to 4 decimals; an infinite (null) limit prints as "inf", a missing pair as "-".
 fn pair(v: &Value) -> String {
     match v.as_array() {
         Some(a) if a.len() == 2 => {
-            let lim = |x: &Value| x.as_f64().map_or_else(|| "inf".to_owned(), |x| format!("{x:.4}"));
+            let lim = |x: &Value| {
+                x.as_f64()
+                    .map_or_else(|| "inf".to_owned(), |x| format!("{x:.4}"))
+            };
             format!("{} to {}", lim(&a[0]), lim(&a[1]))
         }
         _ => "-".to_owned(),
@@ -98,18 +110,31 @@ fn p(v: &Value) -> String {
 fn block(v: &Value) -> String {
     let mut s = String::new();
     let level = v["level"].as_f64().unwrap_or(0.95) * 100.0;
-    let level = format!("{}%", format!("{level:.4}").trim_end_matches('0').trim_end_matches('.'));
+    let level = format!(
+        "{}%",
+        format!("{level:.4}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+    );
     let _ = writeln!(s, "{level} confidence intervals");
     for name in ["treatment", "control"] {
         let a = &v[name];
         let _ = writeln!(
             s,
             "{name:<10} {}/{}  rate {}  Wilson {}  Clopper-Pearson {}",
-            a["responders"], a["n"], num(&a["rate"]), pair(&a["wilson"]), pair(&a["clopper_pearson"])
+            a["responders"],
+            a["n"],
+            num(&a["rate"]),
+            pair(&a["wilson"]),
+            pair(&a["clopper_pearson"])
         );
     }
     let rd = &v["risk_difference"];
-    let _ = writeln!(s, "\nrisk difference (treatment - control) {}", num(&rd["estimate"]));
+    let _ = writeln!(
+        s,
+        "\nrisk difference (treatment - control) {}",
+        num(&rd["estimate"])
+    );
     for (key, label) in [
         ("wald", "Wald"),
         ("newcombe", "Newcombe hybrid score"),
@@ -128,7 +153,12 @@ fn block(v: &Value) -> String {
     };
     let _ = writeln!(s, "\nrisk ratio {}{}", num(&rr["estimate"]), note(rr));
     let _ = writeln!(s, "  {:<22} {}", "Katz log", pair(&rr["katz"]));
-    let _ = writeln!(s, "  {:<22} {}", "Miettinen-Nurminen", pair(&rr["miettinen_nurminen"]));
+    let _ = writeln!(
+        s,
+        "  {:<22} {}",
+        "Miettinen-Nurminen",
+        pair(&rr["miettinen_nurminen"])
+    );
     let or = &v["odds_ratio"];
     let _ = writeln!(s, "\nodds ratio {}{}", num(&or["estimate"]), note(or));
     let _ = writeln!(s, "  {:<22} {}", "Woolf logit", pair(&or["woolf"]));
@@ -140,7 +170,11 @@ fn block(v: &Value) -> String {
         num(&or["conditional_mle"])
     );
     let nnt = &v["nnt"]["display"];
-    let _ = writeln!(s, "\nnumber needed to treat  {}", nnt.as_str().unwrap_or("-"));
+    let _ = writeln!(
+        s,
+        "\nnumber needed to treat  {}",
+        nnt.as_str().unwrap_or("-")
+    );
     let _ = writeln!(
         s,
         "\nFisher exact p {}   chi-square p {}   chi-square (Yates) p {}",

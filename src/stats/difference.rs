@@ -80,14 +80,17 @@ impl RdMethod {
 
     /// The interval of this method; `None` when either arm has no trials.
     #[must_use]
-    pub fn interval(self, treatment: Binomial, control: Binomial, level: Level) -> Option<Interval> {
+    pub fn interval(
+        self,
+        treatment: Binomial,
+        control: Binomial,
+        level: Level,
+    ) -> Option<Interval> {
         match self {
             RdMethod::Wald => wald_difference(treatment, control, level),
             RdMethod::Newcombe => newcombe_hybrid(treatment, control, level),
             RdMethod::AgrestiCaffo => agresti_caffo(treatment, control, level),
-            RdMethod::MiettinenNurminen => {
-                miettinen_nurminen_difference(treatment, control, level)
-            }
+            RdMethod::MiettinenNurminen => miettinen_nurminen_difference(treatment, control, level),
         }
     }
 }
@@ -273,6 +276,123 @@ mod tests {
             let what = format!("{xt}/{nt} - {xc}/{nc} at {level}");
             assert_abs(got.low, low, STATSMODELS_ABS, &format!("{what} low"));
             assert_abs(got.high, high, STATSMODELS_ABS, &format!("{what} high"));
+        }
+    }
+
+    /// mpmath at 60 digits (independent closed forms, /tmp/refs s12_score_intervals.py) and
+    /// statsmodels 0.15.0 confint_proportions_2indep(method='wald' / 'agresti-caffo'), which
+    /// agree to 1e-16; R PropCIs wald2ci and contingencytables agree to their printed digits.
+    const CLOSED_FORM_ABS: f64 = 1e-14;
+
+    #[test]
+    fn wald_matches_reference_values() {
+        let cases = [
+            (
+                (56, 70, 48, 80, 0.95),
+                (0.057504899149037077, 0.34249510085096292),
+            ),
+            (
+                (56, 70, 48, 80, 0.99),
+                (0.012729693362094923, 0.38727030663790508),
+            ),
+            (
+                (9, 10, 3, 10, 0.95),
+                (0.26052427977714845, 0.93947572022285155),
+            ),
+            (
+                (7, 34, 1, 34, 0.95),
+                (0.029169416110856988, 0.32377176035973125),
+            ),
+            (
+                (24, 38, 10, 38, 0.90),
+                (0.19414319284797979, 0.5426989124151781),
+            ),
+            (
+                (250, 400, 3, 9, 0.95),
+                (-0.019944773843173684, 0.60327810717650702),
+            ),
+            // Degenerate: both rates 0, or both extreme: zero width.
+            ((0, 10, 0, 20, 0.95), (0.0, 0.0)),
+            ((10, 10, 0, 20, 0.95), (1.0, 1.0)),
+        ];
+        for ((xt, nt, xc, nc, level), (low, high)) in cases {
+            let got =
+                wald_difference(bin(xt, nt), bin(xc, nc), Level::new(level).unwrap()).unwrap();
+            let what = format!("Wald {xt}/{nt} - {xc}/{nc} at {level}");
+            assert_abs(got.low, low, CLOSED_FORM_ABS, &format!("{what} low"));
+            assert_abs(got.high, high, CLOSED_FORM_ABS, &format!("{what} high"));
+        }
+        // R contingencytables Wald_CI_2x2(perondi_2004), Fagerland et al.'s book code: 0.0292 to
+        // 0.3238.
+        let i = wald_difference(bin(7, 34), bin(1, 34), Level::NINETY_FIVE).unwrap();
+        assert_abs(i.low, 0.0292, PUBLISHED_4DP, "contingencytables low");
+        assert_abs(i.high, 0.3238, PUBLISHED_4DP, "contingencytables high");
+    }
+
+    #[test]
+    fn agresti_caffo_matches_reference_values_and_clips() {
+        let cases = [
+            (
+                (56, 70, 48, 80, 0.95),
+                (0.052452926638053699, 0.33575845547576744),
+            ),
+            (
+                (9, 10, 3, 10, 0.95),
+                (0.16000080110040034, 0.83999919889959966),
+            ),
+            (
+                (5, 56, 0, 29, 0.95),
+                (-0.028865846303125844, 0.17124626899500571),
+            ),
+            (
+                (0, 10, 0, 10, 0.95),
+                (-0.22115031502926003, 0.22115031502926003),
+            ),
+            (
+                (24, 38, 10, 38, 0.99),
+                (0.081770322265928594, 0.61822967773407141),
+            ),
+            (
+                (250, 400, 3, 9, 0.95),
+                (-0.027447766152180538, 0.5489312577849259),
+            ),
+            // Unclipped upper limits 1.0501810045410513 and 1.0877238227174479 (statsmodels
+            // does not clip); the published tables (Newcombe/WUSS 2016 as quoted in DescTools
+            // tests/misc.R: (g) 0.6922, 1) and SAS clip to 1.
+            ((10, 10, 0, 20, 0.95), (0.6922432378831911, 1.0)),
+            ((1, 1, 0, 1, 0.95), (-0.42105715605078122, 1.0)),
+        ];
+        for ((xt, nt, xc, nc, level), (low, high)) in cases {
+            let got = agresti_caffo(bin(xt, nt), bin(xc, nc), Level::new(level).unwrap()).unwrap();
+            let what = format!("AC {xt}/{nt} - {xc}/{nc} at {level}");
+            assert_abs(got.low, low, CLOSED_FORM_ABS, &format!("{what} low"));
+            assert_abs(got.high, high, CLOSED_FORM_ABS, &format!("{what} high"));
+        }
+        // R contingencytables AgrestiCaffo_CI_2x2(perondi_2004): 0.0116 to 0.3217.
+        let i = agresti_caffo(bin(7, 34), bin(1, 34), Level::NINETY_FIVE).unwrap();
+        assert_abs(i.low, 0.0116, PUBLISHED_4DP, "contingencytables low");
+        assert_abs(i.high, 0.3217, PUBLISHED_4DP, "contingencytables high");
+    }
+
+    #[test]
+    fn method_selection_dispatches() {
+        let (t, c, l) = (bin(24, 38), bin(10, 38), Level::NINETY_FIVE);
+        assert_eq!(RdMethod::Wald.interval(t, c, l), wald_difference(t, c, l));
+        assert_eq!(
+            RdMethod::Newcombe.interval(t, c, l),
+            newcombe_hybrid(t, c, l)
+        );
+        assert_eq!(
+            RdMethod::AgrestiCaffo.interval(t, c, l),
+            agresti_caffo(t, c, l)
+        );
+        assert_eq!(
+            RdMethod::MiettinenNurminen.interval(t, c, l),
+            miettinen_nurminen_difference(t, c, l)
+        );
+        assert_eq!(RdMethod::default(), RdMethod::Newcombe);
+        for m in RdMethod::ALL {
+            assert_eq!(m.interval(bin(0, 0), c, l), None, "{m:?} with an empty arm");
         }
     }
 

@@ -245,3 +245,162 @@ pub fn odds_ratio_exact(
         interval: Interval { low, high },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::testing::assert_rel;
+
+    /// mpmath at 50 digits (/tmp/refs s3_fisher_mp.py), confirmed by scipy 1.17.1
+    /// `stats.contingency.odds_ratio(table, kind='conditional')` to about 1e-14. The Newton
+    /// iteration here stops at 1e-14 in ln ψ.
+    const MPMATH_REL: f64 = 1e-11;
+    /// R 4.2.2 `fisher.test` finds the same roots with `uniroot` at its default tolerance
+    /// (about 1.2e-4), so its printed limits are 1e-6 to 1e-2 relative off the exact ones; the
+    /// tables below were chosen where R is within 2e-4.
+    const R_UNIROOT_REL: f64 = 2e-4;
+
+    fn bin(x: u64, n: u64) -> Binomial {
+        Binomial::new(x, n).expect("valid counts")
+    }
+
+    fn exact(xt: u64, nt: u64, xc: u64, nc: u64, level: f64) -> ConditionalOddsRatio {
+        odds_ratio_exact(bin(xt, nt), bin(xc, nc), Level::new(level).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn matches_high_precision_values() {
+        // (table, level) -> (conditional MLE, lower, upper), mpmath.
+        let cases = [
+            (
+                (56, 70, 48, 80, 0.90),
+                (2.6491872957236945, 1.3533073953805858, 5.3259586099023274),
+            ),
+            (
+                (56, 70, 48, 80, 0.95),
+                (2.6491872957236945, 1.2091154789241256, 6.0398730131334436),
+            ),
+            (
+                (56, 70, 48, 80, 0.99),
+                (2.6491872957236945, 0.97119656863202362, 7.7633717951914028),
+            ),
+            (
+                (9, 10, 3, 10, 0.95),
+                (17.269033937971684, 1.3871135379434164, 1047.839981703822),
+            ),
+            (
+                (6, 7, 2, 7, 0.95),
+                (11.714345924368008, 0.7203390686297659, 823.97984149114752),
+            ),
+            (
+                (7, 34, 1, 34, 0.95),
+                (8.329343717551269, 0.97327363288239903, 396.99400217017906),
+            ),
+            (
+                (24, 38, 10, 38, 0.95),
+                (4.6921508326840021, 1.6356460622777171, 14.401578647471057),
+            ),
+            (
+                (24, 38, 10, 38, 0.99),
+                (4.6921508326840021, 1.230665540534563, 20.134038318083428),
+            ),
+            (
+                (29, 38, 10, 38, 0.95),
+                (8.7108353019313146, 2.867107847183866, 29.22136407135363),
+            ),
+            (
+                (250, 400, 3, 9, 0.95),
+                (3.323199802190417, 0.697530100197832, 20.836356531640351),
+            ),
+        ];
+        for ((xt, nt, xc, nc, level), (mle, low, high)) in cases {
+            let got = exact(xt, nt, xc, nc, level);
+            let what = format!("{xt}/{nt} vs {xc}/{nc} at {level}");
+            assert_rel(got.estimate, mle, MPMATH_REL, &format!("{what} MLE"));
+            assert_rel(got.interval.low, low, MPMATH_REL, &format!("{what} low"));
+            assert_rel(got.interval.high, high, MPMATH_REL, &format!("{what} high"));
+        }
+    }
+
+    #[test]
+    fn agrees_with_r_fisher_test_to_its_tolerance() {
+        // R 4.2.2: fisher.test(matrix(c(24, 14, 10, 28), 2, byrow = TRUE))
+        //   $estimate 4.6921510414269338, $conf.int 1.6356481412971906 14.403356473677782
+        let got = exact(24, 38, 10, 38, 0.95);
+        assert_rel(
+            got.estimate,
+            4.6921510414269338,
+            R_UNIROOT_REL,
+            "R estimate",
+        );
+        assert_rel(got.interval.low, 1.6356481412971906, R_UNIROOT_REL, "R low");
+        assert_rel(
+            got.interval.high,
+            14.403356473677782,
+            R_UNIROOT_REL,
+            "R high",
+        );
+        // R 4.2.2: fisher.test(matrix(c(56, 14, 48, 32), 2, byrow = TRUE), conf.level = 0.9)
+        //   $conf.int 1.3532977820232504 5.3260535382358603
+        let a = exact(56, 70, 48, 80, 0.90);
+        assert_rel(
+            a.interval.low,
+            1.3532977820232504,
+            R_UNIROOT_REL,
+            "R (a) low",
+        );
+        assert_rel(
+            a.interval.high,
+            5.3260535382358603,
+            R_UNIROOT_REL,
+            "R (a) high",
+        );
+    }
+
+    #[test]
+    fn edges_of_the_support() {
+        // x at the top of its support (no control responders): MLE and upper limit infinite,
+        // as in R; lower limits from mpmath.
+        for ((xt, nt, xc, nc), low) in [
+            ((5, 56, 0, 29), 0.48327150104200475),
+            ((10, 10, 0, 20), 23.358071647209743),
+            ((10, 10, 0, 10), 11.135840592560429),
+            // Support {0, 1}: P(X = 1) = ψ/(1 + ψ) = 0.025 gives exactly 1/39.
+            ((1, 1, 0, 1), 1.0 / 39.0),
+        ] {
+            let got = exact(xt, nt, xc, nc, 0.95);
+            assert_rel(
+                got.interval.low,
+                low,
+                MPMATH_REL,
+                "low at the top of the support",
+            );
+            assert_eq!(got.interval.high, f64::INFINITY);
+            assert_eq!(got.estimate, f64::INFINITY);
+        }
+        // At the bottom: mirror image.
+        let got = exact(0, 29, 5, 56, 0.95);
+        assert_eq!((got.estimate, got.interval.low), (0.0, 0.0));
+        assert_rel(
+            got.interval.high,
+            1.0 / 0.48327150104200475,
+            MPMATH_REL,
+            "mirror",
+        );
+        // Degenerate margins (no responders at all, or an empty arm): nothing to estimate.
+        let l = Level::NINETY_FIVE;
+        assert_eq!(odds_ratio_exact(bin(0, 10), bin(0, 20), l), None);
+        assert_eq!(odds_ratio_exact(bin(10, 10), bin(20, 20), l), None);
+        assert_eq!(odds_ratio_exact(bin(0, 0), bin(3, 20), l), None);
+    }
+
+    #[test]
+    fn large_tables_stay_accurate_and_ordered() {
+        // 4,000 per arm: the interval brackets the MLE, and the MLE is close to the sample
+        // odds ratio (they differ by O(1/n)).
+        let got = exact(1500, 4000, 1300, 4000, 0.95);
+        let sample = (1500.0 * 2700.0) / (2500.0 * 1300.0);
+        assert!(got.interval.low < got.estimate && got.estimate < got.interval.high);
+        assert_rel(got.estimate, sample, 1e-3, "MLE near the sample odds ratio");
+    }
+}

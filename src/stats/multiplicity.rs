@@ -59,7 +59,11 @@ pub fn adjust(p_values: &[Option<f64>], method: Multiplicity) -> Vec<Option<f64>
                 .filter(|&i| p_values[i].is_some())
                 .collect();
             // Stable sort: ties keep their input order, as in R.
-            order.sort_by(|&i, &j| p_values[i].unwrap_or(1.0).total_cmp(&p_values[j].unwrap_or(1.0)));
+            order.sort_by(|&i, &j| {
+                p_values[i]
+                    .unwrap_or(1.0)
+                    .total_cmp(&p_values[j].unwrap_or(1.0))
+            });
             let mut out = vec![None; p_values.len()];
             let mut running = 0.0_f64;
             for (rank, &i) in order.iter().enumerate() {
@@ -69,5 +73,56 @@ pub fn adjust(p_values: &[Option<f64>], method: Multiplicity) -> Vec<Option<f64>
             }
             out
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// R's p.adjust multiplies and takes maxima in the same double arithmetic.
+    const R_ABS: f64 = 1e-15;
+
+    fn close(got: &[Option<f64>], want: &[f64]) {
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(want) {
+            let g = g.expect("adjusted p");
+            assert!((g - w).abs() <= R_ABS, "got {got:?}, want {want:?}");
+        }
+    }
+
+    #[test]
+    fn matches_r_p_adjust() {
+        let p = [Some(0.01), Some(0.04), Some(0.03), Some(0.2)];
+        // R 4.2.2: p.adjust(c(0.01, 0.04, 0.03, 0.2), "holm") = 0.04 0.09 0.09 0.20
+        close(&adjust(&p, Multiplicity::Holm), &[0.04, 0.09, 0.09, 0.2]);
+        // R 4.2.2: p.adjust(c(0.01, 0.04, 0.03, 0.2), "bonferroni") = 0.04 0.16 0.12 0.80
+        close(
+            &adjust(&p, Multiplicity::Bonferroni),
+            &[0.04, 0.16, 0.12, 0.8],
+        );
+        // Ties and values near 1: R 4.2.2 p.adjust(c(0.5, 0.5, 0.9, 0.01), "holm") and
+        // "bonferroni" are both 1 1 1 0.04.
+        let q = [Some(0.5), Some(0.5), Some(0.9), Some(0.01)];
+        close(&adjust(&q, Multiplicity::Holm), &[1.0, 1.0, 1.0, 0.04]);
+        close(
+            &adjust(&q, Multiplicity::Bonferroni),
+            &[1.0, 1.0, 1.0, 0.04],
+        );
+    }
+
+    #[test]
+    fn missing_p_values_do_not_count() {
+        let p = [Some(0.01), None, Some(0.03)];
+        assert_eq!(
+            adjust(&p, Multiplicity::Bonferroni),
+            vec![Some(0.02), None, Some(0.06)]
+        );
+        assert_eq!(
+            adjust(&p, Multiplicity::Holm),
+            vec![Some(0.02), None, Some(0.03)]
+        );
+        assert_eq!(adjust(&p, Multiplicity::None), p.to_vec());
+        assert!(adjust(&[], Multiplicity::Holm).is_empty());
     }
 }

@@ -48,7 +48,11 @@ pub fn altman(d: f64, ci: Interval) -> NntDisplay {
         "NNT infinity".to_owned()
     };
     let limits = if ci.low > 0.0 {
-        format!("{} to {}", one_decimal(1.0 / ci.high), one_decimal(1.0 / ci.low))
+        format!(
+            "{} to {}",
+            one_decimal(1.0 / ci.high),
+            one_decimal(1.0 / ci.low)
+        )
     } else if ci.high < 0.0 {
         format!(
             "{} to {}",
@@ -97,11 +101,34 @@ mod tests {
     #[test]
     fn harm_zero_and_boundaries() {
         assert_eq!(show(-0.2, -0.3, -0.1), "NNTH 5.0 (3.3 to 10.0)");
-        assert_eq!(show(0.0, -0.1, 0.1), "NNT infinity (NNTB 10.0 to infinity to NNTH 10.0)");
+        assert_eq!(
+            show(0.0, -0.1, 0.1),
+            "NNT infinity (NNTB 10.0 to infinity to NNTH 10.0)"
+        );
         // A limit exactly at 0 is an infinite NNT on that side.
         assert_eq!(show(0.2, 0.0, 0.4), "NNTB 5.0 (NNTB 2.5 to infinity)");
         assert_eq!(show(-0.2, -0.4, 0.0), "NNTH 5.0 (infinity to NNTH 2.5)");
-        assert_eq!(altman(0.0, Interval { low: -0.1, high: 0.1 }).estimate, None);
-        assert_eq!(altman(-0.25, Interval { low: -0.5, high: -0.1 }).estimate, Some(-4.0));
+        assert_eq!(
+            altman(
+                0.0,
+                Interval {
+                    low: -0.1,
+                    high: 0.1
+                }
+            )
+            .estimate,
+            None
+        );
+        assert_eq!(
+            altman(
+                -0.25,
+                Interval {
+                    low: -0.5,
+                    high: -0.1
+                }
+            )
+            .estimate,
+            Some(-4.0)
+        );
     }
 }

@@ -82,3 +82,127 @@ pub fn cochran_armitage(arms: &[ScoredArm]) -> Option<TrendTest> {
         p_one_sided: normal_upper_tail(z),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::testing::assert_rel;
+
+    /// mpmath at 50 digits of the same formula (/tmp/refs s5_trend.py); R 4.2.2
+    /// prop.trend.test's X-squared equals Z² to 1e-15.
+    const REFERENCE_REL: f64 = 1e-12;
+
+    fn arms(x: &[u64], n: &[u64], s: &[f64]) -> Vec<ScoredArm> {
+        x.iter()
+            .zip(n)
+            .zip(s)
+            .map(|((&x, &n), &score)| ScoredArm {
+                counts: Binomial::new(x, n).unwrap(),
+                score,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn matches_sas_documentation_example() {
+        // SAS/STAT PROC FREQ, "Example: Cochran-Armitage Trend Test" (data Pain, Dose 0-4 with
+        // (No, Yes) = (26, 6), (26, 7), (23, 9), (18, 14), (9, 23)); SAS tests the proportion of
+        // the first row, Adverse = 'No', and prints Z = -4.7918. Here for 'Yes' the sign flips.
+        let no = cochran_armitage(&arms(
+            &[26, 26, 23, 18, 9],
+            &[32, 33, 32, 32, 32],
+            &[0., 1., 2., 3., 4.],
+        ))
+        .unwrap();
+        assert_rel(no.z, -4.791812576039571, REFERENCE_REL, "Z for No");
+        assert!((no.z - -4.7918).abs() < 5e-5, "SAS prints -4.7918");
+        assert_rel(
+            no.p_two_sided,
+            1.6528126887567227e-6,
+            REFERENCE_REL,
+            "two-sided",
+        );
+        assert_rel(
+            no.p_one_sided,
+            0.99999917359365562,
+            REFERENCE_REL,
+            "one-sided, rising",
+        );
+        let yes = cochran_armitage(&arms(
+            &[6, 7, 9, 14, 23],
+            &[32, 33, 32, 32, 32],
+            &[0., 1., 2., 3., 4.],
+        ))
+        .unwrap();
+        assert_rel(yes.z, 4.791812576039571, REFERENCE_REL, "Z for Yes");
+        // R 4.2.2 prop.trend.test(c(6,7,9,14,23), c(32,33,32,32,32)): X-squared
+        // 22.961467763890997, p 1.6528126887567163e-06.
+        assert_rel(
+            yes.z * yes.z,
+            22.961467763890997,
+            REFERENCE_REL,
+            "R X-squared",
+        );
+        assert_rel(
+            yes.p_one_sided,
+            8.2640634437836135e-7,
+            REFERENCE_REL,
+            "one-sided",
+        );
+    }
+
+    #[test]
+    fn matches_r_prop_trend_test_on_dose_arms() {
+        // Scores are minutes per week; R 4.2.2 prop.trend.test(x, n, score) X-squared = Z².
+        let cases = [
+            (
+                arms(&[10, 11, 22, 25, 30], &[38; 5], &[0., 60., 90., 120., 180.]),
+                (
+                    5.3712030810341491,
+                    7.8213066503674094e-8,
+                    3.9106533251837047e-8,
+                ),
+            ),
+            // Equal scores (30x2 and 60x1 both 60 minutes a week) are allowed.
+            (
+                arms(
+                    &[10, 11, 13, 22, 25, 30],
+                    &[38; 6],
+                    &[0., 60., 90., 60., 120., 180.],
+                ),
+                (
+                    5.0130076124264286,
+                    5.3585776025519284e-7,
+                    2.6792888012759642e-7,
+                ),
+            ),
+            (
+                arms(&[3, 5, 9], &[20, 25, 30], &[0., 1., 2.]),
+                (1.2782145985509919, 0.20117377012846273, 0.10058688506423137),
+            ),
+        ];
+        for (groups, (z, p2, p1)) in cases {
+            let got = cochran_armitage(&groups).unwrap();
+            assert_rel(got.z, z, REFERENCE_REL, "Z");
+            assert_rel(got.p_two_sided, p2, REFERENCE_REL, "two-sided p");
+            assert_rel(got.p_one_sided, p1, REFERENCE_REL, "one-sided p");
+        }
+    }
+
+    #[test]
+    fn undefined_without_variation() {
+        // Nobody or everybody responded; one score for all; no participants.
+        assert_eq!(cochran_armitage(&arms(&[0, 0], &[10, 10], &[0., 1.])), None);
+        assert_eq!(
+            cochran_armitage(&arms(&[10, 10], &[10, 10], &[0., 1.])),
+            None
+        );
+        assert_eq!(cochran_armitage(&arms(&[3, 5], &[10, 10], &[2., 2.])), None);
+        assert_eq!(cochran_armitage(&arms(&[0, 0], &[0, 0], &[0., 1.])), None);
+        assert_eq!(cochran_armitage(&[]), None);
+        // An empty arm contributes nothing.
+        let with_empty = cochran_armitage(&arms(&[3, 0, 9], &[20, 0, 30], &[0., 1., 2.])).unwrap();
+        let without = cochran_armitage(&arms(&[3, 9], &[20, 30], &[0., 2.])).unwrap();
+        assert_rel(with_empty.z, without.z, 1e-15, "empty arm");
+    }
+}
