@@ -1,5 +1,6 @@
-//! Populations, per-arm summaries and arm-versus-control comparisons: the derived
-//! per-participant table turned into the numbers of `arms.csv` and `comparisons.csv`.
+//! Populations, per-arm summaries, arm-versus-control comparisons and the dose-response trend:
+//! the derived per-participant table turned into the numbers of `arms.csv`, `comparisons.csv`
+//! and `trend.csv` (the baseline-adjusted models are in [`crate::adjusted`]).
 //!
 //! Population rules (the contract's "Analysis populations"): `itt` takes every accepted
 //! participant, with missing outcomes counted as non-responders (`--missing nonresponder`) or
@@ -10,10 +11,11 @@
 
 use serde::Serialize;
 
+use crate::adjusted::{self, AdjustedRow, Covariates};
 use crate::cohort::Cohort;
 use crate::derive::Derived;
 use crate::frame::{self, OutcomeTally};
-use crate::stats::{self, Binomial, Level};
+use crate::stats::{self, Binomial, Level, Multiplicity, RdMethod, ScoredArm};
 
 /// Which participants are analysed.
 #[derive(Clone, Copy, Debug, Eq, PartialEq, Serialize)]
@@ -45,6 +47,13 @@ pub struct AnalysisOptions {
     /// Confidence level of every interval.
     #[serde(serialize_with = "serialize_level")]
     pub level: Level,
+    /// Interval method of the risk difference (recorded in the summary's settings).
+    #[serde(skip)]
+    pub rd_method: RdMethod,
+    /// Adjustment of the arm-versus-control p-values, per outcome.
+    pub multiplicity: Multiplicity,
+    /// Baseline-adjusted regression models, when asked for.
+    pub adjust: Option<Covariates>,
 }
 
 fn serialize_level<S: serde::Serializer>(l: &Level, s: S) -> Result<S::Ok, S::Error> {
@@ -122,9 +131,9 @@ pub struct Comparison {
     pub control_rate: Option<f64>,
     /// Treatment rate minus control rate.
     pub risk_difference: Option<f64>,
-    /// Newcombe hybrid score lower limit.
+    /// Lower limit of the risk difference (method of `--rd-method`, Newcombe by default).
     pub rd_low: Option<f64>,
-    /// Newcombe hybrid score upper limit.
+    /// Upper limit of the risk difference.
     pub rd_high: Option<f64>,
     /// Risk ratio (0.5 added to every cell when one is zero).
     pub risk_ratio: Option<f64>,
@@ -144,6 +153,9 @@ pub struct Comparison {
     pub nnt: Option<f64>,
     /// Fisher's exact two-sided p.
     pub p_value: Option<f64>,
+    /// Fisher's p adjusted for the comparisons of this outcome (`--multiplicity`; equal to
+    /// `p_value` when no adjustment is asked for).
+    pub p_adjusted: Option<f64>,
     /// Mean improvement, arm minus control.
     pub improvement_difference: Option<f64>,
     /// Welch lower limit.
@@ -161,6 +173,26 @@ pub struct Analysis {
     pub arms: Vec<ArmSummary>,
     /// One comparison per treatment arm and outcome.
     pub comparisons: Vec<Comparison>,
+    /// One Cochran-Armitage trend test per outcome.
+    pub trend: Vec<TrendRow>,
+    /// Baseline-adjusted ratios (empty unless `adjust` was asked for).
+    pub adjusted: Vec<AdjustedRow>,
+}
+
+/// One row of `trend.csv`: the Cochran-Armitage test across every arm of one outcome, scored by
+/// planned minutes per week (control 0).
+#[derive(Clone, Debug, Serialize)]
+pub struct TrendRow {
+    /// `pain`, `ndi` or a marker column.
+    pub outcome: String,
+    /// Standardized statistic (positive: more responders with more minutes per week).
+    pub z: Option<f64>,
+    /// Two-sided p.
+    pub p_two_sided: Option<f64>,
+    /// One-sided p for a rising trend.
+    pub p_one_sided: Option<f64>,
+    /// The scores used, `arm=minutes_per_week` joined by `;`, in increasing score order.
+    pub scores: String,
 }
 
 fn responders(t: &OutcomeTally, level: Level) -> Result<(Responders, Binomial), AnalysisError> {
@@ -258,15 +290,78 @@ pub fn analyze(
                 name,
                 &tallies[a].outcomes[k],
                 &tallies[control].outcomes[k],
-                options.level,
+                options,
             )?);
         }
     }
+    // Multiplicity: the family is every arm-versus-control comparison of one outcome.
+    for name in &outcome_names {
+        let members: Vec<usize> = (0..comparisons.len())
+            .filter(|&i| &comparisons[i].outcome == name)
+            .collect();
+        let p: Vec<Option<f64>> = members.iter().map(|&i| comparisons[i].p_value).collect();
+        for (&i, adjusted) in members.iter().zip(stats::adjust(&p, options.multiplicity)) {
+            comparisons[i].p_adjusted = adjusted;
+        }
+    }
+    let trend = outcome_names
+        .iter()
+        .enumerate()
+        .filter(|(k, name)| *k < 2 || !cohort.missing_markers.contains(*name))
+        .map(|(k, name)| trend_row(cohort, &tallies, k, name))
+        .collect::<Result<Vec<_>, AnalysisError>>()?;
+    let adjusted = match options.adjust {
+        Some(covariates) => adjusted::fit_all(cohort, derived, &options, covariates),
+        None => Vec::new(),
+    };
     Ok(Analysis {
         options,
         arms,
         comparisons,
+        trend,
+        adjusted,
     })
+}
+
+/// The trend test of outcome `k` across all arms, scored by planned minutes per week.
+fn trend_row(
+    cohort: &Cohort,
+    tallies: &[frame::ArmTally],
+    k: usize,
+    name: &str,
+) -> Result<TrendRow, AnalysisError> {
+    let arms = cohort.protocol.arms();
+    let mut order: Vec<usize> = (0..arms.len()).collect();
+    // Stable: arms with equal scores keep their trial order.
+    order.sort_by_key(|&a| dose_score(&arms[a]));
+    let scored = order
+        .iter()
+        .map(|&a| {
+            Ok(ScoredArm {
+                counts: Binomial::new(tallies[a].outcomes[k].responders, tallies[a].outcomes[k].n)?,
+                score: f64::from(dose_score(&arms[a])),
+            })
+        })
+        .collect::<Result<Vec<_>, AnalysisError>>()?;
+    let test = stats::cochran_armitage(&scored);
+    let scores = order
+        .iter()
+        .map(|&a| format!("{}={}", arms[a].id(), dose_score(&arms[a])))
+        .collect::<Vec<_>>()
+        .join(";");
+    Ok(TrendRow {
+        outcome: name.to_owned(),
+        z: test.map(|t| t.z),
+        p_two_sided: test.map(|t| t.p_two_sided),
+        p_one_sided: test.map(|t| t.p_one_sided),
+        scores,
+    })
+}
+
+/// An arm's dose score: planned minutes per week, 0 for the control arm.
+#[must_use]
+pub fn dose_score(arm: &crate::protocol::Arm) -> u32 {
+    arm.schedule().map_or(0, |s| s.minutes_per_week())
 }
 
 fn compare(
@@ -274,12 +369,13 @@ fn compare(
     outcome: &str,
     t: &OutcomeTally,
     c: &OutcomeTally,
-    level: Level,
+    options: AnalysisOptions,
 ) -> Result<Comparison, AnalysisError> {
+    let level = options.level;
     let (tr, tb) = responders(t, level)?;
     let (cr, cb) = responders(c, level)?;
     let rd = stats::risk_difference(tb, cb);
-    let rd_ci = stats::newcombe_hybrid(tb, cb, level);
+    let rd_ci = options.rd_method.interval(tb, cb, level);
     let rr = stats::risk_ratio_katz(tb, cb, level);
     let or = stats::odds_ratio_woolf(tb, cb, level);
     let p = (tb.trials() > 0 && cb.trials() > 0).then(|| stats::fisher_exact_two_sided(tb, cb));
@@ -309,6 +405,7 @@ fn compare(
         corrected: rr.is_some_and(|r| r.corrected) || or.is_some_and(|r| r.corrected),
         nnt: stats::number_needed_to_treat(tb, cb),
         p_value: p,
+        p_adjusted: p,
         improvement_difference: welch.map(|w| w.estimate).or(mean_diff),
         improvement_difference_low: welch.map(|w| w.low),
         improvement_difference_high: welch.map(|w| w.high),

@@ -1,15 +1,17 @@
 //! The files `analyze` and `validate` write, one function per file, with the contract's
-//! column order: `arms.csv`, `comparisons.csv`, `participants.csv`, `rejections.csv` and
-//! `summary.json`.
+//! column order: `arms.csv`, `comparisons.csv`, `trend.csv`, `adjusted.csv`,
+//! `participants.csv`, `rejections.csv` and `summary.json`.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::analysis::{Analysis, AnalysisOptions, ArmSummary, Comparison};
+use crate::adjusted::AdjustedRow;
+use crate::analysis::{Analysis, AnalysisOptions, ArmSummary, Comparison, TrendRow};
 use crate::cohort::{Cohort, FileReport, Rejection};
 use crate::derive::{Derived, Flags, OutcomeValues};
 use crate::output::{Cell, push_header, push_row};
+use crate::stats::Multiplicity;
 
 /// Columns of `arms.csv`.
 pub const ARMS_COLUMNS: [&str; 23] = [
@@ -139,42 +141,100 @@ pub fn arms_csv(analysis: &Analysis) -> String {
     out
 }
 
-fn comparison_row(out: &mut String, c: &Comparison) {
-    push_row(
-        out,
-        &[
-            Cell::Text(&c.arm),
-            Cell::Text(&c.outcome),
-            int(c.responders),
-            int(c.n),
-            Cell::Float(c.rate),
-            int(c.control_responders),
-            int(c.control_n),
-            Cell::Float(c.control_rate),
-            Cell::Float(c.risk_difference),
-            Cell::Float(c.rd_low),
-            Cell::Float(c.rd_high),
-            Cell::Float(c.risk_ratio),
-            Cell::Float(c.rr_low),
-            Cell::Float(c.rr_high),
-            Cell::Float(c.odds_ratio),
-            Cell::Float(c.or_low),
-            Cell::Float(c.or_high),
-            Cell::Float(c.nnt),
-            Cell::Float(c.p_value),
-            Cell::Float(c.improvement_difference),
-            Cell::Float(c.improvement_difference_low),
-            Cell::Float(c.improvement_difference_high),
-        ],
-    );
+fn comparison_row(out: &mut String, c: &Comparison, adjusted: bool) {
+    let mut cells = vec![
+        Cell::Text(&c.arm),
+        Cell::Text(&c.outcome),
+        int(c.responders),
+        int(c.n),
+        Cell::Float(c.rate),
+        int(c.control_responders),
+        int(c.control_n),
+        Cell::Float(c.control_rate),
+        Cell::Float(c.risk_difference),
+        Cell::Float(c.rd_low),
+        Cell::Float(c.rd_high),
+        Cell::Float(c.risk_ratio),
+        Cell::Float(c.rr_low),
+        Cell::Float(c.rr_high),
+        Cell::Float(c.odds_ratio),
+        Cell::Float(c.or_low),
+        Cell::Float(c.or_high),
+        Cell::Float(c.nnt),
+        Cell::Float(c.p_value),
+        Cell::Float(c.improvement_difference),
+        Cell::Float(c.improvement_difference_low),
+        Cell::Float(c.improvement_difference_high),
+    ];
+    if adjusted {
+        cells.push(Cell::Float(c.p_adjusted));
+    }
+    push_row(out, &cells);
 }
 
-/// `comparisons.csv`.
+/// `comparisons.csv`; with a `--multiplicity` adjustment, a last column `p_adjusted`.
 pub fn comparisons_csv(analysis: &Analysis) -> String {
     let mut out = String::new();
-    push_header(&mut out, &COMPARISONS_COLUMNS);
+    let adjusted = analysis.options.multiplicity != Multiplicity::None;
+    let mut header = COMPARISONS_COLUMNS.to_vec();
+    if adjusted {
+        header.push("p_adjusted");
+    }
+    push_header(&mut out, &header);
     for c in &analysis.comparisons {
-        comparison_row(&mut out, c);
+        comparison_row(&mut out, c, adjusted);
+    }
+    out
+}
+
+/// Columns of `trend.csv`.
+pub const TREND_COLUMNS: [&str; 5] = ["outcome", "z", "p_two_sided", "p_one_sided", "scores"];
+
+/// `trend.csv`: one Cochran-Armitage test per outcome.
+pub fn trend_csv(trend: &[TrendRow]) -> String {
+    let mut out = String::new();
+    push_header(&mut out, &TREND_COLUMNS);
+    for t in trend {
+        push_row(
+            &mut out,
+            &[
+                Cell::Text(&t.outcome),
+                Cell::Float(t.z),
+                Cell::Float(t.p_two_sided),
+                Cell::Float(t.p_one_sided),
+                Cell::Text(&t.scores),
+            ],
+        );
+    }
+    out
+}
+
+/// Columns of `adjusted.csv` (the eight, then the exclusions and the reason for a
+/// missing estimate).
+pub const ADJUSTED_COLUMNS: [&str; 10] = [
+    "arm", "outcome", "model", "estimate", "low", "high", "p_value", "n", "excluded", "note",
+];
+
+/// `adjusted.csv`: adjusted risk ratios (modified Poisson) and odds ratios (logistic).
+pub fn adjusted_csv(rows: &[AdjustedRow]) -> String {
+    let mut out = String::new();
+    push_header(&mut out, &ADJUSTED_COLUMNS);
+    for r in rows {
+        push_row(
+            &mut out,
+            &[
+                Cell::Text(&r.arm),
+                Cell::Text(&r.outcome),
+                Cell::Text(r.model),
+                Cell::Float(r.estimate),
+                Cell::Float(r.low),
+                Cell::Float(r.high),
+                Cell::Float(r.p_value),
+                int(r.n),
+                int(r.excluded),
+                Cell::Text(&r.note),
+            ],
+        );
     }
     out
 }
@@ -321,6 +381,9 @@ pub struct Summary<'a> {
     participants_analysed: usize,
     arms: &'a [ArmSummary],
     comparisons: &'a [Comparison],
+    trend: &'a [TrendRow],
+    #[serde(skip_serializing_if = "<[AdjustedRow]>::is_empty")]
+    adjusted: &'a [AdjustedRow],
 }
 
 #[derive(Serialize)]
@@ -328,7 +391,10 @@ struct Settings<'a> {
     #[serde(flatten)]
     analysis: &'a AnalysisOptions,
     skip_invalid: bool,
-    rd_method: &'static str,
+    rd_method: String,
+    trend_test: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    adjusted_models: Option<String>,
     rr_method: &'static str,
     or_method: &'static str,
     zero_cell_correction: &'static str,
@@ -347,7 +413,18 @@ pub fn summary<'a>(cohort: &'a Cohort, analysis: &'a Analysis, skip_invalid: boo
         settings: Settings {
             analysis: &analysis.options,
             skip_invalid,
-            rd_method: "newcombe-hybrid-score (Newcombe 1998, method 10)",
+            rd_method: format!(
+                "{} ({})",
+                analysis.options.rd_method.as_str(),
+                analysis.options.rd_method.description()
+            ),
+            trend_test: "cochran-armitage (scores: planned minutes per week, control 0; variance with divisor N)",
+            adjusted_models: analysis.options.adjust.map(|c| {
+                format!(
+                    "modified Poisson (log link, robust HC0 errors) and logistic regression on arm indicators and {}",
+                    c.as_str()
+                )
+            }),
             rr_method: "katz-log",
             or_method: "woolf-logit",
             zero_cell_correction: "0.5 added to every cell when any cell of the 2x2 table is 0",
@@ -372,6 +449,8 @@ pub fn summary<'a>(cohort: &'a Cohort, analysis: &'a Analysis, skip_invalid: boo
         participants_analysed: cohort.participants.len(),
         arms: &analysis.arms,
         comparisons: &analysis.comparisons,
+        trend: &analysis.trend,
+        adjusted: &analysis.adjusted,
     }
 }
 

@@ -15,7 +15,10 @@ fn table() -> impl Strategy<Value = (Binomial, Binomial)> {
     (1u64..=400, 1u64..=400)
         .prop_flat_map(|(nt, nc)| (0..=nt, Just(nt), 0..=nc, Just(nc)))
         .prop_map(|(xt, nt, xc, nc)| {
-            (Binomial::new(xt, nt).unwrap(), Binomial::new(xc, nc).unwrap())
+            (
+                Binomial::new(xt, nt).unwrap(),
+                Binomial::new(xc, nc).unwrap(),
+            )
         })
 }
 

@@ -5,16 +5,29 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use trialdose::adjusted::Covariates;
 use trialdose::analysis::{self, Analysis, AnalysisOptions, Missing, Population};
 use trialdose::cohort::{Cohort, LoadOptions};
 use trialdose::derive;
 use trialdose::export;
 use trialdose::output::{OutputError, ensure_writable_dir, fixed, write_atomic, write_with};
-use trialdose::stats::Level;
+use trialdose::stats::{Level, Multiplicity};
 
 use super::{
-    EXIT_DATA, UsageError, print_ledger_summary, print_notices, refuse_output_in_cohort, threads,
+    EXIT_DATA, RdMethodArg, UsageError, print_ledger_summary, print_notices,
+    refuse_output_in_cohort, threads,
 };
+
+/// Adjustment of the arm-versus-control p-values.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum MultiplicityArg {
+    /// No adjustment.
+    None,
+    /// Holm's step-down procedure (family: the arms of one outcome).
+    Holm,
+    /// Bonferroni (family: the arms of one outcome).
+    Bonferroni,
+}
 
 /// Analysis population.
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -54,9 +67,47 @@ pub struct Args {
     /// Confidence level of every interval, between 0 and 1.
     #[arg(long, default_value_t = 0.95)]
     level: f64,
+    /// Interval for the risk difference in comparisons.csv and the table.
+    #[arg(long, value_enum, default_value = "newcombe")]
+    rd_method: RdMethodArg,
+    /// Adjust the Fisher p-values of the arms against control, per outcome (adds p_adjusted).
+    #[arg(long, value_enum, default_value = "none")]
+    multiplicity: MultiplicityArg,
+    /// Baseline-adjusted risk ratios (modified Poisson) and odds ratios (logistic) in
+    /// adjusted.csv: `baseline` or `baseline,age`.
+    #[arg(long, value_name = "baseline[,age]")]
+    adjust: Option<String>,
     /// Threads for reading large files (results never depend on it).
     #[arg(long)]
     threads: Option<usize>,
+}
+
+/// Parses `--adjust`: `baseline` or `baseline,age` (either order, no repeats).
+fn covariates(text: &str) -> Result<Covariates, UsageError> {
+    let mut baseline = false;
+    let mut age = false;
+    for part in text.split(',').map(str::trim) {
+        let seen = match part {
+            "baseline" => std::mem::replace(&mut baseline, true),
+            "age" => std::mem::replace(&mut age, true),
+            other => {
+                return Err(UsageError(format!(
+                    "--adjust {text}: unknown covariate {other:?}; allowed: baseline, age (e.g. --adjust baseline,age)"
+                )));
+            }
+        };
+        if seen {
+            return Err(UsageError(format!(
+                "--adjust {text}: {part} is named twice"
+            )));
+        }
+    }
+    if !baseline {
+        return Err(UsageError(format!(
+            "--adjust {text}: the models always adjust for the outcome's baseline score; write --adjust baseline or --adjust baseline,age"
+        )));
+    }
+    Ok(Covariates { age })
 }
 
 impl Args {
@@ -73,6 +124,13 @@ impl Args {
                 MissingArg::Exclude => Missing::Exclude,
             },
             level,
+            rd_method: self.rd_method.into(),
+            multiplicity: match self.multiplicity {
+                MultiplicityArg::None => Multiplicity::None,
+                MultiplicityArg::Holm => Multiplicity::Holm,
+                MultiplicityArg::Bonferroni => Multiplicity::Bonferroni,
+            },
+            adjust: self.adjust.as_deref().map(covariates).transpose()?,
         })
     }
 }
@@ -101,6 +159,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         for stale in [
             "arms.csv",
             "comparisons.csv",
+            "trend.csv",
+            "adjusted.csv",
             "participants.csv",
             "summary.json",
         ] {
@@ -143,6 +203,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         &args.out.join("comparisons.csv"),
         export::comparisons_csv(&result).as_bytes(),
     )?;
+    write_atomic(
+        &args.out.join("trend.csv"),
+        export::trend_csv(&result.trend).as_bytes(),
+    )?;
+    let adjusted_path = args.out.join("adjusted.csv");
+    if result.options.adjust.is_some() {
+        write_atomic(
+            &adjusted_path,
+            export::adjusted_csv(&result.adjusted).as_bytes(),
+        )?;
+    } else if adjusted_path.exists() {
+        // A file from an earlier run with --adjust would look like part of this one.
+        std::fs::remove_file(&adjusted_path).map_err(|source| OutputError {
+            path: adjusted_path.clone(),
+            source,
+        })?;
+    }
     let summary = export::summary(&cohort, &result, args.skip_invalid);
     write_atomic(
         &args.out.join("summary.json"),
@@ -205,6 +282,10 @@ fn table(cohort: &Cohort, a: &Analysis) -> String {
             )
         };
         let _ = writeln!(s, "\n{title}");
+        let p_title = match a.options.multiplicity {
+            Multiplicity::None => "Fisher p".to_owned(),
+            m => format!("p ({})", m.as_str()),
+        };
         let _ = writeln!(
             s,
             "  {:<10} {:>9}  {:>22}  {:>26}  {:>8}",
@@ -212,7 +293,7 @@ fn table(cohort: &Cohort, a: &Analysis) -> String {
             "n/N",
             format!("rate % ({level} CI)"),
             format!("diff vs control pp ({level} CI)"),
-            "Fisher p"
+            p_title
         );
         for (i, arm) in a.arms.iter().enumerate() {
             let r = if k == 0 { &arm.pain } else { &arm.ndi };
@@ -233,7 +314,7 @@ fn table(cohort: &Cohort, a: &Analysis) -> String {
                             signed(c.rd_low),
                             signed(c.rd_high)
                         ),
-                        p_value(c.p_value),
+                        p_value(c.p_adjusted),
                     ),
                     None => (String::new(), String::new()),
                 }
@@ -247,6 +328,46 @@ fn table(cohort: &Cohort, a: &Analysis) -> String {
                 diff,
                 p
             );
+        }
+        let outcome = if k == 0 { "pain" } else { "ndi" };
+        if let Some(t) = a.trend.iter().find(|t| t.outcome == outcome) {
+            let _ = writeln!(
+                s,
+                "  trend with minutes per week (Cochran-Armitage): z {}, p {} two-sided, {} one-sided (rising)",
+                fixed(t.z, 2),
+                p_value(t.p_two_sided),
+                p_value(t.p_one_sided)
+            );
+        }
+        for model in ["modified_poisson", "logistic"] {
+            let rows: Vec<_> = a
+                .adjusted
+                .iter()
+                .filter(|r| r.outcome == outcome && r.model == model)
+                .collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let what = if model == "modified_poisson" {
+                "risk ratio (modified Poisson)"
+            } else {
+                "odds ratio (logistic)"
+            };
+            let covariates = a.options.adjust.map_or("", |c| c.as_str());
+            let _ = writeln!(s, "  adjusted {what} for {covariates}, n = {}:", rows[0].n);
+            for r in rows {
+                let text = match r.estimate {
+                    Some(e) => format!(
+                        "{} ({} to {}), p {}",
+                        fixed(Some(e), 2),
+                        fixed(r.low, 2),
+                        fixed(r.high, 2),
+                        p_value(r.p_value)
+                    ),
+                    None => r.note.clone(),
+                };
+                let _ = writeln!(s, "    {:<10} {text}", r.arm);
+            }
         }
     }
     s

@@ -1,0 +1,251 @@
+//! Baseline-adjusted comparisons (`analyze --adjust baseline[,age]`): each dose arm against
+//! control as an adjusted risk ratio (modified Poisson regression) and an adjusted odds ratio
+//! (logistic regression), as the DREAM paper reported its results.
+//!
+//! Why: responder status depends on how bad the pain was at baseline, and a chance imbalance in
+//! baseline between small arms moves the crude ratios; adjusting for the baseline score of the
+//! outcome (and age when asked) is what the trial's statisticians did. The models are fitted by
+//! [`crate::stats::glm`]; this module builds their designs from the participant table.
+//!
+//! One model per outcome and model kind, over every arm at once: an intercept, one indicator
+//! per treatment arm (control is the reference), the outcome's baseline score and, with `age`,
+//! the age in years. The participants are those of the analysis population with the missing
+//! rule applied as in `comparisons.csv` (ITT with `nonresponder`: a missing outcome is a
+//! non-responder), minus those whose baseline (or age) is missing, who cannot enter a model
+//! (counted in the `excluded` column). A fit that fails (separation, no convergence, collinear
+//! covariates) gives rows with empty estimates and the reason in `note`.
+
+use serde::Serialize;
+
+use crate::analysis::{AnalysisOptions, Missing, Population};
+use crate::cohort::Cohort;
+use crate::derive::{Derived, OutcomeValues};
+use crate::stats::glm::{self, Design, FitError, Model};
+
+/// Covariates besides the arm indicators; the outcome's baseline score is always one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Covariates {
+    /// Also adjust for age in years.
+    pub age: bool,
+}
+
+impl Covariates {
+    /// `baseline` or `baseline,age`, as given on the command line.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        if self.age { "baseline,age" } else { "baseline" }
+    }
+}
+
+/// One row of `adjusted.csv`.
+#[derive(Clone, Debug, Serialize)]
+pub struct AdjustedRow {
+    /// Treatment arm id.
+    pub arm: String,
+    /// `pain`, `ndi` or a marker column.
+    pub outcome: String,
+    /// `modified_poisson` (risk ratio) or `logistic` (odds ratio).
+    pub model: &'static str,
+    /// Adjusted ratio versus control.
+    pub estimate: Option<f64>,
+    /// Wald lower limit.
+    pub low: Option<f64>,
+    /// Wald upper limit.
+    pub high: Option<f64>,
+    /// Two-sided Wald p.
+    pub p_value: Option<f64>,
+    /// Participants in the model (all arms).
+    pub n: u64,
+    /// Participants of the population left out because a covariate is missing.
+    pub excluded: u64,
+    /// Why there is no estimate, when there is none.
+    pub note: String,
+}
+
+fn outcome_of(d: &Derived, k: usize) -> &OutcomeValues {
+    match k {
+        0 => &d.pain,
+        1 => &d.ndi,
+        m => &d.markers[m - 2],
+    }
+}
+
+/// Fits both models for every outcome that has a comparison.
+#[must_use]
+pub fn fit_all(
+    cohort: &Cohort,
+    derived: &[Derived],
+    options: &AnalysisOptions,
+    covariates: Covariates,
+) -> Vec<AdjustedRow> {
+    let protocol = &cohort.protocol;
+    let names = ["pain".to_owned(), "ndi".to_owned()]
+        .into_iter()
+        .chain(protocol.markers().iter().map(|m| m.column().to_owned()));
+    let mut rows = Vec::new();
+    for (k, name) in names.enumerate() {
+        if k >= 2 && cohort.missing_markers.contains(&name) {
+            continue;
+        }
+        rows.extend(fit_outcome(cohort, derived, options, covariates, k, &name));
+    }
+    rows
+}
+
+/// The design of one outcome: the data, the arm of each indicator column, and the count of
+/// population members left out for a missing covariate.
+struct OutcomeDesign {
+    x: Vec<f64>,
+    y: Vec<f64>,
+    columns: usize,
+    /// Arm index of design columns 1..=arms.len() (treatment arms with participants).
+    indicator_arms: Vec<usize>,
+    /// Participants in the fit, per arm.
+    per_arm: Vec<u64>,
+    excluded: u64,
+}
+
+fn design(
+    cohort: &Cohort,
+    derived: &[Derived],
+    options: &AnalysisOptions,
+    covariates: Covariates,
+    k: usize,
+) -> OutcomeDesign {
+    let arms = cohort.protocol.arms();
+    let control = cohort.protocol.control_index();
+    // Who is in, with their outcome and covariates.
+    let mut members: Vec<(usize, f64, f64, f64)> = Vec::new();
+    let mut excluded = 0;
+    let mut per_arm = vec![0u64; arms.len()];
+    for (p, d) in cohort.participants.iter().zip(derived) {
+        let in_population = match options.population {
+            Population::Itt => true,
+            Population::PerProtocol => p.arm == control || d.adherent == Some(true),
+        };
+        if !in_population {
+            continue;
+        }
+        let o = outcome_of(d, k);
+        let y = match (o.responder, options.population, options.missing) {
+            (Some(r), _, _) => r,
+            (None, Population::Itt, Missing::Nonresponder) => false,
+            (None, _, _) => continue,
+        };
+        let baseline = o.baseline.map(|b| b.to_f64());
+        let age = if covariates.age {
+            p.age.map(|a| a as f64)
+        } else {
+            Some(0.0)
+        };
+        let (Some(baseline), Some(age)) = (baseline, age) else {
+            excluded += 1;
+            continue;
+        };
+        per_arm[p.arm] += 1;
+        members.push((p.arm, f64::from(u8::from(y)), baseline, age));
+    }
+    let indicator_arms: Vec<usize> = (0..arms.len())
+        .filter(|&a| a != control && per_arm[a] > 0)
+        .collect();
+    let columns = 2 + indicator_arms.len() + usize::from(covariates.age);
+    let mut x = Vec::with_capacity(members.len() * columns);
+    let mut y = Vec::with_capacity(members.len());
+    for &(arm, outcome, baseline, age) in &members {
+        x.push(1.0);
+        x.extend(
+            indicator_arms
+                .iter()
+                .map(|&a| f64::from(u8::from(a == arm))),
+        );
+        x.push(baseline);
+        if covariates.age {
+            x.push(age);
+        }
+        y.push(outcome);
+    }
+    OutcomeDesign {
+        x,
+        y,
+        columns,
+        indicator_arms,
+        per_arm,
+        excluded,
+    }
+}
+
+fn fit_outcome(
+    cohort: &Cohort,
+    derived: &[Derived],
+    options: &AnalysisOptions,
+    covariates: Covariates,
+    k: usize,
+    name: &str,
+) -> Vec<AdjustedRow> {
+    let arms = cohort.protocol.arms();
+    let control = cohort.protocol.control_index();
+    let d = design(cohort, derived, options, covariates, k);
+    let column_name = |j: usize| -> String {
+        if j == 0 {
+            "the intercept".to_owned()
+        } else if j <= d.indicator_arms.len() {
+            format!("arm {}", arms[d.indicator_arms[j - 1]].id())
+        } else if j == d.indicator_arms.len() + 1 {
+            "the baseline score".to_owned()
+        } else {
+            "age".to_owned()
+        }
+    };
+    let mut rows = Vec::new();
+    for model in [Model::ModifiedPoisson, Model::Logistic] {
+        let result = if d.per_arm[control] == 0 {
+            Err("the control arm has no participants in the model".to_owned())
+        } else {
+            glm::fit(
+                model,
+                &Design {
+                    x: &d.x,
+                    columns: d.columns,
+                    y: &d.y,
+                },
+            )
+            .map_err(|e| match e {
+                FitError::Separation { column } => format!(
+                    "no estimate: the data separate on {} (every participant there has the same outcome), so the maximum likelihood estimate is infinite",
+                    column_name(column)
+                ),
+                other => format!("no estimate: {other}"),
+            })
+        };
+        for (a, arm) in arms.iter().enumerate() {
+            if a == control {
+                continue;
+            }
+            let mut row = AdjustedRow {
+                arm: arm.id().to_owned(),
+                outcome: name.to_owned(),
+                model: model.as_str(),
+                estimate: None,
+                low: None,
+                high: None,
+                p_value: None,
+                n: d.y.len() as u64,
+                excluded: d.excluded,
+                note: String::new(),
+            };
+            match (&result, d.indicator_arms.iter().position(|&i| i == a)) {
+                (_, None) => row.note = "the arm has no participants in the model".to_owned(),
+                (Err(why), Some(_)) => row.note.clone_from(why),
+                (Ok(fit), Some(j)) => {
+                    let (estimate, ci, p) = fit.ratio(j + 1, options.level);
+                    row.estimate = Some(estimate);
+                    row.low = Some(ci.low);
+                    row.high = Some(ci.high);
+                    row.p_value = Some(p);
+                }
+            }
+            rows.push(row);
+        }
+    }
+    rows
+}
