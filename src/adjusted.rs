@@ -211,7 +211,7 @@ fn fit_outcome(
             )
             .map_err(|e| match e {
                 FitError::Separation { column } => format!(
-                    "no estimate: the data separate on {} (every participant there has the same outcome), so the maximum likelihood estimate is infinite",
+                    "no estimate: the data separate (the maximum likelihood estimate is infinite, as when nobody or everybody in an arm responded), seen at {}",
                     column_name(column)
                 ),
                 other => format!("no estimate: {other}"),

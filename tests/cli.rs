@@ -1503,7 +1503,8 @@ mod strictness {
                 "comparisons.csv",
                 "participants.csv",
                 "rejections.csv",
-                "summary.json"
+                "summary.json",
+                "trend.csv"
             ]
         );
         let summary = read_json(&out.join("summary.json"));
@@ -2480,9 +2481,11 @@ mod reproducibility {
     use std::path::Path;
 
     const COHORT_FILES: [&str; 3] = ["participants.csv", "sessions.csv", "scores.csv"];
-    const OUTPUT_FILES: [&str; 5] = [
+    const OUTPUT_FILES: [&str; 7] = [
         "arms.csv",
         "comparisons.csv",
+        "trend.csv",
+        "adjusted.csv",
         "participants.csv",
         "rejections.csv",
         "summary.json",
@@ -2513,6 +2516,8 @@ mod reproducibility {
             out.as_os_str(),
             OsStr::new("--threads"),
             OsStr::new(threads),
+            OsStr::new("--adjust"),
+            OsStr::new("baseline,age"),
         ]);
         assert_eq!(run.code, 0, "{run}");
     }

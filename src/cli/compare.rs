@@ -15,10 +15,10 @@ use super::{RdMethodArg, UsageError};
 #[derive(clap::Args)]
 pub struct Args {
     /// Treatment responders out of participants, e.g. 24/38.
-    #[arg(long, value_name = "X/N")]
+    #[arg(long, value_name = "X/N", allow_hyphen_values = true)]
     treatment: String,
     /// Control responders out of participants, e.g. 10/38.
-    #[arg(long, value_name = "Y/M")]
+    #[arg(long, value_name = "Y/M", allow_hyphen_values = true)]
     control: String,
     /// Confidence level of every interval, between 0 and 1.
     #[arg(long, default_value_t = 0.95)]

@@ -246,7 +246,9 @@ pub fn odds_ratio_exact(
     })
 }
 
+// Reference values are copied with every digit their source printed (17 significant digits).
 #[cfg(test)]
+#[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;
     use crate::stats::testing::assert_rel;

@@ -336,7 +336,9 @@ fn sandwich(bread: &[f64], meat: &[f64], p: usize) -> Vec<f64> {
     out
 }
 
+// Reference values are copied with every digit their source printed (17 significant digits).
 #[cfg(test)]
+#[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;
     use crate::stats::testing::assert_rel;

@@ -17,7 +17,7 @@ pub(crate) fn cholesky(a: &[f64], p: usize) -> Option<Vec<f64>> {
         for k in 0..j {
             d -= l[j * p + k] * l[j * p + k];
         }
-        if !(d > 1e-13 * scale) {
+        if d.is_nan() || d <= 1e-13 * scale {
             return None;
         }
         let d = d.sqrt();

@@ -76,7 +76,9 @@ pub fn adjust(p_values: &[Option<f64>], method: Multiplicity) -> Vec<Option<f64>
     }
 }
 
+// Reference values are copied with every digit their source printed (17 significant digits).
 #[cfg(test)]
+#[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;
 

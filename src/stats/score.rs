@@ -218,7 +218,9 @@ pub fn miettinen_nurminen_ratio(
     Some(Interval { low, high })
 }
 
+// Reference values are copied with every digit their source printed (17 significant digits).
 #[cfg(test)]
+#[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;
     use crate::stats::testing::{assert_abs, assert_rel};

@@ -72,7 +72,7 @@ pub fn cochran_armitage(arms: &[ScoredArm]) -> Option<TrendTest> {
     }
     let p = x as f64 / nf;
     let variance = p * (1.0 - p) * spread;
-    if !(variance > 0.0) {
+    if variance.is_nan() || variance <= 0.0 {
         return None;
     }
     let z = t / variance.sqrt();
@@ -83,7 +83,9 @@ pub fn cochran_armitage(arms: &[ScoredArm]) -> Option<TrendTest> {
     })
 }
 
+// Reference values are copied with every digit their source printed (17 significant digits).
 #[cfg(test)]
+#[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;
     use crate::stats::testing::assert_rel;

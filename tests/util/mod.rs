@@ -5,6 +5,9 @@
 //! The readers are deliberately independent of the crate's own code, so a bug in its writer
 //! cannot hide behind the same bug in a shared reader.
 
+// Shared by several test crates; each uses a different part.
+#![allow(dead_code)]
+
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::fmt;
