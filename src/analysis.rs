@@ -151,6 +151,9 @@ pub struct Comparison {
     pub corrected: bool,
     /// `1 / risk_difference`, signed (empty when the difference is 0).
     pub nnt: Option<f64>,
+    /// The NNT with its interval in Altman's notation (summary.json only), e.g.
+    /// "NNTB 2.5 (1.7 to 5.8)".
+    pub nnt_display: Option<String>,
     /// Fisher's exact two-sided p.
     pub p_value: Option<f64>,
     /// Fisher's p adjusted for the comparisons of this outcome (`--multiplicity`; equal to
@@ -404,6 +407,9 @@ fn compare(
         or_high: or.map(|r| r.interval.high),
         corrected: rr.is_some_and(|r| r.corrected) || or.is_some_and(|r| r.corrected),
         nnt: stats::number_needed_to_treat(tb, cb),
+        nnt_display: rd
+            .zip(rd_ci)
+            .map(|(d, ci)| stats::altman(d, ci).display),
         p_value: p,
         p_adjusted: p,
         improvement_difference: welch.map(|w| w.estimate).or(mean_diff),
