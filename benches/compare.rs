@@ -42,7 +42,9 @@ fn tables() -> Vec<TwoByTwo> {
 fn bench(c: &mut Criterion) {
     let tables = tables();
     let mut group = c.benchmark_group("compare");
-    group.sample_size(20).measurement_time(Duration::from_secs(20));
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(20));
     group.bench_function("10000_random_tables", |b| {
         b.iter(|| {
             for t in &tables {

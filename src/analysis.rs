@@ -407,9 +407,7 @@ fn compare(
         or_high: or.map(|r| r.interval.high),
         corrected: rr.is_some_and(|r| r.corrected) || or.is_some_and(|r| r.corrected),
         nnt: stats::number_needed_to_treat(tb, cb),
-        nnt_display: rd
-            .zip(rd_ci)
-            .map(|(d, ci)| stats::altman(d, ci).display),
+        nnt_display: rd.zip(rd_ci).map(|(d, ci)| stats::altman(d, ci).display),
         p_value: p,
         p_adjusted: p,
         improvement_difference: welch.map(|w| w.estimate).or(mean_diff),
