@@ -20,4 +20,5 @@ pub mod frame;
 pub mod generate;
 pub mod output;
 pub mod protocol;
+pub mod sim;
 pub mod stats;

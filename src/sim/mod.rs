@@ -1,0 +1,82 @@
+//! Monte Carlo simulation of proposed schedules and trials (`trialdose simulate`).
+//!
+//! Why: a clinic asks what a schedule will give its next N patients, a trial designer asks what
+//! a proposed trial can detect; both are answered by simulating patients from the evidence,
+//! session by session, and analysing each simulated trial with the same statistics as
+//! `analyze` ([`crate::stats`], on counts: no data frames in the hot loop).
+//!
+//! Structure: [`schedule`] parses `MINUTESxPER_WEEKxWEEKS`; [`evidence`] holds what is known (the
+//! published DREAM figures built in); [`model`] turns it into each replicate's true rates
+//! (Jeffreys posterior draws, or fixed `--truth`); [`patients`] simulates attendance, dose and
+//! adverse events; [`clinic`] and [`trial`] run replicates and summarise them; [`tally`] holds
+//! the integer accumulators that make results exact under any split of the replicates;
+//! [`runner`] spreads replicates over threads and shards.
+//!
+//! Reproducibility: replicate `i` draws only from its own ChaCha8 stream (`seed`, stream `i`),
+//! and every accumulator is an integer (or a fixed-point integer), so sums do not depend on the
+//! order replicates finish in: the output is bit-identical for any `--threads`, and shards
+//! merged with `simulate merge` give exactly the unsharded answer.
+//!
+//! Monte Carlo standard errors follow Morris, White & Crowther, "Using simulation studies to
+//! evaluate statistical methods", Statistics in Medicine 38 (2019) 2074-2102: `√(p(1−p)/R)` for a
+//! proportion of replicates, `SD/√R` for a mean.
+
+pub mod clinic;
+pub mod evidence;
+pub mod model;
+pub mod patients;
+pub mod runner;
+pub mod sample_size;
+pub mod schedule;
+pub mod tally;
+pub mod trial;
+
+/// A simulation request that cannot be run; every message names the value and what is allowed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SimError {
+    /// A bad option value (schedule, arm, rate, count, shard).
+    #[error("{0}")]
+    Invalid(String),
+    /// Partial results that cannot be merged.
+    #[error("cannot merge: {0}")]
+    Merge(String),
+}
+
+/// The estimate of a simulated figure with its Monte Carlo standard error.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Estimate {
+    /// The estimate.
+    pub estimate: f64,
+    /// Its Monte Carlo standard error.
+    pub mcse: f64,
+}
+
+impl Estimate {
+    /// A proportion of `hits` among `reps` replicates, with `√(p(1−p)/R)`.
+    #[must_use]
+    pub fn proportion(hits: u64, reps: u64) -> Estimate {
+        let r = reps.max(1) as f64;
+        let p = hits as f64 / r;
+        Estimate {
+            estimate: p,
+            mcse: (p * (1.0 - p) / r).sqrt(),
+        }
+    }
+
+    /// A mean from the sum and the sum of squares of `reps` values, with `SD/√R` (SD with
+    /// divisor R − 1).
+    #[must_use]
+    pub fn mean(sum: f64, sum_sq: f64, reps: u64) -> Estimate {
+        let r = reps.max(1) as f64;
+        let mean = sum / r;
+        let var = if reps > 1 {
+            ((sum_sq - r * mean * mean) / (r - 1.0)).max(0.0)
+        } else {
+            0.0
+        };
+        Estimate {
+            estimate: mean,
+            mcse: (var / r).sqrt(),
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! Each replicate's true responder rates: drawn from the evidence's Jeffreys posterior
+//! (`--model arms`), or fixed by the user (`--truth ARM=RATE,...`).
+//!
+//! `arms`: with `x` responders of `n` in an arm of the evidence, the rate has the Jeffreys
+//! posterior Beta(x + ½, n − x + ½); each replicate draws its own rate, so the predictions carry
+//! the evidence's uncertainty (a predictive, not a plug-in, distribution). These rates are
+//! intention-to-treat rates: they already contain the attendance of the evidence's participants,
+//! so in this model simulated attendance changes the dose delivered, not the response.
+//!
+//! `--truth`: the rate of a patient who attends every planned session; a patient who attends a
+//! fraction `f` of them responds with probability `f · r_arm + (1 − f) · r_control`, where
+//! `r_control` is the control rate of the truth (or of the evidence, or 0 when neither has one).
+//! That linear dilution is an assumption, stated in the output.
+//!
+//! Reference: H. Jeffreys, Theory of Probability (1961); the Jeffreys prior Beta(½, ½) for a
+//! binomial rate, as in Brown, Cai & DasGupta, Statistical Science 16 (2001) 101-133.
+
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Beta, Distribution};
+
+use super::SimError;
+use super::evidence::{Counts, Evidence, Outcome};
+use super::schedule::Plan;
+
+/// Where an arm's rate comes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RateSource {
+    /// Jeffreys posterior Beta(a, b) from evidence counts.
+    Posterior {
+        /// `x + ½`.
+        a: f64,
+        /// `n − x + ½`.
+        b: f64,
+    },
+    /// A fixed rate at full dose.
+    Fixed(f64),
+}
+
+impl RateSource {
+    /// The Jeffreys posterior of evidence counts.
+    #[must_use]
+    pub fn jeffreys(c: Counts) -> RateSource {
+        RateSource::Posterior {
+            a: c.responders + 0.5,
+            b: c.n - c.responders + 0.5,
+        }
+    }
+
+    /// One draw of the rate.
+    pub fn draw(&self, rng: &mut ChaCha8Rng) -> f64 {
+        match *self {
+            RateSource::Fixed(r) => r,
+            RateSource::Posterior { a, b } => Beta::new(a, b)
+                .map(|d| d.sample(rng))
+                .unwrap_or(a / (a + b)),
+        }
+    }
+
+    /// Whether the rate is fixed (a `--truth`).
+    #[must_use]
+    pub fn is_fixed(&self) -> bool {
+        matches!(self, RateSource::Fixed(_))
+    }
+}
+
+/// `--truth ARM=RATE,...`: fixed full-dose rates by plan.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Truth(pub Vec<(Plan, f64)>);
+
+impl Truth {
+    /// Parses `control=0.26,60x2=0.63`; rates must lie in [0, 1].
+    ///
+    /// # Errors
+    /// [`SimError::Invalid`] naming the bad part and the allowed range.
+    pub fn parse(text: &str) -> Result<Truth, SimError> {
+        let mut out = Vec::new();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (arm, rate) = part.split_once('=').ok_or_else(|| {
+                SimError::Invalid(format!(
+                    "--truth {part:?}: expected ARM=RATE, e.g. --truth control=0.26,60x2=0.63"
+                ))
+            })?;
+            let plan = Plan::parse(arm)?;
+            let r: f64 = rate.trim().parse().map_err(|_| {
+                SimError::Invalid(format!("--truth {part:?}: rate {rate:?} is not a number; allowed 0 to 1"))
+            })?;
+            if !(0.0..=1.0).contains(&r) {
+                return Err(SimError::Invalid(format!(
+                    "--truth {part:?}: rate {r} is outside [0, 1]; give a fraction such as 0.63"
+                )));
+            }
+            if out.iter().any(|(p, _)| *p == plan) {
+                return Err(SimError::Invalid(format!("--truth: {arm} is given twice")));
+            }
+            out.push((plan, r));
+        }
+        if out.is_empty() {
+            return Err(SimError::Invalid("--truth is empty; e.g. --truth control=0.26,60x2=0.63".into()));
+        }
+        Ok(Truth(out))
+    }
+
+    /// The fixed rate of `plan`, if given.
+    #[must_use]
+    pub fn rate(&self, plan: Plan) -> Option<f64> {
+        self.0.iter().find(|(p, _)| *p == plan).map(|&(_, r)| r)
+    }
+}
+
+/// The rate model of one outcome for a set of simulated arms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutcomeModel {
+    /// The outcome.
+    pub outcome: Outcome,
+    /// One source per arm, in the arms' order.
+    pub arms: Vec<RateSource>,
+    /// Rate with no treatment, for the dilution of fixed full-dose rates (module docs).
+    pub control: ControlRate,
+}
+
+/// The rate a patient who attends nothing falls back to under `--truth`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ControlRate {
+    /// Drawn like an arm (the evidence's control posterior).
+    Source(RateSource),
+    /// None known: 0.
+    Zero,
+}
+
+impl OutcomeModel {
+    /// Builds the model of `outcome` for `plans`: a plan in `truth` is fixed; otherwise the
+    /// evidence must have tested it.
+    ///
+    /// # Errors
+    /// [`SimError::Invalid`] naming the untested schedule and listing the tested ones.
+    pub fn new(
+        evidence: &Evidence,
+        truth: Option<&Truth>,
+        plans: &[Plan],
+        outcome: Outcome,
+    ) -> Result<OutcomeModel, SimError> {
+        let mut arms = Vec::with_capacity(plans.len());
+        for &plan in plans {
+            if let Some(r) = truth.and_then(|t| t.rate(plan)) {
+                arms.push(RateSource::Fixed(r));
+                continue;
+            }
+            match evidence.counts(plan, outcome) {
+                Some(c) => arms.push(RateSource::jeffreys(c)),
+                None => {
+                    let untested = evidence.untested();
+                    let note = if untested.contains(&plan.label()) {
+                        format!(
+                            " ({} is an arm of the {} trial, but its rates were not published)",
+                            plan.label(),
+                            evidence.name
+                        )
+                    } else {
+                        String::new()
+                    };
+                    return Err(SimError::Invalid(format!(
+                        "schedule {}: the {} evidence did not test it for {}{note}; tested: {}. Give its rate with --truth {}=RATE",
+                        plan.label(),
+                        evidence.name,
+                        outcome.as_str(),
+                        evidence.tested(outcome).join(", "),
+                        plan.label(),
+                    )));
+                }
+            }
+        }
+        let control = match truth.and_then(|t| t.rate(Plan::Control)) {
+            Some(r) => ControlRate::Source(RateSource::Fixed(r)),
+            None => evidence
+                .counts(Plan::Control, outcome)
+                .map_or(ControlRate::Zero, |c| ControlRate::Source(RateSource::jeffreys(c))),
+        };
+        Ok(OutcomeModel {
+            outcome,
+            arms,
+            control,
+        })
+    }
+}
