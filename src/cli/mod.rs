@@ -6,6 +6,7 @@
 mod analyze;
 mod compare;
 mod generate;
+mod simulate;
 mod validate;
 
 use std::process::ExitCode;
@@ -55,6 +56,9 @@ enum Command {
     Compare(compare::Args),
     /// Write a synthetic cohort calibrated to published trial figures.
     Generate(generate::Args),
+    /// Monte Carlo predictions for a schedule, and power of a proposed trial.
+    #[command(subcommand)]
+    Simulate(simulate::Command),
 }
 
 /// Interval method for a risk difference.
@@ -98,6 +102,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Analyze(a) => analyze::run(a),
         Command::Compare(a) => compare::run(a),
         Command::Generate(a) => generate::run(a),
+        Command::Simulate(c) => simulate::run(c),
     }
 }
 

@@ -60,7 +60,13 @@ impl Merge for ClinicTally {
 /// A patient's response probability: fixed full-dose rates are diluted by the share of
 /// sessions attended towards the control rate; posterior (ITT) rates are not (see `model.rs`).
 #[inline]
-pub fn patient_rate(source: &RateSource, arm_rate: f64, control_rate: f64, attended: u32, planned: u32) -> f64 {
+pub fn patient_rate(
+    source: &RateSource,
+    arm_rate: f64,
+    control_rate: f64,
+    attended: u32,
+    planned: u32,
+) -> f64 {
     if source.is_fixed() && planned > 0 {
         let f = f64::from(attended) / f64::from(planned);
         f * arm_rate + (1.0 - f) * control_rate
@@ -92,34 +98,41 @@ pub fn simulate(
     threads: usize,
 ) -> ClinicTally {
     let planned = plan.sessions();
-    runner::run(reps, seed, shard, threads, |_, rng, tally: &mut ClinicTally| {
-        if tally.responders.is_empty() {
-            tally.responders = vec![vec![0; patients as usize + 1]; models.len()];
-        }
-        let rates: Vec<(f64, f64)> = models
-            .iter()
-            .map(|m| (m.arms[0].draw(rng), control_draw(&m.control, rng)))
-            .collect();
-        let mut responders = vec![0usize; models.len()];
-        let (mut adherent, mut sessions, mut adverse) = (0i64, 0i64, 0i64);
-        for _ in 0..patients {
-            let dose = patients::treat(rng, planned, attendance, adverse_per_session);
-            adherent += i64::from(patients::adherent(dose.attended, planned));
-            sessions += i64::from(dose.attended);
-            adverse += i64::from(dose.adverse);
-            for (k, m) in models.iter().enumerate() {
-                let p = patient_rate(&m.arms[0], rates[k].0, rates[k].1, dose.attended, planned);
-                responders[k] += usize::from(patients::responds(rng, p));
+    runner::run(
+        reps,
+        seed,
+        shard,
+        threads,
+        |_, rng, tally: &mut ClinicTally| {
+            if tally.responders.is_empty() {
+                tally.responders = vec![vec![0; patients as usize + 1]; models.len()];
             }
-        }
-        tally.reps += 1;
-        for (k, r) in responders.into_iter().enumerate() {
-            tally.responders[k][r] += 1;
-        }
-        tally.adherent.add(adherent);
-        tally.sessions.add(sessions);
-        tally.adverse.add(adverse);
-    })
+            let rates: Vec<(f64, f64)> = models
+                .iter()
+                .map(|m| (m.arms[0].draw(rng), control_draw(&m.control, rng)))
+                .collect();
+            let mut responders = vec![0usize; models.len()];
+            let (mut adherent, mut sessions, mut adverse) = (0i64, 0i64, 0i64);
+            for _ in 0..patients {
+                let dose = patients::treat(rng, planned, attendance, adverse_per_session);
+                adherent += i64::from(patients::adherent(dose.attended, planned));
+                sessions += i64::from(dose.attended);
+                adverse += i64::from(dose.adverse);
+                for (k, m) in models.iter().enumerate() {
+                    let p =
+                        patient_rate(&m.arms[0], rates[k].0, rates[k].1, dose.attended, planned);
+                    responders[k] += usize::from(patients::responds(rng, p));
+                }
+            }
+            tally.reps += 1;
+            for (k, r) in responders.into_iter().enumerate() {
+                tally.responders[k][r] += 1;
+            }
+            tally.adherent.add(adherent);
+            tally.sessions.add(sessions);
+            tally.adverse.add(adverse);
+        },
+    )
 }
 
 /// The smallest k whose cumulative share of replicates reaches `q`.

@@ -134,10 +134,13 @@ impl Evidence {
     /// The responders of `plan` for `outcome`, when the evidence has them.
     #[must_use]
     pub fn counts(&self, plan: Plan, outcome: Outcome) -> Option<Counts> {
-        self.arms.iter().find(|a| a.plan == plan).and_then(|a| match outcome {
-            Outcome::Pain => a.pain,
-            Outcome::Ndi => a.ndi,
-        })
+        self.arms
+            .iter()
+            .find(|a| a.plan == plan)
+            .and_then(|a| match outcome {
+                Outcome::Pain => a.pain,
+                Outcome::Ndi => a.ndi,
+            })
     }
 
     /// Labels of the arms with published rates for `outcome`.

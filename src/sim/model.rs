@@ -82,7 +82,9 @@ impl Truth {
             })?;
             let plan = Plan::parse(arm)?;
             let r: f64 = rate.trim().parse().map_err(|_| {
-                SimError::Invalid(format!("--truth {part:?}: rate {rate:?} is not a number; allowed 0 to 1"))
+                SimError::Invalid(format!(
+                    "--truth {part:?}: rate {rate:?} is not a number; allowed 0 to 1"
+                ))
             })?;
             if !(0.0..=1.0).contains(&r) {
                 return Err(SimError::Invalid(format!(
@@ -95,7 +97,9 @@ impl Truth {
             out.push((plan, r));
         }
         if out.is_empty() {
-            return Err(SimError::Invalid("--truth is empty; e.g. --truth control=0.26,60x2=0.63".into()));
+            return Err(SimError::Invalid(
+                "--truth is empty; e.g. --truth control=0.26,60x2=0.63".into(),
+            ));
         }
         Ok(Truth(out))
     }
@@ -173,7 +177,9 @@ impl OutcomeModel {
             Some(r) => ControlRate::Source(RateSource::Fixed(r)),
             None => evidence
                 .counts(Plan::Control, outcome)
-                .map_or(ControlRate::Zero, |c| ControlRate::Source(RateSource::jeffreys(c))),
+                .map_or(ControlRate::Zero, |c| {
+                    ControlRate::Source(RateSource::jeffreys(c))
+                }),
         };
         Ok(OutcomeModel {
             outcome,

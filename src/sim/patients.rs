@@ -41,7 +41,11 @@ impl Attendance {
     pub fn beta(a: f64, b: f64) -> Result<Attendance, SimError> {
         Beta::new(a, b)
             .map(|d| Attendance::Beta(d, a, b))
-            .map_err(|_| SimError::Invalid(format!("attendance Beta({a}, {b}): parameters must be positive")))
+            .map_err(|_| {
+                SimError::Invalid(format!(
+                    "attendance Beta({a}, {b}): parameters must be positive"
+                ))
+            })
     }
 
     /// `--attendance P`, checked to lie in [0, 1].
@@ -85,7 +89,12 @@ fn threshold(p: f64) -> u64 {
 
 /// Simulates the attendance and adverse events of one patient with `planned` sessions.
 #[inline]
-pub fn treat(rng: &mut ChaCha8Rng, planned: u32, attendance: &Attendance, adverse_per_session: f64) -> Dose {
+pub fn treat(
+    rng: &mut ChaCha8Rng,
+    planned: u32,
+    attendance: &Attendance,
+    adverse_per_session: f64,
+) -> Dose {
     if planned == 0 {
         return Dose {
             attended: 0,

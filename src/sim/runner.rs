@@ -35,8 +35,14 @@ impl Shard {
             ))
         };
         let (k, n) = text.split_once('/').ok_or_else(|| bad("expected K/N"))?;
-        let k: u64 = k.trim().parse().map_err(|_| bad("K is not a whole number"))?;
-        let n: u64 = n.trim().parse().map_err(|_| bad("N is not a whole number"))?;
+        let k: u64 = k
+            .trim()
+            .parse()
+            .map_err(|_| bad("K is not a whole number"))?;
+        let n: u64 = n
+            .trim()
+            .parse()
+            .map_err(|_| bad("N is not a whole number"))?;
         if n == 0 || k == 0 || k > n {
             return Err(bad(&format!("K = {k} is outside 1 to N = {n}")));
         }
@@ -46,7 +52,9 @@ impl Shard {
     /// The replicates of this shard among `reps`.
     #[must_use]
     pub fn replicates(self, reps: u64) -> Vec<u64> {
-        (self.index - 1..reps).step_by(self.count as usize).collect()
+        (self.index - 1..reps)
+            .step_by(self.count as usize)
+            .collect()
     }
 }
 

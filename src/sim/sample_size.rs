@@ -37,7 +37,10 @@ fn power(design: &TrialDesign<'_>, n: u64, reps: u64, seed: u64, threads: usize)
     if n == 0 {
         return Estimate::proportion(0, reps);
     }
-    let d = TrialDesign { per_arm: n, ..*design };
+    let d = TrialDesign {
+        per_arm: n,
+        ..*design
+    };
     let t = trial::simulate(&d, reps, seed, Shard::ALL, threads);
     let hits = t.rejections[1..].iter().copied().min().unwrap_or(0);
     Estimate::proportion(hits, t.reps)
@@ -47,7 +50,13 @@ fn power(design: &TrialDesign<'_>, n: u64, reps: u64, seed: u64, threads: usize)
 ///
 /// # Errors
 /// [`SimError::Invalid`] when even [`MAX_PER_ARM`] does not reach the target.
-pub fn search(design: &TrialDesign<'_>, target: f64, reps: u64, seed: u64, threads: usize) -> Result<SampleSize, SimError> {
+pub fn search(
+    design: &TrialDesign<'_>,
+    target: f64,
+    reps: u64,
+    seed: u64,
+    threads: usize,
+) -> Result<SampleSize, SimError> {
     let mut reps = reps;
     let max_reps = reps.saturating_mul(16);
     loop {

@@ -121,80 +121,99 @@ pub struct TrialDesign<'a> {
 
 /// Runs the trial simulation.
 #[must_use]
-pub fn simulate(design: &TrialDesign<'_>, reps: u64, seed: u64, shard: Shard, threads: usize) -> TrialTally {
+pub fn simulate(
+    design: &TrialDesign<'_>,
+    reps: u64,
+    seed: u64,
+    shard: Shard,
+    threads: usize,
+) -> TrialTally {
     let arms = design.plans.len();
     let n = design.per_arm;
-    let fisher = (design.test == Test::Fisher).then(|| FisherTable::new(n)).flatten();
+    let fisher = (design.test == Test::Fisher)
+        .then(|| FisherTable::new(n))
+        .flatten();
     let level = Level::new(1.0 - design.alpha).unwrap_or(Level::NINETY_FIVE);
-    runner::run(reps, seed, shard, threads, |_, rng, tally: &mut TrialTally| {
-        if tally.rejections.is_empty() {
-            tally.rejections = vec![0; arms];
-            tally.difference = vec![IntSum::default(); arms];
-            tally.width = vec![FixedSum::default(); arms];
-        }
-        let rates: Vec<f64> = design.model.arms.iter().map(|s| s.draw(rng)).collect();
-        let control_rate = control_draw(&design.model.control, rng);
-        let mut x = vec![0u64; arms];
-        for (a, plan) in design.plans.iter().enumerate() {
-            let planned = plan.sessions();
-            let source = &design.model.arms[a];
-            for _ in 0..n {
-                let dose = patients::treat(rng, planned, design.attendance, design.adverse_per_session);
-                let p = patient_rate(source, rates[a], control_rate, dose.attended, planned);
-                x[a] += u64::from(patients::responds(rng, p));
+    runner::run(
+        reps,
+        seed,
+        shard,
+        threads,
+        |_, rng, tally: &mut TrialTally| {
+            if tally.rejections.is_empty() {
+                tally.rejections = vec![0; arms];
+                tally.difference = vec![IntSum::default(); arms];
+                tally.width = vec![FixedSum::default(); arms];
             }
-        }
-        tally.reps += 1;
-        let control = Binomial::new(x[0], n).unwrap_or(Binomial::new(0, n).expect("0 <= n"));
-        for a in 1..arms {
-            let arm = Binomial::new(x[a], n).unwrap_or(control);
-            tally.difference[a].add(x[a] as i64 - x[0] as i64);
-            let ci = stats::newcombe_hybrid(arm, control, level);
-            if let Some(ci) = ci {
-                tally.width[a].add(ci.high - ci.low);
-            }
-            let favours = x[a] > x[0];
-            let reject = match design.test {
-                Test::Fisher => {
-                    favours
-                        && fisher.as_ref().map_or_else(
-                            || stats::fisher_exact_two_sided(arm, control),
-                            |t| t.get(x[a], x[0]),
-                        ) < design.alpha
+            let rates: Vec<f64> = design.model.arms.iter().map(|s| s.draw(rng)).collect();
+            let control_rate = control_draw(&design.model.control, rng);
+            let mut x = vec![0u64; arms];
+            for (a, plan) in design.plans.iter().enumerate() {
+                let planned = plan.sessions();
+                let source = &design.model.arms[a];
+                for _ in 0..n {
+                    let dose = patients::treat(
+                        rng,
+                        planned,
+                        design.attendance,
+                        design.adverse_per_session,
+                    );
+                    let p = patient_rate(source, rates[a], control_rate, dose.attended, planned);
+                    x[a] += u64::from(patients::responds(rng, p));
                 }
-                Test::Newcombe => ci.is_some_and(|c| c.low > 0.0),
-                Test::Trend => false,
-            };
-            tally.rejections[a] += u64::from(reject);
-        }
-        if design.test == Test::Trend {
-            let scored: Vec<ScoredArm> = design
-                .plans
-                .iter()
-                .zip(&x)
-                .filter_map(|(plan, &xa)| {
-                    Binomial::new(xa, n).ok().map(|counts| ScoredArm {
-                        counts,
-                        score: f64::from(plan.minutes_per_week()),
+            }
+            tally.reps += 1;
+            let control = Binomial::new(x[0], n).unwrap_or(Binomial::new(0, n).expect("0 <= n"));
+            for a in 1..arms {
+                let arm = Binomial::new(x[a], n).unwrap_or(control);
+                tally.difference[a].add(x[a] as i64 - x[0] as i64);
+                let ci = stats::newcombe_hybrid(arm, control, level);
+                if let Some(ci) = ci {
+                    tally.width[a].add(ci.high - ci.low);
+                }
+                let favours = x[a] > x[0];
+                let reject = match design.test {
+                    Test::Fisher => {
+                        favours
+                            && fisher.as_ref().map_or_else(
+                                || stats::fisher_exact_two_sided(arm, control),
+                                |t| t.get(x[a], x[0]),
+                            ) < design.alpha
+                    }
+                    Test::Newcombe => ci.is_some_and(|c| c.low > 0.0),
+                    Test::Trend => false,
+                };
+                tally.rejections[a] += u64::from(reject);
+            }
+            if design.test == Test::Trend {
+                let scored: Vec<ScoredArm> = design
+                    .plans
+                    .iter()
+                    .zip(&x)
+                    .filter_map(|(plan, &xa)| {
+                        Binomial::new(xa, n).ok().map(|counts| ScoredArm {
+                            counts,
+                            score: f64::from(plan.minutes_per_week()),
+                        })
                     })
-                })
-                .collect();
-            if let Some(t) = stats::cochran_armitage(&scored) {
-                tally.trend_rejections += u64::from(t.z > 0.0 && t.p_two_sided < design.alpha);
-            }
-        }
-        // The truly best treatment arm (by this replicate's rates), if unique.
-        if arms > 2 {
-            let best_rate = rates[1..].iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let best: Vec<usize> = (1..arms).filter(|&a| rates[a] == best_rate).collect();
-            if best.len() == 1 {
-                tally.best_defined += 1;
-                let top = x[1..].iter().copied().max().unwrap_or(0);
-                let tied = (1..arms).filter(|&a| x[a] == top).count();
-                if x[best[0]] == top {
-                    tally.best_first.add(1.0 / tied as f64);
+                    .collect();
+                if let Some(t) = stats::cochran_armitage(&scored) {
+                    tally.trend_rejections += u64::from(t.z > 0.0 && t.p_two_sided < design.alpha);
                 }
             }
-        }
-    })
+            // The truly best treatment arm (by this replicate's rates), if unique.
+            if arms > 2 {
+                let best_rate = rates[1..].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let best: Vec<usize> = (1..arms).filter(|&a| rates[a] == best_rate).collect();
+                if best.len() == 1 {
+                    tally.best_defined += 1;
+                    let top = x[1..].iter().copied().max().unwrap_or(0);
+                    let tied = (1..arms).filter(|&a| x[a] == top).count();
+                    if x[best[0]] == top {
+                        tally.best_first.add(1.0 / tied as f64);
+                    }
+                }
+            }
+        },
+    )
 }

@@ -1,0 +1,876 @@
+//! `trialdose simulate clinic|trial|sample-size|merge`: Monte Carlo predictions for a schedule
+//! and power for a proposed trial (see `src/sim/`).
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use trialdose::output::write_atomic;
+use trialdose::sim::clinic::{self, ClinicTally};
+use trialdose::sim::evidence::{Evidence, Outcome};
+use trialdose::sim::model::{OutcomeModel, Truth};
+use trialdose::sim::patients::Attendance;
+use trialdose::sim::runner::{Merge, Shard};
+use trialdose::sim::sample_size;
+use trialdose::sim::schedule::Plan;
+use trialdose::sim::trial::{self, Test, TrialDesign, TrialTally};
+use trialdose::sim::{Estimate, SimError};
+
+use super::{UsageError, threads};
+
+/// Subcommands of `simulate`.
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// The predictive distribution of responders among N patients booked on a schedule.
+    Clinic(ClinicArgs),
+    /// Power (or assurance) of a proposed trial, each replicate analysed like `analyze`.
+    Trial(TrialArgs),
+    /// The smallest per-arm size reaching a target power.
+    SampleSize(SampleSizeArgs),
+    /// Combine the JSON files of `--shard K/N` runs into the unsharded answer.
+    Merge(MergeArgs),
+}
+
+/// Options shared by every simulation.
+#[derive(clap::Args, Clone)]
+pub struct Common {
+    /// Evidence the rates come from: `dream` (built in: Sherman et al. 2014, published week-5
+    /// responder rates for control, 60x2 and 60x3 with arms of 38; the 30x2, 30x3 and 60x1 rates
+    /// were not published).
+    #[arg(long, default_value = "dream")]
+    evidence: String,
+    /// Rate model: `arms` (each tested schedule's rate drawn from its Jeffreys posterior
+    /// Beta(x + 1/2, n - x + 1/2)).
+    #[arg(long, default_value = "arms")]
+    model: String,
+    /// Fixed true full-dose responder rates instead of the evidence, e.g. control=0.26,60x2=0.63.
+    #[arg(long, value_name = "ARM=RATE,...")]
+    truth: Option<String>,
+    /// Probability of attending each session, the same for every patient (1: every session);
+    /// default: a Beta law fitted to the evidence's attendance.
+    #[arg(long, value_name = "P")]
+    attendance: Option<f64>,
+    /// Replicates.
+    #[arg(long, default_value_t = 10_000)]
+    reps: u64,
+    /// Seed of the random streams (replicate i uses ChaCha8 stream i).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Run only shard K of N (replicates K-1, K-1+N, ...); combine with `simulate merge`.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
+    /// Threads (results never depend on it).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Print JSON instead of the readable summary.
+    #[arg(long)]
+    json: bool,
+    /// Also write the JSON to FILE (atomically).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+/// Arguments of `simulate clinic`.
+#[derive(clap::Args)]
+pub struct ClinicArgs {
+    /// Schedule: MINUTESxPER_WEEKxWEEKS (60x2x4) or MINUTESxPER_WEEK for 4 weeks (60x2).
+    #[arg(long)]
+    schedule: String,
+    /// Patients booked.
+    #[arg(long)]
+    patients: u32,
+    /// Outcome that --truth rates are for (the other comes from the evidence).
+    #[arg(long, default_value = "pain")]
+    outcome: OutcomeArg,
+    #[command(flatten)]
+    common: Common,
+}
+
+/// Arguments of `simulate trial`.
+#[derive(clap::Args)]
+pub struct TrialArgs {
+    /// Arms, control first, e.g. control,60x2,60x3.
+    #[arg(long)]
+    arms: String,
+    /// Participants per arm.
+    #[arg(long)]
+    per_arm: u64,
+    /// Outcome.
+    #[arg(long, value_enum, default_value = "pain")]
+    outcome: OutcomeArg,
+    /// Test of each replicate.
+    #[arg(long, value_enum, default_value = "fisher")]
+    test: TestArg,
+    /// Significance level (two-sided).
+    #[arg(long, default_value_t = 0.05)]
+    alpha: f64,
+    #[command(flatten)]
+    common: Common,
+}
+
+/// Arguments of `simulate sample-size`.
+#[derive(clap::Args)]
+pub struct SampleSizeArgs {
+    /// Power every treatment arm must reach.
+    #[arg(long, default_value_t = 0.8)]
+    target_power: f64,
+    /// Arms, control first, e.g. control,60x2.
+    #[arg(long)]
+    arms: String,
+    /// Outcome.
+    #[arg(long, value_enum, default_value = "pain")]
+    outcome: OutcomeArg,
+    /// Test of each replicate.
+    #[arg(long, value_enum, default_value = "fisher")]
+    test: TestArg,
+    /// Significance level (two-sided).
+    #[arg(long, default_value_t = 0.05)]
+    alpha: f64,
+    #[command(flatten)]
+    common: Common,
+}
+
+/// Arguments of `simulate merge`.
+#[derive(clap::Args)]
+pub struct MergeArgs {
+    /// The JSON files written with --out by the shards of one run.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Print JSON instead of the readable summary.
+    #[arg(long)]
+    json: bool,
+    /// Also write the merged JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum, Serialize, Deserialize, PartialEq, Eq, Debug)]
+#[serde(rename_all = "lowercase")]
+enum OutcomeArg {
+    Pain,
+    Ndi,
+}
+
+impl From<OutcomeArg> for Outcome {
+    fn from(o: OutcomeArg) -> Outcome {
+        match o {
+            OutcomeArg::Pain => Outcome::Pain,
+            OutcomeArg::Ndi => Outcome::Ndi,
+        }
+    }
+}
+
+#[derive(Clone, Copy, clap::ValueEnum, Serialize, Deserialize, PartialEq, Eq, Debug)]
+#[serde(rename_all = "lowercase")]
+enum TestArg {
+    Fisher,
+    Newcombe,
+    Trend,
+}
+
+impl From<TestArg> for Test {
+    fn from(t: TestArg) -> Test {
+        match t {
+            TestArg::Fisher => Test::Fisher,
+            TestArg::Newcombe => Test::Newcombe,
+            TestArg::Trend => Test::Trend,
+        }
+    }
+}
+
+/// The options that define a run's answer (everything but threads, shard and output), kept in
+/// the JSON so that `merge` can check that shards belong together and rebuild the summary.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+struct Spec {
+    command: String,
+    evidence: String,
+    model: String,
+    truth: Option<String>,
+    attendance: Option<f64>,
+    reps: u64,
+    seed: u64,
+    outcome: OutcomeArg,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schedule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    patients: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    arms: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    per_arm: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    test: Option<TestArg>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alpha: Option<f64>,
+}
+
+/// What a spec resolves to.
+struct Setup {
+    evidence: Evidence,
+    truth: Option<Truth>,
+    attendance: Attendance,
+}
+
+fn usage(e: SimError) -> anyhow::Error {
+    UsageError(e.to_string()).into()
+}
+
+fn setup(spec: &Spec) -> anyhow::Result<Setup> {
+    if spec.model != "arms" {
+        let why = if spec.model == "dose-response" {
+            "the dose-response model is not implemented yet"
+        } else {
+            "unknown model"
+        };
+        return Err(UsageError(format!("--model {}: {why}; available: arms", spec.model)).into());
+    }
+    if spec.reps == 0 {
+        return Err(
+            UsageError("--reps 0: give at least 1 replicate (e.g. --reps 10000)".into()).into(),
+        );
+    }
+    let evidence = Evidence::named(&spec.evidence).map_err(usage)?;
+    let truth = spec
+        .truth
+        .as_deref()
+        .map(Truth::parse)
+        .transpose()
+        .map_err(usage)?;
+    let attendance = match spec.attendance {
+        Some(p) => Attendance::fixed(p).map_err(usage)?,
+        None => Attendance::beta(evidence.attendance.0, evidence.attendance.1).map_err(usage)?,
+    };
+    Ok(Setup {
+        evidence,
+        truth,
+        attendance,
+    })
+}
+
+fn plans(text: &str) -> anyhow::Result<Vec<Plan>> {
+    let plans: Vec<Plan> = text
+        .split(',')
+        .map(|p| Plan::parse(p).map_err(usage))
+        .collect::<anyhow::Result<_>>()?;
+    if plans.len() < 2 || plans[0] != Plan::Control {
+        return Err(UsageError(format!(
+            "--arms {text}: list control first and at least one schedule, e.g. --arms control,60x2,60x3"
+        ))
+        .into());
+    }
+    for (i, p) in plans.iter().enumerate() {
+        if plans[..i].contains(p) || (i > 0 && *p == Plan::Control) {
+            return Err(UsageError(format!("--arms {text}: {} is listed twice", p.label())).into());
+        }
+    }
+    Ok(plans)
+}
+
+fn check_alpha(alpha: f64) -> anyhow::Result<()> {
+    if alpha > 0.0 && alpha < 1.0 {
+        Ok(())
+    } else {
+        Err(UsageError(format!(
+            "--alpha {alpha}: outside (0, 1); e.g. --alpha 0.05"
+        ))
+        .into())
+    }
+}
+
+fn shard(text: Option<&str>) -> anyhow::Result<Shard> {
+    text.map_or(Ok(Shard::ALL), |t| Shard::parse(t).map_err(usage))
+}
+
+/// The header every JSON carries: reps, seed, model, prior, evidence and assumptions.
+fn header(spec: &Spec, setup: &Setup, plans: &[Plan], outcomes: &[Outcome]) -> Map<String, Value> {
+    let mut evidence_arms = Map::new();
+    for plan in plans {
+        let mut entry = Map::new();
+        for &o in outcomes {
+            let value = match setup.truth.as_ref().and_then(|t| t.rate(*plan)) {
+                Some(r) if o == Outcome::from(spec.outcome) => json!({"truth": r}),
+                _ => setup.evidence.counts(*plan, o).map_or(
+                    Value::Null,
+                    |c| json!({"responders": c.responders, "n": c.n}),
+                ),
+            };
+            entry.insert(o.as_str().to_owned(), value);
+        }
+        evidence_arms.insert(plan.label(), Value::Object(entry));
+    }
+    let prior = if setup.truth.is_some() {
+        "jeffreys Beta(1/2, 1/2) for arms without --truth; fixed rates for arms with it"
+    } else {
+        "jeffreys Beta(1/2, 1/2)"
+    };
+    let mut m = Map::new();
+    m.insert("command".into(), json!(spec.command));
+    m.insert("reps".into(), json!(spec.reps));
+    m.insert("seed".into(), json!(spec.seed));
+    m.insert("model".into(), json!(spec.model));
+    m.insert("prior".into(), json!(prior));
+    m.insert(
+        "evidence".into(),
+        json!({
+            "name": setup.evidence.name,
+            "source": setup.evidence.source,
+            "arms": evidence_arms,
+            "without_published_rates": setup.evidence.untested(),
+        }),
+    );
+    m.insert(
+        "assumptions".into(),
+        json!({
+            "attendance": setup.attendance.describe(),
+            "adverse_event_per_attended_session": setup.evidence.adverse_per_session,
+            "evidence_rates": "intention-to-treat: they already contain the evidence's attendance, so simulated attendance changes the dose delivered, not the response",
+            "truth_rates": "full-dose rates: a patient attending a fraction f of the sessions responds with probability f * rate + (1 - f) * control rate",
+            "pain_and_ndi": "drawn independently given the rates",
+        }),
+    );
+    m
+}
+
+fn finish(
+    mut doc: Map<String, Value>,
+    spec: &Spec,
+    shard: Shard,
+    state: Value,
+    text: String,
+    json_out: bool,
+    out: Option<&PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    doc.insert("spec".into(), serde_json::to_value(spec)?);
+    doc.insert(
+        "shard".into(),
+        json!(format!("{}/{}", shard.index, shard.count)),
+    );
+    doc.insert("state".into(), state);
+    let mut bytes = serde_json::to_vec_pretty(&Value::Object(doc))?;
+    bytes.push(b'\n');
+    if let Some(path) = out {
+        write_atomic(path, &bytes)?;
+    }
+    let mut stdout = std::io::stdout().lock();
+    if json_out {
+        stdout.write_all(&bytes)?;
+    } else {
+        stdout.write_all(text.as_bytes())?;
+    }
+    stdout.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn est(e: Estimate, digits: usize) -> String {
+    format!("{:.*} (MCSE {:.*})", digits, e.estimate, digits, e.mcse)
+}
+
+/// Clinic results and their text, from a tally.
+fn clinic_report(
+    spec: &Spec,
+    setup: &Setup,
+    tally: &ClinicTally,
+) -> anyhow::Result<(Map<String, Value>, String)> {
+    let plan = Plan::parse(spec.schedule.as_deref().unwrap_or_default()).map_err(usage)?;
+    let patients = spec.patients.unwrap_or(0);
+    let outcomes = clinic_outcomes(spec, setup, plan)?;
+    let mut doc = header(
+        spec,
+        setup,
+        &[plan],
+        &outcomes.iter().map(|m| m.outcome).collect::<Vec<_>>(),
+    );
+    let reps = tally.reps;
+    let mut outs = Map::new();
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "{} patients on {} ({} sessions of {} minutes), {} replicates, seed {}, evidence {}",
+        patients,
+        plan.label(),
+        plan.sessions(),
+        plan.minutes(),
+        reps,
+        spec.seed,
+        setup.evidence.name
+    );
+    for (k, m) in outcomes.iter().enumerate() {
+        let hist = tally.responders.get(k).cloned().unwrap_or_default();
+        let r = clinic::responders_json(&hist, reps);
+        let _ = writeln!(
+            text,
+            "  {} responders: mean {}, median {}, 95% of replicates {} to {}",
+            m.outcome.as_str(),
+            est(serde_json::from_value(r["mean"].clone())?, 2),
+            r["quantiles"]["0.5"]["estimate"],
+            r["quantiles"]["0.025"]["estimate"],
+            r["quantiles"]["0.975"]["estimate"],
+        );
+        outs.insert(m.outcome.as_str().to_owned(), json!({"responders": r}));
+    }
+    let n = f64::from(patients.max(1));
+    let adherent = tally.adherent.mean(reps, 1.0 / n);
+    let sessions = tally.sessions.mean(reps, 1.0 / n);
+    let minutes = tally.sessions.mean(reps, f64::from(plan.minutes()) / n);
+    let adverse = tally.adverse.mean(reps, 1.0 / n);
+    let _ = writeln!(
+        text,
+        "  adherent (>= 75% of sessions): {} of patients",
+        est(adherent, 3)
+    );
+    let _ = writeln!(
+        text,
+        "  sessions per patient: {}; minutes per patient: {}",
+        est(sessions, 2),
+        est(minutes, 1)
+    );
+    let _ = writeln!(
+        text,
+        "  patients with an adverse event: {}",
+        est(adverse, 4)
+    );
+    doc.insert("schedule".into(), json!(plan.label()));
+    doc.insert("patients".into(), json!(patients));
+    doc.insert("outcomes".into(), Value::Object(outs));
+    doc.insert(
+        "attendance".into(),
+        json!({"adherent_share": adherent, "sessions_per_patient": sessions, "minutes_per_patient": minutes}),
+    );
+    doc.insert(
+        "adverse_events".into(),
+        json!({"share_of_patients": adverse}),
+    );
+    Ok((doc, text))
+}
+
+/// The outcome models of a clinic run: both outcomes the evidence (or truth) covers.
+fn clinic_outcomes(spec: &Spec, setup: &Setup, plan: Plan) -> anyhow::Result<Vec<OutcomeModel>> {
+    let mut models = Vec::new();
+    for o in Outcome::BOTH {
+        let truth = (o == Outcome::from(spec.outcome))
+            .then_some(setup.truth.as_ref())
+            .flatten();
+        match OutcomeModel::new(&setup.evidence, truth, &[plan], o) {
+            Ok(m) => models.push(m),
+            Err(e) if o == Outcome::from(spec.outcome) => return Err(usage(e)),
+            Err(_) => {}
+        }
+    }
+    Ok(models)
+}
+
+fn clinic_spec(a: &ClinicArgs) -> Spec {
+    let c = &a.common;
+    Spec {
+        command: "clinic".into(),
+        evidence: c.evidence.clone(),
+        model: c.model.clone(),
+        truth: c.truth.clone(),
+        attendance: c.attendance,
+        reps: c.reps,
+        seed: c.seed,
+        outcome: a.outcome,
+        schedule: Some(a.schedule.clone()),
+        patients: Some(a.patients),
+        arms: None,
+        per_arm: None,
+        test: None,
+        alpha: None,
+    }
+}
+
+fn trial_spec(
+    command: &str,
+    c: &Common,
+    arms: &str,
+    per_arm: Option<u64>,
+    outcome: OutcomeArg,
+    test: TestArg,
+    alpha: f64,
+) -> Spec {
+    Spec {
+        command: command.into(),
+        evidence: c.evidence.clone(),
+        model: c.model.clone(),
+        truth: c.truth.clone(),
+        attendance: c.attendance,
+        reps: c.reps,
+        seed: c.seed,
+        outcome,
+        schedule: None,
+        patients: None,
+        arms: Some(arms.to_owned()),
+        per_arm,
+        test: Some(test),
+        alpha: Some(alpha),
+    }
+}
+
+fn run_clinic(a: ClinicArgs) -> anyhow::Result<ExitCode> {
+    let spec = clinic_spec(&a);
+    let setup = setup(&spec)?;
+    let shard = shard(a.common.shard.as_deref())?;
+    let threads = threads(a.common.threads)?;
+    if a.patients == 0 {
+        return Err(UsageError("--patients 0: give at least 1 patient".into()).into());
+    }
+    let plan = Plan::parse(&a.schedule).map_err(usage)?;
+    let models = clinic_outcomes(&spec, &setup, plan)?;
+    let tally = clinic::simulate(
+        plan,
+        a.patients,
+        &models,
+        &setup.attendance,
+        setup.evidence.adverse_per_session,
+        spec.reps,
+        spec.seed,
+        shard,
+        threads,
+    );
+    let (doc, text) = clinic_report(&spec, &setup, &tally)?;
+    finish(
+        doc,
+        &spec,
+        shard,
+        serde_json::to_value(&tally)?,
+        text,
+        a.common.json,
+        a.common.out.as_ref(),
+    )
+}
+
+/// Trial results and their text, from a tally.
+fn trial_report(
+    spec: &Spec,
+    setup: &Setup,
+    tally: &TrialTally,
+) -> anyhow::Result<(Map<String, Value>, String)> {
+    let plans = plans(spec.arms.as_deref().unwrap_or_default())?;
+    let outcome = Outcome::from(spec.outcome);
+    let model =
+        OutcomeModel::new(&setup.evidence, setup.truth.as_ref(), &plans, outcome).map_err(usage)?;
+    let mut doc = header(spec, setup, &plans, &[outcome]);
+    let reps = tally.reps;
+    let n = spec.per_arm.unwrap_or(1);
+    let all_fixed = model.arms.iter().all(|s| s.is_fixed());
+    let mut text = String::new();
+    let test = spec.test.unwrap_or(TestArg::Fisher);
+    let _ = writeln!(
+        text,
+        "trial of {} with {} per arm, {} outcome, {:?} test at alpha {}, {} replicates, seed {}",
+        spec.arms.as_deref().unwrap_or_default(),
+        n,
+        outcome.as_str(),
+        test,
+        spec.alpha.unwrap_or(0.05),
+        reps,
+        spec.seed
+    );
+    let mut arms = Map::new();
+    for (a, plan) in plans.iter().enumerate().skip(1) {
+        let figure = match (model.arms[a], model.arms[0]) {
+            (
+                trialdose::sim::model::RateSource::Fixed(r),
+                trialdose::sim::model::RateSource::Fixed(c),
+            ) if r == c => "type I error",
+            _ if all_fixed => "power",
+            _ => "assurance (probability of success, rates drawn from the evidence)",
+        };
+        let power = Estimate::proportion(tally.rejections.get(a).copied().unwrap_or(0), reps);
+        let diff = tally
+            .difference
+            .get(a)
+            .copied()
+            .unwrap_or_default()
+            .mean(reps, 1.0 / n as f64);
+        let w = tally.width.get(a).copied().unwrap_or_default();
+        let width = Estimate::mean(w.total(), w.total_sq(), reps);
+        let mut entry = Map::new();
+        if test != TestArg::Trend {
+            entry.insert("power".into(), json!(power));
+            entry.insert("figure".into(), json!(figure));
+            let _ = writeln!(text, "  {:<8} {figure}: {}", plan.label(), est(power, 3));
+        }
+        entry.insert("mean_risk_difference".into(), json!(diff));
+        entry.insert("mean_interval_width".into(), json!(width));
+        let _ = writeln!(
+            text,
+            "  {:<8} mean risk difference {}, mean 95% interval width {}",
+            plan.label(),
+            est(diff, 3),
+            est(width, 3)
+        );
+        arms.insert(plan.label(), Value::Object(entry));
+    }
+    doc.insert("arms".into(), Value::Object(arms));
+    if tally.best_defined > 0 {
+        let b = Estimate::mean(
+            tally.best_first.total(),
+            tally.best_first.total_sq(),
+            tally.best_defined,
+        );
+        let _ = writeln!(text, "  best arm ranked first: {}", est(b, 3));
+        doc.insert("best_arm_first".into(), json!(b));
+    } else {
+        doc.insert("best_arm_first".into(), Value::Null);
+        doc.insert(
+            "best_arm_first_reason".into(),
+            json!(
+                "no unique truly best treatment arm (fewer than two treatment arms, or equal rates)"
+            ),
+        );
+    }
+    if test == TestArg::Trend {
+        let p = Estimate::proportion(tally.trend_rejections, reps);
+        let _ = writeln!(text, "  trend test rejects (rising): {}", est(p, 3));
+        doc.insert("trend".into(), json!({"power": p}));
+    }
+    Ok((doc, text))
+}
+
+fn trial_design<'a>(
+    plans: &'a [Plan],
+    per_arm: u64,
+    model: &'a OutcomeModel,
+    setup: &'a Setup,
+    test: TestArg,
+    alpha: f64,
+) -> TrialDesign<'a> {
+    TrialDesign {
+        plans,
+        per_arm,
+        model,
+        attendance: &setup.attendance,
+        adverse_per_session: setup.evidence.adverse_per_session,
+        test: test.into(),
+        alpha,
+    }
+}
+
+fn run_trial(a: TrialArgs) -> anyhow::Result<ExitCode> {
+    let spec = trial_spec(
+        "trial",
+        &a.common,
+        &a.arms,
+        Some(a.per_arm),
+        a.outcome,
+        a.test,
+        a.alpha,
+    );
+    let setup = setup(&spec)?;
+    let shard = shard(a.common.shard.as_deref())?;
+    let threads = threads(a.common.threads)?;
+    check_alpha(a.alpha)?;
+    if a.per_arm == 0 {
+        return Err(UsageError(
+            "--per-arm 0: give at least 1 participant per arm, e.g. --per-arm 38".into(),
+        )
+        .into());
+    }
+    let plans = plans(&a.arms)?;
+    let model = OutcomeModel::new(
+        &setup.evidence,
+        setup.truth.as_ref(),
+        &plans,
+        a.outcome.into(),
+    )
+    .map_err(usage)?;
+    let design = trial_design(&plans, a.per_arm, &model, &setup, a.test, a.alpha);
+    let tally = trial::simulate(&design, spec.reps, spec.seed, shard, threads);
+    let (doc, text) = trial_report(&spec, &setup, &tally)?;
+    finish(
+        doc,
+        &spec,
+        shard,
+        serde_json::to_value(&tally)?,
+        text,
+        a.common.json,
+        a.common.out.as_ref(),
+    )
+}
+
+fn run_sample_size(a: SampleSizeArgs) -> anyhow::Result<ExitCode> {
+    let spec = trial_spec(
+        "sample-size",
+        &a.common,
+        &a.arms,
+        None,
+        a.outcome,
+        a.test,
+        a.alpha,
+    );
+    let setup = setup(&spec)?;
+    let threads = threads(a.common.threads)?;
+    check_alpha(a.alpha)?;
+    if a.common.shard.is_some() {
+        return Err(UsageError("--shard: sample-size runs in one process (its search depends on every step); shard simulate trial instead".into()).into());
+    }
+    if !(a.target_power > 0.0 && a.target_power < 1.0) {
+        return Err(UsageError(format!(
+            "--target-power {}: outside (0, 1); e.g. 0.8",
+            a.target_power
+        ))
+        .into());
+    }
+    if a.test == TestArg::Trend {
+        return Err(UsageError("--test trend: sample-size searches the power of each arm against control; use fisher or newcombe".into()).into());
+    }
+    let plans = plans(&a.arms)?;
+    let model = OutcomeModel::new(
+        &setup.evidence,
+        setup.truth.as_ref(),
+        &plans,
+        a.outcome.into(),
+    )
+    .map_err(usage)?;
+    let design = trial_design(&plans, 1, &model, &setup, a.test, a.alpha);
+    let found = sample_size::search(&design, a.target_power, spec.reps, spec.seed, threads)
+        .map_err(usage)?;
+    let mut doc = header(&spec, &setup, &plans, &[a.outcome.into()]);
+    doc.insert("target_power".into(), json!(a.target_power));
+    doc.insert("per_arm".into(), json!(found.per_arm));
+    doc.insert("power_at_per_arm".into(), json!(found.power_at_per_arm));
+    doc.insert(
+        "power_at_per_arm_minus_1".into(),
+        json!(found.power_at_per_arm_minus_1),
+    );
+    doc.insert("reps_per_candidate".into(), json!(found.reps));
+    doc.insert(
+        "unresolved_by_monte_carlo_error".into(),
+        json!(found.unresolved),
+    );
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "{} per arm reach power {} for every arm of {} ({} test, alpha {}): power {} at {} and {} at {} ({} replicates per size){}",
+        found.per_arm,
+        a.target_power,
+        a.arms,
+        spec.test.map_or("fisher", |t| if t == TestArg::Newcombe {
+            "newcombe"
+        } else {
+            "fisher"
+        }),
+        a.alpha,
+        est(found.power_at_per_arm, 3),
+        found.per_arm,
+        est(found.power_at_per_arm_minus_1, 3),
+        found.per_arm - 1,
+        found.reps,
+        if found.unresolved {
+            "; the target is within 2 MCSE even so: the answer may be off by one"
+        } else {
+            ""
+        }
+    );
+    finish(
+        doc,
+        &spec,
+        Shard::ALL,
+        Value::Null,
+        text,
+        a.common.json,
+        a.common.out.as_ref(),
+    )
+}
+
+fn run_merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
+    let mut parts = Vec::new();
+    for path in &a.files {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            anyhow::Error::from(trialdose::cohort::CohortError::Input {
+                path: path.clone(),
+                source: e,
+            })
+        })?;
+        let v: Value = serde_json::from_str(&text).map_err(|e| {
+            UsageError(format!(
+                "{}: not a simulate JSON file ({e})",
+                path.display()
+            ))
+        })?;
+        let spec: Spec = serde_json::from_value(v["spec"].clone()).map_err(|e| {
+            UsageError(format!(
+                "{}: no simulation spec ({e}); give files written by simulate --out",
+                path.display()
+            ))
+        })?;
+        let shard = v["shard"]
+            .as_str()
+            .ok_or_else(|| UsageError(format!("{}: no shard", path.display())))
+            .and_then(|s| Shard::parse(s).map_err(|e| UsageError(e.to_string())))?;
+        parts.push((path.clone(), spec, shard, v["state"].clone()));
+    }
+    let (first_path, spec, first_shard, _) = &parts[0];
+    let count = first_shard.count;
+    let mut seen = vec![false; count as usize];
+    for (path, s, shard, _) in &parts {
+        if s != spec {
+            return Err(usage(SimError::Merge(format!(
+                "{} was run with other options than {} (command, evidence, truth, reps, seed ...)",
+                path.display(),
+                first_path.display()
+            ))));
+        }
+        if spec.command == "sample-size" {
+            return Err(usage(SimError::Merge(
+                "sample-size results are not sharded".into(),
+            )));
+        }
+        if shard.count != count {
+            return Err(usage(SimError::Merge(format!(
+                "{} is shard {}/{}, others are of {count}",
+                path.display(),
+                shard.index,
+                shard.count
+            ))));
+        }
+        let slot = &mut seen[(shard.index - 1) as usize];
+        if *slot {
+            return Err(usage(SimError::Merge(format!(
+                "shard {}/{count} is given twice",
+                shard.index
+            ))));
+        }
+        *slot = true;
+    }
+    if let Some(missing) = seen.iter().position(|s| !s) {
+        return Err(usage(SimError::Merge(format!(
+            "shard {}/{count} is missing",
+            missing + 1
+        ))));
+    }
+    let setup = setup(spec)?;
+    let (doc, text, state) = match spec.command.as_str() {
+        "clinic" => {
+            let mut total = ClinicTally::default();
+            for (_, _, _, state) in &parts {
+                total.merge(&serde_json::from_value(state.clone())?);
+            }
+            let (doc, text) = clinic_report(spec, &setup, &total)?;
+            (doc, text, serde_json::to_value(&total)?)
+        }
+        _ => {
+            let mut total = TrialTally::default();
+            for (_, _, _, state) in &parts {
+                total.merge(&serde_json::from_value(state.clone())?);
+            }
+            let (doc, text) = trial_report(spec, &setup, &total)?;
+            (doc, text, serde_json::to_value(&total)?)
+        }
+    };
+    finish(doc, spec, Shard::ALL, state, text, a.json, a.out.as_ref())
+}
+
+/// Runs `simulate`.
+pub fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Clinic(a) => run_clinic(a),
+        Command::Trial(a) => run_trial(a),
+        Command::SampleSize(a) => run_sample_size(a),
+        Command::Merge(a) => run_merge(a),
+    }
+}
