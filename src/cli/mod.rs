@@ -25,6 +25,11 @@ pub const EXIT_NO_INPUT: u8 = 66;
 /// Exit code: an output cannot be written.
 pub const EXIT_CANT_CREATE: u8 = 73;
 
+/// Input data that cannot be used (exit 65), found outside the cohort reader.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct DataError(pub String);
+
 /// A usage problem found after parsing (a flag value out of range, a bad combination).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -121,6 +126,9 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
                 CohortError::Protocol(_) => EXIT_USAGE,
                 CohortError::Unbalanced { .. } => 1,
             };
+        }
+        if cause.is::<DataError>() {
+            return EXIT_DATA;
         }
         if cause.is::<ProtocolError>() || cause.is::<UsageError>() {
             return EXIT_USAGE;

@@ -19,7 +19,8 @@ use trialdose::sim::schedule::Plan;
 use trialdose::sim::trial::{self, Test, TrialDesign, TrialTally};
 use trialdose::sim::{Estimate, SimError};
 
-use super::{UsageError, threads};
+use super::{DataError, UsageError, threads};
+use trialdose::sim::cohort_evidence::{self, CohortEvidenceError};
 
 /// Subcommands of `simulate`.
 #[derive(clap::Subcommand)]
@@ -39,7 +40,8 @@ pub enum Command {
 pub struct Common {
     /// Evidence the rates come from: `dream` (built in: Sherman et al. 2014, published week-5
     /// responder rates for control, 60x2 and 60x3 with arms of 38; the 30x2, 30x3 and 60x1 rates
-    /// were not published).
+    /// were not published), or a cohort folder (rates, attendance and adverse events fitted from
+    /// its rows).
     #[arg(long, default_value = "dream")]
     evidence: String,
     /// Rate model: `arms` (each tested schedule's rate drawn from its Jeffreys posterior
@@ -54,8 +56,13 @@ pub struct Common {
     #[arg(long, value_name = "P")]
     attendance: Option<f64>,
     /// Replicates.
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 10_000, conflicts_with = "target_mcse")]
     reps: u64,
+    /// Choose the replicates so that the Monte Carlo standard error of the headline shares
+    /// (each arm's power; each outcome's responder share in a clinic) is at most E, from a
+    /// pilot of 2,000 replicates (same seed).
+    #[arg(long, value_name = "E")]
+    target_mcse: Option<f64>,
     /// Seed of the random streams (replicate i uses ChaCha8 stream i).
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -191,6 +198,8 @@ struct Spec {
     truth: Option<String>,
     attendance: Option<f64>,
     reps: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target_mcse: Option<f64>,
     seed: u64,
     outcome: OutcomeArg,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -218,7 +227,20 @@ fn usage(e: SimError) -> anyhow::Error {
     UsageError(e.to_string()).into()
 }
 
-fn setup(spec: &Spec) -> anyhow::Result<Setup> {
+/// The evidence: built in by name, or fitted from a cohort folder.
+fn evidence(name: &str, threads: usize) -> anyhow::Result<Evidence> {
+    if name == "dream" || !std::path::Path::new(name).is_dir() {
+        return Evidence::named(name).map_err(usage);
+    }
+    cohort_evidence::from_cohort(std::path::Path::new(name), threads).map_err(|e| match e {
+        CohortEvidenceError::Cohort(c) => anyhow::Error::from(c),
+        CohortEvidenceError::Rejected { .. } => DataError(e.to_string()).into(),
+        CohortEvidenceError::Analysis(a) => anyhow::Error::from(a),
+        CohortEvidenceError::Invalid(i) => DataError(i.to_string()).into(),
+    })
+}
+
+fn setup(spec: &Spec, threads: usize) -> anyhow::Result<Setup> {
     if spec.model != "arms" {
         let why = if spec.model == "dose-response" {
             "the dose-response model is not implemented yet"
@@ -232,7 +254,7 @@ fn setup(spec: &Spec) -> anyhow::Result<Setup> {
             UsageError("--reps 0: give at least 1 replicate (e.g. --reps 10000)".into()).into(),
         );
     }
-    let evidence = Evidence::named(&spec.evidence).map_err(usage)?;
+    let evidence = evidence(&spec.evidence, threads)?;
     let truth = spec
         .truth
         .as_deref()
@@ -267,6 +289,30 @@ fn plans(text: &str) -> anyhow::Result<Vec<Plan>> {
         }
     }
     Ok(plans)
+}
+
+/// Replicates of the pilot run behind `--target-mcse`.
+const PILOT_REPS: u64 = 2_000;
+/// Most replicates `--target-mcse` may ask for.
+const MAX_REPS: u64 = 100_000_000;
+
+/// Replicates reaching `target` MCSE given the largest per-replicate variance of the headline
+/// shares seen in the pilot.
+fn reps_for(target: f64, variance: f64) -> anyhow::Result<u64> {
+    if !(target > 0.0 && target <= 0.5) {
+        return Err(UsageError(format!(
+            "--target-mcse {target}: outside (0, 0.5]; e.g. 0.005 for power known to half a point"
+        ))
+        .into());
+    }
+    let reps = (variance / (target * target)).ceil().max(PILOT_REPS as f64);
+    if reps > MAX_REPS as f64 {
+        return Err(UsageError(format!(
+            "--target-mcse {target}: needs {reps:.0} replicates, more than {MAX_REPS}; ask for a larger MCSE"
+        ))
+        .into());
+    }
+    Ok(reps as u64)
 }
 
 fn check_alpha(alpha: f64) -> anyhow::Result<()> {
@@ -471,6 +517,7 @@ fn clinic_spec(a: &ClinicArgs) -> Spec {
         truth: c.truth.clone(),
         attendance: c.attendance,
         reps: c.reps,
+        target_mcse: c.target_mcse,
         seed: c.seed,
         outcome: a.outcome,
         schedule: Some(a.schedule.clone()),
@@ -498,6 +545,7 @@ fn trial_spec(
         truth: c.truth.clone(),
         attendance: c.attendance,
         reps: c.reps,
+        target_mcse: c.target_mcse,
         seed: c.seed,
         outcome,
         schedule: None,
@@ -511,14 +559,46 @@ fn trial_spec(
 
 fn run_clinic(a: ClinicArgs) -> anyhow::Result<ExitCode> {
     let spec = clinic_spec(&a);
-    let setup = setup(&spec)?;
-    let shard = shard(a.common.shard.as_deref())?;
     let threads = threads(a.common.threads)?;
+    let setup = setup(&spec, threads)?;
+    let shard = shard(a.common.shard.as_deref())?;
     if a.patients == 0 {
         return Err(UsageError("--patients 0: give at least 1 patient".into()).into());
     }
     let plan = Plan::parse(&a.schedule).map_err(usage)?;
     let models = clinic_outcomes(&spec, &setup, plan)?;
+    let mut spec = spec;
+    if let Some(target) = spec.target_mcse {
+        let pilot = clinic::simulate(
+            plan,
+            a.patients,
+            &models,
+            &setup.attendance,
+            setup.evidence.adverse_per_session,
+            PILOT_REPS,
+            spec.seed,
+            Shard::ALL,
+            threads,
+        );
+        // Variance of each outcome's responder share across replicates.
+        let n = f64::from(a.patients);
+        let variance = pilot
+            .responders
+            .iter()
+            .map(|hist| {
+                let r = pilot.reps as f64;
+                let (m1, m2) = hist
+                    .iter()
+                    .enumerate()
+                    .fold((0.0, 0.0), |(m1, m2), (k, &c)| {
+                        let share = k as f64 / n;
+                        (m1 + share * c as f64 / r, m2 + share * share * c as f64 / r)
+                    });
+                (m2 - m1 * m1).max(0.0)
+            })
+            .fold(0.0, f64::max);
+        spec.reps = reps_for(target, variance)?;
+    }
     let tally = clinic::simulate(
         plan,
         a.patients,
@@ -660,9 +740,9 @@ fn run_trial(a: TrialArgs) -> anyhow::Result<ExitCode> {
         a.test,
         a.alpha,
     );
-    let setup = setup(&spec)?;
-    let shard = shard(a.common.shard.as_deref())?;
     let threads = threads(a.common.threads)?;
+    let setup = setup(&spec, threads)?;
+    let shard = shard(a.common.shard.as_deref())?;
     check_alpha(a.alpha)?;
     if a.per_arm == 0 {
         return Err(UsageError(
@@ -679,6 +759,21 @@ fn run_trial(a: TrialArgs) -> anyhow::Result<ExitCode> {
     )
     .map_err(usage)?;
     let design = trial_design(&plans, a.per_arm, &model, &setup, a.test, a.alpha);
+    let mut spec = spec;
+    if let Some(target) = spec.target_mcse {
+        let pilot = trial::simulate(&design, PILOT_REPS, spec.seed, Shard::ALL, threads);
+        let share = |hits: u64| {
+            let p = hits as f64 / pilot.reps as f64;
+            // At least the variance of a share of 1/R, so a pilot with no hits still counts.
+            (p * (1.0 - p)).max(1.0 / pilot.reps as f64)
+        };
+        let variance = pilot.rejections[1..]
+            .iter()
+            .chain(std::iter::once(&pilot.trend_rejections))
+            .map(|&h| share(h))
+            .fold(0.0, f64::max);
+        spec.reps = reps_for(target, variance)?;
+    }
     let tally = trial::simulate(&design, spec.reps, spec.seed, shard, threads);
     let (doc, text) = trial_report(&spec, &setup, &tally)?;
     finish(
@@ -702,8 +797,8 @@ fn run_sample_size(a: SampleSizeArgs) -> anyhow::Result<ExitCode> {
         a.test,
         a.alpha,
     );
-    let setup = setup(&spec)?;
     let threads = threads(a.common.threads)?;
+    let setup = setup(&spec, threads)?;
     check_alpha(a.alpha)?;
     if a.common.shard.is_some() {
         return Err(UsageError("--shard: sample-size runs in one process (its search depends on every step); shard simulate trial instead".into()).into());
@@ -802,12 +897,18 @@ fn run_merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
             .as_str()
             .ok_or_else(|| UsageError(format!("{}: no shard", path.display())))
             .and_then(|s| Shard::parse(s).map_err(|e| UsageError(e.to_string())))?;
-        parts.push((path.clone(), spec, shard, v["state"].clone()));
+        parts.push((
+            path.clone(),
+            spec,
+            shard,
+            v["state"].clone(),
+            v["evidence"].clone(),
+        ));
     }
-    let (first_path, spec, first_shard, _) = &parts[0];
+    let (first_path, spec, first_shard, _, _) = &parts[0];
     let count = first_shard.count;
     let mut seen = vec![false; count as usize];
-    for (path, s, shard, _) in &parts {
+    for (path, s, shard, _, _) in &parts {
         if s != spec {
             return Err(usage(SimError::Merge(format!(
                 "{} was run with other options than {} (command, evidence, truth, reps, seed ...)",
@@ -843,11 +944,11 @@ fn run_merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
             missing + 1
         ))));
     }
-    let setup = setup(spec)?;
+    let setup = setup(spec, threads(None)?)?;
     let (doc, text, state) = match spec.command.as_str() {
         "clinic" => {
             let mut total = ClinicTally::default();
-            for (_, _, _, state) in &parts {
+            for (_, _, _, state, _) in &parts {
                 total.merge(&serde_json::from_value(state.clone())?);
             }
             let (doc, text) = clinic_report(spec, &setup, &total)?;
@@ -855,13 +956,23 @@ fn run_merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
         }
         _ => {
             let mut total = TrialTally::default();
-            for (_, _, _, state) in &parts {
+            for (_, _, _, state, _) in &parts {
                 total.merge(&serde_json::from_value(state.clone())?);
             }
             let (doc, text) = trial_report(spec, &setup, &total)?;
             (doc, text, serde_json::to_value(&total)?)
         }
     };
+    // The evidence is re-read (a cohort folder is fitted again): it must be what every shard
+    // used.
+    for (path, _, _, _, evidence) in &parts {
+        if doc.get("evidence") != Some(evidence) {
+            return Err(usage(SimError::Merge(format!(
+                "{}: its evidence differs from the evidence now (a cohort folder changed since the shards ran?)",
+                path.display()
+            ))));
+        }
+    }
     finish(doc, spec, Shard::ALL, state, text, a.json, a.out.as_ref())
 }
 

@@ -22,6 +22,7 @@
 //! proportion of replicates, `SD/√R` for a mean.
 
 pub mod clinic;
+pub mod cohort_evidence;
 pub mod evidence;
 pub mod model;
 pub mod patients;
