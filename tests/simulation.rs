@@ -352,3 +352,89 @@ fn sample_size_reports_powers_around_the_answer() {
         "n {n}: exact {exact_at}, simulated {at}"
     );
 }
+
+#[test]
+fn cohort_evidence_is_fitted_from_its_rows() {
+    let cohort = dream_like().expect("example cohort");
+    let v: serde_json::Value = serde_json::from_str(&simulate_json(&[
+        "trial",
+        "--arms",
+        "control,30x2,60x3",
+        "--per-arm",
+        "20",
+        "--reps",
+        "500",
+        "--evidence",
+        cohort.to_str().unwrap(),
+    ]))
+    .unwrap();
+    // The ITT counts of `analyze` on the same cohort (README: pain 10/38, 30x2 11/38, 60x3
+    // 30/38).
+    let arm = |a: &str| &v["evidence"]["arms"][a]["pain"];
+    assert_eq!(
+        (
+            arm("control")["responders"].as_f64(),
+            arm("control")["n"].as_f64()
+        ),
+        (Some(10.0), Some(38.0))
+    );
+    assert_eq!(arm("30x2x4")["responders"].as_f64(), Some(11.0));
+    assert_eq!(arm("60x3x4")["responders"].as_f64(), Some(30.0));
+    assert!(
+        v["assumptions"]["attendance"]
+            .as_str()
+            .unwrap()
+            .contains("Beta")
+    );
+    // A cohort with rejected rows is refused (exit 65), a missing folder is exit 66.
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad");
+    std::fs::create_dir(&bad).unwrap();
+    for f in ["participants.csv", "sessions.csv", "scores.csv"] {
+        std::fs::copy(cohort.join(f), bad.join(f)).unwrap();
+    }
+    let mut scores = std::fs::read_to_string(bad.join("scores.csv")).unwrap();
+    scores.push_str("P0000001,7,eleven,3\n");
+    std::fs::write(bad.join("scores.csv"), scores).unwrap();
+    let run = trialdose([
+        "simulate",
+        "trial",
+        "--arms",
+        "control,60x2",
+        "--per-arm",
+        "10",
+        "--evidence",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 65, "{run}");
+    assert!(run.stderr.contains("validate"), "{run}");
+}
+
+#[test]
+fn target_mcse_chooses_enough_replicates() {
+    let v: serde_json::Value = serde_json::from_str(&simulate_json(&[
+        "trial",
+        "--arms",
+        "control,60x2",
+        "--per-arm",
+        "38",
+        "--target-mcse",
+        "0.005",
+    ]))
+    .unwrap();
+    let mcse = v["arms"]["60x2x4"]["power"]["mcse"].as_f64().unwrap();
+    // The pilot's variance estimate carries its own error: allow 5% over the target.
+    assert!(mcse <= 0.005 * 1.05, "{mcse}");
+    assert!(v["reps"].as_u64().unwrap() >= 2_000);
+    let run = trialdose([
+        "simulate",
+        "trial",
+        "--arms",
+        "control,60x2",
+        "--per-arm",
+        "38",
+        "--target-mcse",
+        "0.9",
+    ]);
+    assert_eq!(run.code, 2, "{run}");
+}
