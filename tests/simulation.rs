@@ -313,9 +313,9 @@ fn bad_input_names_the_value_and_range() {
                 "--patients",
                 "10",
                 "--model",
-                "dose-response",
+                "emax",
             ],
-            "not implemented",
+            "available: arms, dose-response",
         ),
     ] {
         let mut all = vec!["simulate"];
@@ -437,4 +437,61 @@ fn target_mcse_chooses_enough_replicates() {
         "0.9",
     ]);
     assert_eq!(run.code, 2, "{run}");
+}
+
+#[test]
+fn dose_response_reproduces_the_evidence_and_says_when_sessions_are_too_short() {
+    let cohort = dream_like().expect("example cohort");
+    let v: serde_json::Value = serde_json::from_str(&simulate_json(&[
+        "trial",
+        "--arms",
+        "control,30x2,60x3",
+        "--per-arm",
+        "38",
+        "--reps",
+        "1000",
+        "--model",
+        "dose-response",
+        "--evidence",
+        cohort.to_str().unwrap(),
+    ]))
+    .unwrap();
+    let curve = &v["dose_response"]["pain"];
+    assert_eq!(curve["theta_estimated"], true);
+    // The cohort's 30-minute arms are no better than control: the threshold reaches 30 minutes.
+    assert!(curve["theta_minutes"].as_f64().unwrap() >= 30.0, "{curve}");
+    // Every evidence arm is reproduced within 10 points (two parameters for six arms).
+    for arm in curve["evidence_arms"].as_array().unwrap() {
+        let (o, f) = (
+            arm["observed"].as_f64().unwrap(),
+            arm["fitted"].as_f64().unwrap(),
+        );
+        assert!((o - f).abs() < 0.10, "{arm}");
+    }
+    let warnings = v["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("no benefit over control")),
+        "{warnings:?}"
+    );
+    // On DREAM's published arms (60-minute sessions only) the model says it cannot tell.
+    let run = trialdose([
+        "simulate",
+        "clinic",
+        "--schedule",
+        "30x2",
+        "--patients",
+        "20",
+        "--reps",
+        "500",
+        "--model",
+        "dose-response",
+    ]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(
+        run.stdout
+            .contains("cannot tell whether 30-minute sessions help"),
+        "{run}"
+    );
 }

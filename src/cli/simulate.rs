@@ -45,7 +45,8 @@ pub struct Common {
     #[arg(long, default_value = "dream")]
     evidence: String,
     /// Rate model: `arms` (each tested schedule's rate drawn from its Jeffreys posterior
-    /// Beta(x + 1/2, n - x + 1/2)).
+    /// Beta(x + 1/2, n - x + 1/2)) or `dose-response` (a logistic curve in effective session
+    /// minutes fitted to every evidence arm; predicts untested schedules, with warnings).
     #[arg(long, default_value = "arms")]
     model: String,
     /// Fixed true full-dose responder rates instead of the evidence, e.g. control=0.26,60x2=0.63.
@@ -241,13 +242,12 @@ fn evidence(name: &str, threads: usize) -> anyhow::Result<Evidence> {
 }
 
 fn setup(spec: &Spec, threads: usize) -> anyhow::Result<Setup> {
-    if spec.model != "arms" {
-        let why = if spec.model == "dose-response" {
-            "the dose-response model is not implemented yet"
-        } else {
-            "unknown model"
-        };
-        return Err(UsageError(format!("--model {}: {why}; available: arms", spec.model)).into());
+    if spec.model != "arms" && spec.model != "dose-response" {
+        return Err(UsageError(format!(
+            "--model {}: unknown model; available: arms, dose-response",
+            spec.model
+        ))
+        .into());
     }
     if spec.reps == 0 {
         return Err(
@@ -328,6 +328,85 @@ fn check_alpha(alpha: f64) -> anyhow::Result<()> {
 
 fn shard(text: Option<&str>) -> anyhow::Result<Shard> {
     text.map_or(Ok(Shard::ALL), |t| Shard::parse(t).map_err(usage))
+}
+
+/// The rate model of one outcome, by `--model`.
+fn outcome_model(
+    spec: &Spec,
+    setup: &Setup,
+    plans: &[Plan],
+    outcome: Outcome,
+    truth: Option<&Truth>,
+) -> Result<OutcomeModel, SimError> {
+    if spec.model == "dose-response" {
+        OutcomeModel::dose_response(&setup.evidence, truth, plans, outcome)
+    } else {
+        OutcomeModel::new(&setup.evidence, truth, plans, outcome)
+    }
+}
+
+/// The fitted curves and their warnings, for the JSON and the text.
+fn curve_report(
+    models: &[&OutcomeModel],
+    plans: &[Plan],
+    doc: &mut Map<String, Value>,
+    text: &mut String,
+) {
+    let mut curves = Map::new();
+    let mut warnings = Vec::new();
+    for m in models {
+        let Some(c) = &m.curve else { continue };
+        let arms: Vec<Value> = c
+            .arms
+            .iter()
+            .map(|(label, dose, observed, fitted)| json!({"arm": label, "dose": dose, "observed": observed, "fitted": fitted}))
+            .collect();
+        curves.insert(
+            c.outcome.as_str().to_owned(),
+            json!({
+                "formula": "logit p = alpha + beta * D, D = per_week * weeks / 4 * max(0, minutes - theta) / 60",
+                "alpha": c.alpha,
+                "beta": c.beta,
+                "theta_minutes": c.theta,
+                "theta_estimated": c.theta_estimated,
+                "theta_uncertainty_carried": false,
+                "covariance_alpha_beta": c.covariance,
+                "deviance": c.deviance,
+                "evidence_arms": arms,
+            }),
+        );
+        let _ = writeln!(
+            text,
+            "  dose-response ({}): logit p = {:.3} + {:.3} D, threshold {} minutes{}; deviance {:.2} on {} arms",
+            c.outcome.as_str(),
+            c.alpha,
+            c.beta,
+            c.theta,
+            if c.theta_estimated {
+                " (profile likelihood)"
+            } else {
+                " (not estimable: one session length)"
+            },
+            c.deviance,
+            c.arms.len()
+        );
+        for plan in plans {
+            for w in c.warnings(*plan) {
+                if !warnings.contains(&w) {
+                    warnings.push(w);
+                }
+            }
+        }
+    }
+    if !curves.is_empty() {
+        doc.insert("dose_response".into(), Value::Object(curves));
+    }
+    for w in &warnings {
+        let _ = writeln!(text, "  warning: {w}");
+    }
+    if !warnings.is_empty() {
+        doc.insert("warnings".into(), json!(warnings));
+    }
 }
 
 /// The header every JSON carries: reps, seed, model, prior, evidence and assumptions.
@@ -489,6 +568,12 @@ fn clinic_report(
         "adverse_events".into(),
         json!({"share_of_patients": adverse}),
     );
+    curve_report(
+        &outcomes.iter().collect::<Vec<_>>(),
+        &[plan],
+        &mut doc,
+        &mut text,
+    );
     Ok((doc, text))
 }
 
@@ -499,7 +584,7 @@ fn clinic_outcomes(spec: &Spec, setup: &Setup, plan: Plan) -> anyhow::Result<Vec
         let truth = (o == Outcome::from(spec.outcome))
             .then_some(setup.truth.as_ref())
             .flatten();
-        match OutcomeModel::new(&setup.evidence, truth, &[plan], o) {
+        match outcome_model(spec, setup, &[plan], o, truth) {
             Ok(m) => models.push(m),
             Err(e) if o == Outcome::from(spec.outcome) => return Err(usage(e)),
             Err(_) => {}
@@ -630,8 +715,7 @@ fn trial_report(
 ) -> anyhow::Result<(Map<String, Value>, String)> {
     let plans = plans(spec.arms.as_deref().unwrap_or_default())?;
     let outcome = Outcome::from(spec.outcome);
-    let model =
-        OutcomeModel::new(&setup.evidence, setup.truth.as_ref(), &plans, outcome).map_err(usage)?;
+    let model = outcome_model(spec, setup, &plans, outcome, setup.truth.as_ref()).map_err(usage)?;
     let mut doc = header(spec, setup, &plans, &[outcome]);
     let reps = tally.reps;
     let n = spec.per_arm.unwrap_or(1);
@@ -708,6 +792,7 @@ fn trial_report(
         let _ = writeln!(text, "  trend test rejects (rising): {}", est(p, 3));
         doc.insert("trend".into(), json!({"power": p}));
     }
+    curve_report(&[&model], &plans, &mut doc, &mut text);
     Ok((doc, text))
 }
 
@@ -751,11 +836,12 @@ fn run_trial(a: TrialArgs) -> anyhow::Result<ExitCode> {
         .into());
     }
     let plans = plans(&a.arms)?;
-    let model = OutcomeModel::new(
-        &setup.evidence,
-        setup.truth.as_ref(),
+    let model = outcome_model(
+        &spec,
+        &setup,
         &plans,
         a.outcome.into(),
+        setup.truth.as_ref(),
     )
     .map_err(usage)?;
     let design = trial_design(&plans, a.per_arm, &model, &setup, a.test, a.alpha);
@@ -814,11 +900,12 @@ fn run_sample_size(a: SampleSizeArgs) -> anyhow::Result<ExitCode> {
         return Err(UsageError("--test trend: sample-size searches the power of each arm against control; use fisher or newcombe".into()).into());
     }
     let plans = plans(&a.arms)?;
-    let model = OutcomeModel::new(
-        &setup.evidence,
-        setup.truth.as_ref(),
+    let model = outcome_model(
+        &spec,
+        &setup,
         &plans,
         a.outcome.into(),
+        setup.truth.as_ref(),
     )
     .map_err(usage)?;
     let design = trial_design(&plans, 1, &model, &setup, a.test, a.alpha);
@@ -861,6 +948,7 @@ fn run_sample_size(a: SampleSizeArgs) -> anyhow::Result<ExitCode> {
             ""
         }
     );
+    curve_report(&[&model], &plans, &mut doc, &mut text);
     finish(
         doc,
         &spec,

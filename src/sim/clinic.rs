@@ -12,12 +12,11 @@
 //! every k (MCSE `√(p(1−p)/R)`), the share of patients adherent (at least 75% of sessions), the
 //! sessions and minutes delivered per patient, and the share with an adverse event.
 
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::Estimate;
-use super::model::{ControlRate, OutcomeModel, RateSource};
+use super::model::{OutcomeModel, RateSource};
 use super::patients::{self, Attendance};
 use super::runner::{self, Merge, Shard};
 use super::schedule::Plan;
@@ -75,14 +74,6 @@ pub fn patient_rate(
     }
 }
 
-/// Draws the control (fallback) rate of one replicate.
-pub fn control_draw(control: &ControlRate, rng: &mut ChaCha8Rng) -> f64 {
-    match control {
-        ControlRate::Source(s) => s.draw(rng),
-        ControlRate::Zero => 0.0,
-    }
-}
-
 /// Runs the clinic simulation.
 #[allow(clippy::too_many_arguments)]
 #[must_use]
@@ -109,7 +100,10 @@ pub fn simulate(
             }
             let rates: Vec<(f64, f64)> = models
                 .iter()
-                .map(|m| (m.arms[0].draw(rng), control_draw(&m.control, rng)))
+                .map(|m| {
+                    let (arms, control) = m.draw_rates(rng);
+                    (arms[0], control)
+                })
                 .collect();
             let mut responders = vec![0usize; models.len()];
             let (mut adherent, mut sessions, mut adverse) = (0i64, 0i64, 0i64);

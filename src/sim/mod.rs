@@ -23,6 +23,7 @@
 
 pub mod clinic;
 pub mod cohort_evidence;
+pub mod dose_response;
 pub mod evidence;
 pub mod model;
 pub mod patients;

@@ -19,6 +19,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Beta, Distribution};
 
 use super::SimError;
+use super::dose_response::DoseFit;
 use super::evidence::{Counts, Evidence, Outcome};
 use super::schedule::Plan;
 
@@ -34,6 +35,8 @@ pub enum RateSource {
     },
     /// A fixed rate at full dose.
     Fixed(f64),
+    /// From the dose-response curve of the outcome model (drawn once per replicate).
+    Curve(Plan),
 }
 
 impl RateSource {
@@ -50,6 +53,8 @@ impl RateSource {
     pub fn draw(&self, rng: &mut ChaCha8Rng) -> f64 {
         match *self {
             RateSource::Fixed(r) => r,
+            // Curve rates are drawn by `OutcomeModel::draw_rates`; alone, no curve is known.
+            RateSource::Curve(_) => 0.0,
             RateSource::Posterior { a, b } => Beta::new(a, b)
                 .map(|d| d.sample(rng))
                 .unwrap_or(a / (a + b)),
@@ -120,6 +125,8 @@ pub struct OutcomeModel {
     pub arms: Vec<RateSource>,
     /// Rate with no treatment, for the dilution of fixed full-dose rates (module docs).
     pub control: ControlRate,
+    /// The fitted curve, with `--model dose-response`.
+    pub curve: Option<DoseFit>,
 }
 
 /// The rate a patient who attends nothing falls back to under `--truth`.
@@ -185,6 +192,54 @@ impl OutcomeModel {
             outcome,
             arms,
             control,
+            curve: None,
         })
+    }
+
+    /// The `dose-response` model of `outcome` for `plans`: every plan not in `truth` takes its
+    /// rate from the curve fitted to the evidence (any schedule, tested or not).
+    ///
+    /// # Errors
+    /// [`SimError::Invalid`] when the curve cannot be fitted.
+    pub fn dose_response(
+        evidence: &Evidence,
+        truth: Option<&Truth>,
+        plans: &[Plan],
+        outcome: Outcome,
+    ) -> Result<OutcomeModel, SimError> {
+        let curve = DoseFit::fit(evidence, outcome)?;
+        let arms = plans
+            .iter()
+            .map(|&plan| match truth.and_then(|t| t.rate(plan)) {
+                Some(r) => RateSource::Fixed(r),
+                None => RateSource::Curve(plan),
+            })
+            .collect();
+        let control = match truth.and_then(|t| t.rate(Plan::Control)) {
+            Some(r) => ControlRate::Source(RateSource::Fixed(r)),
+            None => ControlRate::Source(RateSource::Curve(Plan::Control)),
+        };
+        Ok(OutcomeModel {
+            outcome,
+            arms,
+            control,
+            curve: Some(curve),
+        })
+    }
+
+    /// One replicate's rates of every arm and of the no-treatment fallback: posterior draws
+    /// per arm, fixed truths, or one draw of the curve's parameters shared by all arms.
+    pub fn draw_rates(&self, rng: &mut ChaCha8Rng) -> (Vec<f64>, f64) {
+        let params = self.curve.as_ref().map(|c| (c, c.draw(rng)));
+        let rate = |s: &RateSource, rng: &mut ChaCha8Rng| match (s, &params) {
+            (RateSource::Curve(plan), Some((c, p))) => c.rate_with(*p, *plan),
+            _ => s.draw(rng),
+        };
+        let arms = self.arms.iter().map(|s| rate(s, rng)).collect();
+        let control = match &self.control {
+            ControlRate::Source(s) => rate(s, rng),
+            ControlRate::Zero => 0.0,
+        };
+        (arms, control)
     }
 }

@@ -101,7 +101,7 @@ mod tests {
         for (bad, phrase) in [
             ("60", "two or three"),
             ("60x2x4x1", "two or three"),
-            ("sixtyx2", "\"sixty\""),
+            ("fivex2", "\"five\""),
             ("0x2", "1 to 240"),
             ("60x15", "1 to 14"),
             ("60x2x0", "1 to 52"),

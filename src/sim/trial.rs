@@ -12,7 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::clinic::{control_draw, patient_rate};
+use super::clinic::patient_rate;
 use super::model::OutcomeModel;
 use super::patients::{self, Attendance};
 use super::runner::{self, Merge, Shard};
@@ -145,8 +145,7 @@ pub fn simulate(
                 tally.difference = vec![IntSum::default(); arms];
                 tally.width = vec![FixedSum::default(); arms];
             }
-            let rates: Vec<f64> = design.model.arms.iter().map(|s| s.draw(rng)).collect();
-            let control_rate = control_draw(&design.model.control, rng);
+            let (rates, control_rate) = design.model.draw_rates(rng);
             let mut x = vec![0u64; arms];
             for (a, plan) in design.plans.iter().enumerate() {
                 let planned = plan.sessions();
