@@ -6,6 +6,7 @@
 mod analyze;
 mod compare;
 mod generate;
+mod progress;
 mod simulate;
 mod validate;
 

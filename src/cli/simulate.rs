@@ -19,6 +19,7 @@ use trialdose::sim::schedule::Plan;
 use trialdose::sim::trial::{self, Test, TrialDesign, TrialTally};
 use trialdose::sim::{Estimate, SimError};
 
+use super::progress::Progress;
 use super::{DataError, UsageError, threads};
 use trialdose::sim::cohort_evidence::{self, CohortEvidenceError};
 
@@ -76,6 +77,9 @@ pub struct Common {
     /// Print JSON instead of the readable summary.
     #[arg(long)]
     json: bool,
+    /// No progress bar (it is shown only when stderr is a terminal anyway).
+    #[arg(long)]
+    quiet: bool,
     /// Also write the JSON to FILE (atomically).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -313,6 +317,11 @@ fn reps_for(target: f64, variance: f64) -> anyhow::Result<u64> {
         .into());
     }
     Ok(reps as u64)
+}
+
+/// Replicates a shard runs.
+fn shard_reps(reps: u64, shard: Shard) -> u64 {
+    reps.saturating_sub(shard.index - 1).div_ceil(shard.count)
 }
 
 fn check_alpha(alpha: f64) -> anyhow::Result<()> {
@@ -684,6 +693,7 @@ fn run_clinic(a: ClinicArgs) -> anyhow::Result<ExitCode> {
             .fold(0.0, f64::max);
         spec.reps = reps_for(target, variance)?;
     }
+    let _progress = Progress::start(shard_reps(spec.reps, shard), a.common.quiet);
     let tally = clinic::simulate(
         plan,
         a.patients,
@@ -860,6 +870,7 @@ fn run_trial(a: TrialArgs) -> anyhow::Result<ExitCode> {
             .fold(0.0, f64::max);
         spec.reps = reps_for(target, variance)?;
     }
+    let _progress = Progress::start(shard_reps(spec.reps, shard), a.common.quiet);
     let tally = trial::simulate(&design, spec.reps, spec.seed, shard, threads);
     let (doc, text) = trial_report(&spec, &setup, &tally)?;
     finish(

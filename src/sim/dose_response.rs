@@ -28,6 +28,9 @@ use super::evidence::{Evidence, Outcome};
 use super::patients::uniform01;
 use super::schedule::Plan;
 
+/// A fit at one threshold: (θ, (α, β), covariance, log-likelihood).
+type Candidate = (f64, (f64, f64), [f64; 3], f64);
+
 /// Thresholds tried by the profile likelihood, in minutes.
 const THETA_GRID: [f64; 12] = [
     0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 35.0, 40.0, 45.0, 50.0, 55.0,
@@ -104,7 +107,7 @@ fn fit_logit(data: &[(f64, f64, f64)]) -> Option<((f64, f64), [f64; 3])> {
             hbb += w * d * d;
         }
         let det = haa * hbb - hab * hab;
-        if !(det > 0.0) {
+        if det.is_nan() || det <= 0.0 {
             return None;
         }
         let da = (hbb * ga - hab * gb) / det;
@@ -163,7 +166,7 @@ impl DoseFit {
         } else {
             vec![0.0]
         };
-        let mut best: Option<(f64, (f64, f64), [f64; 3], f64)> = None;
+        let mut best: Option<Candidate> = None;
         for &theta in &grid {
             let data: Vec<(f64, f64, f64)> = arms
                 .iter()

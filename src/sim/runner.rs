@@ -6,6 +6,8 @@
 //! replicates of one process are cut into one contiguous block per thread; each block fills its
 //! own tally and the tallies are added, exactly (see [`super::tally`]).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -58,6 +60,18 @@ impl Shard {
     }
 }
 
+/// Replicates finished in this process so far (for a progress display; never affects results).
+static COMPLETED: AtomicU64 = AtomicU64::new(0);
+
+/// Replicates finished in this process so far, over every run.
+#[must_use]
+pub fn completed() -> u64 {
+    COMPLETED.load(Ordering::Relaxed)
+}
+
+/// Replicates between two updates of the progress counter.
+const PROGRESS_STEP: u64 = 256;
+
 /// A tally that can absorb another (the sums are exact, so order does not matter).
 pub trait Merge: Default + Send {
     /// Adds `other` into `self`.
@@ -77,11 +91,15 @@ where
     let run_block = |block: &[u64]| {
         let mut tally = T::default();
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        for &i in block {
+        for (done, &i) in block.iter().enumerate() {
             rng.set_stream(i);
             rng.set_word_pos(0);
             replicate(i, &mut rng, &mut tally);
+            if (done as u64 + 1) % PROGRESS_STEP == 0 {
+                COMPLETED.fetch_add(PROGRESS_STEP, Ordering::Relaxed);
+            }
         }
+        COMPLETED.fetch_add(block.len() as u64 % PROGRESS_STEP, Ordering::Relaxed);
         tally
     };
     if threads == 1 {
