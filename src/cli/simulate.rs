@@ -104,12 +104,21 @@ pub struct ClinicArgs {
 /// Arguments of `simulate trial`.
 #[derive(clap::Args)]
 pub struct TrialArgs {
-    /// Arms, control first, e.g. control,60x2,60x3.
-    #[arg(long)]
-    arms: String,
     /// Participants per arm.
     #[arg(long)]
     per_arm: u64,
+    #[command(flatten)]
+    design: DesignArgs,
+    #[command(flatten)]
+    common: Common,
+}
+
+/// The trial design options shared by `trial` and `sample-size`.
+#[derive(clap::Args)]
+pub struct DesignArgs {
+    /// Arms, control first, e.g. control,60x2,60x3.
+    #[arg(long)]
+    arms: String,
     /// Outcome.
     #[arg(long, value_enum, default_value = "pain")]
     outcome: OutcomeArg,
@@ -119,8 +128,6 @@ pub struct TrialArgs {
     /// Significance level (two-sided).
     #[arg(long, default_value_t = 0.05)]
     alpha: f64,
-    #[command(flatten)]
-    common: Common,
 }
 
 /// Arguments of `simulate sample-size`.
@@ -129,18 +136,8 @@ pub struct SampleSizeArgs {
     /// Power every treatment arm must reach.
     #[arg(long, default_value_t = 0.8)]
     target_power: f64,
-    /// Arms, control first, e.g. control,60x2.
-    #[arg(long)]
-    arms: String,
-    /// Outcome.
-    #[arg(long, value_enum, default_value = "pain")]
-    outcome: OutcomeArg,
-    /// Test of each replicate.
-    #[arg(long, value_enum, default_value = "fisher")]
-    test: TestArg,
-    /// Significance level (two-sided).
-    #[arg(long, default_value_t = 0.05)]
-    alpha: f64,
+    #[command(flatten)]
+    design: DesignArgs,
     #[command(flatten)]
     common: Common,
 }
@@ -829,32 +826,39 @@ fn run_trial(a: TrialArgs) -> anyhow::Result<ExitCode> {
     let spec = trial_spec(
         "trial",
         &a.common,
-        &a.arms,
+        &a.design.arms,
         Some(a.per_arm),
-        a.outcome,
-        a.test,
-        a.alpha,
+        a.design.outcome,
+        a.design.test,
+        a.design.alpha,
     );
     let threads = threads(a.common.threads)?;
     let setup = setup(&spec, threads)?;
     let shard = shard(a.common.shard.as_deref())?;
-    check_alpha(a.alpha)?;
+    check_alpha(a.design.alpha)?;
     if a.per_arm == 0 {
         return Err(UsageError(
             "--per-arm 0: give at least 1 participant per arm, e.g. --per-arm 38".into(),
         )
         .into());
     }
-    let plans = plans(&a.arms)?;
+    let plans = plans(&a.design.arms)?;
     let model = outcome_model(
         &spec,
         &setup,
         &plans,
-        a.outcome.into(),
+        a.design.outcome.into(),
         setup.truth.as_ref(),
     )
     .map_err(usage)?;
-    let design = trial_design(&plans, a.per_arm, &model, &setup, a.test, a.alpha);
+    let design = trial_design(
+        &plans,
+        a.per_arm,
+        &model,
+        &setup,
+        a.design.test,
+        a.design.alpha,
+    );
     let mut spec = spec;
     if let Some(target) = spec.target_mcse {
         let pilot = trial::simulate(&design, PILOT_REPS, spec.seed, Shard::ALL, threads);
@@ -888,15 +892,15 @@ fn run_sample_size(a: SampleSizeArgs) -> anyhow::Result<ExitCode> {
     let spec = trial_spec(
         "sample-size",
         &a.common,
-        &a.arms,
+        &a.design.arms,
         None,
-        a.outcome,
-        a.test,
-        a.alpha,
+        a.design.outcome,
+        a.design.test,
+        a.design.alpha,
     );
     let threads = threads(a.common.threads)?;
     let setup = setup(&spec, threads)?;
-    check_alpha(a.alpha)?;
+    check_alpha(a.design.alpha)?;
     if a.common.shard.is_some() {
         return Err(UsageError("--shard: sample-size runs in one process (its search depends on every step); shard simulate trial instead".into()).into());
     }
@@ -907,22 +911,22 @@ fn run_sample_size(a: SampleSizeArgs) -> anyhow::Result<ExitCode> {
         ))
         .into());
     }
-    if a.test == TestArg::Trend {
+    if a.design.test == TestArg::Trend {
         return Err(UsageError("--test trend: sample-size searches the power of each arm against control; use fisher or newcombe".into()).into());
     }
-    let plans = plans(&a.arms)?;
+    let plans = plans(&a.design.arms)?;
     let model = outcome_model(
         &spec,
         &setup,
         &plans,
-        a.outcome.into(),
+        a.design.outcome.into(),
         setup.truth.as_ref(),
     )
     .map_err(usage)?;
-    let design = trial_design(&plans, 1, &model, &setup, a.test, a.alpha);
+    let design = trial_design(&plans, 1, &model, &setup, a.design.test, a.design.alpha);
     let found = sample_size::search(&design, a.target_power, spec.reps, spec.seed, threads)
         .map_err(usage)?;
-    let mut doc = header(&spec, &setup, &plans, &[a.outcome.into()]);
+    let mut doc = header(&spec, &setup, &plans, &[a.design.outcome.into()]);
     doc.insert("target_power".into(), json!(a.target_power));
     doc.insert("per_arm".into(), json!(found.per_arm));
     doc.insert("power_at_per_arm".into(), json!(found.power_at_per_arm));
@@ -941,13 +945,13 @@ fn run_sample_size(a: SampleSizeArgs) -> anyhow::Result<ExitCode> {
         "{} per arm reach power {} for every arm of {} ({} test, alpha {}): power {} at {} and {} at {} ({} replicates per size){}",
         found.per_arm,
         a.target_power,
-        a.arms,
+        a.design.arms,
         spec.test.map_or("fisher", |t| if t == TestArg::Newcombe {
             "newcombe"
         } else {
             "fisher"
         }),
-        a.alpha,
+        a.design.alpha,
         est(found.power_at_per_arm, 3),
         found.per_arm,
         est(found.power_at_per_arm_minus_1, 3),
