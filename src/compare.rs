@@ -61,7 +61,7 @@ impl Object {
         if i.high.is_infinite() {
             this.value(
                 &format!("{key}_reason"),
-                json!("the upper limit is infinite: the control arm has no responders"),
+                json!("the upper limit is infinite: the table is at the edge of what the data allow (no control responders, or, for the odds ratio, every treatment participant responding)"),
             )
         } else {
             this

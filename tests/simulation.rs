@@ -202,7 +202,7 @@ fn same_seed_same_bytes_for_threads_and_shards() {
         // A missing shard is refused.
         let run = trialdose(["simulate", "merge", files[0].as_str(), files[1].as_str()]);
         assert_eq!(run.code, 2, "{run}");
-        assert!(run.stderr.contains("3/3 is missing"), "{run}");
+        assert!(run.stderr.contains("shards of 3"), "{run}");
     }
 }
 
@@ -275,7 +275,7 @@ fn bad_input_names_the_value_and_range() {
         ),
         (
             vec!["trial", "--arms", "control,60x2", "--per-arm", "0"],
-            "--per-arm 0",
+            "--per-arm 0: allowed 1 to",
         ),
         (
             vec![
@@ -316,6 +316,40 @@ fn bad_input_names_the_value_and_range() {
                 "emax",
             ],
             "available: arms, dose-response",
+        ),
+        (
+            vec!["trial", "--arms", "control,60x2", "--per-arm", "4294967295"],
+            "allowed 1 to 100000",
+        ),
+        (
+            vec![
+                "trial",
+                "--arms",
+                "control,60x2",
+                "--per-arm",
+                "9",
+                "--reps",
+                "18446744073709551615",
+            ],
+            "allowed 1 to 100000000",
+        ),
+        (
+            vec!["clinic", "--schedule", "60x2", "--patients", "4294967295"],
+            "allowed 1 to 1000000",
+        ),
+        (
+            vec![
+                "trial",
+                "--arms",
+                "control,60x2",
+                "--per-arm",
+                "9",
+                "--reps",
+                "100",
+                "--shard",
+                "1/1000",
+            ],
+            "more shards",
         ),
     ] {
         let mut all = vec!["simulate"];

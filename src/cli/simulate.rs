@@ -250,10 +250,12 @@ fn setup(spec: &Spec, threads: usize) -> anyhow::Result<Setup> {
         ))
         .into());
     }
-    if spec.reps == 0 {
-        return Err(
-            UsageError("--reps 0: give at least 1 replicate (e.g. --reps 10000)".into()).into(),
-        );
+    if spec.reps == 0 || spec.reps > MAX_REPS {
+        return Err(UsageError(format!(
+            "--reps {}: allowed 1 to {MAX_REPS}; for more, run shards (--shard K/N) and merge them",
+            spec.reps
+        ))
+        .into());
     }
     let evidence = evidence(&spec.evidence, threads)?;
     let truth = spec
@@ -322,7 +324,7 @@ fn shard_reps(reps: u64, shard: Shard) -> u64 {
 }
 
 fn check_alpha(alpha: f64) -> anyhow::Result<()> {
-    if alpha > 0.0 && alpha < 1.0 {
+    if (1e-10..1.0).contains(&alpha) {
         Ok(())
     } else {
         Err(UsageError(format!(
@@ -332,9 +334,20 @@ fn check_alpha(alpha: f64) -> anyhow::Result<()> {
     }
 }
 
-fn shard(text: Option<&str>) -> anyhow::Result<Shard> {
-    text.map_or(Ok(Shard::ALL), |t| Shard::parse(t).map_err(usage))
+fn shard(text: Option<&str>, reps: u64) -> anyhow::Result<Shard> {
+    let shard = text.map_or(Ok(Shard::ALL), |t| Shard::parse(t).map_err(usage))?;
+    if shard.count > reps {
+        return Err(UsageError(format!(
+            "--shard {}/{}: more shards than the {reps} replicates; use at most {reps} shards",
+            shard.index, shard.count
+        ))
+        .into());
+    }
+    Ok(shard)
 }
+
+/// Most patients a clinic simulation takes.
+const MAX_PATIENTS: u32 = 1_000_000;
 
 /// The rate model of one outcome, by `--model`.
 fn outcome_model(
@@ -432,7 +445,9 @@ fn header(spec: &Spec, setup: &Setup, plans: &[Plan], outcomes: &[Outcome]) -> M
         }
         evidence_arms.insert(plan.label(), Value::Object(entry));
     }
-    let prior = if setup.truth.is_some() {
+    let prior = if spec.model == "dose-response" {
+        "none: maximum likelihood fit, parameter uncertainty from its normal approximation"
+    } else if setup.truth.is_some() {
         "jeffreys Beta(1/2, 1/2) for arms without --truth; fixed rates for arms with it"
     } else {
         "jeffreys Beta(1/2, 1/2)"
@@ -652,9 +667,13 @@ fn run_clinic(a: ClinicArgs) -> anyhow::Result<ExitCode> {
     let spec = clinic_spec(&a);
     let threads = threads(a.common.threads)?;
     let setup = setup(&spec, threads)?;
-    let shard = shard(a.common.shard.as_deref())?;
-    if a.patients == 0 {
-        return Err(UsageError("--patients 0: give at least 1 patient".into()).into());
+    let shard = shard(a.common.shard.as_deref(), spec.reps)?;
+    if a.patients == 0 || a.patients > MAX_PATIENTS {
+        return Err(UsageError(format!(
+            "--patients {}: allowed 1 to {MAX_PATIENTS}",
+            a.patients
+        ))
+        .into());
     }
     let plan = Plan::parse(&a.schedule).map_err(usage)?;
     let models = clinic_outcomes(&spec, &setup, plan)?;
@@ -769,9 +788,10 @@ fn trial_report(
         entry.insert("mean_interval_width".into(), json!(width));
         let _ = writeln!(
             text,
-            "  {:<8} mean risk difference {}, mean 95% interval width {}",
+            "  {:<8} mean risk difference {}, mean {}% interval width {}",
             plan.label(),
             est(diff, 3),
+            (1.0 - spec.alpha.unwrap_or(0.05)) * 100.0,
             est(width, 3)
         );
         arms.insert(plan.label(), Value::Object(entry));
@@ -834,12 +854,14 @@ fn run_trial(a: TrialArgs) -> anyhow::Result<ExitCode> {
     );
     let threads = threads(a.common.threads)?;
     let setup = setup(&spec, threads)?;
-    let shard = shard(a.common.shard.as_deref())?;
+    let shard = shard(a.common.shard.as_deref(), spec.reps)?;
     check_alpha(a.design.alpha)?;
-    if a.per_arm == 0 {
-        return Err(UsageError(
-            "--per-arm 0: give at least 1 participant per arm, e.g. --per-arm 38".into(),
-        )
+    if a.per_arm == 0 || a.per_arm > sample_size::MAX_PER_ARM {
+        return Err(UsageError(format!(
+            "--per-arm {}: allowed 1 to {}, e.g. --per-arm 38",
+            a.per_arm,
+            sample_size::MAX_PER_ARM
+        ))
         .into());
     }
     let plans = plans(&a.design.arms)?;
@@ -901,6 +923,9 @@ fn run_sample_size(a: SampleSizeArgs) -> anyhow::Result<ExitCode> {
     let threads = threads(a.common.threads)?;
     let setup = setup(&spec, threads)?;
     check_alpha(a.design.alpha)?;
+    if a.common.target_mcse.is_some() {
+        return Err(UsageError("--target-mcse: sample-size sets its own replicates (doubling them while Monte Carlo error could change the answer); give --reps for the first pass".into()).into());
+    }
     if a.common.shard.is_some() {
         return Err(UsageError("--shard: sample-size runs in one process (its search depends on every step); shard simulate trial instead".into()).into());
     }
@@ -1010,6 +1035,12 @@ fn run_merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
     }
     let (first_path, spec, first_shard, _, _) = &parts[0];
     let count = first_shard.count;
+    if count != parts.len() as u64 {
+        return Err(usage(SimError::Merge(format!(
+            "the files are shards of {count}, but {} file(s) were given; give every shard once",
+            parts.len()
+        ))));
+    }
     let mut seen = vec![false; count as usize];
     for (path, s, shard, _, _) in &parts {
         if s != spec {
@@ -1052,7 +1083,9 @@ fn run_merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
         "clinic" => {
             let mut total = ClinicTally::default();
             for (_, _, _, state, _) in &parts {
-                total.merge(&serde_json::from_value(state.clone())?);
+                total.merge(&serde_json::from_value(state.clone()).map_err(|e| {
+                    UsageError(format!("a shard's state is not readable ({e}); give files written by simulate --out"))
+                })?);
             }
             let (doc, text) = clinic_report(spec, &setup, &total)?;
             (doc, text, serde_json::to_value(&total)?)
@@ -1060,7 +1093,9 @@ fn run_merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
         _ => {
             let mut total = TrialTally::default();
             for (_, _, _, state, _) in &parts {
-                total.merge(&serde_json::from_value(state.clone())?);
+                total.merge(&serde_json::from_value(state.clone()).map_err(|e| {
+                    UsageError(format!("a shard's state is not readable ({e}); give files written by simulate --out"))
+                })?);
             }
             let (doc, text) = trial_report(spec, &setup, &total)?;
             (doc, text, serde_json::to_value(&total)?)

@@ -51,12 +51,28 @@ impl Shard {
         Ok(Shard { index: k, count: n })
     }
 
-    /// The replicates of this shard among `reps`.
+    /// How many of `reps` replicates this shard runs.
+    #[must_use]
+    pub fn len(self, reps: u64) -> u64 {
+        reps.saturating_sub(self.index - 1).div_ceil(self.count)
+    }
+
+    /// Whether the shard runs no replicate.
+    #[must_use]
+    pub fn is_empty(self, reps: u64) -> bool {
+        self.len(reps) == 0
+    }
+
+    /// The `j`-th replicate of this shard.
+    #[must_use]
+    pub fn replicate(self, j: u64) -> u64 {
+        self.index - 1 + j * self.count
+    }
+
+    /// The replicates of this shard among `reps` (for tests and small runs).
     #[must_use]
     pub fn replicates(self, reps: u64) -> Vec<u64> {
-        (self.index - 1..reps)
-            .step_by(self.count as usize)
-            .collect()
+        (0..self.len(reps)).map(|j| self.replicate(j)).collect()
     }
 }
 
@@ -85,13 +101,15 @@ where
     T: Merge,
     F: Fn(u64, &mut ChaCha8Rng, &mut T) + Sync,
 {
-    let indices = shard.replicates(reps);
-    let threads = threads.clamp(1, indices.len().max(1));
-    let chunk = indices.len().div_ceil(threads).max(1);
-    let run_block = |block: &[u64]| {
+    let count = shard.len(reps);
+    let threads = threads.clamp(1, usize::try_from(count.max(1)).unwrap_or(usize::MAX));
+    let chunk = count.div_ceil(threads as u64).max(1);
+    let run_block = |block: std::ops::Range<u64>| {
         let mut tally = T::default();
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        for (done, &i) in block.iter().enumerate() {
+        let len = block.end - block.start;
+        for (done, j) in block.enumerate() {
+            let i = shard.replicate(j);
             rng.set_stream(i);
             rng.set_word_pos(0);
             replicate(i, &mut rng, &mut tally);
@@ -99,16 +117,17 @@ where
                 COMPLETED.fetch_add(PROGRESS_STEP, Ordering::Relaxed);
             }
         }
-        COMPLETED.fetch_add(block.len() as u64 % PROGRESS_STEP, Ordering::Relaxed);
+        COMPLETED.fetch_add(len % PROGRESS_STEP, Ordering::Relaxed);
         tally
     };
     if threads == 1 {
-        return run_block(&indices);
+        return run_block(0..count);
     }
     std::thread::scope(|scope| {
-        let handles: Vec<_> = indices
-            .chunks(chunk)
-            .map(|block| scope.spawn(move || run_block(block)))
+        let run_block = &run_block;
+        let handles: Vec<_> = (0..count)
+            .step_by(usize::try_from(chunk).unwrap_or(usize::MAX))
+            .map(|start| scope.spawn(move || run_block(start..(start + chunk).min(count))))
             .collect();
         let mut total = T::default();
         for h in handles {

@@ -61,16 +61,18 @@ pub fn search(
     let max_reps = reps.saturating_mul(16);
     loop {
         let reached = |n: u64| power(design, n, reps, seed, threads).estimate >= target;
-        let mut hi = 2;
+        // Double from 1 until the target is reached; `lo` is the last size that did not reach
+        // it (0 has no power).
+        let (mut lo, mut hi) = (0, 1);
         while !reached(hi) {
             if hi >= MAX_PER_ARM {
                 return Err(SimError::Invalid(format!(
                     "--target-power {target}: not reached with {MAX_PER_ARM} per arm; check the rates (--truth) and --alpha"
                 )));
             }
+            lo = hi;
             hi = (hi * 2).min(MAX_PER_ARM);
         }
-        let mut lo = hi / 2; // not reached (or 1)
         while hi - lo > 1 {
             let mid = lo + (hi - lo) / 2;
             if reached(mid) {

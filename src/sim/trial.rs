@@ -58,7 +58,14 @@ impl Merge for TrialTally {
         self.rejections.resize(arms, 0);
         self.difference.resize(arms, IntSum::default());
         self.width.resize(arms, FixedSum::default());
-        for a in 0..other.rejections.len() {
+        // Arrays of unequal length (an edited file) merge as far as they go, never panic; the
+        // merged result is then checked against the spec by the caller.
+        let usable = other
+            .rejections
+            .len()
+            .min(other.difference.len())
+            .min(other.width.len());
+        for a in 0..usable {
             self.rejections[a] += other.rejections[a];
             self.difference[a].merge(&other.difference[a]);
             self.width[a].merge(&other.width[a]);
@@ -77,11 +84,12 @@ struct FisherTable {
 }
 
 impl FisherTable {
-    const MAX_CELLS: u64 = 250_000;
+    /// Largest arm size whose table is precomputed (500² cells).
+    const MAX_N: u64 = 499;
 
     fn new(n: u64) -> Option<FisherTable> {
         let side = n + 1;
-        (side * side <= Self::MAX_CELLS).then(|| {
+        (n <= Self::MAX_N).then(|| {
             let mut p = Vec::with_capacity((side * side) as usize);
             for xt in 0..=n {
                 for xc in 0..=n {
@@ -145,7 +153,13 @@ pub fn simulate(
                 tally.difference = vec![IntSum::default(); arms];
                 tally.width = vec![FixedSum::default(); arms];
             }
-            let (rates, control_rate) = design.model.draw_rates(rng);
+            let (rates, fallback) = design.model.draw_rates(rng);
+            // The control arm's own rate is what a treated patient falls back to (one draw).
+            let control_rate = if design.plans[0] == Plan::Control {
+                rates[0]
+            } else {
+                fallback
+            };
             let mut x = vec![0u64; arms];
             for (a, plan) in design.plans.iter().enumerate() {
                 let planned = plan.sessions();
