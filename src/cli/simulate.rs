@@ -388,6 +388,7 @@ fn curve_report(
                 "beta": c.beta,
                 "theta_minutes": c.theta,
                 "theta_estimated": c.theta_estimated,
+                "theta_likelihood_set_minutes": [c.theta_set.0, c.theta_set.1],
                 "theta_uncertainty_carried": false,
                 "covariance_alpha_beta": c.covariance,
                 "deviance": c.deviance,

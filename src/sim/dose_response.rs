@@ -45,6 +45,9 @@ pub struct DoseFit {
     pub theta: f64,
     /// Whether θ was estimated (false: fixed at 0, one session length in the evidence).
     pub theta_estimated: bool,
+    /// The thresholds whose profile log-likelihood is within 1.92 of the best (an approximate
+    /// 95% likelihood set, χ²₁/2): the data cannot tell these apart.
+    pub theta_set: (f64, f64),
     /// Intercept α (logit of the control rate).
     pub alpha: f64,
     /// Slope β per effective hour a week.
@@ -167,6 +170,7 @@ impl DoseFit {
             vec![0.0]
         };
         let mut best: Option<Candidate> = None;
+        let mut profile: Vec<(f64, f64)> = Vec::new();
         for &theta in &grid {
             let data: Vec<(f64, f64, f64)> = arms
                 .iter()
@@ -178,6 +182,7 @@ impl DoseFit {
             }
             if let Some((est, cov)) = fit_logit(&data) {
                 let ll = log_likelihood(&data, est.0, est.1);
+                profile.push((theta, ll));
                 if best.as_ref().is_none_or(|b| ll > b.3 + 1e-9) {
                     best = Some((theta, est, cov, ll));
                 }
@@ -190,6 +195,16 @@ impl DoseFit {
                 outcome.as_str()
             )));
         };
+        let best_ll = best.map_or(f64::NEG_INFINITY, |b| b.3);
+        let near: Vec<f64> = profile
+            .iter()
+            .filter(|(_, ll)| *ll >= best_ll - 1.92)
+            .map(|(t, _)| *t)
+            .collect();
+        let theta_set = (
+            near.iter().copied().fold(theta, f64::min),
+            near.iter().copied().fold(theta, f64::max),
+        );
         let mut deviance = 0.0;
         let mut fitted_arms = Vec::new();
         let mut range = [(f64::INFINITY, f64::NEG_INFINITY); 4];
@@ -215,6 +230,7 @@ impl DoseFit {
             outcome,
             theta,
             theta_estimated,
+            theta_set,
             alpha,
             beta,
             covariance,
@@ -272,20 +288,39 @@ impl DoseFit {
                 ));
             }
         }
-        if !self.theta_estimated && s.minutes() != 60 {
+        let only_length = self.range[1].0;
+        if !self.theta_estimated && f64::from(s.minutes()) != only_length {
             out.push(format!(
                 "{}: the evidence has one session length, so it cannot tell whether {}-minute sessions help; the curve assumes every minute counts",
                 plan.label(),
                 s.minutes()
             ));
         }
-        if self.theta_estimated && f64::from(s.minutes()) <= self.theta {
-            out.push(format!(
-                "{}: sessions of {} minutes are at or below the fitted threshold of {} minutes: the model predicts no benefit over control",
-                plan.label(),
-                s.minutes(),
-                self.theta
-            ));
+        let m = f64::from(s.minutes());
+        if self.theta_estimated {
+            let (lo, hi) = self.theta_set;
+            if m <= self.theta {
+                let caveat = if lo < m {
+                    format!(
+                        "; thresholds from {lo} to {hi} minutes fit about as well (likelihood within 1.92), so this rests on the best fit only"
+                    )
+                } else {
+                    String::new()
+                };
+                out.push(format!(
+                    "{}: sessions of {} minutes are at or below the fitted threshold of {} minutes: the model predicts no benefit over control{caveat}",
+                    plan.label(),
+                    s.minutes(),
+                    self.theta
+                ));
+            } else if m <= hi {
+                out.push(format!(
+                    "{}: the evidence cannot tell thresholds from {lo} to {hi} minutes apart, so whether {}-minute sessions help is not known (the curve uses {} minutes)",
+                    plan.label(),
+                    s.minutes(),
+                    self.theta
+                ));
+            }
         }
         out
     }

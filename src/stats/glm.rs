@@ -248,7 +248,7 @@ pub fn fit(model: Model, design: &Design<'_>) -> Result<Fit, FitError> {
             return Err(FitError::Separation { column: column + 1 });
         }
         if converged {
-            return Ok(finish(model, design, beta, iteration));
+            return finish(model, design, beta, iteration);
         }
     }
     Err(FitError::NotConverged {
@@ -285,15 +285,17 @@ fn score_and_information(model: Model, design: &Design<'_>, beta: &[f64]) -> (Ve
 }
 
 /// Standard errors at the converged coefficients.
-fn finish(model: Model, design: &Design<'_>, beta: Vec<f64>, iterations: usize) -> Fit {
+fn finish(
+    model: Model,
+    design: &Design<'_>,
+    beta: Vec<f64>,
+    iterations: usize,
+) -> Result<Fit, FitError> {
     let p = design.columns;
     let (_, info) = score_and_information(model, design, &beta);
-    // The information was factorised at the previous iterate; at the optimum it is positive
-    // definite too (fall back to a zero covariance only if rounding broke that, never NaN).
-    let covariance = match cholesky(&info, p) {
-        Some(l) => cholesky_inverse(&l, p),
-        None => vec![f64::INFINITY; p * p],
-    };
+    // The information was factorised at the previous iterate; if rounding made it singular at
+    // the optimum, say so rather than report infinite or NaN errors.
+    let covariance = cholesky_inverse(&cholesky(&info, p).ok_or(FitError::Singular)?, p);
     let covariance = match model {
         Model::Logistic => covariance,
         Model::ModifiedPoisson => {
@@ -311,12 +313,12 @@ fn finish(model: Model, design: &Design<'_>, beta: Vec<f64>, iterations: usize) 
             sandwich(&covariance, &meat, p)
         }
     };
-    Fit {
+    Ok(Fit {
         standard_errors: (0..p).map(|j| covariance[j * p + j].sqrt()).collect(),
         coefficients: beta,
         iterations,
         rows: design.rows(),
-    }
+    })
 }
 
 /// `bread · meat · bread` for symmetric `p × p` matrices.
