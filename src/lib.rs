@@ -12,6 +12,7 @@
 
 pub mod adjusted;
 pub mod analysis;
+pub mod charts;
 pub mod cohort;
 pub mod compare;
 pub mod derive;

@@ -6,6 +6,7 @@
 mod analyze;
 mod compare;
 mod generate;
+mod plot;
 mod progress;
 mod simulate;
 mod validate;
@@ -62,6 +63,8 @@ enum Command {
     Compare(compare::Args),
     /// Write a synthetic cohort calibrated to published trial figures.
     Generate(generate::Args),
+    /// Draw one chart of a cohort as PNG or SVG.
+    Plot(plot::Args),
     /// Monte Carlo predictions for a schedule, and power of a proposed trial.
     #[command(subcommand)]
     Simulate(simulate::Command),
@@ -109,6 +112,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Compare(a) => compare::run(a),
         Command::Generate(a) => generate::run(a),
         Command::Simulate(c) => simulate::run(c),
+        Command::Plot(a) => plot::run(a),
     }
 }
 

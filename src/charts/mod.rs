@@ -1,0 +1,113 @@
+//! Charts drawn with plotters, identical on every machine: a fixed size, an embedded font
+//! (DejaVu Sans, through ab_glyph: no system font is looked up), the Okabe-Ito colour-blind-safe
+//! palette, and axis titles with units. Each chart draws onto any plotters backend; this module
+//! turns it into PNG bytes (rendered into memory and encoded here) or an SVG string, which the
+//! caller writes atomically.
+//!
+//! Why embedded: a chart whose text depends on the fonts installed would differ between the
+//! laptop and the CI machine, and plotters' default font lookup fails outright on a server with
+//! no fonts. DejaVu Sans is under the Bitstream Vera / DejaVu licence
+//! (`assets/fonts/DejaVuSans-LICENSE.txt`).
+
+pub mod rates;
+
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// The embedded font.
+static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+
+/// The family name charts ask for.
+pub const FAMILY: &str = "sans-serif";
+
+/// Okabe & Ito (2008) colour-blind-safe palette, ordered so that the yellow, faint on white,
+/// comes last: orange, sky blue, bluish green, blue, vermillion, reddish purple, yellow. Grey
+/// is kept for control.
+pub const PALETTE: [RGBColor; 7] = [
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(0, 158, 115),
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(204, 121, 167),
+    RGBColor(240, 228, 66),
+];
+
+/// The colour of the control arm.
+pub const CONTROL: RGBColor = RGBColor(120, 120, 120);
+
+/// Registers the embedded font once per process.
+fn ensure_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The font is compiled in and known to parse; if it did not, text would be missing
+        // and the chart tests would fail.
+        let _ = plotters::style::register_font(FAMILY, FontStyle::Normal, FONT);
+    });
+}
+
+/// A chart failed to render.
+#[derive(Debug, thiserror::Error)]
+#[error("drawing the chart failed: {0}")]
+pub struct ChartError(pub String);
+
+/// Converts a plotters drawing error.
+pub fn drawing<E: std::fmt::Debug>(e: E) -> ChartError {
+    ChartError(format!("{e:?}"))
+}
+
+/// A chart that can draw itself on any backend.
+pub trait Chart {
+    /// Size in pixels.
+    fn size(&self) -> (u32, u32);
+    /// Draws onto `root`.
+    ///
+    /// # Errors
+    /// [`ChartError`] when plotters fails.
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ChartError>;
+}
+
+/// The chart as PNG bytes.
+///
+/// # Errors
+/// [`ChartError`] when drawing or encoding fails.
+pub fn png<C: Chart>(chart: &C) -> Result<Vec<u8>, ChartError> {
+    ensure_font();
+    let (w, h) = chart.size();
+    let mut pixels = vec![255u8; (w as usize) * (h as usize) * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(drawing)?;
+        chart.draw(&root)?;
+        root.present().map_err(drawing)?;
+    }
+    let mut out = Vec::new();
+    // 8-bit RGB: no byte-order question.
+    image::ImageEncoder::write_image(
+        image::codecs::png::PngEncoder::new(&mut out),
+        &pixels,
+        w,
+        h,
+        image::ColorType::Rgb8,
+    )
+    .map_err(|e| ChartError(e.to_string()))?;
+    Ok(out)
+}
+
+/// The chart as an SVG document.
+///
+/// # Errors
+/// [`ChartError`] when drawing fails.
+pub fn svg<C: Chart>(chart: &C) -> Result<String, ChartError> {
+    ensure_font();
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, chart.size()).into_drawing_area();
+        root.fill(&WHITE).map_err(drawing)?;
+        chart.draw(&root)?;
+        root.present().map_err(drawing)?;
+    }
+    Ok(text)
+}

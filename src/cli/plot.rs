@@ -1,0 +1,84 @@
+//! `trialdose plot KIND COHORT --out FILE`: one chart, as PNG or SVG (by the file's extension).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use trialdose::analysis::{self, AnalysisOptions, Missing, Population};
+use trialdose::charts::{self, rates::RatesChart};
+use trialdose::cohort::{Cohort, LoadOptions};
+use trialdose::derive;
+use trialdose::output::write_atomic;
+use trialdose::stats::{Level, Multiplicity, RdMethod};
+
+use super::{DataError, UsageError, print_notices, threads};
+
+/// The charts `plot` can draw.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Kind {
+    /// Responder rates per arm (pain and NDI) with Wilson 95% intervals, control set apart.
+    Rates,
+}
+
+/// Arguments of `plot`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Which chart.
+    #[arg(value_enum)]
+    kind: Kind,
+    /// The cohort folder.
+    cohort: PathBuf,
+    /// Output file: .png or .svg.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Draw from the accepted rows even when some rows are rejected.
+    #[arg(long)]
+    skip_invalid: bool,
+    /// Threads for reading large files (results never depend on it).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+/// Runs `plot`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let threads = threads(args.threads)?;
+    let svg = match args.out.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("svg") => true,
+        Some(e) if e.eq_ignore_ascii_case("png") => false,
+        _ => {
+            return Err(UsageError(format!(
+                "--out {}: the file must end in .png or .svg",
+                args.out.display()
+            ))
+            .into());
+        }
+    };
+    let cohort = Cohort::load(&args.cohort, LoadOptions { threads })?;
+    print_notices(&cohort);
+    if !cohort.ledger.is_empty() && !args.skip_invalid {
+        return Err(DataError(format!(
+            "{} row(s) rejected; run `trialdose validate {}` to see them, or add --skip-invalid",
+            cohort.ledger.rejections().len(),
+            args.cohort.display()
+        ))
+        .into());
+    }
+    let derived = derive::derive(&cohort, threads);
+    let options = AnalysisOptions {
+        population: Population::Itt,
+        missing: Missing::Nonresponder,
+        level: Level::NINETY_FIVE,
+        rd_method: RdMethod::Newcombe,
+        multiplicity: Multiplicity::None,
+        adjust: None,
+    };
+    let result = analysis::analyze(&cohort, &derived, options)?;
+    let chart = match args.kind {
+        Kind::Rates => RatesChart::new(&result),
+    };
+    if svg {
+        write_atomic(&args.out, charts::svg(&chart)?.as_bytes())?;
+    } else {
+        write_atomic(&args.out, &charts::png(&chart)?)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,75 @@
+//! Charts drawn from the example cohort through the real binary: valid PNG (decoded, expected
+//! size, not blank) and valid SVG (well formed enough to hold the axis titles and arm labels).
+
+mod util;
+
+use util::*;
+
+fn plot(kind: &str, file: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join(file);
+    let cohort = dream_like().expect("example cohort");
+    let run = trialdose([
+        "plot",
+        kind,
+        cohort.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{run}");
+    (tmp, out)
+}
+
+#[test]
+fn rates_png_decodes_with_the_fixed_size_and_is_not_blank() {
+    let (_tmp, out) = plot("rates", "rates.png");
+    let img = image::open(&out).expect("a PNG that decodes").to_rgb8();
+    assert_eq!(img.dimensions(), (1200, 560));
+    let mut colours: Vec<[u8; 3]> = img.pixels().map(|p| p.0).collect();
+    colours.sort_unstable();
+    colours.dedup();
+    assert!(colours.len() > 20, "only {} colours: blank?", colours.len());
+    // Control grey and the first treatment colour (Okabe-Ito orange) are drawn.
+    assert!(img.pixels().any(|p| p.0 == [120, 120, 120]));
+    assert!(img.pixels().any(|p| p.0 == [230, 159, 0]));
+}
+
+#[test]
+fn rates_svg_has_axis_titles_arm_labels_and_counts() {
+    let (_tmp, out) = plot("rates", "rates.svg");
+    let svg = std::fs::read_to_string(&out).unwrap();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    for text in [
+        "Responders (% of arm, 95% Wilson CI)",
+        "Arm (minutes x sessions per week, 4 weeks)",
+        "control",
+        "60x3",
+        "30/38",
+        "Neck Disability Index",
+    ] {
+        assert!(svg.contains(text), "{text} missing");
+    }
+    // Nothing is fetched: the only URL is the SVG namespace.
+    assert_eq!(
+        svg.matches("http").count(),
+        svg.matches("xmlns=\"http://www.w3.org/2000/svg\"").count(),
+        "an external reference in the SVG"
+    );
+}
+
+#[test]
+fn same_chart_same_bytes_and_bad_extension() {
+    let (_a, one) = plot("rates", "a.png");
+    let (_b, two) = plot("rates", "b.png");
+    assert_eq!(std::fs::read(one).unwrap(), std::fs::read(two).unwrap());
+    let cohort = dream_like().unwrap();
+    let run = trialdose([
+        "plot",
+        "rates",
+        cohort.to_str().unwrap(),
+        "--out",
+        "/tmp/x.jpg",
+    ]);
+    assert_eq!(run.code, 2, "{run}");
+    assert!(run.stderr.contains(".png or .svg"), "{run}");
+}
