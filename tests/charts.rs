@@ -73,3 +73,52 @@ fn same_chart_same_bytes_and_bad_extension() {
     assert_eq!(run.code, 2, "{run}");
     assert!(run.stderr.contains(".png or .svg"), "{run}");
 }
+
+#[test]
+fn every_chart_kind_renders_as_png_and_svg() {
+    // (kind, PNG size, texts the SVG must hold)
+    let kinds: [(&str, (u32, u32), &[&str]); 3] = [
+        (
+            "rates",
+            (1200, 560),
+            &["Responders (% of arm, 95% Wilson CI)", "60x2"],
+        ),
+        (
+            "forest",
+            (1200, 560),
+            &[
+                "Risk difference vs control",
+                "log scale",
+                "60x3 NDI",
+                "30x2 pain",
+            ],
+        ),
+        (
+            "adherence",
+            (900, 520),
+            &[
+                "Planned sessions attended (%)",
+                "adherence threshold 75%",
+                "30x3",
+            ],
+        ),
+    ];
+    for (kind, size, texts) in kinds {
+        let (_t, png) = plot(kind, "c.png");
+        let img = image::open(&png)
+            .unwrap_or_else(|e| panic!("{kind}: {e}"))
+            .to_rgb8();
+        assert_eq!(img.dimensions(), size, "{kind}");
+        let distinct = img
+            .pixels()
+            .map(|p| p.0)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        assert!(distinct > 20, "{kind}: {distinct} colours");
+        let (_s, svg) = plot(kind, "c.svg");
+        let svg = std::fs::read_to_string(svg).unwrap();
+        for t in texts {
+            assert!(svg.contains(t), "{kind}: {t} missing");
+        }
+    }
+}

@@ -9,6 +9,8 @@
 //! no fonts. DejaVu Sans is under the Bitstream Vera / DejaVu licence
 //! (`assets/fonts/DejaVuSans-LICENSE.txt`).
 
+pub mod adherence;
+pub mod forest;
 pub mod rates;
 
 use std::sync::Once;
@@ -110,4 +112,15 @@ pub fn svg<C: Chart>(chart: &C) -> Result<String, ChartError> {
         root.present().map_err(drawing)?;
     }
     Ok(text)
+}
+
+/// At most `max` values evenly spaced through `sorted` (all of them when there are fewer), so a
+/// million-participant arm draws like its distribution, not like a million marks.
+#[must_use]
+pub fn evenly_spaced(sorted: &[f64], max: usize) -> Vec<f64> {
+    if sorted.len() <= max || max < 2 {
+        return sorted.to_vec();
+    }
+    let last = sorted.len() - 1;
+    (0..max).map(|i| sorted[i * last / (max - 1)]).collect()
 }

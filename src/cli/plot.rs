@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use trialdose::analysis::{self, AnalysisOptions, Missing, Population};
-use trialdose::charts::{self, rates::RatesChart};
+use trialdose::charts::{
+    self, Chart, adherence::AdherenceChart, forest::ForestChart, rates::RatesChart,
+};
 use trialdose::cohort::{Cohort, LoadOptions};
 use trialdose::derive;
 use trialdose::output::write_atomic;
@@ -17,6 +19,10 @@ use super::{DataError, UsageError, print_notices, threads};
 enum Kind {
     /// Responder rates per arm (pain and NDI) with Wilson 95% intervals, control set apart.
     Rates,
+    /// Forest plot: risk difference and risk ratio (log axis) of each arm versus control.
+    Forest,
+    /// Share of planned sessions attended per participant, by arm, with the 75% line.
+    Adherence,
 }
 
 /// Arguments of `plot`.
@@ -72,13 +78,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         adjust: None,
     };
     let result = analysis::analyze(&cohort, &derived, options)?;
-    let chart = match args.kind {
-        Kind::Rates => RatesChart::new(&result),
-    };
-    if svg {
-        write_atomic(&args.out, charts::svg(&chart)?.as_bytes())?;
-    } else {
-        write_atomic(&args.out, &charts::png(&chart)?)?;
+    match args.kind {
+        Kind::Rates => render(&RatesChart::new(&result), &args.out, svg)?,
+        Kind::Forest => render(&ForestChart::new(&result), &args.out, svg)?,
+        Kind::Adherence => render(
+            &AdherenceChart::new(&cohort, &derived, &result),
+            &args.out,
+            svg,
+        )?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes one chart as SVG or PNG, atomically.
+fn render<C: Chart>(chart: &C, out: &std::path::Path, svg: bool) -> anyhow::Result<()> {
+    if svg {
+        write_atomic(out, charts::svg(chart)?.as_bytes())?;
+    } else {
+        write_atomic(out, &charts::png(chart)?)?;
+    }
+    Ok(())
 }
