@@ -77,7 +77,21 @@ fn same_chart_same_bytes_and_bad_extension() {
 #[test]
 fn every_chart_kind_renders_as_png_and_svg() {
     // (kind, PNG size, texts the SVG must hold)
-    let kinds: [(&str, (u32, u32), &[&str]); 3] = [
+    let kinds: [(&str, (u32, u32), &[&str]); 5] = [
+        (
+            "waterfall",
+            (1200, 640),
+            &[
+                "Pain change (%)",
+                "-30% (responder line)",
+                "control (n = 36)",
+            ],
+        ),
+        (
+            "slopes",
+            (1240, 700),
+            &["Pain (0-10)", "NDI (0-50)", "checkpoint", "60x3"],
+        ),
         (
             "rates",
             (1200, 560),

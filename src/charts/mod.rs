@@ -12,6 +12,8 @@
 pub mod adherence;
 pub mod forest;
 pub mod rates;
+pub mod slopes;
+pub mod waterfall;
 
 use std::sync::Once;
 

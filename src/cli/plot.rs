@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use trialdose::analysis::{self, AnalysisOptions, Missing, Population};
 use trialdose::charts::{
     self, Chart, adherence::AdherenceChart, forest::ForestChart, rates::RatesChart,
+    slopes::SlopeChart, waterfall::WaterfallChart,
 };
 use trialdose::cohort::{Cohort, LoadOptions};
 use trialdose::derive;
@@ -23,6 +24,10 @@ enum Kind {
     Forest,
     /// Share of planned sessions attended per participant, by arm, with the 75% line.
     Adherence,
+    /// Each participant's percent change in pain, sorted, per arm, with the -30% line.
+    Waterfall,
+    /// Baseline-to-checkpoint lines per participant with the arm mean (pain and NDI).
+    Slopes,
 }
 
 /// Arguments of `plot`.
@@ -81,6 +86,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.kind {
         Kind::Rates => render(&RatesChart::new(&result), &args.out, svg)?,
         Kind::Forest => render(&ForestChart::new(&result), &args.out, svg)?,
+        Kind::Waterfall => render(&WaterfallChart::new(&cohort, &derived), &args.out, svg)?,
+        Kind::Slopes => render(&SlopeChart::new(&cohort, &derived), &args.out, svg)?,
         Kind::Adherence => render(
             &AdherenceChart::new(&cohort, &derived, &result),
             &args.out,
