@@ -23,6 +23,9 @@ type ArmSlopes = (
     Option<(f64, f64)>,
 );
 
+/// Sampled (baseline, checkpoint) pairs and the mean pair over all participants.
+type Lines = (Vec<(f64, f64)>, Option<(f64, f64)>);
+
 /// The slope chart.
 pub struct SlopeChart {
     arms: Vec<ArmSlopes>,
