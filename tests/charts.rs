@@ -77,7 +77,18 @@ fn same_chart_same_bytes_and_bad_extension() {
 #[test]
 fn every_chart_kind_renders_as_png_and_svg() {
     // (kind, PNG size, texts the SVG must hold)
-    let kinds: [(&str, (u32, u32), &[&str]); 5] = [
+    let kinds: [(&str, (u32, u32), &[&str]); 6] = [
+        (
+            "consort",
+            (1240, 560),
+            &[
+                "Randomized",
+                "n = 228",
+                "Allocated to 60x2",
+                "Did not: 6",
+                "with both scores: 36",
+            ],
+        ),
         (
             "waterfall",
             (1200, 640),

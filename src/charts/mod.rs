@@ -10,6 +10,7 @@
 //! (`assets/fonts/DejaVuSans-LICENSE.txt`).
 
 pub mod adherence;
+pub mod consort;
 pub mod forest;
 pub mod rates;
 pub mod slopes;

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use trialdose::analysis::{self, AnalysisOptions, Missing, Population};
 use trialdose::charts::{
-    self, Chart, adherence::AdherenceChart, forest::ForestChart, rates::RatesChart,
-    slopes::SlopeChart, waterfall::WaterfallChart,
+    self, Chart, adherence::AdherenceChart, consort::ConsortChart, forest::ForestChart,
+    rates::RatesChart, slopes::SlopeChart, waterfall::WaterfallChart,
 };
 use trialdose::cohort::{Cohort, LoadOptions};
 use trialdose::derive;
@@ -28,6 +28,8 @@ enum Kind {
     Waterfall,
     /// Baseline-to-checkpoint lines per participant with the arm mean (pain and NDI).
     Slopes,
+    /// CONSORT 2010 flow diagram drawn from the data.
+    Consort,
 }
 
 /// Arguments of `plot`.
@@ -88,6 +90,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Kind::Forest => render(&ForestChart::new(&result), &args.out, svg)?,
         Kind::Waterfall => render(&WaterfallChart::new(&cohort, &derived), &args.out, svg)?,
         Kind::Slopes => render(&SlopeChart::new(&cohort, &derived), &args.out, svg)?,
+        Kind::Consort => render(&ConsortChart::new(&cohort, &derived), &args.out, svg)?,
         Kind::Adherence => render(
             &AdherenceChart::new(&cohort, &derived, &result),
             &args.out,
