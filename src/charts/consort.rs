@@ -35,7 +35,7 @@ impl ArmFlow {
 }
 
 /// The flow of a cohort.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Flow {
     /// Per arm, in trial order.
     pub arms: Vec<ArmFlow>,
