@@ -161,7 +161,7 @@ impl Chart for ConsortChart {
                 format!("n = {}", self.flow.total()),
                 "(accepted rows of participants.csv)".to_owned(),
             ],
-            BLACK.into(),
+            BLACK,
         )?;
         for (i, a) in self.flow.arms.iter().enumerate() {
             let x = 20 + i as i32 * (BOX_W + 20);
