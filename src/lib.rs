@@ -21,5 +21,6 @@ pub mod frame;
 pub mod generate;
 pub mod output;
 pub mod protocol;
+pub mod report;
 pub mod sim;
 pub mod stats;

@@ -8,6 +8,7 @@ mod compare;
 mod generate;
 mod plot;
 mod progress;
+mod report;
 mod simulate;
 mod validate;
 
@@ -63,6 +64,8 @@ enum Command {
     Compare(compare::Args),
     /// Write a synthetic cohort calibrated to published trial figures.
     Generate(generate::Args),
+    /// A self-contained HTML report with every chart (PNG/SVG in DIR/charts).
+    Report(report::Args),
     /// Draw one chart of a cohort as PNG or SVG.
     Plot(plot::Args),
     /// Monte Carlo predictions for a schedule, and power of a proposed trial.
@@ -113,6 +116,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Generate(a) => generate::run(a),
         Command::Simulate(c) => simulate::run(c),
         Command::Plot(a) => plot::run(a),
+        Command::Report(a) => report::run(a),
     }
 }
 

@@ -1,0 +1,156 @@
+//! `trialdose report COHORT --out DIR`: `DIR/report.html` (self-contained) and every chart as
+//! PNG and/or SVG in `DIR/charts/`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use trialdose::analysis::{self, AnalysisOptions, Missing, Population};
+use trialdose::charts::{
+    self, Chart, adherence::AdherenceChart, consort::ConsortChart, forest::ForestChart,
+    rates::RatesChart, slopes::SlopeChart, waterfall::WaterfallChart,
+};
+use trialdose::cohort::{Cohort, LoadOptions};
+use trialdose::derive;
+use trialdose::output::{OutputError, ensure_writable_dir, write_atomic};
+use trialdose::report::{self, ReportInput};
+use trialdose::stats::{Level, Multiplicity, RdMethod};
+
+use super::{DataError, UsageError, print_notices, refuse_output_in_cohort, threads};
+
+/// Image formats written to `DIR/charts/`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    /// PNG only.
+    Png,
+    /// SVG only.
+    Svg,
+    /// Both.
+    Both,
+}
+
+/// Arguments of `report`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The cohort folder.
+    cohort: PathBuf,
+    /// Folder for report.html and charts/.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Title of the report.
+    #[arg(long, default_value = "Dosing trial report")]
+    title: String,
+    /// Show counts from 1 to K-1 as "<K" and hide what would reveal them (1: no suppression).
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    min_cell: u64,
+    /// Chart files to write (the report itself always embeds SVG).
+    #[arg(long, value_enum, default_value = "both")]
+    format: Format,
+    /// Report from the accepted rows even when some rows are rejected.
+    #[arg(long)]
+    skip_invalid: bool,
+    /// Threads for reading large files (results never depend on it).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+/// Writes one chart's files and returns its SVG for the report.
+fn chart<C: Chart>(
+    dir: &std::path::Path,
+    name: &str,
+    chart: &C,
+    format: Format,
+) -> anyhow::Result<String> {
+    let svg = charts::svg(chart)?;
+    if format != Format::Png {
+        write_atomic(&dir.join(format!("{name}.svg")), svg.as_bytes())?;
+    }
+    if format != Format::Svg {
+        write_atomic(&dir.join(format!("{name}.png")), &charts::png(chart)?)?;
+    }
+    Ok(svg)
+}
+
+/// Runs `report`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let threads = threads(args.threads)?;
+    if args.min_cell == 0 {
+        return Err(UsageError(
+            "--min-cell 0: give 1 (no suppression) or more, e.g. --min-cell 5".into(),
+        )
+        .into());
+    }
+    ensure_writable_dir(&args.out)?;
+    refuse_output_in_cohort(&args.out, &args.cohort)?;
+    let charts_dir = args.out.join("charts");
+    std::fs::create_dir_all(&charts_dir).map_err(|source| OutputError {
+        path: charts_dir.clone(),
+        source,
+    })?;
+    let cohort = Cohort::load(&args.cohort, LoadOptions { threads })?;
+    print_notices(&cohort);
+    if !cohort.ledger.is_empty() && !args.skip_invalid {
+        return Err(DataError(format!(
+            "{} row(s) rejected; run `trialdose validate {}` to see them, or add --skip-invalid",
+            cohort.ledger.rejections().len(),
+            args.cohort.display()
+        ))
+        .into());
+    }
+    let derived = derive::derive(&cohort, threads);
+    let options = AnalysisOptions {
+        population: Population::Itt,
+        missing: Missing::Nonresponder,
+        level: Level::NINETY_FIVE,
+        rd_method: RdMethod::Newcombe,
+        multiplicity: Multiplicity::None,
+        adjust: None,
+    };
+    let result = analysis::analyze(&cohort, &derived, options)?;
+    let f = args.format;
+    let d = &charts_dir;
+    let charts = vec![
+        (
+            "Responder rates per arm with 95% Wilson intervals".to_owned(),
+            chart(d, "rates", &RatesChart::new(&result), f)?,
+        ),
+        (
+            "Risk difference and risk ratio versus control".to_owned(),
+            chart(d, "forest", &ForestChart::new(&result), f)?,
+        ),
+        (
+            "Percent change in pain per participant, sorted".to_owned(),
+            chart(d, "waterfall", &WaterfallChart::new(&cohort, &derived), f)?,
+        ),
+        (
+            "Baseline to checkpoint per participant, with arm means".to_owned(),
+            chart(d, "slopes", &SlopeChart::new(&cohort, &derived), f)?,
+        ),
+        (
+            "Sessions attended per participant".to_owned(),
+            chart(
+                d,
+                "adherence",
+                &AdherenceChart::new(&cohort, &derived, &result),
+                f,
+            )?,
+        ),
+        (
+            "CONSORT 2010 flow diagram".to_owned(),
+            chart(d, "consort", &ConsortChart::new(&cohort, &derived), f)?,
+        ),
+    ];
+    let html = report::html(
+        &cohort,
+        &derived,
+        &result,
+        &ReportInput {
+            title: &args.title,
+            min_cell: args.min_cell,
+            charts,
+        },
+    );
+    let path = args.out.join("report.html");
+    write_atomic(&path, html.as_bytes())?;
+    println!("report: {}", path.display());
+    Ok(ExitCode::SUCCESS)
+}
