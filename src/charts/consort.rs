@@ -7,7 +7,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{CONTROL, Chart, ChartError, FAMILY, PALETTE, drawing};
+use super::{CONTROL, Chart, ChartError, FAMILY, PALETTE, count_label, drawing};
 use crate::cohort::Cohort;
 use crate::derive::Derived;
 
@@ -87,6 +87,7 @@ impl Flow {
 /// The CONSORT diagram.
 pub struct ConsortChart {
     flow: Flow,
+    min_cell: u64,
 }
 
 impl ConsortChart {
@@ -95,7 +96,15 @@ impl ConsortChart {
     pub fn new(cohort: &Cohort, derived: &[Derived]) -> ConsortChart {
         ConsortChart {
             flow: Flow::new(cohort, derived),
+            min_cell: 1,
         }
+    }
+
+    /// Shows counts from 1 to K − 1 as `<K` (small cells).
+    #[must_use]
+    pub fn with_min_cell(mut self, min_cell: u64) -> Self {
+        self.min_cell = min_cell;
+        self
     }
 }
 
@@ -158,7 +167,7 @@ impl Chart for ConsortChart {
             top_w,
             &[
                 "Randomized".to_owned(),
-                format!("n = {}", self.flow.total()),
+                format!("n = {}", count_label(self.flow.total(), self.min_cell)),
                 "(accepted rows of participants.csv)".to_owned(),
             ],
             BLACK,
@@ -178,7 +187,7 @@ impl Chart for ConsortChart {
                 BOX_W,
                 &[
                     format!("Allocated to {}", a.arm),
-                    format!("n = {}", a.randomized),
+                    format!("n = {}", count_label(a.randomized, self.min_cell)),
                 ],
                 colour,
             )?;
@@ -186,13 +195,17 @@ impl Chart for ConsortChart {
             let dose = match a.adherent {
                 Some(k) => vec![
                     "Received planned dose".to_owned(),
-                    format!("(>= {}% of sessions): {k}", self.flow.threshold_pct),
-                    format!("Did not: {}", a.randomized - k),
+                    format!(
+                        "(>= {}% of sessions): {}",
+                        self.flow.threshold_pct,
+                        count_label(k, self.min_cell)
+                    ),
+                    format!("Did not: {}", count_label(a.randomized - k, self.min_cell)),
                 ],
                 None => vec![
                     "Wait-list control".to_owned(),
                     "(no sessions planned)".to_owned(),
-                    format!("n = {}", a.randomized),
+                    format!("n = {}", count_label(a.randomized, self.min_cell)),
                 ],
             };
             text_box(root, (x, ROW_Y[2]), BOX_W, &dose, colour)?;
@@ -203,7 +216,7 @@ impl Chart for ConsortChart {
                 BOX_W,
                 &[
                     format!("No pain score at week {}", self.flow.week),
-                    format!("(or at baseline): {}", a.lost),
+                    format!("(or at baseline): {}", count_label(a.lost, self.min_cell)),
                 ],
                 colour,
             )?;
@@ -213,8 +226,14 @@ impl Chart for ConsortChart {
                 (x, ROW_Y[4]),
                 BOX_W,
                 &[
-                    format!("Analysed (ITT): {}", a.randomized),
-                    format!("with both scores: {}", a.with_scores()),
+                    format!(
+                        "Analysed (ITT): {}",
+                        count_label(a.randomized, self.min_cell)
+                    ),
+                    format!(
+                        "with both scores: {}",
+                        count_label(a.with_scores(), self.min_cell)
+                    ),
                 ],
                 colour,
             )?;

@@ -127,3 +127,14 @@ pub fn evenly_spaced(sorted: &[f64], max: usize) -> Vec<f64> {
     let last = sorted.len() - 1;
     (0..max).map(|i| sorted[i * last / (max - 1)]).collect()
 }
+
+/// A count as a chart shows it: `<K` for 1 to K − 1 when small cells are suppressed
+/// (`min_cell = K > 1`).
+#[must_use]
+pub fn count_label(count: u64, min_cell: u64) -> String {
+    if min_cell > 1 && count >= 1 && count < min_cell {
+        format!("<{min_cell}")
+    } else {
+        count.to_string()
+    }
+}

@@ -4,19 +4,30 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{CONTROL, Chart, ChartError, FAMILY, PALETTE, drawing};
+use super::{CONTROL, Chart, ChartError, FAMILY, PALETTE, count_label, drawing};
 use crate::analysis::{Analysis, Responders};
 
 /// The responder-rate chart of an analysis.
 pub struct RatesChart<'a> {
     analysis: &'a Analysis,
+    min_cell: u64,
 }
 
 impl<'a> RatesChart<'a> {
     /// A chart of `analysis`'s arms.
     #[must_use]
     pub fn new(analysis: &'a Analysis) -> RatesChart<'a> {
-        RatesChart { analysis }
+        RatesChart {
+            analysis,
+            min_cell: 1,
+        }
+    }
+
+    /// Labels counts from 1 to K − 1 as `<K` and leaves out their points (small cells).
+    #[must_use]
+    pub fn with_min_cell(mut self, min_cell: u64) -> Self {
+        self.min_cell = min_cell;
+        self
     }
 
     /// Arms with control first, then the treatment arms in trial order.
@@ -88,6 +99,18 @@ impl<'a> RatesChart<'a> {
         }
         for (i, a) in arms.iter().enumerate() {
             let r = pick(a);
+            let small = |c: u64| self.min_cell > 1 && c >= 1 && c < self.min_cell;
+            if small(r.responders) || small(r.n - r.responders) {
+                // A rate would reveal the small count: only the label is drawn.
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        format!("{} of {}", count_label(r.responders, self.min_cell), r.n),
+                        (i as f64 - 0.3, 5.0),
+                        (FAMILY, 13),
+                    )))
+                    .map_err(drawing)?;
+                continue;
+            }
             let (Some(rate), Some(low), Some(high)) = (r.rate, r.low, r.high) else {
                 continue;
             };

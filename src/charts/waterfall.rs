@@ -7,7 +7,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{CONTROL, Chart, ChartError, FAMILY, PALETTE, drawing, evenly_spaced};
+use super::{CONTROL, Chart, ChartError, FAMILY, PALETTE, count_label, drawing, evenly_spaced};
 use crate::cohort::Cohort;
 use crate::derive::Derived;
 
@@ -19,6 +19,7 @@ pub struct WaterfallChart {
     /// Per arm: id, control?, participants with a value, sampled sorted percent changes.
     arms: Vec<(String, bool, usize, Vec<f64>)>,
     threshold: f64,
+    min_cell: u64,
 }
 
 impl WaterfallChart {
@@ -52,7 +53,15 @@ impl WaterfallChart {
         WaterfallChart {
             arms: data,
             threshold: -cohort.protocol.pain_min_reduction_pct().to_f64(),
+            min_cell: 1,
         }
+    }
+
+    /// Shows arm sizes from 1 to K − 1 as `<K` and leaves such arms' bars out (small cells).
+    #[must_use]
+    pub fn with_min_cell(mut self, min_cell: u64) -> Self {
+        self.min_cell = min_cell;
+        self
     }
 }
 
@@ -80,7 +89,10 @@ impl Chart for WaterfallChart {
             };
             let bars = changes.len().max(1);
             let mut chart = ChartBuilder::on(area)
-                .caption(format!("{id} (n = {n})"), (FAMILY, 16))
+                .caption(
+                    format!("{id} (n = {})", count_label(*n as u64, self.min_cell)),
+                    (FAMILY, 16),
+                )
                 .margin(8)
                 .x_label_area_size(26)
                 .y_label_area_size(52)
@@ -99,13 +111,18 @@ impl Chart for WaterfallChart {
                 .axis_desc_style((FAMILY, 13))
                 .draw()
                 .map_err(drawing)?;
-            let rects = changes.iter().enumerate().map(|(j, &c)| {
-                let c = c.clamp(-100.0, 100.0);
-                Rectangle::new(
-                    [(j as f64 + 0.1, 0.0), (j as f64 + 0.9, c)],
-                    colour.filled(),
-                )
-            });
+            let small = self.min_cell > 1 && *n >= 1 && (*n as u64) < self.min_cell;
+            let rects = changes
+                .iter()
+                .filter(|_| !small)
+                .enumerate()
+                .map(|(j, &c)| {
+                    let c = c.clamp(-100.0, 100.0);
+                    Rectangle::new(
+                        [(j as f64 + 0.1, 0.0), (j as f64 + 0.9, c)],
+                        colour.filled(),
+                    )
+                });
             chart.draw_series(rects).map_err(drawing)?;
             chart
                 .draw_series(std::iter::once(PathElement::new(

@@ -111,7 +111,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let charts = vec![
         (
             "Responder rates per arm with 95% Wilson intervals".to_owned(),
-            chart(d, "rates", &RatesChart::new(&result), f)?,
+            chart(
+                d,
+                "rates",
+                &RatesChart::new(&result).with_min_cell(args.min_cell),
+                f,
+            )?,
         ),
         (
             "Risk difference and risk ratio versus control".to_owned(),
@@ -119,7 +124,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ),
         (
             "Percent change in pain per participant, sorted".to_owned(),
-            chart(d, "waterfall", &WaterfallChart::new(&cohort, &derived), f)?,
+            chart(
+                d,
+                "waterfall",
+                &WaterfallChart::new(&cohort, &derived).with_min_cell(args.min_cell),
+                f,
+            )?,
         ),
         (
             "Baseline to checkpoint per participant, with arm means".to_owned(),
@@ -136,7 +146,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ),
         (
             "CONSORT 2010 flow diagram".to_owned(),
-            chart(d, "consort", &ConsortChart::new(&cohort, &derived), f)?,
+            chart(
+                d,
+                "consort",
+                &ConsortChart::new(&cohort, &derived).with_min_cell(args.min_cell),
+                f,
+            )?,
         ),
     ];
     let html = report::html(

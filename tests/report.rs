@@ -1,0 +1,132 @@
+//! `trialdose report` on the example cohort: every section, nothing fetched, the numbers of
+//! `analyze`, the chart files, and small-cell suppression.
+
+mod util;
+
+use util::*;
+
+fn report(extra: &[&str]) -> (tempfile::TempDir, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("rep");
+    let cohort = dream_like().expect("example cohort");
+    let mut args = vec![
+        "report",
+        cohort.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let run = trialdose(&args);
+    assert_eq!(run.code, 0, "{run}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    (tmp, html)
+}
+
+#[test]
+fn report_has_every_section_and_fetches_nothing() {
+    let (tmp, html) = report(&[]);
+    for id in [
+        "provenance",
+        "table1",
+        "responders",
+        "trend",
+        "decisions",
+        "safety",
+        "charts",
+        "methods",
+        "limitations",
+    ] {
+        assert!(
+            html.contains(&format!("<section id=\"{id}\">")),
+            "section {id} missing"
+        );
+    }
+    assert!(!html.contains("http"), "an external reference");
+    assert!(!html.contains("<script"), "a script");
+    assert_eq!(html.matches("<svg").count(), 6, "six inline charts");
+    for name in [
+        "rates",
+        "forest",
+        "waterfall",
+        "slopes",
+        "adherence",
+        "consort",
+    ] {
+        for ext in ["png", "svg"] {
+            assert!(
+                tmp.path()
+                    .join("rep/charts")
+                    .join(format!("{name}.{ext}"))
+                    .is_file(),
+                "{name}.{ext}"
+            );
+        }
+    }
+    // No participant id appears anywhere.
+    assert!(!html.contains("P0000001"));
+}
+
+#[test]
+fn responder_numbers_equal_analyze() {
+    let (_tmp, html) = report(&[]);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("a");
+    let cohort = dream_like().unwrap();
+    let run = trialdose([
+        "analyze",
+        cohort.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{run}");
+    let arms = Table::read(&out.join("arms.csv"));
+    for row in &arms.rows {
+        for o in ["pain", "ndi"] {
+            let x = &row[&format!("{o}_responders")];
+            let n = &row[&format!("{o}_n")];
+            let rate = 100.0 * num(row, &format!("{o}_rate"));
+            let low = 100.0 * num(row, &format!("{o}_rate_low"));
+            let high = 100.0 * num(row, &format!("{o}_rate_high"));
+            let cell = format!("{x}/{n} ({rate:.1}% [{low:.1} to {high:.1}])");
+            assert!(
+                html.contains(&cell),
+                "{} {o}: {cell} not in the report",
+                row["arm"]
+            );
+        }
+    }
+    let comparisons = Table::read(&out.join("comparisons.csv"));
+    for row in &comparisons.rows {
+        let rd = format!("{:+.1}", 100.0 * num(row, "risk_difference"));
+        let rr = format!(
+            "{:.2} [{:.2} to {:.2}]",
+            num(row, "risk_ratio"),
+            num(row, "rr_low"),
+            num(row, "rr_high")
+        );
+        assert!(
+            html.contains(&rd) && html.contains(&rr),
+            "{} {}: {rd} / {rr}",
+            row["arm"],
+            row["outcome"]
+        );
+    }
+}
+
+#[test]
+fn small_cells_are_suppressed() {
+    let (_tmp, html) = report(&["--min-cell", "5"]);
+    // NDI control has 4/38 responders: shown as <5, with no rate.
+    assert!(html.contains("&lt;5 of 38"), "suppressed NDI count");
+    assert!(!html.contains("4/38"), "a small count leaked");
+    assert!(html.contains("shown as &lt;5"), "methods say so");
+    let run = trialdose([
+        "report",
+        dream_like().unwrap().to_str().unwrap(),
+        "--out",
+        "/tmp/x-report",
+        "--min-cell",
+        "0",
+    ]);
+    assert_eq!(run.code, 2, "{run}");
+}
