@@ -178,7 +178,7 @@ fn provenance(s: &mut String, cohort: &Cohort, analysis: &Analysis, cells: Cells
     let o = &analysis.options;
     let _ = write!(
         s,
-        "</tbody></table><p>Settings: population {:?}, missing outcomes {:?}, {}% intervals, risk-difference interval {}, multiplicity {}, small cells {}.</p></section>\n",
+        "</tbody></table><p>Settings: population {:?}, missing outcomes {:?}, {}% intervals, risk-difference interval {}, multiplicity {}, small cells {}.</p></section>",
         o.population,
         o.missing,
         100.0 * o.level.value(),
@@ -404,7 +404,7 @@ fn methods(s: &mut String, cohort: &Cohort, analysis: &Analysis, cells: Cells) {
         "<section id=\"methods\"><h2>Methods</h2><p>Participants were analysed in the arm they were randomized to; the analysis population was {population}. \
 A participant was a pain responder when pain fell by at least {}% of its baseline value from week 0 to week {}, and an NDI responder when the Neck Disability Index improved by at least {} points; thresholds were decided in exact decimal arithmetic. \
 Adherence was attending at least {}% of the planned sessions. Responder rates are given with {}% Wilson score intervals; each dose arm is compared with control by the risk difference ({}), the risk ratio (Katz log interval) and Fisher's exact test{}. \
-A dose-response trend across arms, scored by planned minutes per week, was tested with the Cochran-Armitage test. {}All figures were produced by trialdose {} from the files listed under provenance.</p></section>\n",
+A dose-response trend across arms, scored by planned minutes per week, was tested with the Cochran-Armitage test. {}All figures were produced by trialdose {} from the files listed under provenance.</p></section>",
         p.pain_min_reduction_pct(),
         p.checkpoint_week(),
         p.ndi_min_improvement(),
