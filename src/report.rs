@@ -178,9 +178,15 @@ fn provenance(s: &mut String, cohort: &Cohort, analysis: &Analysis, cells: Cells
     let o = &analysis.options;
     let _ = write!(
         s,
-        "</tbody></table><p>Settings: population {:?}, missing outcomes {:?}, {}% intervals, risk-difference interval {}, multiplicity {}, small cells {}.</p></section>",
-        o.population,
-        o.missing,
+        "</tbody></table><p>Settings: population {}, missing outcomes {}, {}% intervals, risk-difference interval {}, multiplicity {}, small cells {}.</p></section>",
+        match o.population {
+            crate::analysis::Population::Itt => "itt",
+            crate::analysis::Population::PerProtocol => "per-protocol",
+        },
+        match o.missing {
+            crate::analysis::Missing::Nonresponder => "nonresponder",
+            crate::analysis::Missing::Exclude => "exclude",
+        },
         100.0 * o.level.value(),
         o.rd_method.as_str(),
         o.multiplicity.as_str(),
