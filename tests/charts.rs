@@ -77,7 +77,21 @@ fn same_chart_same_bytes_and_bad_extension() {
 #[test]
 fn every_chart_kind_renders_as_png_and_svg() {
     // (kind, PNG size, texts the SVG must hold)
-    let kinds: [(&str, (u32, u32), &[&str]); 6] = [
+    let kinds: [(&str, (u32, u32), &[&str]); 8] = [
+        (
+            "dose",
+            (900, 560),
+            &[
+                "Planned minutes of massage per week",
+                "fitted, 60-minute sessions",
+                "60x3",
+            ],
+        ),
+        (
+            "dose-ndi",
+            (900, 560),
+            &["NDI responders against dose", "30-minute sessions"],
+        ),
         (
             "consort",
             (1240, 560),

@@ -43,7 +43,7 @@ fn report_has_every_section_and_fetches_nothing() {
     }
     assert!(!html.contains("http"), "an external reference");
     assert!(!html.contains("<script"), "a script");
-    assert_eq!(html.matches("<svg").count(), 6, "six inline charts");
+    assert_eq!(html.matches("<svg").count(), 8, "eight inline charts");
     for name in [
         "rates",
         "forest",
@@ -51,6 +51,8 @@ fn report_has_every_section_and_fetches_nothing() {
         "slopes",
         "adherence",
         "consort",
+        "dose_pain",
+        "dose_ndi",
     ] {
         for ext in ["png", "svg"] {
             assert!(

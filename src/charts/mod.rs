@@ -11,6 +11,7 @@
 
 pub mod adherence;
 pub mod consort;
+pub mod dose;
 pub mod forest;
 pub mod rates;
 pub mod slopes;

@@ -5,12 +5,14 @@ use std::process::ExitCode;
 
 use trialdose::analysis::{self, AnalysisOptions, Missing, Population};
 use trialdose::charts::{
-    self, Chart, adherence::AdherenceChart, consort::ConsortChart, forest::ForestChart,
-    rates::RatesChart, slopes::SlopeChart, waterfall::WaterfallChart,
+    self, Chart, adherence::AdherenceChart, consort::ConsortChart, dose::DoseChart,
+    forest::ForestChart, rates::RatesChart, slopes::SlopeChart, waterfall::WaterfallChart,
 };
 use trialdose::cohort::{Cohort, LoadOptions};
 use trialdose::derive;
 use trialdose::output::write_atomic;
+use trialdose::sim::cohort_evidence::fitted;
+use trialdose::sim::evidence::Outcome;
 use trialdose::stats::{Level, Multiplicity, RdMethod};
 
 use super::{DataError, UsageError, print_notices, threads};
@@ -30,6 +32,10 @@ enum Kind {
     Slopes,
     /// CONSORT 2010 flow diagram drawn from the data.
     Consort,
+    /// Pain responders against planned minutes per week, with the fitted dose-response curve.
+    Dose,
+    /// The same for NDI responders.
+    DoseNdi,
 }
 
 /// Arguments of `plot`.
@@ -91,6 +97,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Kind::Waterfall => render(&WaterfallChart::new(&cohort, &derived), &args.out, svg)?,
         Kind::Slopes => render(&SlopeChart::new(&cohort, &derived), &args.out, svg)?,
         Kind::Consort => render(&ConsortChart::new(&cohort, &derived), &args.out, svg)?,
+        Kind::Dose | Kind::DoseNdi => {
+            let evidence = fitted(&cohort, &derived, &result, &args.cohort)
+                .map_err(|e| DataError(e.to_string()))?;
+            let outcome = if matches!(args.kind, Kind::Dose) {
+                Outcome::Pain
+            } else {
+                Outcome::Ndi
+            };
+            render(&DoseChart::new(&result, &evidence, outcome), &args.out, svg)?;
+        }
         Kind::Adherence => render(
             &AdherenceChart::new(&cohort, &derived, &result),
             &args.out,

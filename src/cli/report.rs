@@ -6,13 +6,15 @@ use std::process::ExitCode;
 
 use trialdose::analysis::{self, AnalysisOptions, Missing, Population};
 use trialdose::charts::{
-    self, Chart, adherence::AdherenceChart, consort::ConsortChart, forest::ForestChart,
-    rates::RatesChart, slopes::SlopeChart, waterfall::WaterfallChart,
+    self, Chart, adherence::AdherenceChart, consort::ConsortChart, dose::DoseChart,
+    forest::ForestChart, rates::RatesChart, slopes::SlopeChart, waterfall::WaterfallChart,
 };
 use trialdose::cohort::{Cohort, LoadOptions};
 use trialdose::derive;
 use trialdose::output::{OutputError, ensure_writable_dir, write_atomic};
 use trialdose::report::{self, ReportInput};
+use trialdose::sim::cohort_evidence::fitted;
+use trialdose::sim::evidence::Outcome;
 use trialdose::stats::{Level, Multiplicity, RdMethod};
 
 use super::{DataError, UsageError, print_notices, refuse_output_in_cohort, threads};
@@ -154,6 +156,30 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             )?,
         ),
     ];
+    let mut charts = charts;
+    // The dose-response curves need a fit; a cohort that cannot give one says why instead.
+    match fitted(&cohort, &derived, &result, &args.cohort) {
+        Ok(evidence) => {
+            for (outcome, name, title) in [
+                (
+                    Outcome::Pain,
+                    "dose_pain",
+                    "Pain responders against dose, with the fitted dose-response curve",
+                ),
+                (
+                    Outcome::Ndi,
+                    "dose_ndi",
+                    "NDI responders against dose, with the fitted dose-response curve",
+                ),
+            ] {
+                charts.push((
+                    title.to_owned(),
+                    chart(d, name, &DoseChart::new(&result, &evidence, outcome), f)?,
+                ));
+            }
+        }
+        Err(e) => eprintln!("trialdose: note: no dose-response chart: {e}"),
+    }
     let html = report::html(
         &cohort,
         &derived,

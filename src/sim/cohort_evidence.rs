@@ -72,6 +72,20 @@ pub fn from_cohort(dir: &Path, threads: usize) -> Result<Evidence, CohortEvidenc
         adjust: None,
     };
     let result = analysis::analyze(&cohort, &derived, options)?;
+    fitted(&cohort, &derived, &result, dir)
+}
+
+/// The evidence of an analysed cohort (ITT counts of `result`, attendance and adverse events
+/// from `derived`); `dir` names it.
+///
+/// # Errors
+/// [`CohortEvidenceError::Invalid`] when no participant is treated.
+pub fn fitted(
+    cohort: &Cohort,
+    derived: &[crate::derive::Derived],
+    result: &analysis::Analysis,
+    dir: &Path,
+) -> Result<Evidence, CohortEvidenceError> {
     let counts = |responders: u64, n: u64| {
         (n > 0).then_some(Counts {
             responders: responders as f64,
@@ -92,7 +106,7 @@ pub fn from_cohort(dir: &Path, threads: usize) -> Result<Evidence, CohortEvidenc
     // Attendance and adverse events of treated participants.
     let (mut shares, mut planned_total, mut attended_total, mut with_event) =
         (Vec::new(), 0.0, 0.0, 0.0);
-    for d in &derived {
+    for d in derived {
         if let Some(planned) = d.sessions_planned.filter(|&p| p > 0) {
             let attended = d.sessions_attended.min(planned);
             shares.push(f64::from(attended) / f64::from(planned));
