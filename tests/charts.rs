@@ -161,3 +161,101 @@ fn every_chart_kind_renders_as_png_and_svg() {
         }
     }
 }
+
+#[test]
+fn simulation_charts_draw_from_simulate_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clinic = tmp.path().join("clinic.json");
+    let ss = tmp.path().join("ss.json");
+    let run = trialdose([
+        "simulate",
+        "clinic",
+        "--schedule",
+        "60x2",
+        "--patients",
+        "20",
+        "--reps",
+        "500",
+        "--out",
+        clinic.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{run}");
+    let run = trialdose([
+        "simulate",
+        "sample-size",
+        "--arms",
+        "control,60x2",
+        "--truth",
+        "control=0.26,60x2=0.63",
+        "--reps",
+        "300",
+        "--out",
+        ss.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{run}");
+    for (kind, file, size, text) in [
+        (
+            "predictive",
+            &clinic,
+            (1200, 520),
+            "Responders among the patients",
+        ),
+        ("power", &ss, (900, 520), "Participants per arm"),
+    ] {
+        let png = tmp.path().join(format!("{kind}.png"));
+        let run = trialdose([
+            "plot",
+            kind,
+            "--sim",
+            file.to_str().unwrap(),
+            "--out",
+            png.to_str().unwrap(),
+        ]);
+        assert_eq!(run.code, 0, "{run}");
+        assert_eq!(image::open(&png).unwrap().to_rgb8().dimensions(), size);
+        let svg = tmp.path().join(format!("{kind}.svg"));
+        let run = trialdose([
+            "plot",
+            kind,
+            "--sim",
+            file.to_str().unwrap(),
+            "--out",
+            svg.to_str().unwrap(),
+        ]);
+        assert_eq!(run.code, 0, "{run}");
+        assert!(std::fs::read_to_string(svg).unwrap().contains(text));
+    }
+    // The wrong kind of run is refused with exit 2.
+    let run = trialdose([
+        "plot",
+        "power",
+        "--sim",
+        clinic.to_str().unwrap(),
+        "--out",
+        tmp.path().join("x.png").to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2, "{run}");
+    // And the report charts them.
+    let cohort = dream_like().unwrap();
+    let out = tmp.path().join("rep");
+    let run = trialdose([
+        "report",
+        cohort.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--sim",
+        clinic.to_str().unwrap(),
+        "--sim",
+        ss.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{run}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains("Predictive distribution of responders")
+            && html.contains("Power against participants per arm")
+    );
+    assert!(
+        out.join("charts/sim1_predictive.png").is_file()
+            && out.join("charts/sim2_power.svg").is_file()
+    );
+}

@@ -5,8 +5,15 @@ use std::process::ExitCode;
 
 use trialdose::analysis::{self, AnalysisOptions, Missing, Population};
 use trialdose::charts::{
-    self, Chart, adherence::AdherenceChart, consort::ConsortChart, dose::DoseChart,
-    forest::ForestChart, rates::RatesChart, slopes::SlopeChart, waterfall::WaterfallChart,
+    self, Chart,
+    adherence::AdherenceChart,
+    consort::ConsortChart,
+    dose::DoseChart,
+    forest::ForestChart,
+    rates::RatesChart,
+    simulation::{PowerChart, PredictiveChart, SimFileError},
+    slopes::SlopeChart,
+    waterfall::WaterfallChart,
 };
 use trialdose::cohort::{Cohort, LoadOptions};
 use trialdose::derive;
@@ -36,6 +43,10 @@ enum Kind {
     Dose,
     /// The same for NDI responders.
     DoseNdi,
+    /// Predictive distribution of responders, from `simulate clinic --out FILE` (needs --sim).
+    Predictive,
+    /// Power against participants per arm, from `simulate sample-size --out FILE` (needs --sim).
+    Power,
 }
 
 /// Arguments of `plot`.
@@ -44,8 +55,11 @@ pub struct Args {
     /// Which chart.
     #[arg(value_enum)]
     kind: Kind,
-    /// The cohort folder.
-    cohort: PathBuf,
+    /// The cohort folder (not for predictive and power, which draw a simulation).
+    cohort: Option<PathBuf>,
+    /// A simulation's JSON file (for predictive and power).
+    #[arg(long, value_name = "FILE.json")]
+    sim: Option<PathBuf>,
     /// Output file: .png or .svg.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
@@ -71,13 +85,43 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .into());
         }
     };
-    let cohort = Cohort::load(&args.cohort, LoadOptions { threads })?;
+    if matches!(args.kind, Kind::Predictive | Kind::Power) {
+        let path = args.sim.as_ref().ok_or_else(|| {
+            UsageError("this chart draws a simulation: give --sim FILE.json (from simulate ... --out FILE.json)".into())
+        })?;
+        let text = std::fs::read_to_string(path).map_err(|source| {
+            anyhow::Error::from(trialdose::cohort::CohortError::Input {
+                path: path.clone(),
+                source,
+            })
+        })?;
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| UsageError(format!("--sim {}: not JSON ({e})", path.display())))?;
+        let bad = |e: SimFileError| UsageError(format!("--sim {}: {e}", path.display()));
+        if matches!(args.kind, Kind::Predictive) {
+            render(
+                &PredictiveChart::from_json(&v).map_err(bad)?,
+                &args.out,
+                svg,
+            )?;
+        } else {
+            render(&PowerChart::from_json(&v).map_err(bad)?, &args.out, svg)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let cohort_dir = args.cohort.clone().ok_or_else(|| {
+        UsageError(
+            "give the cohort folder, e.g. trialdose plot rates data/dream-like --out rates.png"
+                .into(),
+        )
+    })?;
+    let cohort = Cohort::load(&cohort_dir, LoadOptions { threads })?;
     print_notices(&cohort);
     if !cohort.ledger.is_empty() && !args.skip_invalid {
         return Err(DataError(format!(
             "{} row(s) rejected; run `trialdose validate {}` to see them, or add --skip-invalid",
             cohort.ledger.rejections().len(),
-            args.cohort.display()
+            cohort_dir.display()
         ))
         .into());
     }
@@ -97,8 +141,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Kind::Waterfall => render(&WaterfallChart::new(&cohort, &derived), &args.out, svg)?,
         Kind::Slopes => render(&SlopeChart::new(&cohort, &derived), &args.out, svg)?,
         Kind::Consort => render(&ConsortChart::new(&cohort, &derived), &args.out, svg)?,
+        // Drawn from --sim above, before the cohort is read.
+        Kind::Predictive | Kind::Power => {}
         Kind::Dose | Kind::DoseNdi => {
-            let evidence = fitted(&cohort, &derived, &result, &args.cohort)
+            let evidence = fitted(&cohort, &derived, &result, &cohort_dir)
                 .map_err(|e| DataError(e.to_string()))?;
             let outcome = if matches!(args.kind, Kind::Dose) {
                 Outcome::Pain

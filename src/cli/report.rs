@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use trialdose::analysis::{self, AnalysisOptions, Missing, Population};
+use trialdose::charts::simulation::{PowerChart, PredictiveChart, SimFileError};
 use trialdose::charts::{
     self, Chart, adherence::AdherenceChart, consort::ConsortChart, dose::DoseChart,
     forest::ForestChart, rates::RatesChart, slopes::SlopeChart, waterfall::WaterfallChart,
@@ -44,6 +45,10 @@ pub struct Args {
     /// Show counts from 1 to K-1 as "<K" and hide what would reveal them (1: no suppression).
     #[arg(long, value_name = "K", default_value_t = 1)]
     min_cell: u64,
+    /// Simulation results to chart (from `simulate clinic|sample-size --out FILE.json`;
+    /// repeatable).
+    #[arg(long, value_name = "FILE.json")]
+    sim: Vec<PathBuf>,
     /// Chart files to write (the report itself always embeds SVG).
     #[arg(long, value_enum, default_value = "both")]
     format: Format,
@@ -179,6 +184,37 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
         Err(e) => eprintln!("trialdose: note: no dose-response chart: {e}"),
+    }
+    for (i, path) in args.sim.iter().enumerate() {
+        let text = std::fs::read_to_string(path).map_err(|source| {
+            anyhow::Error::from(trialdose::cohort::CohortError::Input {
+                path: path.clone(),
+                source,
+            })
+        })?;
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| UsageError(format!("--sim {}: not JSON ({e})", path.display())))?;
+        let bad = |e: SimFileError| UsageError(format!("--sim {}: {e}", path.display()));
+        if v["command"] == "clinic" {
+            let c = PredictiveChart::from_json(&v).map_err(bad)?;
+            charts.push((
+                "Predictive distribution of responders (simulation)".to_owned(),
+                chart(d, &format!("sim{}_predictive", i + 1), &c, f)?,
+            ));
+        } else if v["command"] == "sample-size" {
+            let c = PowerChart::from_json(&v).map_err(bad)?;
+            charts.push((
+                "Power against participants per arm (simulation)".to_owned(),
+                chart(d, &format!("sim{}_power", i + 1), &c, f)?,
+            ));
+        } else {
+            return Err(UsageError(format!(
+                "--sim {}: a {} run; the report charts clinic and sample-size runs",
+                path.display(),
+                v["command"]
+            ))
+            .into());
+        }
     }
     let html = report::html(
         &cohort,

@@ -962,6 +962,16 @@ fn run_sample_size(a: SampleSizeArgs) -> anyhow::Result<ExitCode> {
     );
     doc.insert("reps_per_candidate".into(), json!(found.reps));
     doc.insert(
+        "power_curve".into(),
+        Value::Array(
+            found
+                .curve
+                .iter()
+                .map(|(n, e)| json!({"per_arm": n, "power": e}))
+                .collect(),
+        ),
+    );
+    doc.insert(
         "unresolved_by_monte_carlo_error".into(),
         json!(found.unresolved),
     );

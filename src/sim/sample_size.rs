@@ -17,7 +17,7 @@ use super::{Estimate, SimError};
 pub const MAX_PER_ARM: u64 = 100_000;
 
 /// The answer of a sample-size search.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SampleSize {
     /// Smallest per-arm size reaching the target.
     pub per_arm: u64,
@@ -27,6 +27,9 @@ pub struct SampleSize {
     pub power_at_per_arm_minus_1: Estimate,
     /// Replicates per candidate in the final search.
     pub reps: u64,
+    /// Every size the final search simulated, with its power, in increasing size (the power
+    /// curve a chart draws).
+    pub curve: Vec<(u64, Estimate)>,
     /// Whether the target is within two MCSE of either reported power even at the largest
     /// replicate count (then the answer may be off by one).
     pub unresolved: bool,
@@ -60,7 +63,12 @@ pub fn search(
     let mut reps = reps;
     let max_reps = reps.saturating_mul(16);
     loop {
-        let reached = |n: u64| power(design, n, reps, seed, threads).estimate >= target;
+        let curve = std::cell::RefCell::new(Vec::new());
+        let reached = |n: u64| {
+            let e = power(design, n, reps, seed, threads);
+            curve.borrow_mut().push((n, e));
+            e.estimate >= target
+        };
         // Double from 1 until the target is reached; `lo` is the last size that did not reach
         // it (0 has no power).
         let (mut lo, mut hi) = (0, 1);
@@ -86,7 +94,13 @@ pub fn search(
         let close = |e: Estimate| (e.estimate - target).abs() < 2.0 * e.mcse;
         let unresolved = close(at) || close(below);
         if !unresolved || reps >= max_reps {
+            let mut curve = curve.into_inner();
+            curve.push((hi, at));
+            curve.push((hi - 1, below));
+            curve.sort_by_key(|&(n, _)| n);
+            curve.dedup_by_key(|&mut (n, _)| n);
             return Ok(SampleSize {
+                curve,
                 per_arm: hi,
                 power_at_per_arm: at,
                 power_at_per_arm_minus_1: below,

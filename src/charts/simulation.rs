@@ -1,0 +1,234 @@
+//! Charts of a simulation's JSON (`simulate ... --json` or `--out FILE`): the predictive
+//! distribution of responders of a clinic run, and the power curve of a sample-size search.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use serde_json::Value;
+
+use super::{Chart, ChartError, FAMILY, PALETTE, drawing};
+
+/// Why a simulation file cannot be drawn.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SimFileError(pub String);
+
+/// The predictive distribution of responders (pain and NDI) of a `simulate clinic` run.
+pub struct PredictiveChart {
+    title: String,
+    /// Per outcome: name, P(K = k) for k = 0..=N.
+    outcomes: Vec<(String, Vec<f64>)>,
+}
+
+impl PredictiveChart {
+    /// Reads the chart from a clinic JSON document.
+    ///
+    /// # Errors
+    /// [`SimFileError`] when the document is not a clinic run.
+    pub fn from_json(v: &Value) -> Result<PredictiveChart, SimFileError> {
+        if v["command"] != "clinic" {
+            return Err(SimFileError(format!(
+                "the simulation file is a {} run; the predictive chart needs simulate clinic",
+                v["command"]
+            )));
+        }
+        let mut outcomes = Vec::new();
+        for name in ["pain", "ndi"] {
+            let Some(at_least) = v["outcomes"][name]["responders"]["p_at_least"].as_array() else {
+                continue;
+            };
+            let tail: Vec<f64> = at_least
+                .iter()
+                .map(|e| e["estimate"].as_f64().unwrap_or(0.0))
+                .collect();
+            let pmf = (0..tail.len())
+                .map(|k| tail[k] - tail.get(k + 1).copied().unwrap_or(0.0))
+                .collect();
+            outcomes.push((name.to_owned(), pmf));
+        }
+        if outcomes.is_empty() {
+            return Err(SimFileError(
+                "the clinic run has no responder distribution".into(),
+            ));
+        }
+        Ok(PredictiveChart {
+            title: format!(
+                "Predicted responders among {} patients on {} ({} replicates)",
+                v["patients"],
+                v["schedule"].as_str().unwrap_or("?"),
+                v["reps"]
+            ),
+            outcomes,
+        })
+    }
+}
+
+impl Chart for PredictiveChart {
+    fn size(&self) -> (u32, u32) {
+        (1200, 520)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ChartError> {
+        let (title, body) = root.split_vertically(40);
+        title.titled(&self.title, (FAMILY, 20)).map_err(drawing)?;
+        let panels = body.split_evenly((1, self.outcomes.len()));
+        for (i, ((name, pmf), area)) in self.outcomes.iter().zip(&panels).enumerate() {
+            let n = pmf.len().saturating_sub(1).max(1);
+            let top = pmf.iter().copied().fold(0.0, f64::max) * 100.0 * 1.15 + 1e-9;
+            let mut chart = ChartBuilder::on(area)
+                .caption(
+                    if name == "ndi" {
+                        "NDI responders"
+                    } else {
+                        "Pain responders"
+                    },
+                    (FAMILY, 17),
+                )
+                .margin(10)
+                .x_label_area_size(44)
+                .y_label_area_size(56)
+                .build_cartesian_2d(-0.5f64..n as f64 + 0.5, 0f64..top)
+                .map_err(drawing)?;
+            chart
+                .configure_mesh()
+                .disable_x_mesh()
+                .light_line_style(WHITE)
+                .x_desc("Responders among the patients")
+                .y_desc("Probability (%)")
+                .x_label_formatter(&|x| format!("{x:.0}"))
+                .y_label_formatter(&|y| format!("{y:.0}"))
+                .label_style((FAMILY, 13))
+                .axis_desc_style((FAMILY, 15))
+                .draw()
+                .map_err(drawing)?;
+            let colour = PALETTE[if i == 0 { 0 } else { 3 }];
+            chart
+                .draw_series(pmf.iter().enumerate().map(|(k, &p)| {
+                    Rectangle::new(
+                        [(k as f64 - 0.4, 0.0), (k as f64 + 0.4, 100.0 * p)],
+                        colour.filled(),
+                    )
+                }))
+                .map_err(drawing)?;
+        }
+        Ok(())
+    }
+}
+
+/// The power curve of a `simulate sample-size` search.
+pub struct PowerChart {
+    title: String,
+    target: f64,
+    answer: u64,
+    /// (per arm, power, MCSE).
+    points: Vec<(f64, f64, f64)>,
+}
+
+impl PowerChart {
+    /// Reads the chart from a sample-size JSON document.
+    ///
+    /// # Errors
+    /// [`SimFileError`] when the document is not a sample-size run.
+    pub fn from_json(v: &Value) -> Result<PowerChart, SimFileError> {
+        let curve = v["power_curve"].as_array().ok_or_else(|| {
+            SimFileError(format!(
+                "the simulation file is a {} run; the power chart needs simulate sample-size",
+                v["command"]
+            ))
+        })?;
+        let points = curve
+            .iter()
+            .filter_map(|p| {
+                Some((
+                    p["per_arm"].as_f64()?,
+                    p["power"]["estimate"].as_f64()?,
+                    p["power"]["mcse"].as_f64()?,
+                ))
+            })
+            .collect();
+        Ok(PowerChart {
+            title: format!(
+                "Power against participants per arm: {} ({} test, alpha {})",
+                v["spec"]["arms"].as_str().unwrap_or("?"),
+                v["spec"]["test"].as_str().unwrap_or("?"),
+                v["spec"]["alpha"]
+            ),
+            target: v["target_power"].as_f64().unwrap_or(0.8),
+            answer: v["per_arm"].as_u64().unwrap_or(0),
+            points,
+        })
+    }
+}
+
+impl Chart for PowerChart {
+    fn size(&self) -> (u32, u32) {
+        (900, 520)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ChartError> {
+        let max_n = self.points.iter().map(|p| p.0).fold(2.0, f64::max) * 1.05;
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, (FAMILY, 17))
+            .margin(14)
+            .x_label_area_size(48)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0f64..max_n, 0f64..100f64)
+            .map_err(drawing)?;
+        chart
+            .configure_mesh()
+            .light_line_style(WHITE)
+            .x_desc("Participants per arm")
+            .y_desc("Power (%, +/- 2 Monte Carlo SE)")
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .label_style((FAMILY, 14))
+            .axis_desc_style((FAMILY, 15))
+            .draw()
+            .map_err(drawing)?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(0.0, 100.0 * self.target), (max_n, 100.0 * self.target)],
+                RGBColor(213, 94, 0).stroke_width(2),
+            )))
+            .map_err(drawing)?
+            .label(format!(
+                "target {:.0}%; reached at {} per arm",
+                100.0 * self.target,
+                self.answer
+            ))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RGBColor(213, 94, 0)));
+        chart
+            .draw_series(LineSeries::new(
+                self.points.iter().map(|p| (p.0, 100.0 * p.1)),
+                PALETTE[3].stroke_width(1),
+            ))
+            .map_err(drawing)?;
+        for &(n, p, se) in &self.points {
+            chart
+                .draw_series(std::iter::once(ErrorBar::new_vertical(
+                    n,
+                    100.0 * (p - 2.0 * se),
+                    100.0 * p,
+                    100.0 * (p + 2.0 * se),
+                    PALETTE[3].stroke_width(1),
+                    6,
+                )))
+                .map_err(drawing)?;
+            chart
+                .draw_series(std::iter::once(Circle::new(
+                    (n, 100.0 * p),
+                    4,
+                    PALETTE[3].filled(),
+                )))
+                .map_err(drawing)?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .label_font((FAMILY, 14))
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK.mix(0.3))
+            .draw()
+            .map_err(drawing)?;
+        Ok(())
+    }
+}
