@@ -144,6 +144,7 @@ pub fn html(
     table_one(&mut s, cohort, derived, cells);
     responders(&mut s, analysis, cells);
     trend(&mut s, analysis);
+    adjusted(&mut s, analysis);
     decisions(&mut s, cohort, derived, cells);
     safety(&mut s, cohort, derived, cells);
     charts(&mut s, &input.charts);
@@ -315,6 +316,37 @@ fn trend(s: &mut String, analysis: &Analysis) {
     s.push_str("</tbody></table><p class=\"note\">Cochran-Armitage test, variance with divisor N (as SAS PROC FREQ).</p></section>\n");
 }
 
+fn adjusted(s: &mut String, analysis: &Analysis) {
+    let Some(covariates) = analysis.options.adjust else {
+        return;
+    };
+    let _ = write!(
+        s,
+        "<section id=\"adjusted\"><h2>Adjusted relative risks</h2><table><caption>Each arm against control, adjusted for {}</caption><thead><tr><th>arm</th><th>outcome</th><th>model</th><th>estimate [95% CI]</th><th>p</th><th>n</th></tr></thead><tbody>",
+        escape(covariates.as_str())
+    );
+    for r in &analysis.adjusted {
+        let value = match (r.estimate, r.low, r.high) {
+            (Some(e), Some(l), Some(h)) => format!("{e:.2} [{l:.2} to {h:.2}]"),
+            _ => escape(&r.note),
+        };
+        let model = if r.model == "modified_poisson" {
+            "risk ratio (modified Poisson)"
+        } else {
+            "odds ratio (logistic)"
+        };
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>{model}</td><td>{value}</td><td>{}</td><td>{}</td></tr>",
+            escape(&r.arm),
+            escape(&r.outcome),
+            p_value(r.p_value),
+            r.n
+        );
+    }
+    s.push_str("</tbody></table><p class=\"note\">Modified Poisson regression with robust (HC0) errors (Zou 2004) and logistic regression, on arm indicators and the covariates named.</p></section>\n");
+}
+
 fn decisions(s: &mut String, cohort: &Cohort, derived: &[Derived], cells: Cells) {
     let arms = cohort.protocol.arms();
     let kinds = [
@@ -350,24 +382,45 @@ fn decisions(s: &mut String, cohort: &Cohort, derived: &[Derived], cells: Cells)
 }
 
 fn safety(s: &mut String, cohort: &Cohort, derived: &[Derived], cells: Cells) {
+    use crate::cohort::AdverseEvent;
     let arms = cohort.protocol.arms();
+    // Each participant's worst adverse event over their accepted session rows.
+    let mut worst = vec![0u8; cohort.participants.len()];
+    for session in cohort.sessions.iter() {
+        let level = match session.adverse_event {
+            AdverseEvent::None => 0,
+            AdverseEvent::Mild => 1,
+            AdverseEvent::Moderate => 2,
+            AdverseEvent::Severe => 3,
+        };
+        if let Some(w) = worst.get_mut(session.participant as usize) {
+            *w = (*w).max(level);
+        }
+    }
     let mut n = vec![0u64; arms.len()];
     let mut ae = vec![0u64; arms.len()];
-    for (p, d) in cohort.participants.iter().zip(derived) {
+    let mut by_level = vec![[0u64; 3]; arms.len()];
+    for ((p, d), &w) in cohort.participants.iter().zip(derived).zip(&worst) {
         n[p.arm] += 1;
         ae[p.arm] += u64::from(d.flags.contains(Flags::ADVERSE_EVENT));
+        if w > 0 {
+            by_level[p.arm][usize::from(w - 1)] += 1;
+        }
     }
-    s.push_str("<section id=\"safety\"><h2>Safety</h2><table><thead><tr><th>arm</th><th>participants</th><th>with an adverse event: n (%)</th></tr></thead><tbody>");
+    s.push_str("<section id=\"safety\"><h2>Safety</h2><table><thead><tr><th>arm</th><th>participants</th><th>with an adverse event: n (%)</th><th>worst: mild</th><th>moderate</th><th>severe</th></tr></thead><tbody>");
     for (i, a) in arms.iter().enumerate() {
         let _ = write!(
             s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(a.id()),
             cells.count(n[i]),
-            cells.with_pct(ae[i], n[i])
+            cells.with_pct(ae[i], n[i]),
+            cells.count(by_level[i][0]),
+            cells.count(by_level[i][1]),
+            cells.count(by_level[i][2])
         );
     }
-    s.push_str("</tbody></table><p class=\"note\">Any accepted session row with an adverse event other than none (the DREAM trial reported about 5% of participants).</p></section>\n");
+    s.push_str("</tbody></table><p class=\"note\">Participants with any accepted session row carrying an adverse event other than none, by their worst event (the DREAM trial reported about 5% of participants, mostly mild or moderate).</p></section>\n");
 }
 
 fn charts(s: &mut String, charts: &[(String, String)]) {

@@ -132,3 +132,17 @@ fn small_cells_are_suppressed() {
     ]);
     assert_eq!(run.code, 2, "{run}");
 }
+
+#[test]
+fn adjusted_section_and_safety_by_severity() {
+    let (_tmp, html) = report(&["--adjust", "baseline"]);
+    assert!(html.contains("<section id=\"adjusted\">"));
+    // statsmodels 0.15.0 (tests/statistics_cli.rs): pain 60x3 adjusted RR 2.97 [1.70 to 5.20].
+    assert!(html.contains("2.97 [1.70 to 5.20]"), "adjusted RR");
+    let (_tmp2, plain) = report(&[]);
+    assert!(!plain.contains("<section id=\"adjusted\">"));
+    // Safety: 60x1 has one participant with an adverse event, moderate at worst.
+    assert!(html.contains(
+        "<tr><td>60x1</td><td>38</td><td>1 (2.6%)</td><td>0</td><td>1</td><td>0</td></tr>"
+    ));
+}

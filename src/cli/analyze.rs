@@ -83,7 +83,7 @@ pub struct Args {
 }
 
 /// Parses `--adjust`: `baseline` or `baseline,age` (either order, no repeats).
-fn covariates(text: &str) -> Result<Covariates, UsageError> {
+pub(super) fn covariates(text: &str) -> Result<Covariates, UsageError> {
     let mut baseline = false;
     let mut age = false;
     for part in text.split(',').map(str::trim) {

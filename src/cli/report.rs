@@ -52,6 +52,9 @@ pub struct Args {
     /// Chart files to write (the report itself always embeds SVG).
     #[arg(long, value_enum, default_value = "both")]
     format: Format,
+    /// Add baseline-adjusted relative risks: `baseline` or `baseline,age`.
+    #[arg(long, value_name = "baseline[,age]")]
+    adjust: Option<String>,
     /// Report from the accepted rows even when some rows are rejected.
     #[arg(long)]
     skip_invalid: bool,
@@ -110,7 +113,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         level: Level::NINETY_FIVE,
         rd_method: RdMethod::Newcombe,
         multiplicity: Multiplicity::None,
-        adjust: None,
+        adjust: args
+            .adjust
+            .as_deref()
+            .map(super::analyze::covariates)
+            .transpose()?,
     };
     let result = analysis::analyze(&cohort, &derived, options)?;
     let f = args.format;
