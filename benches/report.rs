@@ -1,0 +1,85 @@
+//! `trialdose report` against `trialdose analyze` on the 1,000,000-participant benchmark cohort
+//! (the one `benches/pipeline.rs` generates): the target is a report in under 1.5x the
+//! time of the analysis. The two binaries run interleaved (so this shared machine's noise hits
+//! both alike), five rounds, and the medians and their ratio are printed. Set
+//! `TRIALDOSE_BENCH_PARTICIPANTS` for a smaller cohort.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+const BIN: &str = env!("CARGO_BIN_EXE_trialdose");
+const ROUNDS: usize = 5;
+
+fn participants() -> u64 {
+    std::env::var("TRIALDOSE_BENCH_PARTICIPANTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000)
+}
+
+fn cohort() -> PathBuf {
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
+    let dir = target.join(format!("bench-cohort-{}", participants()));
+    if !dir.join("scores.csv").exists() {
+        let status = Command::new(BIN)
+            .args(["generate", "--seed", "2014", "--participants"])
+            .arg(participants().to_string())
+            .arg(&dir)
+            .status()
+            .expect("run trialdose generate");
+        assert!(status.success(), "generate failed");
+    }
+    dir
+}
+
+fn time(args: &[&std::ffi::OsStr]) -> f64 {
+    let start = Instant::now();
+    let out = Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("run trialdose");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    start.elapsed().as_secs_f64()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    let dir = cohort();
+    let tmp = std::env::temp_dir().join("trialdose-report-bench");
+    let (analyze_out, report_out) = (tmp.join("analyze"), tmp.join("report"));
+    let (mut analyze, mut report) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        analyze.push(time(&[
+            "analyze".as_ref(),
+            dir.as_os_str(),
+            "--out".as_ref(),
+            analyze_out.as_os_str(),
+        ]));
+        report.push(time(&[
+            "report".as_ref(),
+            dir.as_os_str(),
+            "--out".as_ref(),
+            report_out.as_os_str(),
+        ]));
+    }
+    let (a, r) = (median(analyze), median(report));
+    println!(
+        "report vs analyze ({ROUNDS} interleaved rounds, medians), cohort {}",
+        dir.display()
+    );
+    println!("  trialdose analyze: {a:.2}s");
+    println!(
+        "  trialdose report:  {r:.2}s  ({:.2}x analyze; target < 1.5x)",
+        r / a
+    );
+}
