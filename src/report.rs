@@ -6,8 +6,8 @@
 //! Self-contained: CSS is inline, charts are inline SVG, nothing is fetched (no script, font or
 //! image URL). Printable: a print stylesheet keeps tables whole and starts each section on a new
 //! page. Small cells: with `min_cell = K > 1`, counts from 1 to K − 1 are shown as `<K`, and
-//! the percentages and complements that would reveal them are hidden. Participant ids never
-//! appear (the report holds no per-participant rows).
+//! the percentages and complements that would reveal them are hidden. Participant ids appear
+//! only with `show_ids`, in a list of the participants who need attention.
 
 use std::fmt::Write as _;
 
@@ -22,6 +22,8 @@ pub struct ReportInput<'a> {
     pub title: &'a str,
     /// Small-cell threshold (1: no suppression).
     pub min_cell: u64,
+    /// List the participants who need attention by id (`--show-ids`).
+    pub show_ids: bool,
     /// Charts as (heading, SVG document).
     pub charts: Vec<(String, String)>,
 }
@@ -147,6 +149,9 @@ pub fn html(
     adjusted(&mut s, analysis);
     decisions(&mut s, cohort, derived, cells);
     safety(&mut s, cohort, derived, cells);
+    if input.show_ids {
+        attention(&mut s, cohort, derived);
+    }
     charts(&mut s, &input.charts);
     methods(&mut s, cohort, analysis, cells);
     limitations(&mut s, cohort, derived);
@@ -421,6 +426,29 @@ fn safety(s: &mut String, cohort: &Cohort, derived: &[Derived], cells: Cells) {
         );
     }
     s.push_str("</tbody></table><p class=\"note\">Participants with any accepted session row carrying an adverse event other than none, by their worst event (the DREAM trial reported about 5% of participants, mostly mild or moderate).</p></section>\n");
+}
+
+fn attention(s: &mut String, cohort: &Cohort, derived: &[Derived]) {
+    s.push_str("<section id=\"attention\"><h2>Participants needing attention</h2><table><thead><tr><th>participant</th><th>arm</th><th>flags</th><th>decision</th></tr></thead><tbody>");
+    let arms = cohort.protocol.arms();
+    let mut listed = 0;
+    for (p, d) in cohort.participants.iter().zip(derived) {
+        if d.flags.contains(Flags::NEEDS_CLEARANCE) || d.flags.contains(Flags::ADVERSE_EVENT) {
+            listed += 1;
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&p.id),
+                escape(arms[p.arm].id()),
+                escape(&d.flags.to_field()),
+                d.decision.as_str()
+            );
+        }
+    }
+    if listed == 0 {
+        s.push_str("<tr><td colspan=\"4\">none</td></tr>");
+    }
+    s.push_str("</tbody></table><p class=\"note\">Shown because --show-ids was given: a contraindication without medical clearance, or an adverse event. Safety flags first would be the audit's worklist order; here they are in file order.</p></section>\n");
 }
 
 fn charts(s: &mut String, charts: &[(String, String)]) {

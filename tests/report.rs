@@ -120,8 +120,13 @@ fn small_cells_are_suppressed() {
     let (_tmp, html) = report(&["--min-cell", "5"]);
     // NDI control has 4/38 responders: shown as <5, with no rate.
     assert!(html.contains("&lt;5 of 38"), "suppressed NDI count");
-    assert!(!html.contains("4/38"), "a small count leaked");
+    assert!(!html.contains(">4/38"), "a small count leaked");
     assert!(html.contains("shown as &lt;5"), "methods say so");
+    // Nor in a chart: no count, rate or effect of a small cell (NDI control 4/38 = 10.5%;
+    // 30x3 NDI 2/38; 30x2 NDI 3/38) is drawn.
+    for leak in [">4/38", "\n4/38", ">2/38", "\n2/38", ">3/38", "\n3/38", "30x3 NDI", "30x2 NDI"] {
+        assert!(!html.contains(leak), "{leak} leaked into the report");
+    }
     let run = trialdose([
         "report",
         dream_like().unwrap().to_str().unwrap(),
@@ -145,4 +150,18 @@ fn adjusted_section_and_safety_by_severity() {
     assert!(html.contains(
         "<tr><td>60x1</td><td>38</td><td>1 (2.6%)</td><td>0</td><td>1</td><td>0</td></tr>"
     ));
+}
+
+#[test]
+fn ids_only_with_show_ids() {
+    let (_tmp, plain) = report(&[]);
+    assert!(!plain.contains("<section id=\"attention\">"));
+    let (_tmp2, html) = report(&["--show-ids"]);
+    assert!(html.contains("<section id=\"attention\">"));
+    // The example cohort's participants with an adverse event are listed by id (7 of them:
+    // 2 + 2 + 1 + 2 in the safety table), with their flags.
+    let section = &html[html.find("<section id=\"attention\">").unwrap()..];
+    let section = &section[..section.find("</section>").unwrap()];
+    assert!(section.matches("<td>P").count() >= 7, "{section}");
+    assert!(section.contains("adverse_event"));
 }

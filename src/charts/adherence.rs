@@ -22,6 +22,22 @@ pub struct AdherenceChart {
 }
 
 impl AdherenceChart {
+    /// Hides an arm's adherent share when the adherent or the non-adherent count is from 1 to
+    /// K − 1 (small cells), and then draws none of its points.
+    #[must_use]
+    pub fn with_min_cell(mut self, min_cell: u64, analysis: &Analysis) -> Self {
+        let small = |c: u64| min_cell > 1 && c >= 1 && c < min_cell;
+        let treated = analysis.arms.iter().filter(|a| !a.is_control);
+        for (entry, arm) in self.arms.iter_mut().zip(treated) {
+            let adherent = arm.adherent.unwrap_or(0);
+            if small(adherent) || small(arm.randomized - adherent) {
+                entry.1 = None;
+                entry.2.clear();
+            }
+        }
+        self
+    }
+
     /// Builds the chart from the derived table.
     #[must_use]
     pub fn new(cohort: &Cohort, derived: &[Derived], analysis: &Analysis) -> AdherenceChart {

@@ -90,6 +90,27 @@ impl DoseChart {
     }
 }
 
+impl DoseChart {
+    /// Leaves out the observed points of arms whose responders or non-responders number from 1
+    /// to K − 1 (their rates would reveal the small cells); the fitted curve stays.
+    #[must_use]
+    pub fn with_min_cell(mut self, min_cell: u64, analysis: &Analysis) -> Self {
+        let small = |c: u64| min_cell > 1 && c >= 1 && c < min_cell;
+        let outcome = self.outcome;
+        self.points.retain(|p| {
+            analysis.arms.iter().find(|a| a.arm == p.0).is_none_or(|a| {
+                let r = if outcome == Outcome::Pain {
+                    &a.pain
+                } else {
+                    &a.ndi
+                };
+                !(small(r.responders) || small(r.n - r.responders))
+            })
+        });
+        self
+    }
+}
+
 impl Chart for DoseChart {
     fn size(&self) -> (u32, u32) {
         (900, 560)

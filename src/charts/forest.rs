@@ -24,6 +24,20 @@ impl<'a> ForestChart<'a> {
         ForestChart { rows }
     }
 
+    /// Leaves out the rows whose counts (either arm's responders or non-responders) are from 1
+    /// to K − 1: their effects would reveal the small cells.
+    #[must_use]
+    pub fn with_min_cell(mut self, min_cell: u64) -> Self {
+        let small = |c: u64| min_cell > 1 && c >= 1 && c < min_cell;
+        self.rows.retain(|c| {
+            !(small(c.responders)
+                || small(c.n - c.responders)
+                || small(c.control_responders)
+                || small(c.control_n - c.control_responders))
+        });
+        self
+    }
+
     fn label(c: &Comparison) -> String {
         let outcome = if c.outcome == "ndi" { "NDI" } else { "pain" };
         format!("{} {outcome}", c.arm)

@@ -55,6 +55,10 @@ pub struct Args {
     /// Add baseline-adjusted relative risks: `baseline` or `baseline,age`.
     #[arg(long, value_name = "baseline[,age]")]
     adjust: Option<String>,
+    /// Add a list of the participants who need attention (a contraindication without medical
+    /// clearance, or an adverse event), by id. Without it no participant id appears anywhere.
+    #[arg(long)]
+    show_ids: bool,
     /// Report from the accepted rows even when some rows are rejected.
     #[arg(long)]
     skip_invalid: bool,
@@ -134,7 +138,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ),
         (
             "Risk difference and risk ratio versus control".to_owned(),
-            chart(d, "forest", &ForestChart::new(&result), f)?,
+            chart(
+                d,
+                "forest",
+                &ForestChart::new(&result).with_min_cell(args.min_cell),
+                f,
+            )?,
         ),
         (
             "Percent change in pain per participant, sorted".to_owned(),
@@ -154,7 +163,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             chart(
                 d,
                 "adherence",
-                &AdherenceChart::new(&cohort, &derived, &result),
+                &AdherenceChart::new(&cohort, &derived, &result)
+                    .with_min_cell(args.min_cell, &result),
                 f,
             )?,
         ),
@@ -186,7 +196,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ] {
                 charts.push((
                     title.to_owned(),
-                    chart(d, name, &DoseChart::new(&result, &evidence, outcome), f)?,
+                    chart(
+                        d,
+                        name,
+                        &DoseChart::new(&result, &evidence, outcome)
+                            .with_min_cell(args.min_cell, &result),
+                        f,
+                    )?,
                 ));
             }
         }
@@ -230,6 +246,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         &ReportInput {
             title: &args.title,
             min_cell: args.min_cell,
+            show_ids: args.show_ids,
             charts,
         },
     );
