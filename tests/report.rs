@@ -124,7 +124,9 @@ fn small_cells_are_suppressed() {
     assert!(html.contains("shown as &lt;5"), "methods say so");
     // Nor in a chart: no count, rate or effect of a small cell (NDI control 4/38 = 10.5%;
     // 30x3 NDI 2/38; 30x2 NDI 3/38) is drawn.
-    for leak in [">4/38", "\n4/38", ">2/38", "\n2/38", ">3/38", "\n3/38", "30x3 NDI", "30x2 NDI"] {
+    for leak in [
+        ">4/38", "\n4/38", ">2/38", "\n2/38", ">3/38", "\n3/38", "30x3 NDI", "30x2 NDI",
+    ] {
         assert!(!html.contains(leak), "{leak} leaked into the report");
     }
     let run = trialdose([
