@@ -56,6 +56,21 @@ pub struct AnalysisOptions {
     pub adjust: Option<Covariates>,
 }
 
+impl Default for AnalysisOptions {
+    /// The contract's defaults: ITT, a missing outcome is a non-responder, 95% intervals,
+    /// Newcombe's interval, no multiplicity adjustment, no adjusted models.
+    fn default() -> Self {
+        AnalysisOptions {
+            population: Population::Itt,
+            missing: Missing::Nonresponder,
+            level: Level::NINETY_FIVE,
+            rd_method: RdMethod::Newcombe,
+            multiplicity: Multiplicity::None,
+            adjust: None,
+        }
+    }
+}
+
 fn serialize_level<S: serde::Serializer>(l: &Level, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(l.value())
 }

@@ -131,14 +131,7 @@ impl Chart for AdherenceChart {
                     .map_err(drawing)?;
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .label_font((FAMILY, 14))
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK.mix(0.3))
-            .draw()
-            .map_err(drawing)?;
+        super::legend(&mut chart)?;
         Ok(())
     }
 }

@@ -140,3 +140,25 @@ pub fn count_label(count: u64, min_cell: u64) -> String {
         count.to_string()
     }
 }
+
+/// Draws a chart's series legend in the lower right, in the house style.
+///
+/// # Errors
+/// [`ChartError`] when plotters fails.
+pub fn legend<
+    'a,
+    DB: DrawingBackend + 'a,
+    X: plotters::coord::ranged1d::Ranged,
+    Y: plotters::coord::ranged1d::Ranged,
+>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+) -> Result<(), ChartError> {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .label_font((FAMILY, 14))
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK.mix(0.3))
+        .draw()
+        .map_err(drawing)
+}

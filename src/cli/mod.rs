@@ -255,3 +255,15 @@ fn print_notices(cohort: &trialdose::cohort::Cohort) {
         );
     }
 }
+
+/// Reads a simulation's JSON file for `--sim` (exit 66 when missing, 2 when not JSON).
+fn read_sim_json(path: &std::path::Path) -> anyhow::Result<serde_json::Value> {
+    let text = std::fs::read_to_string(path).map_err(|source| {
+        anyhow::Error::from(CohortError::Input {
+            path: path.to_owned(),
+            source,
+        })
+    })?;
+    serde_json::from_str(&text)
+        .map_err(|e| UsageError(format!("--sim {}: not JSON ({e})", path.display())).into())
+}

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use trialdose::analysis::{self, AnalysisOptions, Missing, Population};
+use trialdose::analysis::{self, AnalysisOptions};
 use trialdose::charts::{
     self, Chart,
     adherence::AdherenceChart,
@@ -20,7 +20,6 @@ use trialdose::derive;
 use trialdose::output::write_atomic;
 use trialdose::sim::cohort_evidence::fitted;
 use trialdose::sim::evidence::Outcome;
-use trialdose::stats::{Level, Multiplicity, RdMethod};
 
 use super::{DataError, UsageError, print_notices, threads};
 
@@ -89,14 +88,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let path = args.sim.as_ref().ok_or_else(|| {
             UsageError("this chart draws a simulation: give --sim FILE.json (from simulate ... --out FILE.json)".into())
         })?;
-        let text = std::fs::read_to_string(path).map_err(|source| {
-            anyhow::Error::from(trialdose::cohort::CohortError::Input {
-                path: path.clone(),
-                source,
-            })
-        })?;
-        let v: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| UsageError(format!("--sim {}: not JSON ({e})", path.display())))?;
+        let v = super::read_sim_json(path)?;
         let bad = |e: SimFileError| UsageError(format!("--sim {}: {e}", path.display()));
         if matches!(args.kind, Kind::Predictive) {
             render(
@@ -126,14 +118,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .into());
     }
     let derived = derive::derive(&cohort, threads);
-    let options = AnalysisOptions {
-        population: Population::Itt,
-        missing: Missing::Nonresponder,
-        level: Level::NINETY_FIVE,
-        rd_method: RdMethod::Newcombe,
-        multiplicity: Multiplicity::None,
-        adjust: None,
-    };
+    let options = AnalysisOptions::default();
     let result = analysis::analyze(&cohort, &derived, options)?;
     match args.kind {
         Kind::Rates => render(&RatesChart::new(&result), &args.out, svg)?,

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use trialdose::analysis::{self, AnalysisOptions, Missing, Population};
+use trialdose::analysis::{self, AnalysisOptions};
 use trialdose::charts::simulation::{PowerChart, PredictiveChart, SimFileError};
 use trialdose::charts::{
     self, Chart, adherence::AdherenceChart, consort::ConsortChart, dose::DoseChart,
@@ -16,7 +16,6 @@ use trialdose::output::{OutputError, ensure_writable_dir, write_atomic};
 use trialdose::report::{self, ReportInput};
 use trialdose::sim::cohort_evidence::fitted;
 use trialdose::sim::evidence::Outcome;
-use trialdose::stats::{Level, Multiplicity, RdMethod};
 
 use super::{DataError, UsageError, print_notices, refuse_output_in_cohort, threads};
 
@@ -112,16 +111,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let derived = derive::derive(&cohort, threads);
     let options = AnalysisOptions {
-        population: Population::Itt,
-        missing: Missing::Nonresponder,
-        level: Level::NINETY_FIVE,
-        rd_method: RdMethod::Newcombe,
-        multiplicity: Multiplicity::None,
         adjust: args
             .adjust
             .as_deref()
             .map(super::analyze::covariates)
             .transpose()?,
+        ..AnalysisOptions::default()
     };
     let result = analysis::analyze(&cohort, &derived, options)?;
     let f = args.format;
@@ -209,14 +204,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Err(e) => eprintln!("trialdose: note: no dose-response chart: {e}"),
     }
     for (i, path) in args.sim.iter().enumerate() {
-        let text = std::fs::read_to_string(path).map_err(|source| {
-            anyhow::Error::from(trialdose::cohort::CohortError::Input {
-                path: path.clone(),
-                source,
-            })
-        })?;
-        let v: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| UsageError(format!("--sim {}: not JSON ({e})", path.display())))?;
+        let v = super::read_sim_json(path)?;
         let bad = |e: SimFileError| UsageError(format!("--sim {}: {e}", path.display()));
         if v["command"] == "clinic" {
             let c = PredictiveChart::from_json(&v).map_err(bad)?;

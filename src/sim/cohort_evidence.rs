@@ -20,10 +20,9 @@ use std::path::Path;
 use super::SimError;
 use super::evidence::{Counts, Evidence, EvidenceArm};
 use super::schedule::Plan;
-use crate::analysis::{self, AnalysisOptions, Missing, Population};
+use crate::analysis::{self, AnalysisOptions};
 use crate::cohort::{Cohort, LoadOptions};
 use crate::derive::{self, Flags};
-use crate::stats::{Level, Multiplicity, RdMethod};
 
 /// Why a cohort could not serve as evidence.
 #[derive(Debug, thiserror::Error)]
@@ -63,14 +62,7 @@ pub fn from_cohort(dir: &Path, threads: usize) -> Result<Evidence, CohortEvidenc
         });
     }
     let derived = derive::derive(&cohort, threads);
-    let options = AnalysisOptions {
-        population: Population::Itt,
-        missing: Missing::Nonresponder,
-        level: Level::NINETY_FIVE,
-        rd_method: RdMethod::Newcombe,
-        multiplicity: Multiplicity::None,
-        adjust: None,
-    };
+    let options = AnalysisOptions::default();
     let result = analysis::analyze(&cohort, &derived, options)?;
     fitted(&cohort, &derived, &result, dir)
 }
