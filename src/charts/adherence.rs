@@ -74,14 +74,7 @@ impl Chart for AdherenceChart {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ChartError> {
         let k = self.arms.len().max(1);
         let labels: Vec<String> = self.arms.iter().map(|a| a.0.clone()).collect();
-        let label_of = |x: &f64| {
-            let i = x.round();
-            if (x - i).abs() < 1e-9 && i >= 0.0 && (i as usize) < k {
-                labels[i as usize].clone()
-            } else {
-                String::new()
-            }
-        };
+        let label_of = |x: &f64| super::category_label(&labels, *x);
         let mut chart = ChartBuilder::on(root)
             .caption("Sessions attended per participant", (FAMILY, 22))
             .margin(12)

@@ -162,3 +162,15 @@ pub fn legend<
         .draw()
         .map_err(drawing)
 }
+
+/// The label of a categorical axis position: `labels[i]` at whole-number `x = i`, nothing
+/// between categories (plotters asks for labels at arbitrary positions).
+#[must_use]
+pub fn category_label(labels: &[String], x: f64) -> String {
+    let i = x.round();
+    if (x - i).abs() < 1e-9 && i >= 0.0 && (i as usize) < labels.len() {
+        labels[i as usize].clone()
+    } else {
+        String::new()
+    }
+}

@@ -55,14 +55,7 @@ impl<'a> RatesChart<'a> {
             .y_label_area_size(56)
             .build_cartesian_2d(-0.5f64..(k as f64 - 0.5), 0f64..100f64)
             .map_err(drawing)?;
-        let label_of = |x: &f64| {
-            let i = x.round();
-            if (x - i).abs() < 1e-9 && i >= 0.0 && (i as usize) < k {
-                labels[i as usize].clone()
-            } else {
-                String::new()
-            }
-        };
+        let label_of = |x: &f64| super::category_label(&labels, *x);
         chart
             .configure_mesh()
             .disable_x_mesh()

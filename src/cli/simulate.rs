@@ -318,11 +318,6 @@ fn reps_for(target: f64, variance: f64) -> anyhow::Result<u64> {
     Ok(reps as u64)
 }
 
-/// Replicates a shard runs.
-fn shard_reps(reps: u64, shard: Shard) -> u64 {
-    reps.saturating_sub(shard.index - 1).div_ceil(shard.count)
-}
-
 fn check_alpha(alpha: f64) -> anyhow::Result<()> {
     if (1e-10..1.0).contains(&alpha) {
         Ok(())
@@ -710,7 +705,7 @@ fn run_clinic(a: ClinicArgs) -> anyhow::Result<ExitCode> {
             .fold(0.0, f64::max);
         spec.reps = reps_for(target, variance)?;
     }
-    let _progress = Progress::start(shard_reps(spec.reps, shard), a.common.quiet);
+    let _progress = Progress::start(shard.len(spec.reps), a.common.quiet);
     let tally = clinic::simulate(
         plan,
         a.patients,
@@ -897,7 +892,7 @@ fn run_trial(a: TrialArgs) -> anyhow::Result<ExitCode> {
             .fold(0.0, f64::max);
         spec.reps = reps_for(target, variance)?;
     }
-    let _progress = Progress::start(shard_reps(spec.reps, shard), a.common.quiet);
+    let _progress = Progress::start(shard.len(spec.reps), a.common.quiet);
     let tally = trial::simulate(&design, spec.reps, spec.seed, shard, threads);
     let (doc, text) = trial_report(&spec, &setup, &tally)?;
     finish(

@@ -126,7 +126,7 @@ impl Evidence {
         match name {
             "dream" => Ok(Evidence::dream()),
             other => Err(SimError::Invalid(format!(
-                "--evidence {other}: unknown evidence; built in: dream (a cohort folder as evidence is not implemented yet)"
+                "--evidence {other}: not a built-in evidence name (built in: dream) and not a cohort folder; give dream or the path of a cohort folder"
             ))),
         }
     }
