@@ -116,6 +116,8 @@ pub const EVIDENCE_AGE_MAX: i64 = 64;
 /// The derived row of one participant (index `i` matches `cohort.participants[i]`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Derived {
+    /// Day 0: `randomized_on`, else the earliest accepted session date (empty when neither).
+    pub day0: Option<i32>,
     /// Planned sessions (empty for control).
     pub sessions_planned: Option<u32>,
     /// Attended sessions inside the window.
@@ -335,6 +337,7 @@ pub fn derive(cohort: &Cohort, threads: usize) -> Vec<Derived> {
                 flags.insert(Flags::PAIN_BASELINE_ZERO);
             }
             Derived {
+                day0: p.randomized_on.or(tally[i].earliest),
                 sessions_planned: planned,
                 sessions_attended: tally[i].attended,
                 adherence,

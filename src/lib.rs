@@ -12,6 +12,7 @@
 
 pub mod adjusted;
 pub mod analysis;
+pub mod audit;
 pub mod charts;
 pub mod cohort;
 pub mod compare;
@@ -21,6 +22,7 @@ pub mod frame;
 pub mod generate;
 pub mod output;
 pub mod protocol;
+pub mod pseudonym;
 pub mod report;
 pub mod sim;
 pub mod stats;

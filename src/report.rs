@@ -47,17 +47,17 @@ pub fn escape(text: &str) -> String {
 
 /// Small-cell rules for one report.
 #[derive(Clone, Copy)]
-struct Cells {
-    k: u64,
+pub(crate) struct Cells {
+    pub(crate) k: u64,
 }
 
 impl Cells {
-    fn hidden(self, count: u64) -> bool {
+    pub(crate) fn hidden(self, count: u64) -> bool {
         self.k > 1 && count >= 1 && count < self.k
     }
 
     /// A count, or `<K`.
-    fn count(self, count: u64) -> String {
+    pub(crate) fn count(self, count: u64) -> String {
         if self.hidden(count) {
             format!("&lt;{}", self.k)
         } else {
@@ -66,7 +66,7 @@ impl Cells {
     }
 
     /// `x (p%)` of `n`, hiding the percentage when `x` or `n − x` is a small cell.
-    fn with_pct(self, x: u64, n: u64) -> String {
+    pub(crate) fn with_pct(self, x: u64, n: u64) -> String {
         let shown = self.count(x);
         if n == 0 || self.hidden(x) || self.hidden(n - x) {
             return shown;
@@ -75,7 +75,7 @@ impl Cells {
     }
 
     /// `x/n (rate% [lo–hi])`, hidden as a whole when a cell is small.
-    fn rate(self, x: u64, n: u64, low: Option<f64>, high: Option<f64>) -> String {
+    pub(crate) fn rate(self, x: u64, n: u64, low: Option<f64>, high: Option<f64>) -> String {
         if self.hidden(x) || self.hidden(n - x) || self.hidden(n) {
             return format!("{} of {}", self.count(x), self.count(n));
         }
@@ -108,7 +108,7 @@ fn ratio(v: Option<f64>) -> String {
     v.map_or_else(|| "-".to_owned(), |x| format!("{x:.2}"))
 }
 
-fn p_value(p: Option<f64>) -> String {
+pub(crate) fn p_value(p: Option<f64>) -> String {
     match p {
         Some(p) if p < 0.001 => "&lt;0.001".to_owned(),
         Some(p) => format!("{p:.3}"),
@@ -116,7 +116,7 @@ fn p_value(p: Option<f64>) -> String {
     }
 }
 
-const CSS: &str = "body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}\
+pub(crate) const CSS: &str = "body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}\
 h1{font-size:1.7em}h2{border-bottom:2px solid #0072B2;padding-bottom:.2em;margin-top:2em}\
 table{border-collapse:collapse;margin:1em 0;font-size:.92em}th,td{border:1px solid #bbb;padding:.3em .6em;text-align:right}\
 th:first-child,td:first-child{text-align:left}thead th{background:#eef4fa}caption{text-align:left;font-weight:bold;margin-bottom:.4em}\
@@ -162,29 +162,15 @@ pub fn html(
 fn provenance(s: &mut String, cohort: &Cohort, analysis: &Analysis, cells: Cells) {
     let _ = write!(
         s,
-        "<section id=\"provenance\"><h2>Data provenance</h2><p>Cohort folder <code>{}</code>, analysed by trialdose {}.</p>\
-<table><caption>Input files</caption><thead><tr><th>file</th><th>SHA-256</th><th>bytes</th><th>rows</th><th>accepted</th><th>rejected</th><th>ignored duplicates</th></tr></thead><tbody>",
+        "<section id=\"provenance\"><h2>Data provenance</h2><p>Cohort folder <code>{}</code>, analysed by trialdose {}.</p>",
         escape(&cohort.dir.display().to_string()),
         env!("CARGO_PKG_VERSION")
     );
-    for f in &cohort.files {
-        let c = f.counts;
-        let _ = write!(
-            s,
-            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            f.file.name(),
-            f.sha256,
-            f.bytes,
-            c.rows,
-            c.accepted,
-            c.rejected,
-            c.ignored_duplicates
-        );
-    }
+    files_table(s, cohort);
     let o = &analysis.options;
     let _ = write!(
         s,
-        "</tbody></table><p>Settings: population {}, missing outcomes {}, {}% intervals, risk-difference interval {}, multiplicity {}, small cells {}.</p></section>",
+        "<p>Settings: population {}, missing outcomes {}, {}% intervals, risk-difference interval {}, multiplicity {}, small cells {}.</p></section>",
         match o.population {
             crate::analysis::Population::Itt => "itt",
             crate::analysis::Population::PerProtocol => "per-protocol",
@@ -202,6 +188,26 @@ fn provenance(s: &mut String, cohort: &Cohort, analysis: &Analysis, cells: Cells
             "shown".to_owned()
         }
     );
+}
+
+/// The input files' table: name, SHA-256, size and row counts.
+pub(crate) fn files_table(s: &mut String, cohort: &Cohort) {
+    s.push_str("<table><caption>Input files</caption><thead><tr><th>file</th><th>SHA-256</th><th>bytes</th><th>rows</th><th>accepted</th><th>rejected</th><th>ignored duplicates</th></tr></thead><tbody>");
+    for f in &cohort.files {
+        let c = f.counts;
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            f.file.name(),
+            f.sha256,
+            f.bytes,
+            c.rows,
+            c.accepted,
+            c.rejected,
+            c.ignored_duplicates
+        );
+    }
+    s.push_str("</tbody></table>");
 }
 
 fn is_female(sex: Option<&str>) -> bool {
@@ -451,7 +457,7 @@ fn attention(s: &mut String, cohort: &Cohort, derived: &[Derived]) {
     s.push_str("</tbody></table><p class=\"note\">Shown because --show-ids was given: a contraindication without medical clearance, or an adverse event. Safety flags first would be the audit's worklist order; here they are in file order.</p></section>\n");
 }
 
-fn charts(s: &mut String, charts: &[(String, String)]) {
+pub(crate) fn charts(s: &mut String, charts: &[(String, String)]) {
     s.push_str("<section id=\"charts\"><h2>Charts</h2>");
     for (title, svg) in charts {
         // The SVG document's XML prolog, if any, is not allowed inside HTML.

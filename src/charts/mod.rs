@@ -13,6 +13,7 @@ pub mod adherence;
 pub mod consort;
 pub mod dose;
 pub mod forest;
+pub mod funnel;
 pub mod rates;
 pub mod simulation;
 pub mod slopes;

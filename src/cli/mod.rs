@@ -4,6 +4,7 @@
 //! 73 an output cannot be written; 1 anything else.
 
 mod analyze;
+mod audit;
 mod compare;
 mod generate;
 mod plot;
@@ -60,6 +61,8 @@ enum Command {
     Validate(validate::Args),
     /// Responder rates per arm versus control, and the per-participant table.
     Analyze(analyze::Args),
+    /// Clinic outcome audit: funnel plot of sites or therapists, patient worklist, safety.
+    Audit(audit::Args),
     /// Every interval, test and NNT for one treatment-versus-control table, from counts.
     Compare(compare::Args),
     /// Write a synthetic cohort calibrated to published trial figures.
@@ -112,6 +115,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Validate(a) => validate::run(a),
         Command::Analyze(a) => analyze::run(a),
+        Command::Audit(a) => audit::run(a),
         Command::Compare(a) => compare::run(a),
         Command::Generate(a) => generate::run(a),
         Command::Simulate(c) => simulate::run(c),

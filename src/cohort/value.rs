@@ -309,6 +309,28 @@ pub fn days_from_civil(y: i32, m: i32, d: i32) -> i32 {
     era * 146_097 + doe - 719_468
 }
 
+/// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to `(year, month, day)`.
+#[must_use]
+pub fn civil_from_days(days: i32) -> (i32, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i32::from(m <= 2);
+    (y, m, d)
+}
+
+/// A day number as `YYYY-MM-DD` (the contract's date format).
+#[must_use]
+pub fn format_date(days: i32) -> String {
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,6 +412,24 @@ mod tests {
         assert!(parse_whole("45.0").unwrap_err().contains("decimal point"));
         assert!(parse_whole("4a").is_err());
         assert!(parse_whole("").is_err());
+    }
+
+    #[test]
+    fn dates_round_trip() {
+        for text in [
+            "1970-01-01",
+            "2000-02-29",
+            "2010-06-01",
+            "2012-12-31",
+            "1900-03-01",
+            "2100-02-28",
+        ] {
+            assert_eq!(format_date(parse_date(text).unwrap()), text);
+        }
+        for day in -800_000..800_000 {
+            let (y, m, d) = civil_from_days(day);
+            assert_eq!(days_from_civil(y, m as i32, d as i32), day);
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Pure numerics for responder analyses: confidence intervals for one proportion, for the
 //! difference and the ratios of two proportions (closed-form, score and exact conditional),
 //! Fisher's exact and Pearson's chi-square tests, the Cochran-Armitage trend test, multiplicity
-//! adjustment, the number needed to treat in Altman's notation, regression models for adjusted
+//! adjustment, the number needed to treat in Altman's notation, funnel-plot limits and
+//! overdispersion for comparing units with a benchmark, regression models for adjusted
 //! risk and odds ratios, Welch's interval for a difference of means, and the descriptive
 //! statistics they rest on.
 //!
@@ -28,6 +29,7 @@ pub mod descriptive;
 pub mod difference;
 pub mod exact_odds;
 pub mod fisher;
+pub mod funnel;
 pub mod glm;
 mod linalg;
 pub mod multiplicity;

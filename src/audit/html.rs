@@ -1,0 +1,280 @@
+//! `audit.html`: the audit as a self-contained page, on the report's machinery (the same
+//! stylesheet, small-cell rules and inline SVG charts; nothing is fetched). Participant ids (or
+//! their pseudonyms) appear only when `show_ids` is set, in the list of who needs attention.
+
+use std::fmt::Write as _;
+
+use super::export::worklist_counts;
+use super::{Audit, Overdispersion};
+use crate::cohort::Cohort;
+use crate::cohort::value::format_date;
+use crate::derive::Flags;
+use crate::report::{CSS, Cells, charts, escape, files_table, p_value};
+
+/// What the page is made of besides the audit.
+pub struct AuditPage<'a> {
+    /// Title.
+    pub title: &'a str,
+    /// Small-cell threshold (1: no suppression).
+    pub min_cell: u64,
+    /// List the participants needing attention by id.
+    pub show_ids: bool,
+    /// Ids to show, per participant (raw or pseudonyms).
+    pub ids: &'a [String],
+    /// The funnel plot's SVG.
+    pub funnel_svg: String,
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_owned(), |x| format!("{:.1}%", 100.0 * x))
+}
+
+/// Builds the page.
+#[must_use]
+pub fn html(cohort: &Cohort, audit: &Audit, page: &AuditPage<'_>) -> String {
+    let cells = Cells {
+        k: page.min_cell.max(1),
+    };
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{CSS}</style></head><body>\n<h1>{}</h1>\n",
+        escape(page.title),
+        escape(page.title)
+    );
+    provenance(&mut s, cohort, audit, cells);
+    units(&mut s, audit, cells);
+    charts(
+        &mut s,
+        &[(
+            "Funnel plot: each unit's responder rate against its number of patients, with the benchmark and its 95% and 99.8% limits".to_owned(),
+            page.funnel_svg.clone(),
+        )],
+    );
+    dispersion(&mut s, audit);
+    safety(&mut s, audit, cells);
+    worklist(&mut s, audit, cells);
+    if page.show_ids {
+        attention(&mut s, cohort, audit, page.ids);
+    }
+    methods(&mut s, cohort, audit);
+    notes(&mut s, audit);
+    s.push_str("</body></html>\n");
+    s
+}
+
+fn provenance(s: &mut String, cohort: &Cohort, audit: &Audit, cells: Cells) {
+    let o = &audit.options;
+    let _ = write!(
+        s,
+        "<section id=\"provenance\"><h2>Data provenance</h2><p>Cohort folder <code>{}</code>, audited by trialdose {} as of {}.</p>",
+        escape(&cohort.dir.display().to_string()),
+        env!("CARGO_PKG_VERSION"),
+        format_date(audit.as_of)
+    );
+    files_table(s, cohort);
+    let _ = write!(
+        s,
+        "<p>Settings: units by {}, benchmark {}, outcome {}, missing outcomes {}, overdispersion {}, small cells {}. {} treated participants audited; {} control participants left out.</p></section>\n",
+        o.by.as_str(),
+        escape(&o.benchmark.label()),
+        o.outcome.as_str(),
+        match o.missing {
+            crate::analysis::Missing::Nonresponder => "nonresponder",
+            crate::analysis::Missing::Exclude => "exclude",
+        },
+        match o.overdispersion {
+            None => "none",
+            Some(Overdispersion::Multiplicative) => "multiplicative",
+            Some(Overdispersion::Additive) => "additive",
+        },
+        if cells.k > 1 {
+            format!("below {} suppressed", cells.k)
+        } else {
+            "shown".to_owned()
+        },
+        cells.count(audit.worklist.len() as u64),
+        cells.count(audit.control_participants)
+    );
+}
+
+fn units(s: &mut String, audit: &Audit, cells: Cells) {
+    let _ = write!(
+        s,
+        "<section id=\"units\"><h2>Responder rates by {}</h2><table><thead><tr><th>unit</th><th>patients</th><th>judged</th><th>responders/n (% [95% CI])</th><th>expected</th><th>risk-adjusted</th><th>z</th><th>verdict</th></tr></thead><tbody>",
+        audit.options.by.as_str()
+    );
+    for u in &audit.units {
+        let small = cells.hidden(u.responders) || cells.hidden(u.n - u.responders);
+        let rate = cells.rate(u.responders, u.n, u.ci.map(|c| c.low), u.ci.map(|c| c.high));
+        let verdict = u.verdict.map_or_else(
+            || "not assessed".to_owned(),
+            |v| match v.direction {
+                Some(d) => format!("<strong>{} ({})</strong>", v.band.as_str(), d.as_str()),
+                None => v.band.as_str().to_owned(),
+            },
+        );
+        let (adjusted, z) = if small {
+            ("hidden".to_owned(), "hidden".to_owned())
+        } else {
+            (
+                pct(u.adjusted),
+                u.z.map_or_else(|| "-".to_owned(), |z| format!("{z:+.2}")),
+            )
+        };
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{rate}</td><td>{}</td><td>{adjusted}</td><td>{z}</td><td>{verdict}</td></tr>",
+            escape(&u.name),
+            cells.count(u.patients),
+            cells.count(u.n + u.not_benchmarked),
+            pct(u.expected),
+        );
+    }
+    let target = audit
+        .target
+        .map_or_else(|| "-".to_owned(), |t| format!("{:.1}%", 100.0 * t));
+    let _ = write!(
+        s,
+        "</tbody></table><p class=\"note\">Benchmark rate (the funnel's centre line) {target}. Judged: participants whose checkpoint has passed. Rates with exact (Clopper-Pearson) 95% intervals; expected: the benchmark's rate for the unit's mix of schedules; risk-adjusted: observed over expected, times the benchmark rate (the point on the funnel). Alert: outside the 95% limits; alarm: outside the 99.8% limits.</p></section>\n"
+    );
+}
+
+fn dispersion(s: &mut String, audit: &Audit) {
+    s.push_str("<section id=\"overdispersion\"><h2>Overdispersion</h2>");
+    match audit.dispersion {
+        Some(d) => {
+            let applied = match audit.applied {
+                Some(Overdispersion::Multiplicative) => {
+                    "The limits are widened by the square root of phi (multiplicative adjustment)."
+                }
+                Some(Overdispersion::Additive) => {
+                    "The limits include the between-unit variance tau-squared (additive random-effects adjustment)."
+                }
+                None => "No adjustment is applied: the limits are the exact binomial ones.",
+            };
+            let _ = write!(
+                s,
+                "<p>Over {} units, phi = {:.3} (10% winsorised z-scores), tau-squared = {:.5}; the spread of the units beyond chance has p = {} (chi-square of I times phi on I - 1 degrees of freedom). {applied}</p>",
+                d.units,
+                d.phi,
+                d.tau2,
+                p_value(Some(d.p_value))
+            );
+        }
+        None => s.push_str("<p>Not estimated: fewer than two units with data.</p>"),
+    }
+    s.push_str("</section>\n");
+}
+
+fn safety(s: &mut String, audit: &Audit, cells: Cells) {
+    s.push_str("<section id=\"safety\"><h2>Safety: adverse events against about 5%</h2><table><thead><tr><th>unit</th><th>treated</th><th>with an adverse event (% [95% CI])</th><th>p (exact, vs 5%)</th></tr></thead><tbody>");
+    for r in &audit.safety {
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&r.name),
+            cells.count(r.treated),
+            cells.rate(
+                r.events,
+                r.treated,
+                r.ci.map(|c| c.low),
+                r.ci.map(|c| c.high)
+            ),
+            p_value(r.p_value)
+        );
+    }
+    s.push_str("</tbody></table><p class=\"note\">Participants who attended at least one session; any accepted session row with an adverse event other than none counts. DREAM reported adverse events possibly related to massage in about 5% of participants. Exact two-sided binomial test (as R's binom.test), not adjusted for the number of units.</p></section>\n");
+}
+
+fn worklist(s: &mut String, audit: &Audit, cells: Cells) {
+    let (statuses, flags) = worklist_counts(audit);
+    s.push_str("<section id=\"worklist\"><h2>Worklist summary</h2><table><caption>Checkpoint status</caption><thead><tr><th>status</th><th>participants</th></tr></thead><tbody>");
+    for (status, n) in &statuses {
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{}</td></tr>",
+            status.as_str().replace('_', " "),
+            cells.count(*n)
+        );
+    }
+    s.push_str("</tbody></table><table><caption>Safety flags</caption><thead><tr><th>flag</th><th>participants</th></tr></thead><tbody>");
+    for (_, name, n) in &flags {
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{}</td></tr>",
+            name.replace('_', " "),
+            cells.count(*n)
+        );
+    }
+    s.push_str("</tbody></table><p class=\"note\">Counts only: worklist.csv lists every participant, safety flags first. A participant needing clearance has a contraindication without medical clearance and should not be treated until a doctor clears them.</p></section>\n");
+}
+
+fn attention(s: &mut String, cohort: &Cohort, audit: &Audit, ids: &[String]) {
+    s.push_str("<section id=\"attention\"><h2>Participants needing attention</h2><table><thead><tr><th>participant</th><th>unit</th><th>arm</th><th>status</th><th>action</th></tr></thead><tbody>");
+    let arms = cohort.protocol.arms();
+    let mut listed = 0;
+    for item in &audit.worklist {
+        let urgent = item.flags.contains(Flags::NEEDS_CLEARANCE)
+            || item.flags.contains(Flags::ADVERSE_EVENT)
+            || item.status == super::worklist::Status::Due;
+        if !urgent {
+            continue;
+        }
+        listed += 1;
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&ids[item.participant]),
+            escape(&item.unit),
+            escape(arms[cohort.participants[item.participant].arm].id()),
+            item.status.as_str(),
+            escape(&item.action)
+        );
+    }
+    if listed == 0 {
+        s.push_str("<tr><td colspan=\"5\">none</td></tr>");
+    }
+    s.push_str("</tbody></table><p class=\"note\">Shown because --show-ids was given: participants needing medical clearance, with an adverse event, or at their checkpoint, in worklist order.</p></section>\n");
+}
+
+fn methods(s: &mut String, cohort: &Cohort, audit: &Audit) {
+    let o = &audit.options;
+    let benchmark = match o.benchmark {
+        super::Benchmark::Dream => {
+            "the responder rate DREAM published for each participant's schedule".to_owned()
+        }
+        super::Benchmark::Cohort => {
+            "the cohort's own responder rate in each participant's arm".to_owned()
+        }
+        super::Benchmark::Rate(r) => format!("a fixed rate of {:.1}%", 100.0 * r),
+    };
+    let _ = write!(
+        s,
+        "<section id=\"methods\"><h2>Methods</h2><p>Treated participants were grouped by {}. A participant was judged once their week-{} checkpoint had passed; the outcome was a {} responder. Each unit's expected responders are the sum over its judged participants of {benchmark} (indirect standardisation); the funnel is centred on the overall expected rate, with each unit at its observed-over-expected ratio times that rate. Control limits are exact binomial limits with Spiegelhalter's interpolation (Statistics in Medicine 2005;24:1185-1202) at 95% and 99.8%{}. Rates carry exact Clopper-Pearson intervals. Adverse events are compared with 5% by the exact binomial test. Produced by trialdose {}.</p></section>\n",
+        o.by.as_str(),
+        cohort.protocol.checkpoint_week(),
+        match o.outcome {
+            crate::sim::evidence::Outcome::Pain => "pain (at least 30% reduction)",
+            crate::sim::evidence::Outcome::Ndi => "NDI (at least 5-point improvement)",
+        },
+        match audit.applied {
+            Some(Overdispersion::Multiplicative) => {
+                ", widened for overdispersion by the square root of phi from 10% winsorised z-scores"
+            }
+            Some(Overdispersion::Additive) => {
+                ", widened for overdispersion by a random-effects variance tau-squared"
+            }
+            None => "",
+        },
+        env!("CARGO_PKG_VERSION")
+    );
+}
+
+fn notes(s: &mut String, audit: &Audit) {
+    s.push_str("<section id=\"notes\"><h2>Notes and limitations</h2><ul>");
+    for n in &audit.notes {
+        let _ = write!(s, "<li>{}</li>", escape(n));
+    }
+    s.push_str("<li>A unit outside its limits is a signal to look closer (case mix, recording, care), not a verdict on its quality. With many units, about 1 in 20 falls outside the 95% limits by chance.</li></ul></section>\n");
+}

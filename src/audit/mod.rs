@@ -1,0 +1,492 @@
+//! The clinic outcome audit (`trialdose audit`): are a clinic's patients improving as the
+//! trial's did, which site or therapist is an outlier, who is at the checkpoint, and who must
+//! not be treated without medical clearance.
+//!
+//! Who is audited: participants of the treatment arms (a clinic has no control group; control
+//! participants are counted and left out). A unit's responder rate counts the participants
+//! *judged* at the checkpoint (status `continue`, `adjust`, `incomplete_dose` or
+//! `missing_scores`, see [`worklist`]); a judged participant without the outcome is a
+//! non-responder (`Missing::Nonresponder`, as `analyze` does) or left out (`Missing::Exclude`).
+//!
+//! Benchmark and case mix. Each judged participant has an expected probability of response:
+//! the benchmark `RATE` for everyone; with `cohort`, the responder rate of their arm over all
+//! judged participants of the cohort; with `dream`, the rate DREAM published for their schedule
+//! (participants on schedules without a published rate are not benchmarked and are counted
+//! apart). A unit's expected count `E` is the sum over its participants (indirect
+//! standardisation by arm). The funnel is drawn around the overall expected rate
+//! `θ₀ = ΣE / ΣN`, and each unit is placed at its risk-adjusted rate `y = (O/E) · θ₀`, which
+//! is the plain rate `O/N` whenever the unit's case mix is the cohort's (always with a fixed
+//! `RATE`). Limits, verdicts, z-scores and overdispersion are those of [`crate::stats::funnel`].
+//!
+//! Safety: participants who attended at least one session, with any adverse event, against the
+//! about 5% DREAM reported, by the exact binomial test, per unit and overall.
+
+pub mod export;
+pub mod html;
+pub mod units;
+pub mod worklist;
+
+use crate::analysis::Missing;
+use crate::cohort::Cohort;
+use crate::derive::{Derived, Flags};
+use crate::protocol::Protocol;
+use crate::sim::evidence::{Evidence, Outcome};
+use crate::sim::schedule::Plan;
+use crate::stats::funnel::{self, Dispersion, Limits, Verdict};
+use crate::stats::{Binomial, Interval, Level, clopper_pearson};
+
+pub use units::UnitKind;
+
+/// The share of participants with an adverse event DREAM reported ("about 5%").
+pub const DREAM_ADVERSE_RATE: f64 = 0.05;
+
+/// What a unit's responder rate is compared with.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Benchmark {
+    /// DREAM's published rate of each participant's schedule.
+    Dream,
+    /// The cohort's own rate of each participant's arm.
+    Cohort,
+    /// One rate for everyone.
+    Rate(f64),
+}
+
+impl Benchmark {
+    /// Parses `dream`, `cohort` or a rate strictly between 0 and 1.
+    ///
+    /// # Errors
+    /// A message naming the value and the allowed forms.
+    pub fn parse(text: &str) -> Result<Benchmark, String> {
+        match text.trim() {
+            "dream" => Ok(Benchmark::Dream),
+            "cohort" => Ok(Benchmark::Cohort),
+            t => match t.parse::<f64>() {
+                Ok(r) if r > 0.0 && r < 1.0 => Ok(Benchmark::Rate(r)),
+                _ => Err(format!(
+                    "--benchmark {text}: give dream (DREAM's published rates), cohort (the cohort's own rate per arm) or a rate strictly between 0 and 1 such as 0.6"
+                )),
+            },
+        }
+    }
+
+    /// The spelling of [`Benchmark::parse`].
+    #[must_use]
+    pub fn label(self) -> String {
+        match self {
+            Benchmark::Dream => "dream".to_owned(),
+            Benchmark::Cohort => "cohort".to_owned(),
+            Benchmark::Rate(r) => format!("{r}"),
+        }
+    }
+}
+
+/// Spiegelhalter's adjustments for overdispersion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Overdispersion {
+    /// Limits widened by √φ.
+    Multiplicative,
+    /// Limits widened by a between-unit variance τ².
+    Additive,
+}
+
+/// Settings of one audit.
+#[derive(Debug, Clone, Copy)]
+pub struct AuditOptions {
+    /// Units.
+    pub by: UnitKind,
+    /// Benchmark.
+    pub benchmark: Benchmark,
+    /// Outcome whose responders are counted.
+    pub outcome: Outcome,
+    /// Overdispersion adjustment, if any.
+    pub overdispersion: Option<Overdispersion>,
+    /// Judged participants without the outcome.
+    pub missing: Missing,
+    /// Audit date (day number); `None`: the latest date in the cohort.
+    pub as_of: Option<i32>,
+}
+
+impl Default for AuditOptions {
+    fn default() -> Self {
+        AuditOptions {
+            by: UnitKind::Site,
+            benchmark: Benchmark::Cohort,
+            outcome: Outcome::Pain,
+            overdispersion: None,
+            missing: Missing::Nonresponder,
+            as_of: None,
+        }
+    }
+}
+
+/// An audit that cannot be made.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AuditError {
+    /// No participant in a treatment arm.
+    #[error(
+        "the cohort has no participant in a treatment arm: the audit compares treated patients; check the arm column of participants.csv"
+    )]
+    NoTreated,
+    /// No date anywhere to audit at.
+    #[error(
+        "the cohort has no date (no randomized_on and no session): give the audit date with --as-of YYYY-MM-DD"
+    )]
+    NoDate,
+}
+
+/// One unit's line of `units.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitRow {
+    /// Site or therapist name.
+    pub name: String,
+    /// Treated participants in the unit.
+    pub patients: u64,
+    /// Of them, judged at the checkpoint and benchmarked: the rate's denominator `N`.
+    pub n: u64,
+    /// Judged participants not benchmarked (`dream`: schedule without a published rate;
+    /// `exclude`: outcome missing).
+    pub not_benchmarked: u64,
+    /// Participants still before or at their checkpoint (not yet judged).
+    pub pending: u64,
+    /// Adherent participants among the judged ones.
+    pub adherent: u64,
+    /// Responders `O`.
+    pub responders: u64,
+    /// `O / N`.
+    pub rate: Option<f64>,
+    /// 95% Clopper-Pearson interval of the rate.
+    pub ci: Option<Interval>,
+    /// Expected rate `E / N` under the benchmark.
+    pub expected: Option<f64>,
+    /// Risk-adjusted rate `(O / E) θ₀`, the point on the funnel.
+    pub adjusted: Option<f64>,
+    /// `(y − θ₀)/s`, with the overdispersion adjustment when one is applied.
+    pub z: Option<f64>,
+    /// The unit's control limits.
+    pub limits: Option<Limits>,
+    /// Where the unit falls.
+    pub verdict: Option<Verdict>,
+}
+
+/// One unit's line of `safety.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SafetyRow {
+    /// Site or therapist name (`all` for the whole clinic).
+    pub name: String,
+    /// Participants who attended at least one session.
+    pub treated: u64,
+    /// Of them, with an adverse event.
+    pub events: u64,
+    /// 95% Clopper-Pearson interval of the share.
+    pub ci: Option<Interval>,
+    /// Exact two-sided binomial p against [`DREAM_ADVERSE_RATE`].
+    pub p_value: Option<f64>,
+}
+
+/// The complete audit.
+#[derive(Debug, Clone)]
+pub struct Audit {
+    /// The settings.
+    pub options: AuditOptions,
+    /// The audit date (day number).
+    pub as_of: i32,
+    /// Overall expected rate θ₀ (the funnel's centre line).
+    pub target: Option<f64>,
+    /// Overdispersion estimates over the units with data.
+    pub dispersion: Option<Dispersion>,
+    /// The overdispersion adjustment applied (asked for, and φ > 1).
+    pub applied: Option<Overdispersion>,
+    /// Units, sorted by name.
+    pub units: Vec<UnitRow>,
+    /// Safety by unit, then `all`.
+    pub safety: Vec<SafetyRow>,
+    /// The worklist, in its order.
+    pub worklist: Vec<worklist::Item>,
+    /// Control participants left out.
+    pub control_participants: u64,
+    /// Notes for the reader (benchmark gaps, units without data).
+    pub notes: Vec<String>,
+}
+
+/// The latest date in the cohort: randomization or session.
+fn latest_date(cohort: &Cohort) -> Option<i32> {
+    let sessions = cohort.sessions.iter().map(|s| s.day).max();
+    let randomized = cohort
+        .participants
+        .iter()
+        .filter_map(|p| p.randomized_on)
+        .max();
+    sessions.max(randomized)
+}
+
+fn dream_rate(protocol: &Protocol, arm: usize, outcome: Outcome) -> Option<f64> {
+    let plan = protocol.arms()[arm]
+        .schedule()
+        .map_or(Plan::Control, Plan::Treated);
+    Evidence::dream()
+        .counts(plan, outcome)
+        .map(|c| c.responders / c.n)
+}
+
+/// Runs the audit.
+///
+/// # Errors
+/// [`AuditError`] when there is nobody to audit or no date to audit at.
+pub fn audit(
+    cohort: &Cohort,
+    derived: &[Derived],
+    options: AuditOptions,
+) -> Result<Audit, AuditError> {
+    let protocol = &cohort.protocol;
+    let arms = protocol.arms();
+    let treated: Vec<usize> = (0..cohort.participants.len())
+        .filter(|&i| !arms[cohort.participants[i].arm].is_control())
+        .collect();
+    if treated.is_empty() {
+        return Err(AuditError::NoTreated);
+    }
+    let as_of = options
+        .as_of
+        .or_else(|| latest_date(cohort))
+        .ok_or(AuditError::NoDate)?;
+    let assignment = units::assign(cohort, options.by);
+    let week = protocol.checkpoint_week();
+    let worklist = worklist::build(
+        cohort,
+        derived,
+        &treated,
+        &assignment.names,
+        &assignment.of,
+        as_of,
+    );
+
+    // Each judged participant's outcome: Some(responder) when counted.
+    let outcome_of = |d: &Derived| match options.outcome {
+        Outcome::Pain => d.pain.responder,
+        Outcome::Ndi => d.ndi.responder,
+    };
+    let counted = |d: &Derived| match (outcome_of(d), options.missing) {
+        (Some(r), _) => Some(r),
+        (None, Missing::Nonresponder) => Some(false),
+        (None, Missing::Exclude) => None,
+    };
+    let judged = |i: usize| worklist::status(&derived[i], week, as_of).judged();
+
+    // Expected probability per arm.
+    let mut arm_o = vec![0u64; arms.len()];
+    let mut arm_n = vec![0u64; arms.len()];
+    for &i in &treated {
+        if judged(i) {
+            if let Some(r) = counted(&derived[i]) {
+                let a = cohort.participants[i].arm;
+                arm_n[a] += 1;
+                arm_o[a] += u64::from(r);
+            }
+        }
+    }
+    let expected: Vec<Option<f64>> = (0..arms.len())
+        .map(|a| match options.benchmark {
+            Benchmark::Rate(r) => Some(r),
+            Benchmark::Cohort => (arm_n[a] > 0).then(|| arm_o[a] as f64 / arm_n[a] as f64),
+            Benchmark::Dream => dream_rate(protocol, a, options.outcome),
+        })
+        .collect();
+    let mut notes = Vec::new();
+    if options.benchmark == Benchmark::Dream {
+        let missing: Vec<&str> = arms
+            .iter()
+            .enumerate()
+            .filter(|(a, arm)| !arm.is_control() && expected[*a].is_none())
+            .map(|(_, arm)| arm.id())
+            .collect();
+        if !missing.is_empty() {
+            notes.push(format!(
+                "DREAM published no {} responder rate for {}: participants on those schedules are not benchmarked (use --benchmark cohort or a rate to include them)",
+                options.outcome.as_str(),
+                missing.join(", ")
+            ));
+        }
+    }
+
+    let k = assignment.names.len();
+    let mut rows: Vec<UnitRow> = assignment
+        .names
+        .iter()
+        .map(|name| UnitRow {
+            name: name.clone(),
+            patients: 0,
+            n: 0,
+            not_benchmarked: 0,
+            pending: 0,
+            adherent: 0,
+            responders: 0,
+            rate: None,
+            ci: None,
+            expected: None,
+            adjusted: None,
+            z: None,
+            limits: None,
+            verdict: None,
+        })
+        .collect();
+    let mut e_sum = vec![0.0f64; k];
+    let mut events = vec![0u64; k];
+    let mut attended_any = vec![0u64; k];
+    for &i in &treated {
+        let u = assignment.of[i];
+        let d = &derived[i];
+        let row = &mut rows[u];
+        row.patients += 1;
+        if d.sessions_attended > 0 {
+            attended_any[u] += 1;
+            events[u] += u64::from(d.flags.contains(Flags::ADVERSE_EVENT));
+        }
+        if !judged(i) {
+            row.pending += 1;
+            continue;
+        }
+        row.adherent += u64::from(d.adherent == Some(true));
+        match (counted(d), expected[cohort.participants[i].arm]) {
+            (Some(r), Some(p)) => {
+                row.n += 1;
+                row.responders += u64::from(r);
+                e_sum[u] += p;
+            }
+            _ => row.not_benchmarked += 1,
+        }
+    }
+
+    let (total_e, total_n) = rows
+        .iter()
+        .zip(&e_sum)
+        .fold((0.0, 0u64), |(e, n), (r, x)| (e + x, n + r.n));
+    let target = (total_n > 0)
+        .then(|| total_e / total_n as f64)
+        .filter(|t| *t > 0.0 && *t < 1.0);
+    if target.is_none() && total_n > 0 {
+        notes.push(
+            "the benchmark expects every participant to respond, or none: no funnel limits exist"
+                .to_owned(),
+        );
+    }
+    let level = Level::NINETY_FIVE;
+    for (row, &e) in rows.iter_mut().zip(&e_sum) {
+        if row.n == 0 {
+            continue;
+        }
+        let b = Binomial::new(row.responders, row.n).expect("responders <= n by construction");
+        row.rate = b.rate();
+        row.ci = clopper_pearson(b, level);
+        row.expected = Some(e / row.n as f64);
+        if let Some(t) = target {
+            if e > 0.0 {
+                row.adjusted = Some(row.responders as f64 / e * t);
+            }
+        }
+    }
+    // z-scores and overdispersion over the units with a point on the funnel.
+    let placed: Vec<usize> = (0..k).filter(|&u| rows[u].adjusted.is_some()).collect();
+    let dispersion = target.and_then(|t| {
+        let s: Vec<f64> = placed
+            .iter()
+            .map(|&u| funnel::standard_error(t, rows[u].n))
+            .collect();
+        let z: Vec<f64> = placed
+            .iter()
+            .zip(&s)
+            .map(|(&u, s)| (rows[u].adjusted.unwrap_or(t) - t) / s)
+            .collect();
+        funnel::dispersion(&z, &s)
+    });
+    // Spiegelhalter's adjustments apply only when there is overdispersion (φ > 1, which makes
+    // τ² > 0 too); otherwise the exact limits stand, as in FunnelPlotR.
+    let applied = match (options.overdispersion, dispersion) {
+        (Some(m), Some(d)) if d.phi > 1.0 => Some(m),
+        (Some(_), Some(d)) => {
+            notes.push(format!(
+                "phi = {:.3} is not above 1 (no overdispersion): the exact binomial limits are used",
+                d.phi
+            ));
+            None
+        }
+        (Some(_), None) => {
+            notes.push(
+                "overdispersion needs at least two units with data: the exact binomial limits are used"
+                    .to_owned(),
+            );
+            None
+        }
+        (None, _) => None,
+    };
+    let mut audit = Audit {
+        options,
+        as_of,
+        target,
+        dispersion,
+        applied,
+        units: rows,
+        safety: Vec::new(),
+        worklist,
+        control_participants: (cohort.participants.len() - treated.len()) as u64,
+        notes,
+    };
+    for &u in &placed {
+        let n = audit.units[u].n;
+        let limits = audit.limits_at(n);
+        let sd = audit.standard_deviation_at(n);
+        let row = &mut audit.units[u];
+        if let (Some(t), Some(y), Some(sd)) = (target, row.adjusted, sd) {
+            row.z = Some((y - t) / sd);
+            row.limits = limits;
+            row.verdict = limits.map(|l| l.classify(y));
+        }
+    }
+
+    let safety_row = |name: &str, treated: u64, events: u64| {
+        let b = Binomial::new(events, treated).expect("events <= treated by construction");
+        SafetyRow {
+            name: name.to_owned(),
+            treated,
+            events,
+            ci: clopper_pearson(b, level),
+            p_value: funnel::binomial_test_two_sided(events, treated, DREAM_ADVERSE_RATE),
+        }
+    };
+    let rows = &audit.units;
+    let mut safety: Vec<SafetyRow> = (0..k)
+        .map(|u| safety_row(&rows[u].name, attended_any[u], events[u]))
+        .collect();
+    safety.push(safety_row(
+        "all",
+        attended_any.iter().sum(),
+        events.iter().sum(),
+    ));
+    audit.safety = safety;
+    Ok(audit)
+}
+
+impl Audit {
+    /// The standard deviation of a rate out of `n` on the funnel: `√(θ₀(1 − θ₀)/n)`, times
+    /// `√φ` or with τ² added when an overdispersion adjustment is applied.
+    #[must_use]
+    pub fn standard_deviation_at(&self, n: u64) -> Option<f64> {
+        let t = self.target?;
+        let s = funnel::standard_error(t, n);
+        Some(match (self.applied, self.dispersion) {
+            (Some(Overdispersion::Multiplicative), Some(d)) => d.phi.sqrt() * s,
+            (Some(Overdispersion::Additive), Some(d)) => (s * s + d.tau2).sqrt(),
+            _ => s,
+        })
+    }
+
+    /// The funnel's limits at `n` patients: exact binomial, or the overdispersed normal ones.
+    #[must_use]
+    pub fn limits_at(&self, n: u64) -> Option<Limits> {
+        let t = self.target?;
+        match self.applied {
+            Some(_) => Some(Limits::normal(t, self.standard_deviation_at(n)?)),
+            None => Limits::exact(n, t),
+        }
+    }
+}

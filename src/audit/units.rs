@@ -1,0 +1,107 @@
+//! Which unit (site or therapist) each participant belongs to.
+//!
+//! By site: the participant's `site` from participants.csv. By therapist: the therapist who
+//! gave most of the participant's attended sessions (any date); a tie goes to the tied
+//! therapist who gave the earliest of those sessions (by date, then by the row's order in
+//! sessions.csv), that is, the one who started the care. A participant with no site, or with
+//! no attended session naming a therapist, is in the unit [`NO_UNIT`].
+
+use rustc_hash::FxHashMap;
+
+use crate::cohort::{Cohort, Status};
+
+/// Name of the unit of participants without a site or therapist.
+pub const NO_UNIT: &str = "(none)";
+
+/// How participants are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnitKind {
+    /// participants.csv `site`.
+    Site,
+    /// The therapist of most attended sessions.
+    Therapist,
+}
+
+impl UnitKind {
+    /// `site` or `therapist`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnitKind::Site => "site",
+            UnitKind::Therapist => "therapist",
+        }
+    }
+}
+
+/// Unit names (sorted, [`NO_UNIT`] last when present) and each participant's unit index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assignment {
+    /// Unit names.
+    pub names: Vec<String>,
+    /// Index into `names`, per participant of the cohort.
+    pub of: Vec<usize>,
+}
+
+/// Per participant: the main therapist's index into `cohort.therapists` (None: no attended
+/// session with a therapist).
+#[must_use]
+pub fn main_therapists(cohort: &Cohort) -> Vec<Option<usize>> {
+    // (therapist, attended sessions, earliest (day, row)) per participant; most participants
+    // see one or two therapists, so a short vector beats a map.
+    let mut seen: Vec<Vec<(usize, u32, (i32, usize))>> =
+        vec![Vec::new(); cohort.participants.len()];
+    for (row, s) in cohort.sessions.iter().enumerate() {
+        let (Some(t), Status::Attended) = (s.therapist(), s.status) else {
+            continue;
+        };
+        let list = &mut seen[s.participant as usize];
+        match list.iter_mut().find(|e| e.0 == t) {
+            Some(e) => {
+                e.1 += 1;
+                e.2 = e.2.min((s.day, row));
+            }
+            None => list.push((t, 1, (s.day, row))),
+        }
+    }
+    seen.into_iter()
+        .map(|list| {
+            list.into_iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)))
+                .map(|e| e.0)
+        })
+        .collect()
+}
+
+/// Groups the participants by `kind`.
+#[must_use]
+pub fn assign(cohort: &Cohort, kind: UnitKind) -> Assignment {
+    let labels: Vec<Option<&str>> = match kind {
+        UnitKind::Site => cohort
+            .participants
+            .iter()
+            .map(|p| p.site.as_deref().filter(|s| !s.is_empty()))
+            .collect(),
+        UnitKind::Therapist => main_therapists(cohort)
+            .into_iter()
+            .map(|t| t.map(|t| cohort.therapists[t].as_str()))
+            .collect(),
+    };
+    let mut names: Vec<String> = labels.iter().flatten().map(|s| (*s).to_owned()).collect();
+    names.sort();
+    names.dedup();
+    let index: FxHashMap<&str, usize> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
+    let none = names.len();
+    let of: Vec<usize> = labels
+        .iter()
+        .map(|l| l.map_or(none, |l| index[l]))
+        .collect();
+    if of.contains(&none) {
+        names.push(NO_UNIT.to_owned());
+    }
+    Assignment { names, of }
+}

@@ -1,0 +1,237 @@
+//! The patient worklist: every treated participant's checkpoint status, the flags a clinic
+//! must act on, and what to do, sorted so that safety comes first.
+//!
+//! Checkpoint status (with `c` the checkpoint date, day 0 + 7 × checkpoint week, and `A` the
+//! audit date):
+//! * `continue`, `adjust`, `incomplete_dose`: the checkpoint decision of the brief's rules,
+//!   once the scores are in;
+//! * `not_due`: no decision yet and `A < c` (still in treatment);
+//! * `due`: no decision yet and `c <= A < c + 14` (the checkpoint has come; two weeks to score);
+//! * `missing_scores`: no decision and `A >= c + 14`, or no baseline score, or no day 0 at all.
+//!
+//! Order: participants needing medical clearance first, then those with an adverse event, then
+//! those aged outside the evidence, then by status (`due`, `missing_scores`, `adjust`,
+//! `incomplete_dose`, `not_due`, `continue`), then by checkpoint date, then in file order.
+
+use crate::cohort::{AdverseEvent, Cohort};
+use crate::derive::{Decision, Derived, EVIDENCE_AGE_MAX, EVIDENCE_AGE_MIN, Flags};
+
+/// Days after the checkpoint date before missing scores count as missing.
+pub const SCORING_GRACE_DAYS: i32 = 14;
+
+/// A participant's place at the checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The checkpoint has come and its scores are awaited.
+    Due,
+    /// The scores needed for the decision are missing.
+    MissingScores,
+    /// No response after an adequate dose: reassess.
+    Adjust,
+    /// No response, but the dose was not given.
+    IncompleteDose,
+    /// Still in treatment.
+    NotDue,
+    /// Responder: keep going.
+    Continue,
+}
+
+impl Status {
+    /// Every status, in worklist order.
+    pub const ALL: [Status; 6] = [
+        Status::Due,
+        Status::MissingScores,
+        Status::Adjust,
+        Status::IncompleteDose,
+        Status::NotDue,
+        Status::Continue,
+    ];
+
+    /// The CSV spelling.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Due => "due",
+            Status::MissingScores => "missing_scores",
+            Status::Adjust => "adjust",
+            Status::IncompleteDose => "incomplete_dose",
+            Status::NotDue => "not_due",
+            Status::Continue => "continue",
+        }
+    }
+
+    /// Whether the participant is judged at the checkpoint (counted in the unit's rate).
+    #[must_use]
+    pub fn judged(self) -> bool {
+        !matches!(self, Status::Due | Status::NotDue)
+    }
+}
+
+/// The checkpoint date of a participant: day 0 + 7 × `checkpoint_week`.
+#[must_use]
+pub fn checkpoint_date(d: &Derived, checkpoint_week: u32) -> Option<i32> {
+    let week = i32::try_from(checkpoint_week).ok()?;
+    d.day0.map(|d0| d0 + 7 * week)
+}
+
+/// The status of one treated participant on `as_of`.
+#[must_use]
+pub fn status(d: &Derived, checkpoint_week: u32, as_of: i32) -> Status {
+    match d.decision {
+        Decision::Continue => return Status::Continue,
+        Decision::Adjust => return Status::Adjust,
+        Decision::IncompleteDose => return Status::IncompleteDose,
+        Decision::NoCheckpoint | Decision::Control => {}
+    }
+    let no_baseline = d.pain.baseline.is_none()
+        && d.ndi.baseline.is_none()
+        && d.markers.iter().all(|m| m.baseline.is_none());
+    match checkpoint_date(d, checkpoint_week) {
+        Some(_) if no_baseline => Status::MissingScores,
+        Some(c) if as_of < c => Status::NotDue,
+        Some(c) if as_of < c + SCORING_GRACE_DAYS => Status::Due,
+        _ => Status::MissingScores,
+    }
+}
+
+/// The worst adverse event of each participant over their accepted session rows.
+#[must_use]
+pub fn worst_adverse_events(cohort: &Cohort) -> Vec<AdverseEvent> {
+    let rank = |e: AdverseEvent| match e {
+        AdverseEvent::None => 0,
+        AdverseEvent::Mild => 1,
+        AdverseEvent::Moderate => 2,
+        AdverseEvent::Severe => 3,
+    };
+    let mut worst = vec![AdverseEvent::None; cohort.participants.len()];
+    for s in &cohort.sessions {
+        let w = &mut worst[s.participant as usize];
+        if rank(s.adverse_event) > rank(*w) {
+            *w = s.adverse_event;
+        }
+    }
+    worst
+}
+
+/// One line of the worklist.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    /// Index of the participant in the cohort.
+    pub participant: usize,
+    /// The participant's unit (site or therapist name).
+    pub unit: String,
+    /// Checkpoint date (day number), when day 0 is known.
+    pub checkpoint: Option<i32>,
+    /// Status.
+    pub status: Status,
+    /// Flags of the derivation (the audit lists the three a clinic acts on, plus the rest).
+    pub flags: Flags,
+    /// What to do, in words.
+    pub action: String,
+}
+
+fn safety_rank(flags: Flags) -> u8 {
+    if flags.contains(Flags::NEEDS_CLEARANCE) {
+        0
+    } else if flags.contains(Flags::ADVERSE_EVENT) {
+        1
+    } else if flags.contains(Flags::AGE_OUTSIDE_EVIDENCE) {
+        2
+    } else {
+        3
+    }
+}
+
+/// The action text of one participant.
+fn action(
+    cohort: &Cohort,
+    i: usize,
+    status: Status,
+    checkpoint: Option<i32>,
+    flags: Flags,
+    worst: AdverseEvent,
+) -> String {
+    let p = &cohort.participants[i];
+    let mut parts = Vec::new();
+    if flags.contains(Flags::NEEDS_CLEARANCE) {
+        let codes: Vec<&str> = p.contraindication_codes().collect();
+        parts.push(format!(
+            "do not treat until a doctor clears {}",
+            codes.join(" and ")
+        ));
+    }
+    if flags.contains(Flags::ADVERSE_EVENT) {
+        let level = match worst {
+            AdverseEvent::Severe => "severe",
+            AdverseEvent::Moderate => "moderate",
+            _ => "mild",
+        };
+        parts.push(format!("review the adverse event (worst: {level})"));
+    }
+    if flags.contains(Flags::AGE_OUTSIDE_EVIDENCE) {
+        parts.push(format!(
+            "age {} is outside {EVIDENCE_AGE_MIN}-{EVIDENCE_AGE_MAX}, the ages DREAM studied",
+            p.age.unwrap_or_default()
+        ));
+    }
+    let date = checkpoint.map(crate::cohort::value::format_date);
+    parts.push(match status {
+        Status::Due => "checkpoint due: record pain and NDI, then decide".to_owned(),
+        Status::MissingScores => "record the missing baseline or checkpoint scores".to_owned(),
+        Status::Adjust => {
+            "no response after an adequate dose: reassess the plan or refer".to_owned()
+        }
+        Status::IncompleteDose => {
+            "no response, but too few sessions attended for a fair test of the dose".to_owned()
+        }
+        Status::NotDue => format!(
+            "in treatment: checkpoint on {}",
+            date.as_deref().unwrap_or("-")
+        ),
+        Status::Continue => "responder: continue".to_owned(),
+    });
+    parts.join("; ")
+}
+
+/// The worklist of the participants `treated` (cohort indices), sorted (module documentation).
+#[must_use]
+pub fn build(
+    cohort: &Cohort,
+    derived: &[Derived],
+    treated: &[usize],
+    unit_names: &[String],
+    unit_of: &[usize],
+    as_of: i32,
+) -> Vec<Item> {
+    let week = cohort.protocol.checkpoint_week();
+    let worst = worst_adverse_events(cohort);
+    let mut items: Vec<Item> = treated
+        .iter()
+        .map(|&i| {
+            let d = &derived[i];
+            let status = status(d, week, as_of);
+            let checkpoint = checkpoint_date(d, week);
+            Item {
+                participant: i,
+                unit: unit_names[unit_of[i]].clone(),
+                checkpoint,
+                status,
+                flags: d.flags,
+                action: action(cohort, i, status, checkpoint, d.flags, worst[i]),
+            }
+        })
+        .collect();
+    items.sort_by(|a, b| {
+        safety_rank(a.flags)
+            .cmp(&safety_rank(b.flags))
+            .then(a.status.cmp(&b.status))
+            .then(
+                a.checkpoint
+                    .unwrap_or(i32::MAX)
+                    .cmp(&b.checkpoint.unwrap_or(i32::MAX)),
+            )
+            .then(a.participant.cmp(&b.participant))
+    });
+    items
+}

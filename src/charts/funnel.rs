@@ -1,0 +1,198 @@
+//! The audit's funnel plot (Spiegelhalter 2005): each unit's risk-adjusted responder rate
+//! against its number of judged patients, the benchmark line, and the 95% and 99.8% control
+//! limits drawn from the same function that decides the verdicts ([`Audit::limits_at`]), so
+//! a point is outside a drawn limit exactly when its verdict says so. Units outside the 95%
+//! limits are labelled.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{CONTROL, Chart, ChartError, FAMILY, PALETTE, drawing};
+use crate::audit::Audit;
+use crate::stats::funnel::{Band, Limits};
+
+/// Points on each limit curve.
+const CURVE_POINTS: u64 = 240;
+
+/// One unit's point: name, patients, rate, band.
+type Point = (String, u64, f64, Band);
+
+/// The funnel plot of an audit.
+pub struct FunnelChart {
+    title: String,
+    target: Option<f64>,
+    points: Vec<Point>,
+    /// (n, limits) along the x axis.
+    curves: Vec<(f64, Limits)>,
+    hidden: usize,
+}
+
+impl FunnelChart {
+    /// The chart of `audit`.
+    #[must_use]
+    pub fn new(audit: &Audit) -> FunnelChart {
+        let points: Vec<Point> = audit
+            .units
+            .iter()
+            .filter_map(|u| {
+                Some((
+                    u.name.clone(),
+                    u.n,
+                    u.adjusted?,
+                    u.verdict.map_or(Band::Within, |v| v.band),
+                ))
+            })
+            .collect();
+        let max_n = points.iter().map(|p| p.1).max().unwrap_or(10).max(10);
+        let top = max_n + max_n / 10 + 1;
+        let first = (points.iter().map(|p| p.1).min().unwrap_or(1) / 2).max(1);
+        let curves = (0..=CURVE_POINTS)
+            .map(|i| first + (top - first) * i / CURVE_POINTS)
+            .collect::<Vec<u64>>();
+        let mut curves: Vec<(f64, Limits)> = curves
+            .into_iter()
+            .filter_map(|n| Some((n as f64, audit.limits_at(n)?)))
+            .collect();
+        curves.dedup_by(|a, b| a.0 == b.0);
+        FunnelChart {
+            title: format!(
+                "Funnel plot: {} responders by {}",
+                audit.options.outcome.as_str(),
+                audit.options.by.as_str()
+            ),
+            target: audit.target,
+            points,
+            curves,
+            hidden: 0,
+        }
+    }
+
+    /// Leaves out units whose responders, non-responders or patients number from 1 to K − 1
+    /// (their point would reveal the small cell), and says how many were left out.
+    #[must_use]
+    pub fn with_min_cell(mut self, min_cell: u64, audit: &Audit) -> Self {
+        let small = |c: u64| min_cell > 1 && c >= 1 && c < min_cell;
+        let before = self.points.len();
+        self.points.retain(|p| {
+            audit
+                .units
+                .iter()
+                .find(|u| u.name == p.0)
+                .is_none_or(|u| !(small(u.responders) || small(u.n - u.responders) || small(u.n)))
+        });
+        self.hidden = before - self.points.len();
+        self
+    }
+}
+
+impl Chart for FunnelChart {
+    fn size(&self) -> (u32, u32) {
+        (900, 600)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ChartError> {
+        let max_x = self.curves.last().map_or(10.0, |c| c.0);
+        let mut lo: f64 = self.target.unwrap_or(0.5);
+        let mut hi: f64 = lo;
+        for p in &self.points {
+            lo = lo.min(p.2);
+            hi = hi.max(p.2);
+        }
+        // Show the limits from a quarter of the way along, so small-n spikes do not squash
+        // the picture.
+        for (n, l) in &self.curves {
+            if *n >= max_x / 4.0 {
+                lo = lo.min(l.low_998);
+                hi = hi.max(l.high_998);
+            }
+        }
+        let pad = ((hi - lo) * 0.08).max(0.02);
+        let (y0, y1) = ((lo - pad).max(0.0) * 100.0, ((hi + pad).min(1.0)) * 100.0);
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, (FAMILY, 22))
+            .margin(14)
+            .x_label_area_size(48)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0f64..max_x, y0..y1)
+            .map_err(drawing)?;
+        chart
+            .configure_mesh()
+            .light_line_style(WHITE)
+            .x_desc("Patients judged at the checkpoint")
+            .y_desc("Responders (%, risk-adjusted)")
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .label_style((FAMILY, 15))
+            .axis_desc_style((FAMILY, 16))
+            .draw()
+            .map_err(drawing)?;
+        let clip = |v: f64| (100.0 * v).clamp(y0, y1);
+        let inner = PALETTE[3];
+        let outer = PALETTE[4];
+        type Pick = fn(&Limits) -> f64;
+        let lines: [(Pick, RGBColor, &str, bool); 4] = [
+            (|l| l.low_95, inner, "95% limits", true),
+            (|l| l.high_95, inner, "", false),
+            (|l| l.low_998, outer, "99.8% limits", true),
+            (|l| l.high_998, outer, "", false),
+        ];
+        for (pick, colour, label, labelled) in lines {
+            let series = chart
+                .draw_series(DashedLineSeries::new(
+                    self.curves.iter().map(|(n, l)| (*n, clip(pick(l)))),
+                    8,
+                    5,
+                    colour.stroke_width(2),
+                ))
+                .map_err(drawing)?;
+            if labelled {
+                series.label(label).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+                });
+            }
+        }
+        if let Some(t) = self.target {
+            chart
+                .draw_series(LineSeries::new(
+                    [(0.0, 100.0 * t), (max_x, 100.0 * t)],
+                    BLACK.stroke_width(2),
+                ))
+                .map_err(drawing)?
+                .label(format!("benchmark {:.1}%", 100.0 * t))
+                .legend(|(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2))
+                });
+        }
+        for (name, n, y, band) in &self.points {
+            let (colour, size) = match band {
+                Band::Within => (CONTROL, 5),
+                Band::Alert => (PALETTE[0], 7),
+                Band::Alarm => (PALETTE[4], 8),
+            };
+            let at = (*n as f64, 100.0 * y);
+            chart
+                .draw_series(std::iter::once(Circle::new(at, size, colour.filled())))
+                .map_err(drawing)?;
+            if *band != Band::Within {
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        format!("{name} ({})", band.as_str()),
+                        (at.0 + max_x * 0.01, at.1 + (y1 - y0) * 0.02),
+                        (FAMILY, 14),
+                    )))
+                    .map_err(drawing)?;
+            }
+        }
+        if self.hidden > 0 {
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    format!("{} unit(s) with small counts not shown", self.hidden),
+                    (max_x * 0.02, y1 - (y1 - y0) * 0.04),
+                    (FAMILY, 13),
+                )))
+                .map_err(drawing)?;
+        }
+        super::legend(&mut chart)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,313 @@
+//! `trialdose audit COHORT --out DIR`: the clinic outcome audit. Writes `units.csv`,
+//! `safety.csv`, `worklist.csv`, `audit.json`, `funnel.png`/`funnel.svg` and `audit.html`
+//! into DIR, and prints the units' verdicts.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use trialdose::analysis::Missing;
+use trialdose::audit::html::AuditPage;
+use trialdose::audit::{self, AuditOptions, Benchmark, Overdispersion, UnitKind, export};
+use trialdose::charts::{self, funnel::FunnelChart};
+use trialdose::cohort::value::parse_date;
+use trialdose::cohort::{Cohort, LoadOptions};
+use trialdose::derive;
+use trialdose::output::{ensure_writable_dir, fixed, write_atomic};
+use trialdose::pseudonym::{self, KEY_VARIABLE, Key};
+use trialdose::sim::evidence::Outcome;
+
+use super::{DataError, UsageError, print_notices, refuse_output_in_cohort, threads};
+
+/// Units of the audit.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ByArg {
+    /// participants.csv `site`.
+    Site,
+    /// The therapist who gave most of a participant's attended sessions.
+    Therapist,
+}
+
+/// Outcome of the audit.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum OutcomeArg {
+    /// At least 30% pain reduction.
+    Pain,
+    /// At least 5-point NDI improvement.
+    Ndi,
+}
+
+/// Overdispersion adjustment.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum OverdispersionArg {
+    /// Limits widened by the square root of phi.
+    Multiplicative,
+    /// Limits widened by a between-unit variance tau-squared.
+    Additive,
+}
+
+/// Missing outcomes of judged participants.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum MissingArg {
+    /// Counted as non-responders.
+    Nonresponder,
+    /// Left out of the unit's rate.
+    Exclude,
+}
+
+/// Chart files to write.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    /// PNG only.
+    Png,
+    /// SVG only.
+    Svg,
+    /// Both.
+    Both,
+}
+
+/// Arguments of `audit`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The cohort folder.
+    cohort: PathBuf,
+    /// Folder for units.csv, safety.csv, worklist.csv, audit.json, funnel.png/svg, audit.html.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Units compared on the funnel.
+    #[arg(long, value_enum, default_value = "site")]
+    by: ByArg,
+    /// Expected responder rate: dream (DREAM's published rate of each schedule), cohort (the
+    /// cohort's own rate per arm) or a fixed rate such as 0.6.
+    #[arg(long, value_name = "dream|cohort|RATE", default_value = "cohort")]
+    benchmark: String,
+    /// Outcome whose responders are counted.
+    #[arg(long, value_enum, default_value = "pain")]
+    outcome: OutcomeArg,
+    /// Widen the limits for overdispersion (Spiegelhalter 2005), when phi exceeds 1.
+    #[arg(long, value_enum)]
+    overdispersion: Option<OverdispersionArg>,
+    /// Judged participants without the outcome: non-responders, or left out.
+    #[arg(long, value_enum, default_value = "nonresponder")]
+    missing: MissingArg,
+    /// Audit date, YYYY-MM-DD (default: the latest date in the cohort).
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<String>,
+    /// Show counts from 1 to K-1 as "<K" in audit.html and the funnel (1: no suppression).
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    min_cell: u64,
+    /// Replace participant ids in worklist.csv (and audit.html) by keyed pseudonyms; the key
+    /// is read from TRIALDOSE_PSEUDONYM_KEY.
+    #[arg(long)]
+    pseudonymize: bool,
+    /// List the participants needing attention by id (or pseudonym) in audit.html.
+    #[arg(long)]
+    show_ids: bool,
+    /// Title of audit.html.
+    #[arg(long, default_value = "Clinic outcome audit")]
+    title: String,
+    /// Funnel plot files to write (audit.html always embeds SVG).
+    #[arg(long, value_enum, default_value = "both")]
+    format: Format,
+    /// Audit the accepted rows even when some rows are rejected.
+    #[arg(long)]
+    skip_invalid: bool,
+    /// Threads for reading large files (results never depend on it).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+fn options(args: &Args) -> anyhow::Result<AuditOptions> {
+    let as_of = args
+        .as_of
+        .as_deref()
+        .map(|d| {
+            parse_date(d).map_err(|why| {
+                UsageError(format!(
+                    "--as-of {d}: {why}; give a date as YYYY-MM-DD, e.g. --as-of 2012-06-30"
+                ))
+            })
+        })
+        .transpose()?;
+    Ok(AuditOptions {
+        by: match args.by {
+            ByArg::Site => UnitKind::Site,
+            ByArg::Therapist => UnitKind::Therapist,
+        },
+        benchmark: Benchmark::parse(&args.benchmark).map_err(UsageError)?,
+        outcome: match args.outcome {
+            OutcomeArg::Pain => Outcome::Pain,
+            OutcomeArg::Ndi => Outcome::Ndi,
+        },
+        overdispersion: args.overdispersion.map(|o| match o {
+            OverdispersionArg::Multiplicative => Overdispersion::Multiplicative,
+            OverdispersionArg::Additive => Overdispersion::Additive,
+        }),
+        missing: match args.missing {
+            MissingArg::Nonresponder => Missing::Nonresponder,
+            MissingArg::Exclude => Missing::Exclude,
+        },
+        as_of,
+    })
+}
+
+/// The pseudonym key from the environment, checked before any work is done.
+fn key() -> anyhow::Result<Key> {
+    let value = std::env::var_os(KEY_VARIABLE).ok_or_else(|| {
+        UsageError(format!(
+            "--pseudonymize needs a key in {KEY_VARIABLE}; set it to a long random secret the clinic keeps, e.g. `export {KEY_VARIABLE}=$(openssl rand -hex 32)`, and keep it to match later lists"
+        ))
+    })?;
+    Ok(Key::new(value.as_encoded_bytes()).map_err(|e| UsageError(e.to_string()))?)
+}
+
+/// Runs `audit`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let threads = threads(args.threads)?;
+    if args.min_cell == 0 {
+        return Err(UsageError(
+            "--min-cell 0: give 1 (no suppression) or more, e.g. --min-cell 5".into(),
+        )
+        .into());
+    }
+    let options = options(&args)?;
+    let key = if args.pseudonymize {
+        Some(key()?)
+    } else {
+        None
+    };
+    ensure_writable_dir(&args.out)?;
+    refuse_output_in_cohort(&args.out, &args.cohort)?;
+    let cohort = Cohort::load(&args.cohort, LoadOptions { threads })?;
+    print_notices(&cohort);
+    if !cohort.ledger.is_empty() && !args.skip_invalid {
+        return Err(DataError(format!(
+            "{} row(s) rejected; run `trialdose validate {}` to see them, or add --skip-invalid",
+            cohort.ledger.rejections().len(),
+            args.cohort.display()
+        ))
+        .into());
+    }
+    let derived = derive::derive(&cohort, threads);
+    let result = audit::audit(&cohort, &derived, options).map_err(|e| DataError(e.to_string()))?;
+    for note in &result.notes {
+        eprintln!("trialdose: note: {note}");
+    }
+
+    let raw: Vec<&str> = cohort.participants.iter().map(|p| p.id.as_str()).collect();
+    let ids: Vec<String> = match &key {
+        Some(key) => pseudonym::pseudonymize(key, &raw),
+        None => raw.iter().map(|s| (*s).to_owned()).collect(),
+    };
+
+    let chart = FunnelChart::new(&result).with_min_cell(args.min_cell, &result);
+    let svg = charts::svg(&chart)?;
+    if args.format != Format::Png {
+        write_atomic(&args.out.join("funnel.svg"), svg.as_bytes())?;
+    }
+    if args.format != Format::Svg {
+        write_atomic(&args.out.join("funnel.png"), &charts::png(&chart)?)?;
+    }
+    write_atomic(
+        &args.out.join("units.csv"),
+        export::units_csv(&result).as_bytes(),
+    )?;
+    write_atomic(
+        &args.out.join("safety.csv"),
+        export::safety_csv(&result).as_bytes(),
+    )?;
+    write_atomic(
+        &args.out.join("worklist.csv"),
+        export::worklist_csv(&result, &cohort, &derived, &ids).as_bytes(),
+    )?;
+    write_atomic(
+        &args.out.join("audit.json"),
+        &export::audit_json(&result, &cohort, key.is_some()),
+    )?;
+    let page = audit::html::html(
+        &cohort,
+        &result,
+        &AuditPage {
+            title: &args.title,
+            min_cell: args.min_cell,
+            show_ids: args.show_ids,
+            ids: &ids,
+            funnel_svg: svg,
+        },
+    );
+    write_atomic(&args.out.join("audit.html"), page.as_bytes())?;
+
+    print_summary(&result);
+    println!("audit: {}", args.out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_summary(a: &audit::Audit) {
+    let o = &a.options;
+    println!(
+        "{} responders by {}, benchmark {} ({}), as of {}",
+        o.outcome.as_str(),
+        o.by.as_str(),
+        o.benchmark.label(),
+        a.target
+            .map_or_else(|| "-".to_owned(), |t| format!("{:.1}%", 100.0 * t)),
+        trialdose::cohort::value::format_date(a.as_of)
+    );
+    println!(
+        "  {:<16} {:>9} {:>8} {:>9} {:>7}  verdict",
+        "unit", "n/N", "rate %", "expect %", "z"
+    );
+    for u in &a.units {
+        let verdict = u.verdict.map_or("-".to_owned(), |v| match v.direction {
+            Some(d) => format!("{} ({})", v.band.as_str(), d.as_str()),
+            None => v.band.as_str().to_owned(),
+        });
+        println!(
+            "  {:<16} {:>9} {:>8} {:>9} {:>7}  {verdict}",
+            u.name,
+            format!("{}/{}", u.responders, u.n),
+            fixed(u.rate.map(|r| 100.0 * r), 1),
+            fixed(u.expected.map(|r| 100.0 * r), 1),
+            fixed(u.z, 2)
+        );
+    }
+    if let Some(d) = a.dispersion {
+        println!(
+            "  phi {:.3}, tau2 {:.5}, adjustment {}",
+            d.phi,
+            d.tau2,
+            match a.applied {
+                Some(Overdispersion::Multiplicative) => "multiplicative",
+                Some(Overdispersion::Additive) => "additive",
+                None => "none",
+            }
+        );
+    }
+    let (statuses, flags) = export::worklist_counts(a);
+    let list = |items: Vec<String>| items.join(", ");
+    println!(
+        "worklist: {} treated participants: {}",
+        a.worklist.len(),
+        list(
+            statuses
+                .iter()
+                .map(|(s, n)| format!("{} {n}", s.as_str()))
+                .collect()
+        )
+    );
+    println!(
+        "  safety flags: {}",
+        list(flags.iter().map(|(_, f, n)| format!("{f} {n}")).collect())
+    );
+    if let Some(all) = a.safety.last() {
+        println!(
+            "  adverse events: {}/{} treated ({}), exact p vs 5% = {}",
+            all.events,
+            all.treated,
+            fixed(
+                (all.treated > 0).then(|| 100.0 * all.events as f64 / all.treated as f64),
+                1
+            ) + "%",
+            fixed(all.p_value, 3)
+        );
+    }
+}
