@@ -37,6 +37,9 @@ use crate::stats::{Binomial, Interval, Level, clopper_pearson};
 
 pub use units::UnitKind;
 
+/// Fewer units than this make φ and τ² imprecise (a note says so when they are used).
+pub const FEW_UNITS: usize = 10;
+
 /// The share of participants with an adverse event DREAM reported ("about 5%").
 pub const DREAM_ADVERSE_RATE: f64 = 0.05;
 
@@ -361,8 +364,14 @@ pub fn audit(
         .iter()
         .zip(&e_sum)
         .fold((0.0, 0u64), |(e, n), (r, x)| (e + x, n + r.n));
+    // With one fixed rate for everyone, the target, the expected rates and the points are
+    // that rate and the plain rates exactly (no sums of rounded terms).
+    let fixed = match options.benchmark {
+        Benchmark::Rate(r) => Some(r),
+        _ => None,
+    };
     let target = (total_n > 0)
-        .then(|| total_e / total_n as f64)
+        .then(|| fixed.unwrap_or(total_e / total_n as f64))
         .filter(|t| *t > 0.0 && *t < 1.0);
     if target.is_none() && total_n > 0 {
         notes.push(
@@ -378,9 +387,11 @@ pub fn audit(
         let b = Binomial::new(row.responders, row.n).expect("responders <= n by construction");
         row.rate = b.rate();
         row.ci = clopper_pearson(b, level);
-        row.expected = Some(e / row.n as f64);
+        row.expected = Some(fixed.unwrap_or(e / row.n as f64));
         if let Some(t) = target {
-            if e > 0.0 {
+            if fixed.is_some() {
+                row.adjusted = row.rate;
+            } else if e > 0.0 {
                 row.adjusted = Some(row.responders as f64 / e * t);
             }
         }
@@ -401,6 +412,14 @@ pub fn audit(
     });
     // Spiegelhalter's adjustments apply only when there is overdispersion (φ > 1, which makes
     // τ² > 0 too); otherwise the exact limits stand, as in FunnelPlotR.
+    if let (Some(_), Some(d)) = (options.overdispersion, dispersion) {
+        if d.units < FEW_UNITS {
+            notes.push(format!(
+                "phi and tau-squared come from only {} units: they are imprecise, and a true outlier inflates them and can hide itself (Spiegelhalter 2005 adjusts over many units)",
+                d.units
+            ));
+        }
+    }
     let applied = match (options.overdispersion, dispersion) {
         (Some(m), Some(d)) if d.phi > 1.0 => Some(m),
         (Some(_), Some(d)) => {

@@ -3,11 +3,12 @@
 //!
 //! Checkpoint status (with `c` the checkpoint date, day 0 + 7 × checkpoint week, and `A` the
 //! audit date):
-//! * `continue`, `adjust`, `incomplete_dose`: the checkpoint decision of the brief's rules,
-//!   once the scores are in;
-//! * `not_due`: no decision yet and `A < c` (still in treatment);
-//! * `due`: no decision yet and `c <= A < c + 14` (the checkpoint has come; two weeks to score);
-//! * `missing_scores`: no decision and `A >= c + 14`, or no baseline score, or no day 0 at all.
+//! * `not_due`: `A < c`, still in treatment (scores of a later date cannot exist yet on `A`);
+//! * `continue`, `adjust`, `incomplete_dose`: `A >= c` and the checkpoint decision of the
+//!   brief's rules, the scores being in;
+//! * `due`: `c <= A < c + 14` and no decision yet (the checkpoint has come; two weeks to score);
+//! * `missing_scores`: no decision and `A >= c + 14`; or no baseline score once treatment has
+//!   started; or no day 0 at all (no randomization date and no session) and no decision.
 //!
 //! Order: participants needing medical clearance first, then those with an adverse event, then
 //! those aged outside the evidence, then by status (`due`, `missing_scores`, `adjust`,
@@ -75,23 +76,35 @@ pub fn checkpoint_date(d: &Derived, checkpoint_week: u32) -> Option<i32> {
     d.day0.map(|d0| d0 + 7 * week)
 }
 
-/// The status of one treated participant on `as_of`.
+/// The status of one treated participant on `as_of`. Scores of a checkpoint after `as_of`
+/// cannot exist yet on that date, so a participant whose checkpoint is still to come is
+/// `not_due` even when the file already holds the scores (replaying an audit at a past date).
 #[must_use]
 pub fn status(d: &Derived, checkpoint_week: u32, as_of: i32) -> Status {
-    match d.decision {
-        Decision::Continue => return Status::Continue,
-        Decision::Adjust => return Status::Adjust,
-        Decision::IncompleteDose => return Status::IncompleteDose,
-        Decision::NoCheckpoint | Decision::Control => {}
-    }
+    let decided = match d.decision {
+        Decision::Continue => Some(Status::Continue),
+        Decision::Adjust => Some(Status::Adjust),
+        Decision::IncompleteDose => Some(Status::IncompleteDose),
+        Decision::NoCheckpoint | Decision::Control => None,
+    };
     let no_baseline = d.pain.baseline.is_none()
         && d.ndi.baseline.is_none()
         && d.markers.iter().all(|m| m.baseline.is_none());
-    match checkpoint_date(d, checkpoint_week) {
-        Some(_) if no_baseline => Status::MissingScores,
-        Some(c) if as_of < c => Status::NotDue,
-        Some(c) if as_of < c + SCORING_GRACE_DAYS => Status::Due,
-        _ => Status::MissingScores,
+    let Some(c) = checkpoint_date(d, checkpoint_week) else {
+        return decided.unwrap_or(Status::MissingScores);
+    };
+    let started = d.day0.is_some_and(|d0| d0 <= as_of);
+    if as_of < c {
+        return if no_baseline && started {
+            Status::MissingScores
+        } else {
+            Status::NotDue
+        };
+    }
+    match decided {
+        Some(s) => s,
+        None if as_of < c + SCORING_GRACE_DAYS && !no_baseline => Status::Due,
+        None => Status::MissingScores,
     }
 }
 

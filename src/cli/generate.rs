@@ -23,6 +23,10 @@ pub struct Args {
     /// Calibration profile.
     #[arg(long, default_value = "dream")]
     profile: String,
+    /// Make one site (e.g. "Site D") an outlier whose patients respond a quarter as often as
+    /// elsewhere; for testing audits.
+    #[arg(long, value_name = "SITE")]
+    outlier_site: Option<String>,
 }
 
 /// Runs `generate`.
@@ -31,8 +35,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .profile
         .parse()
         .map_err(|e| UsageError(format!("--profile {}: {e}", args.profile)))?;
-    let options = GenerateOptions::new(args.participants, args.seed, profile)
+    let mut options = GenerateOptions::new(args.participants, args.seed, profile)
         .map_err(|e| UsageError(format!("{e}")))?;
+    if let Some(site) = &args.outlier_site {
+        options = options
+            .with_outlier_site(site)
+            .map_err(|e| UsageError(format!("{e}")))?;
+    }
     ensure_writable_dir(&args.outdir)?;
     let mut files = [
         AtomicFile::create(&args.outdir.join("participants.csv"))?,

@@ -184,6 +184,7 @@ impl Model {
         let model = Model {
             arms,
             sites,
+            outlier_site: None,
             therapists,
             recruitment_start: Date {
                 year: 2010,

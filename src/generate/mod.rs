@@ -65,6 +65,14 @@ pub enum GenerateError {
         /// The known names, comma-separated.
         known: &'static str,
     },
+    /// No site of the profile has this name.
+    #[error("--outlier-site {name}: the profile's sites are {known}; give one of them")]
+    UnknownSite {
+        /// The name as given.
+        name: String,
+        /// The profile's site names, comma-separated.
+        known: String,
+    },
     /// A profile's built-in parameters failed validation (a bug in the profile table).
     #[error("cohort profile `{profile}` has an invalid parameter: {detail}")]
     InvalidModel {
@@ -149,6 +157,35 @@ impl GenerateOptions {
             profile,
             model,
         })
+    }
+
+    /// Makes one site an outlier: every participant there responds with a quarter of the
+    /// usual probability (pain and NDI, every arm), so its responder rate falls far below the
+    /// other sites'. Everything else about the cohort, and every other site's rows, stay the
+    /// same.
+    /// The cohort-wide responder rates then fall below the profile's published figures.
+    ///
+    /// # Errors
+    /// [`GenerateError::UnknownSite`] unless `name` is one of the profile's site names
+    /// (compared without regard to case).
+    pub fn with_outlier_site(mut self, name: &str) -> Result<Self, GenerateError> {
+        let index = self
+            .model
+            .sites
+            .iter()
+            .position(|s| s.name.eq_ignore_ascii_case(name.trim()))
+            .ok_or_else(|| GenerateError::UnknownSite {
+                name: name.to_owned(),
+                known: self
+                    .model
+                    .sites
+                    .iter()
+                    .map(|s| s.name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
+        self.model.outlier_site = u8::try_from(index).ok();
+        Ok(self)
     }
 
     /// Number of participants to write.

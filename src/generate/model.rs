@@ -148,6 +148,9 @@ pub(super) struct ArmModel {
 pub(super) struct Model {
     pub(super) arms: Vec<ArmModel>,
     pub(super) sites: Vec<Site>,
+    /// A site whose treated participants respond only as often as control ones
+    /// (`generate --outlier-site`), by index into `sites`.
+    pub(super) outlier_site: Option<u8>,
     /// `T01`, `T02`, ... (global numbering; each site owns a contiguous block).
     pub(super) therapists: Vec<String>,
     pub(super) recruitment_start: Date,

@@ -101,6 +101,10 @@ impl Participant {
     }
 }
 
+/// Factor on the response probabilities of every participant of the outlier site
+/// (`generate --outlier-site`): a quarter of the usual rates.
+pub(super) const OUTLIER_RESPONSE_FACTOR: f64 = 0.25;
+
 impl Model {
     /// Simulates participant of `arm`, randomized on day `day0` of `calendar`, from `rng`.
     pub(super) fn simulate(
@@ -181,7 +185,14 @@ impl Model {
         }
 
         // Response and week-5 scores, drawn last (see the module docs).
-        let week5 = self.draw_week5(arm_model, pain0, ndi0, window_dose, rng);
+        // At the outlier site (if any) every participant's response probabilities are scaled
+        // down; the draws are the same, so no other site's rows change.
+        let scale = if self.outlier_site == Some(site) {
+            OUTLIER_RESPONSE_FACTOR
+        } else {
+            1.0
+        };
+        let week5 = self.draw_week5(arm_model, pain0, ndi0, window_dose, scale, rng);
         if followed_up {
             p.week5 = Some(week5);
         }
@@ -218,9 +229,11 @@ impl Model {
         pain0: u32,
         ndi0: u32,
         dose: f64,
+        scale: f64,
         rng: &mut ChaCha8Rng,
     ) -> (u32, u32) {
         let (pain_p, ndi_p) = self.response_probabilities(arm_model, dose);
+        let (pain_p, ndi_p) = (scale * pain_p, scale * ndi_p);
         let u_pain = uniform01(rng);
         let u_ndi = if uniform01(rng) < self.response_coupling {
             u_pain

@@ -148,7 +148,7 @@ pub struct Run {
     pub stdout: String,
     /// Standard error.
     pub stderr: String,
-    args: Vec<String>,
+    pub args: Vec<String>,
 }
 
 impl Run {

@@ -1,0 +1,500 @@
+//! `trialdose audit`, run as a clinic would: the outlier site of a generated cohort is the one
+//! alarm, the worklist puts safety first and its pseudonyms behave, the page keeps ids out
+//! and small cells hidden, outputs are reproducible, and bad input gets exit code 2 or 65.
+
+mod util;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use util::*;
+
+/// Runs the binary with the pseudonym key set to `key` (or removed).
+fn with_key(args: &[&str], key: Option<&str>) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_trialdose"));
+    cmd.args(args).env_remove("RUST_BACKTRACE");
+    match key {
+        Some(k) => cmd.env("TRIALDOSE_PSEUDONYM_KEY", k),
+        None => cmd.env_remove("TRIALDOSE_PSEUDONYM_KEY"),
+    };
+    let out = cmd.output().expect("running trialdose");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        args: args.iter().map(|a| (*a).to_owned()).collect(),
+    }
+}
+
+/// A generated cohort of 600 with "Site D" as the outlier (a quarter of the usual response).
+fn outlier_cohort(tmp: &Path) -> PathBuf {
+    let dir = tmp.join("outlier");
+    let run = trialdose([
+        "generate",
+        dir.to_str().unwrap(),
+        "--participants",
+        "600",
+        "--seed",
+        "7",
+        "--outlier-site",
+        "Site D",
+    ]);
+    assert_eq!(run.code, 0, "{run}");
+    dir
+}
+
+fn audit(cohort: &Path, out: &Path, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "audit",
+        cohort.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let run = trialdose(&args);
+    assert_eq!(run.code, 0, "{run}");
+    run
+}
+
+#[test]
+fn the_outlier_site_is_the_only_alarm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cohort = outlier_cohort(tmp.path());
+    for benchmark in ["cohort", "dream", "0.5"] {
+        for over in [None, Some("multiplicative"), Some("additive")] {
+            let out = tmp.path().join(format!("a-{benchmark}-{over:?}"));
+            let mut extra = vec!["--benchmark", benchmark];
+            if let Some(o) = over {
+                extra.extend(["--overdispersion", o]);
+            }
+            audit(&cohort, &out, &extra);
+            let units = Table::read(&out.join("units.csv"));
+            assert_eq!(
+                units.column("unit"),
+                ["Site A", "Site B", "Site C", "Site D"]
+            );
+            for row in &units.rows {
+                let outlier = row["unit"] == "Site D";
+                if !outlier {
+                    assert_ne!(
+                        row["verdict"], "alarm",
+                        "benchmark {benchmark}, overdispersion {over:?}: {row:?}"
+                    );
+                } else if over.is_none() {
+                    // Exact limits: the outlier is an alarm, below.
+                    assert_eq!(
+                        (row["verdict"].as_str(), row["direction"].as_str()),
+                        ("alarm", "low"),
+                        "benchmark {benchmark}: {row:?}"
+                    );
+                } else {
+                    // Four units: phi is inflated by the outlier itself, which can pull it back
+                    // to an alert; it is never within (the audit notes the few units).
+                    assert_ne!(row["verdict"], "within", "{row:?}");
+                    assert_eq!(row["direction"], "low");
+                }
+            }
+            if over.is_none() {
+                let svg = std::fs::read_to_string(out.join("funnel.svg")).unwrap();
+                assert!(svg.contains("Site D (alarm)"), "the outlier is labelled");
+            }
+        }
+    }
+    // Without the option the same seed has no alarm anywhere.
+    let plain = tmp.path().join("plain");
+    let run = trialdose([
+        "generate",
+        plain.to_str().unwrap(),
+        "--participants",
+        "600",
+        "--seed",
+        "7",
+    ]);
+    assert_eq!(run.code, 0, "{run}");
+    let out = tmp.path().join("a-plain");
+    audit(&plain, &out, &[]);
+    let units = Table::read(&out.join("units.csv"));
+    assert!(
+        units.rows.iter().all(|r| r["verdict"] != "alarm"),
+        "{}",
+        units.text
+    );
+}
+
+#[test]
+fn units_csv_is_consistent_with_its_limits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cohort = outlier_cohort(tmp.path());
+    let out = tmp.path().join("by-therapist");
+    audit(&cohort, &out, &["--by", "therapist", "--benchmark", "0.45"]);
+    let units = Table::read(&out.join("units.csv"));
+    assert_eq!(units.rows.len(), 19, "the generator's 19 therapists");
+    let f = |r: &Row, c: &str| r[c].parse::<f64>().unwrap();
+    for r in &units.rows {
+        // With a fixed rate the point is the plain rate and the expected rate is the rate.
+        assert_eq!(r["adjusted_rate"], r["rate"]);
+        assert_eq!(f(r, "expected_rate"), 0.45);
+        let y = f(r, "rate");
+        let band = if y < f(r, "limit_low_998") || y > f(r, "limit_high_998") {
+            "alarm"
+        } else if y < f(r, "limit_low_95") || y > f(r, "limit_high_95") {
+            "alert"
+        } else {
+            "within"
+        };
+        assert_eq!(r["verdict"], band, "{r:?}");
+        let n: u64 = r["n"].parse().unwrap();
+        let responders: u64 = r["responders"].parse().unwrap();
+        assert_eq!(y, responders as f64 / n as f64);
+        assert!(f(r, "rate_low") <= y && y <= f(r, "rate_high"));
+    }
+}
+
+#[test]
+fn worklist_puts_safety_first_and_lists_every_treated_participant() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cohort = dream_like().expect("example cohort");
+    let out = tmp.path().join("a");
+    let run = audit(&cohort, &out, &[]);
+    let list = Table::read(&out.join("worklist.csv"));
+    let participants = Table::read(&cohort.join("participants.csv"));
+    let treated = participants
+        .rows
+        .iter()
+        .filter(|r| r["arm"] != "control")
+        .count();
+    assert_eq!(list.rows.len(), treated);
+    let rank = |r: &Row| {
+        if r["needs_clearance"] == "true" {
+            0
+        } else if r["adverse_event"] == "true" {
+            1
+        } else if r["age_outside_evidence"] == "true" {
+            2
+        } else {
+            3
+        }
+    };
+    let ranks: Vec<u8> = list.rows.iter().map(rank).collect();
+    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "safety first");
+    assert!(ranks.contains(&0) && ranks.contains(&1), "{}", list.text);
+    for r in &list.rows {
+        if r["needs_clearance"] == "true" {
+            assert!(r["action"].starts_with("do not treat until a doctor clears"));
+        }
+    }
+    // The example cohort is complete: everyone's checkpoint has passed.
+    assert!(
+        list.rows
+            .iter()
+            .all(|r| !["due", "not_due"].contains(&r["checkpoint_status"].as_str()))
+    );
+    assert!(run.stdout.contains("needs_clearance 1"), "{run}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("audit.json")).unwrap()).unwrap();
+    assert_eq!(json["treated_participants"], treated);
+    assert_eq!(
+        json["control_participants_left_out"],
+        participants.rows.len() - treated
+    );
+}
+
+#[test]
+fn an_audit_date_mid_trial_finds_patients_due_and_in_treatment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cohort = dream_like().expect("example cohort");
+    let out = tmp.path().join("a");
+    audit(&cohort, &out, &["--as-of", "2011-03-01"]);
+    let list = Table::read(&out.join("worklist.csv"));
+    let as_of = "2011-03-01";
+    for r in &list.rows {
+        let c = r["checkpoint_date"].as_str();
+        match r["checkpoint_status"].as_str() {
+            // ISO dates compare as text.
+            "not_due" => assert!(c > as_of, "{r:?}"),
+            "due" => assert!(c <= as_of, "{r:?}"),
+            _ => {}
+        }
+    }
+    let count = |s: &str| {
+        list.rows
+            .iter()
+            .filter(|r| r["checkpoint_status"] == s)
+            .count()
+    };
+    assert!(count("not_due") > 0 && count("continue") > 0, "{}", list.text);
+    let units = Table::read(&out.join("units.csv"));
+    for u in &units.rows {
+        let n = |c: &str| u[c].parse::<u64>().unwrap();
+        assert_eq!(n("patients"), n("judged") + n("pending"), "{u:?}");
+    }
+    assert!(units.rows.iter().any(|u| u["pending"] != "0"));
+}
+
+#[test]
+fn checkpoint_status_follows_the_dates() {
+    // Checkpoint week 5: day 0 + 35. Audit on day 40 (2013-02-16); two weeks' grace to score.
+    let p = |id: &str, randomized: &str| format!("{id},60x2,45,female,Site A,{randomized},,");
+    let rows = [
+        p("DUE", &day(0)),       // checkpoint day 35, no week-5 scores, 5 days ago
+        p("LATE", "2012-11-01"), // checkpoint 2012-12-06, long past, no week-5 scores
+        p("SOON", &day(20)),     // checkpoint day 55: in treatment
+        p("DONE", &day(0)),      // scored: a responder
+        p("NOBASE", &day(0)),    // no baseline
+    ];
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let sessions: Vec<String> = ["DUE", "SOON", "DONE", "NOBASE"]
+        .iter()
+        .map(|id| format!("{id},{},60,attended,T1,none", day(21)))
+        .chain(std::iter::once(
+            "LATE,2012-11-02,60,attended,T1,none".to_owned(),
+        ))
+        .collect();
+    let sessions: Vec<&str> = sessions.iter().map(String::as_str).collect();
+    let cohort = Cohort::new(
+        &csv(PARTICIPANTS_HEADER, &rows),
+        &csv(SESSIONS_HEADER, &sessions),
+        &csv(
+            SCORES_HEADER,
+            &[
+                "DUE,0,6,20",
+                "LATE,0,6,20",
+                "SOON,0,6,20",
+                "DONE,0,6,20",
+                "DONE,5,3,12",
+                "NOBASE,5,3,12",
+            ],
+        ),
+    );
+    let out = cohort.path("out");
+    let as_of = day(40);
+    let run = trialdose([
+        "audit",
+        cohort.dir().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--as-of",
+        &as_of,
+    ]);
+    assert_eq!(run.code, 0, "{run}");
+    let list = Table::read(&out.join("worklist.csv"));
+    let status = |id: &str| list.row("participant_id", id)["checkpoint_status"].clone();
+    assert_eq!(status("DUE"), "due");
+    assert_eq!(status("LATE"), "missing_scores");
+    assert_eq!(status("SOON"), "not_due");
+    assert_eq!(status("DONE"), "continue");
+    assert_eq!(status("NOBASE"), "missing_scores");
+    assert_eq!(
+        list.row("participant_id", "DUE")["checkpoint_date"],
+        day(35)
+    );
+    // Judged: LATE, DONE, NOBASE (missing outcome = non-responder): 1 of 3.
+    let units = Table::read(&out.join("units.csv"));
+    let a = units.row("unit", "Site A");
+    assert_eq!(
+        (
+            a["n"].as_str(),
+            a["responders"].as_str(),
+            a["pending"].as_str()
+        ),
+        ("3", "1", "2")
+    );
+    // On a date two weeks later, DUE's scores are missing too.
+    let later = cohort.path("later");
+    let run = trialdose([
+        "audit",
+        cohort.dir().to_str().unwrap(),
+        "--out",
+        later.to_str().unwrap(),
+        "--as-of",
+        &day(49),
+    ]);
+    assert_eq!(run.code, 0, "{run}");
+    let list = Table::read(&later.join("worklist.csv"));
+    assert_eq!(
+        list.row("participant_id", "DUE")["checkpoint_status"],
+        "missing_scores"
+    );
+}
+
+#[test]
+fn pseudonyms_are_keyed_stable_and_never_the_id() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cohort = dream_like().expect("example cohort");
+    let cohort = cohort.to_str().unwrap();
+    let run_with = |out: &str, key: Option<&str>, extra: &[&str]| {
+        let out = tmp.path().join(out);
+        let mut args = vec![
+            "audit",
+            cohort,
+            "--out",
+            out.to_str().unwrap(),
+            "--pseudonymize",
+        ];
+        args.extend_from_slice(extra);
+        (with_key(&args, key), out)
+    };
+    let key1 = "a clinic secret of some length";
+    let (r1, o1) = run_with("k1", Some(key1), &["--show-ids"]);
+    assert_eq!(r1.code, 0, "{r1}");
+    let (r2, o2) = run_with("k1again", Some(key1), &[]);
+    assert_eq!(r2.code, 0, "{r2}");
+    let (r3, o3) = run_with("k2", Some("another secret, also long"), &[]);
+    assert_eq!(r3.code, 0, "{r3}");
+    let ids = |o: &Path| {
+        Table::read(&o.join("worklist.csv"))
+            .column("participant_id")
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect::<Vec<_>>()
+    };
+    let (a, b, c) = (ids(&o1), ids(&o2), ids(&o3));
+    assert_eq!(a, b, "stable for one key");
+    let raw = Table::read(&Path::new(cohort).join("participants.csv"));
+    let raw_ids: std::collections::HashSet<&str> =
+        raw.column("participant_id").into_iter().collect();
+    let html = std::fs::read_to_string(o1.join("audit.html")).unwrap();
+    let worklist = std::fs::read_to_string(o1.join("worklist.csv")).unwrap();
+    for p in &a {
+        assert!(p.starts_with("PS-") && p.len() == 19, "{p}");
+        assert!(!raw_ids.contains(p.as_str()));
+        assert!(!c.contains(p), "differs across keys");
+    }
+    for id in &raw_ids {
+        assert!(!worklist.contains(id), "raw id {id} in the worklist");
+        assert!(!html.contains(id), "raw id {id} in the page");
+    }
+    assert!(html.contains(&a[0]), "--show-ids lists pseudonyms");
+    let unique: std::collections::HashSet<&String> = a.iter().collect();
+    assert_eq!(unique.len(), a.len());
+
+    // No key, or a short one: a usage error naming the variable, and nothing written.
+    let (r, o) = run_with("nokey", None, &[]);
+    assert_eq!(r.code, 2, "{r}");
+    assert!(r.stderr.contains("TRIALDOSE_PSEUDONYM_KEY"), "{r}");
+    assert!(!o.join("worklist.csv").exists());
+    let (r, _) = run_with("short", Some("short"), &[]);
+    assert_eq!(r.code, 2, "{r}");
+    assert!(r.stderr.contains("at least 16"), "{r}");
+}
+
+#[test]
+fn the_page_is_self_contained_keeps_ids_out_and_hides_small_cells() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cohort = dream_like().expect("example cohort");
+    let out = tmp.path().join("a");
+    audit(&cohort, &out, &["--by", "therapist", "--min-cell", "5"]);
+    let html = std::fs::read_to_string(out.join("audit.html")).unwrap();
+    for id in [
+        "provenance",
+        "units",
+        "charts",
+        "overdispersion",
+        "safety",
+        "worklist",
+        "methods",
+        "notes",
+    ] {
+        assert!(
+            html.contains(&format!("<section id=\"{id}\">")),
+            "section {id}"
+        );
+    }
+    assert!(!html.contains("id=\"attention\""));
+    assert!(!html.contains("http://") && !html.contains("https://") && !html.contains("<script"));
+    assert!(
+        !html.contains("P0000"),
+        "no participant id without --show-ids"
+    );
+    assert!(html.contains("&lt;5"), "small counts shown as <5");
+    let png = std::fs::read(out.join("funnel.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+
+    let out2 = tmp.path().join("b");
+    audit(&cohort, &out2, &["--show-ids"]);
+    let html = std::fs::read_to_string(out2.join("audit.html")).unwrap();
+    assert!(html.contains("id=\"attention\"") && html.contains("P0000124"));
+}
+
+#[test]
+fn outputs_are_reproducible_whatever_the_thread_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cohort = dream_like().expect("example cohort");
+    let a = tmp.path().join("a");
+    let b = tmp.path().join("b");
+    audit(&cohort, &a, &["--threads", "1", "--by", "therapist"]);
+    audit(&cohort, &b, &["--threads", "2", "--by", "therapist"]);
+    for f in [
+        "units.csv",
+        "safety.csv",
+        "worklist.csv",
+        "audit.json",
+        "funnel.svg",
+        "funnel.png",
+        "audit.html",
+    ] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn bad_input_is_refused_with_the_documented_codes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cohort = dream_like().expect("example cohort");
+    let c = cohort.to_str().unwrap();
+    let out = tmp.path().join("x");
+    let o = out.to_str().unwrap();
+    for (args, needle) in [
+        (vec!["--benchmark", "1.5"], "strictly between 0 and 1"),
+        (vec!["--benchmark", "best"], "dream"),
+        (vec!["--as-of", "2011-02-30"], "YYYY-MM-DD"),
+        (vec!["--min-cell", "0"], "--min-cell 0"),
+    ] {
+        let mut all = vec!["audit", c, "--out", o];
+        all.extend(args);
+        let run = trialdose(&all);
+        assert_eq!(run.code, 2, "{run}");
+        assert!(run.stderr.contains(needle), "{run}");
+    }
+    let run = trialdose([
+        "generate",
+        tmp.path().join("g").to_str().unwrap(),
+        "--participants",
+        "10",
+        "--seed",
+        "1",
+        "--outlier-site",
+        "Site Z",
+    ]);
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.stderr.contains("Site A, Site B, Site C, Site D"),
+        "{run}"
+    );
+
+    // A cohort with control participants only has nobody to audit: a data error.
+    let only_control = Cohort::new(
+        &csv(
+            PARTICIPANTS_HEADER,
+            &["C1,control,40,female,Site A,2013-01-07,,"],
+        ),
+        &csv(SESSIONS_HEADER, &[]),
+        &csv(SCORES_HEADER, &["C1,0,6,20", "C1,5,5,18"]),
+    );
+    let out = only_control.path("out");
+    let run = trialdose([
+        "audit",
+        only_control.dir().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 65, "{run}");
+    assert!(
+        run.stderr.contains("no participant in a treatment arm"),
+        "{run}"
+    );
+}
