@@ -121,7 +121,7 @@ h1{font-size:1.7em}h2{border-bottom:2px solid #0072B2;padding-bottom:.2em;margin
 table{border-collapse:collapse;margin:1em 0;font-size:.92em}th,td{border:1px solid #bbb;padding:.3em .6em;text-align:right}\
 th:first-child,td:first-child{text-align:left}thead th{background:#eef4fa}caption{text-align:left;font-weight:bold;margin-bottom:.4em}\
 figure{margin:1.5em 0}figure svg{max-width:100%;height:auto}figcaption{font-size:.9em;color:#444}\
-.note{font-size:.9em;color:#444}code{font-size:.95em}\
+.note{font-size:.9em;color:#444}.list td,.list th{text-align:left}code{font-size:.95em}\
 @media print{body{max-width:none;margin:0}section{page-break-before:always}section:first-of-type{page-break-before:avoid}table,figure{page-break-inside:avoid}h2{border-color:#000}}";
 
 /// Builds the report's HTML.

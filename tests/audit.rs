@@ -222,7 +222,11 @@ fn an_audit_date_mid_trial_finds_patients_due_and_in_treatment() {
             .filter(|r| r["checkpoint_status"] == s)
             .count()
     };
-    assert!(count("not_due") > 0 && count("continue") > 0, "{}", list.text);
+    assert!(
+        count("not_due") > 0 && count("continue") > 0,
+        "{}",
+        list.text
+    );
     let units = Table::read(&out.join("units.csv"));
     for u in &units.rows {
         let n = |c: &str| u[c].parse::<u64>().unwrap();

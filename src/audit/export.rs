@@ -172,9 +172,12 @@ pub fn worklist_csv(audit: &Audit, cohort: &Cohort, derived: &[Derived], ids: &[
     out
 }
 
+/// Participants per safety flag: the flag, its name, the count.
+pub type FlagCounts = [(Flags, &'static str, u64); 3];
+
 /// Worklist counts: per status, and per safety flag.
 #[must_use]
-pub fn worklist_counts(audit: &Audit) -> (Vec<(Status, u64)>, [(Flags, &'static str, u64); 3]) {
+pub fn worklist_counts(audit: &Audit) -> (Vec<(Status, u64)>, FlagCounts) {
     let statuses = Status::ALL
         .iter()
         .map(|&s| {

@@ -73,9 +73,9 @@ fn provenance(s: &mut String, cohort: &Cohort, audit: &Audit, cells: Cells) {
         format_date(audit.as_of)
     );
     files_table(s, cohort);
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "<p>Settings: units by {}, benchmark {}, outcome {}, missing outcomes {}, overdispersion {}, small cells {}. {} treated participants audited; {} control participants left out.</p></section>\n",
+        "<p>Settings: units by {}, benchmark {}, outcome {}, missing outcomes {}, overdispersion {}, small cells {}. {} treated participants audited; {} control participants left out.</p></section>",
         o.by.as_str(),
         escape(&o.benchmark.label()),
         o.outcome.as_str(),
@@ -134,9 +134,9 @@ fn units(s: &mut String, audit: &Audit, cells: Cells) {
     let target = audit
         .target
         .map_or_else(|| "-".to_owned(), |t| format!("{:.1}%", 100.0 * t));
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "</tbody></table><p class=\"note\">Benchmark rate (the funnel's centre line) {target}. Judged: participants whose checkpoint has passed. Rates with exact (Clopper-Pearson) 95% intervals; expected: the benchmark's rate for the unit's mix of schedules; risk-adjusted: observed over expected, times the benchmark rate (the point on the funnel). Alert: outside the 95% limits; alarm: outside the 99.8% limits.</p></section>\n"
+        "</tbody></table><p class=\"note\">Benchmark rate (the funnel's centre line) {target}. Judged: participants whose checkpoint has passed. Rates with exact (Clopper-Pearson) 95% intervals; expected: the benchmark's rate for the unit's mix of schedules; risk-adjusted: observed over expected, times the benchmark rate (the point on the funnel). Alert: outside the 95% limits; alarm: outside the 99.8% limits.</p></section>"
     );
 }
 
@@ -155,11 +155,14 @@ fn dispersion(s: &mut String, audit: &Audit) {
             };
             let _ = write!(
                 s,
-                "<p>Over {} units, phi = {:.3} (10% winsorised z-scores), tau-squared = {:.5}; the spread of the units beyond chance has p = {} (chi-square of I times phi on I - 1 degrees of freedom). {applied}</p>",
+                "<p>Over {} units, phi = {:.3} (10% winsorised z-scores), tau-squared = {:.5}; the test of more spread between units than chance gives p {} (chi-square of I times phi on I - 1 degrees of freedom). {applied}</p>",
                 d.units,
                 d.phi,
                 d.tau2,
-                p_value(Some(d.p_value))
+                match p_value(Some(d.p_value)) {
+                    p if p.starts_with('&') => p,
+                    p => format!("= {p}"),
+                }
             );
         }
         None => s.push_str("<p>Not estimated: fewer than two units with data.</p>"),
@@ -211,7 +214,7 @@ fn worklist(s: &mut String, audit: &Audit, cells: Cells) {
 }
 
 fn attention(s: &mut String, cohort: &Cohort, audit: &Audit, ids: &[String]) {
-    s.push_str("<section id=\"attention\"><h2>Participants needing attention</h2><table><thead><tr><th>participant</th><th>unit</th><th>arm</th><th>status</th><th>action</th></tr></thead><tbody>");
+    s.push_str("<section id=\"attention\"><h2>Participants needing attention</h2><table class=\"list\"><thead><tr><th>participant</th><th>unit</th><th>arm</th><th>status</th><th>action</th></tr></thead><tbody>");
     let arms = cohort.protocol.arms();
     let mut listed = 0;
     for item in &audit.worklist {
@@ -249,9 +252,9 @@ fn methods(s: &mut String, cohort: &Cohort, audit: &Audit) {
         }
         super::Benchmark::Rate(r) => format!("a fixed rate of {:.1}%", 100.0 * r),
     };
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "<section id=\"methods\"><h2>Methods</h2><p>Treated participants were grouped by {}. A participant was judged once their week-{} checkpoint had passed; the outcome was a {} responder. Each unit's expected responders are the sum over its judged participants of {benchmark} (indirect standardisation); the funnel is centred on the overall expected rate, with each unit at its observed-over-expected ratio times that rate. Control limits are exact binomial limits with Spiegelhalter's interpolation (Statistics in Medicine 2005;24:1185-1202) at 95% and 99.8%{}. Rates carry exact Clopper-Pearson intervals. Adverse events are compared with 5% by the exact binomial test. Produced by trialdose {}.</p></section>\n",
+        "<section id=\"methods\"><h2>Methods</h2><p>Treated participants were grouped by {}. A participant was judged once their week-{} checkpoint had passed; the outcome was a {} responder. Each unit's expected responders are the sum over its judged participants of {benchmark} (indirect standardisation); the funnel is centred on the overall expected rate, with each unit at its observed-over-expected ratio times that rate. Control limits are exact binomial limits with Spiegelhalter's interpolation (Statistics in Medicine 2005;24:1185-1202) at 95% and 99.8%{}. Rates carry exact Clopper-Pearson intervals. Adverse events are compared with 5% by the exact binomial test. Produced by trialdose {}.</p></section>",
         o.by.as_str(),
         cohort.protocol.checkpoint_week(),
         match o.outcome {

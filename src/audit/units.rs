@@ -47,10 +47,10 @@ pub struct Assignment {
 /// session with a therapist).
 #[must_use]
 pub fn main_therapists(cohort: &Cohort) -> Vec<Option<usize>> {
-    // (therapist, attended sessions, earliest (day, row)) per participant; most participants
+    // Per participant: (therapist, attended sessions, earliest (day, row)); most participants
     // see one or two therapists, so a short vector beats a map.
-    let mut seen: Vec<Vec<(usize, u32, (i32, usize))>> =
-        vec![Vec::new(); cohort.participants.len()];
+    type Seen = (usize, u32, (i32, usize));
+    let mut seen: Vec<Vec<Seen>> = vec![Vec::new(); cohort.participants.len()];
     for (row, s) in cohort.sessions.iter().enumerate() {
         let (Some(t), Status::Attended) = (s.therapist(), s.status) else {
             continue;

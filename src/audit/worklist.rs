@@ -191,18 +191,21 @@ fn action(
     let date = checkpoint.map(crate::cohort::value::format_date);
     parts.push(match status {
         Status::Due => "checkpoint due: record pain and NDI, then decide".to_owned(),
-        Status::MissingScores => "record the missing baseline or checkpoint scores".to_owned(),
+        Status::MissingScores => {
+            "checkpoint missed: record the missing baseline or checkpoint scores".to_owned()
+        }
         Status::Adjust => {
-            "no response after an adequate dose: reassess the plan or refer".to_owned()
+            "checkpoint: no response after an adequate dose, reassess the plan or refer".to_owned()
         }
         Status::IncompleteDose => {
-            "no response, but too few sessions attended for a fair test of the dose".to_owned()
+            "checkpoint: no response, but too few sessions attended for a fair test of the dose"
+                .to_owned()
         }
         Status::NotDue => format!(
             "in treatment: checkpoint on {}",
             date.as_deref().unwrap_or("-")
         ),
-        Status::Continue => "responder: continue".to_owned(),
+        Status::Continue => "checkpoint: responder, continue".to_owned(),
     });
     parts.join("; ")
 }

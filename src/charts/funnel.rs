@@ -2,7 +2,8 @@
 //! against its number of judged patients, the benchmark line, and the 95% and 99.8% control
 //! limits drawn from the same function that decides the verdicts ([`Audit::limits_at`]), so
 //! a point is outside a drawn limit exactly when its verdict says so. Units outside the 95%
-//! limits are labelled.
+//! limits are labelled with their verdict; with a dozen units or fewer, the others are
+//! labelled too, in grey.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -13,6 +14,9 @@ use crate::stats::funnel::{Band, Limits};
 
 /// Points on each limit curve.
 const CURVE_POINTS: u64 = 240;
+
+/// With at most this many units, every unit is labelled.
+const LABEL_ALL_UP_TO: usize = 12;
 
 /// One unit's point: name, patients, rate, band.
 type Point = (String, u64, f64, Band);
@@ -106,8 +110,12 @@ impl Chart for FunnelChart {
                 hi = hi.max(l.high_998);
             }
         }
+        // Room above for the legend (upper right).
         let pad = ((hi - lo) * 0.08).max(0.02);
-        let (y0, y1) = ((lo - pad).max(0.0) * 100.0, ((hi + pad).min(1.0)) * 100.0);
+        let (y0, y1) = (
+            (lo - pad).max(0.0) * 100.0,
+            ((hi + 2.5 * pad).min(1.0)) * 100.0,
+        );
         let mut chart = ChartBuilder::on(root)
             .caption(&self.title, (FAMILY, 22))
             .margin(14)
@@ -163,6 +171,7 @@ impl Chart for FunnelChart {
                     PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2))
                 });
         }
+        let few = self.points.len() <= LABEL_ALL_UP_TO;
         for (name, n, y, band) in &self.points {
             let (colour, size) = match band {
                 Band::Within => (CONTROL, 5),
@@ -173,12 +182,18 @@ impl Chart for FunnelChart {
             chart
                 .draw_series(std::iter::once(Circle::new(at, size, colour.filled())))
                 .map_err(drawing)?;
-            if *band != Band::Within {
+            // Outliers are always labelled; with few units, every unit is (in grey).
+            let label = match band {
+                Band::Within if few => Some((name.clone(), CONTROL)),
+                Band::Within => None,
+                _ => Some((format!("{name} ({})", band.as_str()), BLACK)),
+            };
+            if let Some((text, colour)) = label {
                 chart
                     .draw_series(std::iter::once(Text::new(
-                        format!("{name} ({})", band.as_str()),
+                        text,
                         (at.0 + max_x * 0.01, at.1 + (y1 - y0) * 0.02),
-                        (FAMILY, 14),
+                        (FAMILY, 14).into_font().color(&colour),
                     )))
                     .map_err(drawing)?;
             }
@@ -192,7 +207,14 @@ impl Chart for FunnelChart {
                 )))
                 .map_err(drawing)?;
         }
-        super::legend(&mut chart)?;
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .label_font((FAMILY, 14))
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK.mix(0.3))
+            .draw()
+            .map_err(drawing)?;
         Ok(())
     }
 }
