@@ -1,8 +1,9 @@
-//! `trialdose report` against `trialdose analyze` on the 1,000,000-participant benchmark cohort
-//! (the one `benches/pipeline.rs` generates): the issue's target is a report in under 1.5x the
-//! time of the analysis. The two binaries run interleaved (so this shared machine's noise hits
-//! both alike), five rounds, and the medians and their ratio are printed. Set
-//! `TRIALDOSE_BENCH_PARTICIPANTS` for a smaller cohort.
+//! `trialdose report` and `trialdose audit` against `trialdose analyze` on the
+//! 1,000,000-participant benchmark cohort (the one `benches/pipeline.rs` generates): the report
+//! issue's target is a report in under 1.5x the time of the analysis; the audit (whose issue
+//! names no target) is held to the same. The three commands run interleaved (so this shared
+//! machine's noise hits them alike), five rounds, and the medians and their ratios are printed.
+//! Set `TRIALDOSE_BENCH_PARTICIPANTS` for a smaller cohort.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -56,8 +57,9 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn main() {
     let dir = cohort();
     let tmp = std::env::temp_dir().join("trialdose-report-bench");
-    let (analyze_out, report_out) = (tmp.join("analyze"), tmp.join("report"));
-    let (mut analyze, mut report) = (Vec::new(), Vec::new());
+    let (analyze_out, report_out, audit_out) =
+        (tmp.join("analyze"), tmp.join("report"), tmp.join("audit"));
+    let (mut analyze, mut report, mut audit) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
         analyze.push(time(&[
             "analyze".as_ref(),
@@ -71,15 +73,27 @@ fn main() {
             "--out".as_ref(),
             report_out.as_os_str(),
         ]));
+        audit.push(time(&[
+            "audit".as_ref(),
+            dir.as_os_str(),
+            "--out".as_ref(),
+            audit_out.as_os_str(),
+            "--by".as_ref(),
+            "therapist".as_ref(),
+        ]));
     }
-    let (a, r) = (median(analyze), median(report));
+    let (a, r, u) = (median(analyze), median(report), median(audit));
     println!(
-        "report vs analyze ({ROUNDS} interleaved rounds, medians), cohort {}",
+        "report and audit vs analyze ({ROUNDS} interleaved rounds, medians), cohort {}",
         dir.display()
     );
     println!("  trialdose analyze: {a:.2}s");
     println!(
         "  trialdose report:  {r:.2}s  ({:.2}x analyze; target < 1.5x)",
         r / a
+    );
+    println!(
+        "  trialdose audit:   {u:.2}s  ({:.2}x analyze; audit --by therapist)",
+        u / a
     );
 }

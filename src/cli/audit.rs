@@ -12,7 +12,7 @@ use trialdose::charts::{self, funnel::FunnelChart};
 use trialdose::cohort::value::parse_date;
 use trialdose::cohort::{Cohort, LoadOptions};
 use trialdose::derive;
-use trialdose::output::{ensure_writable_dir, fixed, write_atomic};
+use trialdose::output::{OutputError, ensure_writable_dir, fixed, write_atomic};
 use trialdose::pseudonym::{self, KEY_VARIABLE, Key};
 use trialdose::sim::evidence::Outcome;
 
@@ -201,11 +201,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     let chart = FunnelChart::new(&result).with_min_cell(args.min_cell, &result);
     let svg = charts::svg(&chart)?;
-    if args.format != Format::Png {
-        write_atomic(&args.out.join("funnel.svg"), svg.as_bytes())?;
-    }
-    if args.format != Format::Svg {
-        write_atomic(&args.out.join("funnel.png"), &charts::png(&chart)?)?;
+    for (name, wanted) in [
+        ("funnel.svg", args.format != Format::Png),
+        ("funnel.png", args.format != Format::Svg),
+    ] {
+        let path = args.out.join(name);
+        if wanted {
+            let bytes = if name.ends_with("svg") {
+                svg.as_bytes().to_vec()
+            } else {
+                charts::png(&chart)?
+            };
+            write_atomic(&path, &bytes)?;
+        } else if path.exists() {
+            // A chart of an earlier run would no longer match the other files.
+            std::fs::remove_file(&path).map_err(|source| OutputError { path, source })?;
+        }
     }
     write_atomic(
         &args.out.join("units.csv"),
