@@ -229,7 +229,7 @@ fn attention(s: &mut String, cohort: &Cohort, audit: &Audit, ids: &[String]) {
             s,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(&ids[item.participant]),
-            escape(&item.unit),
+            escape(&audit.units[item.unit].name),
             escape(arms[cohort.participants[item.participant].arm].id()),
             item.status.as_str(),
             escape(&item.action)

@@ -255,14 +255,7 @@ pub fn audit(
         .ok_or(AuditError::NoDate)?;
     let assignment = units::assign(cohort, options.by);
     let week = protocol.checkpoint_week();
-    let worklist = worklist::build(
-        cohort,
-        derived,
-        &treated,
-        &assignment.names,
-        &assignment.of,
-        as_of,
-    );
+    let worklist = worklist::build(cohort, derived, &treated, &assignment.of, as_of);
 
     // Each judged participant's outcome: Some(responder) when counted.
     let outcome_of = |d: &Derived| match options.outcome {

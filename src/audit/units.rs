@@ -87,9 +87,10 @@ pub fn assign(cohort: &Cohort, kind: UnitKind) -> Assignment {
             .map(|t| t.map(|t| cohort.therapists[t].as_str()))
             .collect(),
     };
-    let mut names: Vec<String> = labels.iter().flatten().map(|s| (*s).to_owned()).collect();
+    // Distinct names first (a million participants share a handful of sites), then sorted.
+    let distinct: rustc_hash::FxHashSet<&str> = labels.iter().flatten().copied().collect();
+    let mut names: Vec<String> = distinct.into_iter().map(str::to_owned).collect();
     names.sort();
-    names.dedup();
     let index: FxHashMap<&str, usize> = names
         .iter()
         .enumerate()

@@ -132,8 +132,8 @@ pub fn worst_adverse_events(cohort: &Cohort) -> Vec<AdverseEvent> {
 pub struct Item {
     /// Index of the participant in the cohort.
     pub participant: usize,
-    /// The participant's unit (site or therapist name).
-    pub unit: String,
+    /// The participant's unit: an index into the audit's units.
+    pub unit: usize,
     /// Checkpoint date (day number), when day 0 is known.
     pub checkpoint: Option<i32>,
     /// Status.
@@ -216,7 +216,6 @@ pub fn build(
     cohort: &Cohort,
     derived: &[Derived],
     treated: &[usize],
-    unit_names: &[String],
     unit_of: &[usize],
     as_of: i32,
 ) -> Vec<Item> {
@@ -230,7 +229,7 @@ pub fn build(
             let checkpoint = checkpoint_date(d, week);
             Item {
                 participant: i,
-                unit: unit_names[unit_of[i]].clone(),
+                unit: unit_of[i],
                 checkpoint,
                 status,
                 flags: d.flags,

@@ -228,7 +228,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     )?;
     write_atomic(
         &args.out.join("worklist.csv"),
-        export::worklist_csv(&result, &cohort, &derived, &ids).as_bytes(),
+        export::worklist_csv(&result, &cohort, &derived, &ids, threads).as_bytes(),
     )?;
     write_atomic(
         &args.out.join("audit.json"),
