@@ -74,9 +74,13 @@ impl Cells {
         format!("{shown} ({:.1}%)", 100.0 * x as f64 / n as f64)
     }
 
-    /// `x/n (rate% [lo–hi])`, hidden as a whole when a cell is small.
+    /// `x/n (rate% [lo–hi])`, hidden as a whole when a cell is small: then `x of n` with `x`
+    /// shown as `<K` when `x` or `n − x` is small (so `n − x` cannot be recovered from them).
     pub(crate) fn rate(self, x: u64, n: u64, low: Option<f64>, high: Option<f64>) -> String {
         if self.hidden(x) || self.hidden(n - x) || self.hidden(n) {
+            if self.hidden(n - x) && !self.hidden(x) {
+                return format!("all but &lt;{} of {}", self.k, self.count(n));
+            }
             return format!("{} of {}", self.count(x), self.count(n));
         }
         match (n, low, high) {

@@ -292,7 +292,8 @@ fn checkpoint_status_follows_the_dates() {
         list.row("participant_id", "DUE")["checkpoint_date"],
         day(35)
     );
-    // Judged: LATE, DONE, NOBASE (missing outcome = non-responder): 1 of 3.
+    // Judged: LATE (two weeks past, unscored: a non-responder) and DONE; NOBASE's checkpoint
+    // is 5 days past, so it waits like DUE, with SOON: 1 responder of 2, 3 pending.
     let units = Table::read(&out.join("units.csv"));
     let a = units.row("unit", "Site A");
     assert_eq!(
@@ -301,7 +302,7 @@ fn checkpoint_status_follows_the_dates() {
             a["responders"].as_str(),
             a["pending"].as_str()
         ),
-        ("3", "1", "2")
+        ("2", "1", "3")
     );
     // On a date two weeks later, DUE's scores are missing too.
     let later = cohort.path("later");
@@ -411,6 +412,15 @@ fn the_page_is_self_contained_keeps_ids_out_and_hides_small_cells() {
         "no participant id without --show-ids"
     );
     assert!(html.contains("&lt;5"), "small counts shown as <5");
+    // No row that hides a count shows a p-value, a rate or a verdict that would reveal it.
+    for row in html
+        .split("<tr>")
+        .filter(|r| r.contains("&lt;5 of") || r.contains("all but"))
+    {
+        let row = &row[..row.find("</tr>").unwrap_or(row.len())];
+        assert!(row.contains("hidden"), "{row}");
+        assert!(!row.contains(" ["), "no interval: {row}");
+    }
     let png = std::fs::read(out.join("funnel.png")).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
 
@@ -500,5 +510,70 @@ fn bad_input_is_refused_with_the_documented_codes() {
     assert!(
         run.stderr.contains("no participant in a treatment arm"),
         "{run}"
+    );
+}
+
+#[test]
+fn participants_without_a_therapist_are_listed_not_compared() {
+    let p = |id: &str| format!("{id},60x2,45,female,Site A,{},,", day(0));
+    let ids = ["A1", "A2", "A3", "B1", "B2", "TIE", "NONE"];
+    let rows: Vec<String> = ids.iter().map(|id| p(id)).collect();
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    // NONE never attended; the others saw T1 or T2 (A3: two with T2, one with T1: T2).
+    // TIE saw each once.
+    let sessions = [
+        format!("A1,{},60,attended,T1,none", day(1)),
+        format!("A2,{},60,attended,T1,none", day(1)),
+        format!("A3,{},60,attended,T1,none", day(1)),
+        format!("A3,{},60,attended,T2,none", day(3)),
+        format!("A3,{},60,attended,T2,none", day(5)),
+        format!("B1,{},60,attended,T2,none", day(1)),
+        format!("B2,{},60,attended,T2,mild", day(1)),
+        format!("NONE,{},60,missed,T1,none", day(1)),
+        // One each: the tie goes to the earlier session (T2), not the earlier row (T1).
+        format!("TIE,{},60,attended,T1,none", day(4)),
+        format!("TIE,{},60,attended,T2,none", day(2)),
+    ];
+    let sessions: Vec<&str> = sessions.iter().map(String::as_str).collect();
+    let scores: Vec<String> = ids
+        .iter()
+        .flat_map(|id| [format!("{id},0,6,20"), format!("{id},5,3,12")])
+        .collect();
+    let scores: Vec<&str> = scores.iter().map(String::as_str).collect();
+    let cohort = Cohort::new(
+        &csv(PARTICIPANTS_HEADER, &rows),
+        &csv(SESSIONS_HEADER, &sessions),
+        &csv(SCORES_HEADER, &scores),
+    );
+    let out = cohort.path("out");
+    let run = trialdose([
+        "audit",
+        cohort.dir().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--by",
+        "therapist",
+    ]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stderr.contains("not compared on the funnel"), "{run}");
+    let units = Table::read(&out.join("units.csv"));
+    assert_eq!(units.column("unit"), ["T1", "T2", "(none)"]);
+    assert_eq!(units.row("unit", "T1")["patients"], "2");
+    assert_eq!(
+        units.row("unit", "T2")["patients"],
+        "4",
+        "A3 goes to T2 (2 of 3 sessions), TIE to T2 (the earlier session)"
+    );
+    let none = units.row("unit", "(none)");
+    assert_eq!(
+        (none["patients"].as_str(), none["verdict"].as_str()),
+        ("1", "")
+    );
+    // Safety counts B2's event among the 6 who attended (NONE never did).
+    let safety = Table::read(&out.join("safety.csv"));
+    let all = safety.row("unit", "all");
+    assert_eq!(
+        (all["treated"].as_str(), all["with_adverse_event"].as_str()),
+        ("6", "1")
     );
 }

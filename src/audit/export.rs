@@ -183,7 +183,7 @@ pub fn worklist_csv(
     push_header(&mut out, &WORKLIST_COLUMNS);
     let items = &audit.worklist;
     let threads = threads.clamp(1, 16);
-    if threads == 1 || items.len() < 10_000 {
+    if threads == 1 || items.len() < 2 {
         out.push_str(&rows(items));
         return out;
     }

@@ -42,7 +42,14 @@ pub fn html(cohort: &Cohort, audit: &Audit, page: &AuditPage<'_>) -> String {
         escape(page.title),
         escape(page.title)
     );
-    provenance(&mut s, cohort, audit, cells);
+    // A total is hidden when any of the counts it sums is (else subtraction reveals them).
+    let (statuses, _) = worklist_counts(audit);
+    let hide_total = audit
+        .units
+        .iter()
+        .any(|u| cells.hidden(u.patients) || cells.hidden(u.patients - u.n))
+        || statuses.iter().any(|(_, n)| cells.hidden(*n));
+    provenance(&mut s, cohort, audit, cells, hide_total);
     units(&mut s, audit, cells);
     charts(
         &mut s,
@@ -63,7 +70,7 @@ pub fn html(cohort: &Cohort, audit: &Audit, page: &AuditPage<'_>) -> String {
     s
 }
 
-fn provenance(s: &mut String, cohort: &Cohort, audit: &Audit, cells: Cells) {
+fn provenance(s: &mut String, cohort: &Cohort, audit: &Audit, cells: Cells, hide_total: bool) {
     let o = &audit.options;
     let _ = write!(
         s,
@@ -93,7 +100,11 @@ fn provenance(s: &mut String, cohort: &Cohort, audit: &Audit, cells: Cells) {
         } else {
             "shown".to_owned()
         },
-        cells.count(audit.worklist.len() as u64),
+        if hide_total {
+            "Hidden (small cells): the number of".to_owned()
+        } else {
+            cells.count(audit.worklist.len() as u64)
+        },
         cells.count(audit.control_participants)
     );
 }
@@ -101,12 +112,19 @@ fn provenance(s: &mut String, cohort: &Cohort, audit: &Audit, cells: Cells) {
 fn units(s: &mut String, audit: &Audit, cells: Cells) {
     let _ = write!(
         s,
-        "<section id=\"units\"><h2>Responder rates by {}</h2><table><thead><tr><th>unit</th><th>patients</th><th>judged</th><th>responders/n (% [95% CI])</th><th>expected</th><th>risk-adjusted</th><th>z</th><th>verdict</th></tr></thead><tbody>",
+        "<section id=\"units\"><h2>Responder rates by {}</h2><table><thead><tr><th>unit</th><th>patients</th><th>responders/n (% [95% CI])</th><th>expected</th><th>risk-adjusted</th><th>z</th><th>verdict</th></tr></thead><tbody>",
         audit.options.by.as_str()
     );
     for u in &audit.units {
-        let small = cells.hidden(u.responders) || cells.hidden(u.n - u.responders);
+        let small =
+            cells.hidden(u.responders) || cells.hidden(u.n - u.responders) || cells.hidden(u.n);
         let rate = cells.rate(u.responders, u.n, u.ci.map(|c| c.low), u.ci.map(|c| c.high));
+        // patients − n (pending and not benchmarked) must not be recoverable either.
+        let patients = if cells.hidden(u.patients - u.n) && !cells.hidden(u.patients) {
+            "hidden".to_owned()
+        } else {
+            cells.count(u.patients)
+        };
         let verdict = u.verdict.map_or_else(
             || "not assessed".to_owned(),
             |v| match v.direction {
@@ -114,20 +132,23 @@ fn units(s: &mut String, audit: &Audit, cells: Cells) {
                 None => v.band.as_str().to_owned(),
             },
         );
-        let (adjusted, z) = if small {
-            ("hidden".to_owned(), "hidden".to_owned())
+        let (adjusted, z, verdict) = if small {
+            (
+                "hidden".to_owned(),
+                "hidden".to_owned(),
+                "hidden".to_owned(),
+            )
         } else {
             (
                 pct(u.adjusted),
                 u.z.map_or_else(|| "-".to_owned(), |z| format!("{z:+.2}")),
+                verdict,
             )
         };
         let _ = write!(
             s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{rate}</td><td>{}</td><td>{adjusted}</td><td>{z}</td><td>{verdict}</td></tr>",
+            "<tr><td>{}</td><td>{patients}</td><td>{rate}</td><td>{}</td><td>{adjusted}</td><td>{z}</td><td>{verdict}</td></tr>",
             escape(&u.name),
-            cells.count(u.patients),
-            cells.count(u.n + u.not_benchmarked),
             pct(u.expected),
         );
     }
@@ -136,7 +157,7 @@ fn units(s: &mut String, audit: &Audit, cells: Cells) {
         .map_or_else(|| "-".to_owned(), |t| format!("{:.1}%", 100.0 * t));
     let _ = writeln!(
         s,
-        "</tbody></table><p class=\"note\">Benchmark rate (the funnel's centre line) {target}. Judged: participants whose checkpoint has passed. Rates with exact (Clopper-Pearson) 95% intervals; expected: the benchmark's rate for the unit's mix of schedules; risk-adjusted: observed over expected, times the benchmark rate (the point on the funnel). Alert: outside the 95% limits; alarm: outside the 99.8% limits.</p></section>"
+        "</tbody></table><p class=\"note\">Benchmark rate (the funnel's centre line) {target}. n: participants judged at the checkpoint (their checkpoint has passed and they were scored, or two weeks have gone by since) and benchmarked. Rates with exact (Clopper-Pearson) 95% intervals; expected: the benchmark's rate for the unit's mix of schedules; risk-adjusted: observed over expected, times the benchmark rate (the point on the funnel). Alert: outside the 95% limits; alarm: outside the 99.8% limits. z uses the overdispersed standard error when an adjustment is applied.</p></section>"
     );
 }
 
@@ -172,22 +193,52 @@ fn dispersion(s: &mut String, audit: &Audit) {
 
 fn safety(s: &mut String, audit: &Audit, cells: Cells) {
     s.push_str("<section id=\"safety\"><h2>Safety: adverse events against about 5%</h2><table><thead><tr><th>unit</th><th>treated</th><th>with an adverse event (% [95% CI])</th><th>p (exact, vs 5%)</th></tr></thead><tbody>");
-    for r in &audit.safety {
+    let (units, all) = audit.safety.split_at(audit.safety.len().saturating_sub(1));
+    let small = |r: &super::SafetyRow| {
+        cells.hidden(r.events) || cells.hidden(r.treated - r.events) || cells.hidden(r.treated)
+    };
+    // The `all` row sums the units: hidden too when any unit's count is.
+    let hide_all_events = units.iter().any(small);
+    let hide_all_treated = units.iter().any(|r| cells.hidden(r.treated));
+    let row = |s: &mut String, r: &super::SafetyRow, hide_events: bool, hide_treated: bool| {
+        let (events, p) = if hide_events || small(r) {
+            (
+                if hide_events {
+                    "hidden".to_owned()
+                } else {
+                    cells.rate(r.events, r.treated, None, None)
+                },
+                "hidden".to_owned(),
+            )
+        } else {
+            (
+                cells.rate(
+                    r.events,
+                    r.treated,
+                    r.ci.map(|c| c.low),
+                    r.ci.map(|c| c.high),
+                ),
+                p_value(r.p_value),
+            )
+        };
+        let treated = if hide_treated {
+            "hidden".to_owned()
+        } else {
+            cells.count(r.treated)
+        };
         let _ = write!(
             s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{treated}</td><td>{events}</td><td>{p}</td></tr>",
             escape(&r.name),
-            cells.count(r.treated),
-            cells.rate(
-                r.events,
-                r.treated,
-                r.ci.map(|c| c.low),
-                r.ci.map(|c| c.high)
-            ),
-            p_value(r.p_value)
         );
+    };
+    for r in units {
+        row(s, r, false, false);
     }
-    s.push_str("</tbody></table><p class=\"note\">Participants who attended at least one session; any accepted session row with an adverse event other than none counts. DREAM reported adverse events possibly related to massage in about 5% of participants. Exact two-sided binomial test (as R's binom.test), not adjusted for the number of units.</p></section>\n");
+    for r in all {
+        row(s, r, hide_all_events, hide_all_treated);
+    }
+    s.push_str("</tbody></table><p class=\"note\">Participants who attended at least one session (on any date) or had an adverse event; any accepted session row with an adverse event other than none counts. DREAM reported adverse events possibly related to massage in about 5% of participants. Exact two-sided binomial test (as R's binom.test), not adjusted for the number of units.</p></section>\n");
 }
 
 fn worklist(s: &mut String, audit: &Audit, cells: Cells) {

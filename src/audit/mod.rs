@@ -4,9 +4,11 @@
 //!
 //! Who is audited: participants of the treatment arms (a clinic has no control group; control
 //! participants are counted and left out). A unit's responder rate counts the participants
-//! *judged* at the checkpoint (status `continue`, `adjust`, `incomplete_dose` or
-//! `missing_scores`, see [`worklist`]); a judged participant without the outcome is a
-//! non-responder (`Missing::Nonresponder`, as `analyze` does) or left out (`Missing::Exclude`).
+//! *judged* at the checkpoint ([`worklist::judged`]: the checkpoint has passed and the decision
+//! is made, or the two weeks to score it are over); a judged participant without the outcome
+//! is a non-responder (`Missing::Nonresponder`, as `analyze` does) or left out
+//! (`Missing::Exclude`). Participants without a site or therapist form a unit of their own that
+//! is listed but not placed on the funnel nor counted in φ and τ².
 //!
 //! Benchmark and case mix. Each judged participant has an expected probability of response:
 //! the benchmark `RATE` for everyone; with `cohort`, the responder rate of their arm over all
@@ -18,8 +20,9 @@
 //! is the plain rate `O/N` whenever the unit's case mix is the cohort's (always with a fixed
 //! `RATE`). Limits, verdicts, z-scores and overdispersion are those of [`crate::stats::funnel`].
 //!
-//! Safety: participants who attended at least one session, with any adverse event, against the
-//! about 5% DREAM reported, by the exact binomial test, per unit and overall.
+//! Safety: participants who attended at least one session (any date) or had an adverse event,
+//! with any adverse event, against the about 5% DREAM reported, by the exact binomial test, per
+//! unit and overall.
 
 pub mod export;
 pub mod html;
@@ -177,7 +180,7 @@ pub struct UnitRow {
 pub struct SafetyRow {
     /// Site or therapist name (`all` for the whole clinic).
     pub name: String,
-    /// Participants who attended at least one session.
+    /// Participants who attended at least one session (any date) or had an adverse event.
     pub treated: u64,
     /// Of them, with an adverse event.
     pub events: u64,
@@ -267,7 +270,7 @@ pub fn audit(
         (None, Missing::Nonresponder) => Some(false),
         (None, Missing::Exclude) => None,
     };
-    let judged = |i: usize| worklist::status(&derived[i], week, as_of).judged();
+    let judged = |i: usize| worklist::judged(&derived[i], week, as_of);
 
     // Expected probability per arm.
     let mut arm_o = vec![0u64; arms.len()];
@@ -326,6 +329,13 @@ pub fn audit(
             verdict: None,
         })
         .collect();
+    // Safety counts participants who attended a session on any date, or had an adverse event.
+    let mut attended_ever = vec![false; cohort.participants.len()];
+    for s in &cohort.sessions {
+        if s.status == crate::cohort::Status::Attended {
+            attended_ever[s.participant as usize] = true;
+        }
+    }
     let mut e_sum = vec![0.0f64; k];
     let mut events = vec![0u64; k];
     let mut attended_any = vec![0u64; k];
@@ -334,9 +344,10 @@ pub fn audit(
         let d = &derived[i];
         let row = &mut rows[u];
         row.patients += 1;
-        if d.sessions_attended > 0 {
+        let event = d.flags.contains(Flags::ADVERSE_EVENT);
+        if attended_ever[i] || event {
             attended_any[u] += 1;
-            events[u] += u64::from(d.flags.contains(Flags::ADVERSE_EVENT));
+            events[u] += u64::from(event);
         }
         if !judged(i) {
             row.pending += 1;
@@ -390,7 +401,25 @@ pub fn audit(
         }
     }
     // z-scores and overdispersion over the units with a point on the funnel.
-    let placed: Vec<usize> = (0..k).filter(|&u| rows[u].adjusted.is_some()).collect();
+    let placed: Vec<usize> = (0..k)
+        .filter(|&u| rows[u].adjusted.is_some() && Some(u) != assignment.none)
+        .collect();
+    if let Some(u) = assignment.none {
+        if rows[u].patients > 0 {
+            notes.push(format!(
+                "{} participant(s) have no {}: they are listed as {} but not compared on the funnel",
+                rows[u].patients,
+                options.by.as_str(),
+                rows[u].name
+            ));
+        }
+    }
+    if total_n == 0 {
+        notes.push(format!(
+            "no participant has been judged at the checkpoint by {}: there is nothing to compare yet",
+            crate::cohort::value::format_date(as_of)
+        ));
+    }
     let dispersion = target.and_then(|t| {
         let s: Vec<f64> = placed
             .iter()

@@ -4,7 +4,8 @@
 //! gave most of the participant's attended sessions (any date); a tie goes to the tied
 //! therapist who gave the earliest of those sessions (by date, then by the row's order in
 //! sessions.csv), that is, the one who started the care. A participant with no site, or with
-//! no attended session naming a therapist, is in the unit [`NO_UNIT`].
+//! no attended session naming a therapist, is in the unit [`NO_UNIT`] (with `*` appended
+//! should a real site or therapist carry that name), which is listed but not compared.
 
 use rustc_hash::FxHashMap;
 
@@ -41,6 +42,8 @@ pub struct Assignment {
     pub names: Vec<String>,
     /// Index into `names`, per participant of the cohort.
     pub of: Vec<usize>,
+    /// Index of the unit of participants without a site or therapist, when there are any.
+    pub none: Option<usize>,
 }
 
 /// Per participant: the main therapist's index into `cohort.therapists` (None: no attended
@@ -101,8 +104,13 @@ pub fn assign(cohort: &Cohort, kind: UnitKind) -> Assignment {
         .iter()
         .map(|l| l.map_or(none, |l| index[l]))
         .collect();
-    if of.contains(&none) {
-        names.push(NO_UNIT.to_owned());
-    }
-    Assignment { names, of }
+    let none = of.contains(&none).then(|| {
+        let mut name = NO_UNIT.to_owned();
+        while names.contains(&name) {
+            name.push('*');
+        }
+        names.push(name);
+        none
+    });
+    Assignment { names, of, none }
 }

@@ -10,8 +10,9 @@
 //! * `missing_scores`: no decision and `A >= c + 14`; or no baseline score once treatment has
 //!   started; or no day 0 at all (no randomization date and no session) and no decision.
 //!
-//! Order: participants needing medical clearance first, then those with an adverse event, then
-//! those aged outside the evidence, then by status (`due`, `missing_scores`, `adjust`,
+//! Order: participants needing medical clearance first, then those with an adverse event (the
+//! worst event first: severe, moderate, mild), then those aged outside the evidence, then the
+//! rest; inside each of these groups by status (`due`, `missing_scores`, `adjust`,
 //! `incomplete_dose`, `not_due`, `continue`), then by checkpoint date, then in file order.
 
 use crate::cohort::{AdverseEvent, Cohort};
@@ -61,11 +62,22 @@ impl Status {
             Status::Continue => "continue",
         }
     }
+}
 
-    /// Whether the participant is judged at the checkpoint (counted in the unit's rate).
-    #[must_use]
-    pub fn judged(self) -> bool {
-        !matches!(self, Status::Due | Status::NotDue)
+/// Whether a participant is judged at the checkpoint on `as_of` (counted in the unit's rate):
+/// the checkpoint has passed and either the decision is made or the two weeks to score it are
+/// over. A participant without a day 0 is judged only when decided. A missing baseline makes
+/// the status `missing_scores` at once, but the participant is judged only once the checkpoint
+/// has passed, like everyone else.
+#[must_use]
+pub fn judged(d: &Derived, checkpoint_week: u32, as_of: i32) -> bool {
+    let decided = matches!(
+        d.decision,
+        Decision::Continue | Decision::Adjust | Decision::IncompleteDose
+    );
+    match checkpoint_date(d, checkpoint_week) {
+        None => decided,
+        Some(c) => as_of >= c && (decided || as_of >= c + SCORING_GRACE_DAYS),
     }
 }
 
@@ -144,15 +156,20 @@ pub struct Item {
     pub action: String,
 }
 
-fn safety_rank(flags: Flags) -> u8 {
+/// Needs clearance, then adverse events from the worst, then age outside the evidence.
+fn safety_rank(flags: Flags, worst: AdverseEvent) -> u8 {
     if flags.contains(Flags::NEEDS_CLEARANCE) {
         0
     } else if flags.contains(Flags::ADVERSE_EVENT) {
-        1
+        match worst {
+            AdverseEvent::Severe => 1,
+            AdverseEvent::Moderate => 2,
+            _ => 3,
+        }
     } else if flags.contains(Flags::AGE_OUTSIDE_EVIDENCE) {
-        2
+        4
     } else {
-        3
+        5
     }
 }
 
@@ -183,9 +200,9 @@ fn action(
         parts.push(format!("review the adverse event (worst: {level})"));
     }
     if flags.contains(Flags::AGE_OUTSIDE_EVIDENCE) {
+        // The age itself is left out: the list may leave the clinic pseudonymised.
         parts.push(format!(
-            "age {} is outside {EVIDENCE_AGE_MIN}-{EVIDENCE_AGE_MAX}, the ages DREAM studied",
-            p.age.unwrap_or_default()
+            "aged outside {EVIDENCE_AGE_MIN}-{EVIDENCE_AGE_MAX}, the ages DREAM studied: its evidence may not apply"
         ));
     }
     let date = checkpoint.map(crate::cohort::value::format_date);
@@ -238,8 +255,8 @@ pub fn build(
         })
         .collect();
     items.sort_by(|a, b| {
-        safety_rank(a.flags)
-            .cmp(&safety_rank(b.flags))
+        safety_rank(a.flags, worst[a.participant])
+            .cmp(&safety_rank(b.flags, worst[b.participant]))
             .then(a.status.cmp(&b.status))
             .then(
                 a.checkpoint

@@ -1,7 +1,8 @@
 //! The audit's funnel plot (Spiegelhalter 2005): each unit's risk-adjusted responder rate
 //! against its number of judged patients, the benchmark line, and the 95% and 99.8% control
 //! limits drawn from the same function that decides the verdicts ([`Audit::limits_at`]), so
-//! a point is outside a drawn limit exactly when its verdict says so. Units outside the 95%
+//! a point is outside a drawn limit exactly when its verdict says so. Units not compared (no
+//! verdict) are not drawn. Units outside the 95%
 //! limits are labelled with their verdict; with a dozen units or fewer, the others are
 //! labelled too, in grey.
 
@@ -32,12 +33,16 @@ pub struct FunnelChart {
 }
 
 impl FunnelChart {
-    /// The chart of `audit`.
+    /// The chart of `audit`, leaving out units whose responders, non-responders or patients
+    /// number from 1 to `min_cell` − 1 (their point would reveal the small cell; 1: none left
+    /// out), and saying how many were. The axes are set from the units shown only.
     #[must_use]
-    pub fn new(audit: &Audit) -> FunnelChart {
-        let points: Vec<Point> = audit
-            .units
-            .iter()
+    pub fn new(audit: &Audit, min_cell: u64) -> FunnelChart {
+        let small = |c: u64| min_cell > 1 && c >= 1 && c < min_cell;
+        let placed = audit.units.iter().filter(|u| u.verdict.is_some());
+        let points: Vec<Point> = placed
+            .clone()
+            .filter(|u| !(small(u.responders) || small(u.n - u.responders) || small(u.n)))
             .filter_map(|u| {
                 Some((
                     u.name.clone(),
@@ -47,14 +52,12 @@ impl FunnelChart {
                 ))
             })
             .collect();
+        let hidden = placed.count() - points.len();
         let max_n = points.iter().map(|p| p.1).max().unwrap_or(10).max(10);
         let top = max_n + max_n / 10 + 1;
         let first = (points.iter().map(|p| p.1).min().unwrap_or(1) / 2).max(1);
-        let curves = (0..=CURVE_POINTS)
+        let mut curves: Vec<(f64, Limits)> = (0..=CURVE_POINTS)
             .map(|i| first + (top - first) * i / CURVE_POINTS)
-            .collect::<Vec<u64>>();
-        let mut curves: Vec<(f64, Limits)> = curves
-            .into_iter()
             .filter_map(|n| Some((n as f64, audit.limits_at(n)?)))
             .collect();
         curves.dedup_by(|a, b| a.0 == b.0);
@@ -67,25 +70,8 @@ impl FunnelChart {
             target: audit.target,
             points,
             curves,
-            hidden: 0,
+            hidden,
         }
-    }
-
-    /// Leaves out units whose responders, non-responders or patients number from 1 to K − 1
-    /// (their point would reveal the small cell), and says how many were left out.
-    #[must_use]
-    pub fn with_min_cell(mut self, min_cell: u64, audit: &Audit) -> Self {
-        let small = |c: u64| min_cell > 1 && c >= 1 && c < min_cell;
-        let before = self.points.len();
-        self.points.retain(|p| {
-            audit
-                .units
-                .iter()
-                .find(|u| u.name == p.0)
-                .is_none_or(|u| !(small(u.responders) || small(u.n - u.responders) || small(u.n)))
-        });
-        self.hidden = before - self.points.len();
-        self
     }
 }
 
@@ -112,9 +98,14 @@ impl Chart for FunnelChart {
         }
         // Room above for the legend (upper right).
         let pad = ((hi - lo) * 0.08).max(0.02);
+        // A risk-adjusted rate can exceed 100%; the axis then extends to show it.
         let (y0, y1) = (
             (lo - pad).max(0.0) * 100.0,
-            ((hi + 2.5 * pad).min(1.0)) * 100.0,
+            if hi > 1.0 {
+                hi + 2.5 * pad
+            } else {
+                (hi + 2.5 * pad).min(1.0)
+            } * 100.0,
         );
         let mut chart = ChartBuilder::on(root)
             .caption(&self.title, (FAMILY, 22))

@@ -199,7 +199,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         None => raw.iter().map(|s| (*s).to_owned()).collect(),
     };
 
-    let chart = FunnelChart::new(&result).with_min_cell(args.min_cell, &result);
+    let chart = FunnelChart::new(&result, args.min_cell);
     let svg = charts::svg(&chart)?;
     for (name, wanted) in [
         ("funnel.svg", args.format != Format::Png),

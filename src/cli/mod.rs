@@ -1,6 +1,6 @@
 //! The command line: one file per subcommand, each an args struct and a `run`. This is the
 //! only code that prints. Exit codes: 0 success; 2 usage error (bad flag, bad trial.toml);
-//! 65 data error (rejected rows in strict mode); 66 an input file is missing or unreadable;
+//! 65 data error (rejected rows in strict mode, or nothing to audit); 66 an input file is missing or unreadable;
 //! 73 an output cannot be written; 1 anything else.
 
 mod analyze;

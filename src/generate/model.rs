@@ -148,7 +148,7 @@ pub(super) struct ArmModel {
 pub(super) struct Model {
     pub(super) arms: Vec<ArmModel>,
     pub(super) sites: Vec<Site>,
-    /// A site whose treated participants respond only as often as control ones
+    /// A site whose participants (every arm) respond with a quarter of the usual probability
     /// (`generate --outlier-site`), by index into `sites`.
     pub(super) outlier_site: Option<u8>,
     /// `T01`, `T02`, ... (global numbering; each site owns a contiguous block).
