@@ -112,7 +112,7 @@ fn provenance(s: &mut String, cohort: &Cohort, audit: &Audit, cells: Cells, hide
 fn units(s: &mut String, audit: &Audit, cells: Cells) {
     let _ = write!(
         s,
-        "<section id=\"units\"><h2>Responder rates by {}</h2><table><thead><tr><th>unit</th><th>patients</th><th>responders/n (% [95% CI])</th><th>expected</th><th>risk-adjusted</th><th>z</th><th>verdict</th></tr></thead><tbody>",
+        "<section id=\"units\"><h2>Responder rates by {}</h2><table><thead><tr><th>unit</th><th>patients</th><th>adherent</th><th>responders/n (% [95% CI])</th><th>expected</th><th>risk-adjusted</th><th>z</th><th>verdict</th></tr></thead><tbody>",
         audit.options.by.as_str()
     );
     for u in &audit.units {
@@ -124,6 +124,18 @@ fn units(s: &mut String, audit: &Audit, cells: Cells) {
             "hidden".to_owned()
         } else {
             cells.count(u.patients)
+        };
+        // Share adherent among the judged (hidden with its small cells).
+        let judged = u.n + u.not_benchmarked;
+        let adherent = if judged == 0 {
+            "-".to_owned()
+        } else if cells.hidden(u.adherent)
+            || cells.hidden(judged - u.adherent)
+            || cells.hidden(judged)
+        {
+            "hidden".to_owned()
+        } else {
+            format!("{:.0}%", 100.0 * u.adherent as f64 / judged as f64)
         };
         let verdict = u.verdict.map_or_else(
             || "not assessed".to_owned(),
@@ -147,7 +159,7 @@ fn units(s: &mut String, audit: &Audit, cells: Cells) {
         };
         let _ = write!(
             s,
-            "<tr><td>{}</td><td>{patients}</td><td>{rate}</td><td>{}</td><td>{adjusted}</td><td>{z}</td><td>{verdict}</td></tr>",
+            "<tr><td>{}</td><td>{patients}</td><td>{adherent}</td><td>{rate}</td><td>{}</td><td>{adjusted}</td><td>{z}</td><td>{verdict}</td></tr>",
             escape(&u.name),
             pct(u.expected),
         );
@@ -157,7 +169,7 @@ fn units(s: &mut String, audit: &Audit, cells: Cells) {
         .map_or_else(|| "-".to_owned(), |t| format!("{:.1}%", 100.0 * t));
     let _ = writeln!(
         s,
-        "</tbody></table><p class=\"note\">Benchmark rate (the funnel's centre line) {target}. n: participants judged at the checkpoint (their checkpoint has passed and they were scored, or two weeks have gone by since) and benchmarked. Rates with exact (Clopper-Pearson) 95% intervals; expected: the benchmark's rate for the unit's mix of schedules; risk-adjusted: observed over expected, times the benchmark rate (the point on the funnel). Alert: outside the 95% limits; alarm: outside the 99.8% limits. z uses the overdispersed standard error when an adjustment is applied.</p></section>"
+        "</tbody></table><p class=\"note\">Benchmark rate (the funnel's centre line) {target}. Adherent: share of the judged participants who attended at least the protocol's share of their planned sessions. n: participants judged at the checkpoint (their checkpoint has passed and they were scored, or two weeks have gone by since) and benchmarked. Rates with exact (Clopper-Pearson) 95% intervals; expected: the benchmark's rate for the unit's mix of schedules; risk-adjusted: observed over expected, times the benchmark rate (the point on the funnel). Alert: outside the 95% limits; alarm: outside the 99.8% limits. z uses the overdispersed standard error when an adjustment is applied.</p></section>"
     );
 }
 

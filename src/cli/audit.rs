@@ -264,17 +264,22 @@ fn print_summary(a: &audit::Audit) {
         trialdose::cohort::value::format_date(a.as_of)
     );
     println!(
-        "  {:<16} {:>9} {:>8} {:>9} {:>7}  verdict",
-        "unit", "n/N", "rate %", "expect %", "z"
+        "  {:<16} {:>10} {:>9} {:>8} {:>9} {:>7}  verdict",
+        "unit", "adherent %", "n/N", "rate %", "expect %", "z"
     );
     for u in &a.units {
         let verdict = u.verdict.map_or("-".to_owned(), |v| match v.direction {
             Some(d) => format!("{} ({})", v.band.as_str(), d.as_str()),
             None => v.band.as_str().to_owned(),
         });
+        let judged = u.n + u.not_benchmarked;
         println!(
-            "  {:<16} {:>9} {:>8} {:>9} {:>7}  {verdict}",
+            "  {:<16} {:>10} {:>9} {:>8} {:>9} {:>7}  {verdict}",
             u.name,
+            fixed(
+                (judged > 0).then(|| 100.0 * u.adherent as f64 / judged as f64),
+                1
+            ),
             format!("{}/{}", u.responders, u.n),
             fixed(u.rate.map(|r| 100.0 * r), 1),
             fixed(u.expected.map(|r| 100.0 * r), 1),
