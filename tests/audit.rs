@@ -577,3 +577,53 @@ fn participants_without_a_therapist_are_listed_not_compared() {
         ("6", "1")
     );
 }
+
+#[test]
+fn unit_counts_agree_with_the_worklist_for_each_outcome_and_missing_rule() {
+    // The units' responders and denominators, recounted from worklist.csv by hand.
+    let tmp = tempfile::tempdir().unwrap();
+    let cohort = dream_like().expect("example cohort");
+    for outcome in ["pain", "ndi"] {
+        for missing in ["nonresponder", "exclude"] {
+            let out = tmp.path().join(format!("{outcome}-{missing}"));
+            audit(
+                &cohort,
+                &out,
+                &[
+                    "--outcome",
+                    outcome,
+                    "--missing",
+                    missing,
+                    "--benchmark",
+                    "0.4",
+                ],
+            );
+            let list = Table::read(&out.join("worklist.csv"));
+            let units = Table::read(&out.join("units.csv"));
+            for u in &units.rows {
+                let judged: Vec<&Row> = list
+                    .rows
+                    .iter()
+                    .filter(|r| r["unit"] == u["unit"])
+                    .filter(|r| !["due", "not_due"].contains(&r["checkpoint_status"].as_str()))
+                    .collect();
+                let column = format!("{outcome}_responder");
+                let responders = judged.iter().filter(|r| r[&column] == "true").count();
+                let n = if missing == "exclude" {
+                    judged.iter().filter(|r| !r[&column].is_empty()).count()
+                } else {
+                    judged.len()
+                };
+                assert_eq!(
+                    (u["responders"].clone(), u["n"].clone()),
+                    (responders.to_string(), n.to_string()),
+                    "{outcome} {missing} {}",
+                    u["unit"]
+                );
+                let adherent = judged.iter().filter(|r| r["adherent"] == "true").count();
+                let share: f64 = u["adherent_share"].parse().unwrap();
+                assert_eq!(share, adherent as f64 / judged.len() as f64);
+            }
+        }
+    }
+}
