@@ -5,6 +5,22 @@ mod cli;
 
 use std::process::ExitCode;
 
+/// The error and its causes, each cause added only when the message does not already say it
+/// (errors that carry an I/O error print it themselves, and `{:#}` would repeat it).
+fn message(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.is_empty() {
+            text = part;
+        } else if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+    }
+    text
+}
+
 fn main() -> ExitCode {
     match cli::run() {
         Ok(code) => code,
@@ -12,7 +28,7 @@ fn main() -> ExitCode {
             if cli::is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("trialdose: error: {err:#}");
+            eprintln!("trialdose: error: {}", message(&err));
             ExitCode::from(cli::exit_code(&err))
         }
     }
