@@ -233,6 +233,34 @@ fn an_audit_date_mid_trial_finds_patients_due_and_in_treatment() {
         assert_eq!(n("patients"), n("judged") + n("pending"), "{u:?}");
     }
     assert!(units.rows.iter().any(|u| u["pending"] != "0"));
+    // Participants randomized after the date had not started: left out, and counted.
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("audit.json")).unwrap()).unwrap();
+    let later = json["not_started_left_out"].as_u64().unwrap();
+    let participants = Table::read(&cohort.join("participants.csv"));
+    let randomized_later = participants
+        .rows
+        .iter()
+        .filter(|r| r["arm"] != "control" && r["randomized_on"].as_str() > as_of)
+        .count();
+    assert!(later > 0);
+    assert_eq!(later as usize, randomized_later);
+    assert_eq!(list.rows.len() + randomized_later, 190);
+    // Before anyone started there is nothing to audit.
+    let run = trialdose([
+        "audit",
+        cohort.to_str().unwrap(),
+        "--out",
+        tmp.path().join("early").to_str().unwrap(),
+        "--as-of",
+        "2009-01-01",
+    ]);
+    assert_eq!(run.code, 65, "{run}");
+    assert!(
+        run.stderr
+            .contains("no treated participant had started by 2009-01-01"),
+        "{run}"
+    );
 }
 
 #[test]

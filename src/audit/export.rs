@@ -280,6 +280,7 @@ pub fn audit_json(audit: &Audit, cohort: &Cohort, pseudonymized: bool) -> Vec<u8
         },
         "treated_participants": audit.worklist.len(),
         "control_participants_left_out": audit.control_participants,
+        "not_started_left_out": audit.not_started,
         "checkpoint_status": statuses
             .iter()
             .map(|(s, n)| (s.as_str().to_owned(), json!(n)))

@@ -31,7 +31,7 @@ pub mod worklist;
 
 use crate::analysis::Missing;
 use crate::cohort::Cohort;
-use crate::derive::{Derived, Flags};
+use crate::derive::Derived;
 use crate::protocol::Protocol;
 use crate::sim::evidence::{Evidence, Outcome};
 use crate::sim::schedule::Plan;
@@ -134,6 +134,14 @@ pub enum AuditError {
         "the cohort has no participant in a treatment arm: the audit compares treated patients; check the arm column of participants.csv"
     )]
     NoTreated,
+    /// Every treated participant starts after the audit date.
+    #[error(
+        "no treated participant had started by {as_of}: give a later --as-of date, or leave it out to audit as of the latest date in the cohort"
+    )]
+    NoneStarted {
+        /// The audit date.
+        as_of: String,
+    },
     /// No date anywhere to audit at.
     #[error(
         "the cohort has no date (no randomized_on and no session): give the audit date with --as-of YYYY-MM-DD"
@@ -211,6 +219,8 @@ pub struct Audit {
     pub worklist: Vec<worklist::Item>,
     /// Control participants left out.
     pub control_participants: u64,
+    /// Treatment-arm participants left out because they start after the audit date.
+    pub not_started: u64,
     /// Notes for the reader (benchmark gaps, units without data).
     pub notes: Vec<String>,
 }
@@ -246,19 +256,29 @@ pub fn audit(
 ) -> Result<Audit, AuditError> {
     let protocol = &cohort.protocol;
     let arms = protocol.arms();
-    let treated: Vec<usize> = (0..cohort.participants.len())
+    let in_treatment_arm: Vec<usize> = (0..cohort.participants.len())
         .filter(|&i| !arms[cohort.participants[i].arm].is_control())
         .collect();
-    if treated.is_empty() {
+    if in_treatment_arm.is_empty() {
         return Err(AuditError::NoTreated);
     }
     let as_of = options
         .as_of
         .or_else(|| latest_date(cohort))
         .ok_or(AuditError::NoDate)?;
-    let assignment = units::assign(cohort, options.by);
+    // Replaying a past date: participants whose day 0 is later had not started yet.
+    let (treated, not_started): (Vec<usize>, Vec<usize>) = in_treatment_arm
+        .into_iter()
+        .partition(|&i| derived[i].day0.is_none_or(|d0| d0 <= as_of));
+    if treated.is_empty() {
+        return Err(AuditError::NoneStarted {
+            as_of: crate::cohort::value::format_date(as_of),
+        });
+    }
+    let assignment = units::assign(cohort, options.by, as_of);
     let week = protocol.checkpoint_week();
-    let worklist = worklist::build(cohort, derived, &treated, &assignment.of, as_of);
+    let worst = worklist::worst_adverse_events(cohort, as_of);
+    let worklist = worklist::build(cohort, derived, &treated, &assignment.of, &worst, as_of);
 
     // Each judged participant's outcome: Some(responder) when counted.
     let outcome_of = |d: &Derived| match options.outcome {
@@ -332,7 +352,7 @@ pub fn audit(
     // Safety counts participants who attended a session on any date, or had an adverse event.
     let mut attended_ever = vec![false; cohort.participants.len()];
     for s in &cohort.sessions {
-        if s.status == crate::cohort::Status::Attended {
+        if s.status == crate::cohort::Status::Attended && s.day <= as_of {
             attended_ever[s.participant as usize] = true;
         }
     }
@@ -344,7 +364,7 @@ pub fn audit(
         let d = &derived[i];
         let row = &mut rows[u];
         row.patients += 1;
-        let event = d.flags.contains(Flags::ADVERSE_EVENT);
+        let event = worst[i] != crate::cohort::AdverseEvent::None;
         if attended_ever[i] || event {
             attended_any[u] += 1;
             events[u] += u64::from(event);
@@ -414,6 +434,13 @@ pub fn audit(
             ));
         }
     }
+    if !not_started.is_empty() {
+        notes.push(format!(
+            "{} participant(s) of the treatment arms start after {}: they are left out of this audit",
+            not_started.len(),
+            crate::cohort::value::format_date(as_of)
+        ));
+    }
     if total_n == 0 {
         notes.push(format!(
             "no participant has been judged at the checkpoint by {}: there is nothing to compare yet",
@@ -469,7 +496,9 @@ pub fn audit(
         units: rows,
         safety: Vec::new(),
         worklist,
-        control_participants: (cohort.participants.len() - treated.len()) as u64,
+        control_participants: (cohort.participants.len() - treated.len() - not_started.len())
+            as u64,
+        not_started: not_started.len() as u64,
         notes,
     };
     for &u in &placed {

@@ -1,7 +1,7 @@
 //! Which unit (site or therapist) each participant belongs to.
 //!
 //! By site: the participant's `site` from participants.csv. By therapist: the therapist who
-//! gave most of the participant's attended sessions (any date); a tie goes to the tied
+//! gave most of the participant's attended sessions (any date up to the audit date); a tie goes to the tied
 //! therapist who gave the earliest of those sessions (by date, then by the row's order in
 //! sessions.csv), that is, the one who started the care. A participant with no site, or with
 //! no attended session naming a therapist, is in the unit [`NO_UNIT`] (with `*` appended
@@ -47,15 +47,15 @@ pub struct Assignment {
 }
 
 /// Per participant: the main therapist's index into `cohort.therapists` (None: no attended
-/// session with a therapist).
+/// session with a therapist), counting the sessions up to day `as_of`.
 #[must_use]
-pub fn main_therapists(cohort: &Cohort) -> Vec<Option<usize>> {
+pub fn main_therapists(cohort: &Cohort, as_of: i32) -> Vec<Option<usize>> {
     // Per participant: (therapist, attended sessions, earliest (day, row)); most participants
     // see one or two therapists, so a short vector beats a map.
     type Seen = (usize, u32, (i32, usize));
     let mut seen: Vec<Vec<Seen>> = vec![Vec::new(); cohort.participants.len()];
     for (row, s) in cohort.sessions.iter().enumerate() {
-        let (Some(t), Status::Attended) = (s.therapist(), s.status) else {
+        let (Some(t), Status::Attended, true) = (s.therapist(), s.status, s.day <= as_of) else {
             continue;
         };
         let list = &mut seen[s.participant as usize];
@@ -76,16 +76,16 @@ pub fn main_therapists(cohort: &Cohort) -> Vec<Option<usize>> {
         .collect()
 }
 
-/// Groups the participants by `kind`.
+/// Groups the participants by `kind`, from the sessions up to day `as_of`.
 #[must_use]
-pub fn assign(cohort: &Cohort, kind: UnitKind) -> Assignment {
+pub fn assign(cohort: &Cohort, kind: UnitKind, as_of: i32) -> Assignment {
     let labels: Vec<Option<&str>> = match kind {
         UnitKind::Site => cohort
             .participants
             .iter()
             .map(|p| p.site.as_deref().filter(|s| !s.is_empty()))
             .collect(),
-        UnitKind::Therapist => main_therapists(cohort)
+        UnitKind::Therapist => main_therapists(cohort, as_of)
             .into_iter()
             .map(|t| t.map(|t| cohort.therapists[t].as_str()))
             .collect(),

@@ -120,9 +120,10 @@ pub fn status(d: &Derived, checkpoint_week: u32, as_of: i32) -> Status {
     }
 }
 
-/// The worst adverse event of each participant over their accepted session rows.
+/// The worst adverse event of each participant over their accepted session rows dated up to
+/// `as_of`.
 #[must_use]
-pub fn worst_adverse_events(cohort: &Cohort) -> Vec<AdverseEvent> {
+pub fn worst_adverse_events(cohort: &Cohort, as_of: i32) -> Vec<AdverseEvent> {
     let rank = |e: AdverseEvent| match e {
         AdverseEvent::None => 0,
         AdverseEvent::Mild => 1,
@@ -130,7 +131,7 @@ pub fn worst_adverse_events(cohort: &Cohort) -> Vec<AdverseEvent> {
         AdverseEvent::Severe => 3,
     };
     let mut worst = vec![AdverseEvent::None; cohort.participants.len()];
-    for s in &cohort.sessions {
+    for s in cohort.sessions.iter().filter(|s| s.day <= as_of) {
         let w = &mut worst[s.participant as usize];
         if rank(s.adverse_event) > rank(*w) {
             *w = s.adverse_event;
@@ -234,23 +235,30 @@ pub fn build(
     derived: &[Derived],
     treated: &[usize],
     unit_of: &[usize],
+    worst: &[AdverseEvent],
     as_of: i32,
 ) -> Vec<Item> {
     let week = cohort.protocol.checkpoint_week();
-    let worst = worst_adverse_events(cohort);
     let mut items: Vec<Item> = treated
         .iter()
         .map(|&i| {
             let d = &derived[i];
             let status = status(d, week, as_of);
             let checkpoint = checkpoint_date(d, week);
+            // The adverse-event flag as of the audit date (events dated later had not happened).
+            let event = if worst[i] == AdverseEvent::None {
+                0
+            } else {
+                Flags::ADVERSE_EVENT.bits()
+            };
+            let flags = Flags::from_bits((d.flags.bits() & !Flags::ADVERSE_EVENT.bits()) | event);
             Item {
                 participant: i,
                 unit: unit_of[i],
                 checkpoint,
                 status,
-                flags: d.flags,
-                action: action(cohort, i, status, checkpoint, d.flags, worst[i]),
+                flags,
+                action: action(cohort, i, status, checkpoint, flags, worst[i]),
             }
         })
         .collect();
