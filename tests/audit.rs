@@ -233,6 +233,29 @@ fn an_audit_date_mid_trial_finds_patients_due_and_in_treatment() {
         assert_eq!(n("patients"), n("judged") + n("pending"), "{u:?}");
     }
     assert!(units.rows.iter().any(|u| u["pending"] != "0"));
+    // Rows still in treatment show the state on that date, not what the files say later.
+    for r in list
+        .rows
+        .iter()
+        .filter(|r| r["checkpoint_status"] == "not_due")
+    {
+        for c in [
+            "adherent",
+            "pain_checkpoint",
+            "pain_responder",
+            "ndi_checkpoint",
+            "ndi_responder",
+        ] {
+            assert_eq!(r[c], "", "{c} of a not_due row: {r:?}");
+        }
+        assert_eq!(r["judged"], "false");
+    }
+    // Every listed unit has someone in it.
+    assert!(
+        units.rows.iter().all(|u| u["patients"] != "0"),
+        "{}",
+        units.text
+    );
     // Participants randomized after the date had not started: left out, and counted.
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("audit.json")).unwrap()).unwrap();
@@ -632,8 +655,7 @@ fn unit_counts_agree_with_the_worklist_for_each_outcome_and_missing_rule() {
                 let judged: Vec<&Row> = list
                     .rows
                     .iter()
-                    .filter(|r| r["unit"] == u["unit"])
-                    .filter(|r| !["due", "not_due"].contains(&r["checkpoint_status"].as_str()))
+                    .filter(|r| r["unit"] == u["unit"] && r["judged"] == "true")
                     .collect();
                 let column = format!("{outcome}_responder");
                 let responders = judged.iter().filter(|r| r[&column] == "true").count();
@@ -654,4 +676,41 @@ fn unit_counts_agree_with_the_worklist_for_each_outcome_and_missing_rule() {
             }
         }
     }
+}
+
+#[test]
+fn the_default_date_reaches_the_checkpoint_scores_in_the_files() {
+    // Sessions end in week 3, the week-5 scores are in scores.csv: by default the audit is as
+    // of week 5 (the scores' own date), so the checkpoint is decided, not "not due".
+    let cohort = Cohort::new(
+        &csv(
+            PARTICIPANTS_HEADER,
+            &[&format!("X1,60x2,45,female,Site A,{},,", day(0))],
+        ),
+        &csv(
+            SESSIONS_HEADER,
+            &(0..8)
+                .map(|k| format!("X1,{},60,attended,T1,none", day(1 + 3 * k)))
+                .collect::<Vec<_>>()
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        ),
+        &csv(SCORES_HEADER, &["X1,0,6,20", "X1,5,3,12"]),
+    );
+    let out = cohort.path("out");
+    let run = trialdose([
+        "audit",
+        cohort.dir().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains(&format!("as of {}", day(35))), "{run}");
+    let list = Table::read(&out.join("worklist.csv"));
+    let x = list.row("participant_id", "X1");
+    assert_eq!(
+        (x["checkpoint_status"].as_str(), x["judged"].as_str()),
+        ("continue", "true")
+    );
 }

@@ -113,12 +113,13 @@ pub fn safety_csv(audit: &Audit) -> String {
 }
 
 /// Columns of `worklist.csv`.
-pub const WORKLIST_COLUMNS: [&str; 18] = [
+pub const WORKLIST_COLUMNS: [&str; 19] = [
     "participant_id",
     "unit",
     "arm",
     "checkpoint_date",
     "checkpoint_status",
+    "judged",
     "needs_clearance",
     "adverse_event",
     "age_outside_evidence",
@@ -153,6 +154,12 @@ pub fn worklist_csv(
             let d = &derived[i];
             let date = item.checkpoint.map(format_date);
             let flag = |f: Flags| Cell::Bool(Some(item.flags.contains(f)));
+            // Still in treatment on the audit date: the checkpoint scores and the dose so far,
+            // not what the files say happened later.
+            let later = item.status == super::worklist::Status::NotDue;
+            let at_checkpoint =
+                |v: Option<crate::cohort::value::Decimal>| if later { None } else { v };
+            let responder = |v: Option<bool>| if later { None } else { v };
             push_row(
                 &mut out,
                 &[
@@ -161,18 +168,23 @@ pub fn worklist_csv(
                     Cell::Text(arms[cohort.participants[i].arm].id()),
                     Cell::Text(date.as_deref().unwrap_or("")),
                     Cell::Text(item.status.as_str()),
+                    Cell::Bool(Some(item.judged)),
                     flag(Flags::NEEDS_CLEARANCE),
                     flag(Flags::ADVERSE_EVENT),
                     flag(Flags::AGE_OUTSIDE_EVIDENCE),
-                    Cell::Int(Some(u64::from(d.sessions_attended))),
+                    Cell::Int(Some(u64::from(if later {
+                        item.sessions_so_far
+                    } else {
+                        d.sessions_attended
+                    }))),
                     Cell::Int(d.sessions_planned.map(u64::from)),
-                    Cell::Bool(d.adherent),
+                    Cell::Bool(if later { None } else { d.adherent }),
                     Cell::Dec(d.pain.baseline),
-                    Cell::Dec(d.pain.checkpoint),
-                    Cell::Bool(d.pain.responder),
+                    Cell::Dec(at_checkpoint(d.pain.checkpoint)),
+                    Cell::Bool(responder(d.pain.responder)),
                     Cell::Dec(d.ndi.baseline),
-                    Cell::Dec(d.ndi.checkpoint),
-                    Cell::Bool(d.ndi.responder),
+                    Cell::Dec(at_checkpoint(d.ndi.checkpoint)),
+                    Cell::Bool(responder(d.ndi.responder)),
                     Cell::Text(&item.action),
                 ],
             );

@@ -157,11 +157,16 @@ fn units(s: &mut String, audit: &Audit, cells: Cells) {
                 verdict,
             )
         };
+        // The expected rate reflects the unit's mix of schedules: hidden with the rest.
+        let expected = if small {
+            "hidden".to_owned()
+        } else {
+            pct(u.expected)
+        };
         let _ = write!(
             s,
-            "<tr><td>{}</td><td>{patients}</td><td>{adherent}</td><td>{rate}</td><td>{}</td><td>{adjusted}</td><td>{z}</td><td>{verdict}</td></tr>",
+            "<tr><td>{}</td><td>{patients}</td><td>{adherent}</td><td>{rate}</td><td>{expected}</td><td>{adjusted}</td><td>{z}</td><td>{verdict}</td></tr>",
             escape(&u.name),
-            pct(u.expected),
         );
     }
     let target = audit
@@ -250,27 +255,60 @@ fn safety(s: &mut String, audit: &Audit, cells: Cells) {
     for r in all {
         row(s, r, hide_all_events, hide_all_treated);
     }
-    s.push_str("</tbody></table><p class=\"note\">Participants who attended at least one session (on any date) or had an adverse event; any accepted session row with an adverse event other than none counts. DREAM reported adverse events possibly related to massage in about 5% of participants. Exact two-sided binomial test (as R's binom.test), not adjusted for the number of units.</p></section>\n");
+    s.push_str("</tbody></table><p class=\"note\">Participants who attended at least one session, or had an adverse event, up to the audit date; any accepted session row with an adverse event other than none counts. DREAM reported adverse events possibly related to massage in about 5% of participants. Exact two-sided binomial test (as R's binom.test), not adjusted for the number of units.</p></section>\n");
 }
 
 fn worklist(s: &mut String, audit: &Audit, cells: Cells) {
     let (statuses, flags) = worklist_counts(audit);
+    let total = audit.worklist.len() as u64;
+    // The statuses sum to the number audited, which the units' patients reveal: when one
+    // status count is hidden, the next smallest is hidden too (complementary suppression).
+    let hidden: Vec<bool> = statuses.iter().map(|(_, n)| cells.hidden(*n)).collect();
+    let mut hide = hidden.clone();
+    if hidden.iter().filter(|h| **h).count() == 1 {
+        if let Some((k, _)) = statuses
+            .iter()
+            .enumerate()
+            .filter(|(k, (_, n))| !hidden[*k] && *n > 0)
+            .min_by_key(|(_, (_, n))| *n)
+        {
+            hide[k] = true;
+        }
+    }
     s.push_str("<section id=\"worklist\"><h2>Worklist summary</h2><table><caption>Checkpoint status</caption><thead><tr><th>status</th><th>participants</th></tr></thead><tbody>");
-    for (status, n) in &statuses {
+    for (k, (status, n)) in statuses.iter().enumerate() {
+        let shown = if hide[k] && !hidden[k] {
+            "hidden".to_owned()
+        } else {
+            cells.count(*n)
+        };
         let _ = write!(
             s,
-            "<tr><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{shown}</td></tr>",
             status.as_str().replace('_', " "),
-            cells.count(*n)
         );
     }
+    // A flag count equals the safety `all` row (adverse events) or has a complement in the
+    // number audited: both are hidden like the cells they would reveal.
+    let safety_all_hidden = {
+        let (units, _) = audit.safety.split_at(audit.safety.len().saturating_sub(1));
+        units.iter().any(|r| {
+            cells.hidden(r.events) || cells.hidden(r.treated - r.events) || cells.hidden(r.treated)
+        })
+    };
     s.push_str("</tbody></table><table><caption>Safety flags</caption><thead><tr><th>flag</th><th>participants</th></tr></thead><tbody>");
-    for (_, name, n) in &flags {
+    for (flag, name, n) in &flags {
+        let shown = if *flag == Flags::ADVERSE_EVENT && safety_all_hidden && !cells.hidden(*n) {
+            "hidden".to_owned()
+        } else if !cells.hidden(*n) && cells.hidden(total - n) {
+            format!("all but &lt;{}", cells.k)
+        } else {
+            cells.count(*n)
+        };
         let _ = write!(
             s,
-            "<tr><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{shown}</td></tr>",
             name.replace('_', " "),
-            cells.count(*n)
         );
     }
     s.push_str("</tbody></table><p class=\"note\">Counts only: worklist.csv lists every participant, safety flags first. A participant needing clearance has a contraindication without medical clearance and should not be treated until a doctor clears them.</p></section>\n");

@@ -20,8 +20,8 @@
 //! is the plain rate `O/N` whenever the unit's case mix is the cohort's (always with a fixed
 //! `RATE`). Limits, verdicts, z-scores and overdispersion are those of [`crate::stats::funnel`].
 //!
-//! Safety: participants who attended at least one session (any date) or had an adverse event,
-//! with any adverse event, against the about 5% DREAM reported, by the exact binomial test, per
+//! Safety: participants who attended at least one session or had an adverse event up to the
+//! audit date, with any adverse event, against the about 5% DREAM reported, by the exact binomial test, per
 //! unit and overall.
 
 pub mod export;
@@ -188,7 +188,8 @@ pub struct UnitRow {
 pub struct SafetyRow {
     /// Site or therapist name (`all` for the whole clinic).
     pub name: String,
-    /// Participants who attended at least one session (any date) or had an adverse event.
+    /// Participants who attended at least one session, or had an adverse event, up to the
+    /// audit date.
     pub treated: u64,
     /// Of them, with an adverse event.
     pub events: u64,
@@ -225,15 +226,25 @@ pub struct Audit {
     pub notes: Vec<String>,
 }
 
-/// The latest date in the cohort: randomization or session.
-fn latest_date(cohort: &Cohort) -> Option<i32> {
+/// The latest date in the cohort: randomization, session, or the date a score row stands for
+/// (day 0 + 7 × week: scores carry no date of their own, but a week-5 score exists only once
+/// week 5 has come).
+fn latest_date(cohort: &Cohort, derived: &[Derived]) -> Option<i32> {
     let sessions = cohort.sessions.iter().map(|s| s.day).max();
     let randomized = cohort
         .participants
         .iter()
         .filter_map(|p| p.randomized_on)
         .max();
-    sessions.max(randomized)
+    let scores = cohort
+        .scores
+        .iter()
+        .filter_map(|s| {
+            let week = i32::try_from(s.week).ok()?;
+            derived[s.participant as usize].day0.map(|d0| d0 + 7 * week)
+        })
+        .max();
+    sessions.max(randomized).max(scores)
 }
 
 fn dream_rate(protocol: &Protocol, arm: usize, outcome: Outcome) -> Option<f64> {
@@ -264,7 +275,7 @@ pub fn audit(
     }
     let as_of = options
         .as_of
-        .or_else(|| latest_date(cohort))
+        .or_else(|| latest_date(cohort, derived))
         .ok_or(AuditError::NoDate)?;
     // Replaying a past date: participants whose day 0 is later had not started yet.
     let (treated, not_started): (Vec<usize>, Vec<usize>) = in_treatment_arm
@@ -275,7 +286,7 @@ pub fn audit(
             as_of: crate::cohort::value::format_date(as_of),
         });
     }
-    let assignment = units::assign(cohort, options.by, as_of);
+    let assignment = units::assign(cohort, options.by, as_of, &treated);
     let week = protocol.checkpoint_week();
     let worst = worklist::worst_adverse_events(cohort, as_of);
     let worklist = worklist::build(cohort, derived, &treated, &assignment.of, &worst, as_of);
@@ -349,7 +360,8 @@ pub fn audit(
             verdict: None,
         })
         .collect();
-    // Safety counts participants who attended a session on any date, or had an adverse event.
+    // Safety counts participants who attended a session, or had an adverse event, up to the
+    // audit date.
     let mut attended_ever = vec![false; cohort.participants.len()];
     for s in &cohort.sessions {
         if s.status == crate::cohort::Status::Attended && s.day <= as_of {
@@ -427,8 +439,7 @@ pub fn audit(
     if let Some(u) = assignment.none {
         if rows[u].patients > 0 {
             notes.push(format!(
-                "{} participant(s) have no {}: they are listed as {} but not compared on the funnel",
-                rows[u].patients,
+                "participants without a {} are listed as {} but not compared on the funnel (they count towards the benchmark)",
                 options.by.as_str(),
                 rows[u].name
             ));
@@ -436,8 +447,7 @@ pub fn audit(
     }
     if !not_started.is_empty() {
         notes.push(format!(
-            "{} participant(s) of the treatment arms start after {}: they are left out of this audit",
-            not_started.len(),
+            "treatment-arm participants who start after {} are left out of this audit (counted in audit.json)",
             crate::cohort::value::format_date(as_of)
         ));
     }

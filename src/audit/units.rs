@@ -1,7 +1,8 @@
 //! Which unit (site or therapist) each participant belongs to.
 //!
 //! By site: the participant's `site` from participants.csv. By therapist: the therapist who
-//! gave most of the participant's attended sessions (any date up to the audit date); a tie goes to the tied
+//! gave most of the participant's attended sessions (any date up to the audit date); a tie
+//! goes to the tied
 //! therapist who gave the earliest of those sessions (by date, then by the row's order in
 //! sessions.csv), that is, the one who started the care. A participant with no site, or with
 //! no attended session naming a therapist, is in the unit [`NO_UNIT`] (with `*` appended
@@ -13,6 +14,9 @@ use crate::cohort::{Cohort, Status};
 
 /// Name of the unit of participants without a site or therapist.
 pub const NO_UNIT: &str = "(none)";
+
+/// The unit index of a participant who is not audited (control, or not started).
+pub const NOT_AUDITED: usize = usize::MAX;
 
 /// How participants are grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -76,10 +80,12 @@ pub fn main_therapists(cohort: &Cohort, as_of: i32) -> Vec<Option<usize>> {
         .collect()
 }
 
-/// Groups the participants by `kind`, from the sessions up to day `as_of`.
+/// Groups the participants `audited` (cohort indices) by `kind`, from the sessions up to day
+/// `as_of`; only units with an audited participant exist. Other participants get
+/// [`NOT_AUDITED`].
 #[must_use]
-pub fn assign(cohort: &Cohort, kind: UnitKind, as_of: i32) -> Assignment {
-    let labels: Vec<Option<&str>> = match kind {
+pub fn assign(cohort: &Cohort, kind: UnitKind, as_of: i32, audited: &[usize]) -> Assignment {
+    let mut labels: Vec<Option<&str>> = match kind {
         UnitKind::Site => cohort
             .participants
             .iter()
@@ -90,8 +96,17 @@ pub fn assign(cohort: &Cohort, kind: UnitKind, as_of: i32) -> Assignment {
             .map(|t| t.map(|t| cohort.therapists[t].as_str()))
             .collect(),
     };
+    let mut in_audit = vec![false; labels.len()];
+    for &i in audited {
+        in_audit[i] = true;
+    }
     // Distinct names first (a million participants share a handful of sites), then sorted.
-    let distinct: rustc_hash::FxHashSet<&str> = labels.iter().flatten().copied().collect();
+    let distinct: rustc_hash::FxHashSet<&str> = labels
+        .iter()
+        .zip(&in_audit)
+        .filter(|(_, a)| **a)
+        .filter_map(|(l, _)| *l)
+        .collect();
     let mut names: Vec<String> = distinct.into_iter().map(str::to_owned).collect();
     names.sort();
     let index: FxHashMap<&str, usize> = names
@@ -100,9 +115,18 @@ pub fn assign(cohort: &Cohort, kind: UnitKind, as_of: i32) -> Assignment {
         .map(|(i, n)| (n.as_str(), i))
         .collect();
     let none = names.len();
+    for (l, a) in labels.iter_mut().zip(&in_audit) {
+        if !*a {
+            *l = Some("");
+        }
+    }
     let of: Vec<usize> = labels
         .iter()
-        .map(|l| l.map_or(none, |l| index[l]))
+        .map(|l| match l {
+            Some("") => NOT_AUDITED,
+            Some(l) => index[l],
+            None => none,
+        })
         .collect();
     let none = of.contains(&none).then(|| {
         let mut name = NO_UNIT.to_owned();

@@ -99,9 +99,7 @@ pub fn status(d: &Derived, checkpoint_week: u32, as_of: i32) -> Status {
         Decision::IncompleteDose => Some(Status::IncompleteDose),
         Decision::NoCheckpoint | Decision::Control => None,
     };
-    let no_baseline = d.pain.baseline.is_none()
-        && d.ndi.baseline.is_none()
-        && d.markers.iter().all(|m| m.baseline.is_none());
+    let no_baseline = no_baseline(d);
     let Some(c) = checkpoint_date(d, checkpoint_week) else {
         return decided.unwrap_or(Status::MissingScores);
     };
@@ -118,6 +116,13 @@ pub fn status(d: &Derived, checkpoint_week: u32, as_of: i32) -> Status {
         None if as_of < c + SCORING_GRACE_DAYS && !no_baseline => Status::Due,
         None => Status::MissingScores,
     }
+}
+
+/// No baseline value for any outcome or marker.
+fn no_baseline(d: &Derived) -> bool {
+    d.pain.baseline.is_none()
+        && d.ndi.baseline.is_none()
+        && d.markers.iter().all(|m| m.baseline.is_none())
 }
 
 /// The worst adverse event of each participant over their accepted session rows dated up to
@@ -151,6 +156,10 @@ pub struct Item {
     pub checkpoint: Option<i32>,
     /// Status.
     pub status: Status,
+    /// Judged at the checkpoint (counted in the unit's rate).
+    pub judged: bool,
+    /// Attended sessions inside the treatment window up to the audit date.
+    pub sessions_so_far: u32,
     /// Flags of the derivation (the audit lists the three a clinic acts on, plus the rest).
     pub flags: Flags,
     /// What to do, in words.
@@ -177,6 +186,7 @@ fn safety_rank(flags: Flags, worst: AdverseEvent) -> u8 {
 /// The action text of one participant.
 fn action(
     cohort: &Cohort,
+    derived_row: &Derived,
     i: usize,
     status: Status,
     checkpoint: Option<i32>,
@@ -209,8 +219,11 @@ fn action(
     let date = checkpoint.map(crate::cohort::value::format_date);
     parts.push(match status {
         Status::Due => "checkpoint due: record pain and NDI, then decide".to_owned(),
+        Status::MissingScores if no_baseline(&derived_row) => {
+            "baseline missing: record the week-0 scores".to_owned()
+        }
         Status::MissingScores => {
-            "checkpoint missed: record the missing baseline or checkpoint scores".to_owned()
+            "checkpoint missed: record the missing checkpoint scores".to_owned()
         }
         Status::Adjust => {
             "checkpoint: no response after an adequate dose, reassess the plan or refer".to_owned()
@@ -239,6 +252,24 @@ pub fn build(
     as_of: i32,
 ) -> Vec<Item> {
     let week = cohort.protocol.checkpoint_week();
+    // Attended sessions inside each participant's window, up to the audit date.
+    let mut so_far = vec![0u32; cohort.participants.len()];
+    let windows: Vec<i32> = (0..cohort.protocol.arms().len())
+        .map(|a| cohort.protocol.window_days(a))
+        .collect();
+    for s in &cohort.sessions {
+        let i = s.participant as usize;
+        if let Some(d0) = derived[i].day0 {
+            let offset = s.day - d0;
+            if s.status == crate::cohort::Status::Attended
+                && s.day <= as_of
+                && offset >= 0
+                && offset < windows[cohort.participants[i].arm]
+            {
+                so_far[i] += 1;
+            }
+        }
+    }
     let mut items: Vec<Item> = treated
         .iter()
         .map(|&i| {
@@ -257,8 +288,10 @@ pub fn build(
                 unit: unit_of[i],
                 checkpoint,
                 status,
+                judged: judged(d, week, as_of),
+                sessions_so_far: so_far[i],
                 flags,
-                action: action(cohort, i, status, checkpoint, flags, worst[i]),
+                action: action(cohort, d, i, status, checkpoint, flags, worst[i]),
             }
         })
         .collect();
