@@ -219,7 +219,7 @@ fn action(
     let date = checkpoint.map(crate::cohort::value::format_date);
     parts.push(match status {
         Status::Due => "checkpoint due: record pain and NDI, then decide".to_owned(),
-        Status::MissingScores if no_baseline(&derived_row) => {
+        Status::MissingScores if no_baseline(derived_row) => {
             "baseline missing: record the week-0 scores".to_owned()
         }
         Status::MissingScores => {
