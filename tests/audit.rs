@@ -714,3 +714,44 @@ fn the_default_date_reaches_the_checkpoint_scores_in_the_files() {
         ("continue", "true")
     );
 }
+
+#[test]
+fn a_closed_stdout_ends_audit_report_and_generate_quietly() {
+    use std::io::Read as _;
+    use std::process::Stdio;
+    let tmp = tempfile::tempdir().unwrap();
+    let cohort = dream_like().expect("example cohort");
+    let c = cohort.to_str().unwrap().to_owned();
+    let out = |name: &str| tmp.path().join(name).to_str().unwrap().to_owned();
+    for args in [
+        vec!["audit".to_owned(), c.clone(), "--out".to_owned(), out("a")],
+        vec!["report".to_owned(), c.clone(), "--out".to_owned(), out("r")],
+        vec![
+            "generate".to_owned(),
+            out("g"),
+            "--participants".to_owned(),
+            "5".to_owned(),
+            "--seed".to_owned(),
+            "1".to_owned(),
+        ],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_trialdose"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Like `| head -0`: the reader is gone before anything is printed.
+        drop(child.stdout.take());
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}

@@ -2,6 +2,7 @@
 //! `safety.csv`, `worklist.csv`, `audit.json`, `funnel.png`/`funnel.svg` and `audit.html`
 //! into DIR, and prints the units' verdicts.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -247,14 +248,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     write_atomic(&args.out.join("audit.html"), page.as_bytes())?;
 
-    print_summary(&result);
-    println!("audit: {}", args.out.display());
+    // Written with `?`, so a closed pipe (`| head`) ends the run quietly instead of a panic.
+    let mut stdout = std::io::stdout().lock();
+    write!(stdout, "{}", summary(&result))?;
+    writeln!(stdout, "audit: {}", args.out.display())?;
+    stdout.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_summary(a: &audit::Audit) {
+/// The units' verdicts and the worklist's counts, as the console shows them.
+fn summary(a: &audit::Audit) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
     let o = &a.options;
-    println!(
+    let _ = writeln!(
+        out,
         "{} responders by {}, benchmark {} ({}), as of {}",
         o.outcome.as_str(),
         o.by.as_str(),
@@ -263,7 +271,8 @@ fn print_summary(a: &audit::Audit) {
             .map_or_else(|| "-".to_owned(), |t| format!("{:.1}%", 100.0 * t)),
         trialdose::cohort::value::format_date(a.as_of)
     );
-    println!(
+    let _ = writeln!(
+        out,
         "  {:<16} {:>10} {:>9} {:>8} {:>9} {:>7}  verdict",
         "unit", "adherent %", "n/N", "rate %", "expect %", "z"
     );
@@ -273,7 +282,8 @@ fn print_summary(a: &audit::Audit) {
             None => v.band.as_str().to_owned(),
         });
         let judged = u.n + u.not_benchmarked;
-        println!(
+        let _ = writeln!(
+            out,
             "  {:<16} {:>10} {:>9} {:>8} {:>9} {:>7}  {verdict}",
             u.name,
             fixed(
@@ -287,7 +297,8 @@ fn print_summary(a: &audit::Audit) {
         );
     }
     if let Some(d) = a.dispersion {
-        println!(
+        let _ = writeln!(
+            out,
             "  phi {:.3}, tau2 {:.5}, adjustment {}",
             d.phi,
             d.tau2,
@@ -300,7 +311,8 @@ fn print_summary(a: &audit::Audit) {
     }
     let (statuses, flags) = export::worklist_counts(a);
     let list = |items: Vec<String>| items.join(", ");
-    println!(
+    let _ = writeln!(
+        out,
         "worklist: {} treated participants: {}",
         a.worklist.len(),
         list(
@@ -310,12 +322,14 @@ fn print_summary(a: &audit::Audit) {
                 .collect()
         )
     );
-    println!(
+    let _ = writeln!(
+        out,
         "  safety flags: {}",
         list(flags.iter().map(|(_, f, n)| format!("{f} {n}")).collect())
     );
     if let Some(all) = a.safety.last() {
-        println!(
+        let _ = writeln!(
+            out,
             "  adverse events: {}/{} treated ({}), exact p vs 5% = {}",
             all.events,
             all.treated,
@@ -326,4 +340,5 @@ fn print_summary(a: &audit::Audit) {
             fixed(all.p_value, 3)
         );
     }
+    out
 }

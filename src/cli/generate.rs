@@ -1,6 +1,7 @@
 //! `trialdose generate OUTDIR --participants N --seed S [--profile dream]`: a synthetic cohort
 //! in the data contract's format, calibrated to published figures. Same seed, same bytes.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -56,12 +57,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for f in files {
         f.commit()?;
     }
-    println!(
+    // With `?`, so a closed pipe ends the run quietly.
+    writeln!(
+        std::io::stdout().lock(),
         "wrote {}: {} participants, {} session rows, {} score rows",
         args.outdir.display(),
         counts.participants,
         counts.sessions,
         counts.scores
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,7 @@
 //! `trialdose report COHORT --out DIR`: `DIR/report.html` (self-contained) and every chart as
 //! PNG and/or SVG in `DIR/charts/`.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -240,6 +241,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     let path = args.out.join("report.html");
     write_atomic(&path, html.as_bytes())?;
-    println!("report: {}", path.display());
+    // With `?`, so a closed pipe ends the run quietly.
+    writeln!(std::io::stdout().lock(), "report: {}", path.display())?;
     Ok(ExitCode::SUCCESS)
 }
