@@ -2987,3 +2987,27 @@ mod review_regressions {
         assert!(status.code().is_some(), "killed by a signal: {status:?}");
     }
 }
+
+#[test]
+fn the_readme_shows_what_analyze_prints() {
+    // The README's first command and the output it quotes, so the two cannot drift apart.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let from = readme.find("It prints").expect("README quotes the output");
+    let start = readme[from..].find("```text\n").unwrap() + from + 8;
+    let end = readme[start..].find("```").unwrap() + start;
+    let quoted = &readme[start..end];
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("results");
+    let run = trialdose([
+        "analyze",
+        root.join("data/dream-like").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{run}");
+    let printed = run
+        .stdout
+        .replace(&format!("results: {}", out.display()), "results: results");
+    assert_eq!(printed.trim(), quoted.trim());
+}
