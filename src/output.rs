@@ -168,6 +168,18 @@ pub fn push_float(out: &mut String, v: f64) {
     }
 }
 
+/// Lowercase hexadecimal of `bytes` (SHA-256 digests, pseudonyms).
+#[must_use]
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    s
+}
+
 /// Formats a float for a human table with `digits` decimals (`-` when missing).
 pub fn fixed(v: Option<f64>, digits: usize) -> String {
     match v {

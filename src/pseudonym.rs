@@ -71,19 +71,12 @@ pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     outer.finalize().into()
 }
 
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-    s
-}
-
 /// The pseudonym of one id with `digits` hex digits (16, 32 or 64).
 fn pseudonym(key: &Key, id: &str, digits: usize) -> String {
-    format!("PS-{}", &hex(&hmac_sha256(&key.0, id.as_bytes()))[..digits])
+    format!(
+        "PS-{}",
+        &crate::output::hex(&hmac_sha256(&key.0, id.as_bytes()))[..digits]
+    )
 }
 
 /// Pseudonyms of `ids`, in order: unique among themselves and never equal to any of `ids`.
@@ -152,7 +145,7 @@ mod tests {
             ),
         ];
         for (key, data, expected) in cases {
-            assert_eq!(hex(&hmac_sha256(&key, &data)), expected);
+            assert_eq!(crate::output::hex(&hmac_sha256(&key, &data)), expected);
         }
     }
 

@@ -5,25 +5,12 @@
 mod util;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use util::*;
 
 /// Runs the binary with the pseudonym key set to `key` (or removed).
 fn with_key(args: &[&str], key: Option<&str>) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_trialdose"));
-    cmd.args(args).env_remove("RUST_BACKTRACE");
-    match key {
-        Some(k) => cmd.env("TRIALDOSE_PSEUDONYM_KEY", k),
-        None => cmd.env_remove("TRIALDOSE_PSEUDONYM_KEY"),
-    };
-    let out = cmd.output().expect("running trialdose");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        args: args.iter().map(|a| (*a).to_owned()).collect(),
-    }
+    trialdose_with_env(args, &[("TRIALDOSE_PSEUDONYM_KEY", key)])
 }
 
 /// A generated cohort of 600 with "Site D" as the outlier (a quarter of the usual response).
@@ -717,8 +704,6 @@ fn the_default_date_reaches_the_checkpoint_scores_in_the_files() {
 
 #[test]
 fn a_closed_stdout_ends_audit_report_and_generate_quietly() {
-    use std::io::Read as _;
-    use std::process::Stdio;
     let tmp = tempfile::tempdir().unwrap();
     let cohort = dream_like().expect("example cohort");
     let c = cohort.to_str().unwrap().to_owned();
@@ -735,23 +720,8 @@ fn a_closed_stdout_ends_audit_report_and_generate_quietly() {
             "1".to_owned(),
         ],
     ] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_trialdose"))
-            .args(&args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // Like `| head -0`: the reader is gone before anything is printed.
-        drop(child.stdout.take());
-        let mut stderr = String::new();
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut stderr)
-            .unwrap();
-        let status = child.wait().unwrap();
+        let (code, stderr) = trialdose_with_closed_stdout(&args);
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
-        assert_eq!(status.code(), Some(0), "{args:?}: {stderr}");
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
     }
 }

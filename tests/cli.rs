@@ -2837,8 +2837,6 @@ mod dream_like_analysis {
 mod review_regressions {
     use super::*;
     use std::ffi::OsStr;
-    use std::io::Read;
-    use std::process::{Command, Stdio};
 
     fn one_participant(extra_participant_rows: &[&str]) -> Cohort {
         let mut rows = vec!["P1,60x2,40,female,Site A,2013-01-07,,"];
@@ -2966,25 +2964,14 @@ mod review_regressions {
     #[test]
     fn a_closed_stdout_is_a_normal_end() {
         let c = one_participant(&[]);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_trialdose"))
-            .args([OsStr::new("validate"), c.dir().as_os_str()])
-            .arg("--out")
-            .arg("-")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        drop(child.stdout.take());
-        let mut stderr = String::new();
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut stderr)
-            .unwrap();
-        let status = child.wait().unwrap();
+        let (code, stderr) = trialdose_with_closed_stdout([
+            OsStr::new("validate"),
+            c.dir().as_os_str(),
+            OsStr::new("--out"),
+            OsStr::new("-"),
+        ]);
         assert!(!stderr.contains("panicked"), "{stderr}");
-        assert!(status.code().is_some(), "killed by a signal: {status:?}");
+        assert!(code.is_some(), "killed by a signal");
     }
 }
 

@@ -288,8 +288,8 @@ pub fn audit(
     }
     let assignment = units::assign(cohort, options.by, as_of, &treated);
     let week = protocol.checkpoint_week();
-    let worst = worklist::worst_adverse_events(cohort, as_of);
-    let worklist = worklist::build(cohort, derived, &treated, &assignment.of, &worst, as_of);
+    let so_far = worklist::sessions_so_far(cohort, derived, as_of);
+    let worklist = worklist::build(cohort, derived, &treated, &assignment.of, &so_far, as_of);
 
     // Each judged participant's outcome: Some(responder) when counted.
     let outcome_of = |d: &Derived| match options.outcome {
@@ -362,12 +362,6 @@ pub fn audit(
         .collect();
     // Safety counts participants who attended a session, or had an adverse event, up to the
     // audit date.
-    let mut attended_ever = vec![false; cohort.participants.len()];
-    for s in &cohort.sessions {
-        if s.status == crate::cohort::Status::Attended && s.day <= as_of {
-            attended_ever[s.participant as usize] = true;
-        }
-    }
     let mut e_sum = vec![0.0f64; k];
     let mut events = vec![0u64; k];
     let mut attended_any = vec![0u64; k];
@@ -376,8 +370,8 @@ pub fn audit(
         let d = &derived[i];
         let row = &mut rows[u];
         row.patients += 1;
-        let event = worst[i] != crate::cohort::AdverseEvent::None;
-        if attended_ever[i] || event {
+        let event = so_far[i].worst != crate::cohort::AdverseEvent::None;
+        if so_far[i].attended || event {
             attended_any[u] += 1;
             events[u] += u64::from(event);
         }

@@ -125,24 +125,48 @@ fn no_baseline(d: &Derived) -> bool {
         && d.markers.iter().all(|m| m.baseline.is_none())
 }
 
-/// The worst adverse event of each participant over their accepted session rows dated up to
+/// What a participant's accepted session rows dated up to the audit date say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SoFar {
+    /// Attended at least one session.
+    pub attended: bool,
+    /// Attended sessions inside the treatment window.
+    pub in_window: u32,
+    /// The worst adverse event (`None` when there was none).
+    pub worst: AdverseEvent,
+}
+
+/// [`SoFar`] of every participant of the cohort, from one pass over the sessions dated up to
 /// `as_of`.
 #[must_use]
-pub fn worst_adverse_events(cohort: &Cohort, as_of: i32) -> Vec<AdverseEvent> {
-    let rank = |e: AdverseEvent| match e {
-        AdverseEvent::None => 0,
-        AdverseEvent::Mild => 1,
-        AdverseEvent::Moderate => 2,
-        AdverseEvent::Severe => 3,
-    };
-    let mut worst = vec![AdverseEvent::None; cohort.participants.len()];
+pub fn sessions_so_far(cohort: &Cohort, derived: &[Derived], as_of: i32) -> Vec<SoFar> {
+    let windows: Vec<i32> = (0..cohort.protocol.arms().len())
+        .map(|a| cohort.protocol.window_days(a))
+        .collect();
+    let mut out = vec![
+        SoFar {
+            attended: false,
+            in_window: 0,
+            worst: AdverseEvent::None,
+        };
+        cohort.participants.len()
+    ];
     for s in cohort.sessions.iter().filter(|s| s.day <= as_of) {
-        let w = &mut worst[s.participant as usize];
-        if rank(s.adverse_event) > rank(*w) {
-            *w = s.adverse_event;
+        let i = s.participant as usize;
+        let o = &mut out[i];
+        o.worst = o.worst.max(s.adverse_event);
+        if s.status == crate::cohort::Status::Attended {
+            o.attended = true;
+            let window = windows[cohort.participants[i].arm];
+            if derived[i]
+                .day0
+                .is_some_and(|d0| (0..window).contains(&(s.day - d0)))
+            {
+                o.in_window += 1;
+            }
         }
     }
-    worst
+    out
 }
 
 /// One line of the worklist.
@@ -248,28 +272,11 @@ pub fn build(
     derived: &[Derived],
     treated: &[usize],
     unit_of: &[usize],
-    worst: &[AdverseEvent],
+    so_far: &[SoFar],
     as_of: i32,
 ) -> Vec<Item> {
     let week = cohort.protocol.checkpoint_week();
-    // Attended sessions inside each participant's window, up to the audit date.
-    let mut so_far = vec![0u32; cohort.participants.len()];
-    let windows: Vec<i32> = (0..cohort.protocol.arms().len())
-        .map(|a| cohort.protocol.window_days(a))
-        .collect();
-    for s in &cohort.sessions {
-        let i = s.participant as usize;
-        if let Some(d0) = derived[i].day0 {
-            let offset = s.day - d0;
-            if s.status == crate::cohort::Status::Attended
-                && s.day <= as_of
-                && offset >= 0
-                && offset < windows[cohort.participants[i].arm]
-            {
-                so_far[i] += 1;
-            }
-        }
-    }
+    let worst = |i: usize| so_far[i].worst;
     let mut items: Vec<Item> = treated
         .iter()
         .map(|&i| {
@@ -277,7 +284,7 @@ pub fn build(
             let status = status(d, week, as_of);
             let checkpoint = checkpoint_date(d, week);
             // The adverse-event flag as of the audit date (events dated later had not happened).
-            let event = if worst[i] == AdverseEvent::None {
+            let event = if worst(i) == AdverseEvent::None {
                 0
             } else {
                 Flags::ADVERSE_EVENT.bits()
@@ -289,15 +296,15 @@ pub fn build(
                 checkpoint,
                 status,
                 judged: judged(d, week, as_of),
-                sessions_so_far: so_far[i],
+                sessions_so_far: so_far[i].in_window,
                 flags,
-                action: action(cohort, d, i, status, checkpoint, flags, worst[i]),
+                action: action(cohort, d, i, status, checkpoint, flags, worst(i)),
             }
         })
         .collect();
     items.sort_by(|a, b| {
-        safety_rank(a.flags, worst[a.participant])
-            .cmp(&safety_rank(b.flags, worst[b.participant]))
+        safety_rank(a.flags, worst(a.participant))
+            .cmp(&safety_rank(b.flags, worst(b.participant)))
             .then(a.status.cmp(&b.status))
             .then(
                 a.checkpoint

@@ -129,17 +129,11 @@ impl Chart for DoseChart {
             .y_label_area_size(60)
             .build_cartesian_2d(-5f64..max_x, 0f64..100f64)
             .map_err(drawing)?;
-        chart
-            .configure_mesh()
-            .light_line_style(WHITE)
-            .x_desc("Planned minutes of massage per week")
-            .y_desc("Responders (%, 95% CI)")
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .y_label_formatter(&|y| format!("{y:.0}"))
-            .label_style((FAMILY, 15))
-            .axis_desc_style((FAMILY, 16))
-            .draw()
-            .map_err(drawing)?;
+        super::whole_number_mesh(
+            &mut chart,
+            "Planned minutes of massage per week",
+            "Responders (%, 95% CI)",
+        )?;
         for (k, (minutes, pts)) in self.curves.iter().enumerate() {
             let colour = PALETTE[if k == 0 { 0 } else { 3 }];
             let mut band: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, 100.0 * p.2)).collect();

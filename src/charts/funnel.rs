@@ -114,17 +114,11 @@ impl Chart for FunnelChart {
             .y_label_area_size(60)
             .build_cartesian_2d(0f64..max_x, y0..y1)
             .map_err(drawing)?;
-        chart
-            .configure_mesh()
-            .light_line_style(WHITE)
-            .x_desc("Patients judged at the checkpoint")
-            .y_desc("Responders (%, risk-adjusted)")
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .y_label_formatter(&|y| format!("{y:.0}"))
-            .label_style((FAMILY, 15))
-            .axis_desc_style((FAMILY, 16))
-            .draw()
-            .map_err(drawing)?;
+        super::whole_number_mesh(
+            &mut chart,
+            "Patients judged at the checkpoint",
+            "Responders (%, risk-adjusted)",
+        )?;
         let clip = |v: f64| (100.0 * v).clamp(y0, y1);
         let inner = PALETTE[3];
         let outer = PALETTE[4];

@@ -142,6 +142,33 @@ pub fn count_label(count: u64, min_cell: u64) -> String {
     }
 }
 
+/// Draws the grid and both axes of a chart on plain numbers, labelled in whole numbers, in the
+/// house style (no minor grid lines).
+///
+/// # Errors
+/// [`ChartError`] when plotters fails.
+pub fn whole_number_mesh<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<
+        'a,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    x_desc: &str,
+    y_desc: &str,
+) -> Result<(), ChartError> {
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE)
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| format!("{y:.0}"))
+        .label_style((FAMILY, 15))
+        .axis_desc_style((FAMILY, 16))
+        .draw()
+        .map_err(drawing)
+}
+
 /// Draws a chart's series legend in the lower right, in the house style.
 ///
 /// # Errors

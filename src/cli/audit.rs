@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use trialdose::analysis::Missing;
 use trialdose::audit::html::AuditPage;
 use trialdose::audit::{self, AuditOptions, Benchmark, Overdispersion, UnitKind, export};
-use trialdose::charts::{self, funnel::FunnelChart};
+use trialdose::charts::funnel::FunnelChart;
 use trialdose::cohort::value::parse_date;
 use trialdose::cohort::{Cohort, LoadOptions};
 use trialdose::derive;
@@ -17,7 +17,10 @@ use trialdose::output::{OutputError, ensure_writable_dir, fixed, write_atomic};
 use trialdose::pseudonym::{self, KEY_VARIABLE, Key};
 use trialdose::sim::evidence::Outcome;
 
-use super::{DataError, UsageError, print_notices, refuse_output_in_cohort, threads};
+use super::{
+    ChartFormat, DataError, UsageError, print_notices, refuse_output_in_cohort, threads,
+    write_chart,
+};
 
 /// Units of the audit.
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -53,17 +56,6 @@ enum MissingArg {
     Nonresponder,
     /// Left out of the unit's rate.
     Exclude,
-}
-
-/// Chart files to write.
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Format {
-    /// PNG only.
-    Png,
-    /// SVG only.
-    Svg,
-    /// Both.
-    Both,
 }
 
 /// Arguments of `audit`.
@@ -108,7 +100,7 @@ pub struct Args {
     title: String,
     /// Funnel plot files to write (audit.html always embeds SVG).
     #[arg(long, value_enum, default_value = "both")]
-    format: Format,
+    format: ChartFormat,
     /// Audit the accepted rows even when some rows are rejected.
     #[arg(long)]
     skip_invalid: bool,
@@ -201,21 +193,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
 
     let chart = FunnelChart::new(&result, args.min_cell);
-    let svg = charts::svg(&chart)?;
-    for (name, wanted) in [
-        ("funnel.svg", args.format != Format::Png),
-        ("funnel.png", args.format != Format::Svg),
-    ] {
-        let path = args.out.join(name);
-        if wanted {
-            let bytes = if name.ends_with("svg") {
-                svg.as_bytes().to_vec()
-            } else {
-                charts::png(&chart)?
-            };
-            write_atomic(&path, &bytes)?;
-        } else if path.exists() {
-            // A chart of an earlier run would no longer match the other files.
+    let svg = write_chart(&args.out, "funnel", &chart, args.format)?;
+    // A chart of an earlier run in the format not written would no longer match the others.
+    let unwanted = match args.format {
+        ChartFormat::Png => Some("funnel.svg"),
+        ChartFormat::Svg => Some("funnel.png"),
+        ChartFormat::Both => None,
+    };
+    if let Some(path) = unwanted.map(|name| args.out.join(name)) {
+        if path.exists() {
             std::fs::remove_file(&path).map_err(|source| OutputError { path, source })?;
         }
     }

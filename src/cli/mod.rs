@@ -76,6 +76,38 @@ enum Command {
     Simulate(simulate::Command),
 }
 
+/// Chart files to write (an HTML page always embeds SVG).
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ChartFormat {
+    /// PNG only.
+    Png,
+    /// SVG only.
+    Svg,
+    /// Both.
+    Both,
+}
+
+/// Writes `DIR/NAME.svg` and/or `DIR/NAME.png` as `format` asks, and returns the SVG for a
+/// page.
+fn write_chart<C: trialdose::charts::Chart>(
+    dir: &std::path::Path,
+    name: &str,
+    chart: &C,
+    format: ChartFormat,
+) -> anyhow::Result<String> {
+    let svg = trialdose::charts::svg(chart)?;
+    if format != ChartFormat::Png {
+        trialdose::output::write_atomic(&dir.join(format!("{name}.svg")), svg.as_bytes())?;
+    }
+    if format != ChartFormat::Svg {
+        trialdose::output::write_atomic(
+            &dir.join(format!("{name}.png")),
+            &trialdose::charts::png(chart)?,
+        )?;
+    }
+    Ok(svg)
+}
+
 /// Interval method for a risk difference.
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum RdMethodArg {

@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use trialdose::analysis::{self, AnalysisOptions};
 use trialdose::charts::simulation::{PowerChart, PredictiveChart, SimFileError};
 use trialdose::charts::{
-    self, Chart, adherence::AdherenceChart, consort::ConsortChart, dose::DoseChart,
-    forest::ForestChart, rates::RatesChart, slopes::SlopeChart, waterfall::WaterfallChart,
+    adherence::AdherenceChart, consort::ConsortChart, dose::DoseChart, forest::ForestChart,
+    rates::RatesChart, slopes::SlopeChart, waterfall::WaterfallChart,
 };
 use trialdose::cohort::{Cohort, LoadOptions};
 use trialdose::derive;
@@ -18,18 +18,10 @@ use trialdose::report::{self, ReportInput};
 use trialdose::sim::cohort_evidence::fitted;
 use trialdose::sim::evidence::Outcome;
 
-use super::{DataError, UsageError, print_notices, refuse_output_in_cohort, threads};
-
-/// Image formats written to `DIR/charts/`.
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Format {
-    /// PNG only.
-    Png,
-    /// SVG only.
-    Svg,
-    /// Both.
-    Both,
-}
+use super::{
+    ChartFormat, DataError, UsageError, print_notices, refuse_output_in_cohort, threads,
+    write_chart as chart,
+};
 
 /// Arguments of `report`.
 #[derive(clap::Args)]
@@ -51,7 +43,7 @@ pub struct Args {
     sim: Vec<PathBuf>,
     /// Chart files to write (the report itself always embeds SVG).
     #[arg(long, value_enum, default_value = "both")]
-    format: Format,
+    format: ChartFormat,
     /// Add baseline-adjusted relative risks: `baseline` or `baseline,age`.
     #[arg(long, value_name = "baseline[,age]")]
     adjust: Option<String>,
@@ -65,23 +57,6 @@ pub struct Args {
     /// Threads for reading large files (results never depend on it).
     #[arg(long)]
     threads: Option<usize>,
-}
-
-/// Writes one chart's files and returns its SVG for the report.
-fn chart<C: Chart>(
-    dir: &std::path::Path,
-    name: &str,
-    chart: &C,
-    format: Format,
-) -> anyhow::Result<String> {
-    let svg = charts::svg(chart)?;
-    if format != Format::Png {
-        write_atomic(&dir.join(format!("{name}.svg")), svg.as_bytes())?;
-    }
-    if format != Format::Svg {
-        write_atomic(&dir.join(format!("{name}.png")), &charts::png(chart)?)?;
-    }
-    Ok(svg)
 }
 
 /// Runs `report`.

@@ -159,7 +159,7 @@ fn with_file<T: Send>(
 ) -> Result<(T, String, u64), CohortError> {
     let bytes = read_file(dir, file)?;
     let (result, digest) = std::thread::scope(|scope| {
-        let hashing = scope.spawn(|| hex(&Sha256::digest(&bytes[..])));
+        let hashing = scope.spawn(|| crate::output::hex(&Sha256::digest(&bytes[..])));
         let result = check(&csvfile::CsvSource::new(&bytes[..]));
         let digest = hashing
             .join()
@@ -304,14 +304,4 @@ impl Cohort {
         let n = self.protocol.markers().len();
         &self.marker_values[i * n..(i + 1) * n]
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-    s
 }

@@ -148,7 +148,7 @@ pub struct Run {
     pub stdout: String,
     /// Standard error.
     pub stderr: String,
-    pub args: Vec<String>,
+    args: Vec<String>,
 }
 
 impl Run {
@@ -177,12 +177,26 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
+    trialdose_with_env(args, &[])
+}
+
+/// Runs the real binary with `args`, each environment variable of `env` set to its value or,
+/// for `None`, removed.
+pub fn trialdose_with_env<I, S>(args: I, env: &[(&str, Option<&str>)]) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
     let args: Vec<std::ffi::OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
-    let output = Command::new(env!("CARGO_BIN_EXE_trialdose"))
-        .args(&args)
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("running the trialdose binary");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_trialdose"));
+    cmd.args(&args).env_remove("RUST_BACKTRACE");
+    for (name, value) in env {
+        match value {
+            Some(v) => cmd.env(name, v),
+            None => cmd.env_remove(name),
+        };
+    }
+    let output = cmd.output().expect("running the trialdose binary");
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -192,6 +206,34 @@ where
             .map(|a| a.to_string_lossy().into_owned())
             .collect(),
     }
+}
+
+/// Runs the real binary with `args` whose stdout is closed before it prints anything (like
+/// `| head -0`); returns the exit code (None when killed by a signal) and stderr.
+pub fn trialdose_with_closed_stdout<I, S>(args: I) -> (Option<i32>, String)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    use std::io::Read as _;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trialdose"))
+        .args(args)
+        .env_remove("RUST_BACKTRACE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running the trialdose binary");
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr was piped")
+        .read_to_string(&mut stderr)
+        .expect("reading stderr");
+    let status = child.wait().expect("waiting for trialdose");
+    (status.code(), stderr)
 }
 
 /// Parses RFC 4180 CSV text (comma, `"` quoting with doubled quotes, LF or CRLF) into
