@@ -14,7 +14,7 @@ use trialdose::output::{OutputError, ensure_writable_dir, fixed, write_atomic, w
 use trialdose::stats::{Level, Multiplicity};
 
 use super::{
-    EXIT_DATA, RdMethodArg, UsageError, print_ledger_summary, print_notices,
+    EXIT_DATA, MissingArg, RdMethodArg, UsageError, print_ledger_summary, print_notices,
     refuse_output_in_cohort, threads,
 };
 
@@ -36,15 +36,6 @@ enum PopulationArg {
     Itt,
     /// Adherent treatment-arm participants and every control participant.
     PerProtocol,
-}
-
-/// Meaning of a missing outcome in the ITT population.
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum MissingArg {
-    /// Counted as a non-responder in the denominator.
-    Nonresponder,
-    /// Dropped from the denominator.
-    Exclude,
 }
 
 /// Arguments of `analyze`.
@@ -119,10 +110,7 @@ impl Args {
                 PopulationArg::Itt => Population::Itt,
                 PopulationArg::PerProtocol => Population::PerProtocol,
             },
-            missing: match self.missing {
-                MissingArg::Nonresponder => Missing::Nonresponder,
-                MissingArg::Exclude => Missing::Exclude,
-            },
+            missing: self.missing.into(),
             level,
             rd_method: self.rd_method.into(),
             multiplicity: match self.multiplicity {

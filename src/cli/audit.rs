@@ -6,7 +6,6 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use trialdose::analysis::Missing;
 use trialdose::audit::html::AuditPage;
 use trialdose::audit::{self, AuditOptions, Benchmark, Overdispersion, UnitKind, export};
 use trialdose::charts::funnel::FunnelChart;
@@ -15,11 +14,10 @@ use trialdose::cohort::{Cohort, LoadOptions};
 use trialdose::derive;
 use trialdose::output::{OutputError, ensure_writable_dir, fixed, write_atomic};
 use trialdose::pseudonym::{self, KEY_VARIABLE, Key};
-use trialdose::sim::evidence::Outcome;
 
 use super::{
-    ChartFormat, DataError, UsageError, print_notices, refuse_output_in_cohort, threads,
-    write_chart,
+    ChartFormat, DataError, MissingArg, OutcomeArg, UsageError, print_notices,
+    refuse_output_in_cohort, refuse_rejected, threads, write_chart,
 };
 
 /// Units of the audit.
@@ -31,15 +29,6 @@ enum ByArg {
     Therapist,
 }
 
-/// Outcome of the audit.
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum OutcomeArg {
-    /// At least 30% pain reduction.
-    Pain,
-    /// At least 5-point NDI improvement.
-    Ndi,
-}
-
 /// Overdispersion adjustment.
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum OverdispersionArg {
@@ -47,15 +36,6 @@ enum OverdispersionArg {
     Multiplicative,
     /// Limits widened by a between-unit variance tau-squared.
     Additive,
-}
-
-/// Missing outcomes of judged participants.
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum MissingArg {
-    /// Counted as non-responders.
-    Nonresponder,
-    /// Left out of the unit's rate.
-    Exclude,
 }
 
 /// Arguments of `audit`.
@@ -127,18 +107,12 @@ fn options(args: &Args) -> anyhow::Result<AuditOptions> {
             ByArg::Therapist => UnitKind::Therapist,
         },
         benchmark: Benchmark::parse(&args.benchmark).map_err(UsageError)?,
-        outcome: match args.outcome {
-            OutcomeArg::Pain => Outcome::Pain,
-            OutcomeArg::Ndi => Outcome::Ndi,
-        },
+        outcome: args.outcome.into(),
         overdispersion: args.overdispersion.map(|o| match o {
             OverdispersionArg::Multiplicative => Overdispersion::Multiplicative,
             OverdispersionArg::Additive => Overdispersion::Additive,
         }),
-        missing: match args.missing {
-            MissingArg::Nonresponder => Missing::Nonresponder,
-            MissingArg::Exclude => Missing::Exclude,
-        },
+        missing: args.missing.into(),
         as_of,
     })
 }
@@ -172,14 +146,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     refuse_output_in_cohort(&args.out, &args.cohort)?;
     let cohort = Cohort::load(&args.cohort, LoadOptions { threads })?;
     print_notices(&cohort);
-    if !cohort.ledger.is_empty() && !args.skip_invalid {
-        return Err(DataError(format!(
-            "{} row(s) rejected; run `trialdose validate {}` to see them, or add --skip-invalid",
-            cohort.ledger.rejections().len(),
-            args.cohort.display()
-        ))
-        .into());
-    }
+    refuse_rejected(&cohort, &args.cohort, args.skip_invalid)?;
     let derived = derive::derive(&cohort, threads);
     let result = audit::audit(&cohort, &derived, options).map_err(|e| DataError(e.to_string()))?;
     for note in &result.notes {

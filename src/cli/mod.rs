@@ -76,6 +76,62 @@ enum Command {
     Simulate(simulate::Command),
 }
 
+/// Which outcome's responders (`--outcome`).
+#[derive(
+    Clone, Copy, clap::ValueEnum, serde::Serialize, serde::Deserialize, PartialEq, Eq, Debug,
+)]
+#[serde(rename_all = "lowercase")]
+enum OutcomeArg {
+    /// At least 30% pain reduction.
+    Pain,
+    /// At least 5-point NDI improvement.
+    Ndi,
+}
+
+impl From<OutcomeArg> for trialdose::sim::evidence::Outcome {
+    fn from(o: OutcomeArg) -> Self {
+        match o {
+            OutcomeArg::Pain => Self::Pain,
+            OutcomeArg::Ndi => Self::Ndi,
+        }
+    }
+}
+
+/// Meaning of a missing outcome (`--missing`).
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum MissingArg {
+    /// Counted as a non-responder in the denominator.
+    Nonresponder,
+    /// Dropped from the denominator.
+    Exclude,
+}
+
+impl From<MissingArg> for trialdose::analysis::Missing {
+    fn from(m: MissingArg) -> Self {
+        match m {
+            MissingArg::Nonresponder => Self::Nonresponder,
+            MissingArg::Exclude => Self::Exclude,
+        }
+    }
+}
+
+/// Refuses a cohort with rejected rows unless `--skip-invalid` was given (exit 65).
+fn refuse_rejected(
+    cohort: &trialdose::cohort::Cohort,
+    dir: &std::path::Path,
+    skip_invalid: bool,
+) -> anyhow::Result<()> {
+    if cohort.ledger.is_empty() || skip_invalid {
+        return Ok(());
+    }
+    Err(DataError(format!(
+        "{} row(s) rejected; run `trialdose validate {}` to see them, or add --skip-invalid",
+        cohort.ledger.rejections().len(),
+        dir.display()
+    ))
+    .into())
+}
+
 /// Chart files to write (an HTML page always embeds SVG).
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum ChartFormat {

@@ -21,7 +21,7 @@ use trialdose::output::write_atomic;
 use trialdose::sim::cohort_evidence::fitted;
 use trialdose::sim::evidence::Outcome;
 
-use super::{DataError, UsageError, print_notices, threads};
+use super::{DataError, UsageError, print_notices, refuse_rejected, threads};
 
 /// The charts `plot` can draw.
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -109,14 +109,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })?;
     let cohort = Cohort::load(&cohort_dir, LoadOptions { threads })?;
     print_notices(&cohort);
-    if !cohort.ledger.is_empty() && !args.skip_invalid {
-        return Err(DataError(format!(
-            "{} row(s) rejected; run `trialdose validate {}` to see them, or add --skip-invalid",
-            cohort.ledger.rejections().len(),
-            cohort_dir.display()
-        ))
-        .into());
-    }
+    refuse_rejected(&cohort, &cohort_dir, args.skip_invalid)?;
     let derived = derive::derive(&cohort, threads);
     let options = AnalysisOptions::default();
     let result = analysis::analyze(&cohort, &derived, options)?;

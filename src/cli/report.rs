@@ -19,7 +19,7 @@ use trialdose::sim::cohort_evidence::fitted;
 use trialdose::sim::evidence::Outcome;
 
 use super::{
-    ChartFormat, DataError, UsageError, print_notices, refuse_output_in_cohort, threads,
+    ChartFormat, UsageError, print_notices, refuse_output_in_cohort, refuse_rejected, threads,
     write_chart as chart,
 };
 
@@ -77,14 +77,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })?;
     let cohort = Cohort::load(&args.cohort, LoadOptions { threads })?;
     print_notices(&cohort);
-    if !cohort.ledger.is_empty() && !args.skip_invalid {
-        return Err(DataError(format!(
-            "{} row(s) rejected; run `trialdose validate {}` to see them, or add --skip-invalid",
-            cohort.ledger.rejections().len(),
-            args.cohort.display()
-        ))
-        .into());
-    }
+    refuse_rejected(&cohort, &args.cohort, args.skip_invalid)?;
     let derived = derive::derive(&cohort, threads);
     let options = AnalysisOptions {
         adjust: args

@@ -20,7 +20,7 @@ use trialdose::sim::trial::{self, Test, TrialDesign, TrialTally};
 use trialdose::sim::{Estimate, SimError};
 
 use super::progress::Progress;
-use super::{DataError, UsageError, threads};
+use super::{DataError, OutcomeArg, UsageError, threads};
 use trialdose::sim::cohort_evidence::{self, CohortEvidenceError};
 
 /// Subcommands of `simulate`.
@@ -154,22 +154,6 @@ pub struct MergeArgs {
     /// Also write the merged JSON to FILE.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
-}
-
-#[derive(Clone, Copy, clap::ValueEnum, Serialize, Deserialize, PartialEq, Eq, Debug)]
-#[serde(rename_all = "lowercase")]
-enum OutcomeArg {
-    Pain,
-    Ndi,
-}
-
-impl From<OutcomeArg> for Outcome {
-    fn from(o: OutcomeArg) -> Outcome {
-        match o {
-            OutcomeArg::Pain => Outcome::Pain,
-            OutcomeArg::Ndi => Outcome::Ndi,
-        }
-    }
 }
 
 #[derive(Clone, Copy, clap::ValueEnum, Serialize, Deserialize, PartialEq, Eq, Debug)]
