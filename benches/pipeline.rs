@@ -9,41 +9,18 @@
 //! measured first, before this process loads polars) against the files' size. Set
 //! `TRIALDOSE_BENCH_PARTICIPANTS` for a smaller cohort.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group};
 use polars::prelude::*;
 
-const BIN: &str = env!("CARGO_BIN_EXE_trialdose");
+mod cohort;
+
+use cohort::{BIN, cohort_dir, participants};
+
 const FILES: [&str; 3] = ["participants.csv", "sessions.csv", "scores.csv"];
-
-fn participants() -> u64 {
-    std::env::var("TRIALDOSE_BENCH_PARTICIPANTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000)
-}
-
-fn cohort_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("target"));
-    let dir = target.join(format!("bench-cohort-{}", participants()));
-    if !dir.join("scores.csv").exists() {
-        let t = Instant::now();
-        let status = Command::new(BIN)
-            .args(["generate", "--seed", "2014", "--participants"])
-            .arg(participants().to_string())
-            .arg(&dir)
-            .status()
-            .expect("run trialdose generate");
-        assert!(status.success(), "generate failed");
-        eprintln!("generated {} in {:.2?}", dir.display(), t.elapsed());
-    }
-    dir
-}
 
 fn polars_read(dir: &Path) -> usize {
     FILES

@@ -5,35 +5,14 @@
 //! machine's noise hits them alike), five rounds, and the medians and their ratios are printed.
 //! Set `TRIALDOSE_BENCH_PARTICIPANTS` for a smaller cohort.
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
-const BIN: &str = env!("CARGO_BIN_EXE_trialdose");
+mod cohort;
+
+use cohort::{BIN, cohort_dir};
+
 const ROUNDS: usize = 5;
-
-fn participants() -> u64 {
-    std::env::var("TRIALDOSE_BENCH_PARTICIPANTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000)
-}
-
-fn cohort() -> PathBuf {
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
-    let dir = target.join(format!("bench-cohort-{}", participants()));
-    if !dir.join("scores.csv").exists() {
-        let status = Command::new(BIN)
-            .args(["generate", "--seed", "2014", "--participants"])
-            .arg(participants().to_string())
-            .arg(&dir)
-            .status()
-            .expect("run trialdose generate");
-        assert!(status.success(), "generate failed");
-    }
-    dir
-}
 
 fn time(args: &[&std::ffi::OsStr]) -> f64 {
     let start = Instant::now();
@@ -55,7 +34,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() {
-    let dir = cohort();
+    let dir = cohort_dir();
     let tmp = std::env::temp_dir().join("trialdose-report-bench");
     let (analyze_out, report_out, audit_out) =
         (tmp.join("analyze"), tmp.join("report"), tmp.join("audit"));
