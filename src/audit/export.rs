@@ -6,7 +6,7 @@ use serde_json::json;
 use super::worklist::Status;
 use super::{Audit, Overdispersion};
 use crate::cohort::Cohort;
-use crate::cohort::value::format_date;
+use crate::cohort::value::{format_date, push_date};
 use crate::derive::{Derived, Flags};
 use crate::output::{Cell, push_header, push_row};
 
@@ -149,10 +149,16 @@ pub fn worklist_csv(
     let arms = cohort.protocol.arms();
     let rows = |items: &[super::worklist::Item]| {
         let mut out = String::with_capacity(items.len() * 160);
+        let (mut action, mut date) = (String::new(), String::new());
         for item in items {
+            action.clear();
+            item.push_action(&mut action, cohort);
+            date.clear();
+            if let Some(c) = item.checkpoint {
+                push_date(&mut date, c);
+            }
             let i = item.participant;
             let d = &derived[i];
-            let date = item.checkpoint.map(format_date);
             let flag = |f: Flags| Cell::Bool(Some(item.flags.contains(f)));
             // Still in treatment on the audit date: the checkpoint scores and the dose so far,
             // not what the files say happened later.
@@ -166,7 +172,7 @@ pub fn worklist_csv(
                     Cell::Text(&ids[i]),
                     Cell::Text(&audit.units[item.unit].name),
                     Cell::Text(arms[cohort.participants[i].arm].id()),
-                    Cell::Text(date.as_deref().unwrap_or("")),
+                    Cell::Text(&date),
                     Cell::Text(item.status.as_str()),
                     Cell::Bool(Some(item.judged)),
                     flag(Flags::NEEDS_CLEARANCE),
@@ -185,7 +191,7 @@ pub fn worklist_csv(
                     Cell::Dec(d.ndi.baseline),
                     Cell::Dec(at_checkpoint(d.ndi.checkpoint)),
                     Cell::Bool(responder(d.ndi.responder)),
-                    Cell::Text(&item.action),
+                    Cell::Text(&action),
                 ],
             );
         }

@@ -333,7 +333,11 @@ fn attention(s: &mut String, cohort: &Cohort, audit: &Audit, ids: &[String]) {
             escape(&audit.units[item.unit].name),
             escape(arms[cohort.participants[item.participant].arm].id()),
             item.status.as_str(),
-            escape(&item.action)
+            escape(&{
+                let mut action = String::new();
+                item.push_action(&mut action, cohort);
+                action
+            })
         );
     }
     if listed == 0 {

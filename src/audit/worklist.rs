@@ -186,8 +186,10 @@ pub struct Item {
     pub sessions_so_far: u32,
     /// Flags of the derivation (the audit lists the three a clinic acts on, plus the rest).
     pub flags: Flags,
-    /// What to do, in words.
-    pub action: String,
+    /// The worst adverse event up to the audit date.
+    pub worst: AdverseEvent,
+    /// No baseline score for any outcome or marker.
+    pub no_baseline: bool,
 }
 
 /// Needs clearance, then adverse events from the worst, then age outside the evidence.
@@ -208,61 +210,74 @@ fn safety_rank(flags: Flags, worst: AdverseEvent) -> u8 {
 }
 
 /// The action text of one participant.
-fn action(
-    cohort: &Cohort,
-    derived_row: &Derived,
-    i: usize,
-    status: Status,
-    checkpoint: Option<i32>,
-    flags: Flags,
-    worst: AdverseEvent,
-) -> String {
-    let p = &cohort.participants[i];
-    let mut parts = Vec::new();
-    if flags.contains(Flags::NEEDS_CLEARANCE) {
-        let codes: Vec<&str> = p.contraindication_codes().collect();
-        parts.push(format!(
-            "do not treat until a doctor clears {}",
-            codes.join(" and ")
-        ));
-    }
-    if flags.contains(Flags::ADVERSE_EVENT) {
-        let level = match worst {
-            AdverseEvent::Severe => "severe",
-            AdverseEvent::Moderate => "moderate",
-            _ => "mild",
+impl Item {
+    /// Appends what to do about this participant, in words, to `out`: the safety actions
+    /// first, then the checkpoint's (written straight into the caller's buffer: a million
+    /// rows need no string of their own).
+    pub fn push_action(&self, out: &mut String, cohort: &Cohort) {
+        let p = &cohort.participants[self.participant];
+        let start = out.len();
+        let part = |out: &mut String, text: &str| {
+            if out.len() > start {
+                out.push_str("; ");
+            }
+            out.push_str(text);
         };
-        parts.push(format!("review the adverse event (worst: {level})"));
+        if self.flags.contains(Flags::NEEDS_CLEARANCE) {
+            let codes: Vec<&str> = p.contraindication_codes().collect();
+            part(
+                out,
+                &format!("do not treat until a doctor clears {}", codes.join(" and ")),
+            );
+        }
+        if self.flags.contains(Flags::ADVERSE_EVENT) {
+            part(
+                out,
+                match self.worst {
+                    AdverseEvent::Severe => "review the adverse event (worst: severe)",
+                    AdverseEvent::Moderate => "review the adverse event (worst: moderate)",
+                    _ => "review the adverse event (worst: mild)",
+                },
+            );
+        }
+        if self.flags.contains(Flags::AGE_OUTSIDE_EVIDENCE) {
+            // The age itself is left out: the list may leave the clinic pseudonymised.
+            part(
+                out,
+                &format!(
+                    "aged outside {EVIDENCE_AGE_MIN}-{EVIDENCE_AGE_MAX}, the ages DREAM studied: its evidence may not apply"
+                ),
+            );
+        }
+        match self.status {
+            Status::Due => part(out, "checkpoint due: record pain and NDI, then decide"),
+            Status::MissingScores if self.no_baseline => {
+                part(out, "baseline missing: record the week-0 scores");
+            }
+            Status::MissingScores => {
+                part(
+                    out,
+                    "checkpoint missed: record the missing checkpoint scores",
+                );
+            }
+            Status::Adjust => part(
+                out,
+                "checkpoint: no response after an adequate dose, reassess the plan or refer",
+            ),
+            Status::IncompleteDose => part(
+                out,
+                "checkpoint: no response, but too few sessions attended for a fair test of the dose",
+            ),
+            Status::NotDue => {
+                part(out, "in treatment: checkpoint on ");
+                match self.checkpoint {
+                    Some(c) => crate::cohort::value::push_date(out, c),
+                    None => out.push('-'),
+                }
+            }
+            Status::Continue => part(out, "checkpoint: responder, continue"),
+        }
     }
-    if flags.contains(Flags::AGE_OUTSIDE_EVIDENCE) {
-        // The age itself is left out: the list may leave the clinic pseudonymised.
-        parts.push(format!(
-            "aged outside {EVIDENCE_AGE_MIN}-{EVIDENCE_AGE_MAX}, the ages DREAM studied: its evidence may not apply"
-        ));
-    }
-    let date = checkpoint.map(crate::cohort::value::format_date);
-    parts.push(match status {
-        Status::Due => "checkpoint due: record pain and NDI, then decide".to_owned(),
-        Status::MissingScores if no_baseline(derived_row) => {
-            "baseline missing: record the week-0 scores".to_owned()
-        }
-        Status::MissingScores => {
-            "checkpoint missed: record the missing checkpoint scores".to_owned()
-        }
-        Status::Adjust => {
-            "checkpoint: no response after an adequate dose, reassess the plan or refer".to_owned()
-        }
-        Status::IncompleteDose => {
-            "checkpoint: no response, but too few sessions attended for a fair test of the dose"
-                .to_owned()
-        }
-        Status::NotDue => format!(
-            "in treatment: checkpoint on {}",
-            date.as_deref().unwrap_or("-")
-        ),
-        Status::Continue => "checkpoint: responder, continue".to_owned(),
-    });
-    parts.join("; ")
 }
 
 /// The worklist of the participants `treated` (cohort indices), sorted (module documentation).
@@ -298,13 +313,14 @@ pub fn build(
                 judged: judged(d, week, as_of),
                 sessions_so_far: so_far[i].in_window,
                 flags,
-                action: action(cohort, d, i, status, checkpoint, flags, worst(i)),
+                worst: worst(i),
+                no_baseline: no_baseline(d),
             }
         })
         .collect();
     items.sort_by(|a, b| {
-        safety_rank(a.flags, worst(a.participant))
-            .cmp(&safety_rank(b.flags, worst(b.participant)))
+        safety_rank(a.flags, a.worst)
+            .cmp(&safety_rank(b.flags, b.worst))
             .then(a.status.cmp(&b.status))
             .then(
                 a.checkpoint

@@ -327,8 +327,16 @@ pub fn civil_from_days(days: i32) -> (i32, u32, u32) {
 /// A day number as `YYYY-MM-DD` (the contract's date format).
 #[must_use]
 pub fn format_date(days: i32) -> String {
+    let mut out = String::with_capacity(10);
+    push_date(&mut out, days);
+    out
+}
+
+/// Appends a day number as `YYYY-MM-DD` to `out`.
+pub fn push_date(out: &mut String, days: i32) {
+    use std::fmt::Write as _;
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}")
+    let _ = write!(out, "{y:04}-{m:02}-{d:02}");
 }
 
 #[cfg(test)]
