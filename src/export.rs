@@ -262,13 +262,9 @@ pub fn write_participants(
     w.write_all(out.as_bytes())?;
     // Every combination of the five flags, formatted once.
     let flag_fields: Vec<String> = (0u8..32).map(|b| Flags::from_bits(b).to_field()).collect();
-    const BLOCK: usize = 1 << 16;
-    let blocks: Vec<std::ops::Range<usize>> = (0..derived.len())
-        .step_by(BLOCK)
-        .map(|s| s..(s + BLOCK).min(derived.len()))
-        .collect();
-    let format_block = |out: &mut String, range: std::ops::Range<usize>| {
-        out.clear();
+    const BLOCK: usize = 1 << 15;
+    let format_block = |block: usize, out: &mut String| {
+        let range = block * BLOCK..((block + 1) * BLOCK).min(derived.len());
         let mut cells: Vec<Cell<'_>> = Vec::with_capacity(32);
         for i in range {
             let (p, d) = (&cohort.participants[i], &derived[i]);
@@ -294,28 +290,7 @@ pub fn write_participants(
             push_row(out, &cells);
         }
     };
-    // Blocks are handed out in waves of `threads`; each wave is written in block order. The
-    // buffers are reused from wave to wave.
-    let mut buffers: Vec<String> = (0..threads.max(1))
-        .map(|_| String::with_capacity(BLOCK * 128))
-        .collect();
-    for wave in blocks.chunks(buffers.len()) {
-        if wave.len() == 1 {
-            format_block(&mut buffers[0], wave[0].clone());
-        } else {
-            std::thread::scope(|scope| {
-                for (buf, range) in buffers.iter_mut().zip(wave) {
-                    let range = range.clone();
-                    let format_block = &format_block;
-                    scope.spawn(move || format_block(buf, range));
-                }
-            });
-        }
-        for buf in &buffers[..wave.len()] {
-            w.write_all(buf.as_bytes())?;
-        }
-    }
-    Ok(())
+    crate::output::write_blocks(w, derived.len().div_ceil(BLOCK), threads, format_block)
 }
 
 fn push_outcome(cells: &mut Vec<Cell<'_>>, o: &OutcomeValues, with_pct: bool) {

@@ -49,50 +49,35 @@ fn outcome_of(d: &Derived, k: usize) -> &OutcomeValues {
 pub fn participant_frame(cohort: &Cohort, derived: &[Derived]) -> PolarsResult<DataFrame> {
     let n = derived.len();
     let arms = cohort.protocol.arms();
+    let outcomes = 2 + cohort.protocol.markers().len();
+    // One pass over the rows (a derived row is a few hundred bytes, so one pass per column
+    // would read the whole table once per column).
+    let mut arm = Vec::with_capacity(n);
+    let mut is_control = Vec::with_capacity(n);
+    let mut adherent = Vec::with_capacity(n);
+    let mut adverse_event = Vec::with_capacity(n);
+    let mut responder: Vec<Vec<Option<bool>>> = vec![Vec::with_capacity(n); outcomes];
+    let mut improvement: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(n); outcomes];
+    for (p, d) in cohort.participants.iter().zip(derived) {
+        arm.push(p.arm as u32);
+        is_control.push(arms[p.arm].is_control());
+        adherent.push(d.adherent);
+        adverse_event.push(d.flags.contains(Flags::ADVERSE_EVENT));
+        for k in 0..outcomes {
+            let o = outcome_of(d, k);
+            responder[k].push(o.responder);
+            improvement[k].push(o.improvement.map(|v| v.to_f64()));
+        }
+    }
     let mut columns = vec![
-        Column::new(
-            "arm".into(),
-            cohort
-                .participants
-                .iter()
-                .map(|p| p.arm as u32)
-                .collect::<Vec<u32>>(),
-        ),
-        Column::new(
-            "is_control".into(),
-            cohort
-                .participants
-                .iter()
-                .map(|p| arms[p.arm].is_control())
-                .collect::<Vec<bool>>(),
-        ),
-        Column::new(
-            "adherent".into(),
-            derived.iter().map(|d| d.adherent).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "adverse_event".into(),
-            derived
-                .iter()
-                .map(|d| d.flags.contains(Flags::ADVERSE_EVENT))
-                .collect::<Vec<bool>>(),
-        ),
+        Column::new("arm".into(), arm),
+        Column::new("is_control".into(), is_control),
+        Column::new("adherent".into(), adherent),
+        Column::new("adverse_event".into(), adverse_event),
     ];
-    for k in 0..2 + cohort.protocol.markers().len() {
-        columns.push(Column::new(
-            format!("r{k}").into(),
-            derived
-                .iter()
-                .map(|d| outcome_of(d, k).responder)
-                .collect::<Vec<_>>(),
-        ));
-        columns.push(Column::new(
-            format!("i{k}").into(),
-            derived
-                .iter()
-                .map(|d| outcome_of(d, k).improvement.map(|v| v.to_f64()))
-                .collect::<Vec<_>>(),
-        ));
+    for (k, (r, i)) in responder.into_iter().zip(improvement).enumerate() {
+        columns.push(Column::new(format!("r{k}").into(), r));
+        columns.push(Column::new(format!("i{k}").into(), i));
     }
     DataFrame::new(n, columns)
 }

@@ -198,6 +198,17 @@ pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 fn push_text(out: &mut String, text: &str) {
+    // Most cells are plain: no formula start, nothing to quote.
+    let plain = !matches!(
+        text.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    ) && !text
+        .bytes()
+        .any(|c| matches!(c, b',' | b'"' | b'\n' | b'\r'));
+    if plain {
+        out.push_str(text);
+        return;
+    }
     let safe = neutralise(text);
     if safe.contains([',', '"', '\n', '\r']) {
         out.push('"');
@@ -226,6 +237,77 @@ pub fn push_row(out: &mut String, cells: &[Cell<'_>]) {
     out.push('\n');
 }
 
+/// Writes `blocks` pieces of text to `w` in order, each produced by `fill(block, buffer)`
+/// on up to `threads` threads while the finished ones are written, so formatting and writing
+/// overlap. At most two buffers per thread exist at once, reused from block to block, and the
+/// bytes written never depend on the number of threads.
+pub fn write_blocks(
+    w: &mut dyn Write,
+    blocks: usize,
+    threads: usize,
+    fill: impl Fn(usize, &mut String) + Sync,
+) -> io::Result<()> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Mutex, mpsc};
+    if threads <= 1 || blocks <= 1 {
+        let mut buf = String::new();
+        for b in 0..blocks {
+            buf.clear();
+            fill(b, &mut buf);
+            w.write_all(buf.as_bytes())?;
+        }
+        return Ok(());
+    }
+    let next = AtomicUsize::new(0);
+    let (done_tx, done_rx) = mpsc::channel::<(usize, String)>();
+    let (free_tx, free_rx) = mpsc::channel::<String>();
+    for _ in 0..2 * threads {
+        // The receiver is alive here, so sending cannot fail.
+        let _ = free_tx.send(String::new());
+    }
+    let free_rx = Mutex::new(free_rx);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let (done_tx, free_rx, next, fill) = (done_tx.clone(), &free_rx, &next, &fill);
+            scope.spawn(move || {
+                loop {
+                    // A buffer first, then a block: the lowest unfinished block is always
+                    // held by a worker with a buffer, so the writer never waits forever.
+                    let free = free_rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                    let Ok(mut buf) = free else { return };
+                    let b = next.fetch_add(1, Ordering::Relaxed);
+                    if b >= blocks {
+                        return;
+                    }
+                    buf.clear();
+                    fill(b, &mut buf);
+                    if done_tx.send((b, buf)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        // Owned here, so that an early return (a write error) drops them and the workers,
+        // finding no buffer or no writer, stop.
+        let (free_tx, done_rx) = (free_tx, done_rx);
+        let mut pending: Vec<Option<String>> = (0..blocks).map(|_| None).collect();
+        let mut wanted = 0;
+        while wanted < blocks {
+            // Every worker gone before the last block means one panicked; the scope
+            // re-raises that panic when it ends.
+            let Ok((b, buf)) = done_rx.recv() else { break };
+            pending[b] = Some(buf);
+            while let Some(buf) = pending.get_mut(wanted).and_then(Option::take) {
+                w.write_all(buf.as_bytes())?;
+                let _ = free_tx.send(buf);
+                wanted += 1;
+            }
+        }
+        Ok(())
+    })
+}
+
 /// Appends a header row.
 pub fn push_header(out: &mut String, names: &[&str]) {
     out.push_str(&names.join(","));
@@ -251,6 +333,54 @@ mod tests {
             ],
         );
         assert_eq!(s, "\"'=HYPERLINK(\"\"x\"\")\",'-5,-0.25,\"a,b\",'@sum,\n");
+    }
+
+    fn numbered_blocks(threads: usize, w: &mut dyn Write) -> io::Result<()> {
+        write_blocks(w, 1000, threads, |b, out| {
+            for line in 0..(b % 7) {
+                out.push_str(&format!("{b}.{line}\n"));
+            }
+        })
+    }
+
+    #[test]
+    fn blocks_are_written_in_order_whatever_the_threads() {
+        let mut expected = Vec::new();
+        for b in 0..1000 {
+            for line in 0..(b % 7) {
+                expected.extend_from_slice(format!("{b}.{line}\n").as_bytes());
+            }
+        }
+        for threads in [1, 2, 3, 8] {
+            let mut got = Vec::new();
+            numbered_blocks(threads, &mut got).unwrap();
+            assert!(got == expected, "{threads} threads");
+        }
+    }
+
+    /// A writer that fails once `room` bytes are written.
+    struct Full {
+        room: usize,
+    }
+    impl Write for Full {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if buf.len() > self.room {
+                return Err(io::Error::other("disk full"));
+            }
+            self.room -= buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_write_error_stops_the_workers_and_is_returned() {
+        for threads in [1, 2, 4] {
+            let err = numbered_blocks(threads, &mut Full { room: 100 }).unwrap_err();
+            assert_eq!(err.to_string(), "disk full");
+        }
     }
 
     #[test]
