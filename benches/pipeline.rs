@@ -7,7 +7,8 @@
 //! jobs interleaved (so machine noise hits them alike) and prints the medians, the ratio of
 //! `analyze` to the polars read, and the peak resident memory of `analyze` (from `wait4`,
 //! measured first, before this process loads polars) against the files' size. Set
-//! `TRIALDOSE_BENCH_PARTICIPANTS` for a smaller cohort.
+//! `TRIALDOSE_BENCH_PARTICIPANTS` for a smaller cohort, and `TRIALDOSE_BENCH_RATIO_ONLY=1` to
+//! skip criterion's runs and print the ratio report alone.
 
 use std::path::Path;
 use std::process::Command;
@@ -152,7 +153,10 @@ criterion_group!(benches, bench);
 
 fn main() {
     let peak = peak_memory(&cohort_dir());
-    benches();
-    Criterion::default().configure_from_args().final_summary();
+    // The ratio report alone (about a minute) when comparing builds.
+    if std::env::var_os("TRIALDOSE_BENCH_RATIO_ONLY").is_none() {
+        benches();
+        Criterion::default().configure_from_args().final_summary();
+    }
     ratio_report(peak);
 }
