@@ -10,7 +10,7 @@ use super::columns::{Columns, RowProblems, cell, header_rejections, shape_proble
 use super::csvfile::{self, CsvSource};
 use super::ledger::{CohortFile, Rejection};
 use super::roster::Roster;
-use super::value::{Decimal, parse_date};
+use super::value::{DateParser, Decimal};
 
 const KNOWN: [&str; 6] = [
     "participant_id",
@@ -140,6 +140,7 @@ struct Chunk {
     hint: u32,
     last_therapist: (String, Option<NonZeroU32>),
     problems: RowProblems,
+    dates: DateParser,
 }
 
 /// Reads and checks every row.
@@ -181,7 +182,7 @@ pub fn read(source: &CsvSource<'_>, roster: &Roster<'_>, threads: usize) -> Sess
             problems.add("date", "", "date is required (YYYY-MM-DD)");
             None
         } else {
-            match parse_date(date_text) {
+            match st.dates.parse(date_text) {
                 Ok(d) => Some(d),
                 Err(why) => {
                     problems.add("date", date_text, format!("date {why} (e.g. 2012-03-31)"));
