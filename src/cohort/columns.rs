@@ -123,7 +123,7 @@ pub fn shape_problem(rec: &Record<'_>, cols: &Columns) -> Option<String> {
 
 /// The trimmed text of known column `k`, or `""` when the column is absent.
 /// A cell that is not UTF-8 is reported and read as empty.
-#[inline]
+#[inline(always)]
 pub fn cell<'r>(
     rec: &'r Record<'_>,
     cols: &Columns,

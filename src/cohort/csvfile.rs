@@ -38,7 +38,7 @@ impl<'a> Record<'a> {
         self.ends.is_empty()
     }
     /// Field `i` as raw bytes.
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, i: usize) -> &[u8] {
         if self.owned {
             let start = if i == 0 { 0 } else { self.ends[i - 1] };
@@ -130,6 +130,27 @@ fn split_plain_line(rest: &[u8], ends: &mut Vec<usize>) -> Option<(usize, usize)
     }
     ends.push(rest.len());
     Some((rest.len(), rest.len()))
+}
+
+/// Byte-wise equality for short texts (ids, therapist names) without a call into `memcmp`:
+/// eight bytes at a time.
+#[inline(always)]
+pub fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() > 64 {
+        return a == b;
+    }
+    let word = |c: &[u8]| {
+        let mut w = [0u8; 8];
+        w[..c.len()].copy_from_slice(c);
+        u64::from_le_bytes(w)
+    };
+    a.chunks(8)
+        .zip(b.chunks(8))
+        .all(|(x, y)| word(x) == word(y))
 }
 
 /// Reads records from a byte slice.
@@ -388,8 +409,20 @@ impl<'a> CsvSource<'a> {
 }
 
 /// Trims the spaces and tabs around a cell.
-#[inline]
+#[inline(always)]
 pub fn trim(s: &str) -> &str {
+    let blank = |c: &u8| *c == b' ' || *c == b'\t';
+    let b = s.as_bytes();
+    // Most cells have nothing to trim.
+    match (b.first(), b.last()) {
+        (Some(f), Some(l)) if !blank(f) && !blank(l) => s,
+        (None, _) => s,
+        _ => trim_blanks(s),
+    }
+}
+
+#[cold]
+fn trim_blanks(s: &str) -> &str {
     let b = s.as_bytes();
     let blank = |c: &u8| *c == b' ' || *c == b'\t';
     let start = b.iter().position(|c| !blank(c)).unwrap_or(b.len());
@@ -547,6 +580,42 @@ mod tests {
                 }
                 None => assert_eq!(got, None, "{case:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn short_text_equality_and_trimming() {
+        let texts = [
+            "",
+            "a",
+            "P0000001",
+            "P0000002",
+            "P00000011",
+            "P0000001 ",
+            "T08",
+            "T09",
+            "ééé",
+            "a-long-therapist-name-well-past-eight-bytes",
+            "a-long-therapist-name-well-past-eight-bytez",
+        ];
+        for a in texts {
+            for b in texts {
+                assert_eq!(same_text(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+        let long = "x".repeat(100);
+        assert!(same_text(&long, &long.clone()));
+        assert!(!same_text(&long, &"x".repeat(99)));
+        for (raw, want) in [
+            ("", ""),
+            ("a", "a"),
+            (" a", "a"),
+            ("a\t", "a"),
+            (" \t a b \t", "a b"),
+            ("   ", ""),
+            ("\t", ""),
+        ] {
+            assert_eq!(trim(raw), want, "{raw:?}");
         }
     }
 

@@ -40,7 +40,11 @@ impl<'a> Roster<'a> {
     pub fn resolve_near(&self, id: &str, hint: &mut u32, what: &str) -> Result<u32, String> {
         let h = *hint as usize;
         for i in [h, h + 1] {
-            if self.participants.get(i).is_some_and(|p| p.id == id) {
+            if self
+                .participants
+                .get(i)
+                .is_some_and(|p| super::csvfile::same_text(&p.id, id))
+            {
                 *hint = i as u32;
                 return Ok(i as u32);
             }

@@ -164,7 +164,7 @@ pub fn read(source: &CsvSource<'_>, roster: &Roster<'_>, threads: usize) -> Sess
         }
         let c = |k: usize, p: &mut RowProblems| cell(rec, &cols, k, KNOWN[k], p);
         let id = c(0, &mut problems);
-        if id != st.last_id || st.last_resolved.is_none() {
+        if !csvfile::same_text(id, &st.last_id) || st.last_resolved.is_none() {
             st.last_id.clear();
             st.last_id.push_str(id);
             st.last_resolved = Some(roster.resolve_near(id, &mut st.hint, "sessions"));
@@ -247,7 +247,7 @@ pub fn read(source: &CsvSource<'_>, roster: &Roster<'_>, threads: usize) -> Sess
             (Some(participant), Some(day), true) => {
                 let therapist = if therapist_text.is_empty() {
                     None
-                } else if st.last_therapist.0 == therapist_text {
+                } else if csvfile::same_text(&st.last_therapist.0, therapist_text) {
                     st.last_therapist.1
                 } else if let Some(&t) = st.therapist_ids.get(therapist_text) {
                     therapist_number(t as usize)
@@ -257,7 +257,7 @@ pub fn read(source: &CsvSource<'_>, roster: &Roster<'_>, threads: usize) -> Sess
                     st.therapist_ids.insert(therapist_text.to_owned(), t as u32);
                     therapist_number(t)
                 };
-                if st.last_therapist.0 != therapist_text {
+                if !csvfile::same_text(&st.last_therapist.0, therapist_text) {
                     st.last_therapist.0.clear();
                     st.last_therapist.0.push_str(therapist_text);
                     st.last_therapist.1 = therapist;
