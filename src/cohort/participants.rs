@@ -1,7 +1,9 @@
 //! `participants.csv`: one row per randomized participant, checked against the contract,
 //! then de-duplicated (identical repeats kept once, conflicting repeats all rejected).
 
-use rustc_hash::FxHashMap;
+use std::sync::Arc;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::columns::{Columns, RowProblems, cell, header_rejections, shape_problem};
 use super::csvfile::{self, CsvSource};
@@ -42,10 +44,10 @@ pub struct Participant {
     pub arm: usize,
     /// Age in whole years.
     pub age: Option<i64>,
-    /// Sex as written.
-    pub sex: Option<String>,
-    /// Site or clinic as written.
-    pub site: Option<String>,
+    /// Sex as written (one shared copy per distinct text).
+    pub sex: Option<Arc<str>>,
+    /// Site or clinic as written (one shared copy per distinct text).
+    pub site: Option<Arc<str>>,
     /// Day number of randomization.
     pub randomized_on: Option<i32>,
     /// Contraindications, one bit per code of [`CONTRAINDICATIONS`].
@@ -103,10 +105,41 @@ pub struct ParticipantsRead {
     pub header_line: u64,
 }
 
+/// One shared copy of each distinct text of a column with few values (sex, site), so a
+/// million participants do not hold a million copies of `Site B`.
+#[derive(Default)]
+struct Interned {
+    last: Option<Arc<str>>,
+    seen: FxHashSet<Arc<str>>,
+}
+
+impl Interned {
+    fn get(&mut self, text: &str) -> Option<Arc<str>> {
+        if text.is_empty() {
+            return None;
+        }
+        if let Some(last) = self.last.as_ref().filter(|l| csvfile::same_text(l, text)) {
+            return Some(Arc::clone(last));
+        }
+        let shared = match self.seen.get(text) {
+            Some(s) => Arc::clone(s),
+            None => {
+                let s: Arc<str> = Arc::from(text);
+                self.seen.insert(Arc::clone(&s));
+                s
+            }
+        };
+        self.last = Some(Arc::clone(&shared));
+        Some(shared)
+    }
+}
+
 #[derive(Default)]
 struct Chunk {
     rows: u64,
     rejected: u64,
+    sex: Interned,
+    site: Interned,
     parsed: Vec<Participant>,
     rejections: Vec<Rejection>,
     failed_ids: Vec<(String, u64, String)>,
@@ -119,6 +152,9 @@ pub fn read(source: &CsvSource<'_>, protocol: &Protocol, threads: usize) -> Part
     let arm_list: Vec<&str> = protocol.arms().iter().map(|a| a.id()).collect();
     let arm_list = arm_list.join(", ");
     let chunks = csvfile::process(source, threads, Chunk::default, |st: &mut Chunk, rec| {
+        if st.rows == 0 {
+            st.parsed.reserve(rec.rows_hint());
+        }
         st.rows += 1;
         let mut problems = RowProblems::default();
         if let Some(reason) = shape_problem(rec, &cols) {
@@ -146,7 +182,7 @@ pub fn read(source: &CsvSource<'_>, protocol: &Protocol, threads: usize) -> Part
                 id,
                 "participant_id is required (non-empty text, at most 64 characters)",
             );
-        } else if id.chars().count() > 64 {
+        } else if id.len() > 64 && id.chars().count() > 64 {
             problems.add(
                 "participant_id",
                 id,
@@ -194,12 +230,8 @@ pub fn read(source: &CsvSource<'_>, protocol: &Protocol, threads: usize) -> Part
                 }
             }
         };
-        let sex = Some(c(3, &mut problems))
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned);
-        let site = Some(c(4, &mut problems))
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned);
+        let sex = st.sex.get(c(3, &mut problems));
+        let site = st.site.get(c(4, &mut problems));
         let date_text = c(5, &mut problems);
         let randomized_on = if date_text.is_empty() {
             None
