@@ -9,7 +9,7 @@
 //! ([`Decimal::product_ge`]), never by a float ratio, so 7.0 -> 4.9 is a responder.
 
 use crate::cohort::value::Decimal;
-use crate::cohort::{AdverseEvent, Cohort, Status};
+use crate::cohort::{AdverseEvent, Cohort, MinutesTotal, Status};
 use crate::protocol::Better;
 
 /// Baseline, checkpoint and the derived change for one outcome of one participant.
@@ -145,7 +145,7 @@ struct SessionTally {
     earliest: Option<i32>,
     adverse: bool,
     attended: u32,
-    minutes: Decimal,
+    minutes: MinutesTotal,
 }
 
 /// Derives every participant's row, on up to `threads` threads (the result does not depend
@@ -164,8 +164,8 @@ pub fn derive(cohort: &Cohort, threads: usize) -> Vec<Derived> {
         .map(|a| protocol.window_days(a))
         .collect();
     let in_window = |s: &crate::cohort::Session, d0: i32| {
-        let offset = s.day - d0;
-        s.status == Status::Attended
+        let offset = s.day() - d0;
+        s.status() == Status::Attended
             && offset >= 0
             && offset < window[cohort.participants[s.participant as usize].arm]
     };
@@ -173,12 +173,13 @@ pub fn derive(cohort: &Cohort, threads: usize) -> Vec<Derived> {
         let mut t = vec![SessionTally::default(); n];
         for s in block {
             let p = &mut t[s.participant as usize];
-            p.earliest = Some(p.earliest.map_or(s.day, |e| e.min(s.day)));
-            p.adverse |= s.adverse_event != AdverseEvent::None;
+            let day = s.day();
+            p.earliest = Some(p.earliest.map_or(day, |e| e.min(day)));
+            p.adverse |= s.adverse_event() != AdverseEvent::None;
             if let Some(d0) = cohort.participants[s.participant as usize].randomized_on {
                 if in_window(s, d0) {
                     p.attended += 1;
-                    p.minutes = p.minutes.checked_add(s.minutes).unwrap_or(p.minutes);
+                    p.minutes.add(s, &cohort.sessions);
                 }
             }
         }
@@ -213,7 +214,7 @@ pub fn derive(cohort: &Cohort, threads: usize) -> Vec<Derived> {
             };
             t.adverse |= o.adverse;
             t.attended += o.attended;
-            t.minutes = t.minutes.checked_add(o.minutes).unwrap_or(t.minutes);
+            t.minutes.merge(o.minutes);
         }
     }
     if cohort
@@ -227,10 +228,7 @@ pub fn derive(cohort: &Cohort, threads: usize) -> Vec<Derived> {
                 if let Some(d0) = tally[i].earliest {
                     if in_window(s, d0) {
                         tally[i].attended += 1;
-                        tally[i].minutes = tally[i]
-                            .minutes
-                            .checked_add(s.minutes)
-                            .unwrap_or(tally[i].minutes);
+                        tally[i].minutes.add(s, &cohort.sessions);
                     }
                 }
             }
@@ -342,7 +340,7 @@ pub fn derive(cohort: &Cohort, threads: usize) -> Vec<Derived> {
                 sessions_attended: tally[i].attended,
                 adherence,
                 adherent,
-                minutes_delivered: tally[i].minutes,
+                minutes_delivered: tally[i].minutes.total(),
                 pain,
                 ndi,
                 markers,

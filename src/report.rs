@@ -402,7 +402,7 @@ fn safety(s: &mut String, cohort: &Cohort, derived: &[Derived], cells: Cells) {
     // Each participant's worst adverse event over their accepted session rows.
     let mut worst = vec![0u8; cohort.participants.len()];
     for session in cohort.sessions.iter() {
-        let level = match session.adverse_event {
+        let level = match session.adverse_event() {
             AdverseEvent::None => 0,
             AdverseEvent::Mild => 1,
             AdverseEvent::Moderate => 2,

@@ -1550,6 +1550,63 @@ mod strictness {
 mod derivation {
     use super::*;
 
+    /// Minutes with more than six decimals are kept exactly beside the compact session
+    /// records, also when the file is read in two chunks whose tables of such values differ
+    /// (the second chunk's are renumbered when merged), and the totals agree for 1 and 2
+    /// threads.
+    #[test]
+    fn minutes_with_many_decimals_are_summed_exactly() {
+        let mut sessions = vec![
+            "P1,2013-01-07,0.5000001,attended,T1,none".to_owned(),
+            "P1,2013-01-08,10,attended,T1,none".to_owned(),
+        ];
+        // About 2.4 MB of sessions outside the 28-day window, so the file is split in two
+        // near its middle, inside the first run: the second chunk meets 1.0000001 first,
+        // then 3.0000003, then 2.0000002, while the whole file met 0.5000001 first.
+        sessions.extend((0..31_000).map(|_| "P1,2015-01-01,1.0000001,attended,T1,none".to_owned()));
+        sessions.extend((0..29_000).map(|i| {
+            let m = if i < 100 || i % 2 == 0 {
+                "3.0000003"
+            } else {
+                "2.0000002"
+            };
+            format!("P1,2015-01-01,{m},attended,T1,none")
+        }));
+        sessions.extend([
+            "P2,2013-01-07,2.0000002,attended,T1,none".to_owned(),
+            "P2,2013-01-08,3.0000003,attended,T1,none".to_owned(),
+            "P2,2013-01-09,60,attended,T1,none".to_owned(),
+            "P2,2013-01-10,0.5000001,attended,T1,none".to_owned(),
+        ]);
+        let rows: Vec<&str> = sessions.iter().map(String::as_str).collect();
+        let cohort = Cohort::new(
+            &csv(
+                PARTICIPANTS_HEADER,
+                &[
+                    "P1,60x2,45,F,S1,2013-01-07,,",
+                    "P2,60x2,45,F,S1,2013-01-07,,",
+                ],
+            ),
+            &csv(SESSIONS_HEADER, &rows),
+            &csv(SCORES_HEADER, &["P1,0,7,20", "P2,0,7,20"]),
+        );
+        let two = cohort.analyze_ok("two", &["--threads", "2"]);
+        let one = cohort.analyze_ok("one", &["--threads", "1"]);
+        let p = Table::read(&two.join("participants.csv"));
+        assert_eq!(
+            p.row("participant_id", "P1")["minutes_delivered"],
+            "10.5000001"
+        );
+        assert_eq!(
+            p.row("participant_id", "P2")["minutes_delivered"],
+            "65.5000006"
+        );
+        assert_eq!(
+            std::fs::read(two.join("participants.csv")).unwrap(),
+            std::fs::read(one.join("participants.csv")).unwrap()
+        );
+    }
+
     /// Every participant is randomized on 2013-01-07 = day(0) unless stated; the default
     /// arms give 60x2 8 planned sessions in a 28-day window (days 0 to 27).
     fn cohort() -> Cohort {

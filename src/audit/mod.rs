@@ -230,7 +230,7 @@ pub struct Audit {
 /// (day 0 + 7 × week: scores carry no date of their own, but a week-5 score exists only once
 /// week 5 has come).
 fn latest_date(cohort: &Cohort, derived: &[Derived]) -> Option<i32> {
-    let sessions = cohort.sessions.iter().map(|s| s.day).max();
+    let sessions = cohort.sessions.iter().map(|s| s.day()).max();
     let randomized = cohort
         .participants
         .iter()

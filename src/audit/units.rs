@@ -59,16 +59,17 @@ pub fn main_therapists(cohort: &Cohort, as_of: i32) -> Vec<Option<usize>> {
     type Seen = (usize, u32, (i32, usize));
     let mut seen: Vec<Vec<Seen>> = vec![Vec::new(); cohort.participants.len()];
     for (row, s) in cohort.sessions.iter().enumerate() {
-        let (Some(t), Status::Attended, true) = (s.therapist(), s.status, s.day <= as_of) else {
+        let (Some(t), Status::Attended, true) = (s.therapist(), s.status(), s.day() <= as_of)
+        else {
             continue;
         };
         let list = &mut seen[s.participant as usize];
         match list.iter_mut().find(|e| e.0 == t) {
             Some(e) => {
                 e.1 += 1;
-                e.2 = e.2.min((s.day, row));
+                e.2 = e.2.min((s.day(), row));
             }
-            None => list.push((t, 1, (s.day, row))),
+            None => list.push((t, 1, (s.day(), row))),
         }
     }
     seen.into_iter()

@@ -151,16 +151,16 @@ pub fn sessions_so_far(cohort: &Cohort, derived: &[Derived], as_of: i32) -> Vec<
         };
         cohort.participants.len()
     ];
-    for s in cohort.sessions.iter().filter(|s| s.day <= as_of) {
+    for s in cohort.sessions.iter().filter(|s| s.day() <= as_of) {
         let i = s.participant as usize;
         let o = &mut out[i];
-        o.worst = o.worst.max(s.adverse_event);
-        if s.status == crate::cohort::Status::Attended {
+        o.worst = o.worst.max(s.adverse_event());
+        if s.status() == crate::cohort::Status::Attended {
             o.attended = true;
             let window = windows[cohort.participants[i].arm];
             if derived[i]
                 .day0
-                .is_some_and(|d0| (0..window).contains(&(s.day - d0)))
+                .is_some_and(|d0| (0..window).contains(&(s.day() - d0)))
             {
                 o.in_window += 1;
             }

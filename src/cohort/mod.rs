@@ -26,7 +26,7 @@ use crate::protocol::{Protocol, ProtocolError};
 pub use ledger::{CohortFile, FileCounts, IgnoredDuplicate, Ledger, Rejection};
 pub use participants::Participant;
 pub use scores::Score;
-pub use sessions::{AdverseEvent, Session, SessionLog, Status};
+pub use sessions::{AdverseEvent, MinutesTotal, Session, SessionLog, Status};
 use value::Decimal;
 
 /// Why a cohort could not be read at all (row problems go to the ledger instead).

@@ -46,27 +46,118 @@ pub enum AdverseEvent {
     Severe,
 }
 
-/// An accepted session row, kept compact (32 bytes): a million-participant cohort has about
+/// Day numbers are kept in 24 bits, offset by this: `parse_date` takes four-digit years only,
+/// whose day numbers (-719,528 for 0000-01-01 to 2,932,896 for 9999-12-31) lie well inside
+/// plus or minus 2^23.
+const DAY_BIAS: i32 = 1 << 23;
+const DAY_BITS: u32 = (1 << 24) - 1;
+/// Minutes codes from here up are indices into the log's table of values with more than six
+/// decimals (below it, a code is the minutes in millionths: 240 minutes is 240,000,000).
+const UNUSUAL_MINUTES: u32 = 1 << 31;
+
+/// An accepted session row, kept compact (16 bytes): a million-participant cohort has about
 /// ten million of them.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Session {
     /// Index of the participant in the cohort.
     pub participant: u32,
-    /// Day number of the visit.
-    pub day: i32,
-    /// Minutes, exact; 0 when the cell is empty (allowed only on missed or cancelled rows).
-    pub minutes: Decimal,
+    /// Day number (24 bits), status (2 bits) and adverse event (2 bits).
+    packed: u32,
+    /// Minutes in millionths, or `UNUSUAL_MINUTES + i` for the log's `i`th unusual value.
+    minutes: u32,
     therapist: Option<NonZeroU32>,
-    /// Status.
-    pub status: Status,
-    /// Adverse event.
-    pub adverse_event: AdverseEvent,
 }
 
 impl Session {
+    fn new(
+        participant: u32,
+        day: i32,
+        status: Status,
+        adverse_event: AdverseEvent,
+        minutes: u32,
+        therapist: Option<NonZeroU32>,
+    ) -> Session {
+        debug_assert!((-DAY_BIAS..DAY_BIAS).contains(&day));
+        let packed = ((day + DAY_BIAS) as u32 & DAY_BITS)
+            | (status as u32) << 24
+            | (adverse_event as u32) << 26;
+        Session {
+            participant,
+            packed,
+            minutes,
+            therapist,
+        }
+    }
+    /// Day number of the visit.
+    #[inline]
+    pub fn day(&self) -> i32 {
+        (self.packed & DAY_BITS) as i32 - DAY_BIAS
+    }
+    /// Status.
+    #[inline]
+    pub fn status(&self) -> Status {
+        match (self.packed >> 24) & 3 {
+            0 => Status::Attended,
+            1 => Status::Missed,
+            _ => Status::Cancelled,
+        }
+    }
+    /// Adverse event.
+    #[inline]
+    pub fn adverse_event(&self) -> AdverseEvent {
+        match (self.packed >> 26) & 3 {
+            0 => AdverseEvent::None,
+            1 => AdverseEvent::Mild,
+            2 => AdverseEvent::Moderate,
+            _ => AdverseEvent::Severe,
+        }
+    }
+    /// Minutes in millionths, when the value has at most six decimals (nearly always).
+    #[inline]
+    pub fn minutes_in_millionths(&self) -> Option<u32> {
+        (self.minutes < UNUSUAL_MINUTES).then_some(self.minutes)
+    }
     /// Index into the cohort's therapist names, when a therapist is given.
     pub fn therapist(&self) -> Option<usize> {
         self.therapist.map(|t| t.get() as usize - 1)
+    }
+}
+
+/// A running total of minutes: whole millionths in an integer, the rare values with more
+/// decimals exactly beside it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MinutesTotal {
+    millionths: u64,
+    unusual: Decimal,
+}
+
+impl MinutesTotal {
+    /// Adds one session's minutes.
+    #[inline]
+    pub fn add(&mut self, s: &Session, log: &SessionLog) {
+        match s.minutes_in_millionths() {
+            Some(m) => self.millionths += u64::from(m),
+            None => {
+                self.unusual = self
+                    .unusual
+                    .checked_add(log.minutes(s))
+                    .unwrap_or(self.unusual)
+            }
+        }
+    }
+    /// Adds another total.
+    pub fn merge(&mut self, other: MinutesTotal) {
+        self.millionths += other.millionths;
+        self.unusual = self
+            .unusual
+            .checked_add(other.unusual)
+            .unwrap_or(self.unusual);
+    }
+    /// The exact total (saturating at a decimal's range, about 9.2e12 minutes).
+    pub fn total(self) -> Decimal {
+        Decimal::from_millionths(self.millionths)
+            .and_then(|d| d.checked_add(self.unusual))
+            .unwrap_or(self.unusual)
     }
 }
 
@@ -79,9 +170,18 @@ fn therapist_number(index: usize) -> Option<NonZeroU32> {
 #[derive(Debug, Default, Clone)]
 pub struct SessionLog {
     blocks: Vec<Vec<Session>>,
+    /// Minutes with more than six decimals, in order of first appearance.
+    unusual_minutes: Vec<Decimal>,
 }
 
 impl SessionLog {
+    /// A session's minutes, exact (0 when the cell was empty on a missed or cancelled row).
+    pub fn minutes(&self, s: &Session) -> Decimal {
+        match s.minutes_in_millionths() {
+            Some(m) => Decimal::from_millionths(u64::from(m)).unwrap_or(Decimal::ZERO),
+            None => self.unusual_minutes[(s.minutes - UNUSUAL_MINUTES) as usize],
+        }
+    }
     /// Every session, in file order.
     pub fn iter(&self) -> impl Iterator<Item = &Session> + '_ {
         self.blocks.iter().flatten()
@@ -135,6 +235,8 @@ struct Chunk {
     rejections: Vec<Rejection>,
     therapist_ids: FxHashMap<String, u32>,
     therapists: Vec<String>,
+    unusual_ids: FxHashMap<Decimal, u32>,
+    unusual: Vec<Decimal>,
     last_id: String,
     last_resolved: Option<Result<u32, String>>,
     hint: u32,
@@ -262,14 +364,27 @@ pub fn read(source: &CsvSource<'_>, roster: &Roster<'_>, threads: usize) -> Sess
                     st.last_therapist.0.push_str(therapist_text);
                     st.last_therapist.1 = therapist;
                 }
-                st.accepted.push(Session {
+                let minutes = minutes.unwrap_or(Decimal::ZERO);
+                let minutes = match minutes.to_millionths() {
+                    Some(m) if m < UNUSUAL_MINUTES => m,
+                    _ => {
+                        let next = st.unusual.len() as u32;
+                        let i = *st.unusual_ids.entry(minutes).or_insert_with(|| {
+                            st.unusual.push(minutes);
+                            next
+                        });
+                        // A chunk has fewer rows than 2^31, so the code stays in range.
+                        UNUSUAL_MINUTES + i
+                    }
+                };
+                st.accepted.push(Session::new(
                     participant,
                     day,
-                    minutes: minutes.unwrap_or(Decimal::ZERO),
                     status,
-                    therapist,
                     adverse_event,
-                });
+                    minutes,
+                    therapist,
+                ));
             }
             _ => {
                 problems.drain_into(CohortFile::Sessions, rec.line(), &mut st.rejections);
@@ -288,6 +403,7 @@ pub fn read(source: &CsvSource<'_>, roster: &Roster<'_>, threads: usize) -> Sess
         ..Default::default()
     };
     let mut global: FxHashMap<String, u32> = FxHashMap::default();
+    let mut unusual_global: FxHashMap<Decimal, u32> = FxHashMap::default();
     for mut ch in chunks {
         out.rows += ch.rows;
         out.rejected += ch.rejected;
@@ -303,18 +419,96 @@ pub fn read(source: &CsvSource<'_>, roster: &Roster<'_>, threads: usize) -> Sess
                 therapist_number(g as usize)
             })
             .collect();
+        let minutes_remap: Vec<u32> = ch
+            .unusual
+            .into_iter()
+            .map(|m| {
+                let next = out.accepted.unusual_minutes.len() as u32;
+                let g = *unusual_global.entry(m).or_insert_with(|| {
+                    out.accepted.unusual_minutes.push(m);
+                    next
+                });
+                UNUSUAL_MINUTES + g
+            })
+            .collect();
         // Renumber in place, and only when the block's numbering differs from the global one.
-        if remap
+        let therapists_differ = remap
             .iter()
             .enumerate()
-            .any(|(i, t)| *t != therapist_number(i))
-        {
+            .any(|(i, t)| *t != therapist_number(i));
+        let minutes_differ = minutes_remap
+            .iter()
+            .enumerate()
+            .any(|(i, &m)| m != UNUSUAL_MINUTES + i as u32);
+        if therapists_differ || minutes_differ {
             for s in &mut ch.accepted {
                 s.therapist = s.therapist.and_then(|t| remap[t.get() as usize - 1]);
+                if s.minutes >= UNUSUAL_MINUTES {
+                    s.minutes = minutes_remap[(s.minutes - UNUSUAL_MINUTES) as usize];
+                }
             }
         }
         out.accepted.blocks.push(ch.accepted);
         out.rejections.extend(ch.rejections);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_fields_read_back() {
+        let statuses = [Status::Attended, Status::Missed, Status::Cancelled];
+        let events = [
+            AdverseEvent::None,
+            AdverseEvent::Mild,
+            AdverseEvent::Moderate,
+            AdverseEvent::Severe,
+        ];
+        let first = crate::cohort::value::parse_date("0000-01-01").unwrap();
+        let last = crate::cohort::value::parse_date("9999-12-31").unwrap();
+        for day in [first, first + 1, -1, 0, 1, 15_000, last - 1, last] {
+            for status in statuses {
+                for event in events {
+                    let s = Session::new(7, day, status, event, 240_000_000, therapist_number(3));
+                    assert_eq!(
+                        (s.day(), s.status(), s.adverse_event(), s.therapist()),
+                        (day, status, event, Some(3))
+                    );
+                    assert_eq!(s.minutes_in_millionths(), Some(240_000_000));
+                }
+            }
+        }
+        assert_eq!(std::mem::size_of::<Session>(), 16);
+    }
+
+    #[test]
+    fn minutes_totals_are_exact() {
+        let d = |t: &str| Decimal::parse(t).unwrap();
+        let log = SessionLog {
+            blocks: Vec::new(),
+            unusual_minutes: vec![d("0.1234567"), d("239.9999999")],
+        };
+        let session =
+            |minutes| Session::new(0, 0, Status::Attended, AdverseEvent::None, minutes, None);
+        let mut total = MinutesTotal::default();
+        for text in ["30", "45.5", "0.000001", "240"] {
+            let m = d(text).to_millionths().unwrap();
+            total.add(&session(m), &log);
+            assert_eq!(log.minutes(&session(m)), d(text));
+        }
+        total.add(&session(UNUSUAL_MINUTES), &log);
+        total.add(&session(UNUSUAL_MINUTES + 1), &log);
+        assert_eq!(log.minutes(&session(UNUSUAL_MINUTES + 1)), d("239.9999999"));
+        let mut other = MinutesTotal::default();
+        other.add(&session(UNUSUAL_MINUTES), &log);
+        total.merge(other);
+        // 30 + 45.5 + 0.000001 + 240 + 0.1234567 + 239.9999999 + 0.1234567
+        assert_eq!(total.total(), d("555.7469143"));
+        assert_eq!(d("30.1234567").to_millionths(), None);
+        assert_eq!(d("-1").to_millionths(), None);
+        assert_eq!(d("0").to_millionths(), Some(0));
+    }
 }

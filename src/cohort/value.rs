@@ -160,6 +160,23 @@ impl Decimal {
         Some(Decimal { mantissa, scale }.normalised())
     }
 
+    /// The value in millionths when that is exact (at most six decimals) and fits in `u32`
+    /// (so every session's minutes, at most 240, with up to six decimals).
+    pub fn to_millionths(self) -> Option<u32> {
+        if self.scale > 6 || self.mantissa < 0 {
+            return None;
+        }
+        let v = i128::from(self.mantissa) * POW10[usize::from(6 - self.scale)];
+        u32::try_from(v).ok()
+    }
+
+    /// `v` millionths, exactly (the inverse of `to_millionths`); `None` beyond the range of
+    /// a decimal with six places (about 9.2e12).
+    pub fn from_millionths(v: u64) -> Option<Decimal> {
+        let mantissa = i64::try_from(v).ok()?;
+        Some(Decimal { mantissa, scale: 6 }.normalised())
+    }
+
     fn normalised(mut self) -> Decimal {
         while self.scale > 0 && self.mantissa % 10 == 0 {
             self.mantissa /= 10;
