@@ -132,25 +132,25 @@ fn split_plain_line(rest: &[u8], ends: &mut Vec<usize>) -> Option<(usize, usize)
     Some((rest.len(), rest.len()))
 }
 
-/// Byte-wise equality for short texts (ids, therapist names) without a call into `memcmp`:
-/// eight bytes at a time.
+/// Byte-wise equality for short texts (ids, therapist names) without a call into `memcmp`.
 #[inline(always)]
 pub fn same_text(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
+    let n = a.len();
+    if n != b.len() {
         return false;
     }
-    if a.len() > 64 {
-        return a == b;
+    // Two overlapping loads from each side cover every byte (no copy into a buffer, which
+    // would stall the load that follows it).
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or([0; 8]));
+    let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().unwrap_or([0; 4]));
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
     }
-    let word = |c: &[u8]| {
-        let mut w = [0u8; 8];
-        w[..c.len()].copy_from_slice(c);
-        u64::from_le_bytes(w)
-    };
-    a.chunks(8)
-        .zip(b.chunks(8))
-        .all(|(x, y)| word(x) == word(y))
 }
 
 /// Reads records from a byte slice.
@@ -601,6 +601,19 @@ mod tests {
         for a in texts {
             for b in texts {
                 assert_eq!(same_text(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+        // Every length up to 20, with one byte changed at every position.
+        for len in 0..=20usize {
+            let a: String = (0..len)
+                .map(|i| char::from(b'a' + (i % 26) as u8))
+                .collect();
+            assert!(same_text(&a, &a.clone()));
+            for at in 0..len {
+                let mut b = a.clone().into_bytes();
+                b[at] = b'Z';
+                let b = String::from_utf8(b).unwrap();
+                assert!(!same_text(&a, &b), "{a:?} {b:?}");
             }
         }
         let long = "x".repeat(100);
