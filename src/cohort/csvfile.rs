@@ -72,7 +72,7 @@ impl<'a> Record<'a> {
 /// Bytes equal to `b` in the word `w`: the high bit of each such byte set, every other bit
 /// clear (exact, no carries between bytes).
 #[inline(always)]
-fn byte_mask(w: u64, b: u8) -> u64 {
+pub(crate) fn byte_mask(w: u64, b: u8) -> u64 {
     const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
     let x = w ^ (u64::from(b) * 0x0101_0101_0101_0101);
     !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
@@ -439,16 +439,87 @@ where
     M: Fn() -> S + Sync,
     F: Fn(&mut S, &Record<'_>) + Sync,
 {
+    process_lines(
+        source,
+        threads,
+        make,
+        None::<fn(&mut S, &Line<'_>) -> Option<usize>>,
+        each,
+    )
+}
+
+/// A line offered to the fast path of [`process_lines`].
+#[derive(Clone, Copy, Debug)]
+pub struct Line<'a> {
+    /// The rest of the chunk from the line's first byte (not an LF); the chunk holds no `"`
+    /// and no CR.
+    pub rest: &'a [u8],
+    /// Its 1-based physical line number.
+    pub number: u64,
+    /// An upper bound on the records of the chunk it came from, for reserving memory once.
+    pub rows_hint: usize,
+}
+
+/// Like [`process`], with an optional fast path: in a chunk holding no `"` and no CR (so
+/// that every line is one record, split at commas), each line is first offered to `fast`,
+/// which returns the bytes it consumed (the line and its LF) when it takes the line; when it
+/// returns `None`, the line is read as a record and handed to `each` as usual. `fast` must
+/// leave the state as `each` would for the lines it takes.
+pub fn process_lines<S, L, F, M>(
+    source: &CsvSource<'_>,
+    threads: usize,
+    make: M,
+    fast: Option<L>,
+    each: F,
+) -> Vec<S>
+where
+    S: Send,
+    M: Fn() -> S + Sync,
+    L: Fn(&mut S, &Line<'_>) -> Option<usize> + Sync,
+    F: Fn(&mut S, &Record<'_>) + Sync,
+{
     let chunks = source.chunks(threads);
-    let run = |(data, line, lfs): (&[u8], u64, usize)| {
+    let run = |(data, first_line, lfs): (&[u8], u64, usize)| {
         let mut state = make();
-        let mut tok = Tokenizer::new(data, line);
         let mut rec = Record {
             rows_hint: lfs + 1,
             ..Record::default()
         };
-        while tok.next_record(&mut rec) {
-            each(&mut state, &rec);
+        let fast = match &fast {
+            Some(f) if memchr::memchr2(b'"', b'\r', data).is_none() => f,
+            _ => {
+                let mut tok = Tokenizer::new(data, first_line);
+                while tok.next_record(&mut rec) {
+                    each(&mut state, &rec);
+                }
+                return state;
+            }
+        };
+        let mut pos = 0;
+        let mut number = first_line;
+        while pos < data.len() {
+            // A blank line is not a row (the tokenizer would skip it too).
+            if data[pos] == b'\n' {
+                pos += 1;
+                number += 1;
+                continue;
+            }
+            let line = Line {
+                rest: &data[pos..],
+                number,
+                rows_hint: rec.rows_hint,
+            };
+            if let Some(consumed) = fast(&mut state, &line) {
+                pos += consumed;
+                number += 1;
+                continue;
+            }
+            let mut tok = Tokenizer::new(&data[pos..], number);
+            if tok.next_record(&mut rec) {
+                each(&mut state, &rec);
+            }
+            pos += tok.offset();
+            number = tok.line();
         }
         state
     };

@@ -245,154 +245,353 @@ struct Chunk {
     dates: DateParser,
 }
 
+impl Chunk {
+    /// The roster's answer for `id`, looked up once per run of one participant's rows.
+    #[inline]
+    fn participant(&mut self, id: &str, roster: &Roster<'_>) -> &Result<u32, String> {
+        if !csvfile::same_text(id, &self.last_id) || self.last_resolved.is_none() {
+            self.last_id.clear();
+            self.last_id.push_str(id);
+            self.last_resolved = Some(roster.resolve_near(id, &mut self.hint, "sessions"));
+        }
+        self.last_resolved.get_or_insert_with(|| Err(String::new()))
+    }
+
+    /// The chunk's number for a therapist's name (`None` for an empty cell), in order of
+    /// first appearance.
+    #[inline]
+    fn therapist(&mut self, text: &str) -> Option<NonZeroU32> {
+        if text.is_empty() {
+            return None;
+        }
+        if csvfile::same_text(&self.last_therapist.0, text) {
+            return self.last_therapist.1;
+        }
+        let number = match self.therapist_ids.get(text) {
+            Some(&t) => therapist_number(t as usize),
+            None => {
+                let t = self.therapists.len();
+                self.therapists.push(text.to_owned());
+                self.therapist_ids.insert(text.to_owned(), t as u32);
+                therapist_number(t)
+            }
+        };
+        self.last_therapist.0.clear();
+        self.last_therapist.0.push_str(text);
+        self.last_therapist.1 = number;
+        number
+    }
+
+    /// The compact code of an accepted row's minutes.
+    #[inline]
+    fn minutes_code(&mut self, minutes: Decimal) -> u32 {
+        match minutes.to_millionths() {
+            Some(m) if m < UNUSUAL_MINUTES => m,
+            _ => {
+                let next = self.unusual.len() as u32;
+                let i = *self.unusual_ids.entry(minutes).or_insert_with(|| {
+                    self.unusual.push(minutes);
+                    next
+                });
+                // A chunk has fewer rows than 2^31, so the code stays in range.
+                UNUSUAL_MINUTES + i
+            }
+        }
+    }
+
+    /// Takes a plain line (no quotes, no CR) in the contract's column order when every cell
+    /// is in its usual form: an id the roster knows, a valid date, whole minutes 1-240 or a
+    /// decimal in range, a known status and adverse event, and no spaces to trim. Anything
+    /// else returns false untouched, and the line goes through the full checks, which also
+    /// word its problems; so a line taken here is accepted exactly as they would accept it.
+    ///
+    /// Returns the bytes the line takes (with its LF) when it is taken. `utf8` says the
+    /// whole body is UTF-8.
+    #[inline]
+    fn take_plain(
+        &mut self,
+        line: &csvfile::Line<'_>,
+        roster: &Roster<'_>,
+        utf8: bool,
+    ) -> Option<usize> {
+        let ([id, date, minutes, status, therapist, event], consumed) = split_six(line.rest)?;
+        if !utf8 {
+            return None;
+        }
+        let clean = |f: &[u8]| {
+            !matches!(f.first(), Some(b' ' | b'\t')) && !matches!(f.last(), Some(b' ' | b'\t'))
+        };
+        if !(clean(id)
+            && clean(date)
+            && clean(minutes)
+            && clean(status)
+            && clean(therapist)
+            && clean(event))
+        {
+            return None;
+        }
+        let status = match status {
+            b"" | b"attended" => Status::Attended,
+            b"missed" => Status::Missed,
+            b"cancelled" => Status::Cancelled,
+            _ => return None,
+        };
+        let adverse_event = match event {
+            b"" | b"none" => AdverseEvent::None,
+            b"mild" => AdverseEvent::Mild,
+            b"moderate" => AdverseEvent::Moderate,
+            b"severe" => AdverseEvent::Severe,
+            _ => return None,
+        };
+        // Whole minutes 1-240 (nearly every row) in millionths; any other form parsed in full.
+        let whole = match *minutes {
+            [d @ b'1'..=b'9'] => Some(u32::from(d - b'0')),
+            [a @ b'1'..=b'9', b @ b'0'..=b'9'] => {
+                Some(u32::from(a - b'0') * 10 + u32::from(b - b'0'))
+            }
+            [a @ b'1'..=b'2', b @ b'0'..=b'9', c @ b'0'..=b'9'] => {
+                Some(u32::from(a - b'0') * 100 + u32::from(b - b'0') * 10 + u32::from(c - b'0'))
+            }
+            _ => None,
+        };
+        let minutes = match whole {
+            Some(v) if v <= 240 => Ok(v * 1_000_000),
+            Some(_) => return None,
+            None => match std::str::from_utf8(minutes).map(Decimal::parse) {
+                Ok(Ok(m)) if m.is_positive() && m <= Decimal::from_int(240) => Err(m),
+                _ => return None,
+            },
+        };
+        // SAFETY: the whole body is UTF-8 (`utf8`), and each field is a run of it cut at
+        // ASCII commas or its line end, which never fall inside a multi-byte sequence.
+        fn text(f: &[u8]) -> &str {
+            // SAFETY: see above; called only on fields of a UTF-8 body.
+            unsafe { std::str::from_utf8_unchecked(f) }
+        }
+        let (id, date, therapist) = (text(id), text(date), text(therapist));
+        let day = self.dates.parse(date).ok()?;
+        let participant = *self.participant(id, roster).as_ref().ok()?;
+        if self.rows == 0 {
+            self.accepted.reserve(line.rows_hint);
+        }
+        self.rows += 1;
+        let therapist = self.therapist(therapist);
+        let minutes = minutes.unwrap_or_else(|exact| self.minutes_code(exact));
+        self.accepted.push(Session::new(
+            participant,
+            day,
+            status,
+            adverse_event,
+            minutes,
+            therapist,
+        ));
+        Some(consumed)
+    }
+}
+
+/// The six fields of the plain line at the start of `rest` and the bytes it takes with its
+/// LF, when it has exactly six fields (commas and the line end found eight bytes at a time).
+#[inline]
+fn split_six(rest: &[u8]) -> Option<([&[u8]; 6], usize)> {
+    let mut commas = [0usize; 5];
+    let mut found = 0;
+    let mut end = None;
+    let mut words = rest.chunks_exact(8);
+    let mut base = 0;
+    for word in &mut words {
+        let w = u64::from_le_bytes([
+            word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7],
+        ]);
+        let lf = csvfile::byte_mask(w, b'\n');
+        let mut mask = csvfile::byte_mask(w, b',');
+        if lf != 0 {
+            let first = lf & lf.wrapping_neg();
+            mask &= first - 1;
+            end = Some(base + (first.trailing_zeros() / 8) as usize);
+        }
+        while mask != 0 {
+            *commas.get_mut(found)? = base + (mask.trailing_zeros() / 8) as usize;
+            found += 1;
+            mask &= mask - 1;
+        }
+        if end.is_some() {
+            break;
+        }
+        base += 8;
+    }
+    if end.is_none() {
+        for (i, &c) in words.remainder().iter().enumerate() {
+            match c {
+                b',' => {
+                    *commas.get_mut(found)? = base + i;
+                    found += 1;
+                }
+                b'\n' => {
+                    end = Some(base + i);
+                    break;
+                }
+                _ => {}
+            }
+        }
+    }
+    let (line_end, consumed) = match end {
+        Some(e) => (e, e + 1),
+        None => (rest.len(), rest.len()),
+    };
+    if found != 5 {
+        return None;
+    }
+    let [a, b, c, d, e] = commas;
+    Some((
+        [
+            &rest[..a],
+            &rest[a + 1..b],
+            &rest[b + 1..c],
+            &rest[c + 1..d],
+            &rest[d + 1..e],
+            &rest[e + 1..line_end],
+        ],
+        consumed,
+    ))
+}
+
 /// Reads and checks every row.
 pub fn read(source: &CsvSource<'_>, roster: &Roster<'_>, threads: usize) -> SessionsRead {
+    read_with(source, roster, threads, true)
+}
+
+/// `read`, with the fast path for plain lines on or off (the tests compare the two).
+fn read_with(
+    source: &CsvSource<'_>,
+    roster: &Roster<'_>,
+    threads: usize,
+    fast_path: bool,
+) -> SessionsRead {
     let mut cols = Columns::map(source.header(), &KNOWN, &REQUIRED);
     cols.utf8 = source.is_utf8();
     let max_minutes = Decimal::from_int(240);
-    let chunks = csvfile::process(source, threads, Chunk::default, |st: &mut Chunk, rec| {
-        if st.rows == 0 {
-            st.accepted.reserve(rec.rows_hint());
-        }
-        st.rows += 1;
-        let mut problems = std::mem::take(&mut st.problems);
-        if let Some(reason) = shape_problem(rec, &cols) {
-            let column = cols.fatal.as_ref().map(|f| f.0.as_str()).unwrap_or("");
-            problems.add(column, "", reason);
-            problems.drain_into(CohortFile::Sessions, rec.line(), &mut st.rejections);
-            st.rejected += 1;
-            st.problems = problems;
-            return;
-        }
-        let c = |k: usize, p: &mut RowProblems| cell(rec, &cols, k, KNOWN[k], p);
-        let id = c(0, &mut problems);
-        if !csvfile::same_text(id, &st.last_id) || st.last_resolved.is_none() {
-            st.last_id.clear();
-            st.last_id.push_str(id);
-            st.last_resolved = Some(roster.resolve_near(id, &mut st.hint, "sessions"));
-        }
-        let participant = match &st.last_resolved {
-            Some(Ok(p)) => Some(*p),
-            Some(Err(reason)) => {
-                problems.add("participant_id", id, reason.clone());
-                None
+    // The fast path reads the contract's column order only.
+    let canonical = cols.fatal.is_none()
+        && cols.width == KNOWN.len()
+        && cols.index.iter().enumerate().all(|(k, i)| *i == Some(k));
+    let fast = (fast_path && canonical).then_some(|st: &mut Chunk, line: &csvfile::Line<'_>| {
+        st.take_plain(line, roster, cols.utf8)
+    });
+    let chunks = csvfile::process_lines(
+        source,
+        threads,
+        Chunk::default,
+        fast,
+        |st: &mut Chunk, rec| {
+            if st.rows == 0 {
+                st.accepted.reserve(rec.rows_hint());
             }
-            None => None,
-        };
-        let date_text = c(1, &mut problems);
-        let day = if date_text.is_empty() {
-            problems.add("date", "", "date is required (YYYY-MM-DD)");
-            None
-        } else {
-            match st.dates.parse(date_text) {
-                Ok(d) => Some(d),
-                Err(why) => {
-                    problems.add("date", date_text, format!("date {why} (e.g. 2012-03-31)"));
-                    None
-                }
-            }
-        };
-        let status_text = c(3, &mut problems);
-        let status = match status_text {
-            "" | "attended" => Status::Attended,
-            "missed" => Status::Missed,
-            "cancelled" => Status::Cancelled,
-            other => {
-                problems.add(
-                    "status",
-                    other,
-                    "status must be `attended`, `missed` or `cancelled` (empty means attended)",
-                );
-                Status::Attended
-            }
-        };
-        let minutes_text = c(2, &mut problems);
-        let minutes = if minutes_text.is_empty() {
-            if matches!(status_text, "" | "attended") {
-                problems.add("minutes", "", "minutes is required when status is attended (a number above 0 and at most 240)");
-            }
-            None
-        } else {
-            match Decimal::parse(minutes_text) {
-                Ok(m) if m.is_positive() && m <= max_minutes => Some(m),
-                Ok(_) => {
-                    problems.add(
-                        "minutes",
-                        minutes_text,
-                        "minutes is outside the allowed range: above 0 and at most 240",
-                    );
-                    None
-                }
-                Err(why) => {
-                    problems.add(
-                        "minutes",
-                        minutes_text,
-                        format!("minutes {why}; allowed a number above 0 and at most 240"),
-                    );
-                    None
-                }
-            }
-        };
-        let therapist_text = c(4, &mut problems);
-        let ae_text = c(5, &mut problems);
-        let adverse_event = match ae_text {
-            "" | "none" => AdverseEvent::None,
-            "mild" => AdverseEvent::Mild,
-            "moderate" => AdverseEvent::Moderate,
-            "severe" => AdverseEvent::Severe,
-            other => {
-                problems.add("adverse_event", other, "adverse_event must be `none`, `mild`, `moderate` or `severe` (empty means none)");
-                AdverseEvent::None
-            }
-        };
-        match (participant, day, problems.is_empty()) {
-            (Some(participant), Some(day), true) => {
-                let therapist = if therapist_text.is_empty() {
-                    None
-                } else if csvfile::same_text(&st.last_therapist.0, therapist_text) {
-                    st.last_therapist.1
-                } else if let Some(&t) = st.therapist_ids.get(therapist_text) {
-                    therapist_number(t as usize)
-                } else {
-                    let t = st.therapists.len();
-                    st.therapists.push(therapist_text.to_owned());
-                    st.therapist_ids.insert(therapist_text.to_owned(), t as u32);
-                    therapist_number(t)
-                };
-                if !csvfile::same_text(&st.last_therapist.0, therapist_text) {
-                    st.last_therapist.0.clear();
-                    st.last_therapist.0.push_str(therapist_text);
-                    st.last_therapist.1 = therapist;
-                }
-                let minutes = minutes.unwrap_or(Decimal::ZERO);
-                let minutes = match minutes.to_millionths() {
-                    Some(m) if m < UNUSUAL_MINUTES => m,
-                    _ => {
-                        let next = st.unusual.len() as u32;
-                        let i = *st.unusual_ids.entry(minutes).or_insert_with(|| {
-                            st.unusual.push(minutes);
-                            next
-                        });
-                        // A chunk has fewer rows than 2^31, so the code stays in range.
-                        UNUSUAL_MINUTES + i
-                    }
-                };
-                st.accepted.push(Session::new(
-                    participant,
-                    day,
-                    status,
-                    adverse_event,
-                    minutes,
-                    therapist,
-                ));
-            }
-            _ => {
+            st.rows += 1;
+            let mut problems = std::mem::take(&mut st.problems);
+            if let Some(reason) = shape_problem(rec, &cols) {
+                let column = cols.fatal.as_ref().map(|f| f.0.as_str()).unwrap_or("");
+                problems.add(column, "", reason);
                 problems.drain_into(CohortFile::Sessions, rec.line(), &mut st.rejections);
                 st.rejected += 1;
+                st.problems = problems;
+                return;
             }
-        }
-        st.problems = problems;
-    });
+            let c = |k: usize, p: &mut RowProblems| cell(rec, &cols, k, KNOWN[k], p);
+            let id = c(0, &mut problems);
+            let participant = match st.participant(id, roster) {
+                Ok(p) => Some(*p),
+                Err(reason) => {
+                    problems.add("participant_id", id, reason.clone());
+                    None
+                }
+            };
+            let date_text = c(1, &mut problems);
+            let day = if date_text.is_empty() {
+                problems.add("date", "", "date is required (YYYY-MM-DD)");
+                None
+            } else {
+                match st.dates.parse(date_text) {
+                    Ok(d) => Some(d),
+                    Err(why) => {
+                        problems.add("date", date_text, format!("date {why} (e.g. 2012-03-31)"));
+                        None
+                    }
+                }
+            };
+            let status_text = c(3, &mut problems);
+            let status = match status_text {
+                "" | "attended" => Status::Attended,
+                "missed" => Status::Missed,
+                "cancelled" => Status::Cancelled,
+                other => {
+                    problems.add(
+                        "status",
+                        other,
+                        "status must be `attended`, `missed` or `cancelled` (empty means attended)",
+                    );
+                    Status::Attended
+                }
+            };
+            let minutes_text = c(2, &mut problems);
+            let minutes = if minutes_text.is_empty() {
+                if matches!(status_text, "" | "attended") {
+                    problems.add("minutes", "", "minutes is required when status is attended (a number above 0 and at most 240)");
+                }
+                None
+            } else {
+                match Decimal::parse(minutes_text) {
+                    Ok(m) if m.is_positive() && m <= max_minutes => Some(m),
+                    Ok(_) => {
+                        problems.add(
+                            "minutes",
+                            minutes_text,
+                            "minutes is outside the allowed range: above 0 and at most 240",
+                        );
+                        None
+                    }
+                    Err(why) => {
+                        problems.add(
+                            "minutes",
+                            minutes_text,
+                            format!("minutes {why}; allowed a number above 0 and at most 240"),
+                        );
+                        None
+                    }
+                }
+            };
+            let therapist_text = c(4, &mut problems);
+            let ae_text = c(5, &mut problems);
+            let adverse_event = match ae_text {
+                "" | "none" => AdverseEvent::None,
+                "mild" => AdverseEvent::Mild,
+                "moderate" => AdverseEvent::Moderate,
+                "severe" => AdverseEvent::Severe,
+                other => {
+                    problems.add("adverse_event", other, "adverse_event must be `none`, `mild`, `moderate` or `severe` (empty means none)");
+                    AdverseEvent::None
+                }
+            };
+            match (participant, day, problems.is_empty()) {
+                (Some(participant), Some(day), true) => {
+                    let therapist = st.therapist(therapist_text);
+                    let minutes = st.minutes_code(minutes.unwrap_or(Decimal::ZERO));
+                    st.accepted.push(Session::new(
+                        participant,
+                        day,
+                        status,
+                        adverse_event,
+                        minutes,
+                        therapist,
+                    ));
+                }
+                _ => {
+                    problems.drain_into(CohortFile::Sessions, rec.line(), &mut st.rejections);
+                    st.rejected += 1;
+                }
+            }
+            st.problems = problems;
+        },
+    );
 
     // Merge: therapist numbers become global, in order of first appearance in the file
     // (the same whatever the number of chunks).
@@ -457,6 +656,148 @@ pub fn read(source: &CsvSource<'_>, roster: &Roster<'_>, threads: usize) -> Sess
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reads `sessions` (after the contract's header) against participants P1-P4 (P4 in a
+    /// conflicting duplicate, so rejected), with the fast path on or off.
+    fn read_both(body: &str, threads: usize) -> (SessionsRead, SessionsRead) {
+        let people = "participant_id,arm\nP1,60x2\nP2,control\nP3,30x1\nP4,60x2\nP4,30x1\n";
+        let protocol = crate::protocol::Protocol::dream();
+        let people =
+            crate::cohort::participants::read(&CsvSource::new(people.as_bytes()), &protocol, 1);
+        let roster = Roster::new(&people.accepted, &people.rejected_ids, people.ids_sorted);
+        let text = format!("participant_id,date,minutes,status,therapist,adverse_event\n{body}");
+        let source = CsvSource::new(text.as_bytes());
+        (
+            read_with(&source, &roster, threads, true),
+            read_with(&source, &roster, threads, false),
+        )
+    }
+
+    fn assert_same(fast: &SessionsRead, full: &SessionsRead) {
+        let minutes = |r: &SessionsRead| -> Vec<Decimal> {
+            r.accepted.iter().map(|s| r.accepted.minutes(s)).collect()
+        };
+        let sessions: Vec<&Session> = fast.accepted.iter().collect();
+        assert_eq!(sessions, full.accepted.iter().collect::<Vec<_>>());
+        assert_eq!(minutes(fast), minutes(full));
+        assert_eq!(fast.therapists, full.therapists);
+        assert_eq!(fast.rejections, full.rejections);
+        assert_eq!((fast.rows, fast.rejected), (full.rows, full.rejected));
+    }
+
+    #[test]
+    fn the_fast_path_accepts_and_rejects_exactly_like_the_full_checks() {
+        // Usual and unusual forms of every cell, combined pseudo-randomly into 60,000 rows
+        // (about 2.7 MB, read as one chunk and as two), plus rows with too few or too many
+        // fields and blank lines.
+        let ids = ["P1", "P2", "P3", "P4", "P9", "", " P1", "P1 ", "p1", "P1\t"];
+        let dates = [
+            "2013-01-07",
+            "2013-01-31",
+            "2013-02-01",
+            "2012-02-29",
+            "2013-02-29",
+            "2013-02-30",
+            "2013-13-01",
+            "2013-1-07",
+            "",
+            " 2013-01-07",
+            "07/01/2013",
+            "2013-01-0x",
+        ];
+        let minutes = [
+            "60",
+            "30",
+            "1",
+            "9",
+            "10",
+            "99",
+            "100",
+            "199",
+            "200",
+            "240",
+            "241",
+            "250",
+            "300",
+            "999",
+            "0",
+            "00",
+            "060",
+            "-5",
+            "+60",
+            "60.0",
+            "30.5",
+            "30.1234567",
+            "240.0000001",
+            "0.0000001",
+            "",
+            " 60",
+            "60 ",
+            "1e2",
+            "six",
+            "2400",
+        ];
+        let statuses = [
+            "",
+            "attended",
+            "missed",
+            "cancelled",
+            "Attended",
+            " missed",
+            "done",
+        ];
+        let therapists = ["", "T1", "T2", "T10", " T1", "T1 ", "Dr. Ålund", "t1"];
+        let events = [
+            "", "none", "mild", "moderate", "severe", "bad", "None", " mild",
+        ];
+        let mut body = String::new();
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut pick = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            // Usual values most of the time, so long runs of taken lines occur too.
+            let r = (state >> 11) as usize;
+            if r % 3 == 0 {
+                r / 3 % n
+            } else {
+                r / 3 % n.min(4)
+            }
+        };
+        for row in 0..60_000 {
+            match row % 997 {
+                0 => body.push_str("P1,2013-01-07,60,attended,T1\n"),
+                1 => body.push_str("P1,2013-01-07,60,attended,T1,none,extra\n"),
+                2 => body.push('\n'),
+                _ => {
+                    let fields = [
+                        ids[pick(ids.len())],
+                        dates[pick(dates.len())],
+                        minutes[pick(minutes.len())],
+                        statuses[pick(statuses.len())],
+                        therapists[pick(therapists.len())],
+                        events[pick(events.len())],
+                    ];
+                    body.push_str(&fields.join(","));
+                    body.push('\n');
+                }
+            }
+        }
+        for threads in [1, 2] {
+            let (fast, full) = read_both(&body, threads);
+            assert!(fast.accepted.len() > 5_000 && fast.rejected > 5_000);
+            assert_same(&fast, &full);
+        }
+        // No final newline, and a file with quotes (no fast path at all) still agree.
+        for body in [
+            "P1,2013-01-07,60,attended,T1,none",
+            "\"P1\",2013-01-07,60,,T1,\nP2,2013-01-08,30,,,\n",
+        ] {
+            let (fast, full) = read_both(body, 1);
+            assert_eq!(fast.accepted.len(), body.lines().count());
+            assert_same(&fast, &full);
+        }
+    }
 
     #[test]
     fn packed_fields_read_back() {
