@@ -206,17 +206,30 @@ pub fn derive(cohort: &Cohort, threads: usize) -> Vec<Derived> {
     let mut tally = tallies
         .pop()
         .unwrap_or_else(|| vec![SessionTally::default(); n]);
-    for other in tallies {
-        for (t, o) in tally.iter_mut().zip(other) {
-            t.earliest = match (t.earliest, o.earliest) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            t.adverse |= o.adverse;
-            t.attended += o.attended;
-            t.minutes.merge(o.minutes);
+    // The other blocks' tallies are added in, each thread over its own range of participants.
+    let merge = |range: std::ops::Range<usize>, into: &mut [SessionTally]| {
+        for other in &tallies {
+            for (t, o) in into.iter_mut().zip(&other[range.clone()]) {
+                t.earliest = match (t.earliest, o.earliest) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                t.adverse |= o.adverse;
+                t.attended += o.attended;
+                t.minutes.merge(o.minutes);
+            }
         }
+    };
+    if !tallies.is_empty() {
+        let per = n.div_ceil(threads.max(1)).max(1);
+        std::thread::scope(|scope| {
+            for (k, part) in tally.chunks_mut(per).enumerate() {
+                let merge = &merge;
+                scope.spawn(move || merge(k * per..k * per + part.len(), part));
+            }
+        });
     }
+    drop(tallies);
     if cohort
         .participants
         .iter()
@@ -237,15 +250,18 @@ pub fn derive(cohort: &Cohort, threads: usize) -> Vec<Derived> {
 
     // Baseline and checkpoint rows.
     let checkpoint = protocol.checkpoint_week();
-    let mut base: Vec<Option<usize>> = vec![None; n];
-    let mut check: Vec<Option<usize>> = vec![None; n];
+    // Row of each participant's baseline and checkpoint score (`NONE` for none).
+    const NONE: usize = usize::MAX;
+    let mut base: Vec<usize> = vec![NONE; n];
+    let mut check: Vec<usize> = vec![NONE; n];
     for (r, s) in cohort.scores.iter().enumerate() {
         if s.week == 0 {
-            base[s.participant as usize] = Some(r);
+            base[s.participant as usize] = r;
         } else if s.week == checkpoint {
-            check[s.participant as usize] = Some(r);
+            check[s.participant as usize] = r;
         }
     }
+    let row = |r: usize| (r != NONE).then_some(r);
 
     let pct = protocol.pain_min_reduction_pct();
     let ndi_min = protocol.ndi_min_improvement();
@@ -267,8 +283,8 @@ pub fn derive(cohort: &Cohort, threads: usize) -> Vec<Derived> {
                 None => (None, None),
             };
             let (b_row, c_row) = (
-                base[i].map(|r| &cohort.scores[r]),
-                check[i].map(|r| &cohort.scores[r]),
+                row(base[i]).map(|r| &cohort.scores[r]),
+                row(check[i]).map(|r| &cohort.scores[r]),
             );
             let pain_b = b_row.and_then(|s| s.pain);
             let pain_c = c_row.and_then(|s| s.pain);
@@ -290,8 +306,8 @@ pub fn derive(cohort: &Cohort, threads: usize) -> Vec<Derived> {
                     let get = |row: Option<usize>| row.and_then(|r| cohort.markers_of(r)[m]);
                     let min = marker.min_improvement();
                     outcome(
-                        get(base[i]),
-                        get(check[i]),
+                        get(row(base[i])),
+                        get(row(check[i])),
                         marker.better(),
                         |imp, _| imp >= min,
                         false,

@@ -10,7 +10,7 @@ use crate::adjusted::AdjustedRow;
 use crate::analysis::{Analysis, AnalysisOptions, ArmSummary, Comparison, TrendRow};
 use crate::cohort::{Cohort, FileReport, Rejection};
 use crate::derive::{Derived, Flags, OutcomeValues};
-use crate::output::{Cell, push_header, push_row};
+use crate::output::{Cell, FloatMemo, push_header, push_row, push_row_with};
 use crate::stats::Multiplicity;
 
 /// Columns of `arms.csv`.
@@ -265,6 +265,7 @@ pub fn write_participants(
     const BLOCK: usize = 1 << 15;
     let format_block = |block: usize, out: &mut String| {
         let range = block * BLOCK..((block + 1) * BLOCK).min(derived.len());
+        let mut floats = FloatMemo::default();
         let mut cells: Vec<Cell<'_>> = Vec::with_capacity(32);
         for i in range {
             let (p, d) = (&cohort.participants[i], &derived[i]);
@@ -287,7 +288,7 @@ pub fn write_participants(
             for m in &d.markers {
                 push_outcome(&mut cells, m, false);
             }
-            push_row(out, &cells);
+            push_row_with(out, &cells, Some(&mut floats));
         }
     };
     crate::output::write_blocks(w, derived.len().div_ceil(BLOCK), threads, format_block)

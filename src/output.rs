@@ -219,15 +219,57 @@ fn push_text(out: &mut String, text: &str) {
     }
 }
 
+/// Floats already formatted, remembered by their bits (direct-mapped, 4096 slots): a large
+/// table repeats few values (an adherence is attended / planned sessions; a pain change is
+/// tenths on a 0-10 scale), and formatting the shortest round-trip text is the costly part.
+#[derive(Clone, Debug)]
+pub struct FloatMemo {
+    slots: Vec<Option<(u64, String)>>,
+}
+
+impl Default for FloatMemo {
+    fn default() -> Self {
+        FloatMemo {
+            slots: vec![None; 4096],
+        }
+    }
+}
+
+impl FloatMemo {
+    /// Appends `v` as [`push_float`] does.
+    #[inline]
+    pub fn push(&mut self, out: &mut String, v: f64) {
+        let bits = v.to_bits();
+        let slot = &mut self.slots[(bits.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 52) as usize];
+        if let Some((b, text)) = slot {
+            if *b == bits {
+                out.push_str(text);
+                return;
+            }
+        }
+        let start = out.len();
+        push_float(out, v);
+        *slot = Some((bits, out[start..].to_owned()));
+    }
+}
+
 /// Appends one CSV row (with `\n`) to `out`.
 pub fn push_row(out: &mut String, cells: &[Cell<'_>]) {
+    push_row_with(out, cells, None);
+}
+
+/// [`push_row`], with floats taken from (and added to) `memo` when given.
+pub fn push_row_with(out: &mut String, cells: &[Cell<'_>], mut memo: Option<&mut FloatMemo>) {
     for (i, c) in cells.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
         match *c {
             Cell::Text(t) => push_text(out, t),
-            Cell::Float(Some(v)) => push_float(out, v),
+            Cell::Float(Some(v)) => match memo.as_deref_mut() {
+                Some(m) => m.push(out, v),
+                None => push_float(out, v),
+            },
             Cell::Int(Some(v)) => out.push_str(itoa::Buffer::new().format(v)),
             Cell::Dec(Some(d)) => d.push_to(out),
             Cell::Bool(Some(b)) => out.push_str(if b { "true" } else { "false" }),
@@ -380,6 +422,29 @@ mod tests {
         for threads in [1, 2, 4] {
             let err = numbered_blocks(threads, &mut Full { room: 100 }).unwrap_err();
             assert_eq!(err.to_string(), "disk full");
+        }
+    }
+
+    #[test]
+    fn remembered_floats_are_written_as_fresh_ones() {
+        let mut memo = FloatMemo::default();
+        let mut state = 0x1234_5678_9abc_def1u64;
+        let mut values = vec![0.0, -0.0, 1.0, 0.75, 1e-10, 2.5e20, f64::NAN, f64::INFINITY];
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            // Few distinct values (repeats hit the memo) and many (slots are overwritten).
+            values.push((state % 50) as f64 / 7.0);
+            values.push(f64::from_bits(state >> 2));
+        }
+        let (mut a, mut b) = (String::new(), String::new());
+        for v in values {
+            a.clear();
+            b.clear();
+            memo.push(&mut a, v);
+            push_float(&mut b, v);
+            assert_eq!(a, b, "{v:e}");
         }
     }
 
