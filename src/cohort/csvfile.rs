@@ -72,7 +72,7 @@ impl<'a> Record<'a> {
 /// Bytes equal to `b` in the word `w`: the high bit of each such byte set, every other bit
 /// clear (exact, no carries between bytes).
 #[inline(always)]
-pub(crate) fn byte_mask(w: u64, b: u8) -> u64 {
+fn byte_mask(w: u64, b: u8) -> u64 {
     const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
     let x = w ^ (u64::from(b) * 0x0101_0101_0101_0101);
     !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
@@ -151,6 +151,70 @@ pub fn same_text(a: &str, b: &str) -> bool {
         8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
         _ => a == b,
     }
+}
+
+/// The `N` fields of the plain line (no quote, no CR) at the start of `rest` and the bytes it
+/// takes with its LF, when it has exactly `N` fields (commas and the line end found eight
+/// bytes at a time).
+#[inline]
+pub fn split_plain<const N: usize>(rest: &[u8]) -> Option<([&[u8]; N], usize)> {
+    let mut commas = [0usize; N];
+    let mut found = 0;
+    let mut end = None;
+    let mut words = rest.chunks_exact(8);
+    let mut base = 0;
+    for word in &mut words {
+        let w = u64::from_le_bytes([
+            word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7],
+        ]);
+        let lf = byte_mask(w, b'\n');
+        let mut mask = byte_mask(w, b',');
+        if lf != 0 {
+            let first = lf & lf.wrapping_neg();
+            mask &= first - 1;
+            end = Some(base + (first.trailing_zeros() / 8) as usize);
+        }
+        while mask != 0 {
+            *commas.get_mut(found)? = base + (mask.trailing_zeros() / 8) as usize;
+            found += 1;
+            mask &= mask - 1;
+        }
+        if end.is_some() {
+            break;
+        }
+        base += 8;
+    }
+    if end.is_none() {
+        for (i, &c) in words.remainder().iter().enumerate() {
+            match c {
+                b',' => {
+                    *commas.get_mut(found)? = base + i;
+                    found += 1;
+                }
+                b'\n' => {
+                    end = Some(base + i);
+                    break;
+                }
+                _ => {}
+            }
+        }
+    }
+    let (line_end, consumed) = match end {
+        Some(e) => (e, e + 1),
+        None => (rest.len(), rest.len()),
+    };
+    if found + 1 != N {
+        return None;
+    }
+    // The field ends: each comma, then the line end.
+    commas[N - 1] = line_end;
+    let mut start = 0;
+    let fields = commas.map(|end| {
+        let field = rest.get(start..end).unwrap_or_default();
+        start = end + 1;
+        field
+    });
+    Some((fields, consumed))
 }
 
 /// Reads records from a byte slice.
@@ -453,11 +517,39 @@ where
 pub struct Line<'a> {
     /// The rest of the chunk from the line's first byte (not an LF); the chunk holds no `"`
     /// and no CR.
-    pub rest: &'a [u8],
+    rest: &'a [u8],
+    /// The whole body is UTF-8.
+    utf8: bool,
     /// Its 1-based physical line number.
     pub number: u64,
     /// An upper bound on the records of the chunk it came from, for reserving memory once.
     pub rows_hint: usize,
+}
+
+impl<'a> Line<'a> {
+    /// The line's `N` fields as text (untrimmed) and the bytes the line takes with its LF,
+    /// when it has exactly `N` fields and the body is UTF-8.
+    #[inline]
+    pub fn fields<const N: usize>(&self) -> Option<([&'a str; N], usize)> {
+        if !self.utf8 {
+            return None;
+        }
+        let (fields, consumed) = split_plain::<N>(self.rest)?;
+        // SAFETY: the whole body is UTF-8 (`utf8`, from `CsvSource::is_utf8`), `rest` is a
+        // part of it starting at a line start, and each field is cut at ASCII commas or line
+        // ends, which never fall inside a multi-byte sequence; so each field is UTF-8.
+        Some((
+            fields.map(|f| unsafe { std::str::from_utf8_unchecked(f) }),
+            consumed,
+        ))
+    }
+}
+
+/// True when `text` has no space or tab to trim at either end.
+#[inline(always)]
+pub fn untrimmed(text: &str) -> bool {
+    let blank = |c: &u8| *c == b' ' || *c == b'\t';
+    !text.as_bytes().first().is_some_and(blank) && !text.as_bytes().last().is_some_and(blank)
 }
 
 /// Like [`process`], with an optional fast path: in a chunk holding no `"` and no CR (so
@@ -479,6 +571,7 @@ where
     F: Fn(&mut S, &Record<'_>) + Sync,
 {
     let chunks = source.chunks(threads);
+    let utf8 = source.is_utf8();
     let run = |(data, first_line, lfs): (&[u8], u64, usize)| {
         let mut state = make();
         let mut rec = Record {
@@ -506,6 +599,7 @@ where
             }
             let line = Line {
                 rest: &data[pos..],
+                utf8,
                 number,
                 rows_hint: rec.rows_hint,
             };

@@ -304,23 +304,11 @@ impl Chunk {
     /// decimal in range, a known status and adverse event, and no spaces to trim. Anything
     /// else returns false untouched, and the line goes through the full checks, which also
     /// word its problems; so a line taken here is accepted exactly as they would accept it.
-    ///
-    /// Returns the bytes the line takes (with its LF) when it is taken. `utf8` says the
-    /// whole body is UTF-8.
+    /// Returns the bytes the line takes (with its LF) when it is taken.
     #[inline]
-    fn take_plain(
-        &mut self,
-        line: &csvfile::Line<'_>,
-        roster: &Roster<'_>,
-        utf8: bool,
-    ) -> Option<usize> {
-        let ([id, date, minutes, status, therapist, event], consumed) = split_six(line.rest)?;
-        if !utf8 {
-            return None;
-        }
-        let clean = |f: &[u8]| {
-            !matches!(f.first(), Some(b' ' | b'\t')) && !matches!(f.last(), Some(b' ' | b'\t'))
-        };
+    fn take_plain(&mut self, line: &csvfile::Line<'_>, roster: &Roster<'_>) -> Option<usize> {
+        let ([id, date, minutes, status, therapist, event], consumed) = line.fields::<6>()?;
+        let clean = csvfile::untrimmed;
         if !(clean(id)
             && clean(date)
             && clean(minutes)
@@ -331,20 +319,20 @@ impl Chunk {
             return None;
         }
         let status = match status {
-            b"" | b"attended" => Status::Attended,
-            b"missed" => Status::Missed,
-            b"cancelled" => Status::Cancelled,
+            "" | "attended" => Status::Attended,
+            "missed" => Status::Missed,
+            "cancelled" => Status::Cancelled,
             _ => return None,
         };
         let adverse_event = match event {
-            b"" | b"none" => AdverseEvent::None,
-            b"mild" => AdverseEvent::Mild,
-            b"moderate" => AdverseEvent::Moderate,
-            b"severe" => AdverseEvent::Severe,
+            "" | "none" => AdverseEvent::None,
+            "mild" => AdverseEvent::Mild,
+            "moderate" => AdverseEvent::Moderate,
+            "severe" => AdverseEvent::Severe,
             _ => return None,
         };
         // Whole minutes 1-240 (nearly every row) in millionths; any other form parsed in full.
-        let whole = match *minutes {
+        let whole = match *minutes.as_bytes() {
             [d @ b'1'..=b'9'] => Some(u32::from(d - b'0')),
             [a @ b'1'..=b'9', b @ b'0'..=b'9'] => {
                 Some(u32::from(a - b'0') * 10 + u32::from(b - b'0'))
@@ -357,18 +345,11 @@ impl Chunk {
         let minutes = match whole {
             Some(v) if v <= 240 => Ok(v * 1_000_000),
             Some(_) => return None,
-            None => match std::str::from_utf8(minutes).map(Decimal::parse) {
-                Ok(Ok(m)) if m.is_positive() && m <= Decimal::from_int(240) => Err(m),
+            None => match Decimal::parse(minutes) {
+                Ok(m) if m.is_positive() && m <= Decimal::from_int(240) => Err(m),
                 _ => return None,
             },
         };
-        // SAFETY: the whole body is UTF-8 (`utf8`), and each field is a run of it cut at
-        // ASCII commas or its line end, which never fall inside a multi-byte sequence.
-        fn text(f: &[u8]) -> &str {
-            // SAFETY: see above; called only on fields of a UTF-8 body.
-            unsafe { std::str::from_utf8_unchecked(f) }
-        }
-        let (id, date, therapist) = (text(id), text(date), text(therapist));
         let day = self.dates.parse(date).ok()?;
         let participant = *self.participant(id, roster).as_ref().ok()?;
         if self.rows == 0 {
@@ -387,72 +368,6 @@ impl Chunk {
         ));
         Some(consumed)
     }
-}
-
-/// The six fields of the plain line at the start of `rest` and the bytes it takes with its
-/// LF, when it has exactly six fields (commas and the line end found eight bytes at a time).
-#[inline]
-fn split_six(rest: &[u8]) -> Option<([&[u8]; 6], usize)> {
-    let mut commas = [0usize; 5];
-    let mut found = 0;
-    let mut end = None;
-    let mut words = rest.chunks_exact(8);
-    let mut base = 0;
-    for word in &mut words {
-        let w = u64::from_le_bytes([
-            word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7],
-        ]);
-        let lf = csvfile::byte_mask(w, b'\n');
-        let mut mask = csvfile::byte_mask(w, b',');
-        if lf != 0 {
-            let first = lf & lf.wrapping_neg();
-            mask &= first - 1;
-            end = Some(base + (first.trailing_zeros() / 8) as usize);
-        }
-        while mask != 0 {
-            *commas.get_mut(found)? = base + (mask.trailing_zeros() / 8) as usize;
-            found += 1;
-            mask &= mask - 1;
-        }
-        if end.is_some() {
-            break;
-        }
-        base += 8;
-    }
-    if end.is_none() {
-        for (i, &c) in words.remainder().iter().enumerate() {
-            match c {
-                b',' => {
-                    *commas.get_mut(found)? = base + i;
-                    found += 1;
-                }
-                b'\n' => {
-                    end = Some(base + i);
-                    break;
-                }
-                _ => {}
-            }
-        }
-    }
-    let (line_end, consumed) = match end {
-        Some(e) => (e, e + 1),
-        None => (rest.len(), rest.len()),
-    };
-    if found != 5 {
-        return None;
-    }
-    let [a, b, c, d, e] = commas;
-    Some((
-        [
-            &rest[..a],
-            &rest[a + 1..b],
-            &rest[b + 1..c],
-            &rest[c + 1..d],
-            &rest[d + 1..e],
-            &rest[e + 1..line_end],
-        ],
-        consumed,
-    ))
 }
 
 /// Reads and checks every row.
@@ -474,9 +389,8 @@ fn read_with(
     let canonical = cols.fatal.is_none()
         && cols.width == KNOWN.len()
         && cols.index.iter().enumerate().all(|(k, i)| *i == Some(k));
-    let fast = (fast_path && canonical).then_some(|st: &mut Chunk, line: &csvfile::Line<'_>| {
-        st.take_plain(line, roster, cols.utf8)
-    });
+    let fast = (fast_path && canonical)
+        .then_some(|st: &mut Chunk, line: &csvfile::Line<'_>| st.take_plain(line, roster));
     let chunks = csvfile::process_lines(
         source,
         threads,
