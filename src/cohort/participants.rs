@@ -9,7 +9,7 @@ use super::columns::{Columns, RowProblems, cell, header_rejections, shape_proble
 use super::csvfile::{self, CsvSource};
 use super::duplicates;
 use super::ledger::{CohortFile, IgnoredDuplicate, Rejection};
-use super::value::{parse_date, parse_whole};
+use super::value::{DateParser, parse_whole};
 use crate::protocol::Protocol;
 
 /// The contraindication codes the contract knows, in bit order.
@@ -109,27 +109,33 @@ pub struct ParticipantsRead {
 /// million participants do not hold a million copies of `Site B`.
 #[derive(Default)]
 struct Interned {
-    last: Option<Arc<str>>,
+    /// The first few distinct texts, searched in order before the set.
+    few: Vec<Arc<str>>,
     seen: FxHashSet<Arc<str>>,
 }
 
 impl Interned {
+    const FEW: usize = 8;
+
+    #[inline]
     fn get(&mut self, text: &str) -> Option<Arc<str>> {
         if text.is_empty() {
             return None;
         }
-        if let Some(last) = self.last.as_ref().filter(|l| csvfile::same_text(l, text)) {
-            return Some(Arc::clone(last));
+        if let Some(s) = self.few.iter().find(|s| csvfile::same_text(s, text)) {
+            return Some(Arc::clone(s));
         }
         let shared = match self.seen.get(text) {
             Some(s) => Arc::clone(s),
             None => {
                 let s: Arc<str> = Arc::from(text);
                 self.seen.insert(Arc::clone(&s));
+                if self.few.len() < Self::FEW {
+                    self.few.push(Arc::clone(&s));
+                }
                 s
             }
         };
-        self.last = Some(Arc::clone(&shared));
         Some(shared)
     }
 }
@@ -140,6 +146,7 @@ struct Chunk {
     rejected: u64,
     sex: Interned,
     site: Interned,
+    dates: DateParser,
     parsed: Vec<Participant>,
     rejections: Vec<Rejection>,
     failed_ids: Vec<(String, u64, String)>,
@@ -151,6 +158,7 @@ pub fn read(source: &CsvSource<'_>, protocol: &Protocol, threads: usize) -> Part
     cols.utf8 = source.is_utf8();
     let arm_list: Vec<&str> = protocol.arms().iter().map(|a| a.id()).collect();
     let arm_list = arm_list.join(", ");
+    let arm_ids: Vec<&str> = protocol.arms().iter().map(|a| a.id()).collect();
     let chunks = csvfile::process(source, threads, Chunk::default, |st: &mut Chunk, rec| {
         if st.rows == 0 {
             st.parsed.reserve(rec.rows_hint());
@@ -190,7 +198,7 @@ pub fn read(source: &CsvSource<'_>, protocol: &Protocol, threads: usize) -> Part
             );
         }
         let arm_text = c(1, &mut problems);
-        let arm = protocol.arm_index(arm_text);
+        let arm = arm_ids.iter().position(|a| csvfile::same_text(a, arm_text));
         if arm.is_none() {
             if arm_text.is_empty() {
                 problems.add(
@@ -236,7 +244,7 @@ pub fn read(source: &CsvSource<'_>, protocol: &Protocol, threads: usize) -> Part
         let randomized_on = if date_text.is_empty() {
             None
         } else {
-            match parse_date(date_text) {
+            match st.dates.parse(date_text) {
                 Ok(d) => Some(d),
                 Err(why) => {
                     problems.add(
