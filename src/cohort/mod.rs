@@ -141,7 +141,7 @@ fn read_file(dir: &Path, file: CohortFile) -> Result<FileBytes, CohortError> {
         // SAFETY: the map is read-only and lives only while this file is checked. Like every
         // reader of a memory-mapped file (polars included), it assumes no other process
         // truncates the file meanwhile.
-        if let Ok(m) = unsafe { memmap2::MmapOptions::new().populate().map(&f) } {
+        if let Ok(m) = unsafe { memmap2::MmapOptions::new().map(&f) } {
             return Ok(FileBytes::Mapped(m));
         }
     }
