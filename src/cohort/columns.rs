@@ -16,8 +16,6 @@ pub struct Columns {
     pub fatal: Option<(String, String)>,
     /// Unknown columns, ignored with a notice.
     pub ignored: Vec<String>,
-    /// The file body is valid UTF-8 (see [`super::csvfile::CsvSource::is_utf8`]).
-    pub utf8: bool,
 }
 
 impl Columns {
@@ -64,7 +62,6 @@ impl Columns {
             width: header.len(),
             fatal,
             ignored,
-            utf8: false,
         }
     }
 }
@@ -132,8 +129,8 @@ pub fn cell<'r>(
     problems: &mut RowProblems,
 ) -> &'r str {
     let Some(i) = cols.index[k] else { return "" };
-    if cols.utf8 {
-        // SAFETY: the whole body was checked to be UTF-8, and a field is a run of it cut at
+    if rec.is_utf8() {
+        // SAFETY: the record's chunk was checked to be UTF-8, and a field is a run of it cut at
         // ASCII separators (`,`, `"`, CR, LF) with ASCII quotes removed; ASCII bytes never
         // occur inside a multi-byte sequence, so the field is UTF-8 as well.
         return trim(unsafe { std::str::from_utf8_unchecked(rec.get(i)) });

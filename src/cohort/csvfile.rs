@@ -25,9 +25,16 @@ pub struct Record<'a> {
     line: u64,
     malformed: Option<&'static str>,
     rows_hint: usize,
+    utf8: bool,
 }
 
 impl<'a> Record<'a> {
+    /// True when the chunk the record came from is valid UTF-8, so every field (split at
+    /// ASCII separators, ASCII quotes removed) is too and need not be checked again.
+    #[inline]
+    pub fn is_utf8(&self) -> bool {
+        self.utf8
+    }
     /// Number of fields.
     #[inline]
     pub fn len(&self) -> usize {
@@ -357,7 +364,6 @@ impl<'a> Tokenizer<'a> {
 #[derive(Debug)]
 pub struct CsvSource<'a> {
     bytes: &'a [u8],
-    utf8: bool,
     body: Range<usize>,
     body_line: u64,
     header_line: u64,
@@ -397,7 +403,6 @@ impl<'a> CsvSource<'a> {
         let body_line = tok.line();
         CsvSource {
             bytes,
-            utf8: std::str::from_utf8(&bytes[body.clone()]).is_ok(),
             body,
             body_line,
             header_line,
@@ -409,12 +414,6 @@ impl<'a> CsvSource<'a> {
     /// Column names as written (trimmed); empty for an empty file.
     pub fn header(&self) -> &[String] {
         &self.header
-    }
-
-    /// True when the whole body is valid UTF-8, so every field (split at ASCII separators)
-    /// is too and need not be checked again.
-    pub fn is_utf8(&self) -> bool {
-        self.utf8
     }
 
     /// Line of the header (1 unless blank lines precede it; 1 for an empty file).
@@ -518,7 +517,7 @@ pub struct Line<'a> {
     /// The rest of the chunk from the line's first byte (not an LF); the chunk holds no `"`
     /// and no CR.
     rest: &'a [u8],
-    /// The whole body is UTF-8.
+    /// The chunk is UTF-8.
     utf8: bool,
     /// Its 1-based physical line number.
     pub number: u64,
@@ -535,8 +534,8 @@ impl<'a> Line<'a> {
             return None;
         }
         let (fields, consumed) = split_plain::<N>(self.rest)?;
-        // SAFETY: the whole body is UTF-8 (`utf8`, from `CsvSource::is_utf8`), `rest` is a
-        // part of it starting at a line start, and each field is cut at ASCII commas or line
+        // SAFETY: the chunk is UTF-8 (`utf8`, checked in `process_lines`), `rest` is a part
+        // of it starting at a line start, and each field is cut at ASCII commas or line
         // ends, which never fall inside a multi-byte sequence; so each field is UTF-8.
         Some((
             fields.map(|f| unsafe { std::str::from_utf8_unchecked(f) }),
@@ -571,11 +570,14 @@ where
     F: Fn(&mut S, &Record<'_>) + Sync,
 {
     let chunks = source.chunks(threads);
-    let utf8 = source.is_utf8();
     let run = |(data, first_line, lfs): (&[u8], u64, usize)| {
         let mut state = make();
+        // Chunks start and end at line ends, which never fall inside a multi-byte sequence,
+        // so each chunk is checked on its own thread.
+        let utf8 = std::str::from_utf8(data).is_ok();
         let mut rec = Record {
             rows_hint: lfs + 1,
+            utf8,
             ..Record::default()
         };
         let fast = match &fast {

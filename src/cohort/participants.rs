@@ -154,8 +154,7 @@ struct Chunk {
 
 /// Reads and checks every row.
 pub fn read(source: &CsvSource<'_>, protocol: &Protocol, threads: usize) -> ParticipantsRead {
-    let mut cols = Columns::map(source.header(), &KNOWN, &REQUIRED);
-    cols.utf8 = source.is_utf8();
+    let cols = Columns::map(source.header(), &KNOWN, &REQUIRED);
     let arm_list: Vec<&str> = protocol.arms().iter().map(|a| a.id()).collect();
     let arm_list = arm_list.join(", ");
     let arm_ids: Vec<&str> = protocol.arms().iter().map(|a| a.id()).collect();

@@ -134,8 +134,7 @@ fn read_with(
 ) -> ScoresRead {
     let mut known: Vec<&str> = vec!["participant_id", "week", "pain", "ndi"];
     known.extend(protocol.markers().iter().map(|m| m.column()));
-    let mut cols = Columns::map(source.header(), &known, &["participant_id", "week"]);
-    cols.utf8 = source.is_utf8();
+    let cols = Columns::map(source.header(), &known, &["participant_id", "week"]);
     let n_markers = protocol.markers().len();
     let pain_max = protocol.pain_max();
     let ndi_max = protocol.ndi_max();

@@ -382,8 +382,7 @@ fn read_with(
     threads: usize,
     fast_path: bool,
 ) -> SessionsRead {
-    let mut cols = Columns::map(source.header(), &KNOWN, &REQUIRED);
-    cols.utf8 = source.is_utf8();
+    let cols = Columns::map(source.header(), &KNOWN, &REQUIRED);
     let max_minutes = Decimal::from_int(240);
     // The fast path reads the contract's column order only.
     let canonical = cols.fatal.is_none()
