@@ -169,10 +169,10 @@ pub fn derive(cohort: &Cohort, threads: usize) -> Vec<Derived> {
             && offset >= 0
             && offset < window[cohort.participants[s.participant as usize].arm]
     };
-    let tally_block = |block: &[crate::cohort::Session]| {
-        let mut t = vec![SessionTally::default(); n];
+    // Adds a block's sessions into `t`, whose first entry is participant `offset`.
+    let tally_into = |block: &[crate::cohort::Session], t: &mut [SessionTally], offset: usize| {
         for s in block {
-            let p = &mut t[s.participant as usize];
+            let p = &mut t[s.participant as usize - offset];
             let day = s.day();
             p.earliest = Some(p.earliest.map_or(day, |e| e.min(day)));
             p.adverse |= s.adverse_event() != AdverseEvent::None;
@@ -183,44 +183,83 @@ pub fn derive(cohort: &Cohort, threads: usize) -> Vec<Derived> {
                 }
             }
         }
-        t
     };
     let blocks = cohort.sessions.blocks();
-    let mut tallies: Vec<Vec<SessionTally>> = if blocks.len() <= 1 || threads <= 1 {
-        blocks.iter().map(|b| tally_block(b)).collect()
+    // The participants each block touches (first and last index; `None` when empty).
+    let ranges: Vec<Option<(usize, usize)>> = blocks
+        .iter()
+        .map(|b| {
+            let mut ids = b.iter().map(|s| s.participant as usize);
+            let first = ids.next()?;
+            Some(ids.fold((first, first), |(lo, hi), p| (lo.min(p), hi.max(p))))
+        })
+        .collect();
+    let mut in_order = ranges.iter().flatten();
+    let disjoint = in_order.next().is_none_or(|first| {
+        in_order
+            .try_fold(first.1, |hi, r| (hi < r.0).then_some(r.1))
+            .is_some()
+    });
+    let mut tally = vec![SessionTally::default(); n];
+    if disjoint {
+        // A file sorted by participant (the usual case): each block owns a part of the one
+        // table and tallies straight into it; there is nothing to merge.
+        let mut parts = Vec::with_capacity(blocks.len());
+        let mut rest: &mut [SessionTally] = &mut tally;
+        let mut offset = 0;
+        for (block, range) in blocks.iter().zip(&ranges) {
+            let Some((lo, hi)) = *range else { continue };
+            let (_, tail) = std::mem::take(&mut rest).split_at_mut(lo - offset);
+            let (mine, tail) = tail.split_at_mut(hi + 1 - lo);
+            parts.push((block, mine, lo));
+            rest = tail;
+            offset = hi + 1;
+        }
+        if threads <= 1 || parts.len() <= 1 {
+            for (block, mine, lo) in parts {
+                tally_into(block, mine, lo);
+            }
+        } else {
+            std::thread::scope(|scope| {
+                for (block, mine, lo) in parts {
+                    let f = &tally_into;
+                    scope.spawn(move || f(block, mine, lo));
+                }
+            });
+        }
     } else {
-        std::thread::scope(|scope| {
+        // Blocks share participants: one table per block, then summed (each thread over its
+        // own range of participants).
+        let tallies: Vec<Vec<SessionTally>> = std::thread::scope(|scope| {
             let handles: Vec<_> = blocks
                 .iter()
                 .map(|b| {
-                    let f = &tally_block;
-                    scope.spawn(move || f(b))
+                    let f = &tally_into;
+                    scope.spawn(move || {
+                        let mut t = vec![SessionTally::default(); n];
+                        f(b, &mut t, 0);
+                        t
+                    })
                 })
                 .collect();
             handles
                 .into_iter()
                 .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
                 .collect()
-        })
-    };
-    let mut tally = tallies
-        .pop()
-        .unwrap_or_else(|| vec![SessionTally::default(); n]);
-    // The other blocks' tallies are added in, each thread over its own range of participants.
-    let merge = |range: std::ops::Range<usize>, into: &mut [SessionTally]| {
-        for other in &tallies {
-            for (t, o) in into.iter_mut().zip(&other[range.clone()]) {
-                t.earliest = match (t.earliest, o.earliest) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-                t.adverse |= o.adverse;
-                t.attended += o.attended;
-                t.minutes.merge(o.minutes);
+        });
+        let merge = |range: std::ops::Range<usize>, into: &mut [SessionTally]| {
+            for other in &tallies {
+                for (t, o) in into.iter_mut().zip(&other[range.clone()]) {
+                    t.earliest = match (t.earliest, o.earliest) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                    t.adverse |= o.adverse;
+                    t.attended += o.attended;
+                    t.minutes.merge(o.minutes);
+                }
             }
-        }
-    };
-    if !tallies.is_empty() {
+        };
         let per = n.div_ceil(threads.max(1)).max(1);
         std::thread::scope(|scope| {
             for (k, part) in tally.chunks_mut(per).enumerate() {
@@ -229,7 +268,6 @@ pub fn derive(cohort: &Cohort, threads: usize) -> Vec<Derived> {
             }
         });
     }
-    drop(tallies);
     if cohort
         .participants
         .iter()
