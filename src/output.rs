@@ -270,6 +270,7 @@ pub fn push_row_with(out: &mut String, cells: &[Cell<'_>], mut memo: Option<&mut
                 Some(m) => m.push(out, v),
                 None => push_float(out, v),
             },
+            Cell::Int(Some(v)) if v < 10 => out.push(char::from(b'0' + v as u8)),
             Cell::Int(Some(v)) => out.push_str(itoa::Buffer::new().format(v)),
             Cell::Dec(Some(d)) => d.push_to(out),
             Cell::Bool(Some(b)) => out.push_str(if b { "true" } else { "false" }),

@@ -224,6 +224,28 @@ impl Decimal {
 impl Decimal {
     /// Appends the plain decimal text (as [`fmt::Display`] writes it) without allocating.
     pub fn push_to(self, out: &mut String) {
+        // Scores and minutes are mostly a few digits with at most one decimal: written
+        // digit by digit, without a formatting buffer.
+        let m = self.mantissa.unsigned_abs();
+        if m < 1000 && self.scale() <= 1 {
+            if self.mantissa < 0 {
+                out.push('-');
+            }
+            let digit = |d: u64| char::from(b'0' + d as u8);
+            let whole = if self.scale() == 1 { m / 10 } else { m };
+            if whole >= 100 {
+                out.push(digit(whole / 100));
+            }
+            if whole >= 10 {
+                out.push(digit(whole / 10 % 10));
+            }
+            out.push(digit(whole % 10));
+            if self.scale() == 1 {
+                out.push('.');
+                out.push(digit(m % 10));
+            }
+            return;
+        }
         let mut buf = itoa::Buffer::new();
         let digits = buf.format(self.mantissa.unsigned_abs());
         if self.mantissa < 0 {
@@ -477,6 +499,17 @@ mod tests {
             assert_eq!(pushed, s);
         }
         assert_eq!(d("7.50").to_string(), "7.5");
+        // Every value with up to four digits and up to three decimals: the digit-by-digit
+        // path and the general one agree with `Display`.
+        for m in -9999i64..=9999 {
+            for scale in 0..=3u8 {
+                let v = Decimal::raw(m, scale).normalised();
+                let mut pushed = String::new();
+                v.push_to(&mut pushed);
+                assert_eq!(pushed, v.to_string(), "{m} / 10^{scale}");
+                assert_eq!(Decimal::parse(&pushed), Ok(v));
+            }
+        }
     }
 
     #[test]
