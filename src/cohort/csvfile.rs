@@ -9,7 +9,9 @@
 //!
 //! Large files without any quote character are split at line ends and read on several threads;
 //! the chunks are processed in order-preserving fashion, so results never depend on the number
-//! of threads.
+//! of threads. In a chunk without quotes or CRs, a reader may take the usual lines itself
+//! ([`process_lines`]) and leave the rest to the tokenizer; plain lines are split eight bytes
+//! at a time.
 
 use std::ops::Range;
 
