@@ -612,10 +612,13 @@ where
                 number += 1;
                 continue;
             }
+            // The line is not blank and the chunk has no CR, so the tokenizer reads exactly
+            // this line as one record (the check only guards against looping forever).
             let mut tok = Tokenizer::new(&data[pos..], number);
-            if tok.next_record(&mut rec) {
-                each(&mut state, &rec);
+            if !tok.next_record(&mut rec) {
+                break;
             }
+            each(&mut state, &rec);
             pos += tok.offset();
             number = tok.line();
         }
