@@ -302,7 +302,8 @@ pub fn write_blocks(
         return Ok(());
     }
     let next = AtomicUsize::new(0);
-    let (done_tx, done_rx) = mpsc::channel::<(usize, String)>();
+    // A finished block, or the panic of the worker that was filling it.
+    let (done_tx, done_rx) = mpsc::channel::<(usize, std::thread::Result<String>)>();
     let (free_tx, free_rx) = mpsc::channel::<String>();
     for _ in 0..2 * threads {
         // The receiver is alive here, so sending cannot fail.
@@ -322,9 +323,15 @@ pub fn write_blocks(
                     if b >= blocks {
                         return;
                     }
-                    buf.clear();
-                    fill(b, &mut buf);
-                    if done_tx.send((b, buf)).is_err() {
+                    // A panic is handed to the writer, which re-raises it (a worker that just
+                    // died would leave the writer waiting for its block).
+                    let filled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        buf.clear();
+                        fill(b, &mut buf);
+                        buf
+                    }));
+                    let failed = filled.is_err();
+                    if done_tx.send((b, filled)).is_err() || failed {
                         return;
                     }
                 }
@@ -337,9 +344,12 @@ pub fn write_blocks(
         let mut pending: Vec<Option<String>> = (0..blocks).map(|_| None).collect();
         let mut wanted = 0;
         while wanted < blocks {
-            // Every worker gone before the last block means one panicked; the scope
-            // re-raises that panic when it ends.
-            let Ok((b, buf)) = done_rx.recv() else { break };
+            let Ok((b, filled)) = done_rx.recv() else {
+                break;
+            };
+            // Re-raised here, the panic drops the channels first, so the other workers stop
+            // and the scope can end.
+            let buf = filled.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             pending[b] = Some(buf);
             while let Some(buf) = pending.get_mut(wanted).and_then(Option::take) {
                 w.write_all(buf.as_bytes())?;
@@ -415,6 +425,21 @@ mod tests {
         }
         fn flush(&mut self) -> io::Result<()> {
             Ok(())
+        }
+    }
+
+    #[test]
+    fn a_panic_while_filling_reaches_the_caller() {
+        for threads in [2, 3] {
+            let caught = std::panic::catch_unwind(|| {
+                let mut out = Vec::new();
+                let _ = write_blocks(&mut out, 50, threads, |b, buf| {
+                    assert!(b != 7, "block seven");
+                    buf.push_str("x\n");
+                });
+            });
+            let message = caught.expect_err("the panic is re-raised");
+            assert_eq!(message.downcast_ref::<&str>(), Some(&"block seven"));
         }
     }
 

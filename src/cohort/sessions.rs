@@ -128,7 +128,9 @@ impl Session {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct MinutesTotal {
     millionths: u64,
-    unusual: Decimal,
+    /// The values with more decimals, exactly, in units of 10^-18 (every decimal has at most
+    /// 18 places; an i128 holds more sessions of 240 minutes than can exist).
+    unusual: i128,
 }
 
 impl MinutesTotal {
@@ -137,27 +139,24 @@ impl MinutesTotal {
     pub fn add(&mut self, s: &Session, log: &SessionLog) {
         match s.minutes_in_millionths() {
             Some(m) => self.millionths += u64::from(m),
-            None => {
-                self.unusual = self
-                    .unusual
-                    .checked_add(log.minutes(s))
-                    .unwrap_or(self.unusual)
-            }
+            None => self.unusual += log.minutes(s).to_attos(),
         }
     }
     /// Adds another total.
     pub fn merge(&mut self, other: MinutesTotal) {
         self.millionths += other.millionths;
-        self.unusual = self
-            .unusual
-            .checked_add(other.unusual)
-            .unwrap_or(self.unusual);
+        self.unusual += other.unusual;
     }
-    /// The exact total (saturating at a decimal's range, about 9.2e12 minutes).
+    /// The total: exact whenever it fits in a decimal (18 significant digits), else rounded
+    /// to as many decimals as fit (only sums of values with about 16 or more decimals come
+    /// near that). The same whatever the order of the sessions.
     pub fn total(self) -> Decimal {
-        Decimal::from_millionths(self.millionths)
-            .and_then(|d| d.checked_add(self.unusual))
-            .unwrap_or(self.unusual)
+        if self.unusual == 0 {
+            if let Some(d) = Decimal::from_millionths(self.millionths) {
+                return d;
+            }
+        }
+        Decimal::from_attos(i128::from(self.millionths) * 1_000_000_000_000 + self.unusual)
     }
 }
 
@@ -764,5 +763,25 @@ mod tests {
         assert_eq!(d("30.1234567").to_millionths(), None);
         assert_eq!(d("-1").to_millionths(), None);
         assert_eq!(d("0").to_millionths(), Some(0));
+
+        // Sixteen hours and a value with 16 decimals: 960.1234567890123456 needs 19
+        // significant digits, so the total is rounded to the 15 decimals that fit, never
+        // cut down to its small part; and it is the same in any order.
+        let log = SessionLog {
+            blocks: Vec::new(),
+            unusual_minutes: vec![d("0.1234567890123456")],
+        };
+        let sixty = session(d("60").to_millionths().unwrap());
+        let odd = session(UNUSUAL_MINUTES);
+        let mut first = MinutesTotal::default();
+        first.add(&odd, &log);
+        let mut last = MinutesTotal::default();
+        for _ in 0..16 {
+            first.add(&sixty, &log);
+            last.add(&sixty, &log);
+        }
+        last.add(&odd, &log);
+        assert_eq!(first.total(), d("960.123456789012346"));
+        assert_eq!(last.total(), first.total());
     }
 }

@@ -194,6 +194,31 @@ impl Decimal {
         Some(Decimal::raw(mantissa, 6).normalised())
     }
 
+    /// The value in units of 10^-18, exactly (a decimal has at most 18 places).
+    pub fn to_attos(self) -> i128 {
+        i128::from(self.mantissa) * POW10[usize::from(18u8.saturating_sub(self.scale()))]
+    }
+
+    /// `v` units of 10^-18 as a decimal: exact when it fits (18 significant digits), else
+    /// rounded once, half away from zero, to as many decimals as fit; saturated beyond
+    /// 9.2e18 whole units.
+    pub fn from_attos(v: i128) -> Decimal {
+        let (mut v, mut scale) = (v, 18u8);
+        while scale > 0 && v % 10 == 0 {
+            v /= 10;
+            scale -= 1;
+        }
+        for drop in 0..=scale {
+            let p = POW10[usize::from(drop)];
+            let (q, r) = (v / p, v % p);
+            let q = if r.abs() * 2 >= p { q + r.signum() } else { q };
+            if let Ok(m) = i64::try_from(q) {
+                return Decimal::raw(m, scale - drop).normalised();
+            }
+        }
+        Decimal::from_int(if v < 0 { i64::MIN } else { i64::MAX })
+    }
+
     fn normalised(self) -> Decimal {
         let (mut mantissa, mut scale) = (self.mantissa, self.scale());
         while scale > 0 && mantissa % 10 == 0 {
@@ -558,6 +583,40 @@ mod tests {
         assert!(parse_date("2013-13-01").is_err());
         assert!(parse_date("2013-1-01").is_err());
         assert!(parse_date("01/02/2013").is_err());
+    }
+
+    #[test]
+    fn attos_round_trip_and_round_once() {
+        for text in [
+            "0",
+            "7",
+            "-3",
+            "0.5",
+            "240",
+            "0.000000000000000001",
+            "-12.125",
+            "960.1",
+        ] {
+            let v = d(text);
+            assert_eq!(Decimal::from_attos(v.to_attos()), v, "{text}");
+        }
+        // 9,601,234,567,890,123,456 units of 1e-16 does not fit in i64: rounded once.
+        // 960.1234567890123456 (more digits than a decimal parses) in units of 1e-18.
+        let big = 960_123_456_789_012_345_600;
+        assert_eq!(Decimal::from_attos(big), d("960.123456789012346"));
+        assert_eq!(Decimal::from_attos(-big), d("-960.123456789012346"));
+        // Half away from zero, from the exact value (no double rounding).
+        // 9.300000000000000005 has a 19-digit mantissa above i64::MAX; its last digit is
+        // exactly half of the one dropped.
+        assert_eq!(
+            Decimal::from_attos(9_300_000_000_000_000_005),
+            d("9.30000000000000001")
+        );
+        assert_eq!(
+            Decimal::from_attos(-9_300_000_000_000_000_005),
+            d("-9.30000000000000001")
+        );
+        assert_eq!(Decimal::from_attos(i128::MAX), Decimal::from_int(i64::MAX));
     }
 
     #[test]
