@@ -100,6 +100,17 @@ impl RowProblems {
     }
 }
 
+impl Columns {
+    /// True when the header is exactly the first `n` known columns in the contract's order
+    /// (what the readers' fast paths expect).
+    pub fn in_contract_order(&self, n: usize) -> bool {
+        self.fatal.is_none()
+            && self.width == n
+            && self.index.len() == n
+            && self.index.iter().enumerate().all(|(k, i)| *i == Some(k))
+    }
+}
+
 /// Checks the shape of a record (quoting, field count). `None` when it is fine.
 pub fn shape_problem(rec: &Record<'_>, cols: &Columns) -> Option<String> {
     if let Some((_, reason)) = &cols.fatal {

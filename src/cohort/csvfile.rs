@@ -87,6 +87,14 @@ fn byte_mask(w: u64, b: u8) -> u64 {
     !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
 }
 
+/// The eight bytes of `word` (from `chunks_exact(8)`) as one little-endian word.
+#[inline(always)]
+fn load_word(word: &[u8]) -> u64 {
+    u64::from_le_bytes([
+        word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7],
+    ])
+}
+
 /// Pushes `base` plus the byte index of every byte flagged in `mask`.
 #[inline(always)]
 fn push_flagged(mut mask: u64, base: usize, out: &mut Vec<usize>) {
@@ -117,9 +125,7 @@ fn split_plain_line(rest: &[u8], ends: &mut Vec<usize>) -> Option<(usize, usize)
     let mut words = rest.chunks_exact(8);
     let mut base = 0;
     for word in &mut words {
-        let w = u64::from_le_bytes([
-            word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7],
-        ]);
+        let w = load_word(word);
         let commas = byte_mask(w, b',');
         let stops = byte_mask(w, b'\n') | byte_mask(w, b'\r') | byte_mask(w, b'"');
         if stops != 0 {
@@ -173,9 +179,7 @@ pub fn split_plain<const N: usize>(rest: &[u8]) -> Option<([&[u8]; N], usize)> {
     let mut words = rest.chunks_exact(8);
     let mut base = 0;
     for word in &mut words {
-        let w = u64::from_le_bytes([
-            word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7],
-        ]);
+        let w = load_word(word);
         let lf = byte_mask(w, b'\n');
         let mut mask = byte_mask(w, b',');
         if lf != 0 {

@@ -138,11 +138,9 @@ fn read_with(
     let n_markers = protocol.markers().len();
     let pain_max = protocol.pain_max();
     let ndi_max = protocol.ndi_max();
-    // The fast path reads the contract's column order without markers only.
-    let canonical = cols.fatal.is_none()
-        && n_markers == 0
-        && cols.width == 4
-        && cols.index.iter().enumerate().all(|(k, i)| *i == Some(k));
+    // The fast path reads the contract's column order without markers only (a declared
+    // marker lengthens the known columns past four).
+    let canonical = cols.in_contract_order(4);
     let fast = (fast_path && canonical).then_some(|st: &mut Chunk, line: &csvfile::Line<'_>| {
         st.take_plain(line, roster, [pain_max, ndi_max])
     });

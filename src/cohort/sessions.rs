@@ -281,6 +281,29 @@ impl Chunk {
         number
     }
 
+    /// Keeps an accepted row (its therapist numbered only now, so rejected rows never
+    /// number one).
+    #[inline]
+    fn accept(
+        &mut self,
+        participant: u32,
+        day: i32,
+        status: Status,
+        adverse_event: AdverseEvent,
+        minutes: u32,
+        therapist: &str,
+    ) {
+        let therapist = self.therapist(therapist);
+        self.accepted.push(Session::new(
+            participant,
+            day,
+            status,
+            adverse_event,
+            minutes,
+            therapist,
+        ));
+    }
+
     /// The compact code of an accepted row's minutes.
     #[inline]
     fn minutes_code(&mut self, minutes: Decimal) -> u32 {
@@ -355,16 +378,8 @@ impl Chunk {
             self.accepted.reserve(line.rows_hint);
         }
         self.rows += 1;
-        let therapist = self.therapist(therapist);
         let minutes = minutes.unwrap_or_else(|exact| self.minutes_code(exact));
-        self.accepted.push(Session::new(
-            participant,
-            day,
-            status,
-            adverse_event,
-            minutes,
-            therapist,
-        ));
+        self.accept(participant, day, status, adverse_event, minutes, therapist);
         Some(consumed)
     }
 }
@@ -384,9 +399,7 @@ fn read_with(
     let cols = Columns::map(source.header(), &KNOWN, &REQUIRED);
     let max_minutes = Decimal::from_int(240);
     // The fast path reads the contract's column order only.
-    let canonical = cols.fatal.is_none()
-        && cols.width == KNOWN.len()
-        && cols.index.iter().enumerate().all(|(k, i)| *i == Some(k));
+    let canonical = cols.in_contract_order(KNOWN.len());
     let fast = (fast_path && canonical)
         .then_some(|st: &mut Chunk, line: &csvfile::Line<'_>| st.take_plain(line, roster));
     let chunks = csvfile::process_lines(
@@ -485,16 +498,15 @@ fn read_with(
             };
             match (participant, day, problems.is_empty()) {
                 (Some(participant), Some(day), true) => {
-                    let therapist = st.therapist(therapist_text);
                     let minutes = st.minutes_code(minutes.unwrap_or(Decimal::ZERO));
-                    st.accepted.push(Session::new(
+                    st.accept(
                         participant,
                         day,
                         status,
                         adverse_event,
                         minutes,
-                        therapist,
-                    ));
+                        therapist_text,
+                    );
                 }
                 _ => {
                     problems.drain_into(CohortFile::Sessions, rec.line(), &mut st.rejections);
