@@ -473,7 +473,10 @@ impl Protocol {
     }
     /// Index of an arm by id.
     pub fn arm_index(&self, id: &str) -> Option<usize> {
-        self.arms.iter().position(|a| a.id == id)
+        // Called once per participant row: compared without a call into `memcmp`.
+        self.arms
+            .iter()
+            .position(|a| crate::cohort::csvfile::same_text(&a.id, id))
     }
     /// Length in days of an arm's treatment window (the control arm uses the longest
     /// treatment arm's window).

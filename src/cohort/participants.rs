@@ -157,7 +157,6 @@ pub fn read(source: &CsvSource<'_>, protocol: &Protocol, threads: usize) -> Part
     let cols = Columns::map(source.header(), &KNOWN, &REQUIRED);
     let arm_list: Vec<&str> = protocol.arms().iter().map(|a| a.id()).collect();
     let arm_list = arm_list.join(", ");
-    let arm_ids: Vec<&str> = protocol.arms().iter().map(|a| a.id()).collect();
     let chunks = csvfile::process(source, threads, Chunk::default, |st: &mut Chunk, rec| {
         if st.rows == 0 {
             st.parsed.reserve(rec.rows_hint());
@@ -197,7 +196,7 @@ pub fn read(source: &CsvSource<'_>, protocol: &Protocol, threads: usize) -> Part
             );
         }
         let arm_text = c(1, &mut problems);
-        let arm = arm_ids.iter().position(|a| csvfile::same_text(a, arm_text));
+        let arm = protocol.arm_index(arm_text);
         if arm.is_none() {
             if arm_text.is_empty() {
                 problems.add(
