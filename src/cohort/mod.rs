@@ -18,6 +18,7 @@ pub mod sessions;
 pub mod value;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 use thiserror::Error;
@@ -150,23 +151,20 @@ fn read_file(dir: &Path, file: CohortFile) -> Result<FileBytes, CohortError> {
     Ok(FileBytes::Read(bytes))
 }
 
-/// Reads one file, checks it with `check` while its SHA-256 is computed on another thread,
-/// and frees the bytes.
-fn with_file<T: Send>(
-    dir: &Path,
-    file: CohortFile,
-    check: impl FnOnce(&csvfile::CsvSource<'_>) -> T + Send,
-) -> Result<(T, String, u64), CohortError> {
-    let bytes = read_file(dir, file)?;
-    let (result, digest) = std::thread::scope(|scope| {
-        let hashing = scope.spawn(|| crate::output::hex(&Sha256::digest(&bytes[..])));
-        let result = check(&csvfile::CsvSource::new(&bytes[..]));
-        let digest = hashing
-            .join()
-            .unwrap_or_else(|e| std::panic::resume_unwind(e));
-        (result, digest)
-    });
-    Ok((result, digest, bytes.len() as u64))
+/// Starts computing the SHA-256 of `bytes` on a thread of `scope`. The bytes are freed by
+/// whichever of the digest and the reader is done with them last.
+fn start_digest<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    bytes: &Arc<FileBytes>,
+) -> std::thread::ScopedJoinHandle<'scope, String> {
+    let bytes = Arc::clone(bytes);
+    scope.spawn(move || crate::output::hex(&Sha256::digest(&bytes[..])))
+}
+
+fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|e| std::panic::resume_unwind(e))
 }
 
 impl Cohort {
@@ -187,33 +185,42 @@ impl Cohort {
         }
         let protocol = Protocol::load(dir)?;
         let threads = options.threads.max(1);
-        // One file at a time, each dropped once checked, so peak memory is one file's bytes
-        // plus the compact tables; each file's digest is computed on another thread meanwhile.
-        let (people, p_digest, p_size) = with_file(dir, CohortFile::Participants, |src| {
-            participants::read(src, &protocol, threads)
-        })?;
-        let roster = roster::Roster::new(&people.accepted, &people.rejected_ids, people.ids_sorted);
-        // Sessions and scores depend only on the roster: read them side by side, so one
-        // fills the gaps the other leaves (merging, hashing the tail of the file).
-        let (sessions_read, scores_read) = std::thread::scope(|scope| {
-            let scores_job = scope.spawn(|| {
-                with_file(dir, CohortFile::Scores, |src| {
-                    scores::read(src, &protocol, &roster, threads)
-                })
+        // All three files are opened first (a missing one is reported before any work) and
+        // their digests are computed on threads of their own from the start, filling the
+        // gaps the readers leave; each file's bytes are freed as soon as its digest and its
+        // reader are both done with them.
+        let bytes = CohortFile::ALL.map(|f| read_file(dir, f).map(Arc::new));
+        let [p, s, sc] = bytes;
+        let (people_bytes, sessions_bytes, scores_bytes) = (p?, s?, sc?);
+        let sizes = [&people_bytes, &sessions_bytes, &scores_bytes].map(|b| b.len() as u64);
+        let (people, sess, sc, digests) = std::thread::scope(|scope| {
+            let digests =
+                [&people_bytes, &sessions_bytes, &scores_bytes].map(|b| start_digest(scope, b));
+            let people =
+                participants::read(&csvfile::CsvSource::new(&people_bytes), &protocol, threads);
+            drop(people_bytes);
+            let roster =
+                roster::Roster::new(&people.accepted, &people.rejected_ids, people.ids_sorted);
+            // Sessions and scores depend only on the roster: read them side by side, so one
+            // fills the gaps the other leaves.
+            let (sess, sc) = std::thread::scope(|inner| {
+                let scores_job = inner.spawn(|| {
+                    let bytes = scores_bytes;
+                    scores::read(
+                        &csvfile::CsvSource::new(&bytes),
+                        &protocol,
+                        &roster,
+                        threads,
+                    )
+                });
+                let sess =
+                    sessions::read(&csvfile::CsvSource::new(&sessions_bytes), &roster, threads);
+                drop(sessions_bytes);
+                (sess, join(scores_job))
             });
-            let sessions_read = with_file(dir, CohortFile::Sessions, |src| {
-                sessions::read(src, &roster, threads)
-            });
-            let scores_read = scores_job
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e));
-            (sessions_read, scores_read)
+            drop(roster);
+            (people, sess, sc, digests.map(join))
         });
-        let (sess, s_digest, s_size) = sessions_read?;
-        let (sc, sc_digest, sc_size) = scores_read?;
-        drop(roster);
-        let digests = [p_digest, s_digest, sc_digest];
-        let sizes = [p_size, s_size, sc_size];
 
         let mut notices = Vec::new();
         for (file, cols) in [
