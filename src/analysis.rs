@@ -262,11 +262,23 @@ pub fn analyze(
         options.missing,
     )?;
 
+    // Each arm's mean and variance of each outcome's improvement, computed once (the arm
+    // table and every Welch interval use them).
+    let moments: Vec<Vec<stats::Moments>> = tallies
+        .iter()
+        .map(|t| {
+            t.outcomes
+                .iter()
+                .map(|o| stats::Moments::of(&o.improvements))
+                .collect()
+        })
+        .collect();
     let arms = protocol
         .arms()
         .iter()
         .zip(&tallies)
-        .map(|(arm, t)| {
+        .zip(&moments)
+        .map(|((arm, t), m)| {
             let adherent = arm.schedule().map(|_| t.adherent);
             let (pain, _) = responders(&t.outcomes[0], options.level)?;
             let (ndi, _) = responders(&t.outcomes[1], options.level)?;
@@ -283,10 +295,10 @@ pub fn analyze(
                     .map(|k| k as f64 / t.randomized as f64),
                 pain,
                 ndi,
-                pain_improvement_mean: stats::mean(&t.outcomes[0].improvements),
-                pain_improvement_sd: stats::sd(&t.outcomes[0].improvements),
-                ndi_improvement_mean: stats::mean(&t.outcomes[1].improvements),
-                ndi_improvement_sd: stats::sd(&t.outcomes[1].improvements),
+                pain_improvement_mean: m[0].mean,
+                pain_improvement_sd: m[0].sd(),
+                ndi_improvement_mean: m[1].mean,
+                ndi_improvement_sd: m[1].sd(),
                 adverse_event_participants: t.adverse_event,
             })
         })
@@ -306,8 +318,8 @@ pub fn analyze(
             comparisons.push(compare(
                 arm.id(),
                 name,
-                &tallies[a].outcomes[k],
-                &tallies[control].outcomes[k],
+                (&tallies[a].outcomes[k], &moments[a][k]),
+                (&tallies[control].outcomes[k], &moments[control][k]),
                 options,
             )?);
         }
@@ -385,8 +397,8 @@ pub fn dose_score(arm: &crate::protocol::Arm) -> u32 {
 fn compare(
     arm: &str,
     outcome: &str,
-    t: &OutcomeTally,
-    c: &OutcomeTally,
+    (t, t_moments): (&OutcomeTally, &stats::Moments),
+    (c, c_moments): (&OutcomeTally, &stats::Moments),
     options: AnalysisOptions,
 ) -> Result<Comparison, AnalysisError> {
     let level = options.level;
@@ -397,8 +409,8 @@ fn compare(
     let rr = stats::risk_ratio_katz(tb, cb, level);
     let or = stats::odds_ratio_woolf(tb, cb, level);
     let p = (tb.trials() > 0 && cb.trials() > 0).then(|| stats::fisher_exact_two_sided(tb, cb));
-    let welch = stats::welch_interval(&t.improvements, &c.improvements, level);
-    let mean_diff = match (stats::mean(&t.improvements), stats::mean(&c.improvements)) {
+    let welch = stats::welch_from_moments(t_moments, c_moments, level);
+    let mean_diff = match (t_moments.mean, c_moments.mean) {
         (Some(x), Some(y)) => Some(x - y),
         _ => None,
     };

@@ -45,25 +45,51 @@ pub fn mean(xs: &[f64]) -> Option<f64> {
     Some(first + correction)
 }
 
-/// Mean and sample variance (n − 1 divisor) in one place for [`sd`] and Welch's interval;
-/// `None` below two values.
-pub(crate) fn mean_and_variance(xs: &[f64]) -> Option<(f64, f64)> {
-    if xs.len() < 2 {
-        return None;
+/// A sample's size, mean and sample variance (n − 1 divisor), computed once for every
+/// statistic that needs them (an arm's mean and SD, and each Welch interval it enters).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Moments {
+    /// Number of values.
+    pub n: usize,
+    /// [`mean`]: `None` for no values.
+    pub mean: Option<f64>,
+    /// Sample variance: `None` below two values.
+    pub variance: Option<f64>,
+}
+
+impl Moments {
+    /// The moments of `xs` (the same numbers as [`mean`] and [`sd`]).
+    #[must_use]
+    pub fn of(xs: &[f64]) -> Moments {
+        let mean = mean(xs);
+        let variance = match mean {
+            Some(m) if xs.len() >= 2 => {
+                let sum_squares = compensated_sum(xs.iter().map(|x| (x - m) * (x - m)));
+                let sum = compensated_sum(xs.iter().map(|x| x - m));
+                let n = xs.len() as f64;
+                Some(((sum_squares - sum * sum / n) / (n - 1.0)).max(0.0))
+            }
+            _ => None,
+        };
+        Moments {
+            n: xs.len(),
+            mean,
+            variance,
+        }
     }
-    let m = mean(xs)?;
-    let sum_squares = compensated_sum(xs.iter().map(|x| (x - m) * (x - m)));
-    let sum = compensated_sum(xs.iter().map(|x| x - m));
-    let n = xs.len() as f64;
-    let variance = ((sum_squares - sum * sum / n) / (n - 1.0)).max(0.0);
-    Some((m, variance))
+
+    /// Sample standard deviation: `None` below two values.
+    #[must_use]
+    pub fn sd(&self) -> Option<f64> {
+        self.variance.map(f64::sqrt)
+    }
 }
 
 /// Sample standard deviation with the n − 1 divisor (numpy `std(ddof=1)`, R `sd`); `None` below
 /// two values.
 #[must_use]
 pub fn sd(xs: &[f64]) -> Option<f64> {
-    mean_and_variance(xs).map(|(_, variance)| variance.sqrt())
+    Moments::of(xs).sd()
 }
 
 #[cfg(test)]
@@ -116,6 +142,25 @@ mod tests {
             .collect();
         assert_rel(mean(&xs).unwrap(), 4.995, NUMPY_REL, "mean");
         assert_rel(sd(&xs).unwrap(), 2.886754713833961, NUMPY_REL, "sd");
+    }
+
+    #[test]
+    fn moments_are_the_mean_and_sd() {
+        let xs: Vec<f64> = (0..1000_u64)
+            .map(|i| ((i * 37) % 101) as f64 / 7.0)
+            .collect();
+        for len in [0, 1, 2, 3, 1000] {
+            let m = Moments::of(&xs[..len]);
+            assert_eq!(m.n, len);
+            assert_eq!(m.mean, mean(&xs[..len]));
+            assert_eq!(m.sd(), sd(&xs[..len]));
+            assert_eq!(m.variance.is_some(), len >= 2);
+        }
+        // numpy 2.4.6: np.var([2, 4, 4, 4, 5, 5, 7, 9], ddof=1) = 4.571428571428571
+        let v = Moments::of(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0])
+            .variance
+            .unwrap();
+        assert_rel(v, 4.571428571428571, NUMPY_REL, "variance");
     }
 
     #[test]

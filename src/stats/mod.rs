@@ -42,7 +42,7 @@ pub mod trend;
 pub mod welch;
 
 pub use chisq::{ChiSquare, pearson_chi_square};
-pub use descriptive::{mean, sd};
+pub use descriptive::{Moments, mean, sd};
 pub use difference::{
     RdMethod, agresti_caffo, newcombe_hybrid, number_needed_to_treat, risk_difference,
     wald_difference,
@@ -55,7 +55,7 @@ pub use proportion::{clopper_pearson, wilson};
 pub use ratio::{RatioEstimate, odds_ratio_woolf, risk_ratio_katz};
 pub use score::{miettinen_nurminen_difference, miettinen_nurminen_ratio};
 pub use trend::{ScoredArm, TrendTest, cochran_armitage};
-pub use welch::{MeanDifference, welch_interval};
+pub use welch::{MeanDifference, welch_from_moments, welch_interval};
 
 /// Invalid input to a statistics constructor.
 #[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]

@@ -20,7 +20,7 @@
 //! Biometrics Bulletin 2 (1946) 110-114; G. D. Ruxton, Behavioral Ecology 17 (2006) 688-690.
 
 use super::Level;
-use super::descriptive::mean_and_variance;
+use super::descriptive::Moments;
 use super::special::t_upper_quantile;
 
 /// A difference of means with its Welch interval and degrees of freedom.
@@ -42,9 +42,15 @@ pub struct MeanDifference {
 /// (the interval would be a point and df undefined), or when the data are not finite.
 #[must_use]
 pub fn welch_interval(a: &[f64], b: &[f64], level: Level) -> Option<MeanDifference> {
-    let (mean_a, var_a) = mean_and_variance(a)?;
-    let (mean_b, var_b) = mean_and_variance(b)?;
-    let (n_a, n_b) = (a.len() as f64, b.len() as f64);
+    welch_from_moments(&Moments::of(a), &Moments::of(b), level)
+}
+
+/// [`welch_interval`] from the samples' [`Moments`], when they are known already.
+#[must_use]
+pub fn welch_from_moments(a: &Moments, b: &Moments, level: Level) -> Option<MeanDifference> {
+    let (mean_a, var_a) = (a.mean?, a.variance?);
+    let (mean_b, var_b) = (b.mean?, b.variance?);
+    let (n_a, n_b) = (a.n as f64, b.n as f64);
     let (v_a, v_b) = (var_a / n_a, var_b / n_b);
     let se2 = v_a + v_b;
     let estimate = mean_a - mean_b;
