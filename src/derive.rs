@@ -738,6 +738,18 @@ mod tests {
                 one.participants.iter().any(|p| p.randomized_on.is_none()),
                 scramble
             );
+            // The session log itself, therapists renumbered block by block on threads.
+            let log = |c: &Cohort| -> Vec<(u32, i32, Option<String>, Decimal)> {
+                c.sessions
+                    .iter()
+                    .map(|s| {
+                        let therapist = s.therapist().map(|t| c.therapists[t].clone());
+                        (s.participant, s.day(), therapist, c.sessions.minutes(s))
+                    })
+                    .collect()
+            };
+            assert!(many.sessions.blocks().len() > 2);
+            assert_eq!(log(&one), log(&many));
             let reference = derive(&one, 1);
             assert_eq!(derive(&one, 4), reference);
             assert_eq!(derive(&many, 1), reference);

@@ -146,7 +146,10 @@ fn read_with(
     });
     let chunks = csvfile::process_lines(
         source,
-        threads,
+        csvfile::Split {
+            threads,
+            chunks_per_thread: 1,
+        },
         Chunk::default,
         fast,
         |st: &mut Chunk, rec| {

@@ -402,9 +402,14 @@ fn read_with(
     let canonical = cols.in_contract_order(KNOWN.len());
     let fast = (fast_path && canonical)
         .then_some(|st: &mut Chunk, line: &csvfile::Line<'_>| st.take_plain(line, roster));
+    // Several chunks per thread: the largest file, whose blocks are kept as read (never
+    // copied together), so finer chunks cost nothing but even out the threads' finishing.
     let chunks = csvfile::process_lines(
         source,
-        threads,
+        csvfile::Split {
+            threads,
+            chunks_per_thread: 4,
+        },
         Chunk::default,
         fast,
         |st: &mut Chunk, rec| {
@@ -527,7 +532,9 @@ fn read_with(
     };
     let mut global: FxHashMap<String, u32> = FxHashMap::default();
     let mut unusual_global: FxHashMap<Decimal, u32> = FxHashMap::default();
-    for mut ch in chunks {
+    // Blocks whose numbering differs from the global one, with their new numbers.
+    let mut renumber = Vec::new();
+    for ch in chunks {
         out.rows += ch.rows;
         out.rejected += ch.rejected;
         let remap: Vec<Option<NonZeroU32>> = ch
@@ -554,7 +561,6 @@ fn read_with(
                 UNUSUAL_MINUTES + g
             })
             .collect();
-        // Renumber in place, and only when the block's numbering differs from the global one.
         let therapists_differ = remap
             .iter()
             .enumerate()
@@ -564,15 +570,49 @@ fn read_with(
             .enumerate()
             .any(|(i, &m)| m != UNUSUAL_MINUTES + i as u32);
         if therapists_differ || minutes_differ {
-            for s in &mut ch.accepted {
+            renumber.push((out.accepted.blocks.len(), remap, minutes_remap));
+        }
+        out.accepted.blocks.push(ch.accepted);
+        out.rejections.extend(ch.rejections);
+    }
+    // Renumber in place, only the blocks that need it, on the reading threads.
+    let renumber_block =
+        |block: &mut Vec<Session>, (remap, minutes_remap): (Vec<Option<NonZeroU32>>, Vec<u32>)| {
+            for s in block {
                 s.therapist = s.therapist.and_then(|t| remap[t.get() as usize - 1]);
                 if s.minutes >= UNUSUAL_MINUTES {
                     s.minutes = minutes_remap[(s.minutes - UNUSUAL_MINUTES) as usize];
                 }
             }
+        };
+    let mut jobs: Vec<_> = Vec::with_capacity(renumber.len());
+    let mut renumber = renumber.into_iter().peekable();
+    for (k, block) in out.accepted.blocks.iter_mut().enumerate() {
+        if let Some((_, remap, minutes_remap)) = renumber.next_if(|r| r.0 == k) {
+            jobs.push((block, (remap, minutes_remap)));
         }
-        out.accepted.blocks.push(ch.accepted);
-        out.rejections.extend(ch.rejections);
+    }
+    if threads <= 1 || jobs.len() <= 1 {
+        for (block, maps) in jobs {
+            renumber_block(block, maps);
+        }
+    } else {
+        let per = jobs.len().div_ceil(threads);
+        let mut jobs = jobs.into_iter();
+        std::thread::scope(|scope| {
+            loop {
+                let share: Vec<_> = jobs.by_ref().take(per).collect();
+                if share.is_empty() {
+                    break;
+                }
+                let f = &renumber_block;
+                scope.spawn(move || {
+                    for (block, maps) in share {
+                        f(block, maps);
+                    }
+                });
+            }
+        });
     }
     out
 }
