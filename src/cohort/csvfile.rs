@@ -434,23 +434,33 @@ impl<'a> CsvSource<'a> {
 
     /// Splits the body into chunks that start at record boundaries, each with its first
     /// line number and its number of LFs. Only a body without any `"` is split (a quote could
-    /// hide a line end); otherwise there is one chunk.
-    pub fn chunks(&self, wanted: usize) -> Vec<(&'a [u8], u64, usize)> {
+    /// hide a line end); otherwise there is one chunk. `plain` says the body holds no `"` and
+    /// no CR at all (so every line is one record, split at commas).
+    pub fn chunks(&self, wanted: usize) -> Chunks<'a> {
         let body = &self.bytes[self.body.clone()];
         const MIN_CHUNK: usize = 1 << 20;
+        // One pass finds the usual case: neither quotes nor CRs anywhere.
+        let first_quote_or_cr = memchr::memchr2(b'"', b'\r', body);
+        let plain = first_quote_or_cr.is_none();
         // Split only where a line end is certain: no quote anywhere, and every CR part of a
         // CRLF (a lone CR is a line end the newline count below would miss).
-        let lone_cr = || memchr::memchr_iter(b'\r', body).any(|k| body.get(k + 1) != Some(&b'\n'));
-        if wanted <= 1
-            || body.len() < 2 * MIN_CHUNK
-            || memchr::memchr(b'"', body).is_some()
-            || lone_cr()
-        {
-            return vec![(
-                body,
-                self.body_line,
-                memchr::memchr_iter(b'\n', body).count(),
-            )];
+        let splittable = || {
+            let Some(first) = first_quote_or_cr else {
+                return true;
+            };
+            let rest = &body[first..];
+            memchr::memchr(b'"', rest).is_none()
+                && memchr::memchr_iter(b'\r', rest).all(|k| rest.get(k + 1) == Some(&b'\n'))
+        };
+        if wanted <= 1 || body.len() < 2 * MIN_CHUNK || !splittable() {
+            return Chunks {
+                parts: vec![(
+                    body,
+                    self.body_line,
+                    memchr::memchr_iter(b'\n', body).count(),
+                )],
+                plain,
+            };
         }
         let wanted = wanted.min(body.len() / MIN_CHUNK);
         let target = body.len() / wanted;
@@ -473,8 +483,17 @@ impl<'a> CsvSource<'a> {
             line += lfs as u64;
             start = end;
         }
-        out
+        Chunks { parts: out, plain }
     }
+}
+
+/// The body of a file cut into chunks by [`CsvSource::chunks`].
+#[derive(Debug)]
+pub struct Chunks<'a> {
+    /// Each chunk, its first line number and its number of LFs, in file order.
+    pub parts: Vec<(&'a [u8], u64, usize)>,
+    /// The body holds no `"` and no CR.
+    pub plain: bool,
 }
 
 /// Trims the spaces and tabs around a cell.
@@ -596,7 +615,10 @@ where
     } else {
         threads.saturating_mul(split.chunks_per_thread.max(1))
     };
-    let chunks = source.chunks(wanted);
+    let Chunks {
+        parts: chunks,
+        plain,
+    } = source.chunks(wanted);
     let run = |(data, first_line, lfs): (&[u8], u64, usize)| {
         let mut state = make();
         // Chunks start and end at line ends, which never fall inside a multi-byte sequence,
@@ -608,7 +630,7 @@ where
             ..Record::default()
         };
         let fast = match &fast {
-            Some(f) if memchr::memchr2(b'"', b'\r', data).is_none() => f,
+            Some(f) if plain || memchr::memchr2(b'"', b'\r', data).is_none() => f,
             _ => {
                 let mut tok = Tokenizer::new(data, first_line);
                 while tok.next_record(&mut rec) {
@@ -871,9 +893,37 @@ mod tests {
         let s = CsvSource::new(b"\xEF\xBB\xBF participant_id ,arm\r\nP1,control\r\n");
         assert_eq!(s.header(), ["participant_id", "arm"]);
         let chunks = s.chunks(4);
-        assert_eq!(chunks.len(), 1);
-        assert_eq!(chunks[0].1, 2);
+        assert_eq!(chunks.parts.len(), 1);
+        assert_eq!(chunks.parts[0].1, 2);
+        assert!(!chunks.plain);
         assert!(CsvSource::new(b"").header().is_empty());
+    }
+
+    #[test]
+    fn bodies_are_split_only_where_line_ends_are_certain() {
+        // 3 MB of lines, then what the last line holds.
+        let body = "a,b\n".repeat(750_000);
+        for (last, ending, split, plain) in [
+            ("c,d\n", "\n", true, true),
+            ("c,\"d\"\n", "\n", false, false),
+            ("c,d\r\n", "\r\n", true, false),
+            ("c,d\rx,y\n", "\n", false, false),
+            ("c,d\r", "\n", false, false),
+        ] {
+            let text = format!("h1,h2{ending}{}{last}", body.replace('\n', ending));
+            let s = CsvSource::new(text.as_bytes());
+            let chunks = s.chunks(3);
+            assert_eq!(chunks.parts.len() > 1, split, "{last:?} {ending:?}");
+            assert_eq!(chunks.plain, plain, "{last:?} {ending:?}");
+            let lfs: usize = chunks.parts.iter().map(|p| p.2).sum();
+            assert_eq!(lfs, text.matches('\n').count() - 1);
+            let mut line = 2;
+            for (part, first, lfs) in chunks.parts {
+                assert_eq!(first, line);
+                line += lfs as u64;
+                assert!(part.ends_with(b"\n") || !split);
+            }
+        }
     }
 
     #[test]
