@@ -56,8 +56,11 @@ pub fn participant_frame(cohort: &Cohort, derived: &[Derived]) -> PolarsResult<D
     let mut is_control = Vec::with_capacity(n);
     let mut adherent = Vec::with_capacity(n);
     let mut adverse_event = Vec::with_capacity(n);
-    let mut responder: Vec<Vec<Option<bool>>> = vec![Vec::with_capacity(n); outcomes];
-    let mut improvement: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(n); outcomes];
+    // (Not `vec![Vec::with_capacity(n); outcomes]`: its clones would start empty and grow.)
+    let mut responder: Vec<Vec<Option<bool>>> =
+        (0..outcomes).map(|_| Vec::with_capacity(n)).collect();
+    let mut improvement: Vec<Vec<Option<f64>>> =
+        (0..outcomes).map(|_| Vec::with_capacity(n)).collect();
     for (p, d) in cohort.participants.iter().zip(derived) {
         arm.push(p.arm as u32);
         is_control.push(arms[p.arm].is_control());
@@ -70,7 +73,8 @@ pub fn participant_frame(cohort: &Cohort, derived: &[Derived]) -> PolarsResult<D
         }
     }
     let mut columns = vec![
-        Column::new("arm".into(), arm),
+        // The arm indices move into the frame without a copy.
+        Column::from(Series::from_vec("arm".into(), arm)),
         Column::new("is_control".into(), is_control),
         Column::new("adherent".into(), adherent),
         Column::new("adverse_event".into(), adverse_event),
