@@ -135,20 +135,20 @@ pub const WORKLIST_COLUMNS: [&str; 19] = [
     "action",
 ];
 
-/// `worklist.csv`, with `ids[i]` standing for participant `i` (the raw ids or pseudonyms).
-/// Rows are built in blocks on up to `threads` threads and joined in order: the same bytes
-/// whatever the thread count.
-#[must_use]
-pub fn worklist_csv(
+/// Streams `worklist.csv` to `w`, with `ids[i]` standing for participant `i` (the raw ids or
+/// pseudonyms). Rows are formatted in blocks on up to `threads` threads while the finished
+/// blocks are written, in order: the same bytes whatever the thread count, and never the whole
+/// file in memory (a million participants make about 120 MB).
+pub fn write_worklist(
+    w: &mut dyn std::io::Write,
     audit: &Audit,
     cohort: &Cohort,
     derived: &[Derived],
     ids: &[String],
     threads: usize,
-) -> String {
+) -> std::io::Result<()> {
     let arms = cohort.protocol.arms();
-    let rows = |items: &[super::worklist::Item]| {
-        let mut out = String::with_capacity(items.len() * 160);
+    let rows = |items: &[super::worklist::Item], out: &mut String| {
         let (mut action, mut date) = (String::new(), String::new());
         for item in items {
             action.clear();
@@ -167,7 +167,7 @@ pub fn worklist_csv(
                 |v: Option<crate::cohort::value::Decimal>| if later { None } else { v };
             let responder = |v: Option<bool>| if later { None } else { v };
             push_row(
-                &mut out,
+                out,
                 &[
                     Cell::Text(&ids[i]),
                     Cell::Text(&audit.units[item.unit].name),
@@ -195,35 +195,18 @@ pub fn worklist_csv(
                 ],
             );
         }
-        out
     };
-    let mut out = String::new();
-    push_header(&mut out, &WORKLIST_COLUMNS);
+    let mut header = String::new();
+    push_header(&mut header, &WORKLIST_COLUMNS);
+    w.write_all(header.as_bytes())?;
+    const BLOCK: usize = 1 << 14;
     let items = &audit.worklist;
-    let threads = threads.clamp(1, 16);
-    if threads == 1 || items.len() < 2 {
-        out.push_str(&rows(items));
-        return out;
-    }
-    let per = items.len().div_ceil(threads);
-    let parts: Vec<String> = std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(per)
-            .map(|chunk| {
-                let f = &rows;
-                scope.spawn(move || f(chunk))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    });
-    out.reserve(parts.iter().map(String::len).sum());
-    for p in parts {
-        out.push_str(&p);
-    }
-    out
+    crate::output::write_blocks(w, items.len().div_ceil(BLOCK), threads, |block, out| {
+        rows(
+            &items[block * BLOCK..((block + 1) * BLOCK).min(items.len())],
+            out,
+        );
+    })
 }
 
 /// Participants per safety flag: the flag, its name, the count.

@@ -12,7 +12,7 @@ use trialdose::charts::funnel::FunnelChart;
 use trialdose::cohort::value::parse_date;
 use trialdose::cohort::{Cohort, LoadOptions};
 use trialdose::derive;
-use trialdose::output::{OutputError, ensure_writable_dir, fixed, write_atomic};
+use trialdose::output::{OutputError, ensure_writable_dir, fixed, write_atomic, write_with};
 use trialdose::pseudonym::{self, KEY_VARIABLE, Key};
 
 use super::{
@@ -180,10 +180,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         &args.out.join("safety.csv"),
         export::safety_csv(&result).as_bytes(),
     )?;
-    write_atomic(
-        &args.out.join("worklist.csv"),
-        export::worklist_csv(&result, &cohort, &derived, &ids, threads).as_bytes(),
-    )?;
+    write_with(&args.out.join("worklist.csv"), |w| {
+        export::write_worklist(w, &result, &cohort, &derived, &ids, threads)
+    })?;
     write_atomic(
         &args.out.join("audit.json"),
         &export::audit_json(&result, &cohort, key.is_some()),
