@@ -212,10 +212,7 @@ where
                     scope.spawn(move || fill(piece))
                 })
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
+            crate::parallel::join_all(handles)
         })
     };
     // SAFETY: the pieces cover slots 0..n (they run from starts[0] = 0 to n without gaps)
@@ -312,10 +309,7 @@ fn session_tallies(cohort: &Cohort, threads: usize) -> Vec<SessionTally> {
             .iter()
             .map(|b| scope.spawn(move || range_of(b)))
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
+        crate::parallel::join_all(handles)
     });
     // Blocks in participant order, each sharing at most its last participant with the next
     // block (a file sorted by participant, cut into blocks anywhere).
@@ -363,10 +357,7 @@ fn session_tallies(cohort: &Cohort, threads: usize) -> Vec<SessionTally> {
                     })
                 })
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
+            crate::parallel::join_all(handles)
         });
         let merge = |range: std::ops::Range<usize>| {
             range.map(|i| {

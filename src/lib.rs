@@ -21,6 +21,7 @@ pub mod export;
 pub mod frame;
 pub mod generate;
 pub mod output;
+pub mod parallel;
 pub mod protocol;
 pub mod pseudonym;
 pub mod report;

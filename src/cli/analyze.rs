@@ -176,9 +176,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             })
         });
         let result = analysis::analyze(&cohort, &derived, options);
-        let written = writer
-            .join()
-            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        let written = trialdose::parallel::join(writer);
         (result, written)
     });
     written?;

@@ -690,13 +690,23 @@ where
         let handles: Vec<_> = (0..threads.min(chunks.len()))
             .map(|_| scope.spawn(work))
             .collect();
-        handles
+        crate::parallel::join_all(handles)
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .flatten()
             .collect()
     });
     states.sort_unstable_by_key(|&(k, _)| k);
     states.into_iter().map(|(_, s)| s).collect()
+}
+
+/// Counts one more row of a chunk whose accepted rows go to `table`, reserving the table for
+/// the whole chunk (`rows_hint` rows) at its first row.
+#[inline]
+pub fn count_row<T>(rows: &mut u64, table: &mut Vec<T>, rows_hint: usize) {
+    if *rows == 0 {
+        table.reserve(rows_hint);
+    }
+    *rows += 1;
 }
 
 /// Joins vectors in order, growing the first one (a large `realloc` remaps its pages rather

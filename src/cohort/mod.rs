@@ -161,12 +161,6 @@ fn start_digest<'scope>(
     scope.spawn(move || crate::output::hex(&Sha256::digest(&bytes[..])))
 }
 
-fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
-    handle
-        .join()
-        .unwrap_or_else(|e| std::panic::resume_unwind(e))
-}
-
 impl Cohort {
     /// Reads and validates the cohort in `dir`.
     pub fn load(dir: &Path, options: LoadOptions) -> Result<Cohort, CohortError> {
@@ -216,10 +210,10 @@ impl Cohort {
                 let sess =
                     sessions::read(&csvfile::CsvSource::new(&sessions_bytes), &roster, threads);
                 drop(sessions_bytes);
-                (sess, join(scores_job))
+                (sess, crate::parallel::join(scores_job))
             });
             drop(roster);
-            (people, sess, sc, digests.map(join))
+            (people, sess, sc, digests.map(crate::parallel::join))
         });
 
         let mut notices = Vec::new();

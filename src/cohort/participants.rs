@@ -198,10 +198,7 @@ impl Chunk {
             "no" | "" => false,
             _ => return None,
         };
-        if self.rows == 0 {
-            self.parsed.reserve(line.rows_hint);
-        }
-        self.rows += 1;
+        csvfile::count_row(&mut self.rows, &mut self.parsed, line.rows_hint);
         let (sex, site) = (self.sex.get(sex), self.site.get(site));
         self.parsed.push(Participant {
             id: id.to_owned(),
@@ -245,10 +242,7 @@ fn read_with(
         Chunk::default,
         fast,
         |st: &mut Chunk, rec| {
-            if st.rows == 0 {
-                st.parsed.reserve(rec.rows_hint());
-            }
-            st.rows += 1;
+            csvfile::count_row(&mut st.rows, &mut st.parsed, rec.rows_hint());
             let mut problems = RowProblems::default();
             if let Some(reason) = shape_problem(rec, &cols) {
                 let column = cols.fatal.as_ref().map(|f| f.0.as_str()).unwrap_or("");

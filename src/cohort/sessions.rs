@@ -374,10 +374,7 @@ impl Chunk {
         };
         let day = self.dates.parse(date).ok()?;
         let participant = *self.participant(id, roster).as_ref().ok()?;
-        if self.rows == 0 {
-            self.accepted.reserve(line.rows_hint);
-        }
-        self.rows += 1;
+        csvfile::count_row(&mut self.rows, &mut self.accepted, line.rows_hint);
         let minutes = minutes.unwrap_or_else(|exact| self.minutes_code(exact));
         self.accept(participant, day, status, adverse_event, minutes, therapist);
         Some(consumed)
@@ -413,10 +410,7 @@ fn read_with(
         Chunk::default,
         fast,
         |st: &mut Chunk, rec| {
-            if st.rows == 0 {
-                st.accepted.reserve(rec.rows_hint());
-            }
-            st.rows += 1;
+            csvfile::count_row(&mut st.rows, &mut st.accepted, rec.rows_hint());
             let mut problems = std::mem::take(&mut st.problems);
             if let Some(reason) = shape_problem(rec, &cols) {
                 let column = cols.fatal.as_ref().map(|f| f.0.as_str()).unwrap_or("");

@@ -131,7 +131,7 @@ where
             .collect();
         let mut total = T::default();
         for h in handles {
-            let part = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            let part = crate::parallel::join(h);
             total.merge(&part);
         }
         total
