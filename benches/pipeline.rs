@@ -9,6 +9,11 @@
 //! measured first, before this process loads polars) against the files' size. Set
 //! `TRIALDOSE_BENCH_PARTICIPANTS` for a smaller cohort, and `TRIALDOSE_BENCH_RATIO_ONLY=1` to
 //! skip criterion's runs and print the ratio report alone.
+//!
+//! The ratio report is repeated for the same cohort in every layout people hand in
+//! (`generate --layout`: sessions by date or shuffled, columns reversed, Excel's quoting with
+//! CRLF and a byte-order mark, ids without padding, a marker column, and all together), each
+//! against polars reading that layout's files; `TRIALDOSE_BENCH_LAYOUTS` picks the layouts.
 
 use std::path::Path;
 use std::process::Command;
@@ -19,7 +24,7 @@ use polars::prelude::*;
 
 mod cohort;
 
-use cohort::{BIN, cohort_dir, participants};
+use cohort::{BIN, cohort_dir, layout_dir, layouts, participants};
 
 const FILES: [&str; 3] = ["participants.csv", "sessions.csv", "scores.csv"];
 
@@ -109,8 +114,16 @@ fn peak_memory(dir: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-fn ratio_report(peak: u64) {
-    let dir = cohort_dir();
+/// One layout's medians: polars' read, validate, analyze.
+struct Row {
+    layout: String,
+    polars: Duration,
+    validate: Duration,
+    analyze: Duration,
+}
+
+fn ratio_report(layout: &str, peak: Option<u64>) -> Row {
+    let dir = layout_dir(layout);
     let out = tempfile::tempdir().expect("tempdir");
     let bytes: u64 = FILES
         .iter()
@@ -129,34 +142,61 @@ fn ratio_report(peak: u64) {
     }
     let (p, v, a) = (median(p), median(v), median(a));
     println!(
-        "\nratio report ({rounds} interleaved rounds, medians), cohort {}",
+        "\nratio report ({rounds} interleaved rounds, medians), layout {layout}, cohort {}",
         dir.display()
     );
     println!("  input files:            {:.1} MB", bytes as f64 / 1e6);
     println!("  polars read (3 files):  {p:.2?}");
     println!(
-        "  trialdose validate:     {v:.2?}  ({:.2}x polars read)",
+        "  trialdose validate:     {v:.2?}  ({:.2}x polars read; target <= 1x)",
         v.as_secs_f64() / p.as_secs_f64()
     );
     println!(
         "  trialdose analyze:      {a:.2?}  ({:.2}x polars read; target <= 1.5x)",
         a.as_secs_f64() / p.as_secs_f64()
     );
-    println!(
-        "  analyze peak RSS:       {:.1} MB  ({:.2}x the files' size; target <= 3x)",
-        peak as f64 / 1e6,
-        peak as f64 / bytes as f64
-    );
+    if let Some(peak) = peak {
+        println!(
+            "  analyze peak RSS:       {:.1} MB  ({:.2}x the files' size; target <= 3x)",
+            peak as f64 / 1e6,
+            peak as f64 / bytes as f64
+        );
+    }
+    Row {
+        layout: layout.to_owned(),
+        polars: p,
+        validate: v,
+        analyze: a,
+    }
 }
 
 criterion_group!(benches, bench);
 
 fn main() {
+    let layouts = layouts();
+    // Every layout generated before anything is timed.
+    for l in &layouts {
+        layout_dir(l);
+    }
     let peak = peak_memory(&cohort_dir());
-    // The ratio report alone (about a minute) when comparing builds.
+    // The ratio report alone (about a minute per layout) when comparing builds.
     if std::env::var_os("TRIALDOSE_BENCH_RATIO_ONLY").is_none() {
         benches();
         Criterion::default().configure_from_args().final_summary();
     }
-    ratio_report(peak);
+    let rows: Vec<Row> = layouts
+        .iter()
+        .map(|l| ratio_report(l, (l == "grouped").then_some(peak)))
+        .collect();
+    println!("\n| layout | polars read | validate / polars | analyze / polars |");
+    println!("|---|---|---|---|");
+    for r in rows {
+        println!(
+            "| {} | {:.2} s | {:.2}x | {:.2}x |",
+            r.layout,
+            r.polars.as_secs_f64(),
+            r.validate.as_secs_f64() / r.polars.as_secs_f64(),
+            r.analyze.as_secs_f64() / r.polars.as_secs_f64()
+        );
+    }
 }

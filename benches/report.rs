@@ -2,7 +2,8 @@
 //! 1,000,000-participant benchmark cohort (the one `benches/pipeline.rs` generates): the report
 //! issue's target is a report in under 1.5x the time of the analysis; the audit (whose issue
 //! names no target) is held to the same. The three commands run interleaved (so this shared
-//! machine's noise hits them alike), five rounds, and the medians and their ratios are printed.
+//! machine's noise hits them alike), five rounds, and the medians and their ratios are printed,
+//! for the cohort in every layout of `benches/cohort` (`TRIALDOSE_BENCH_LAYOUTS` picks them).
 //! Set `TRIALDOSE_BENCH_PARTICIPANTS` for a smaller cohort.
 
 use std::process::Command;
@@ -10,7 +11,7 @@ use std::time::Instant;
 
 mod cohort;
 
-use cohort::{BIN, cohort_dir};
+use cohort::{BIN, layout_dir, layouts};
 
 const ROUNDS: usize = 5;
 
@@ -34,7 +35,24 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() {
-    let dir = cohort_dir();
+    let layouts = layouts();
+    for l in &layouts {
+        layout_dir(l);
+    }
+    let mut table = Vec::new();
+    for layout in &layouts {
+        table.push((layout, one_layout(layout)));
+    }
+    println!("\n| layout | report / analyze | audit / analyze |");
+    println!("|---|---|---|");
+    for (layout, (a, r, u)) in table {
+        println!("| {layout} | {:.2}x | {:.2}x |", r / a, u / a);
+    }
+}
+
+/// Medians of analyze, report and audit on the cohort in `layout`.
+fn one_layout(layout: &str) -> (f64, f64, f64) {
+    let dir = layout_dir(layout);
     let tmp = std::env::temp_dir().join("trialdose-report-bench");
     let (analyze_out, report_out, audit_out) =
         (tmp.join("analyze"), tmp.join("report"), tmp.join("audit"));
@@ -63,7 +81,7 @@ fn main() {
     }
     let (a, r, u) = (median(analyze), median(report), median(audit));
     println!(
-        "report and audit vs analyze ({ROUNDS} interleaved rounds, medians), cohort {}",
+        "report and audit vs analyze ({ROUNDS} interleaved rounds, medians), layout {layout}, cohort {}",
         dir.display()
     );
     println!("  trialdose analyze: {a:.2}s");
@@ -75,4 +93,5 @@ fn main() {
         "  trialdose audit:   {u:.2}s  ({:.2}x analyze; audit --by therapist)",
         u / a
     );
+    (a, r, u)
 }

@@ -4,73 +4,300 @@
 //! Why a module of its own: clinics compare their own responder counts with a trial's without
 //! a cohort folder, and the same block (every interval method, both tests, the NNT) is what a
 //! statistician checks against SAS or R. The numbers come from [`crate::stats`]; this module
-//! only gathers them and says why a value is missing.
+//! only gathers them into one typed [`CompareResult`] and says why a value is missing. The
+//! JSON document is that struct serialized (field order = key order), and the text block is
+//! printed from the same struct, so a renamed key is a compile error, not a silent blank.
 //!
 //! JSON rules: a value that does not exist is `null` with a `<key>_reason` string beside it,
 //! never NaN; an interval limit that is infinite (a ratio's upper limit when the control arm has
 //! no responders) is `null` inside the pair, with the reason beside the pair.
+//!
+//! Size limit: each arm may have at most [`MAX_PARTICIPANTS`] (2^52) participants, so that every
+//! count and both totals are exact in double precision; larger counts are refused with
+//! [`CompareError::TooManyParticipants`]. Below the limit every statistic costs the same
+//! whatever the counts (the exact sums of `stats` switch to Euler-Maclaurin summation when
+//! their terms are many; see `stats/special.rs`).
 
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
 
 use crate::stats::{self, Binomial, Interval, Level, RdMethod};
 
-/// The counts of a comparison and the settings it is computed with.
-#[derive(Debug, Clone, Copy)]
-pub struct TwoByTwo {
-    /// Treatment responders out of participants.
-    pub treatment: Binomial,
-    /// Control responders out of participants.
-    pub control: Binomial,
-    /// Confidence level of every interval.
-    pub level: Level,
-    /// The risk-difference method behind the NNT's interval.
-    pub rd_method: RdMethod,
+/// Version of the JSON document's layout; raised when a key changes meaning or disappears.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Largest number of participants accepted in one arm: 2^52 = 4,503,599,627,370,496. Both arms
+/// together then stay at or below 2^53, so every count and margin is an exact double.
+pub const MAX_PARTICIPANTS: u64 = 1 << 52;
+
+/// Counts a comparison cannot be computed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CompareError {
+    /// An arm has more participants than [`MAX_PARTICIPANTS`].
+    #[error(
+        "the {arm} arm has {participants} participants, above the largest accepted \
+         {MAX_PARTICIPANTS} (2^52, so that every count is exact in double precision); \
+         give counts of at most {MAX_PARTICIPANTS}"
+    )]
+    TooManyParticipants {
+        /// "treatment" or "control".
+        arm: &'static str,
+        /// The rejected number of participants.
+        participants: u64,
+    },
 }
 
-/// A JSON object under construction, with the null-and-reason rule built in.
-struct Object(Map<String, Value>);
+/// The counts of a comparison and the settings it is computed with, validated (each arm at
+/// most [`MAX_PARTICIPANTS`]).
+#[derive(Debug, Clone, Copy)]
+pub struct TwoByTwo {
+    treatment: Binomial,
+    control: Binomial,
+    level: Level,
+    rd_method: RdMethod,
+}
 
-impl Object {
-    fn new() -> Object {
-        Object(Map::new())
-    }
-
-    fn value(mut self, key: &str, value: Value) -> Object {
-        self.0.insert(key.to_owned(), value);
-        self
-    }
-
-    fn number(self, key: &str, value: Option<f64>, reason: &str) -> Object {
-        match value.filter(|v| v.is_finite()) {
-            Some(v) => self.value(key, json!(v)),
-            None => self
-                .value(key, Value::Null)
-                .value(&format!("{key}_reason"), json!(reason)),
+impl TwoByTwo {
+    /// A comparison of `treatment` against `control` at `level`, with `rd_method` behind the
+    /// NNT's interval.
+    ///
+    /// # Errors
+    /// [`CompareError::TooManyParticipants`] when an arm has more than [`MAX_PARTICIPANTS`].
+    pub fn new(
+        treatment: Binomial,
+        control: Binomial,
+        level: Level,
+        rd_method: RdMethod,
+    ) -> Result<TwoByTwo, CompareError> {
+        for (arm, b) in [("treatment", treatment), ("control", control)] {
+            if b.trials() > MAX_PARTICIPANTS {
+                return Err(CompareError::TooManyParticipants {
+                    arm,
+                    participants: b.trials(),
+                });
+            }
         }
+        Ok(TwoByTwo {
+            treatment,
+            control,
+            level,
+            rd_method,
+        })
     }
 
-    fn interval(self, key: &str, value: Option<Interval>, reason: &str) -> Object {
-        let Some(i) = value else {
-            return self
-                .value(key, Value::Null)
-                .value(&format!("{key}_reason"), json!(reason));
-        };
-        let limit = |v: f64| if v.is_finite() { json!(v) } else { Value::Null };
-        let pair = json!([limit(i.low), limit(i.high)]);
-        let this = self.value(key, pair);
-        if i.high.is_infinite() {
-            this.value(
-                &format!("{key}_reason"),
-                json!("the upper limit is infinite: the table is at the edge of what the data allow (no control responders, or, for the odds ratio, every treatment participant responding)"),
-            )
-        } else {
-            this
-        }
+    /// Treatment responders out of participants.
+    #[must_use]
+    pub fn treatment(&self) -> Binomial {
+        self.treatment
     }
 
-    fn done(self) -> Value {
-        Value::Object(self.0)
+    /// Control responders out of participants.
+    #[must_use]
+    pub fn control(&self) -> Binomial {
+        self.control
     }
+
+    /// Confidence level of every interval.
+    #[must_use]
+    pub fn level(&self) -> Level {
+        self.level
+    }
+
+    /// The risk-difference method behind the NNT's interval.
+    #[must_use]
+    pub fn rd_method(&self) -> RdMethod {
+        self.rd_method
+    }
+}
+
+/// An interval as JSON writes it: `[low, high]`, a limit that is infinite as `None` (`null`).
+pub type Limits = [Option<f64>; 2];
+
+/// One arm: counts, rate and the two single-proportion intervals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArmResult {
+    /// Responders.
+    pub responders: u64,
+    /// Participants.
+    pub n: u64,
+    /// Responder rate; `None` for an empty arm.
+    pub rate: Option<f64>,
+    /// Why `rate` is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_reason: Option<String>,
+    /// Wilson score interval.
+    pub wilson: Option<Limits>,
+    /// Why `wilson` is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wilson_reason: Option<String>,
+    /// Clopper-Pearson interval.
+    pub clopper_pearson: Option<Limits>,
+    /// Why `clopper_pearson` is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clopper_pearson_reason: Option<String>,
+}
+
+/// The risk difference, treatment minus control, with every interval method.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RiskDifference {
+    /// `p_t − p_c`.
+    pub estimate: Option<f64>,
+    /// Why `estimate` is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate_reason: Option<String>,
+    /// Wald interval.
+    pub wald: Option<Limits>,
+    /// Why `wald` is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wald_reason: Option<String>,
+    /// Newcombe's hybrid score interval.
+    pub newcombe: Option<Limits>,
+    /// Why `newcombe` is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newcombe_reason: Option<String>,
+    /// Agresti-Caffo interval.
+    pub agresti_caffo: Option<Limits>,
+    /// Why `agresti_caffo` is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agresti_caffo_reason: Option<String>,
+    /// Miettinen-Nurminen score interval.
+    pub miettinen_nurminen: Option<Limits>,
+    /// Why `miettinen_nurminen` is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub miettinen_nurminen_reason: Option<String>,
+}
+
+/// The risk ratio, treatment over control.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RiskRatio {
+    /// `p_t / p_c` (from the corrected table when `corrected`).
+    pub estimate: Option<f64>,
+    /// Why `estimate` is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate_reason: Option<String>,
+    /// Katz log interval.
+    pub katz: Option<Limits>,
+    /// Why `katz` is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub katz_reason: Option<String>,
+    /// Whether 0.5 was added to every cell.
+    pub corrected: bool,
+    /// Miettinen-Nurminen score interval.
+    pub miettinen_nurminen: Option<Limits>,
+    /// Why `miettinen_nurminen` is missing or has an infinite limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub miettinen_nurminen_reason: Option<String>,
+}
+
+/// The odds ratio, treatment against control.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OddsRatio {
+    /// Sample odds ratio (from the corrected table when `corrected`).
+    pub estimate: Option<f64>,
+    /// Why `estimate` is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate_reason: Option<String>,
+    /// Woolf logit interval.
+    pub woolf: Option<Limits>,
+    /// Why `woolf` is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub woolf_reason: Option<String>,
+    /// Exact conditional interval.
+    pub exact: Option<Limits>,
+    /// Why `exact` is missing or has an infinite limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exact_reason: Option<String>,
+    /// Whether 0.5 was added to every cell (Woolf).
+    pub corrected: bool,
+    /// Conditional maximum likelihood estimate.
+    pub conditional_mle: Option<f64>,
+    /// Why `conditional_mle` is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditional_mle_reason: Option<String>,
+}
+
+/// The number needed to treat in Altman's notation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Nnt {
+    /// `1 / (p_t − p_c)`, signed (positive: benefit).
+    pub estimate: Option<f64>,
+    /// Why `estimate` is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate_reason: Option<String>,
+    /// Altman's text, e.g. "NNTB 2.7 (1.8 to 6.9)"; `None` when there is no difference.
+    pub display: Option<String>,
+    /// The risk-difference method of the interval; absent when there is no difference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_method: Option<RdMethod>,
+}
+
+/// Everything `trialdose compare` reports for one table; `--json` prints it as is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompareResult {
+    /// The trialdose release that computed it.
+    pub trialdose_version: String,
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The treatment arm.
+    pub treatment: ArmResult,
+    /// The control arm.
+    pub control: ArmResult,
+    /// Risk difference and its intervals.
+    pub risk_difference: RiskDifference,
+    /// Risk ratio and its intervals.
+    pub risk_ratio: RiskRatio,
+    /// Odds ratio and its intervals.
+    pub odds_ratio: OddsRatio,
+    /// Number needed to treat.
+    pub nnt: Nnt,
+    /// Fisher's exact two-sided p (R's `fisher.test`).
+    pub fisher_p: Option<f64>,
+    /// Why `fisher_p` is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fisher_p_reason: Option<String>,
+    /// Pearson chi-square p.
+    pub chi2_p: Option<f64>,
+    /// Why `chi2_p` is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chi2_p_reason: Option<String>,
+    /// Pearson chi-square p with Yates' correction.
+    pub chi2_yates_p: Option<f64>,
+    /// Why `chi2_yates_p` is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chi2_yates_p_reason: Option<String>,
+    /// Pearson chi-square statistic.
+    pub chi2: Option<f64>,
+    /// Why `chi2` is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chi2_reason: Option<String>,
+    /// Pearson chi-square statistic with Yates' correction.
+    pub chi2_yates: Option<f64>,
+    /// Why `chi2_yates` is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chi2_yates_reason: Option<String>,
+    /// Confidence level of every interval.
+    pub level: f64,
+}
+
+/// Reason given beside an interval whose upper limit is infinite.
+const INFINITE_UPPER: &str = "the upper limit is infinite: the table is at the edge of what the data allow (no control responders, or, for the odds ratio, every treatment participant responding)";
+
+/// A number and, when it is missing or not finite, the reason.
+fn number(value: Option<f64>, reason: &str) -> (Option<f64>, Option<String>) {
+    match value.filter(|v| v.is_finite()) {
+        Some(v) => (Some(v), None),
+        None => (None, Some(reason.to_owned())),
+    }
+}
+
+/// An interval as limits and, when it is missing or its upper limit is infinite, the reason.
+fn limits(value: Option<Interval>, reason: &str) -> (Option<Limits>, Option<String>) {
+    let Some(i) = value else {
+        return (None, Some(reason.to_owned()));
+    };
+    let limit = |v: f64| v.is_finite().then_some(v);
+    let pair = [limit(i.low), limit(i.high)];
+    let why = i.high.is_infinite().then(|| INFINITE_UPPER.to_owned());
+    (Some(pair), why)
 }
 
 /// Why a quantity of the table is missing, for the reason keys.
@@ -82,46 +309,71 @@ fn empty_arm_reason(t: &TwoByTwo) -> &'static str {
     }
 }
 
-fn arm(b: Binomial, level: Level) -> Value {
+fn arm(b: Binomial, level: Level) -> ArmResult {
     let reason = "the arm has no participants";
-    Object::new()
-        .value("responders", json!(b.successes()))
-        .value("n", json!(b.trials()))
-        .number("rate", b.rate(), reason)
-        .interval("wilson", stats::wilson(b, level), reason)
-        .interval("clopper_pearson", stats::clopper_pearson(b, level), reason)
-        .done()
+    let (rate, rate_reason) = number(b.rate(), reason);
+    let (wilson, wilson_reason) = limits(stats::wilson(b, level), reason);
+    let (clopper_pearson, clopper_pearson_reason) =
+        limits(stats::clopper_pearson(b, level), reason);
+    ArmResult {
+        responders: b.successes(),
+        n: b.trials(),
+        rate,
+        rate_reason,
+        wilson,
+        wilson_reason,
+        clopper_pearson,
+        clopper_pearson_reason,
+    }
 }
 
-/// The whole comparison as JSON (keys in the order the issue lists them; extra keys after).
-#[must_use]
-pub fn to_json(t: &TwoByTwo) -> Value {
+fn risk_difference(t: &TwoByTwo, empty: &str) -> RiskDifference {
     let (tr, co, level) = (t.treatment, t.control, t.level);
-    let empty = empty_arm_reason(t);
-    let both = tr.trials() > 0 && co.trials() > 0;
-
-    let mut rd = Object::new().number("estimate", stats::risk_difference(tr, co), empty);
-    for method in RdMethod::ALL {
-        rd = rd.interval(method.as_str(), method.interval(tr, co, level), empty);
+    let (estimate, estimate_reason) = number(stats::risk_difference(tr, co), empty);
+    let interval = |m: RdMethod| limits(m.interval(tr, co, level), empty);
+    let (wald, wald_reason) = interval(RdMethod::Wald);
+    let (newcombe, newcombe_reason) = interval(RdMethod::Newcombe);
+    let (agresti_caffo, agresti_caffo_reason) = interval(RdMethod::AgrestiCaffo);
+    let (miettinen_nurminen, miettinen_nurminen_reason) = interval(RdMethod::MiettinenNurminen);
+    RiskDifference {
+        estimate,
+        estimate_reason,
+        wald,
+        wald_reason,
+        newcombe,
+        newcombe_reason,
+        agresti_caffo,
+        agresti_caffo_reason,
+        miettinen_nurminen,
+        miettinen_nurminen_reason,
     }
+}
 
+fn risk_ratio(t: &TwoByTwo, empty: &str, both: bool) -> RiskRatio {
+    let (tr, co, level) = (t.treatment, t.control, t.level);
     let katz = stats::risk_ratio_katz(tr, co, level);
     let no_ratio = if both {
         "neither arm has a responder: there is no ratio"
     } else {
         empty
     };
-    let rr = Object::new()
-        .number("estimate", katz.map(|r| r.estimate), empty)
-        .interval("katz", katz.map(|r| r.interval), empty)
-        .value("corrected", json!(katz.is_some_and(|r| r.corrected)))
-        .interval(
-            "miettinen_nurminen",
-            stats::miettinen_nurminen_ratio(tr, co, level),
-            no_ratio,
-        )
-        .done();
+    let (estimate, estimate_reason) = number(katz.map(|r| r.estimate), empty);
+    let (katz_limits, katz_reason) = limits(katz.map(|r| r.interval), empty);
+    let (miettinen_nurminen, miettinen_nurminen_reason) =
+        limits(stats::miettinen_nurminen_ratio(tr, co, level), no_ratio);
+    RiskRatio {
+        estimate,
+        estimate_reason,
+        katz: katz_limits,
+        katz_reason,
+        corrected: katz.is_some_and(|r| r.corrected),
+        miettinen_nurminen,
+        miettinen_nurminen_reason,
+    }
+}
 
+fn odds_ratio(t: &TwoByTwo, empty: &str, both: bool) -> OddsRatio {
+    let (tr, co, level) = (t.treatment, t.control, t.level);
     let woolf = stats::odds_ratio_woolf(tr, co, level);
     let exact = stats::odds_ratio_exact(tr, co, level);
     let degenerate = if both {
@@ -129,44 +381,65 @@ pub fn to_json(t: &TwoByTwo) -> Value {
     } else {
         empty
     };
-    let or = Object::new()
-        .number("estimate", woolf.map(|r| r.estimate), empty)
-        .interval("woolf", woolf.map(|r| r.interval), empty)
-        .interval("exact", exact.map(|e| e.interval), degenerate)
-        .value("corrected", json!(woolf.is_some_and(|r| r.corrected)))
-        .number(
-            "conditional_mle",
-            exact.map(|e| e.estimate),
-            if exact.is_some() {
-                "the conditional estimate is 0 or infinite at the edge of the support"
-            } else {
-                degenerate
-            },
-        )
-        .done();
+    let (estimate, estimate_reason) = number(woolf.map(|r| r.estimate), empty);
+    let (woolf_limits, woolf_reason) = limits(woolf.map(|r| r.interval), empty);
+    let (exact_limits, exact_reason) = limits(exact.map(|e| e.interval), degenerate);
+    let (conditional_mle, conditional_mle_reason) = number(
+        exact.map(|e| e.estimate),
+        if exact.is_some() {
+            "the conditional estimate is 0 or infinite at the edge of the support"
+        } else {
+            degenerate
+        },
+    );
+    OddsRatio {
+        estimate,
+        estimate_reason,
+        woolf: woolf_limits,
+        woolf_reason,
+        exact: exact_limits,
+        exact_reason,
+        corrected: woolf.is_some_and(|r| r.corrected),
+        conditional_mle,
+        conditional_mle_reason,
+    }
+}
 
-    let nnt = match (
+fn nnt(t: &TwoByTwo, empty: &str) -> Nnt {
+    let (tr, co) = (t.treatment, t.control);
+    match (
         stats::risk_difference(tr, co),
-        t.rd_method.interval(tr, co, level),
+        t.rd_method.interval(tr, co, t.level),
     ) {
         (Some(d), Some(ci)) => {
             let shown = stats::altman(d, ci);
-            Object::new()
-                .number(
-                    "estimate",
-                    shown.estimate,
-                    "the rates are equal: the NNT is infinite",
-                )
-                .value("display", json!(shown.display))
-                .value("interval_method", json!(t.rd_method.as_str()))
-                .done()
+            let (estimate, estimate_reason) =
+                number(shown.estimate, "the rates are equal: the NNT is infinite");
+            Nnt {
+                estimate,
+                estimate_reason,
+                display: Some(shown.display),
+                interval_method: Some(t.rd_method),
+            }
         }
-        _ => Object::new()
-            .number("estimate", None, empty)
-            .value("display", Value::Null)
-            .done(),
-    };
+        _ => {
+            let (estimate, estimate_reason) = number(None, empty);
+            Nnt {
+                estimate,
+                estimate_reason,
+                display: None,
+                interval_method: None,
+            }
+        }
+    }
+}
 
+/// The whole comparison (every interval, both tests, the NNT), typed.
+#[must_use]
+pub fn compare(t: &TwoByTwo) -> CompareResult {
+    let (tr, co, level) = (t.treatment, t.control, t.level);
+    let empty = empty_arm_reason(t);
+    let both = tr.trials() > 0 && co.trials() > 0;
     let no_chi = if both {
         "a row or column total is zero"
     } else {
@@ -174,22 +447,113 @@ pub fn to_json(t: &TwoByTwo) -> Value {
     };
     let chi = stats::pearson_chi_square(tr, co, false);
     let yates = stats::pearson_chi_square(tr, co, true);
-    Object::new()
-        .value("treatment", arm(tr, level))
-        .value("control", arm(co, level))
-        .value("risk_difference", rd.done())
-        .value("risk_ratio", rr)
-        .value("odds_ratio", or)
-        .value("nnt", nnt)
-        .number(
-            "fisher_p",
-            both.then(|| stats::fisher_exact_two_sided(tr, co)),
-            empty,
+    let (fisher_p, fisher_p_reason) =
+        number(both.then(|| stats::fisher_exact_two_sided(tr, co)), empty);
+    let (chi2_p, chi2_p_reason) = number(chi.map(|c| c.p_value), no_chi);
+    let (chi2_yates_p, chi2_yates_p_reason) = number(yates.map(|c| c.p_value), no_chi);
+    let (chi2, chi2_reason) = number(chi.map(|c| c.statistic), no_chi);
+    let (chi2_yates, chi2_yates_reason) = number(yates.map(|c| c.statistic), no_chi);
+    CompareResult {
+        trialdose_version: env!("CARGO_PKG_VERSION").to_owned(),
+        schema_version: SCHEMA_VERSION,
+        treatment: arm(tr, level),
+        control: arm(co, level),
+        risk_difference: risk_difference(t, empty),
+        risk_ratio: risk_ratio(t, empty, both),
+        odds_ratio: odds_ratio(t, empty, both),
+        nnt: nnt(t, empty),
+        fisher_p,
+        fisher_p_reason,
+        chi2_p,
+        chi2_p_reason,
+        chi2_yates_p,
+        chi2_yates_p_reason,
+        chi2,
+        chi2_reason,
+        chi2_yates,
+        chi2_yates_reason,
+        level: level.value(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(xt: u64, nt: u64, xc: u64, nc: u64) -> TwoByTwo {
+        TwoByTwo::new(
+            Binomial::new(xt, nt).unwrap(),
+            Binomial::new(xc, nc).unwrap(),
+            Level::NINETY_FIVE,
+            RdMethod::Newcombe,
         )
-        .number("chi2_p", chi.map(|c| c.p_value), no_chi)
-        .number("chi2_yates_p", yates.map(|c| c.p_value), no_chi)
-        .number("chi2", chi.map(|c| c.statistic), no_chi)
-        .number("chi2_yates", yates.map(|c| c.statistic), no_chi)
-        .value("level", json!(level.value()))
-        .done()
+        .unwrap()
+    }
+
+    /// Parsed floats within this relative distance of the printed ones (serde_json 1.0
+    /// without `float_roundtrip` rounds to within an ulp or so).
+    const PARSE_REL: f64 = 4.0 * f64::EPSILON;
+
+    fn same(a: &serde_json::Value, b: &serde_json::Value) {
+        use serde_json::Value;
+        match (a, b) {
+            (Value::Number(x), Value::Number(y)) => {
+                let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+                assert!((x - y).abs() <= PARSE_REL * y.abs(), "{x} vs {y}");
+            }
+            (Value::Array(x), Value::Array(y)) => {
+                assert_eq!(x.len(), y.len());
+                x.iter().zip(y).for_each(|(x, y)| same(x, y));
+            }
+            (Value::Object(x), Value::Object(y)) => {
+                assert!(x.keys().eq(y.keys()), "{x:?} vs {y:?}");
+                x.values().zip(y.values()).for_each(|(x, y)| same(x, y));
+            }
+            _ => assert_eq!(a, b),
+        }
+    }
+
+    #[test]
+    fn json_round_trips_into_the_struct() {
+        for t in [
+            table(24, 38, 10, 38),
+            table(0, 0, 3, 10),
+            table(5, 56, 0, 29),
+            table(0, 10, 0, 20),
+            table(10, 38, 10, 38),
+        ] {
+            let result = compare(&t);
+            let text = serde_json::to_string_pretty(&result).unwrap();
+            let back: CompareResult = serde_json::from_str(&text).unwrap();
+            // serde_json's default float parser may be an ulp off, so numbers are compared
+            // to a few ulps; everything else (keys, nulls, reasons, flags) exactly.
+            same(
+                &serde_json::to_value(&back).unwrap(),
+                &serde_json::to_value(&result).unwrap(),
+            );
+            assert!(!text.contains("NaN"), "{text}");
+        }
+    }
+
+    #[test]
+    fn version_keys_open_the_document() {
+        let text = serde_json::to_string(&compare(&table(24, 38, 10, 38))).unwrap();
+        let head = format!(
+            "{{\"trialdose_version\":\"{}\",\"schema_version\":1,\"treatment\":",
+            env!("CARGO_PKG_VERSION")
+        );
+        assert!(text.starts_with(&head), "{text}");
+    }
+
+    #[test]
+    fn counts_above_the_limit_are_refused_by_name() {
+        let big = Binomial::new(1, MAX_PARTICIPANTS + 1).unwrap();
+        let ok = Binomial::new(1, MAX_PARTICIPANTS).unwrap();
+        let err = TwoByTwo::new(ok, big, Level::NINETY_FIVE, RdMethod::Newcombe).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("control"), "{msg}");
+        assert!(msg.contains(&(MAX_PARTICIPANTS + 1).to_string()), "{msg}");
+        assert!(msg.contains(&MAX_PARTICIPANTS.to_string()), "{msg}");
+        assert!(TwoByTwo::new(ok, ok, Level::NINETY_FIVE, RdMethod::Newcombe).is_ok());
+    }
 }

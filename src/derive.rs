@@ -8,11 +8,11 @@
 //! improvement. Every threshold is decided in exact decimal arithmetic
 //! ([`Decimal::product_ge`]), never by a float ratio, so 7.0 -> 4.9 is a responder.
 
-use crate::cohort::value::Decimal;
+use crate::domain::decimal::Decimal;
 use std::mem::MaybeUninit;
 
 use crate::cohort::{AdverseEvent, Cohort, MinutesTotal, Score, Session, Status};
-use crate::protocol::Better;
+use crate::domain::protocol::Better;
 
 /// Baseline, checkpoint and the derived change for one outcome of one participant.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -142,6 +142,18 @@ pub struct Derived {
     pub flags: Flags,
 }
 
+impl Derived {
+    /// This participant's values for `outcome`.
+    #[must_use]
+    pub fn outcome(&self, outcome: crate::domain::Outcome) -> &OutcomeValues {
+        match outcome {
+            crate::domain::Outcome::Pain => &self.pain,
+            crate::domain::Outcome::Ndi => &self.ndi,
+            crate::domain::Outcome::Marker(i) => &self.markers[i],
+        }
+    }
+}
+
 #[derive(Clone, Copy, Default)]
 struct SessionTally {
     earliest: Option<i32>,
@@ -267,6 +279,18 @@ fn session_tallies(cohort: &Cohort, threads: usize) -> Vec<SessionTally> {
         }
         tally
     };
+    // Adds session `s` of participant `i` to the participant's tally `p`.
+    let add = |p: &mut SessionTally, s: &Session, i: usize| {
+        let day = s.day();
+        p.earliest = Some(p.earliest.map_or(day, |e| e.min(day)));
+        p.adverse |= s.adverse_event() != AdverseEvent::None;
+        if let Some(d0) = cohort.participants[i].randomized_on {
+            if in_window(s, d0) {
+                p.attended += 1;
+                p.minutes.add(s, &cohort.sessions);
+            }
+        }
+    };
     // Adds a block's sessions into `t`, whose first entry is participant `offset`; the
     // sessions of the participant just past `t`, if any, go to the returned tally instead.
     let tally_into = |block: &[Session], t: &mut [SessionTally], offset: usize| {
@@ -277,17 +301,19 @@ fn session_tallies(cohort: &Cohort, threads: usize) -> Vec<SessionTally> {
                 Some(p) => p,
                 None => &mut next,
             };
-            let day = s.day();
-            p.earliest = Some(p.earliest.map_or(day, |e| e.min(day)));
-            p.adverse |= s.adverse_event() != AdverseEvent::None;
-            if let Some(d0) = cohort.participants[i].randomized_on {
-                if in_window(s, d0) {
-                    p.attended += 1;
-                    p.minutes.add(s, &cohort.sessions);
-                }
-            }
+            add(p, s, i);
         }
         next
+    };
+    // Adds the sessions of `block` whose participant falls in `t` (whose first entry is
+    // participant `offset`), skipping the others.
+    let tally_range = |block: &[Session], t: &mut [SessionTally], offset: usize| {
+        for s in block {
+            let i = s.participant as usize;
+            if let Some(p) = i.checked_sub(offset).and_then(|k| t.get_mut(k)) {
+                add(p, s, i);
+            }
+        }
     };
     let blocks = cohort.sessions.blocks();
     if threads <= 1 || blocks.len() <= 1 {
@@ -343,32 +369,24 @@ fn session_tallies(cohort: &Cohort, threads: usize) -> Vec<SessionTally> {
         }
         t
     } else {
-        // Blocks share participants: one table per block, then summed (each thread over its
-        // own range of participants).
-        let tallies: Vec<Vec<SessionTally>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = blocks
-                .iter()
-                .map(|b| {
-                    let f = &tally_into;
-                    scope.spawn(move || {
-                        let mut t = vec![SessionTally::default(); n];
-                        f(b, &mut t, 0);
-                        t
-                    })
-                })
-                .collect();
-            crate::parallel::join_all(handles)
-        });
-        let merge = |range: std::ops::Range<usize>| {
-            range.map(|i| {
-                let mut t = SessionTally::default();
-                for other in &tallies {
-                    t.merge(&other[i]);
+        // Blocks share participants (a log written by date, or in any other order): each
+        // thread owns a range of participants, sets up its piece of the table and tallies
+        // into it every session of its range, from all blocks. Every thread reads every
+        // session (a 16-byte record, in order), but no table is built twice and nothing is
+        // merged; the sums are exact, so the order the sessions come in does not matter.
+        let starts = even_starts(n, threads);
+        build_in_pieces(
+            n,
+            &starts,
+            |_, range| std::iter::repeat_n(SessionTally::default(), range.len()),
+            |k, piece| {
+                let offset = starts[k];
+                for block in blocks {
+                    tally_range(block, piece, offset);
                 }
-                t
-            })
-        };
-        build_in_pieces(n, &even_starts(n, threads), |_, r| merge(r), |_, _| ()).0
+            },
+        )
+        .0
     };
     with_day0_from_sessions(tally)
 }

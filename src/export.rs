@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::adjusted::AdjustedRow;
+use crate::analysis::adjusted::AdjustedRow;
 use crate::analysis::{Analysis, AnalysisOptions, ArmSummary, Comparison, TrendRow};
 use crate::cohort::{Cohort, FileReport, Rejection};
 use crate::derive::{Derived, Flags, OutcomeValues};
@@ -144,7 +144,7 @@ pub fn arms_csv(analysis: &Analysis) -> String {
 fn comparison_row(out: &mut String, c: &Comparison, adjusted: bool) {
     let mut cells = vec![
         Cell::Text(&c.arm),
-        Cell::Text(&c.outcome),
+        Cell::Text(&c.label),
         int(c.responders),
         int(c.n),
         Cell::Float(c.rate),
@@ -198,7 +198,7 @@ pub fn trend_csv(trend: &[TrendRow]) -> String {
         push_row(
             &mut out,
             &[
-                Cell::Text(&t.outcome),
+                Cell::Text(&t.label),
                 Cell::Float(t.z),
                 Cell::Float(t.p_two_sided),
                 Cell::Float(t.p_one_sided),
@@ -224,8 +224,8 @@ pub fn adjusted_csv(rows: &[AdjustedRow]) -> String {
             &mut out,
             &[
                 Cell::Text(&r.arm),
-                Cell::Text(&r.outcome),
-                Cell::Text(r.model),
+                Cell::Text(&r.label),
+                Cell::Text(r.model.as_str()),
                 Cell::Float(r.estimate),
                 Cell::Float(r.low),
                 Cell::Float(r.high),

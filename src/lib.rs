@@ -10,19 +10,18 @@
 //! The library prints nothing and knows nothing of the command line; it returns values and
 //! typed errors.
 
-pub mod adjusted;
 pub mod analysis;
 pub mod audit;
 pub mod charts;
 pub mod cohort;
 pub mod compare;
 pub mod derive;
+pub mod domain;
 pub mod export;
-pub mod frame;
+pub mod files;
 pub mod generate;
 pub mod output;
 pub mod parallel;
-pub mod protocol;
 pub mod pseudonym;
 pub mod report;
 pub mod sim;

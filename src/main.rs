@@ -28,7 +28,7 @@ fn main() -> ExitCode {
             if cli::is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("trialdose: error: {}", message(&err));
+            eprintln!("trialdose: error: {}", cli::safe_text(&message(&err)));
             ExitCode::from(cli::exit_code(&err))
         }
     }

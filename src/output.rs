@@ -1,197 +1,21 @@
-//! Writers: atomic files, CSV with typed cells, and number formatting.
+//! Writers: CSV with typed cells, and number formatting.
 //!
-//! Every output is written to a temporary file in the destination folder and renamed into
-//! place, so an interrupted run never leaves a half-written file that looks complete. CSV text
+//! Every output is written through [`crate::files`] (a temporary file in the destination
+//! folder, renamed into place; re-exported here as `output::write_atomic` and the like). CSV text
 //! cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or
 //! CR) are prefixed with `'`; numeric cells are written as plain numbers, never neutralised.
 //! Floats are written as the shortest decimal that reads back to the same value, without an
 //! exponent, so outputs are byte-identical across runs and machines.
 
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, Write};
 
-use thiserror::Error;
+use crate::domain::decimal::Decimal;
 
-use crate::cohort::value::Decimal;
-
-/// An output could not be written.
-#[derive(Debug, Error)]
-#[error("cannot write {}: {source}", path.display())]
-pub struct OutputError {
-    /// The path.
-    pub path: PathBuf,
-    /// The I/O error.
-    pub source: io::Error,
-}
-
-impl OutputError {
-    fn at(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
-        move |source| OutputError {
-            path: path.to_owned(),
-            source,
-        }
-    }
-}
-
-/// Creates `dir` if needed and proves a file can be created in it, before any work is done.
-pub fn ensure_writable_dir(dir: &Path) -> Result<(), OutputError> {
-    std::fs::create_dir_all(dir).map_err(OutputError::at(dir))?;
-    let probe = dir.join(format!(".trialdose-probe-{}", std::process::id()));
-    File::create(&probe).map_err(OutputError::at(dir))?;
-    std::fs::remove_file(&probe).map_err(OutputError::at(dir))
-}
-
-/// A file written under a temporary name and renamed into place by [`AtomicFile::commit`].
-/// Dropped without a commit, the temporary file is removed.
-pub struct AtomicFile {
-    path: PathBuf,
-    tmp: PathBuf,
-    writer: Option<BufWriter<File>>,
-    /// Bytes handed to the writer so far.
-    written: u64,
-    /// Bytes whose write-out to disk has been started (see [`AtomicFile::start_writeback`]).
-    started: u64,
-}
-
-impl AtomicFile {
-    /// Starts writing `path`.
-    pub fn create(path: &Path) -> Result<AtomicFile, OutputError> {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "output".to_owned());
-        let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-        let file = File::create(&tmp).map_err(OutputError::at(&tmp))?;
-        Ok(AtomicFile {
-            path: path.to_owned(),
-            tmp,
-            writer: Some(BufWriter::with_capacity(1 << 20, file)),
-            written: 0,
-            started: 0,
-        })
-    }
-
-    /// Bytes between two starts of write-out.
-    const WRITEBACK_STEP: u64 = 8 << 20;
-
-    /// Counts `n` more bytes and, every [`Self::WRITEBACK_STEP`] bytes, asks the kernel to
-    /// start writing what has reached the file to disk. A large output (participants.csv of
-    /// a million participants is about 90 MB) then goes to disk while it is still being
-    /// formatted, and the `fsync` of [`AtomicFile::commit`] waits for its tail only instead
-    /// of all of it. Only a hint: where unsupported it does nothing, and the `fsync` still
-    /// makes the file durable before it is renamed into place.
-    fn start_writeback(&mut self, n: usize) {
-        self.written += n as u64;
-        if self.written - self.started < Self::WRITEBACK_STEP {
-            return;
-        }
-        #[cfg(target_os = "linux")]
-        if let Some(w) = &self.writer {
-            use std::os::fd::AsRawFd;
-            let in_file = self.written - w.buffer().len() as u64;
-            let (Ok(offset), Ok(len)) = (
-                libc::off64_t::try_from(self.started),
-                libc::off64_t::try_from(in_file.saturating_sub(self.started)),
-            ) else {
-                return;
-            };
-            // SAFETY: a plain system call on the file this writer owns; it reads no memory of
-            // this process. Its result is ignored on purpose (a hint, see above).
-            unsafe {
-                libc::sync_file_range(
-                    w.get_ref().as_raw_fd(),
-                    offset,
-                    len,
-                    libc::SYNC_FILE_RANGE_WRITE,
-                );
-            }
-            self.started = in_file;
-        }
-    }
-
-    /// The destination path.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Flushes, syncs and renames into place; on failure the temporary file is removed.
-    pub fn commit(mut self) -> Result<(), OutputError> {
-        let Some(writer) = self.writer.take() else {
-            return Ok(());
-        };
-        let result = (|| {
-            let file = writer
-                .into_inner()
-                .map_err(|e| OutputError::at(&self.path)(e.into_error()))?;
-            file.sync_all().map_err(OutputError::at(&self.path))?;
-            drop(file);
-            // A large file from an earlier run is freed by the rename that replaces it, which
-            // for ~90 MB takes tens of milliseconds; holding it open moves that work to the
-            // moment it is closed, on a thread of its own (the exit closes it at the latest).
-            let earlier = File::open(&self.path)
-                .ok()
-                .filter(|f| f.metadata().is_ok_and(|m| m.len() >= Self::WRITEBACK_STEP));
-            std::fs::rename(&self.tmp, &self.path).map_err(OutputError::at(&self.path))?;
-            if let Some(earlier) = earlier {
-                std::thread::spawn(move || drop(earlier));
-            }
-            Ok(())
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&self.tmp);
-        }
-        result
-    }
-}
-
-impl Write for AtomicFile {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = match &mut self.writer {
-            Some(w) => w.write(buf)?,
-            None => return Err(io::Error::other("file already committed")),
-        };
-        self.start_writeback(n);
-        Ok(n)
-    }
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        match &mut self.writer {
-            Some(w) => w.write_all(buf)?,
-            None => return Err(io::Error::other("file already committed")),
-        }
-        self.start_writeback(buf.len());
-        Ok(())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        match &mut self.writer {
-            Some(w) => w.flush(),
-            None => Ok(()),
-        }
-    }
-}
-
-impl Drop for AtomicFile {
-    fn drop(&mut self) {
-        if self.writer.take().is_some() {
-            let _ = std::fs::remove_file(&self.tmp);
-        }
-    }
-}
-
-/// Writes `path` atomically with `fill`, which streams the content.
-pub fn write_with(
-    path: &Path,
-    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
-) -> Result<(), OutputError> {
-    let mut f = AtomicFile::create(path)?;
-    fill(&mut f).map_err(OutputError::at(path))?;
-    f.commit()
-}
-
-/// Writes `bytes` to `path` atomically.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
-    write_with(path, |w| w.write_all(bytes))
-}
+// The atomic writers and the output-folder guard live in `files`; re-exported so that
+// `output::write_atomic` and the like keep working.
+pub use crate::files::{
+    AtomicFile, OutputError, ensure_subdir, ensure_writable_dir, write_atomic, write_with,
+};
 
 /// One CSV cell, typed so that text is neutralised and numbers are not.
 #[derive(Clone, Copy, Debug)]
@@ -226,17 +50,7 @@ pub fn push_float(out: &mut String, v: f64) {
     }
 }
 
-/// Lowercase hexadecimal of `bytes` (SHA-256 digests, pseudonyms).
-#[must_use]
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-    s
-}
+pub use crate::domain::text::hex;
 
 /// Formats a float for a human table with `digits` decimals (`-` when missing).
 pub fn fixed(v: Option<f64>, digits: usize) -> String {
@@ -568,51 +382,5 @@ mod tests {
             push_float(&mut s, v);
             assert_eq!(s, format!("{v}"), "value {v:e}");
         }
-    }
-
-    #[test]
-    fn atomic_file_leaves_nothing_when_dropped() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("x.csv");
-        {
-            let mut f = AtomicFile::create(&path).unwrap();
-            f.write_all(b"partial").unwrap();
-        }
-        assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
-        write_atomic(&path, b"done").unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"done");
-    }
-
-    #[test]
-    fn a_large_file_is_written_whole_while_its_write_out_is_started() {
-        // 20 MB in pieces of every size (one of them larger than the writer's buffer), by
-        // both `write` and `write_all`, over a large earlier file (closed on a thread of its
-        // own after the rename): write-out starts twice on the way, and the file holds
-        // exactly the bytes, in order.
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("big.csv");
-        write_atomic(&path, &vec![b'x'; 9 << 20]).unwrap();
-        let expected: Vec<u8> = (0..20_000_000u32).map(|i| (i % 251) as u8).collect();
-        let mut f = AtomicFile::create(&path).unwrap();
-        let mut rest = &expected[..];
-        let mut size = 1;
-        while !rest.is_empty() {
-            let piece = &rest[..size.min(rest.len())];
-            if size % 2 == 0 {
-                f.write_all(piece).unwrap();
-                rest = &rest[piece.len()..];
-            } else {
-                let n = f.write(piece).unwrap();
-                rest = &rest[n..];
-            }
-            size = if size > 3 << 20 { 1 } else { size * 3 + 1 };
-        }
-        if cfg!(target_os = "linux") {
-            assert!(f.started >= 16 << 20 && f.started <= f.written);
-        }
-        f.commit().unwrap();
-        assert!(std::fs::read(&path).unwrap() == expected);
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
-        assert_eq!(names.len(), 1);
     }
 }

@@ -108,7 +108,7 @@ mod tests {
     }
 
     /// RFC 4231 section 4 test cases 1, 2, 3, 4, 6 and 7 (HMAC-SHA-256 outputs), also
-    /// recomputed with Python 3's `hmac` module (see tests/reference/audit.md).
+    /// recomputed with Python 3's `hmac` module (tests/reference/audit/t4_hmac.py).
     #[test]
     fn hmac_matches_rfc_4231() {
         let cases: [(Vec<u8>, Vec<u8>, &str); 6] = [

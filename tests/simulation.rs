@@ -129,8 +129,7 @@ fn clinic_with_full_attendance_matches_the_beta_binomial_predictive() {
         );
     }
     let mean_exact = n as f64 * a / (a + b);
-    let json = clinic::responders_json(hist, tally.reps);
-    let mean: Estimate = serde_json::from_value(json["mean"].clone()).unwrap();
+    let mean = clinic::responders_summary(hist, tally.reps).mean;
     assert!(
         (mean.estimate - mean_exact).abs() <= MCSE_BOUND * mean.mcse,
         "{mean:?} vs {mean_exact}"
@@ -528,4 +527,280 @@ fn dose_response_reproduces_the_evidence_and_says_when_sessions_are_too_short() 
             .contains("cannot tell whether 30-minute sessions help"),
         "{run}"
     );
+}
+
+#[test]
+fn every_document_reads_back_into_its_typed_result() {
+    use trialdose::sim::result::{SCHEMA_VERSION, SimResult};
+    let cohort = dream_like().expect("example cohort");
+    let cohort = cohort.to_str().unwrap();
+    for args in [
+        vec![
+            "clinic",
+            "--schedule",
+            "60x2",
+            "--patients",
+            "12",
+            "--reps",
+            "300",
+        ],
+        vec![
+            "clinic",
+            "--schedule",
+            "45x2",
+            "--patients",
+            "12",
+            "--reps",
+            "300",
+            "--model",
+            "dose-response",
+            "--evidence",
+            cohort,
+        ],
+        vec![
+            "trial",
+            "--arms",
+            "control,60x2,60x3",
+            "--per-arm",
+            "15",
+            "--reps",
+            "300",
+            "--test",
+            "trend",
+        ],
+        vec![
+            "trial",
+            "--arms",
+            "control,60x2",
+            "--per-arm",
+            "15",
+            "--reps",
+            "300",
+            "--truth",
+            "control=0.3,60x2=0.3",
+        ],
+        vec![
+            "sample-size",
+            "--arms",
+            "control,60x2",
+            "--truth",
+            "control=0.26,60x2=0.63",
+            "--reps",
+            "200",
+        ],
+    ] {
+        let json = simulate_json(&args);
+        let result = SimResult::from_json(&json).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        let again = String::from_utf8(result.to_json().unwrap()).unwrap();
+        // The same keys in the same order, the same strings, the same numbers (serde_json's
+        // default parser may read a 17-digit number one unit in the last place off).
+        let (a, b): (serde_json::Value, serde_json::Value) = (
+            serde_json::from_str(&json).unwrap(),
+            serde_json::from_str(&again).unwrap(),
+        );
+        assert!(
+            same_json(&a, &b),
+            "{args:?}: the typed result does not write the same document\n{json}\n{again}"
+        );
+        assert_eq!(result.header().trialdose_version, env!("CARGO_PKG_VERSION"));
+        assert_eq!(result.header().schema_version, SCHEMA_VERSION);
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let keys: Vec<&String> = v.as_object().unwrap().keys().take(3).collect();
+        assert_eq!(keys, ["trialdose_version", "schema_version", "command"]);
+    }
+}
+
+/// Equal documents: keys in the same order, equal strings, numbers within 4 units in the last
+/// place (a parser's rounding, not a changed figure).
+fn same_json(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((kx, vx), (ky, vy))| kx == ky && same_json(vx, vy))
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_json(p, q))
+        }
+        (Value::Number(x), Value::Number(y)) if x.is_f64() && y.is_f64() => {
+            let (p, q) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            (p - q).abs() <= 4.0 * f64::EPSILON * p.abs().max(q.abs())
+        }
+        _ => a == b,
+    }
+}
+
+/// Writes the shards `1/n..n/n` of a simulate command with `--out` into `dir`.
+fn shards(dir: &std::path::Path, name: &str, args: &[&str], n: u64) -> Vec<String> {
+    (1..=n)
+        .map(|k| {
+            let f = dir.join(format!("{name}{k}.json"));
+            let shard = format!("{k}/{n}");
+            let mut all = vec!["simulate"];
+            all.extend_from_slice(args);
+            all.extend_from_slice(&["--shard", &shard, "--out", f.to_str().unwrap()]);
+            let run = trialdose(&all);
+            assert_eq!(run.code, 0, "{run}");
+            f.display().to_string()
+        })
+        .collect()
+}
+
+/// Rewrites a JSON file through `edit`.
+fn edit_json(path: &str, edit: impl FnOnce(&mut serde_json::Value)) -> String {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    edit(&mut v);
+    static EDITS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let k = EDITS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let edited = format!("{path}.edited{k}.json");
+    std::fs::write(&edited, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    edited
+}
+
+fn merge(files: &[&str]) -> util::Run {
+    let mut all = vec!["simulate", "merge", "--json"];
+    all.extend_from_slice(files);
+    trialdose(&all)
+}
+
+#[test]
+fn merge_refuses_edited_tallies_other_versions_and_other_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let trial = [
+        "trial",
+        "--arms",
+        "control,60x2,60x3",
+        "--per-arm",
+        "20",
+        "--reps",
+        "400",
+        "--seed",
+        "3",
+    ];
+    let t = shards(tmp.path(), "t", &trial, 2);
+    // The untouched shards merge (into the unsharded answer: see
+    // same_seed_same_bytes_for_threads_and_shards).
+    assert_eq!(merge(&[&t[0], &t[1]]).code, 0);
+    // The reproduction: a count above the replicates gave "power 17.193", MCSE NaN.
+    let refused: Vec<(String, &str)> = vec![
+        (
+            edit_json(&t[0], |v| v["state"]["rejections"][1] = 3439.into()),
+            "state.rejections[1]: 3439 is more than the 200 replicates",
+        ),
+        (
+            edit_json(&t[0], |v| v["state"]["rejections"][0] = 1.into()),
+            "state.rejections[0]",
+        ),
+        (
+            edit_json(&t[0], |v| v["state"]["reps"] = 300.into()),
+            "state.reps: 300, but shard 1/2 of 400 replicates runs 200",
+        ),
+        (
+            edit_json(&t[0], |v| {
+                v["state"]["difference"][1]["sum"] = "-99999".into()
+            }),
+            "state.difference[1].sum",
+        ),
+        (
+            edit_json(&t[0], |v| {
+                v["state"]["difference"][1]["sum_sq"] = "0".into()
+            }),
+            "state.difference[1].sum_sq",
+        ),
+        (
+            edit_json(&t[0], |v| v["state"]["best_defined"] = 201.into()),
+            "state.best_defined",
+        ),
+        (
+            edit_json(&t[0], |v| {
+                v["state"]["rejections"].as_array_mut().unwrap().pop();
+            }),
+            "state.rejections: 2 entries, but the run has 3 arms",
+        ),
+        (
+            edit_json(&t[0], |v| v["trialdose_version"] = "0.0.1".into()),
+            "trialdose_version is \"0.0.1\"",
+        ),
+        (
+            edit_json(&t[0], |v| {
+                v.as_object_mut().unwrap().remove("trialdose_version");
+            }),
+            "trialdose_version is none",
+        ),
+        (
+            edit_json(&t[0], |v| v["schema_version"] = 2.into()),
+            "schema_version is 2",
+        ),
+        (
+            edit_json(&t[0], |v| v["spec"]["seed"] = 4.into()),
+            "spec.seed is 3, but",
+        ),
+        (
+            edit_json(&t[0], |v| v["spec"]["per_arm"] = 0.into()),
+            "per-arm size 0",
+        ),
+    ];
+    for (file, phrase) in &refused {
+        let run = merge(&[file, &t[1]]);
+        assert_eq!(run.code, 65, "{phrase}\n{run}");
+        assert!(
+            run.stderr.contains(file.as_str()) && run.stderr.contains(phrase),
+            "expected the file and {phrase:?}\n{run}"
+        );
+        assert!(run.stdout.is_empty(), "{run}");
+    }
+    // A shard of another seed is a different run.
+    let mut other = trial.to_vec();
+    other[8] = "4";
+    let o = shards(tmp.path(), "o", &other, 2);
+    let run = merge(&[&t[0], &o[1]]);
+    assert_eq!(run.code, 65, "{run}");
+    assert!(run.stderr.contains("spec.seed is 4"), "{run}");
+    // The same shard twice is the wrong set of files (a usage error).
+    let run = merge(&[&t[0], &t[0]]);
+    assert_eq!(run.code, 2, "{run}");
+    assert!(run.stderr.contains("shard 1/2 is given twice"), "{run}");
+    // A clinic's histogram that does not add up to the replicates.
+    let clinic = [
+        "clinic",
+        "--schedule",
+        "60x2",
+        "--patients",
+        "10",
+        "--reps",
+        "300",
+    ];
+    let c = shards(tmp.path(), "c", &clinic, 2);
+    assert_eq!(merge(&[&c[0], &c[1]]).code, 0);
+    for (file, phrase) in [
+        (
+            edit_json(&c[1], |v| v["state"]["responders"][0][3] = 1000.into()),
+            "state.responders[0]: the counts add up to",
+        ),
+        (
+            edit_json(&c[1], |v| v["state"]["adverse"]["sum"] = "-1".into()),
+            "state.adverse.sum",
+        ),
+        (
+            edit_json(&c[1], |v| {
+                v["state"]["sessions"]["sum"] = "999999999".into()
+            }),
+            "state.sessions.sum",
+        ),
+    ] {
+        let run = merge(&[&c[0], &file]);
+        assert_eq!(run.code, 65, "{phrase}\n{run}");
+        assert!(
+            run.stderr.contains(&file) && run.stderr.contains(phrase),
+            "{phrase}\n{run}"
+        );
+    }
+    // Not a simulate document at all.
+    let junk = tmp.path().join("junk.json");
+    std::fs::write(&junk, "{\"a\": 1}").unwrap();
+    let run = merge(&[junk.to_str().unwrap(), &c[1]]);
+    assert_eq!(run.code, 65, "{run}");
 }

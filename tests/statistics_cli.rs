@@ -1,7 +1,8 @@
 //! Integration tests of the statistics engine through the real binary: `compare`, and the
 //! outputs `analyze` gains with the engine (`--rd-method`, `--multiplicity`, `trend.csv`,
 //! `--adjust` and `adjusted.csv`). Expected values come from independent software (R 4.2.2,
-//! statsmodels 0.15.0, mpmath), with the call next to each literal.
+//! statsmodels 0.15.0, mpmath), with the call next to each literal; tests/reference/cli_values.py
+//! reruns them.
 
 // Reference values are copied with every digit their source printed.
 #![allow(clippy::excessive_precision)]

@@ -3,12 +3,14 @@
 
 use serde_json::json;
 
+use super::model::AuditModel;
 use super::worklist::Status;
 use super::{Audit, Overdispersion};
 use crate::cohort::Cohort;
 use crate::cohort::value::{format_date, push_date};
 use crate::derive::{Derived, Flags};
 use crate::output::{Cell, push_header, push_row};
+use crate::report::disclosure::{Cell as Count, CellId};
 
 /// Columns of `units.csv`.
 pub const UNITS_COLUMNS: [&str; 21] = [
@@ -35,39 +37,54 @@ pub const UNITS_COLUMNS: [&str; 21] = [
     "direction",
 ];
 
-/// `units.csv`: one row per unit.
+/// A count of the model: empty when suppressed.
+fn count(model: &AuditModel, id: CellId) -> Option<u64> {
+    match model.cell(id) {
+        Count::Shown(v) => Some(v),
+        Count::Suppressed => None,
+    }
+}
+
+/// `units.csv`: one row per unit; under `--min-cell` a suppressed count, and every figure
+/// computed from one, is left empty.
 #[must_use]
-pub fn units_csv(audit: &Audit) -> String {
+pub fn units_csv(audit: &Audit, model: &AuditModel) -> String {
     let mut out = String::new();
     push_header(&mut out, &UNITS_COLUMNS);
-    for u in &audit.units {
+    for (i, (u, c)) in audit.units.iter().zip(&model.units).enumerate() {
         let judged = u.n + u.not_benchmarked;
-        let l = u.limits;
+        let shown = model.unit_shown(audit, i);
+        let keep = |v: Option<f64>| v.filter(|_| shown);
+        let l = u.limits.filter(|_| shown);
         push_row(
             &mut out,
             &[
                 Cell::Text(&u.name),
-                Cell::Int(Some(u.patients)),
-                Cell::Int(Some(judged)),
-                Cell::Int(Some(u.not_benchmarked)),
-                Cell::Int(Some(u.n)),
-                Cell::Int(Some(u.pending)),
-                Cell::Float((judged > 0).then(|| u.adherent as f64 / judged as f64)),
-                Cell::Int(Some(u.responders)),
-                Cell::Float(u.rate),
-                Cell::Float(u.ci.map(|c| c.low)),
-                Cell::Float(u.ci.map(|c| c.high)),
-                Cell::Float(u.expected),
-                Cell::Float(u.adjusted),
-                Cell::Float(u.adjusted.and(audit.target)),
-                Cell::Float(u.z),
+                Cell::Int(count(model, c.patients)),
+                Cell::Int(count(model, c.judged)),
+                Cell::Int(Some(u.not_benchmarked).filter(|_| model.known(&[c.judged, c.n]))),
+                Cell::Int(count(model, c.n)),
+                Cell::Int(Some(u.pending).filter(|_| model.known(&[c.patients, c.judged]))),
+                Cell::Float(
+                    (judged > 0 && model.adherent_shown(i))
+                        .then(|| u.adherent as f64 / judged as f64),
+                ),
+                Cell::Int(count(model, c.responders)),
+                Cell::Float(keep(u.rate)),
+                Cell::Float(keep(u.ci.map(|c| c.low))),
+                Cell::Float(keep(u.ci.map(|c| c.high))),
+                Cell::Float(keep(u.expected)),
+                Cell::Float(keep(u.adjusted)),
+                Cell::Float(keep(u.adjusted.and(audit.target))),
+                Cell::Float(keep(u.z)),
                 Cell::Float(l.map(|l| l.low_998)),
                 Cell::Float(l.map(|l| l.low_95)),
                 Cell::Float(l.map(|l| l.high_95)),
                 Cell::Float(l.map(|l| l.high_998)),
-                Cell::Text(u.verdict.map_or("", |v| v.band.as_str())),
+                Cell::Text(u.verdict.filter(|_| shown).map_or("", |v| v.band.as_str())),
                 Cell::Text(
                     u.verdict
+                        .filter(|_| shown)
                         .and_then(|v| v.direction)
                         .map_or("", |d| d.as_str()),
                 ),
@@ -89,23 +106,28 @@ pub const SAFETY_COLUMNS: [&str; 8] = [
     "p_value",
 ];
 
-/// `safety.csv`: adverse events by unit, then `all`.
+/// `safety.csv`: adverse events by unit, then `all`; under `--min-cell` a suppressed count,
+/// and the share, interval and p computed from one, are left empty.
 #[must_use]
-pub fn safety_csv(audit: &Audit) -> String {
+pub fn safety_csv(audit: &Audit, model: &AuditModel) -> String {
     let mut out = String::new();
     push_header(&mut out, &SAFETY_COLUMNS);
-    for s in &audit.safety {
+    for (i, (s, c)) in audit.safety.iter().zip(&model.safety).enumerate() {
+        let shown = model.safety_shown(i);
+        let keep = |v: Option<f64>| v.filter(|_| shown);
         push_row(
             &mut out,
             &[
                 Cell::Text(&s.name),
-                Cell::Int(Some(s.treated)),
-                Cell::Int(Some(s.events)),
-                Cell::Float((s.treated > 0).then(|| s.events as f64 / s.treated as f64)),
-                Cell::Float(s.ci.map(|c| c.low)),
-                Cell::Float(s.ci.map(|c| c.high)),
+                Cell::Int(count(model, c.treated)),
+                Cell::Int(count(model, c.events)),
+                Cell::Float(keep(
+                    (s.treated > 0).then(|| s.events as f64 / s.treated as f64),
+                )),
+                Cell::Float(keep(s.ci.map(|c| c.low))),
+                Cell::Float(keep(s.ci.map(|c| c.high))),
                 Cell::Float(Some(super::DREAM_ADVERSE_RATE)),
-                Cell::Float(s.p_value),
+                Cell::Float(keep(s.p_value)),
             ],
         );
     }
@@ -164,7 +186,7 @@ pub fn write_worklist(
             // not what the files say happened later.
             let later = item.status == super::worklist::Status::NotDue;
             let at_checkpoint =
-                |v: Option<crate::cohort::value::Decimal>| if later { None } else { v };
+                |v: Option<crate::domain::decimal::Decimal>| if later { None } else { v };
             let responder = |v: Option<bool>| if later { None } else { v };
             push_row(
                 out,
@@ -233,18 +255,34 @@ pub fn worklist_counts(audit: &Audit) -> (Vec<(Status, u64)>, FlagCounts) {
     (statuses, flags)
 }
 
-/// `audit.json`: settings, the funnel's centre and overdispersion, and the counts.
+/// `audit.json`: settings, the funnel's centre and overdispersion, and the counts; `cohort_label`
+/// names the cohort folder. Under `--min-cell` a suppressed count (and phi, tau-squared and
+/// their p when a unit's counts are suppressed) is `null`, verdicts are counted over the units
+/// whose verdict is shown, and a `suppression` object states the threshold.
 #[must_use]
-pub fn audit_json(audit: &Audit, cohort: &Cohort, pseudonymized: bool) -> Vec<u8> {
+pub fn audit_json(
+    audit: &Audit,
+    cohort: &Cohort,
+    pseudonymized: bool,
+    model: &AuditModel,
+    cohort_label: &str,
+) -> Vec<u8> {
     let o = &audit.options;
     let (statuses, flags) = worklist_counts(audit);
     let verdict_count = |band: &str| {
         audit
             .units
             .iter()
-            .filter(|u| u.verdict.is_some_and(|v| v.band.as_str() == band))
+            .enumerate()
+            .filter(|(i, u)| {
+                model.unit_shown(audit, *i) && u.verdict.is_some_and(|v| v.band.as_str() == band)
+            })
             .count()
     };
+    let dispersion = audit.dispersion.filter(|_| model.dispersion_shown);
+    let not_started = model.not_started.map_or(Some(audit.not_started), |id| {
+        Some(audit.not_started).filter(|_| model.known(&[id]))
+    });
     let files: Vec<_> = cohort
         .files
         .iter()
@@ -252,7 +290,7 @@ pub fn audit_json(audit: &Audit, cohort: &Cohort, pseudonymized: bool) -> Vec<u8
         .collect();
     let value = json!({
         "trialdose_version": env!("CARGO_PKG_VERSION"),
-        "cohort": cohort.dir.display().to_string(),
+        "cohort": cohort_label,
         "files": files,
         "settings": {
             "by": o.by.as_str(),
@@ -270,28 +308,40 @@ pub fn audit_json(audit: &Audit, cohort: &Cohort, pseudonymized: bool) -> Vec<u8
             "pseudonymized": pseudonymized,
         },
         "target": audit.target,
-        "phi": audit.dispersion.map(|d| d.phi),
-        "tau2": audit.dispersion.map(|d| d.tau2),
-        "overdispersion_p": audit.dispersion.map(|d| d.p_value),
+        "phi": dispersion.map(|d| d.phi),
+        "tau2": dispersion.map(|d| d.tau2),
+        "overdispersion_p": dispersion.map(|d| d.p_value),
         "units": audit.units.len(),
         "verdicts": {
             "within": verdict_count("within"),
             "alert": verdict_count("alert"),
             "alarm": verdict_count("alarm"),
         },
-        "treated_participants": audit.worklist.len(),
-        "control_participants_left_out": audit.control_participants,
-        "not_started_left_out": audit.not_started,
+        "treated_participants": count(model, model.treated),
+        "control_participants_left_out": count(model, model.control),
+        "not_started_left_out": not_started,
         "checkpoint_status": statuses
             .iter()
-            .map(|(s, n)| (s.as_str().to_owned(), json!(n)))
+            .zip(&model.statuses)
+            .map(|((s, _), &c)| (s.as_str().to_owned(), json!(count(model, c))))
             .collect::<serde_json::Map<_, _>>(),
         "flags": flags
             .iter()
-            .map(|(_, name, n)| ((*name).to_owned(), json!(n)))
+            .zip(&model.flags)
+            .map(|((_, name, _), &c)| ((*name).to_owned(), json!(count(model, c))))
             .collect::<serde_json::Map<_, _>>(),
         "notes": audit.notes,
     });
+    let mut value = value;
+    if model.suppressing() {
+        value["suppression"] = json!({
+            "min_cell": model.min_cell(),
+            "rule": "counts from 1 to min_cell - 1 are null, and so is every count from which one of them could be worked out; figures computed from a null count are null; verdicts are counted over the units whose verdict is shown",
+            "units_with_verdict_hidden": (0..audit.units.len())
+                .filter(|&i| audit.units[i].verdict.is_some() && !model.unit_shown(audit, i))
+                .count(),
+        });
+    }
     let mut bytes = serde_json::to_vec_pretty(&value).unwrap_or_default();
     bytes.push(b'\n');
     bytes

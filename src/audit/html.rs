@@ -1,22 +1,28 @@
 //! `audit.html`: the audit as a self-contained page, on the report's machinery (the same
-//! stylesheet, small-cell rules and inline SVG charts; nothing is fetched). Participant ids (or
-//! their pseudonyms) appear only when `show_ids` is set, in the list of who needs attention.
+//! stylesheet, disclosure control and inline SVG charts; nothing is fetched). Every count it
+//! prints comes from the [`AuditModel`], where `--min-cell` suppression has been applied once.
+//! Participant ids (or their pseudonyms) appear only when `show_ids` is set, in the list of who
+//! needs attention.
 
 use std::fmt::Write as _;
 
 use super::export::worklist_counts;
+use super::model::AuditModel;
 use super::{Audit, Overdispersion};
-use crate::cohort::Cohort;
 use crate::cohort::value::format_date;
+use crate::cohort::{Cohort, CohortFile, FileReport};
 use crate::derive::Flags;
-use crate::report::{CSS, Cells, charts, escape, files_table, p_value};
+use crate::report::disclosure::{Cell, SUPPRESSED};
+use crate::report::{CSS, charts, escape, files_table, p_value, rate_text};
 
 /// What the page is made of besides the audit.
 pub struct AuditPage<'a> {
     /// Title.
     pub title: &'a str,
-    /// Small-cell threshold (1: no suppression).
-    pub min_cell: u64,
+    /// The counts after suppression (`--min-cell`).
+    pub model: &'a AuditModel,
+    /// How the cohort folder is named (its name, or its full path with `--full-paths`).
+    pub cohort_label: &'a str,
     /// List the participants needing attention by id.
     pub show_ids: bool,
     /// Ids to show, per participant (raw or pseudonyms).
@@ -32,9 +38,7 @@ fn pct(v: Option<f64>) -> String {
 /// Builds the page.
 #[must_use]
 pub fn html(cohort: &Cohort, audit: &Audit, page: &AuditPage<'_>) -> String {
-    let cells = Cells {
-        k: page.min_cell.max(1),
-    };
+    let m = page.model;
     let mut s = String::new();
     let _ = write!(
         s,
@@ -42,15 +46,8 @@ pub fn html(cohort: &Cohort, audit: &Audit, page: &AuditPage<'_>) -> String {
         escape(page.title),
         escape(page.title)
     );
-    // A total is hidden when any of the counts it sums is (else subtraction reveals them).
-    let (statuses, _) = worklist_counts(audit);
-    let hide_total = audit
-        .units
-        .iter()
-        .any(|u| cells.hidden(u.patients) || cells.hidden(u.patients - u.n))
-        || statuses.iter().any(|(_, n)| cells.hidden(*n));
-    provenance(&mut s, cohort, audit, cells, hide_total);
-    units(&mut s, audit, cells);
+    provenance(&mut s, cohort, audit, m, page.cohort_label);
+    units(&mut s, audit, m);
     charts(
         &mut s,
         &[(
@@ -58,28 +55,32 @@ pub fn html(cohort: &Cohort, audit: &Audit, page: &AuditPage<'_>) -> String {
             page.funnel_svg.clone(),
         )],
     );
-    dispersion(&mut s, audit);
-    safety(&mut s, audit, cells);
-    worklist(&mut s, audit, cells);
+    dispersion(&mut s, audit, m);
+    safety(&mut s, audit, m);
+    worklist(&mut s, audit, m);
     if page.show_ids {
         attention(&mut s, cohort, audit, page.ids);
     }
     methods(&mut s, cohort, audit);
-    notes(&mut s, audit);
+    notes(&mut s, audit, m);
     s.push_str("</body></html>\n");
     s
 }
 
-fn provenance(s: &mut String, cohort: &Cohort, audit: &Audit, cells: Cells, hide_total: bool) {
+fn provenance(s: &mut String, cohort: &Cohort, audit: &Audit, m: &AuditModel, label: &str) {
     let o = &audit.options;
     let _ = write!(
         s,
         "<section id=\"provenance\"><h2>Data provenance</h2><p>Cohort folder <code>{}</code>, audited by trialdose {} as of {}.</p>",
-        escape(&cohort.dir.display().to_string()),
+        escape(label),
         env!("CARGO_PKG_VERSION"),
         format_date(audit.as_of)
     );
-    files_table(s, cohort);
+    let participants = |f: &FileReport| -> Option<[String; 4]> {
+        let cells = m.participant_rows?;
+        (f.file == CohortFile::Participants).then(|| cells.map(|c| m.cell(c).text()))
+    };
+    files_table(s, cohort, &participants);
     let _ = writeln!(
         s,
         "<p>Settings: units by {}, benchmark {}, outcome {}, missing outcomes {}, overdispersion {}, small cells {}. {} treated participants audited; {} control participants left out.</p></section>",
@@ -95,47 +96,47 @@ fn provenance(s: &mut String, cohort: &Cohort, audit: &Audit, cells: Cells, hide
             Some(Overdispersion::Multiplicative) => "multiplicative",
             Some(Overdispersion::Additive) => "additive",
         },
-        if cells.k > 1 {
-            format!("below {} suppressed", cells.k)
+        if m.suppressing() {
+            format!("below {} suppressed", m.min_cell())
         } else {
             "shown".to_owned()
         },
-        if hide_total {
-            "Hidden (small cells): the number of".to_owned()
-        } else {
-            cells.count(audit.worklist.len() as u64)
-        },
-        cells.count(audit.control_participants)
+        m.cell(m.treated).text(),
+        m.cell(m.control).text()
     );
 }
 
-fn units(s: &mut String, audit: &Audit, cells: Cells) {
+fn units(s: &mut String, audit: &Audit, m: &AuditModel) {
     let _ = write!(
         s,
         "<section id=\"units\"><h2>Responder rates by {}</h2><table><thead><tr><th>unit</th><th>patients</th><th>adherent</th><th>responders/n (% [95% CI])</th><th>expected</th><th>risk-adjusted</th><th>z</th><th>verdict</th></tr></thead><tbody>",
         audit.options.by.as_str()
     );
-    for u in &audit.units {
-        let small =
-            cells.hidden(u.responders) || cells.hidden(u.n - u.responders) || cells.hidden(u.n);
-        let rate = cells.rate(u.responders, u.n, u.ci.map(|c| c.low), u.ci.map(|c| c.high));
-        // patients − n (pending and not benchmarked) must not be recoverable either.
-        let patients = if cells.hidden(u.patients - u.n) && !cells.hidden(u.patients) {
-            "hidden".to_owned()
+    for (i, (u, c)) in audit.units.iter().zip(&m.units).enumerate() {
+        let shown = m.unit_shown(audit, i);
+        let rate = if shown {
+            rate_text(
+                m.cell(c.responders),
+                m.cell(c.n),
+                u.ci.map(|c| c.low),
+                u.ci.map(|c| c.high),
+            )
         } else {
-            cells.count(u.patients)
+            match (m.cell(c.responders), m.cell(c.n)) {
+                // Both printed but a figure from them would reveal phi: counts only.
+                (Cell::Shown(x), Cell::Shown(n)) => format!("{x} of {n}"),
+                (x, n) => format!("{} of {}", x.text(), n.text()),
+            }
         };
-        // Share adherent among the judged (hidden with its small cells).
+        let patients = m.cell(c.patients).text();
+        // Share adherent among the judged.
         let judged = u.n + u.not_benchmarked;
         let adherent = if judged == 0 {
             "-".to_owned()
-        } else if cells.hidden(u.adherent)
-            || cells.hidden(judged - u.adherent)
-            || cells.hidden(judged)
-        {
-            "hidden".to_owned()
-        } else {
+        } else if m.adherent_shown(i) {
             format!("{:.0}%", 100.0 * u.adherent as f64 / judged as f64)
+        } else {
+            SUPPRESSED.to_owned()
         };
         let verdict = u.verdict.map_or_else(
             || "not assessed".to_owned(),
@@ -144,24 +145,17 @@ fn units(s: &mut String, audit: &Audit, cells: Cells) {
                 None => v.band.as_str().to_owned(),
             },
         );
-        let (adjusted, z, verdict) = if small {
+        // The expected rate reflects the unit's mix of schedules: hidden with the rest.
+        let (expected, adjusted, z, verdict) = if shown {
             (
-                "hidden".to_owned(),
-                "hidden".to_owned(),
-                "hidden".to_owned(),
-            )
-        } else {
-            (
+                pct(u.expected),
                 pct(u.adjusted),
                 u.z.map_or_else(|| "-".to_owned(), |z| format!("{z:+.2}")),
                 verdict,
             )
-        };
-        // The expected rate reflects the unit's mix of schedules: hidden with the rest.
-        let expected = if small {
-            "hidden".to_owned()
         } else {
-            pct(u.expected)
+            let c = || SUPPRESSED.to_owned();
+            (c(), c(), c(), c())
         };
         let _ = write!(
             s,
@@ -178,9 +172,12 @@ fn units(s: &mut String, audit: &Audit, cells: Cells) {
     );
 }
 
-fn dispersion(s: &mut String, audit: &Audit) {
+fn dispersion(s: &mut String, audit: &Audit, m: &AuditModel) {
     s.push_str("<section id=\"overdispersion\"><h2>Overdispersion</h2>");
     match audit.dispersion {
+        Some(_) if !m.dispersion_shown => s.push_str(
+            "<p>Not shown: phi and tau-squared are computed from every unit's counts, and some of them are suppressed (--min-cell).</p>",
+        ),
         Some(d) => {
             let applied = match audit.applied {
                 Some(Overdispersion::Multiplicative) => {
@@ -208,107 +205,57 @@ fn dispersion(s: &mut String, audit: &Audit) {
     s.push_str("</section>\n");
 }
 
-fn safety(s: &mut String, audit: &Audit, cells: Cells) {
+fn safety(s: &mut String, audit: &Audit, m: &AuditModel) {
     s.push_str("<section id=\"safety\"><h2>Safety: adverse events against about 5%</h2><table><thead><tr><th>unit</th><th>treated</th><th>with an adverse event (% [95% CI])</th><th>p (exact, vs 5%)</th></tr></thead><tbody>");
-    let (units, all) = audit.safety.split_at(audit.safety.len().saturating_sub(1));
-    let small = |r: &super::SafetyRow| {
-        cells.hidden(r.events) || cells.hidden(r.treated - r.events) || cells.hidden(r.treated)
-    };
-    // The `all` row sums the units: hidden too when any unit's count is.
-    let hide_all_events = units.iter().any(small);
-    let hide_all_treated = units.iter().any(|r| cells.hidden(r.treated));
-    let row = |s: &mut String, r: &super::SafetyRow, hide_events: bool, hide_treated: bool| {
-        let (events, p) = if hide_events || small(r) {
+    for (i, (r, c)) in audit.safety.iter().zip(&m.safety).enumerate() {
+        let (events, p) = if m.safety_shown(i) {
             (
-                if hide_events {
-                    "hidden".to_owned()
-                } else {
-                    cells.rate(r.events, r.treated, None, None)
-                },
-                "hidden".to_owned(),
-            )
-        } else {
-            (
-                cells.rate(
-                    r.events,
-                    r.treated,
+                rate_text(
+                    m.cell(c.events),
+                    m.cell(c.treated),
                     r.ci.map(|c| c.low),
                     r.ci.map(|c| c.high),
                 ),
                 p_value(r.p_value),
             )
-        };
-        let treated = if hide_treated {
-            "hidden".to_owned()
         } else {
-            cells.count(r.treated)
+            (
+                format!(
+                    "{} of {}",
+                    m.cell(c.events).text(),
+                    m.cell(c.treated).text()
+                ),
+                SUPPRESSED.to_owned(),
+            )
         };
         let _ = write!(
             s,
-            "<tr><td>{}</td><td>{treated}</td><td>{events}</td><td>{p}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{events}</td><td>{p}</td></tr>",
             escape(&r.name),
+            m.cell(c.treated).text(),
         );
-    };
-    for r in units {
-        row(s, r, false, false);
-    }
-    for r in all {
-        row(s, r, hide_all_events, hide_all_treated);
     }
     s.push_str("</tbody></table><p class=\"note\">Participants who attended at least one session, or had an adverse event, up to the audit date; any accepted session row with an adverse event other than none counts. DREAM reported adverse events possibly related to massage in about 5% of participants. Exact two-sided binomial test (as R's binom.test), not adjusted for the number of units.</p></section>\n");
 }
 
-fn worklist(s: &mut String, audit: &Audit, cells: Cells) {
+fn worklist(s: &mut String, audit: &Audit, m: &AuditModel) {
     let (statuses, flags) = worklist_counts(audit);
-    let total = audit.worklist.len() as u64;
-    // The statuses sum to the number audited, which the units' patients reveal: when one
-    // status count is hidden, the next smallest is hidden too (complementary suppression).
-    let hidden: Vec<bool> = statuses.iter().map(|(_, n)| cells.hidden(*n)).collect();
-    let mut hide = hidden.clone();
-    if hidden.iter().filter(|h| **h).count() == 1 {
-        if let Some((k, _)) = statuses
-            .iter()
-            .enumerate()
-            .filter(|(k, (_, n))| !hidden[*k] && *n > 0)
-            .min_by_key(|(_, (_, n))| *n)
-        {
-            hide[k] = true;
-        }
-    }
     s.push_str("<section id=\"worklist\"><h2>Worklist summary</h2><table><caption>Checkpoint status</caption><thead><tr><th>status</th><th>participants</th></tr></thead><tbody>");
-    for (k, (status, n)) in statuses.iter().enumerate() {
-        let shown = if hide[k] && !hidden[k] {
-            "hidden".to_owned()
-        } else {
-            cells.count(*n)
-        };
+    for ((status, _), &c) in statuses.iter().zip(&m.statuses) {
         let _ = write!(
             s,
-            "<tr><td>{}</td><td>{shown}</td></tr>",
+            "<tr><td>{}</td><td>{}</td></tr>",
             status.as_str().replace('_', " "),
+            m.cell(c).text()
         );
     }
-    // A flag count equals the safety `all` row (adverse events) or has a complement in the
-    // number audited: both are hidden like the cells they would reveal.
-    let safety_all_hidden = {
-        let (units, _) = audit.safety.split_at(audit.safety.len().saturating_sub(1));
-        units.iter().any(|r| {
-            cells.hidden(r.events) || cells.hidden(r.treated - r.events) || cells.hidden(r.treated)
-        })
-    };
     s.push_str("</tbody></table><table><caption>Safety flags</caption><thead><tr><th>flag</th><th>participants</th></tr></thead><tbody>");
-    for (flag, name, n) in &flags {
-        let shown = if *flag == Flags::ADVERSE_EVENT && safety_all_hidden && !cells.hidden(*n) {
-            "hidden".to_owned()
-        } else if !cells.hidden(*n) && cells.hidden(total - n) {
-            format!("all but &lt;{}", cells.k)
-        } else {
-            cells.count(*n)
-        };
+    for ((_, name, _), &c) in flags.iter().zip(&m.flags) {
         let _ = write!(
             s,
-            "<tr><td>{}</td><td>{shown}</td></tr>",
+            "<tr><td>{}</td><td>{}</td></tr>",
             name.replace('_', " "),
+            m.cell(c).text()
         );
     }
     s.push_str("</tbody></table><p class=\"note\">Counts only: worklist.csv lists every participant, safety flags first. A participant needing clearance has a contraindication without medical clearance and should not be treated until a doctor clears them.</p></section>\n");
@@ -379,10 +326,17 @@ fn methods(s: &mut String, cohort: &Cohort, audit: &Audit) {
     );
 }
 
-fn notes(s: &mut String, audit: &Audit) {
+fn notes(s: &mut String, audit: &Audit, m: &AuditModel) {
     s.push_str("<section id=\"notes\"><h2>Notes and limitations</h2><ul>");
     for n in &audit.notes {
         let _ = write!(s, "<li>{}</li>", escape(n));
+    }
+    if m.suppressing() {
+        let _ = write!(
+            s,
+            "<li>Small cells are suppressed ({SUPPRESSED}): every count from 1 to {} and every count from which, with those shown, one of them could be worked out; rates, intervals, z-scores, verdicts, p-values and funnel points computed from a suppressed count are not shown. worklist.csv lists participants and is not suppressed: it stays in the clinic.</li>",
+            m.min_cell() - 1
+        );
     }
     s.push_str("<li>A unit outside its limits is a signal to look closer (case mix, recording, care), not a verdict on its quality. With many units, about 1 in 20 falls outside the 95% limits by chance.</li></ul></section>\n");
 }

@@ -26,13 +26,14 @@
 
 pub mod export;
 pub mod html;
+pub mod model;
 pub mod units;
 pub mod worklist;
 
 use crate::analysis::Missing;
 use crate::cohort::Cohort;
 use crate::derive::Derived;
-use crate::protocol::Protocol;
+use crate::domain::protocol::Protocol;
 use crate::sim::evidence::{Evidence, Outcome};
 use crate::sim::schedule::Plan;
 use crate::stats::funnel::{self, Dispersion, Limits, Verdict};

@@ -1,7 +1,8 @@
 //! Adherence per treatment arm: each participant's share of planned sessions attended (a strip
 //! of points, spread sideways by a fixed pattern), the 75% adherence line, and the arm's share
 //! of adherent participants. Large arms are thinned to an evenly spaced sample of their sorted
-//! values (at most [`MAX_POINTS`] per arm), which keeps the distribution's shape.
+//! values (at most [`MAX_POINTS`] per arm), which keeps the distribution's shape. A chart of
+//! individuals: the report leaves it out under `--min-cell`.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -22,22 +23,6 @@ pub struct AdherenceChart {
 }
 
 impl AdherenceChart {
-    /// Hides an arm's adherent share when the adherent or the non-adherent count is from 1 to
-    /// K − 1 (small cells), and then draws none of its points.
-    #[must_use]
-    pub fn with_min_cell(mut self, min_cell: u64, analysis: &Analysis) -> Self {
-        let small = |c: u64| min_cell > 1 && c >= 1 && c < min_cell;
-        let treated = analysis.arms.iter().filter(|a| !a.is_control);
-        for (entry, arm) in self.arms.iter_mut().zip(treated) {
-            let adherent = arm.adherent.unwrap_or(0);
-            if small(adherent) || small(arm.randomized - adherent) {
-                entry.1 = None;
-                entry.2.clear();
-            }
-        }
-        self
-    }
-
     /// Builds the chart from the derived table.
     #[must_use]
     pub fn new(cohort: &Cohort, derived: &[Derived], analysis: &Analysis) -> AdherenceChart {

@@ -7,9 +7,10 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{CONTROL, Chart, ChartError, FAMILY, PALETTE, count_label, drawing};
+use super::{CONTROL, Chart, ChartError, FAMILY, PALETTE, drawing};
 use crate::cohort::Cohort;
 use crate::derive::Derived;
+use crate::report::model::ReportModel;
 
 /// The counts of one arm.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,26 +85,62 @@ impl Flow {
     }
 }
 
+/// The texts of one arm's counts: randomized, adherent, not adherent, lost, with both scores.
+type ArmLabels = [String; 5];
+
 /// The CONSORT diagram.
 pub struct ConsortChart {
     flow: Flow,
-    min_cell: u64,
+    /// The total randomized and each arm's counts as printed.
+    total: String,
+    labels: Vec<ArmLabels>,
 }
 
 impl ConsortChart {
     /// The diagram of a cohort.
     #[must_use]
     pub fn new(cohort: &Cohort, derived: &[Derived]) -> ConsortChart {
+        let flow = Flow::new(cohort, derived);
+        let total = flow.total().to_string();
+        let labels = flow
+            .arms
+            .iter()
+            .map(|a| {
+                let adherent = a.adherent.unwrap_or(0);
+                [
+                    a.randomized,
+                    adherent,
+                    a.randomized - adherent,
+                    a.lost,
+                    a.with_scores(),
+                ]
+                .map(|v| v.to_string())
+            })
+            .collect();
         ConsortChart {
-            flow: Flow::new(cohort, derived),
-            min_cell: 1,
+            flow,
+            total,
+            labels,
         }
     }
 
-    /// Shows counts from 1 to K − 1 as `<K` (small cells).
+    /// Prints every count as the report model does (suppressed ones as `[c]`).
     #[must_use]
-    pub fn with_min_cell(mut self, min_cell: u64) -> Self {
-        self.min_cell = min_cell;
+    pub fn with_model(mut self, model: &ReportModel) -> Self {
+        self.total = model.cell(model.total).text();
+        for (labels, a) in self.labels.iter_mut().zip(&self.flow.arms) {
+            let Some(cells) = model.arm(&a.arm) else {
+                continue;
+            };
+            let text = |id| model.cell(id).text();
+            labels[0] = text(cells.n);
+            if let Some((yes, no)) = cells.adherent {
+                labels[1] = text(yes);
+                labels[2] = text(no);
+            }
+            labels[3] = text(cells.lost.0);
+            labels[4] = text(cells.lost.1);
+        }
         self
     }
 }
@@ -167,12 +204,12 @@ impl Chart for ConsortChart {
             top_w,
             &[
                 "Randomized".to_owned(),
-                format!("n = {}", count_label(self.flow.total(), self.min_cell)),
+                format!("n = {}", self.total),
                 "(accepted rows of participants.csv)".to_owned(),
             ],
             BLACK,
         )?;
-        for (i, a) in self.flow.arms.iter().enumerate() {
+        for (i, (a, l)) in self.flow.arms.iter().zip(&self.labels).enumerate() {
             let x = 20 + i as i32 * (BOX_W + 20);
             let colour = if a.control {
                 CONTROL
@@ -185,27 +222,20 @@ impl Chart for ConsortChart {
                 root,
                 (x, ROW_Y[1]),
                 BOX_W,
-                &[
-                    format!("Allocated to {}", a.arm),
-                    format!("n = {}", count_label(a.randomized, self.min_cell)),
-                ],
+                &[format!("Allocated to {}", a.arm), format!("n = {}", l[0])],
                 colour,
             )?;
             arrow(root, (centre, ROW_Y[1] + BOX_H), (centre, ROW_Y[2]))?;
             let dose = match a.adherent {
-                Some(k) => vec![
+                Some(_) => vec![
                     "Received planned dose".to_owned(),
-                    format!(
-                        "(>= {}% of sessions): {}",
-                        self.flow.threshold_pct,
-                        count_label(k, self.min_cell)
-                    ),
-                    format!("Did not: {}", count_label(a.randomized - k, self.min_cell)),
+                    format!("(>= {}% of sessions): {}", self.flow.threshold_pct, l[1]),
+                    format!("Did not: {}", l[2]),
                 ],
                 None => vec![
                     "Wait-list control".to_owned(),
                     "(no sessions planned)".to_owned(),
-                    format!("n = {}", count_label(a.randomized, self.min_cell)),
+                    format!("n = {}", l[0]),
                 ],
             };
             text_box(root, (x, ROW_Y[2]), BOX_W, &dose, colour)?;
@@ -216,7 +246,7 @@ impl Chart for ConsortChart {
                 BOX_W,
                 &[
                     format!("No pain score at week {}", self.flow.week),
-                    format!("(or at baseline): {}", count_label(a.lost, self.min_cell)),
+                    format!("(or at baseline): {}", l[3]),
                 ],
                 colour,
             )?;
@@ -226,14 +256,8 @@ impl Chart for ConsortChart {
                 (x, ROW_Y[4]),
                 BOX_W,
                 &[
-                    format!(
-                        "Analysed (ITT): {}",
-                        count_label(a.randomized, self.min_cell)
-                    ),
-                    format!(
-                        "with both scores: {}",
-                        count_label(a.with_scores(), self.min_cell)
-                    ),
+                    format!("Analysed (ITT): {}", l[0]),
+                    format!("with both scores: {}", l[4]),
                 ],
                 colour,
             )?;

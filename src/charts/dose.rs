@@ -11,6 +11,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::{CONTROL, Chart, ChartError, FAMILY, PALETTE, drawing};
 use crate::analysis::Analysis;
+use crate::report::model::{Outcome as Kind, ReportModel};
 use crate::sim::dose_response::DoseFit;
 use crate::sim::evidence::{Evidence, Outcome};
 
@@ -91,22 +92,22 @@ impl DoseChart {
 }
 
 impl DoseChart {
-    /// Leaves out the observed points of arms whose responders or non-responders number from 1
-    /// to K − 1 (their rates would reveal the small cells); the fitted curve stays.
+    /// Draws only what the report model shows: the observed points of arms whose rate is not
+    /// suppressed, and the fitted curve only when no responder count of the outcome is (the fit
+    /// uses every arm's counts, so its parameters would be one more equation for a hidden one).
     #[must_use]
-    pub fn with_min_cell(mut self, min_cell: u64, analysis: &Analysis) -> Self {
-        let small = |c: u64| min_cell > 1 && c >= 1 && c < min_cell;
-        let outcome = self.outcome;
-        self.points.retain(|p| {
-            analysis.arms.iter().find(|a| a.arm == p.0).is_none_or(|a| {
-                let r = if outcome == Outcome::Pain {
-                    &a.pain
-                } else {
-                    &a.ndi
-                };
-                !(small(r.responders) || small(r.n - r.responders))
-            })
-        });
+    pub fn with_model(mut self, model: &ReportModel) -> Self {
+        let outcome = match self.outcome {
+            Outcome::Pain => Kind::Pain,
+            Outcome::Ndi => Kind::Ndi,
+        };
+        self.points.retain(|p| model.rate_shown(&p.0, outcome));
+        if !model.outcome_shown(outcome) {
+            self.curves.clear();
+            self.note =
+                "fitted curve not shown: it is computed from suppressed counts (--min-cell)"
+                    .to_owned();
+        }
         self
     }
 }

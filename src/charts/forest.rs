@@ -2,11 +2,13 @@
 //! with its interval (the analysis' `--rd-method`, Newcombe by default) and the risk ratio with
 //! its Katz interval on a log axis, one row per arm and outcome.
 
+use crate::domain::Outcome;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{Chart, ChartError, FAMILY, PALETTE, drawing};
 use crate::analysis::{Analysis, Comparison};
+use crate::report::model::ReportModel;
 
 /// The forest plot of an analysis' comparisons (pain and NDI).
 pub struct ForestChart<'a> {
@@ -17,29 +19,23 @@ impl<'a> ForestChart<'a> {
     /// The pain and NDI comparisons of `analysis`, pain first.
     #[must_use]
     pub fn new(analysis: &'a Analysis) -> ForestChart<'a> {
-        let rows = ["pain", "ndi"]
+        let rows = Outcome::BOTH
             .iter()
             .flat_map(|o| analysis.comparisons.iter().filter(move |c| c.outcome == *o))
             .collect();
         ForestChart { rows }
     }
 
-    /// Leaves out the rows whose counts (either arm's responders or non-responders) are from 1
-    /// to K − 1: their effects would reveal the small cells.
+    /// Keeps only the comparisons whose effects the report model shows (none computed from a
+    /// suppressed count).
     #[must_use]
-    pub fn with_min_cell(mut self, min_cell: u64) -> Self {
-        let small = |c: u64| min_cell > 1 && c >= 1 && c < min_cell;
-        self.rows.retain(|c| {
-            !(small(c.responders)
-                || small(c.n - c.responders)
-                || small(c.control_responders)
-                || small(c.control_n - c.control_responders))
-        });
+    pub fn with_model(mut self, model: &ReportModel) -> Self {
+        self.rows.retain(|c| model.comparison_shown(c));
         self
     }
 
     fn label(c: &Comparison) -> String {
-        let outcome = if c.outcome == "ndi" { "NDI" } else { "pain" };
+        let outcome = if c.outcome == Outcome::Ndi { "NDI" } else { "pain" };
         format!("{} {outcome}", c.arm)
     }
 }
@@ -55,7 +51,8 @@ impl Chart for ForestChart<'_> {
         let y_range = -0.5f64..(n as f64 - 0.5);
         let label_of = |y: &f64| {
             let i = y.round();
-            if (y - i).abs() < 1e-9 && i >= 0.0 && (i as usize) < n {
+            // With no row left (every comparison suppressed) there is nothing to label.
+            if (y - i).abs() < 1e-9 && i >= 0.0 && (i as usize) < self.rows.len() {
                 // Top row first.
                 Self::label(self.rows[n - 1 - i as usize])
             } else {
@@ -134,9 +131,17 @@ impl Chart for ForestChart<'_> {
             BLACK.stroke_width(1),
         )))
         .map_err(drawing)?;
+        if self.rows.is_empty() {
+            rd.draw_series(std::iter::once(Text::new(
+                "every comparison is computed from a suppressed count (--min-cell)",
+                (100.0 * lo - 4.0, 0.2),
+                (FAMILY, 14),
+            )))
+            .map_err(drawing)?;
+        }
         for (i, c) in self.rows.iter().enumerate() {
             let y = (n - 1 - i) as f64;
-            let colour = PALETTE[if c.outcome == "ndi" { 3 } else { 0 }];
+            let colour = PALETTE[if c.outcome == Outcome::Ndi { 3 } else { 0 }];
             if let (Some(d), Some(l), Some(h)) = (c.risk_difference, c.rd_low, c.rd_high) {
                 rd.draw_series(std::iter::once(ErrorBar::new_horizontal(
                     y,

@@ -11,6 +11,7 @@ use plotters::prelude::*;
 
 use super::{CONTROL, Chart, ChartError, FAMILY, PALETTE, drawing};
 use crate::audit::Audit;
+use crate::audit::model::AuditModel;
 use crate::stats::funnel::{Band, Limits};
 
 /// Points on each limit curve.
@@ -33,16 +34,19 @@ pub struct FunnelChart {
 }
 
 impl FunnelChart {
-    /// The chart of `audit`, leaving out units whose responders, non-responders or patients
-    /// number from 1 to `min_cell` − 1 (their point would reveal the small cell; 1: none left
-    /// out), and saying how many were. The axes are set from the units shown only.
+    /// The chart of `audit`, drawing only the units whose point the model shows (none whose
+    /// counts are suppressed), and saying how many were left out. The axes are set from the
+    /// units shown only. When the limits carry an overdispersion estimate that the model hides,
+    /// the limits are not drawn either.
     #[must_use]
-    pub fn new(audit: &Audit, min_cell: u64) -> FunnelChart {
-        let small = |c: u64| min_cell > 1 && c >= 1 && c < min_cell;
+    pub fn new(audit: &Audit, model: &AuditModel) -> FunnelChart {
         let placed = audit.units.iter().filter(|u| u.verdict.is_some());
-        let points: Vec<Point> = placed
-            .clone()
-            .filter(|u| !(small(u.responders) || small(u.n - u.responders) || small(u.n)))
+        let points: Vec<Point> = audit
+            .units
+            .iter()
+            .enumerate()
+            .filter(|(i, u)| u.verdict.is_some() && model.unit_shown(audit, *i))
+            .map(|(_, u)| u)
             .filter_map(|u| {
                 Some((
                     u.name.clone(),
@@ -61,6 +65,9 @@ impl FunnelChart {
             .filter_map(|n| Some((n as f64, audit.limits_at(n)?)))
             .collect();
         curves.dedup_by(|a, b| a.0 == b.0);
+        if audit.applied.is_some() && !model.dispersion_shown {
+            curves.clear();
+        }
         FunnelChart {
             title: format!(
                 "Funnel plot: {} responders by {}",

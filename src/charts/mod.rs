@@ -131,17 +131,6 @@ pub fn evenly_spaced(sorted: &[f64], max: usize) -> Vec<f64> {
     (0..max).map(|i| sorted[i * last / (max - 1)]).collect()
 }
 
-/// A count as a chart shows it: `<K` for 1 to K − 1 when small cells are suppressed
-/// (`min_cell = K > 1`).
-#[must_use]
-pub fn count_label(count: u64, min_cell: u64) -> String {
-    if min_cell > 1 && count >= 1 && count < min_cell {
-        format!("<{min_cell}")
-    } else {
-        count.to_string()
-    }
-}
-
 /// Draws the grid and both axes of a chart on plain numbers, labelled in whole numbers, in the
 /// house style (no minor grid lines).
 ///

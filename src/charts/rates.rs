@@ -4,13 +4,16 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{CONTROL, Chart, ChartError, FAMILY, PALETTE, count_label, drawing};
+use super::{CONTROL, Chart, ChartError, FAMILY, PALETTE, drawing};
 use crate::analysis::{Analysis, Responders};
+use crate::report::model::{Outcome, ReportModel};
 
 /// The responder-rate chart of an analysis.
 pub struct RatesChart<'a> {
     analysis: &'a Analysis,
-    min_cell: u64,
+    /// Per arm id: the label drawn instead of the point, per outcome (pain, NDI), when the
+    /// report model suppresses the rate.
+    suppressed: Vec<(String, [Option<String>; 2])>,
 }
 
 impl<'a> RatesChart<'a> {
@@ -19,15 +22,34 @@ impl<'a> RatesChart<'a> {
     pub fn new(analysis: &'a Analysis) -> RatesChart<'a> {
         RatesChart {
             analysis,
-            min_cell: 1,
+            suppressed: Vec::new(),
         }
     }
 
-    /// Labels counts from 1 to K − 1 as `<K` and leaves out their points (small cells).
+    /// Draws only the rates the report model shows: an arm whose rate is suppressed gets its
+    /// counts as the model prints them (`[c] of 16`) and no point, interval or line.
     #[must_use]
-    pub fn with_min_cell(mut self, min_cell: u64) -> Self {
-        self.min_cell = min_cell;
+    pub fn with_model(mut self, model: &ReportModel) -> Self {
+        self.suppressed = model
+            .arms
+            .iter()
+            .map(|a| {
+                let label = |o: Outcome| {
+                    let (x, n) = model.responders(a, o);
+                    (!model.shown(&[x, n]))
+                        .then(|| format!("{} of {}", model.cell(x).text(), model.cell(n).text()))
+                };
+                (a.id.clone(), [label(Outcome::Pain), label(Outcome::Ndi)])
+            })
+            .collect();
         self
+    }
+
+    fn suppressed(&self, arm: &str, outcome: usize) -> Option<&str> {
+        self.suppressed
+            .iter()
+            .find(|(id, _)| id == arm)
+            .and_then(|(_, l)| l[outcome].as_deref())
     }
 
     /// Arms with control first, then the treatment arms in trial order.
@@ -43,6 +65,7 @@ impl<'a> RatesChart<'a> {
         &self,
         area: &DrawingArea<DB, Shift>,
         title: &str,
+        outcome: usize,
         pick: fn(&crate::analysis::ArmSummary) -> &Responders,
     ) -> Result<(), ChartError> {
         let arms = self.ordered();
@@ -72,7 +95,10 @@ impl<'a> RatesChart<'a> {
             .map_err(drawing)?;
         // Control set apart: a divider after it and a dashed line at its rate.
         if let Some(c) = arms.iter().position(|a| a.is_control) {
-            if let Some(rate) = pick(arms[c]).rate {
+            let rate = pick(arms[c])
+                .rate
+                .filter(|_| self.suppressed(&arms[c].arm, outcome).is_none());
+            if let Some(rate) = rate {
                 let y = 100.0 * rate;
                 let dashes = (0..40).map(|i| {
                     let x0 = -0.5 + (k as f64) * f64::from(i) / 40.0;
@@ -92,12 +118,11 @@ impl<'a> RatesChart<'a> {
         }
         for (i, a) in arms.iter().enumerate() {
             let r = pick(a);
-            let small = |c: u64| self.min_cell > 1 && c >= 1 && c < self.min_cell;
-            if small(r.responders) || small(r.n - r.responders) {
-                // A rate would reveal the small count: only the label is drawn.
+            if let Some(label) = self.suppressed(&a.arm, outcome) {
+                // A rate would reveal a suppressed count: only the label is drawn.
                 chart
                     .draw_series(std::iter::once(Text::new(
-                        format!("{} of {}", count_label(r.responders, self.min_cell), r.n),
+                        label.to_owned(),
                         (i as f64 - 0.3, 5.0),
                         (FAMILY, 13),
                     )))
@@ -149,12 +174,13 @@ impl Chart for RatesChart<'_> {
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ChartError> {
         let (left, right) = root.split_horizontally(600);
-        self.panel(&left, "Pain: >= 30% reduction at the checkpoint", |a| {
+        self.panel(&left, "Pain: >= 30% reduction at the checkpoint", 0, |a| {
             &a.pain
         })?;
         self.panel(
             &right,
             "Neck Disability Index: >= 5-point improvement",
+            1,
             |a| &a.ndi,
         )?;
         Ok(())

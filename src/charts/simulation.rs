@@ -1,9 +1,12 @@
-//! Charts of a simulation's JSON (`simulate ... --json` or `--out FILE`): the predictive
-//! distribution of responders of a clinic run, and the power curve of a sample-size search.
+//! Charts of a simulation's result (read back from `simulate ... --out FILE` into the typed
+//! [`SimResult`]): the predictive distribution of responders of a clinic run, and the power
+//! curve of a sample-size search.
 
+use crate::sim::result::SimResult;
+use crate::sim::spec::Design;
+use crate::sim::trial::Test;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use serde_json::Value;
 
 use super::{Chart, ChartError, FAMILY, PALETTE, drawing};
 
@@ -20,26 +23,21 @@ pub struct PredictiveChart {
 }
 
 impl PredictiveChart {
-    /// Reads the chart from a clinic JSON document.
+    /// The chart of a clinic result.
     ///
     /// # Errors
-    /// [`SimFileError`] when the document is not a clinic run.
-    pub fn from_json(v: &Value) -> Result<PredictiveChart, SimFileError> {
-        if v["command"] != "clinic" {
+    /// [`SimFileError`] when the result is not a clinic run or has no responder distribution.
+    pub fn from_result(r: &SimResult) -> Result<PredictiveChart, SimFileError> {
+        let SimResult::Clinic(c) = r else {
             return Err(SimFileError(format!(
                 "the simulation file is a {} run; the predictive chart needs simulate clinic",
-                v["command"]
+                r.header().command.as_str()
             )));
-        }
+        };
         let mut outcomes = Vec::new();
-        for name in ["pain", "ndi"] {
-            let Some(at_least) = v["outcomes"][name]["responders"]["p_at_least"].as_array() else {
-                continue;
-            };
-            let tail: Vec<f64> = at_least
-                .iter()
-                .map(|e| e["estimate"].as_f64().unwrap_or(0.0))
-                .collect();
+        for (name, outcome) in [("pain", &c.outcomes.pain), ("ndi", &c.outcomes.ndi)] {
+            let Some(o) = outcome else { continue };
+            let tail: Vec<f64> = o.responders.p_at_least.iter().map(|e| e.estimate).collect();
             let pmf = (0..tail.len())
                 .map(|k| tail[k] - tail.get(k + 1).copied().unwrap_or(0.0))
                 .collect();
@@ -53,9 +51,7 @@ impl PredictiveChart {
         Ok(PredictiveChart {
             title: format!(
                 "Predicted responders among {} patients on {} ({} replicates)",
-                v["patients"],
-                v["schedule"].as_str().unwrap_or("?"),
-                v["reps"]
+                c.patients, c.schedule, c.header.reps
             ),
             outcomes,
         })
@@ -124,37 +120,39 @@ pub struct PowerChart {
 }
 
 impl PowerChart {
-    /// Reads the chart from a sample-size JSON document.
+    /// The chart of a sample-size result.
     ///
     /// # Errors
-    /// [`SimFileError`] when the document is not a sample-size run.
-    pub fn from_json(v: &Value) -> Result<PowerChart, SimFileError> {
-        let curve = v["power_curve"].as_array().ok_or_else(|| {
-            SimFileError(format!(
+    /// [`SimFileError`] when the result is not a sample-size run.
+    pub fn from_result(r: &SimResult) -> Result<PowerChart, SimFileError> {
+        let SimResult::SampleSize(ss) = r else {
+            return Err(SimFileError(format!(
                 "the simulation file is a {} run; the power chart needs simulate sample-size",
-                v["command"]
-            ))
-        })?;
-        let points = curve
-            .iter()
-            .filter_map(|p| {
-                Some((
-                    p["per_arm"].as_f64()?,
-                    p["power"]["estimate"].as_f64()?,
-                    p["power"]["mcse"].as_f64()?,
-                ))
-            })
-            .collect();
+                r.header().command.as_str()
+            )));
+        };
+        let (arms, test, alpha) = match ss.spec.design() {
+            Design::SampleSize { arms, test, alpha } => (arms.text(), *test, *alpha),
+            _ => ("?", Test::Fisher, 0.05),
+        };
         Ok(PowerChart {
             title: format!(
-                "Power against participants per arm: {} ({} test, alpha {})",
-                v["spec"]["arms"].as_str().unwrap_or("?"),
-                v["spec"]["test"].as_str().unwrap_or("?"),
-                v["spec"]["alpha"]
+                "Power against participants per arm: {arms} ({} test, alpha {})",
+                if test == Test::Newcombe {
+                    "newcombe"
+                } else {
+                    "fisher"
+                },
+                // As the JSON writes it (0.05, 1.0e-5).
+                serde_json::to_string(&alpha).unwrap_or_default()
             ),
-            target: v["target_power"].as_f64().unwrap_or(0.8),
-            answer: v["per_arm"].as_u64().unwrap_or(0),
-            points,
+            target: ss.target_power,
+            answer: ss.per_arm,
+            points: ss
+                .power_curve
+                .iter()
+                .map(|p| (p.per_arm as f64, p.power.estimate, p.power.mcse))
+                .collect(),
         })
     }
 }

@@ -1,7 +1,8 @@
 //! Baseline-to-checkpoint slope charts per arm, pain (top row) and NDI (bottom row): one faint
 //! line per participant with both scores and the arm mean over them as a thick line. Large arms
 //! draw an evenly spaced sample of participants (every k-th, at most [`MAX_LINES`]); the mean is
-//! always over all of them.
+//! always over all of them. A chart of individuals: the report leaves it out under
+//! `--min-cell`.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;

@@ -2,12 +2,14 @@
 //! sorted, one panel per arm, with the −30% responder line. Negative is better. Participants
 //! without both scores, or with a baseline of 0, are left out (their percent change does not
 //! exist). Large arms are drawn from an evenly spaced sample of their sorted values (at most
-//! [`MAX_BARS`] bars), which keeps the waterfall's shape.
+//! [`MAX_BARS`] bars), which keeps the waterfall's shape. A chart of individuals: the report
+//! leaves it out under `--min-cell`, since counting the bars beyond the responder line gives
+//! each arm's responders.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{CONTROL, Chart, ChartError, FAMILY, PALETTE, count_label, drawing, evenly_spaced};
+use super::{CONTROL, Chart, ChartError, FAMILY, PALETTE, drawing, evenly_spaced};
 use crate::cohort::Cohort;
 use crate::derive::Derived;
 
@@ -19,7 +21,6 @@ pub struct WaterfallChart {
     /// Per arm: id, control?, participants with a value, sampled sorted percent changes.
     arms: Vec<(String, bool, usize, Vec<f64>)>,
     threshold: f64,
-    min_cell: u64,
 }
 
 impl WaterfallChart {
@@ -53,15 +54,7 @@ impl WaterfallChart {
         WaterfallChart {
             arms: data,
             threshold: -cohort.protocol.pain_min_reduction_pct().to_f64(),
-            min_cell: 1,
         }
-    }
-
-    /// Shows arm sizes from 1 to K − 1 as `<K` and leaves such arms' bars out (small cells).
-    #[must_use]
-    pub fn with_min_cell(mut self, min_cell: u64) -> Self {
-        self.min_cell = min_cell;
-        self
     }
 }
 
@@ -89,10 +82,7 @@ impl Chart for WaterfallChart {
             };
             let bars = changes.len().max(1);
             let mut chart = ChartBuilder::on(area)
-                .caption(
-                    format!("{id} (n = {})", count_label(*n as u64, self.min_cell)),
-                    (FAMILY, 16),
-                )
+                .caption(format!("{id} (n = {n})"), (FAMILY, 16))
                 .margin(8)
                 .x_label_area_size(26)
                 .y_label_area_size(52)
@@ -111,18 +101,13 @@ impl Chart for WaterfallChart {
                 .axis_desc_style((FAMILY, 13))
                 .draw()
                 .map_err(drawing)?;
-            let small = self.min_cell > 1 && *n >= 1 && (*n as u64) < self.min_cell;
-            let rects = changes
-                .iter()
-                .filter(|_| !small)
-                .enumerate()
-                .map(|(j, &c)| {
-                    let c = c.clamp(-100.0, 100.0);
-                    Rectangle::new(
-                        [(j as f64 + 0.1, 0.0), (j as f64 + 0.9, c)],
-                        colour.filled(),
-                    )
-                });
+            let rects = changes.iter().enumerate().map(|(j, &c)| {
+                let c = c.clamp(-100.0, 100.0);
+                Rectangle::new(
+                    [(j as f64 + 0.1, 0.0), (j as f64 + 0.9, c)],
+                    colour.filled(),
+                )
+            });
             chart.draw_series(rects).map_err(drawing)?;
             chart
                 .draw_series(std::iter::once(PathElement::new(

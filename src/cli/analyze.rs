@@ -5,12 +5,14 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use trialdose::adjusted::Covariates;
+use trialdose::analysis::adjusted::Covariates;
 use trialdose::analysis::{self, Analysis, AnalysisOptions, Missing, Population};
 use trialdose::cohort::{Cohort, LoadOptions};
 use trialdose::derive;
+use trialdose::domain::Outcome;
 use trialdose::export;
 use trialdose::output::{OutputError, ensure_writable_dir, fixed, write_atomic, write_with};
+use trialdose::stats::glm::Model;
 use trialdose::stats::{Level, Multiplicity};
 
 use super::{
@@ -133,8 +135,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         )
         .into());
     }
-    ensure_writable_dir(&args.out)?;
     refuse_output_in_cohort(&args.out, &args.cohort)?;
+    ensure_writable_dir(&args.out)?;
     let mut cohort = Cohort::load(&args.cohort, LoadOptions { threads })?;
     print_notices(&cohort);
     let rejections_path = args.out.join("rejections.csv");
@@ -221,7 +223,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     let mut stdout = std::io::stdout().lock();
-    write!(stdout, "{}", table(&cohort, &result))?;
+    write!(stdout, "{}", super::term::safe(&table(&cohort, &result)))?;
     writeln!(stdout, "results: {}", args.out.display())?;
     stdout.flush()?;
     // The process ends next. The three largest flat tables go back to the OS on two threads
@@ -261,8 +263,8 @@ fn table(cohort: &Cohort, a: &Analysis) -> String {
         cohort.participants.len()
     );
     let control = cohort.protocol.control_index();
-    for k in 0..2usize {
-        let title = if k == 0 {
+    for outcome in Outcome::BOTH {
+        let title = if outcome == Outcome::Pain {
             format!(
                 "pain responders (>= {}% reduction, week {})",
                 cohort.protocol.pain_min_reduction_pct(),
@@ -290,12 +292,15 @@ fn table(cohort: &Cohort, a: &Analysis) -> String {
             p_title
         );
         for (i, arm) in a.arms.iter().enumerate() {
-            let r = if k == 0 { &arm.pain } else { &arm.ndi };
+            let r = if outcome == Outcome::Pain {
+                &arm.pain
+            } else {
+                &arm.ndi
+            };
             let rate = format!("{} ({}-{})", pct(r.rate), pct(r.low), pct(r.high));
             let (diff, p) = if i == control {
                 ("(control)".to_owned(), String::new())
             } else {
-                let outcome = if k == 0 { "pain" } else { "ndi" };
                 match a
                     .comparisons
                     .iter()
@@ -323,7 +328,6 @@ fn table(cohort: &Cohort, a: &Analysis) -> String {
                 p
             );
         }
-        let outcome = if k == 0 { "pain" } else { "ndi" };
         if let Some(t) = a.trend.iter().find(|t| t.outcome == outcome) {
             let _ = writeln!(
                 s,
@@ -333,7 +337,7 @@ fn table(cohort: &Cohort, a: &Analysis) -> String {
                 p_value(t.p_one_sided)
             );
         }
-        for model in ["modified_poisson", "logistic"] {
+        for model in Model::BOTH {
             let rows: Vec<_> = a
                 .adjusted
                 .iter()
@@ -342,11 +346,7 @@ fn table(cohort: &Cohort, a: &Analysis) -> String {
             if rows.is_empty() {
                 continue;
             }
-            let what = if model == "modified_poisson" {
-                "risk ratio (modified Poisson)"
-            } else {
-                "odds ratio (logistic)"
-            };
+            let what = model.label();
             let covariates = a.options.adjust.map_or("", |c| c.as_str());
             let _ = writeln!(s, "  adjusted {what} for {covariates}, n = {}:", rows[0].n);
             for r in rows {

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use trialdose::audit::html::AuditPage;
+use trialdose::audit::model::AuditModel;
 use trialdose::audit::{self, AuditOptions, Benchmark, Overdispersion, UnitKind, export};
 use trialdose::charts::funnel::FunnelChart;
 use trialdose::cohort::value::parse_date;
@@ -65,9 +66,14 @@ pub struct Args {
     /// Audit date, YYYY-MM-DD (default: the latest date in the cohort).
     #[arg(long, value_name = "DATE")]
     as_of: Option<String>,
-    /// Show counts from 1 to K-1 as "<K" in audit.html and the funnel (1: no suppression).
+    /// Suppress counts from 1 to K-1, and whatever would reveal them, in audit.html, the
+    /// funnel plot, units.csv, safety.csv and audit.json (not worklist.csv, a list of
+    /// participants that stays in the clinic); see the README (1: no suppression).
     #[arg(long, value_name = "K", default_value_t = 1)]
     min_cell: u64,
+    /// Print the cohort folder's full path in audit.html and audit.json (default: its name).
+    #[arg(long)]
+    full_paths: bool,
     /// Replace participant ids in worklist.csv (and audit.html) by keyed pseudonyms; the key
     /// is read from TRIALDOSE_PSEUDONYM_KEY.
     #[arg(long)]
@@ -142,15 +148,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
-    ensure_writable_dir(&args.out)?;
     refuse_output_in_cohort(&args.out, &args.cohort)?;
+    ensure_writable_dir(&args.out)?;
     let mut cohort = Cohort::load(&args.cohort, LoadOptions { threads })?;
     print_notices(&cohort);
     refuse_rejected(&cohort, &args.cohort, args.skip_invalid)?;
     let derived = derive::derive(&cohort, threads);
     let result = audit::audit(&cohort, &derived, options).map_err(|e| DataError(e.to_string()))?;
     for note in &result.notes {
-        eprintln!("trialdose: note: {note}");
+        eprintln!("trialdose: note: {}", super::term::safe(note));
     }
 
     let raw: Vec<&str> = cohort.participants.iter().map(|p| p.id.as_str()).collect();
@@ -160,7 +166,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     drop(raw);
 
-    let chart = FunnelChart::new(&result, args.min_cell);
+    // Suppression is applied once, here; the page, the funnel and the aggregate files draw
+    // from this model.
+    let model = AuditModel::new(&cohort, &result, args.min_cell);
+    let label = trialdose::report::folder_label(&cohort.dir, args.full_paths);
+    let chart = FunnelChart::new(&result, &model);
     let svg = write_chart(&args.out, "funnel", &chart, args.format)?;
     // A chart of an earlier run in the format not written would no longer match the others.
     let unwanted = match args.format {
@@ -175,25 +185,26 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     write_atomic(
         &args.out.join("units.csv"),
-        export::units_csv(&result).as_bytes(),
+        export::units_csv(&result, &model).as_bytes(),
     )?;
     write_atomic(
         &args.out.join("safety.csv"),
-        export::safety_csv(&result).as_bytes(),
+        export::safety_csv(&result, &model).as_bytes(),
     )?;
     write_with(&args.out.join("worklist.csv"), |w| {
         export::write_worklist(w, &result, &cohort, &derived, &ids, threads)
     })?;
     write_atomic(
         &args.out.join("audit.json"),
-        &export::audit_json(&result, &cohort, key.is_some()),
+        &export::audit_json(&result, &cohort, key.is_some(), &model, &label),
     )?;
     let page = audit::html::html(
         &cohort,
         &result,
         &AuditPage {
             title: &args.title,
-            min_cell: args.min_cell,
+            model: &model,
+            cohort_label: &label,
             show_ids: args.show_ids,
             ids: &ids,
             funnel_svg: svg,
@@ -203,7 +214,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     // Written with `?`, so a closed pipe (`| head`) ends the run quietly instead of a panic.
     let mut stdout = std::io::stdout().lock();
-    write!(stdout, "{}", summary(&result))?;
+    write!(stdout, "{}", super::term::safe(&summary(&result)))?;
     writeln!(stdout, "audit: {}", args.out.display())?;
     stdout.flush()?;
     // The process ends next. As in `analyze`: the largest flat tables go back to the OS on

@@ -5,8 +5,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use serde_json::Value;
-use trialdose::compare::{TwoByTwo, to_json};
+use trialdose::compare::{CompareResult, Limits, MAX_PARTICIPANTS, TwoByTwo, compare};
 use trialdose::stats::{Binomial, Level};
 
 use super::{RdMethodArg, UsageError};
@@ -39,14 +38,20 @@ fn counts(flag: &str, text: &str) -> Result<Binomial, UsageError> {
         ))
     };
     let (x, n) = text.split_once('/').ok_or_else(|| bad("expected X/N"))?;
-    let x: u64 = x
-        .trim()
-        .parse()
-        .map_err(|_| bad("responders is not a whole number"))?;
-    let n: u64 = n
-        .trim()
-        .parse()
-        .map_err(|_| bad("participants is not a whole number"))?;
+    let whole = |value: &str, what: &str| -> Result<u64, UsageError> {
+        let value = value.trim();
+        value.parse().map_err(|e: std::num::ParseIntError| {
+            if *e.kind() == std::num::IntErrorKind::PosOverflow {
+                bad(&format!(
+                    "{what} {value} is above the largest accepted {MAX_PARTICIPANTS} (2^52)"
+                ))
+            } else {
+                bad(&format!("{what} is not a whole number"))
+            }
+        })
+    };
+    let x = whole(x, "responders")?;
+    let n = whole(n, "participants")?;
     Binomial::new(x, n).map_err(|_| {
         bad(&format!(
             "{x} responders exceed {n} participants (allowed 0 to {n})"
@@ -60,46 +65,42 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let control = counts("control", &args.control)?;
     let level = Level::new(args.level)
         .map_err(|e| UsageError(format!("--level {}: {e}; e.g. --level 0.95", args.level)))?;
-    let table = TwoByTwo {
-        treatment,
-        control,
-        level,
-        rd_method: args.rd_method.into(),
-    };
-    let value = to_json(&table);
+    let table = TwoByTwo::new(treatment, control, level, args.rd_method.into()).map_err(|e| {
+        UsageError(format!(
+            "--treatment {} --control {}: {e}",
+            args.treatment, args.control
+        ))
+    })?;
+    let result = compare(&table);
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &value)?;
+        serde_json::to_writer_pretty(&mut out, &result)?;
         writeln!(out)?;
     } else {
-        write!(out, "{}", block(&value))?;
+        write!(out, "{}", block(&result))?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// A number to 4 decimals, or the reason it is missing.
-fn num(v: &Value) -> String {
-    v.as_f64()
-        .map_or_else(|| "-".to_owned(), |x| format!("{x:.4}"))
+/// A number to 4 decimals, or "-" when it is missing.
+fn num(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_owned(), |x| format!("{x:.4}"))
 }
 
-/// `[lo, hi]` to 4 decimals; an infinite (null) limit prints as "inf", a missing pair as "-".
-fn pair(v: &Value) -> String {
-    match v.as_array() {
-        Some(a) if a.len() == 2 => {
-            let lim = |x: &Value| {
-                x.as_f64()
-                    .map_or_else(|| "inf".to_owned(), |x| format!("{x:.4}"))
-            };
-            format!("{} to {}", lim(&a[0]), lim(&a[1]))
+/// `lo to hi` to 4 decimals; an infinite limit prints as "inf", a missing pair as "-".
+fn pair(v: Option<Limits>) -> String {
+    match v {
+        Some([low, high]) => {
+            let lim = |x: Option<f64>| x.map_or_else(|| "inf".to_owned(), |x| format!("{x:.4}"));
+            format!("{} to {}", lim(low), lim(high))
         }
-        _ => "-".to_owned(),
+        None => "-".to_owned(),
     }
 }
 
-fn p(v: &Value) -> String {
-    match v.as_f64() {
+fn p(v: Option<f64>) -> String {
+    match v {
         Some(p) if p < 0.0001 => format!("{p:.2e}"),
         Some(p) => format!("{p:.4}"),
         None => "-".to_owned(),
@@ -107,9 +108,9 @@ fn p(v: &Value) -> String {
 }
 
 /// The readable block.
-fn block(v: &Value) -> String {
+fn block(v: &CompareResult) -> String {
     let mut s = String::new();
-    let level = v["level"].as_f64().unwrap_or(0.95) * 100.0;
+    let level = v.level * 100.0;
     let level = format!(
         "{}%",
         format!("{level:.4}")
@@ -117,70 +118,68 @@ fn block(v: &Value) -> String {
             .trim_end_matches('.')
     );
     let _ = writeln!(s, "{level} confidence intervals");
-    for name in ["treatment", "control"] {
-        let a = &v[name];
+    for (name, a) in [("treatment", &v.treatment), ("control", &v.control)] {
         let _ = writeln!(
             s,
             "{name:<10} {}/{}  rate {}  Wilson {}  Clopper-Pearson {}",
-            a["responders"],
-            a["n"],
-            num(&a["rate"]),
-            pair(&a["wilson"]),
-            pair(&a["clopper_pearson"])
+            a.responders,
+            a.n,
+            num(a.rate),
+            pair(a.wilson),
+            pair(a.clopper_pearson)
         );
     }
-    let rd = &v["risk_difference"];
+    let rd = &v.risk_difference;
     let _ = writeln!(
         s,
         "\nrisk difference (treatment - control) {}",
-        num(&rd["estimate"])
+        num(rd.estimate)
     );
-    for (key, label) in [
-        ("wald", "Wald"),
-        ("newcombe", "Newcombe hybrid score"),
-        ("agresti_caffo", "Agresti-Caffo"),
-        ("miettinen_nurminen", "Miettinen-Nurminen"),
+    for (limits, label) in [
+        (rd.wald, "Wald"),
+        (rd.newcombe, "Newcombe hybrid score"),
+        (rd.agresti_caffo, "Agresti-Caffo"),
+        (rd.miettinen_nurminen, "Miettinen-Nurminen"),
     ] {
-        let _ = writeln!(s, "  {label:<22} {}", pair(&rd[key]));
+        let _ = writeln!(s, "  {label:<22} {}", pair(limits));
     }
-    let rr = &v["risk_ratio"];
-    let note = |o: &Value| {
-        if o["corrected"].as_bool() == Some(true) {
+    let note = |corrected: bool| {
+        if corrected {
             "  (0.5 added to every cell: a cell is zero)"
         } else {
             ""
         }
     };
-    let _ = writeln!(s, "\nrisk ratio {}{}", num(&rr["estimate"]), note(rr));
-    let _ = writeln!(s, "  {:<22} {}", "Katz log", pair(&rr["katz"]));
+    let rr = &v.risk_ratio;
+    let _ = writeln!(s, "\nrisk ratio {}{}", num(rr.estimate), note(rr.corrected));
+    let _ = writeln!(s, "  {:<22} {}", "Katz log", pair(rr.katz));
     let _ = writeln!(
         s,
         "  {:<22} {}",
         "Miettinen-Nurminen",
-        pair(&rr["miettinen_nurminen"])
+        pair(rr.miettinen_nurminen)
     );
-    let or = &v["odds_ratio"];
-    let _ = writeln!(s, "\nodds ratio {}{}", num(&or["estimate"]), note(or));
-    let _ = writeln!(s, "  {:<22} {}", "Woolf logit", pair(&or["woolf"]));
+    let or = &v.odds_ratio;
+    let _ = writeln!(s, "\nodds ratio {}{}", num(or.estimate), note(or.corrected));
+    let _ = writeln!(s, "  {:<22} {}", "Woolf logit", pair(or.woolf));
     let _ = writeln!(
         s,
         "  {:<22} {}  (conditional MLE {})",
         "exact conditional",
-        pair(&or["exact"]),
-        num(&or["conditional_mle"])
+        pair(or.exact),
+        num(or.conditional_mle)
     );
-    let nnt = &v["nnt"]["display"];
     let _ = writeln!(
         s,
         "\nnumber needed to treat  {}",
-        nnt.as_str().unwrap_or("-")
+        v.nnt.display.as_deref().unwrap_or("-")
     );
     let _ = writeln!(
         s,
         "\nFisher exact p {}   chi-square p {}   chi-square (Yates) p {}",
-        p(&v["fisher_p"]),
-        p(&v["chi2_p"]),
-        p(&v["chi2_yates_p"])
+        p(v.fisher_p),
+        p(v.chi2_p),
+        p(v.chi2_yates_p)
     );
     s
 }

@@ -5,7 +5,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use trialdose::generate::{GenerateOptions, Profile, write_cohort};
+use trialdose::generate::{GenerateOptions, Layout, LayoutFile, Profile, write_cohort};
 use trialdose::output::{AtomicFile, OutputError, ensure_writable_dir};
 
 use super::UsageError;
@@ -28,6 +28,15 @@ pub struct Args {
     /// elsewhere; for testing audits.
     #[arg(long, value_name = "SITE")]
     outlier_site: Option<String>,
+    /// How the files are laid out: `grouped` (the contract's own: rows grouped by
+    /// participant, contract column order, no quotes, LF), or a comma-separated list of
+    /// `chronological` (sessions by date) or `shuffled` (sessions in random order), `columns`
+    /// (every file's columns reversed), `excel` (text cells quoted, CRLF, a byte-order mark),
+    /// `unpadded` (ids without zero padding), `markers` (a `walk_minutes` marker column and
+    /// the trial.toml declaring it); `all` is all but `shuffled`. The values are the same in
+    /// every layout.
+    #[arg(long, default_value = "grouped", value_name = "LAYOUT")]
+    layout: String,
 }
 
 /// Runs `generate`.
@@ -43,17 +52,45 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .with_outlier_site(site)
             .map_err(|e| UsageError(format!("{e}")))?;
     }
+    let layout: Layout = args
+        .layout
+        .parse()
+        .map_err(|e| UsageError(format!("--layout: {e}")))?;
     ensure_writable_dir(&args.outdir)?;
     let mut files = [
         AtomicFile::create(&args.outdir.join("participants.csv"))?,
         AtomicFile::create(&args.outdir.join("sessions.csv"))?,
         AtomicFile::create(&args.outdir.join("scores.csv"))?,
     ];
-    let [p, s, sc] = &mut files;
-    let counts = write_cohort(&options, p, s, sc).map_err(|source| OutputError {
+    let write_error = |source| OutputError {
         path: args.outdir.clone(),
         source,
-    })?;
+    };
+    let counts = if layout.is_contract() {
+        let [p, s, sc] = &mut files;
+        write_cohort(&options, p, s, sc).map_err(write_error)?
+    } else {
+        // Another layout: the cohort is written in memory, then rewritten file by file.
+        let mut bytes = [Vec::new(), Vec::new(), Vec::new()];
+        let [p, s, sc] = &mut bytes;
+        let counts = write_cohort(&options, p, s, sc).map_err(write_error)?;
+        let kinds = [
+            LayoutFile::Participants,
+            LayoutFile::Sessions,
+            LayoutFile::Scores,
+        ];
+        for ((file, kind), data) in files.iter_mut().zip(kinds).zip(bytes) {
+            let rewritten = layout.apply(kind, &data, args.seed);
+            drop(data);
+            file.write_all(&rewritten).map_err(write_error)?;
+        }
+        counts
+    };
+    if let Some(toml) = layout.trial_toml() {
+        let mut f = AtomicFile::create(&args.outdir.join("trial.toml"))?;
+        f.write_all(toml.as_bytes()).map_err(write_error)?;
+        f.commit()?;
+    }
     for f in files {
         f.commit()?;
     }

@@ -1,7 +1,8 @@
 //! The command line: one file per subcommand, each an args struct and a `run`. This is the
 //! only code that prints. Exit codes: 0 success; 2 usage error (bad flag, bad trial.toml);
-//! 65 data error (rejected rows in strict mode, or nothing to audit); 66 an input file is missing or unreadable;
-//! 73 an output cannot be written; 1 anything else.
+//! 65 data error (rejected rows in strict mode, or nothing to audit); 66 an input file is missing,
+//! unreadable, not a regular file or over its size limit; 73 an output cannot be written (or
+//! another run holds the output folder's lock); 1 anything else.
 
 mod analyze;
 mod audit;
@@ -11,6 +12,7 @@ mod plot;
 mod progress;
 mod report;
 mod simulate;
+mod term;
 mod validate;
 
 use std::process::ExitCode;
@@ -18,7 +20,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use trialdose::cohort::CohortError;
 use trialdose::output::OutputError;
-use trialdose::protocol::ProtocolError;
+use trialdose::domain::protocol::ProtocolError;
 
 /// Exit code: usage error.
 pub const EXIT_USAGE: u8 = 2;
@@ -200,7 +202,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
             ));
         }
     };
-    match cli.command {
+    let result = match cli.command {
         Command::Validate(a) => validate::run(a),
         Command::Analyze(a) => analyze::run(a),
         Command::Audit(a) => audit::run(a),
@@ -209,6 +211,37 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Simulate(c) => simulate::run(c),
         Command::Plot(a) => plot::run(a),
         Command::Report(a) => report::run(a),
+    };
+    finish_outputs(result)
+}
+
+/// The end of every command that wrote into an output folder (see `trialdose::files::folder`):
+/// on success the folders are synced and their marker of an incomplete set removed; after a
+/// failure, each folder left holding a mix of old and new files is named.
+fn finish_outputs(result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
+    use trialdose::files::folder::INCOMPLETE_NAME;
+    let earlier = trialdose::files::earlier_incomplete_folders();
+    match result {
+        Ok(code) => {
+            trialdose::files::finish_output_folders()?;
+            for dir in earlier {
+                eprintln!(
+                    "trialdose: note: {} was marked incomplete by an earlier run that failed ({INCOMPLETE_NAME}); this run rewrote it and removed the mark",
+                    dir.display()
+                );
+            }
+            Ok(code)
+        }
+        Err(err) => {
+            for dir in trialdose::files::incomplete_output_folders() {
+                eprintln!(
+                    "trialdose: note: {} may now mix files of this run and of an earlier one; {} marks it until a run into it succeeds",
+                    dir.display(),
+                    dir.join(INCOMPLETE_NAME).display()
+                );
+            }
+            Err(err)
+        }
     }
 }
 
@@ -241,6 +274,11 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
     1
 }
 
+/// `text` safe to print on a terminal (see [`term::safe`]).
+pub fn safe_text(text: &str) -> std::borrow::Cow<'_, str> {
+    term::safe(text)
+}
+
 /// True when the error is a closed stdout (e.g. `| head`), which is a normal end.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|c| {
@@ -265,16 +303,16 @@ fn threads(flag: Option<usize>) -> anyhow::Result<usize> {
 }
 
 /// Refuses an output folder that is the cohort folder itself: analysis files would overwrite
-/// the input (participants.csv above all).
+/// the input (participants.csv above all). Folders are compared by device and inode, so a
+/// symbolic link, a bind mount or another spelling of the path is recognised.
 fn refuse_output_in_cohort(out: &std::path::Path, cohort: &std::path::Path) -> anyhow::Result<()> {
-    if let (Ok(o), Ok(c)) = (out.canonicalize(), cohort.canonicalize()) {
-        if o == c {
-            return Err(UsageError(format!(
-                "--out {} is the cohort folder itself; results would overwrite the input files. Choose another folder, e.g. --out results",
-                out.display()
-            ))
-            .into());
-        }
+    if trialdose::files::same_folder(out, cohort) {
+        return Err(UsageError(format!(
+            "--out {} is the cohort folder {} itself (the same folder on disk); results would overwrite the input files. Choose another folder, e.g. --out results",
+            out.display(),
+            cohort.display()
+        ))
+        .into());
     }
     Ok(())
 }
@@ -311,13 +349,13 @@ fn print_ledger_summary(
             } else {
                 format!(" column {}", r.column)
             };
-            writeln!(
-                w,
+            let line = format!(
                 "  {} line {}{column}{value}: {}",
                 r.file.name(),
                 r.line,
                 r.reason
-            )?;
+            );
+            writeln!(w, "{}", term::safe(&line))?;
         }
         if rejections.len() > max_problems {
             writeln!(w, "  ... and {} more", rejections.len() - max_problems)?;
@@ -329,7 +367,7 @@ fn print_ledger_summary(
 /// Prints notices and ignored duplicates to stderr.
 fn print_notices(cohort: &trialdose::cohort::Cohort) {
     for n in &cohort.notices {
-        eprintln!("trialdose: note: {n}");
+        eprintln!("trialdose: note: {}", term::safe(n));
     }
     const MAX: usize = 10;
     for d in cohort.duplicates.iter().take(MAX) {
@@ -348,14 +386,43 @@ fn print_notices(cohort: &trialdose::cohort::Cohort) {
     }
 }
 
-/// Reads a simulation's JSON file for `--sim` (exit 66 when missing, 2 when not JSON).
-fn read_sim_json(path: &std::path::Path) -> anyhow::Result<serde_json::Value> {
-    let text = std::fs::read_to_string(path).map_err(|source| {
+/// Reads a JSON input whole (`--sim`, `simulate merge`): exit 66 when it is missing, not a
+/// regular file, or larger than [`trialdose::files::JSON_LIMIT`].
+fn read_json_input(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    trialdose::files::read_input(path, trialdose::files::JSON_LIMIT).map_err(|source| {
         anyhow::Error::from(CohortError::Input {
             path: path.to_owned(),
             source,
         })
-    })?;
-    serde_json::from_str(&text)
-        .map_err(|e| UsageError(format!("--sim {}: not JSON ({e})", path.display())).into())
+    })
+}
+
+/// Whether `--evidence NAME` names a cohort folder. A name that is a path (it holds a `/` or
+/// exists) but no folder is an input that cannot be read (exit 66); any other name is left to
+/// the built-in evidence names.
+fn evidence_folder(name: &str) -> anyhow::Result<bool> {
+    let path = std::path::Path::new(name);
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => Ok(true),
+        Ok(_) => Err(CohortError::Input {
+            path: path.to_owned(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotADirectory,
+                "--evidence takes a built-in name (dream) or a cohort folder, and this is not a folder",
+            ),
+        }
+        .into()),
+        Err(source)
+            if name.contains(std::path::MAIN_SEPARATOR)
+                || source.kind() != std::io::ErrorKind::NotFound
+                || std::fs::symlink_metadata(path).is_ok() =>
+        {
+            Err(CohortError::Input {
+                path: path.to_owned(),
+                source,
+            }
+            .into())
+        }
+        Err(_) => Ok(false),
+    }
 }

@@ -88,16 +88,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let path = args.sim.as_ref().ok_or_else(|| {
             UsageError("this chart draws a simulation: give --sim FILE.json (from simulate ... --out FILE.json)".into())
         })?;
-        let v = super::read_sim_json(path)?;
+        let r = super::simulate::read_result(path)?;
         let bad = |e: SimFileError| UsageError(format!("--sim {}: {e}", path.display()));
         if matches!(args.kind, Kind::Predictive) {
             render(
-                &PredictiveChart::from_json(&v).map_err(bad)?,
+                &PredictiveChart::from_result(&r).map_err(bad)?,
                 &args.out,
                 svg,
             )?;
         } else {
-            render(&PowerChart::from_json(&v).map_err(bad)?, &args.out, svg)?;
+            render(&PowerChart::from_result(&r).map_err(bad)?, &args.out, svg)?;
         }
         return Ok(ExitCode::SUCCESS);
     }

@@ -13,10 +13,12 @@ use trialdose::charts::{
 };
 use trialdose::cohort::{Cohort, LoadOptions};
 use trialdose::derive;
-use trialdose::output::{OutputError, ensure_writable_dir, write_atomic};
+use trialdose::output::{OutputError, ensure_subdir, ensure_writable_dir, write_atomic};
+use trialdose::report::model::ReportModel;
 use trialdose::report::{self, ReportInput};
 use trialdose::sim::cohort_evidence::fitted;
 use trialdose::sim::evidence::Outcome;
+use trialdose::sim::result::SimResult;
 
 use super::{
     ChartFormat, UsageError, print_notices, refuse_output_in_cohort, refuse_rejected, threads,
@@ -34,9 +36,13 @@ pub struct Args {
     /// Title of the report.
     #[arg(long, default_value = "Dosing trial report")]
     title: String,
-    /// Show counts from 1 to K-1 as "<K" and hide what would reveal them (1: no suppression).
+    /// Suppress counts from 1 to K-1 and whatever would reveal them (complements, totals,
+    /// rates, effects, charts of individuals); see the README (1: no suppression).
     #[arg(long, value_name = "K", default_value_t = 1)]
     min_cell: u64,
+    /// Print the cohort folder's full path in the report (default: its name only).
+    #[arg(long)]
+    full_paths: bool,
     /// Simulation results to chart (from `simulate clinic|sample-size --out FILE.json`;
     /// repeatable).
     #[arg(long, value_name = "FILE.json")]
@@ -68,13 +74,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         )
         .into());
     }
-    ensure_writable_dir(&args.out)?;
     refuse_output_in_cohort(&args.out, &args.cohort)?;
+    ensure_writable_dir(&args.out)?;
     let charts_dir = args.out.join("charts");
-    std::fs::create_dir_all(&charts_dir).map_err(|source| OutputError {
-        path: charts_dir.clone(),
-        source,
-    })?;
+    ensure_subdir(&charts_dir)?;
     let cohort = Cohort::load(&args.cohort, LoadOptions { threads })?;
     print_notices(&cohort);
     refuse_rejected(&cohort, &args.cohort, args.skip_invalid)?;
@@ -88,61 +91,70 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ..AnalysisOptions::default()
     };
     let result = analysis::analyze(&cohort, &derived, options)?;
+    // Suppression is applied once, here; the page and every chart draw from this model.
+    let model = ReportModel::new(&cohort, &derived, &result, args.min_cell);
     let f = args.format;
     let d = &charts_dir;
-    let charts = vec![
+    let mut charts = vec![
         (
             "Responder rates per arm with 95% Wilson intervals".to_owned(),
-            chart(
-                d,
-                "rates",
-                &RatesChart::new(&result).with_min_cell(args.min_cell),
-                f,
-            )?,
+            chart(d, "rates", &RatesChart::new(&result).with_model(&model), f)?,
         ),
         (
             "Risk difference and risk ratio versus control".to_owned(),
             chart(
                 d,
                 "forest",
-                &ForestChart::new(&result).with_min_cell(args.min_cell),
-                f,
-            )?,
-        ),
-        (
-            "Percent change in pain per participant, sorted".to_owned(),
-            chart(
-                d,
-                "waterfall",
-                &WaterfallChart::new(&cohort, &derived).with_min_cell(args.min_cell),
-                f,
-            )?,
-        ),
-        (
-            "Baseline to checkpoint per participant, with arm means".to_owned(),
-            chart(d, "slopes", &SlopeChart::new(&cohort, &derived), f)?,
-        ),
-        (
-            "Sessions attended per participant".to_owned(),
-            chart(
-                d,
-                "adherence",
-                &AdherenceChart::new(&cohort, &derived, &result)
-                    .with_min_cell(args.min_cell, &result),
-                f,
-            )?,
-        ),
-        (
-            "CONSORT 2010 flow diagram".to_owned(),
-            chart(
-                d,
-                "consort",
-                &ConsortChart::new(&cohort, &derived).with_min_cell(args.min_cell),
+                &ForestChart::new(&result).with_model(&model),
                 f,
             )?,
         ),
     ];
-    let mut charts = charts;
+    // Charts of individual participants show every participant's value: counting them gives
+    // any count of the tables. Under --min-cell they are not drawn, and earlier copies go.
+    let individual = ["waterfall", "slopes", "adherence"];
+    let chart_note = if model.suppressing() {
+        for name in individual {
+            for ext in ["png", "svg"] {
+                let path = d.join(format!("{name}.{ext}"));
+                if path.exists() {
+                    std::fs::remove_file(&path).map_err(|source| OutputError { path, source })?;
+                }
+            }
+        }
+        Some(format!(
+            "The waterfall, slope and adherence charts are left out: they show each participant's values, from which the counts suppressed under --min-cell {} could be counted.",
+            args.min_cell
+        ))
+    } else {
+        charts.push((
+            "Percent change in pain per participant, sorted".to_owned(),
+            chart(d, "waterfall", &WaterfallChart::new(&cohort, &derived), f)?,
+        ));
+        charts.push((
+            "Baseline to checkpoint per participant, with arm means".to_owned(),
+            chart(d, "slopes", &SlopeChart::new(&cohort, &derived), f)?,
+        ));
+        charts.push((
+            "Sessions attended per participant".to_owned(),
+            chart(
+                d,
+                "adherence",
+                &AdherenceChart::new(&cohort, &derived, &result),
+                f,
+            )?,
+        ));
+        None
+    };
+    charts.push((
+        "CONSORT 2010 flow diagram".to_owned(),
+        chart(
+            d,
+            "consort",
+            &ConsortChart::new(&cohort, &derived).with_model(&model),
+            f,
+        )?,
+    ));
     // The dose-response curves need a fit; a cohort that cannot give one says why instead.
     match fitted(&cohort, &derived, &result, &args.cohort) {
         Ok(evidence) => {
@@ -163,48 +175,56 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     chart(
                         d,
                         name,
-                        &DoseChart::new(&result, &evidence, outcome)
-                            .with_min_cell(args.min_cell, &result),
+                        &DoseChart::new(&result, &evidence, outcome).with_model(&model),
                         f,
                     )?,
                 ));
             }
         }
-        Err(e) => eprintln!("trialdose: note: no dose-response chart: {e}"),
+        Err(e) => eprintln!(
+            "trialdose: note: no dose-response chart: {}",
+            super::term::safe(&e.to_string())
+        ),
     }
     for (i, path) in args.sim.iter().enumerate() {
-        let v = super::read_sim_json(path)?;
+        let r = super::simulate::read_result(path)?;
         let bad = |e: SimFileError| UsageError(format!("--sim {}: {e}", path.display()));
-        if v["command"] == "clinic" {
-            let c = PredictiveChart::from_json(&v).map_err(bad)?;
-            charts.push((
-                "Predictive distribution of responders (simulation)".to_owned(),
-                chart(d, &format!("sim{}_predictive", i + 1), &c, f)?,
-            ));
-        } else if v["command"] == "sample-size" {
-            let c = PowerChart::from_json(&v).map_err(bad)?;
-            charts.push((
-                "Power against participants per arm (simulation)".to_owned(),
-                chart(d, &format!("sim{}_power", i + 1), &c, f)?,
-            ));
-        } else {
-            return Err(UsageError(format!(
-                "--sim {}: a {} run; the report charts clinic and sample-size runs",
-                path.display(),
-                v["command"]
-            ))
-            .into());
+        match &r {
+            SimResult::Clinic(_) => {
+                let c = PredictiveChart::from_result(&r).map_err(bad)?;
+                charts.push((
+                    "Predictive distribution of responders (simulation)".to_owned(),
+                    chart(d, &format!("sim{}_predictive", i + 1), &c, f)?,
+                ));
+            }
+            SimResult::SampleSize(_) => {
+                let c = PowerChart::from_result(&r).map_err(bad)?;
+                charts.push((
+                    "Power against participants per arm (simulation)".to_owned(),
+                    chart(d, &format!("sim{}_power", i + 1), &c, f)?,
+                ));
+            }
+            SimResult::Trial(_) => {
+                return Err(UsageError(format!(
+                    "--sim {}: a trial run; the report charts clinic and sample-size runs",
+                    path.display(),
+                ))
+                .into());
+            }
         }
     }
+    let label = report::folder_label(&cohort.dir, args.full_paths);
     let html = report::html(
         &cohort,
         &derived,
         &result,
         &ReportInput {
             title: &args.title,
-            min_cell: args.min_cell,
+            model: &model,
+            cohort_label: &label,
             show_ids: args.show_ids,
             charts,
+            chart_note,
         },
     );
     let path = args.out.join("report.html");

@@ -2,7 +2,7 @@
 //! required columns are missing, which unknown columns are ignored, and per-row problem
 //! collection with the contract's wording.
 
-use super::csvfile::{CsvSource, Record, trim};
+use super::csvfile::{CsvSource, MAX_CELL_BYTES, Record, trim};
 use super::ledger::{CohortFile, Rejection};
 
 /// Where each known column sits in a file's header.
@@ -101,13 +101,18 @@ impl RowProblems {
 }
 
 impl Columns {
-    /// True when the header is exactly the first `n` known columns in the contract's order
-    /// (what the readers' fast paths expect).
-    pub fn in_contract_order(&self, n: usize) -> bool {
-        self.fatal.is_none()
-            && self.width == n
-            && self.index.len() == n
-            && self.index.iter().enumerate().all(|(k, i)| *i == Some(k))
+    /// Where each known column sits when the header holds exactly the `N` known columns, in
+    /// any order (what the readers' fast paths read): field `order[k]` of a row is known
+    /// column `k`.
+    pub fn order<const N: usize>(&self) -> Option<[usize; N]> {
+        if self.fatal.is_some() || self.width != N || self.index.len() != N {
+            return None;
+        }
+        let mut order = [0; N];
+        for (slot, i) in order.iter_mut().zip(&self.index) {
+            *slot = (*i)?;
+        }
+        Some(order)
     }
 }
 
@@ -140,6 +145,9 @@ pub fn cell<'r>(
     problems: &mut RowProblems,
 ) -> &'r str {
     let Some(i) = cols.index[k] else { return "" };
+    if rec.get(i).len() > MAX_CELL_BYTES {
+        return too_long(rec.get(i), name, problems);
+    }
     if rec.is_utf8() {
         // SAFETY: the record's chunk was checked to be UTF-8, and a field is a run of it cut at
         // ASCII separators (`,`, `"`, CR, LF) with ASCII quotes removed; ASCII bytes never
@@ -157,6 +165,36 @@ pub fn cell<'r>(
             ""
         }
     }
+}
+
+/// Rejects a cell longer than [`MAX_CELL_BYTES`]: the value in the ledger is its first 40
+/// characters (control characters escaped) and its length; the cell reads as empty.
+#[cold]
+fn too_long<'r>(raw: &[u8], name: &str, problems: &mut RowProblems) -> &'r str {
+    // Cut at a byte bound first, so a cell of many megabytes is never converted whole.
+    let head = String::from_utf8_lossy(&raw[..raw.len().min(4 * 40)]);
+    let mut shown: String = head
+        .chars()
+        .take(40)
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect();
+    shown.push_str(&format!("... ({} bytes)", raw.len()));
+    problems.add(
+        name,
+        &shown,
+        format!(
+            "{name} is {} bytes long; a cell may hold at most {MAX_CELL_BYTES} bytes (64 KiB): shorten it",
+            raw.len()
+        ),
+    );
+    ""
 }
 
 /// Records for a problem with the header itself (an empty file, a missing required column, a

@@ -15,6 +15,12 @@
 
 use std::ops::Range;
 
+/// The longest cell the readers take, in bytes (64 KiB). No value of the data contract comes
+/// near it (ids are at most 64 characters; names, sites and codes are short); a longer cell
+/// is rejected with its row, its value shown cut short, so that no later step spends time or
+/// memory on it (a 10 MB site name made an audit take 24 s).
+pub const MAX_CELL_BYTES: usize = 64 * 1024;
+
 /// One record: its fields (already unquoted) and the line where it starts. A record without
 /// quotes borrows its line from the input (`ends` are the comma positions in it); a quoted
 /// record is unquoted into `buf`.
@@ -69,6 +75,22 @@ impl<'a> Record<'a> {
     /// Why the record's quoting is malformed, if it is.
     pub fn malformed(&self) -> Option<&'static str> {
         self.malformed
+    }
+    /// The record's fields as text (untrimmed, unquoted) in the order `order` gives (field
+    /// `order[k]` becomes the `k`th), when it has exactly `N` fields, is well formed and its
+    /// chunk is UTF-8: what the readers' fast paths take, whatever the quoting, line ends
+    /// and column order.
+    #[inline]
+    pub fn fields_in<const N: usize>(&self, order: &[usize; N]) -> Option<[&str; N]> {
+        if !self.utf8 || self.malformed.is_some() || self.len() != N {
+            return None;
+        }
+        if order.iter().any(|&i| self.get(i).len() > MAX_CELL_BYTES) {
+            return None;
+        }
+        // SAFETY: as in `columns::cell`: the chunk is UTF-8 and a field is a run of it cut at
+        // ASCII bytes, with ASCII quotes removed, so each field is UTF-8.
+        Some(order.map(|i| unsafe { std::str::from_utf8_unchecked(self.get(i)) }))
     }
     fn clear(&mut self) {
         self.buf.clear();
@@ -147,26 +169,7 @@ fn split_plain_line(rest: &[u8], ends: &mut Vec<usize>) -> Option<(usize, usize)
     Some((rest.len(), rest.len()))
 }
 
-/// Byte-wise equality for short texts (ids, therapist names) without a call into `memcmp`.
-#[inline(always)]
-pub fn same_text(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    // Two overlapping loads from each side cover every byte (no copy into a buffer, which
-    // would stall the load that follows it).
-    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or([0; 8]));
-    let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().unwrap_or([0; 4]));
-    match n {
-        0 => true,
-        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
-        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
-        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
-        _ => a == b,
-    }
-}
+pub use crate::domain::text::same_text;
 
 /// The `N` fields of the plain line (no quote, no CR) at the start of `rest` and the bytes it
 /// takes with its LF, when it has exactly `N` fields (commas and the line end found eight
@@ -235,6 +238,8 @@ pub struct Tokenizer<'a> {
     data: &'a [u8],
     pos: usize,
     line: u64,
+    /// The data ended inside a quoted field.
+    unclosed: bool,
 }
 
 impl<'a> Tokenizer<'a> {
@@ -244,7 +249,14 @@ impl<'a> Tokenizer<'a> {
             data,
             pos: 0,
             line: first_line,
+            unclosed: false,
         }
+    }
+
+    /// True when the data ended inside a quoted field (the last record is malformed, or,
+    /// for a chunk of a larger file, the chunk was cut inside a quoted field).
+    pub fn ended_in_quotes(&self) -> bool {
+        self.unclosed
     }
 
     /// Byte offset of the next unread byte.
@@ -305,6 +317,7 @@ impl<'a> Tokenizer<'a> {
                             self.line += memchr::memchr_iter(b'\n', seg).count() as u64;
                             rec.buf.extend_from_slice(seg);
                             self.pos = d.len();
+                            self.unclosed = true;
                             rec.malformed = Some(
                                 "has a quoted field that is never closed, so the rest of the file was read into it; close the quote",
                             );
@@ -432,26 +445,23 @@ impl<'a> CsvSource<'a> {
         self.header_problem
     }
 
-    /// Splits the body into chunks that start at record boundaries, each with its first
-    /// line number and its number of LFs. Only a body without any `"` is split (a quote could
-    /// hide a line end); otherwise there is one chunk. `plain` says the body holds no `"` and
-    /// no CR at all (so every line is one record, split at commas).
+    /// Splits the body into chunks at line ends, each with its first line number and its
+    /// number of LFs. A body with a lone CR (a line end the LF count would miss) is not split.
+    /// `plain` says the body holds no `"` and no CR at all (so every line is one record, split
+    /// at commas); `quoted` says it holds a `"`, so a line end may sit inside a quoted field:
+    /// [`process_lines`] then checks that no chunk but the last ends inside quotes, and reads
+    /// the body as one chunk if one does.
     pub fn chunks(&self, wanted: usize) -> Chunks<'a> {
         let body = &self.bytes[self.body.clone()];
         const MIN_CHUNK: usize = 1 << 20;
         // One pass finds the usual case: neither quotes nor CRs anywhere.
         let first_quote_or_cr = memchr::memchr2(b'"', b'\r', body);
         let plain = first_quote_or_cr.is_none();
-        // Split only where a line end is certain: no quote anywhere, and every CR part of a
-        // CRLF (a lone CR is a line end the newline count below would miss).
-        let splittable = || {
-            let Some(first) = first_quote_or_cr else {
-                return true;
-            };
-            let rest = &body[first..];
-            memchr::memchr(b'"', rest).is_none()
-                && memchr::memchr_iter(b'\r', rest).all(|k| rest.get(k + 1) == Some(&b'\n'))
-        };
+        let rest = &body[first_quote_or_cr.unwrap_or(body.len())..];
+        let quoted = !plain && memchr::memchr(b'"', rest).is_some();
+        // Split only where a line end is certain: every CR part of a CRLF.
+        let splittable =
+            || plain || memchr::memchr_iter(b'\r', rest).all(|k| rest.get(k + 1) == Some(&b'\n'));
         if wanted <= 1 || body.len() < 2 * MIN_CHUNK || !splittable() {
             return Chunks {
                 parts: vec![(
@@ -460,6 +470,7 @@ impl<'a> CsvSource<'a> {
                     memchr::memchr_iter(b'\n', body).count(),
                 )],
                 plain,
+                quoted,
             };
         }
         let wanted = wanted.min(body.len() / MIN_CHUNK);
@@ -483,7 +494,21 @@ impl<'a> CsvSource<'a> {
             line += lfs as u64;
             start = end;
         }
-        Chunks { parts: out, plain }
+        Chunks {
+            parts: out,
+            plain,
+            quoted,
+        }
+    }
+
+    /// The whole body as one chunk (its first line, its LFs).
+    fn whole_body(&self) -> (&'a [u8], u64, usize) {
+        let body = &self.bytes[self.body.clone()];
+        (
+            body,
+            self.body_line,
+            memchr::memchr_iter(b'\n', body).count(),
+        )
     }
 }
 
@@ -494,6 +519,8 @@ pub struct Chunks<'a> {
     pub parts: Vec<(&'a [u8], u64, usize)>,
     /// The body holds no `"` and no CR.
     pub plain: bool,
+    /// The body holds a `"`.
+    pub quoted: bool,
 }
 
 /// Trims the spaces and tabs around a cell.
@@ -570,6 +597,16 @@ impl<'a> Line<'a> {
             consumed,
         ))
     }
+
+    /// [`Line::fields`] in the order `order` gives (field `order[k]` becomes the `k`th).
+    #[inline]
+    pub fn fields_in<const N: usize>(&self, order: &[usize; N]) -> Option<([&'a str; N], usize)> {
+        let (fields, consumed) = self.fields::<N>()?;
+        if fields.iter().any(|f| f.len() > MAX_CELL_BYTES) {
+            return None;
+        }
+        Some((order.map(|i| fields[i]), consumed))
+    }
 }
 
 /// True when `text` has no space or tab to trim at either end.
@@ -618,8 +655,10 @@ where
     let Chunks {
         parts: chunks,
         plain,
+        quoted,
     } = source.chunks(wanted);
-    let run = |(data, first_line, lfs): (&[u8], u64, usize)| {
+    // A chunk's state, and whether the chunk ended inside a quoted field.
+    let run = |(data, first_line, lfs): (&[u8], u64, usize)| -> (S, bool) {
         let mut state = make();
         // Chunks start and end at line ends, which never fall inside a multi-byte sequence,
         // so each chunk is checked on its own thread.
@@ -636,7 +675,7 @@ where
                 while tok.next_record(&mut rec) {
                     each(&mut state, &rec);
                 }
-                return state;
+                return (state, tok.ended_in_quotes());
             }
         };
         let mut pos = 0;
@@ -669,10 +708,22 @@ where
             pos += tok.offset();
             number = tok.line();
         }
-        state
+        (state, false)
+    };
+    // A chunk cut inside a quoted field (a line end inside quotes where the file was split):
+    // the records from there on were not the file's, so the body is read again in one piece.
+    // Chunk 0 starts at a record; a chunk that starts at one and does not end inside quotes
+    // ends where a record ends, so the next chunk starts at one too.
+    let checked = |states: Vec<(S, bool)>| -> Vec<S> {
+        let n = states.len();
+        if quoted && states.iter().take(n.saturating_sub(1)).any(|s| s.1) {
+            drop(states);
+            return vec![run(source.whole_body()).0];
+        }
+        states.into_iter().map(|s| s.0).collect()
     };
     if chunks.len() == 1 || threads == 1 {
-        return chunks.into_iter().map(run).collect();
+        return checked(chunks.into_iter().map(run).collect());
     }
     // Each thread takes the next chunk not yet taken; the states are put back in file order.
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -686,7 +737,7 @@ where
             done.push((k, run(chunk)));
         }
     };
-    let mut states: Vec<(usize, S)> = std::thread::scope(|scope| {
+    let mut states: Vec<(usize, (S, bool))> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads.min(chunks.len()))
             .map(|_| scope.spawn(work))
             .collect();
@@ -696,7 +747,7 @@ where
             .collect()
     });
     states.sort_unstable_by_key(|&(k, _)| k);
-    states.into_iter().map(|(_, s)| s).collect()
+    checked(states.into_iter().map(|(_, s)| s).collect())
 }
 
 /// Counts one more row of a chunk whose accepted rows go to `table`, reserving the table for
@@ -720,6 +771,37 @@ pub fn concat<T>(parts: Vec<Vec<T>>) -> Vec<T> {
         out.extend(part);
     }
     out
+}
+
+/// `text` (unquoted CSV without commas inside cells, LF line ends) with each line's cells in
+/// reverse order and/or as a spreadsheet saves it (every non-empty cell quoted, CRLF, a
+/// byte-order mark): the same records in other layouts, for the readers' tests.
+#[cfg(test)]
+pub fn relayout(text: &str, reverse: bool, excel: bool) -> String {
+    let eol = if excel { "\r\n" } else { "\n" };
+    let lines: Vec<String> = text
+        .split('\n')
+        .map(|line| {
+            if line.is_empty() {
+                return String::new();
+            }
+            let mut cells: Vec<String> = line
+                .split(',')
+                .map(|c| {
+                    if excel && !c.is_empty() {
+                        format!("\"{c}\"")
+                    } else {
+                        c.to_owned()
+                    }
+                })
+                .collect();
+            if reverse {
+                cells.reverse();
+            }
+            cells.join(",")
+        })
+        .collect();
+    format!("{}{}", if excel { "\u{feff}" } else { "" }, lines.join(eol))
 }
 
 #[cfg(test)]
@@ -915,7 +997,7 @@ mod tests {
         let body = "a,b\n".repeat(750_000);
         for (last, ending, split, plain) in [
             ("c,d\n", "\n", true, true),
-            ("c,\"d\"\n", "\n", false, false),
+            ("c,\"d\"\n", "\n", true, false),
             ("c,d\r\n", "\r\n", true, false),
             ("c,d\rx,y\n", "\n", false, false),
             ("c,d\r", "\n", false, false),
@@ -932,6 +1014,63 @@ mod tests {
                 assert_eq!(first, line);
                 line += lfs as u64;
                 assert!(part.ends_with(b"\n") || !split);
+            }
+        }
+    }
+
+    #[test]
+    fn quoted_files_are_split_and_read_again_when_a_cut_falls_inside_quotes() {
+        // Quoted cells (some with a comma or a doubled quote) on CRLF lines; in the second
+        // body every third record spans two lines, so cuts may fall inside quotes.
+        for spanning in [false, true] {
+            let mut text = String::from("\u{feff}\"id\",\"v\"\r\n");
+            for i in 0..300_000 {
+                match (spanning, i % 3) {
+                    (true, 0) => text.push_str(&format!("\"P{i}\",\"a\r\nb\"\r\n")),
+                    (_, 1) => text.push_str(&format!("\"P{i}\",\"x, \"\"y\"\"\"\r\n")),
+                    _ => text.push_str(&format!("\"P{i}\",{i}\r\n")),
+                }
+            }
+            let s = CsvSource::new(text.as_bytes());
+            assert!(s.chunks(3).parts.len() > 1 && s.chunks(3).quoted);
+            let read = |threads: usize| {
+                let states = process_lines(
+                    &s,
+                    Split {
+                        threads,
+                        chunks_per_thread: 2,
+                    },
+                    Vec::new,
+                    None::<fn(&mut Vec<(u64, Vec<Vec<u8>>)>, &Line<'_>) -> Option<usize>>,
+                    // (A chunk cut inside quotes reads malformed records; they are
+                    // thrown away with it, so the check is on the final records below.)
+                    |v: &mut Vec<(u64, Vec<Vec<u8>>)>, r| {
+                        let mut fields: Vec<Vec<u8>> =
+                            (0..r.len()).map(|i| r.get(i).to_vec()).collect();
+                        if r.malformed().is_some() {
+                            fields.push(b"MALFORMED".to_vec());
+                        }
+                        v.push((r.line(), fields))
+                    },
+                );
+                (
+                    states.len(),
+                    states.into_iter().flatten().collect::<Vec<_>>(),
+                )
+            };
+            let (one_chunk, want) = read(1);
+            assert_eq!(one_chunk, 1);
+            assert_eq!(want.len(), 300_000);
+            assert!(
+                want.iter().all(|(_, f)| f.len() == 2),
+                "no malformed record"
+            );
+            assert_eq!(want[1].1, [b"P1".to_vec(), b"x, \"y\"".to_vec()]);
+            for threads in [2, 3] {
+                let (chunks, got) = read(threads);
+                // Read in pieces (unless a cut fell inside quotes: then as one).
+                assert!(chunks > 1 || spanning, "{threads} threads");
+                assert_eq!(got, want, "{threads} threads, spanning {spanning}");
             }
         }
     }

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use crate::protocol::{Protocol, ProtocolError};
+use crate::domain::protocol::{Protocol, ProtocolError};
 pub use ledger::{CohortFile, FileCounts, IgnoredDuplicate, Ledger, Rejection};
 pub use participants::Participant;
 pub use scores::Score;
@@ -136,9 +136,10 @@ fn read_file(dir: &Path, file: CohortFile) -> Result<FileBytes, CohortError> {
         path: path.clone(),
         source,
     };
-    let f = std::fs::File::open(&path).map_err(input_error)?;
+    // A FIFO, a device or a folder is refused here, without waiting on it.
+    let f = crate::files::open_input(&path).map_err(input_error)?;
     let len = f.metadata().map_err(input_error)?.len();
-    if len > 0 && f.metadata().map_err(input_error)?.is_file() {
+    if len > 0 {
         // SAFETY: the map is read-only and lives only while this file is checked. Like every
         // reader of a memory-mapped file (polars included), it assumes no other process
         // truncates the file meanwhile.
@@ -151,6 +152,23 @@ fn read_file(dir: &Path, file: CohortFile) -> Result<FileBytes, CohortError> {
     Ok(FileBytes::Read(bytes))
 }
 
+/// Reads `COHORT/trial.toml` when present, else the defaults (the DREAM protocol).
+pub fn load_protocol(cohort_dir: &Path) -> Result<Protocol, ProtocolError> {
+    let path = cohort_dir.join("trial.toml");
+    // Only a regular file of at most `TOML_LIMIT` bytes is read (a FIFO would wait).
+    let text = crate::files::read_input(&path, crate::files::TOML_LIMIT).and_then(|bytes| {
+        String::from_utf8(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    });
+    match text {
+        Ok(text) => Protocol::from_toml(&text, &path.display().to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Protocol::dream()),
+        Err(source) => Err(ProtocolError::Read {
+            path: path.display().to_string(),
+            source,
+        }),
+    }
+}
+
 /// Starts computing the SHA-256 of `bytes` on a thread of `scope`. The bytes are freed by
 /// whichever of the digest and the reader is done with them last.
 fn start_digest<'scope>(
@@ -158,7 +176,7 @@ fn start_digest<'scope>(
     bytes: &Arc<FileBytes>,
 ) -> std::thread::ScopedJoinHandle<'scope, String> {
     let bytes = Arc::clone(bytes);
-    scope.spawn(move || crate::output::hex(&Sha256::digest(&bytes[..])))
+    scope.spawn(move || crate::domain::text::hex(&Sha256::digest(&bytes[..])))
 }
 
 impl Cohort {
@@ -177,7 +195,7 @@ impl Cohort {
                 ),
             });
         }
-        let protocol = Protocol::load(dir)?;
+        let protocol = load_protocol(dir)?;
         let threads = options.threads.max(1);
         // All three files are opened first (a missing one is reported before any work) and
         // their digests are computed on threads of their own from the start, filling the
@@ -193,8 +211,7 @@ impl Cohort {
             let people =
                 participants::read(&csvfile::CsvSource::new(&people_bytes), &protocol, threads);
             drop(people_bytes);
-            let roster =
-                roster::Roster::new(&people.accepted, &people.rejected_ids, people.ids_sorted);
+            let roster = roster::Roster::new(&people.accepted, &people.rejected_ids);
             // Sessions and scores depend only on the roster: read them side by side, so one
             // fills the gaps the other leaves.
             let (sess, sc) = std::thread::scope(|inner| {

@@ -8,7 +8,7 @@ use super::duplicates;
 use super::ledger::{CohortFile, IgnoredDuplicate, Rejection};
 use super::roster::Roster;
 use super::value::{Decimal, parse_whole};
-use crate::protocol::Protocol;
+use crate::domain::protocol::Protocol;
 
 /// Highest week number allowed.
 pub const MAX_WEEK: i64 = 104;
@@ -63,19 +63,20 @@ struct Chunk {
 }
 
 impl Chunk {
-    /// Takes a plain line in the contract's column order (no markers) when every cell is in
-    /// its usual form: an id the roster knows, a week 0-104 written without leading zeros,
-    /// pain and NDI empty or in range (at least one given), and no spaces to trim. Anything
-    /// else returns `None` untouched, and the line goes through the full checks; so a line
-    /// taken here is accepted exactly as they would accept it.
+    /// Takes a row without markers (its four cells in the contract's order, as read:
+    /// untrimmed) when every cell is in its usual form: an id the roster knows, a week 0-104
+    /// written without leading zeros, pain and NDI empty or in range (at least one given),
+    /// and no spaces to trim. Anything else returns `None` untouched, and the row goes
+    /// through the full checks; so a row taken here is accepted exactly as they would accept
+    /// it.
     #[inline]
-    fn take_plain(
+    fn take(
         &mut self,
-        line: &csvfile::Line<'_>,
+        [id, week, pain, ndi]: [&str; 4],
+        (line, rows_hint): (u64, usize),
         roster: &Roster<'_>,
         max: [Decimal; 2],
-    ) -> Option<usize> {
-        let ([id, week, pain, ndi], consumed) = line.fields::<4>()?;
+    ) -> Option<()> {
         let clean = csvfile::untrimmed;
         if !(clean(id) && clean(week) && clean(pain) && clean(ndi)) {
             return None;
@@ -99,15 +100,15 @@ impl Chunk {
             return None;
         }
         let participant = roster.resolve_near(id, &mut self.hint, "scores").ok()?;
-        csvfile::count_row(&mut self.rows, &mut self.parsed, line.rows_hint);
+        csvfile::count_row(&mut self.rows, &mut self.parsed, rows_hint);
         self.parsed.push(Score {
             participant,
             week,
             pain,
             ndi,
-            line: line.number,
+            line,
         });
-        Some(consumed)
+        Some(())
     }
 }
 
@@ -135,11 +136,17 @@ fn read_with(
     let n_markers = protocol.markers().len();
     let pain_max = protocol.pain_max();
     let ndi_max = protocol.ndi_max();
-    // The fast path reads the contract's column order without markers only (a declared
-    // marker lengthens the known columns past four).
-    let canonical = cols.in_contract_order(4);
-    let fast = (fast_path && canonical).then_some(|st: &mut Chunk, line: &csvfile::Line<'_>| {
-        st.take_plain(line, roster, [pain_max, ndi_max])
+    // The fast path reads files of the four columns in any order, without markers (a
+    // declared marker lengthens the known columns past four): plain lines straight from the
+    // bytes, other records (quoted cells, CRLF) once tokenized.
+    let max = [pain_max, ndi_max];
+    let order = cols.order::<4>().filter(|_| fast_path);
+    let fast = order.map(|order| {
+        move |st: &mut Chunk, line: &csvfile::Line<'_>| {
+            let (fields, consumed) = line.fields_in(&order)?;
+            st.take(fields, (line.number, line.rows_hint), roster, max)?;
+            Some(consumed)
+        }
     });
     let chunks = csvfile::process_lines(
         source,
@@ -150,6 +157,14 @@ fn read_with(
         Chunk::default,
         fast,
         |st: &mut Chunk, rec| {
+            if let Some(fields) = order.and_then(|o| rec.fields_in(&o)) {
+                if st
+                    .take(fields, (rec.line(), rec.rows_hint()), roster, max)
+                    .is_some()
+                {
+                    return;
+                }
+            }
             csvfile::count_row(&mut st.rows, &mut st.parsed, rec.rows_hint());
             let mut problems = RowProblems::default();
             if let Some(reason) = shape_problem(rec, &cols) {
@@ -343,7 +358,7 @@ mod tests {
         let protocol = Protocol::dream();
         let people =
             crate::cohort::participants::read(&CsvSource::new(people.as_bytes()), &protocol, 1);
-        let roster = Roster::new(&people.accepted, &people.rejected_ids, people.ids_sorted);
+        let roster = Roster::new(&people.accepted, &people.rejected_ids);
         // 110,000 rows (about 2.2 MB, read as one chunk and as two): mostly distinct
         // participant-weeks in their usual form, with unusual ids, weeks and values mixed in
         // (some making duplicates), rows with too few or too many fields, and blank lines.
@@ -414,6 +429,23 @@ mod tests {
             assert_eq!(fast.rejections, full.rejections);
             assert_eq!(fast.duplicates, full.duplicates);
             assert_eq!((fast.rows, fast.rejected), (full.rows, full.rejected));
+        }
+        // Columns reversed, quoted as a spreadsheet saves them (CRLF, a byte-order mark), or
+        // both: the fast path agrees with the full checks, and with the contract's layout.
+        let want = read_with(&source, &protocol, &roster, 1, false);
+        for (reverse, excel) in [(true, false), (false, true), (true, true)] {
+            let text = csvfile::relayout(&text, reverse, excel);
+            let source = CsvSource::new(text.as_bytes());
+            for threads in [1, 2] {
+                let fast = read_with(&source, &protocol, &roster, threads, true);
+                let full = read_with(&source, &protocol, &roster, threads, false);
+                for other in [&full, &want] {
+                    assert_eq!(fast.accepted, other.accepted);
+                    assert_eq!(fast.rejections, other.rejections);
+                    assert_eq!(fast.duplicates, other.duplicates);
+                    assert_eq!((fast.rows, fast.rejected), (other.rows, other.rejected));
+                }
+            }
         }
     }
 }

@@ -266,8 +266,19 @@ impl Chunk {
         if csvfile::same_text(&self.last_therapist.0, text) {
             return self.last_therapist.1;
         }
-        let number = match self.therapist_ids.get(text) {
-            Some(&t) => therapist_number(t as usize),
+        // A clinic has few therapists: comparing a few short names beats hashing one (a log
+        // written by date changes therapist on nearly every row).
+        let few = self.therapists.len() <= 32;
+        let found = if few {
+            self.therapists
+                .iter()
+                .position(|t| csvfile::same_text(t, text))
+                .map(|t| t as u32)
+        } else {
+            self.therapist_ids.get(text).copied()
+        };
+        let number = match found {
+            Some(t) => therapist_number(t as usize),
             None => {
                 let t = self.therapists.len();
                 self.therapists.push(text.to_owned());
@@ -321,15 +332,19 @@ impl Chunk {
         }
     }
 
-    /// Takes a plain line (no quotes, no CR) in the contract's column order when every cell
-    /// is in its usual form: an id the roster knows, a valid date, whole minutes 1-240 or a
-    /// decimal in range, a known status and adverse event, and no spaces to trim. Anything
-    /// else returns false untouched, and the line goes through the full checks, which also
-    /// word its problems; so a line taken here is accepted exactly as they would accept it.
-    /// Returns the bytes the line takes (with its LF) when it is taken.
+    /// Takes a row (its six cells in the contract's order, as read: untrimmed) when every
+    /// cell is in its usual form: an id the roster knows, a valid date, whole minutes 1-240
+    /// or a decimal in range, a known status and adverse event, and no spaces to trim.
+    /// Anything else returns `None` untouched, and the row goes through the full checks,
+    /// which also word its problems; so a row taken here is accepted exactly as they would
+    /// accept it.
     #[inline]
-    fn take_plain(&mut self, line: &csvfile::Line<'_>, roster: &Roster<'_>) -> Option<usize> {
-        let ([id, date, minutes, status, therapist, event], consumed) = line.fields::<6>()?;
+    fn take(
+        &mut self,
+        [id, date, minutes, status, therapist, event]: [&str; 6],
+        rows_hint: usize,
+        roster: &Roster<'_>,
+    ) -> Option<()> {
         let clean = csvfile::untrimmed;
         if !(clean(id)
             && clean(date)
@@ -374,10 +389,10 @@ impl Chunk {
         };
         let day = self.dates.parse(date).ok()?;
         let participant = *self.participant(id, roster).as_ref().ok()?;
-        csvfile::count_row(&mut self.rows, &mut self.accepted, line.rows_hint);
+        csvfile::count_row(&mut self.rows, &mut self.accepted, rows_hint);
         let minutes = minutes.unwrap_or_else(|exact| self.minutes_code(exact));
         self.accept(participant, day, status, adverse_event, minutes, therapist);
-        Some(consumed)
+        Some(())
     }
 }
 
@@ -395,10 +410,16 @@ fn read_with(
 ) -> SessionsRead {
     let cols = Columns::map(source.header(), &KNOWN, &REQUIRED);
     let max_minutes = Decimal::from_int(240);
-    // The fast path reads the contract's column order only.
-    let canonical = cols.in_contract_order(KNOWN.len());
-    let fast = (fast_path && canonical)
-        .then_some(|st: &mut Chunk, line: &csvfile::Line<'_>| st.take_plain(line, roster));
+    // The fast path reads files with the six columns in any order: plain lines straight
+    // from the bytes, other records (quoted cells, CRLF) once tokenized.
+    let order = cols.order::<6>().filter(|_| fast_path);
+    let fast = order.map(|order| {
+        move |st: &mut Chunk, line: &csvfile::Line<'_>| {
+            let (fields, consumed) = line.fields_in(&order)?;
+            st.take(fields, line.rows_hint, roster)?;
+            Some(consumed)
+        }
+    });
     // Several chunks per thread: the largest file, whose blocks are kept as read (never
     // copied together), so finer chunks cost nothing but even out the threads' finishing.
     let chunks = csvfile::process_lines(
@@ -410,6 +431,11 @@ fn read_with(
         Chunk::default,
         fast,
         |st: &mut Chunk, rec| {
+            if let Some(fields) = order.and_then(|o| rec.fields_in(&o)) {
+                if st.take(fields, rec.rows_hint(), roster).is_some() {
+                    return;
+                }
+            }
             csvfile::count_row(&mut st.rows, &mut st.accepted, rec.rows_hint());
             let mut problems = std::mem::take(&mut st.problems);
             if let Some(reason) = shape_problem(rec, &cols) {
@@ -618,12 +644,17 @@ mod tests {
     /// Reads `sessions` (after the contract's header) against participants P1-P4 (P4 in a
     /// conflicting duplicate, so rejected), with the fast path on or off.
     fn read_both(body: &str, threads: usize) -> (SessionsRead, SessionsRead) {
+        let text = format!("participant_id,date,minutes,status,therapist,adverse_event\n{body}");
+        read_text(&text, threads)
+    }
+
+    /// [`read_both`] of a whole file, header included.
+    fn read_text(text: &str, threads: usize) -> (SessionsRead, SessionsRead) {
         let people = "participant_id,arm\nP1,60x2\nP2,control\nP3,30x1\nP4,60x2\nP4,30x1\n";
-        let protocol = crate::protocol::Protocol::dream();
+        let protocol = crate::domain::protocol::Protocol::dream();
         let people =
             crate::cohort::participants::read(&CsvSource::new(people.as_bytes()), &protocol, 1);
-        let roster = Roster::new(&people.accepted, &people.rejected_ids, people.ids_sorted);
-        let text = format!("participant_id,date,minutes,status,therapist,adverse_event\n{body}");
+        let roster = Roster::new(&people.accepted, &people.rejected_ids);
         let source = CsvSource::new(text.as_bytes());
         (
             read_with(&source, &roster, threads, true),
@@ -745,6 +776,19 @@ mod tests {
             let (fast, full) = read_both(&body, threads);
             assert!(fast.accepted.len() > 5_000 && fast.rejected > 5_000);
             assert_same(&fast, &full);
+        }
+        // The same rows with the columns reversed, quoted as a spreadsheet saves them (CRLF,
+        // a byte-order mark), or both: the fast path takes them too, and every layout gives
+        // the rows, rejections and line numbers of the contract's layout.
+        let (want, _) = read_both(&body, 1);
+        for (reverse, excel) in [(true, false), (false, true), (true, true)] {
+            let header = "participant_id,date,minutes,status,therapist,adverse_event\n";
+            let text = csvfile::relayout(&format!("{header}{body}"), reverse, excel);
+            for threads in [1, 2] {
+                let (fast, full) = read_text(&text, threads);
+                assert_same(&fast, &full);
+                assert_same(&fast, &want);
+            }
         }
         // No final newline, and a file with quotes (no fast path at all) still agree.
         for body in [

@@ -18,6 +18,7 @@
 
 mod calendar;
 mod dream;
+pub mod layout;
 mod model;
 mod participant;
 mod rows;
@@ -32,6 +33,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use calendar::Calendar;
+pub use layout::{Layout, LayoutError, LayoutFile};
 use model::{Arm, Model};
 use participant::below;
 use rows::{CohortWriter, PARTICIPANTS_HEADER, SCORES_HEADER, SESSIONS_HEADER, Sink};

@@ -13,11 +13,11 @@
 //! sessions and minutes delivered per patient, and the share with an adverse event.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
 
 use super::Estimate;
 use super::model::{OutcomeModel, RateSource};
 use super::patients::{self, Attendance};
+use super::result::{Quantiles, Responders};
 use super::runner::{self, Merge, Shard};
 use super::schedule::Plan;
 use super::tally::{IntSum, add_counts};
@@ -153,28 +153,27 @@ fn quantile_estimate(hist: &[u64], reps: u64, q: f64) -> Estimate {
     }
 }
 
-/// The summary of one outcome's responders, as JSON.
+/// The summary of one outcome's responders.
 #[must_use]
-pub fn responders_json(hist: &[u64], reps: u64) -> Value {
+pub fn responders_summary(hist: &[u64], reps: u64) -> Responders {
     let (mut sum, mut sum_sq) = (0.0, 0.0);
     for (k, &c) in hist.iter().enumerate() {
         sum += k as f64 * c as f64;
         sum_sq += (k * k) as f64 * c as f64;
     }
-    let mut quantiles = Map::new();
-    for q in ["0.025", "0.5", "0.975"] {
-        let level: f64 = q.parse().unwrap_or(0.5);
-        quantiles.insert(q.to_owned(), json!(quantile_estimate(hist, reps, level)));
-    }
     let mut at_least = Vec::with_capacity(hist.len());
     let mut tail: u64 = hist.iter().sum();
     for &c in hist {
-        at_least.push(json!(Estimate::proportion(tail, reps)));
+        at_least.push(Estimate::proportion(tail, reps));
         tail -= c;
     }
-    json!({
-        "mean": Estimate::mean(sum, sum_sq, reps),
-        "quantiles": quantiles,
-        "p_at_least": at_least,
-    })
+    Responders {
+        mean: Estimate::mean(sum, sum_sq, reps),
+        quantiles: Quantiles {
+            q025: quantile_estimate(hist, reps, 0.025),
+            q50: quantile_estimate(hist, reps, 0.5),
+            q975: quantile_estimate(hist, reps, 0.975),
+        },
+        p_at_least: at_least,
+    }
 }

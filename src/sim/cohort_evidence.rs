@@ -17,9 +17,9 @@
 
 use std::path::Path;
 
-use super::SimError;
 use super::evidence::{Counts, Evidence, EvidenceArm};
 use super::schedule::Plan;
+use super::{Field, SimError};
 use crate::analysis::{self, AnalysisOptions};
 use crate::cohort::{Cohort, LoadOptions};
 use crate::derive::{self, Flags};
@@ -32,7 +32,7 @@ pub enum CohortEvidenceError {
     Cohort(#[from] crate::cohort::CohortError),
     /// Rows were rejected.
     #[error(
-        "--evidence {path}: {rejected} row(s) rejected; run `trialdose validate {path}` and fix them before using the cohort as evidence"
+        "cohort {path}: {rejected} row(s) rejected; run `trialdose validate {path}` and fix them before using the cohort as evidence"
     )]
     Rejected {
         /// The folder.
@@ -108,10 +108,11 @@ pub fn fitted(
         }
     }
     if shares.is_empty() {
-        return Err(SimError::Invalid(format!(
-            "--evidence {}: no treated participants to fit attendance from",
-            dir.display()
-        ))
+        return Err(SimError::invalid(
+            Field::Evidence,
+            dir.display(),
+            "no treated participants to fit attendance from",
+        )
         .into());
     }
     let m = shares.len() as f64;

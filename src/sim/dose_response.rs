@@ -23,10 +23,10 @@
 
 use rand_chacha::ChaCha8Rng;
 
-use super::SimError;
 use super::evidence::{Evidence, Outcome};
 use super::patients::uniform01;
 use super::schedule::Plan;
+use super::{Field, SimError};
 
 /// A fit at one threshold: (θ, (α, β), covariance, log-likelihood).
 type Candidate = (f64, (f64, f64), [f64; 3], f64);
@@ -189,11 +189,15 @@ impl DoseFit {
             }
         }
         let Some((theta, (alpha, beta), covariance, _)) = best else {
-            return Err(SimError::Invalid(format!(
-                "--model dose-response: the {} evidence has too few arms with {} rates at different doses to fit a curve (need two, e.g. control and one schedule)",
-                evidence.name,
-                outcome.as_str()
-            )));
+            return Err(SimError::invalid(
+                Field::Model,
+                "dose-response",
+                format!(
+                    "the {} evidence has too few arms with {} rates at different doses to fit a curve (need two, e.g. control and one schedule)",
+                    evidence.name,
+                    outcome.as_str()
+                ),
+            ));
         };
         let best_ll = best.map_or(f64::NEG_INFINITY, |b| b.3);
         let near: Vec<f64> = profile

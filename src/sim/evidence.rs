@@ -20,8 +20,8 @@
 //! over the attended sessions of an average DREAM course (8.8 planned sessions over the five
 //! treatment arms): a per-session probability of `1 − 0.95^(1/8.8)` ≈ 0.0058.
 
-use super::SimError;
 use super::schedule::Plan;
+use super::{Field, SimError};
 
 /// Responders out of participants (fractional when derived from a published percentage).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -125,9 +125,11 @@ impl Evidence {
     pub fn named(name: &str) -> Result<Evidence, SimError> {
         match name {
             "dream" => Ok(Evidence::dream()),
-            other => Err(SimError::Invalid(format!(
-                "--evidence {other}: not a built-in evidence name (built in: dream) and not a cohort folder; give dream or the path of a cohort folder"
-            ))),
+            other => Err(SimError::invalid(
+                Field::Evidence,
+                other,
+                "not a built-in evidence name (built in: dream) and not a cohort folder; give dream or the path of a cohort folder",
+            )),
         }
     }
 

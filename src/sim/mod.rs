@@ -10,7 +10,11 @@
 //! (Jeffreys posterior draws, or fixed `--truth`); [`patients`] simulates attendance, dose and
 //! adverse events; [`clinic`] and [`trial`] run replicates and summarise them; [`tally`] holds
 //! the integer accumulators that make results exact under any split of the replicates;
-//! [`runner`] spreads replicates over threads and shards.
+//! [`runner`] spreads replicates over threads and shards. Around the engine: [`spec`] is a run's
+//! identity (validated once), [`run`] prepares a spec and summarises tallies, [`pilot`] chooses
+//! the replicates of `--target-mcse`, [`result`] holds the typed output documents (written as
+//! JSON and read back by `merge`, the report and the charts), [`text`] their readable summary,
+//! and [`merge`] combines the shards of one run after checking every file.
 //!
 //! Reproducibility: replicate `i` draws only from its own ChaCha8 stream (`seed`, stream `i`),
 //! and every accumulator is an integer (or a fixed-point integer), so sums do not depend on the
@@ -25,23 +29,109 @@ pub mod clinic;
 pub mod cohort_evidence;
 pub mod dose_response;
 pub mod evidence;
+pub mod merge;
 pub mod model;
 pub mod patients;
+pub mod pilot;
+pub mod result;
+pub mod run;
 pub mod runner;
 pub mod sample_size;
 pub mod schedule;
+pub mod spec;
 pub mod tally;
+pub mod text;
 pub mod trial;
+
+/// The part of a run's request a [`SimError::Invalid`] is about (a front end maps it to its own
+/// name for the option, such as a command-line flag; the library never names one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// Where the rates come from.
+    Evidence,
+    /// The rate model.
+    Model,
+    /// Fixed true rates.
+    Truth,
+    /// The attendance probability.
+    Attendance,
+    /// Replicates.
+    Reps,
+    /// The Monte Carlo standard error to reach.
+    TargetMcse,
+    /// The shard of the replicates.
+    Shard,
+    /// A clinic's schedule.
+    Schedule,
+    /// Patients of a clinic.
+    Patients,
+    /// A trial's arms.
+    Arms,
+    /// Participants per arm.
+    PerArm,
+    /// Significance level.
+    Alpha,
+    /// Power a sample size must reach.
+    TargetPower,
+    /// The test of each replicate.
+    Test,
+    /// What is simulated (clinic, trial, sample-size).
+    Command,
+}
+
+impl Field {
+    /// The name of the field in messages of the library.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Evidence => "evidence",
+            Field::Model => "model",
+            Field::Truth => "truth",
+            Field::Attendance => "attendance",
+            Field::Reps => "replicates",
+            Field::TargetMcse => "target MCSE",
+            Field::Shard => "shard",
+            Field::Schedule => "schedule",
+            Field::Patients => "patients",
+            Field::Arms => "arms",
+            Field::PerArm => "per-arm size",
+            Field::Alpha => "alpha",
+            Field::TargetPower => "target power",
+            Field::Test => "test",
+            Field::Command => "command",
+        }
+    }
+}
 
 /// A simulation request that cannot be run; every message names the value and what is allowed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SimError {
-    /// A bad option value (schedule, arm, rate, count, shard).
-    #[error("{0}")]
-    Invalid(String),
-    /// Partial results that cannot be merged.
-    #[error("cannot merge: {0}")]
-    Merge(String),
+    /// A bad value of one field of the request (schedule, arm, rate, count, shard).
+    #[error("{} {value}: {message}", field.name())]
+    Invalid {
+        /// Which part of the request.
+        field: Field,
+        /// The value as given.
+        value: String,
+        /// What is wrong with it, the allowed range and an example.
+        message: String,
+    },
+}
+
+impl SimError {
+    /// A bad `value` of `field`.
+    #[must_use]
+    pub fn invalid(
+        field: Field,
+        value: impl std::fmt::Display,
+        message: impl Into<String>,
+    ) -> SimError {
+        SimError::Invalid {
+            field,
+            value: value.to_string(),
+            message: message.into(),
+        }
+    }
 }
 
 /// The estimate of a simulated figure with its Monte Carlo standard error.

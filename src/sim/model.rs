@@ -18,10 +18,10 @@
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Beta, Distribution};
 
-use super::SimError;
 use super::dose_response::DoseFit;
 use super::evidence::{Counts, Evidence, Outcome};
 use super::schedule::Plan;
+use super::{Field, SimError};
 
 /// Where an arm's rate comes from.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -80,30 +80,31 @@ impl Truth {
     pub fn parse(text: &str) -> Result<Truth, SimError> {
         let mut out = Vec::new();
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (arm, rate) = part.split_once('=').ok_or_else(|| {
-                SimError::Invalid(format!(
-                    "--truth {part:?}: expected ARM=RATE, e.g. --truth control=0.26,60x2=0.63"
-                ))
-            })?;
-            let plan = Plan::parse(arm)?;
-            let r: f64 = rate.trim().parse().map_err(|_| {
-                SimError::Invalid(format!(
-                    "--truth {part:?}: rate {rate:?} is not a number; allowed 0 to 1"
-                ))
-            })?;
+            let bad =
+                |message: String| SimError::invalid(Field::Truth, format!("{part:?}"), message);
+            let (arm, rate) = part
+                .split_once('=')
+                .ok_or_else(|| bad("expected ARM=RATE, e.g. control=0.26,60x2=0.63".into()))?;
+            let plan = Plan::parse(arm).map_err(|e| bad(e.to_string()))?;
+            let r: f64 = rate
+                .trim()
+                .parse()
+                .map_err(|_| bad(format!("rate {rate:?} is not a number; allowed 0 to 1")))?;
             if !(0.0..=1.0).contains(&r) {
-                return Err(SimError::Invalid(format!(
-                    "--truth {part:?}: rate {r} is outside [0, 1]; give a fraction such as 0.63"
+                return Err(bad(format!(
+                    "rate {r} is outside [0, 1]; give a fraction such as 0.63"
                 )));
             }
             if out.iter().any(|(p, _)| *p == plan) {
-                return Err(SimError::Invalid(format!("--truth: {arm} is given twice")));
+                return Err(bad(format!("{arm} is given twice")));
             }
             out.push((plan, r));
         }
         if out.is_empty() {
-            return Err(SimError::Invalid(
-                "--truth is empty; e.g. --truth control=0.26,60x2=0.63".into(),
+            return Err(SimError::invalid(
+                Field::Truth,
+                format!("{text:?}"),
+                "no rate given; e.g. control=0.26,60x2=0.63",
             ));
         }
         Ok(Truth(out))
@@ -169,14 +170,17 @@ impl OutcomeModel {
                     } else {
                         String::new()
                     };
-                    return Err(SimError::Invalid(format!(
-                        "schedule {}: the {} evidence did not test it for {}{note}; tested: {}. Give its rate with --truth {}=RATE",
+                    return Err(SimError::invalid(
+                        Field::Schedule,
                         plan.label(),
-                        evidence.name,
-                        outcome.as_str(),
-                        evidence.tested(outcome).join(", "),
-                        plan.label(),
-                    )));
+                        format!(
+                            "the {} evidence did not test it for {}{note}; tested: {}. Give its rate as a truth, {}=RATE",
+                            evidence.name,
+                            outcome.as_str(),
+                            evidence.tested(outcome).join(", "),
+                            plan.label(),
+                        ),
+                    ));
                 }
             }
         }

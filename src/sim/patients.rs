@@ -16,7 +16,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Beta, Distribution};
 
-use super::SimError;
+use super::{Field, SimError};
 
 /// A uniform draw in `[0, 1)` from 53 random bits.
 #[inline]
@@ -42,13 +42,15 @@ impl Attendance {
         Beta::new(a, b)
             .map(|d| Attendance::Beta(d, a, b))
             .map_err(|_| {
-                SimError::Invalid(format!(
-                    "attendance Beta({a}, {b}): parameters must be positive"
-                ))
+                SimError::invalid(
+                    Field::Attendance,
+                    format!("Beta({a}, {b})"),
+                    "parameters must be positive",
+                )
             })
     }
 
-    /// `--attendance P`, checked to lie in [0, 1].
+    /// A fixed probability `p`, checked to lie in [0, 1].
     ///
     /// # Errors
     /// [`SimError::Invalid`] naming the value and the range.
@@ -56,9 +58,11 @@ impl Attendance {
         if (0.0..=1.0).contains(&p) {
             Ok(Attendance::Fixed(p))
         } else {
-            Err(SimError::Invalid(format!(
-                "--attendance {p}: outside [0, 1]; give the probability of attending a session, 1 for every session"
-            )))
+            Err(SimError::invalid(
+                Field::Attendance,
+                p,
+                "outside [0, 1]; give the probability of attending a session, 1 for every session",
+            ))
         }
     }
 

@@ -11,10 +11,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::SimError;
+use super::{Field, SimError};
 
-/// `--shard K/N`: this process runs the K-th of N interleaved shares of the replicates.
+/// Shard `K/N`: this process runs the K-th of N interleaved shares of the replicates. Written
+/// `"K/N"` in JSON (and checked when read back).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Shard {
     /// K, 1-based.
     pub index: u64,
@@ -32,9 +34,13 @@ impl Shard {
     /// [`SimError::Invalid`] naming the value and the allowed range.
     pub fn parse(text: &str) -> Result<Shard, SimError> {
         let bad = |why: &str| {
-            SimError::Invalid(format!(
-                "--shard {text}: {why}; write K/N with 1 <= K <= N, e.g. --shard 2/8 for the second of eight shards"
-            ))
+            SimError::invalid(
+                Field::Shard,
+                text,
+                format!(
+                    "{why}; write K/N with 1 <= K <= N, e.g. 2/8 for the second of eight shards"
+                ),
+            )
         };
         let (k, n) = text.split_once('/').ok_or_else(|| bad("expected K/N"))?;
         let k: u64 = k
@@ -73,6 +79,20 @@ impl Shard {
     #[must_use]
     pub fn replicates(self, reps: u64) -> Vec<u64> {
         (0..self.len(reps)).map(|j| self.replicate(j)).collect()
+    }
+}
+
+impl From<Shard> for String {
+    fn from(s: Shard) -> String {
+        format!("{}/{}", s.index, s.count)
+    }
+}
+
+impl TryFrom<String> for Shard {
+    type Error = SimError;
+
+    fn try_from(text: String) -> Result<Shard, SimError> {
+        Shard::parse(&text)
     }
 }
 

@@ -11,7 +11,7 @@
 
 use super::runner::Shard;
 use super::trial::{self, TrialDesign};
-use super::{Estimate, SimError};
+use super::{Estimate, Field, SimError};
 
 /// Largest per-arm size searched.
 pub const MAX_PER_ARM: u64 = 100_000;
@@ -74,9 +74,13 @@ pub fn search(
         let (mut lo, mut hi) = (0, 1);
         while !reached(hi) {
             if hi >= MAX_PER_ARM {
-                return Err(SimError::Invalid(format!(
-                    "--target-power {target}: not reached with {MAX_PER_ARM} per arm; check the rates (--truth) and --alpha"
-                )));
+                return Err(SimError::invalid(
+                    Field::TargetPower,
+                    target,
+                    format!(
+                        "not reached with {MAX_PER_ARM} per arm; check the rates (truth) and alpha"
+                    ),
+                ));
             }
             lo = hi;
             hi = (hi * 2).min(MAX_PER_ARM);

@@ -1,8 +1,8 @@
 //! Schedules on the command line: `MINUTESxPER_WEEKxWEEKS` (`60x2x4`), `MINUTESxPER_WEEK` for
 //! four weeks (`60x2`, the DREAM arms' notation), or `control` for no treatment.
 
-use super::SimError;
-use crate::protocol::Schedule;
+use super::{Field, SimError};
+use crate::domain::protocol::Schedule;
 
 /// Weeks assumed when a schedule is written `MINUTESxPER_WEEK` (DREAM's 4-week courses).
 pub const DEFAULT_WEEKS: u32 = 4;
@@ -27,9 +27,13 @@ impl Plan {
             return Ok(Plan::Control);
         }
         let bad = |why: String| {
-            SimError::Invalid(format!(
-                "schedule {text:?}: {why}; write MINUTESxPER_WEEKxWEEKS such as 60x2x4, MINUTESxPER_WEEK for {DEFAULT_WEEKS} weeks such as 60x2, or control"
-            ))
+            SimError::invalid(
+                Field::Schedule,
+                format!("{text:?}"),
+                format!(
+                    "{why}; write MINUTESxPER_WEEKxWEEKS such as 60x2x4, MINUTESxPER_WEEK for {DEFAULT_WEEKS} weeks such as 60x2, or control"
+                ),
+            )
         };
         let parts: Vec<&str> = t.split(['x', 'X']).collect();
         if !(2..=3).contains(&parts.len()) {

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Fixed-point scale for real values: 2⁴⁰ (resolution 1e-12).
-const SCALE: f64 = 1_099_511_627_776.0;
+pub const SCALE: f64 = 1_099_511_627_776.0;
 
 /// A sum of values and of their squares, kept exactly in fixed point.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

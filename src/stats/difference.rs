@@ -33,7 +33,7 @@ use super::score::miettinen_nurminen_difference;
 use super::{Binomial, Interval, Level};
 
 /// The interval method for a risk difference (`--rd-method`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RdMethod {
     /// Wald (simple asymptotic, no continuity correction).
@@ -139,33 +139,48 @@ pub fn agresti_caffo(treatment: Binomial, control: Binomial, level: Level) -> Op
 }
 
 /// `(x_t n_c - x_c n_t, n_t n_c)`: the rate difference as an exact fraction; `None` when
-/// either arm has no trials.
+/// either arm has no trials or a product does not fit in `i128` (counts above 2^63).
 fn difference_fraction(treatment: Binomial, control: Binomial) -> Option<(i128, i128)> {
     let (nt, nc) = (treatment.trials(), control.trials());
     if nt == 0 || nc == 0 {
         return None;
     }
-    let num = i128::from(treatment.successes()) * i128::from(nc)
-        - i128::from(control.successes()) * i128::from(nt);
-    Some((num, i128::from(nt) * i128::from(nc)))
+    let num = i128::from(treatment.successes())
+        .checked_mul(i128::from(nc))?
+        .checked_sub(i128::from(control.successes()).checked_mul(i128::from(nt))?)?;
+    Some((num, i128::from(nt).checked_mul(i128::from(nc))?))
+}
+
+/// `x_t/n_t − x_c/n_c` from the two rounded rates, for counts too large for the exact
+/// fraction; it lies in `[−1, 1]` because each rate does.
+fn rounded_difference(treatment: Binomial, control: Binomial) -> Option<f64> {
+    Some(treatment.rate()? - control.rate()?)
 }
 
 /// Difference of the observed rates, `x_t/n_t − x_c/n_c`; `None` when either arm has no trials.
 /// Computed from the exact fraction and rounded once, so that equal rates give exactly 0 and
-/// 11/38 - 10/38 is the double nearest 1/38.
+/// 11/38 - 10/38 is the double nearest 1/38 (counts above 2^63, whose products overflow
+/// `i128`, fall back to the difference of the rounded rates).
 #[must_use]
 pub fn risk_difference(treatment: Binomial, control: Binomial) -> Option<f64> {
-    let (num, den) = difference_fraction(treatment, control)?;
-    Some(ratio_i128(num, den))
+    match difference_fraction(treatment, control) {
+        Some((num, den)) => Some(ratio_i128(num, den)),
+        None => rounded_difference(treatment, control),
+    }
 }
 
 /// Number needed to treat, `1 / (p_t - p_c)`, signed: positive when the treatment does
 /// better (NNTB), negative when it does worse (NNTH); `None` when the rates are equal or an
-/// arm is empty. Computed as `n_t n_c / (x_t n_c - x_c n_t)` from exact integers.
+/// arm is empty. Computed as `n_t n_c / (x_t n_c - x_c n_t)` from exact integers (from the
+/// rounded rates when those products overflow, as in [`risk_difference`]).
 #[must_use]
 pub fn number_needed_to_treat(treatment: Binomial, control: Binomial) -> Option<f64> {
-    let (num, den) = difference_fraction(treatment, control)?;
-    (num != 0).then(|| ratio_i128(den, num))
+    match difference_fraction(treatment, control) {
+        Some((num, den)) => (num != 0).then(|| ratio_i128(den, num)),
+        None => rounded_difference(treatment, control)
+            .filter(|d| *d != 0.0)
+            .map(|d| 1.0 / d),
+    }
 }
 
 /// `num / den` rounded once when both are exact in `f64` (below 2^53), as counts are.
@@ -281,7 +296,7 @@ mod tests {
         }
     }
 
-    /// mpmath at 60 digits (independent closed forms, /tmp/refs s12_score_intervals.py) and
+    /// mpmath at 60 digits (independent closed forms, tests/reference/score_intervals.py) and
     /// statsmodels 0.15.0 confint_proportions_2indep(method='wald' / 'agresti-caffo'), which
     /// agree to 1e-16; R PropCIs wald2ci and contingencytables agree to their printed digits.
     const CLOSED_FORM_ABS: f64 = 1e-14;
@@ -442,6 +457,27 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn huge_counts_stay_in_range() {
+        // x_t n_c overflows i128 at the u64 maximum (2^128 > 2^127); the wrapped fraction gave
+        // a risk difference of 1.5 before.
+        let t = Binomial::new(u64::MAX, u64::MAX).unwrap();
+        let c = Binomial::new(u64::MAX / 2, u64::MAX).unwrap();
+        let d = risk_difference(t, c).unwrap();
+        assert_abs(d, 0.5, 1e-15, "u64::MAX difference");
+        assert_abs(
+            number_needed_to_treat(t, c).unwrap(),
+            2.0,
+            1e-14,
+            "u64::MAX NNT",
+        );
+        assert_eq!(number_needed_to_treat(t, t), None);
+        for f in [wald_difference, newcombe_hybrid, agresti_caffo] {
+            let i = f(t, c, Level::NINETY_FIVE).unwrap();
+            assert!(-1.0 <= i.low && i.high <= 1.0, "{i:?}");
         }
     }
 

@@ -17,7 +17,11 @@
 //!
 //! Computation: the central weights `ln C(m, k) C(N − m, n_t − k)` are built once by the ratio
 //! recurrence of `fisher.rs`, relative to the mode; each ψ then costs one pass over the support
-//! in log space (shifted by the largest term, so no ψ overflows). Each equation is monotone in
+//! in log space (shifted by the largest term, so no ψ overflows). A support wider than 131,072
+//! values (arms of about 10^5 and more) is not tabulated: each ψ's law is summed outward from
+//! its own mode, term by term while that takes at most 20,000 terms and by Euler-Maclaurin
+//! summation beyond (`special.rs`), so memory is constant and time bounded whatever the counts
+//! (the old full table took 32 GB for 4e9/9e9 vs 1/9e9). Each equation is monotone in
 //! `t = ln ψ` and solved by Newton's method on `t` kept inside a bracket (the derivatives are
 //! conditional moments of the same law), to a relative precision in ψ of about 1e-13. R finds
 //! the same roots with `uniroot` at its default tolerance (about 1e-4 in ψ), so R's printed
@@ -29,6 +33,7 @@
 //! 2nd ed. (2002), §3.6.1; R `fisher.test` (stats package).
 
 use super::fisher::Hypergeometric;
+use super::special::{LogConcave, Sums, decreasing_sums};
 use super::{Binomial, Interval, Level};
 
 /// The conditional odds-ratio estimate with its exact interval. Limits may be 0 or
@@ -41,12 +46,178 @@ pub struct ConditionalOddsRatio {
     pub interval: Interval,
 }
 
+/// Supports up to this many values keep every weight in a table (1 MiB) and sum them all;
+/// wider ones are summed outward from the mode of each law ([`Wide`]), so memory and time do
+/// not grow with the counts.
+const TABLE_MAX: u64 = 1 << 17;
+
+/// One table's noncentral hypergeometric law, by the size of its support.
+enum Law<'a> {
+    /// Every central weight kept (the support has at most [`TABLE_MAX`] values).
+    Table(Table),
+    /// Weights computed where needed.
+    Wide(Wide<'a>),
+}
+
+impl Law<'_> {
+    fn new(law: &Hypergeometric) -> Law<'_> {
+        if law.high - law.low < TABLE_MAX {
+            Law::Table(Table::new(law))
+        } else {
+            Law::Wide(Wide { law })
+        }
+    }
+
+    fn moments(&self, t: f64, x: u64) -> Moments {
+        match self {
+            Law::Table(table) => table.moments(t, x),
+            Law::Wide(wide) => wide.moments(t, x),
+        }
+    }
+}
+
 /// The central weights of one table's noncentral hypergeometric law.
-struct Law {
+struct Table {
     /// Smallest value of the support.
     low: u64,
     /// `ln` of the central weight of each support value, relative to the mode.
     ln_weight: Vec<f64>,
+}
+
+/// A wide support: each law at `t = ln ψ` is summed outward from its own mode, term by term
+/// where the terms fall fast and by Euler-Maclaurin where they are many (`special.rs`), so the
+/// work per `t` is bounded (about 20,000 terms or 50 quadrature panels per stretch).
+struct Wide<'a> {
+    law: &'a Hypergeometric,
+}
+
+/// The noncentral law at `t = ln ψ` as a [`LogConcave`] sequence: `P(X = k) ψ^k` up to a
+/// constant.
+struct Tilted<'a> {
+    law: &'a Hypergeometric,
+    t: f64,
+    /// `ψ`, for the term ratios.
+    psi: f64,
+    /// Where `k t` is measured from, so that `k t` keeps its digits.
+    origin: f64,
+}
+
+impl LogConcave for Tilted<'_> {
+    fn ln_term(&self, k: f64) -> f64 {
+        self.law.ln_pmf_real(k) + (k - self.origin) * self.t
+    }
+    fn ratio_up(&self, k: u64) -> f64 {
+        self.law.ratio_up(k) * self.psi
+    }
+    fn ratio_down(&self, k: u64) -> f64 {
+        self.law.ratio_down(k) / self.psi
+    }
+    fn slopes(&self, k: f64) -> (f64, f64) {
+        self.law.slopes(k, self.t)
+    }
+}
+
+impl Wide<'_> {
+    /// `ln` of the tilted weight at integer `k` relative to that at `origin`.
+    fn ln_weight(&self, tilted: &Tilted<'_>, k: u64, origin: u64) -> f64 {
+        if k == origin {
+            return 0.0;
+        }
+        // Exact products of term ratios over short steps; the real-argument formula beyond.
+        if k.abs_diff(origin) <= 64 {
+            let mut acc = 0.0;
+            if k > origin {
+                for j in origin..k {
+                    acc += tilted.ratio_up(j).ln();
+                }
+            } else {
+                for j in (k + 1..=origin).rev() {
+                    acc += tilted.ratio_down(j).ln();
+                }
+            }
+            acc
+        } else {
+            let (lk, lo) = (tilted.law.ln_pmf(k), tilted.law.ln_pmf(origin));
+            lk - lo + (k as f64 - origin as f64) * tilted.t
+        }
+    }
+
+    /// The mode of the law at `t`: the smallest `k` with `P(k+1)ψ^(k+1) <= P(k)ψ^k`, by
+    /// bisection on the decreasing term ratio (the law is log-concave).
+    fn mode(&self, tilted: &Tilted<'_>) -> u64 {
+        let (mut lo, mut hi) = (self.law.low, self.law.high);
+        // Invariant: the mode lies in [lo, hi].
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if tilted.ratio_up(mid) > 1.0 {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    /// Sums of the stretch from `start` toward `end` (terms decreasing that way), scaled by the
+    /// weight at `start` relative to `reference`, as moments about `x`.
+    fn stretch(&self, tilted: &Tilted<'_>, start: u64, end: u64, reference: u64, x: u64) -> Sums {
+        let raw = decreasing_sums(tilted, start, end);
+        let scale = self.ln_weight(tilted, start, reference).exp();
+        let shift = start as f64 - x as f64;
+        Sums {
+            mass: raw.mass * scale,
+            first: (raw.first + shift * raw.mass) * scale,
+            second: (raw.second + 2.0 * shift * raw.first + shift * shift * raw.mass) * scale,
+        }
+    }
+
+    fn moments(&self, t: f64, x: u64) -> Moments {
+        let law = self.law;
+        let mut tilted = Tilted {
+            law,
+            t,
+            psi: t.exp(),
+            origin: 0.0,
+        };
+        let mode = self.mode(&tilted);
+        tilted.origin = mode as f64;
+        let add = |a: Sums, b: Sums| Sums {
+            mass: a.mass + b.mass,
+            first: a.first + b.first,
+            second: a.second + b.second,
+        };
+        let less = |a: Sums, b: Sums| Sums {
+            mass: a.mass - b.mass,
+            first: a.first - b.first,
+            second: a.second - b.second,
+        };
+        let mut total = self.stretch(&tilted, mode, law.high, mode, x);
+        if mode > law.low {
+            total = add(total, self.stretch(&tilted, mode - 1, law.low, mode, x));
+        }
+        // The term at x itself (its moments about x vanish).
+        let at_x = Sums {
+            mass: self.ln_weight(&tilted, x, mode).exp(),
+            ..Sums::default()
+        };
+        // One tail at x summed directly (the side away from the mode), the other by difference
+        // from the total (it holds at least about half the mass, so nothing cancels).
+        let (upper, lower) = if x >= mode {
+            let upper = self.stretch(&tilted, x, law.high, mode, x);
+            (upper, add(less(total, upper), at_x))
+        } else {
+            let lower = self.stretch(&tilted, x, law.low, mode, x);
+            (add(less(total, lower), at_x), lower)
+        };
+        let mean = total.first / total.mass;
+        Moments {
+            total: total.mass,
+            mean,
+            variance: (total.second / total.mass - mean * mean).max(0.0),
+            upper: (upper.mass, upper.first / upper.mass.max(f64::MIN_POSITIVE)),
+            lower: (lower.mass, lower.first / lower.mass.max(f64::MIN_POSITIVE)),
+        }
+    }
 }
 
 /// Sums over the support at one `t = ln ψ`, relative to the largest term.
@@ -60,8 +231,8 @@ struct Moments {
     lower: (f64, f64),
 }
 
-impl Law {
-    fn new(law: &Hypergeometric) -> Law {
+impl Table {
+    fn new(law: &Hypergeometric) -> Table {
         let mode = law.mode();
         let size = usize::try_from(law.high - law.low + 1).unwrap_or(usize::MAX);
         let mut ln_weight = vec![0.0; size];
@@ -76,7 +247,7 @@ impl Law {
             acc += law.ratio_up(k).ln();
             ln_weight[at(k + 1)] = acc;
         }
-        Law {
+        Table {
             low: law.low,
             ln_weight,
         }
@@ -253,10 +424,12 @@ mod tests {
     use super::*;
     use crate::stats::testing::assert_rel;
 
-    /// mpmath at 50 digits (/tmp/refs s3_fisher_mp.py), confirmed by scipy 1.17.1
+    /// mpmath at 50 digits (tests/reference/fisher_mp.py), confirmed by scipy 1.17.1
     /// `stats.contingency.odds_ratio(table, kind='conditional')` to about 1e-14. The Newton
     /// iteration here stops at 1e-14 in ln ψ.
     const MPMATH_REL: f64 = 1e-11;
+    /// Wide supports against float64 sums (about 1e-12) and brentq roots (1e-15 in ln ψ).
+    const WIDE_REL: f64 = 1e-9;
     /// R 4.2.2 `fisher.test` finds the same roots with `uniroot` at its default tolerance
     /// (about 1.2e-4), so its printed limits are 1e-6 to 1e-2 relative off the exact ones; the
     /// tables below were chosen where R is within 2e-4.
@@ -394,6 +567,63 @@ mod tests {
         assert_eq!(odds_ratio_exact(bin(0, 10), bin(0, 20), l), None);
         assert_eq!(odds_ratio_exact(bin(10, 10), bin(20, 20), l), None);
         assert_eq!(odds_ratio_exact(bin(0, 0), bin(3, 20), l), None);
+    }
+
+    #[test]
+    fn wide_supports_match_independent_sums() {
+        // tests/reference/compare_large_counts.py: mpmath 1.3.0 log-weights (40 digits), numpy
+        // 2.4.6 float64 sums over +-60 sd, scipy 1.17.1 brentq roots in ln ψ (xtol 1e-15).
+        // The first table has 34,001 support values (in the table); scipy
+        // 1.17.1 `stats.contingency.odds_ratio(table, kind='conditional')` gives
+        // 4.799890910351418, CI (4.6533005549996, 4.951330814714091) for it, within 2e-12
+        // of these. The last has arms of 1e8 (sd 5,000: Euler-Maclaurin).
+        let cases = [
+            (
+                (24_000, 38_000, 10_000, 38_000),
+                (4.799890910346203, 4.65330055472687, 4.951330814718839),
+            ),
+            (
+                (500_300, 1_000_000, 500_000, 1_000_000),
+                (1.001200719831539, 0.995661824082948, 1.0067704297662519),
+            ),
+            (
+                (250_000, 1_000_000, 249_000, 1_000_000),
+                (1.0053547496581716, 0.9989302031359506, 1.0118206272004544),
+            ),
+            (
+                (50_010_000, 100_000_000, 50_000_000, 100_000_000),
+                (1.0004000800140025, 0.9998456103918238, 1.0009548571240086),
+            ),
+        ];
+        for ((xt, nt, xc, nc), (mle, low, high)) in cases {
+            let got = exact(xt, nt, xc, nc, 0.95);
+            let what = format!("{xt}/{nt} vs {xc}/{nc}");
+            assert_rel(got.estimate, mle, WIDE_REL, &format!("{what} MLE"));
+            assert_rel(got.interval.low, low, WIDE_REL, &format!("{what} low"));
+            assert_rel(got.interval.high, high, WIDE_REL, &format!("{what} high"));
+        }
+        // scipy 1.17.1 itself on the first table.
+        let got = exact(24_000, 38_000, 10_000, 38_000, 0.95);
+        assert_rel(got.estimate, 4.799890910351418, WIDE_REL, "scipy MLE");
+        assert_rel(got.interval.low, 4.6533005549996, WIDE_REL, "scipy low");
+        assert_rel(got.interval.high, 4.951330814714091, WIDE_REL, "scipy high");
+    }
+
+    #[test]
+    fn huge_supports_take_bounded_time() {
+        // 4e9/9e9 vs 1/9e9 (the support has 4e9 values: the old table took 32 GB) and arms of
+        // 2^52: every limit finite where it must be, ordered, within a second.
+        let start = std::time::Instant::now();
+        let lone = exact(4_000_000_000, 9_000_000_000, 1, 9_000_000_000, 0.95);
+        assert!(lone.interval.low > 0.0 && lone.interval.low < lone.estimate);
+        assert!(lone.estimate < lone.interval.high && lone.interval.high.is_finite());
+        let n = 1_u64 << 52;
+        let big = exact(n / 2 + 100_000_000, n, n / 2, n, 0.95);
+        assert!(big.interval.low < big.estimate && big.estimate < big.interval.high);
+        let [a, b, c, d] =
+            [n / 2 + 100_000_000, n / 2 - 100_000_000, n / 2, n / 2].map(|v| v as f64);
+        assert!(big.interval.contains(a * d / (b * c)), "{big:?}");
+        assert!(start.elapsed().as_secs_f64() < 1.0, "{:?}", start.elapsed());
     }
 
     #[test]

@@ -18,21 +18,26 @@
 //! tolerance that keeps mathematically tied tables together despite rounding (scipy 1.17.1 uses
 //! 1e-14 instead, so the two can differ on near-ties).
 //!
-//! Algorithm, O(log N + √N) work: each probability comes from Loader's saddle-point binomial
-//! probabilities (`P(X = k) = b(k; m, p) b(n_t − k; N − m, p) / b(n_t; N, p)` with
+//! Algorithm, O(log N) work plus at most 20,000 terms per tail: each probability comes from
+//! Loader's saddle-point binomial probabilities (`P(X = k) = b(k; m, p) b(n_t − k; N − m, p) / b(n_t; N, p)` with
 //! `p = n_t / N`, as in R's `dhyper`), accurate to about 1e-14 relative for any N. The
 //! probabilities rise to the mode and fall after it (the distribution is log-concave), so the
 //! set of tables at most as probable as the observed one is two tails, whose inner ends are
 //! found by bisection on each side of the mode; each tail is summed outward from its largest
 //! term with the ratio `P(k+1)/P(k) = (m − k)(n_t − k) / ((k + 1)(N − m − n_t + k + 1))` until
 //! the terms are negligible, in log space so that p-values below 1e-308 underflow gracefully.
+//! A tail that would need more than 20,000 terms (a standard deviation above about 2,000, i.e.
+//! arms of tens of millions) is summed by Euler-Maclaurin instead (`special.rs`), so the cost
+//! stays bounded for any counts up to the 2^52 per arm that `compare` accepts.
 //!
 //! References: R. A. Fisher, The Design of Experiments (1935), §2; A. Agresti, Categorical Data
 //! Analysis, 2nd ed. (2002), §3.5; R `fisher.test` (stats package); C. Loader, "Fast and accurate
 //! computation of binomial probabilities" (2000).
 
 use super::Binomial;
-use super::special::{ln_binomial_pmf, relative_tail_sum};
+use super::special::{
+    LogConcave, cell_slopes, ln_binomial_pmf, ln_binomial_pmf_real, ln_decreasing_mass,
+};
 
 /// Relative tolerance for "at most as probable as the observed table" (R's `fisher.test`).
 pub const RELATIVE_TIE_TOLERANCE: f64 = 1e-7;
@@ -77,7 +82,7 @@ impl Hypergeometric {
     }
 
     /// `ln P(X = k)` for `k` in the support, via Loader's binomial probabilities.
-    fn ln_pmf(&self, k: u64) -> f64 {
+    pub(super) fn ln_pmf(&self, k: u64) -> f64 {
         let total = self.successes + self.failures;
         let p = self.draws as f64 / total as f64;
         let q = (total - self.draws) as f64 / total as f64;
@@ -99,16 +104,51 @@ impl Hypergeometric {
         ((m - k) as f64 * (n - k) as f64) / ((k + 1) as f64 * (f + k + 1 - n) as f64)
     }
 
+    /// `ln P(X = t)` at a real `t` strictly inside the support (the binomial probabilities of
+    /// [`Hypergeometric::ln_pmf`] at real arguments), for Euler-Maclaurin sums.
+    pub(super) fn ln_pmf_real(&self, t: f64) -> f64 {
+        let total = self.successes + self.failures;
+        let p = self.draws as f64 / total as f64;
+        let q = (total - self.draws) as f64 / total as f64;
+        ln_binomial_pmf_real(t, self.successes as f64, p, q)
+            + ln_binomial_pmf_real(self.draws as f64 - t, self.failures as f64, p, q)
+            - ln_binomial_pmf(self.draws, total, p, q)
+    }
+
+    /// `(d/dt, d²/dt²)` of `ln P(X = t) + t λ`: the four cells of the table at `x_t = t` are
+    /// `t`, `m − t`, `n_t − t` and `N − m − n_t + t`.
+    pub(super) fn slopes(&self, t: f64, lambda: f64) -> (f64, f64) {
+        let (m, f, n) = (
+            self.successes as f64,
+            self.failures as f64,
+            self.draws as f64,
+        );
+        cell_slopes(&[t, f - n + t], &[m - t, n - t], lambda)
+    }
+
     /// `ln P(X <= end)`, summed downward from `end` (which must lie at or below the mode).
     fn ln_lower_tail(&self, end: u64) -> f64 {
-        let ratios = (self.low + 1..=end).rev().map(|k| self.ratio_down(k));
-        self.ln_pmf(end) + relative_tail_sum(ratios).ln()
+        self.ln_pmf(end) + ln_decreasing_mass(self, end, self.low)
     }
 
     /// `ln P(X >= start)`, summed upward from `start` (which must lie at or above the mode).
     fn ln_upper_tail(&self, start: u64) -> f64 {
-        let ratios = (start..self.high).map(|k| self.ratio_up(k));
-        self.ln_pmf(start) + relative_tail_sum(ratios).ln()
+        self.ln_pmf(start) + ln_decreasing_mass(self, start, self.high)
+    }
+}
+
+impl LogConcave for Hypergeometric {
+    fn ln_term(&self, t: f64) -> f64 {
+        self.ln_pmf_real(t)
+    }
+    fn ratio_up(&self, k: u64) -> f64 {
+        Hypergeometric::ratio_up(self, k)
+    }
+    fn ratio_down(&self, k: u64) -> f64 {
+        Hypergeometric::ratio_down(self, k)
+    }
+    fn slopes(&self, t: f64) -> (f64, f64) {
+        Hypergeometric::slopes(self, t, 0.0)
     }
 }
 
@@ -168,6 +208,10 @@ mod tests {
     const REFERENCE_REL: f64 = 1e-12;
     /// scipy 1.17.1 itself is 7.7e-11 off the exact value on the 4e5-per-arm table.
     const SCIPY_REL: f64 = 2e-10;
+    /// Arms of 10^6 to 10^8: the references are float64 sums of up to 6e5 terms (about 1e-12
+    /// each way) and scipy, which is 1e-10 off at 4e5 per arm (above); Euler-Maclaurin here
+    /// is within 1e-12 of the term-by-term sum.
+    const LARGE_REL: f64 = 1e-9;
     /// A p-value of 1 summed from both tails: rounding of the sum only.
     const ROUNDING_REL: f64 = 1e-15;
     /// Swapped or flipped tables are the same law walked in the other direction: the tails are
@@ -197,8 +241,9 @@ mod tests {
     #[test]
     fn matches_exact_sums_r_and_scipy() {
         // (x_t, n_t, x_c, n_c, exact, scipy) where
-        // exact: mpmath 1.4.1 at 50 digits: w = the probabilities of the whole support by exact
-        //        recurrence from the lowest k, p = sum(w[k] for k if w[k] <= w[x_t] * (1 + 1e-7))
+        // exact: mpmath 1.4.1 at 50 digits (tests/reference/fisher.py): w = the probabilities of
+        //        the whole support by exact recurrence from the lowest k,
+        //        p = sum(w[k] for k if w[k] <= w[x_t] * (1 + 1e-7))
         //        / sum(w); R 4.2.2 `fisher.test(matrix(c(xt, xc, nt - xt, nc - xc), 2))$p.value`
         //        agrees to 1e-14;
         // scipy: 1.17.1 `stats.fisher_exact([[xt, nt - xt], [xc, nc - xc]]).pvalue`.
@@ -329,6 +374,61 @@ mod tests {
                 "{what}: scipy's rule differs"
             );
         }
+    }
+
+    #[test]
+    fn large_tables_match_independent_sums() {
+        // tests/reference/compare_large_counts.py ("fisher window": mpmath 1.3.0 log-weights at
+        // 40 digits, numpy 2.4.6 float64 sum over +-60 sd with R's tie tolerance) and scipy
+        // 1.17.1 `stats.fisher_exact` where it runs. The second table's tails have thousands of
+        // terms each, the third's sd is 5,000 (Euler-Maclaurin side).
+        // (x_t, n_t, x_c, n_c, window sum, scipy or NaN)
+        let cases = [
+            (
+                500_300,
+                1_000_000,
+                500_000,
+                1_000_000,
+                0.6724048072197641,
+                0.672404807297563,
+            ),
+            (
+                250_000,
+                1_000_000,
+                249_000,
+                1_000_000,
+                0.10258468428597829,
+                0.10258468428906369,
+            ),
+            (
+                50_010_000,
+                100_000_000,
+                50_000_000,
+                100_000_000,
+                0.15734071970258584,
+                f64::NAN,
+            ),
+        ];
+        for (xt, nt, xc, nc, window, scipy) in cases {
+            let got = fisher(xt, nt, xc, nc);
+            let what = format!("{xt}/{nt} vs {xc}/{nc}");
+            assert_rel(got, window, LARGE_REL, &what);
+            if scipy.is_finite() {
+                assert_rel(got, scipy, LARGE_REL, &format!("{what} (scipy)"));
+            }
+        }
+    }
+
+    #[test]
+    fn huge_tables_are_fast_and_in_range() {
+        // Arms of 2^52 (the `compare` limit): sd about 3e7, far beyond term-by-term sums.
+        let n = 1_u64 << 52;
+        let start = std::time::Instant::now();
+        let p = fisher(n / 2 + 100_000_000, n, n / 2, n);
+        assert!((0.0..=1.0).contains(&p), "p = {p}");
+        let near = fisher(n / 2 + 1, n, n / 2, n);
+        assert!(near > 0.99 && near <= 1.0, "p = {near}");
+        assert!(start.elapsed().as_secs_f64() < 1.0, "{:?}", start.elapsed());
     }
 
     #[test]

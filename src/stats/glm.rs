@@ -56,6 +56,18 @@ impl Model {
             Model::Logistic => "logistic",
         }
     }
+
+    /// Both models, in the order the outputs list them.
+    pub const BOTH: [Model; 2] = [Model::ModifiedPoisson, Model::Logistic];
+
+    /// What the model's ratio is, for people: `risk ratio (modified Poisson)`.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Model::ModifiedPoisson => "risk ratio (modified Poisson)",
+            Model::Logistic => "odds ratio (logistic)",
+        }
+    }
 }
 
 /// Why a model could not be fitted.
@@ -354,8 +366,8 @@ mod tests {
     const TIGHT_REL: f64 = 1e-9;
 
     /// tests/fixtures/glm_fixture.csv: 240 rows (group 0/1/2, baseline, age, y), generated with
-    /// numpy 2.4.6 default_rng(20261128) (recipe in /tmp/refs REFERENCE.md §7.0; sha256
-    /// 76555b3a…).
+    /// numpy 2.4.6 default_rng(20261128); tests/reference/glm_fixture.py regenerates it (sha256
+    /// 76555b3a…) and reruns the statsmodels fits below.
     fn fixture(path: &str, with_age: bool) -> (Vec<f64>, usize, Vec<f64>) {
         let text = std::fs::read_to_string(path).expect("fixture");
         let mut lines = text.lines();

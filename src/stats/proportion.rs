@@ -175,6 +175,9 @@ mod tests {
     /// statsmodels/scipy print 16-17 significant digits; the closed form and the root finder
     /// are accurate to a few ulps, the reference to about the same.
     const SCIPY_REL: f64 = 1e-12;
+    /// At n = 1e9..1e12 the rate itself is a rounded double and Loader's binomial
+    /// probabilities carry about 1e-12 relative; the limits move by sd/√n of that.
+    const HUGE_N_REL: f64 = 1e-10;
     /// The closed forms are evaluated with expm1/ln_1p to about an ulp.
     const CLOSED_FORM_REL: f64 = 1e-13;
     /// Limits for x and for n − x mirror each other up to rounding of 1 − limit.
@@ -316,6 +319,39 @@ mod tests {
             } else {
                 assert_rel(got.low, expected.0, SCIPY_REL, &format!("cp {x}/{n} low"));
             }
+        }
+    }
+
+    #[test]
+    fn clopper_pearson_at_huge_n_matches_scipy() {
+        // scipy 1.17.1 `stats.beta.ppf(0.025, x, n - x + 1)`, `stats.beta.isf(0.025, x + 1,
+        // n - x)` (tests/reference/compare_large_counts.py), except where noted. The binomial tails here have sd
+        // 1.4e4 and 5e5: summed by Euler-Maclaurin.
+        let cases = [
+            (
+                250_000_000,
+                1_000_000_000,
+                (0.2499731623114653, 0.25002683913572343),
+            ),
+            // scipy's upper limit here, 8.767273088677563e-09, is 5e-9 off: mpmath 1.3.0 at 50
+            // digits, findroot of sum(binomial(n, k) p^k (1 - p)^(n - k), k <= 3) = 0.025, gives
+            // 8.7672730444606971364e-9 (and 6.1867212332289581215e-10 for the lower limit).
+            (
+                3,
+                1_000_000_000,
+                (6.186721233228958e-10, 8.767273044460697e-09),
+            ),
+            (
+                500_000_000_000,
+                1_000_000_000_000,
+                (0.4999990200175078, 0.5000009799824923),
+            ),
+        ];
+        for (x, n, expected) in cases {
+            let start = std::time::Instant::now();
+            let got = clopper_pearson(bin(x, n), Level::NINETY_FIVE).unwrap();
+            check_rel(got, expected, HUGE_N_REL, &format!("cp {x}/{n}"));
+            assert!(start.elapsed().as_secs_f64() < 1.0, "{:?}", start.elapsed());
         }
     }
 

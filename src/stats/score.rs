@@ -228,9 +228,9 @@ mod tests {
     /// Newcombe (1998b) Table II prints limits to 4 decimals: half a unit in the last place.
     const PUBLISHED_4DP: f64 = 5e-5;
     /// Independent values: mpmath at 60 digits (inverting the same score statistic, restricted
-    /// MLE from `polyroots` on the cubic, 400 bisection steps), rounded to 17 digits. The
-    /// bisection here ends within a few ulps of the root; the statistic's slope makes that
-    /// 1e-14 or so in the limit.
+    /// MLE from `polyroots` on the cubic; tests/reference/score_intervals.py), rounded to 17
+    /// digits. The bisection here ends within a few ulps of the root; the statistic's slope
+    /// makes that 1e-14 or so in the limit.
     const MPMATH_ABS: f64 = 1e-12;
     const MPMATH_REL: f64 = 1e-12;
 

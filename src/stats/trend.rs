@@ -90,7 +90,7 @@ mod tests {
     use super::*;
     use crate::stats::testing::assert_rel;
 
-    /// mpmath at 50 digits of the same formula (/tmp/refs s5_trend.py); R 4.2.2
+    /// mpmath at 50 digits of the same formula (tests/reference/trend.py); R 4.2.2
     /// prop.trend.test's X-squared equals Z² to 1e-15.
     const REFERENCE_REL: f64 = 1e-12;
 

@@ -11,69 +11,19 @@
 
 use serde::Serialize;
 
-use crate::adjusted::{self, AdjustedRow, Covariates};
+pub mod adjusted;
+pub mod frame;
+mod options;
+
+use adjusted::AdjustedRow;
+pub use options::{AnalysisOptions, Covariates};
 use crate::cohort::Cohort;
 use crate::derive::Derived;
-use crate::frame::{self, OutcomeTally};
-use crate::stats::{self, Binomial, Level, Multiplicity, RdMethod, ScoredArm};
+use crate::domain::Outcome;
+use frame::OutcomeTally;
+use crate::stats::{self, Binomial, Level, ScoredArm};
 
-/// Which participants are analysed.
-#[derive(Clone, Copy, Debug, Eq, PartialEq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Population {
-    /// Intention to treat: everyone randomized and accepted.
-    Itt,
-    /// Adherent treatment-arm participants and every control participant.
-    PerProtocol,
-}
-
-/// What a missing outcome means in the ITT population.
-#[derive(Clone, Copy, Debug, Eq, PartialEq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Missing {
-    /// Counted as a non-responder in the denominator.
-    Nonresponder,
-    /// Dropped from the denominator.
-    Exclude,
-}
-
-/// Settings of one analysis.
-#[derive(Clone, Copy, Debug, Serialize)]
-pub struct AnalysisOptions {
-    /// Population.
-    pub population: Population,
-    /// Missing-outcome rule (ITT only).
-    pub missing: Missing,
-    /// Confidence level of every interval.
-    #[serde(serialize_with = "serialize_level")]
-    pub level: Level,
-    /// Interval method of the risk difference (recorded in the summary's settings).
-    #[serde(skip)]
-    pub rd_method: RdMethod,
-    /// Adjustment of the arm-versus-control p-values, per outcome.
-    pub multiplicity: Multiplicity,
-    /// Baseline-adjusted regression models, when asked for.
-    pub adjust: Option<Covariates>,
-}
-
-impl Default for AnalysisOptions {
-    /// The contract's defaults: ITT, a missing outcome is a non-responder, 95% intervals,
-    /// Newcombe's interval, no multiplicity adjustment, no adjusted models.
-    fn default() -> Self {
-        AnalysisOptions {
-            population: Population::Itt,
-            missing: Missing::Nonresponder,
-            level: Level::NINETY_FIVE,
-            rd_method: RdMethod::Newcombe,
-            multiplicity: Multiplicity::None,
-            adjust: None,
-        }
-    }
-}
-
-fn serialize_level<S: serde::Serializer>(l: &Level, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64(l.value())
-}
+pub use crate::domain::population::{Missing, Population};
 
 /// Responders among the analysed participants, with the Wilson interval of the rate.
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -130,8 +80,12 @@ pub struct ArmSummary {
 pub struct Comparison {
     /// Treatment arm id.
     pub arm: String,
-    /// `pain`, `ndi` or a marker column.
-    pub outcome: String,
+    /// The outcome.
+    #[serde(skip)]
+    pub outcome: Outcome,
+    /// Its name in files and tables: `pain`, `ndi` or the marker's column.
+    #[serde(rename = "outcome")]
+    pub label: String,
     /// Treatment responders.
     pub responders: u64,
     /// Treatment denominator.
@@ -201,8 +155,12 @@ pub struct Analysis {
 /// planned minutes per week (control 0).
 #[derive(Clone, Debug, Serialize)]
 pub struct TrendRow {
-    /// `pain`, `ndi` or a marker column.
-    pub outcome: String,
+    /// The outcome.
+    #[serde(skip)]
+    pub outcome: Outcome,
+    /// Its name in files and tables: `pain`, `ndi` or the marker's column.
+    #[serde(rename = "outcome")]
+    pub label: String,
     /// Standardized statistic (positive: more responders with more minutes per week).
     pub z: Option<f64>,
     /// Two-sided p.
@@ -280,8 +238,8 @@ pub fn analyze(
         .zip(&moments)
         .map(|((arm, t), m)| {
             let adherent = arm.schedule().map(|_| t.adherent);
-            let (pain, _) = responders(&t.outcomes[0], options.level)?;
-            let (ndi, _) = responders(&t.outcomes[1], options.level)?;
+            let (pain, _) = responders(&t.outcomes[Outcome::Pain.index()], options.level)?;
+            let (ndi, _) = responders(&t.outcomes[Outcome::Ndi.index()], options.level)?;
             Ok(ArmSummary {
                 arm: arm.id().to_owned(),
                 is_control: arm.is_control(),
@@ -295,10 +253,10 @@ pub fn analyze(
                     .map(|k| k as f64 / t.randomized as f64),
                 pain,
                 ndi,
-                pain_improvement_mean: m[0].mean,
-                pain_improvement_sd: m[0].sd(),
-                ndi_improvement_mean: m[1].mean,
-                ndi_improvement_sd: m[1].sd(),
+                pain_improvement_mean: m[Outcome::Pain.index()].mean,
+                pain_improvement_sd: m[Outcome::Pain.index()].sd(),
+                ndi_improvement_mean: m[Outcome::Ndi.index()].mean,
+                ndi_improvement_sd: m[Outcome::Ndi.index()].sd(),
                 adverse_event_participants: t.adverse_event,
             })
         })
@@ -310,14 +268,15 @@ pub fn analyze(
             continue;
         }
         for (k, name) in outcome_names.iter().enumerate() {
+            let outcome = Outcome::from_index(k);
             // A declared marker whose column is absent has no values: no comparison row
             // (0/N responders would look like a result); a notice says so.
-            if k >= 2 && cohort.missing_markers.contains(name) {
+            if matches!(outcome, Outcome::Marker(_)) && cohort.missing_markers.contains(name) {
                 continue;
             }
             comparisons.push(compare(
                 arm.id(),
-                name,
+                (outcome, name),
                 (&tallies[a].outcomes[k], &moments[a][k]),
                 (&tallies[control].outcomes[k], &moments[control][k]),
                 options,
@@ -325,9 +284,9 @@ pub fn analyze(
         }
     }
     // Multiplicity: the family is every arm-versus-control comparison of one outcome.
-    for name in &outcome_names {
+    for outcome in Outcome::all(outcome_names.len() - 2) {
         let members: Vec<usize> = (0..comparisons.len())
-            .filter(|&i| &comparisons[i].outcome == name)
+            .filter(|&i| comparisons[i].outcome == outcome)
             .collect();
         let p: Vec<Option<f64>> = members.iter().map(|&i| comparisons[i].p_value).collect();
         for (&i, adjusted) in members.iter().zip(stats::adjust(&p, options.multiplicity)) {
@@ -338,7 +297,7 @@ pub fn analyze(
         .iter()
         .enumerate()
         .filter(|(k, name)| *k < 2 || !cohort.missing_markers.contains(*name))
-        .map(|(k, name)| trend_row(cohort, &tallies, k, name))
+        .map(|(k, name)| trend_row(cohort, &tallies, (Outcome::from_index(k), name)))
         .collect::<Result<Vec<_>, AnalysisError>>()?;
     let adjusted = match options.adjust {
         Some(covariates) => adjusted::fit_all(cohort, derived, &options, covariates),
@@ -353,13 +312,13 @@ pub fn analyze(
     })
 }
 
-/// The trend test of outcome `k` across all arms, scored by planned minutes per week.
+/// The trend test of `outcome` across all arms, scored by planned minutes per week.
 fn trend_row(
     cohort: &Cohort,
     tallies: &[frame::ArmTally],
-    k: usize,
-    name: &str,
+    (outcome, label): (Outcome, &str),
 ) -> Result<TrendRow, AnalysisError> {
+    let k = outcome.index();
     let arms = cohort.protocol.arms();
     let mut order: Vec<usize> = (0..arms.len()).collect();
     // Stable: arms with equal scores keep their trial order.
@@ -380,7 +339,8 @@ fn trend_row(
         .collect::<Vec<_>>()
         .join(";");
     Ok(TrendRow {
-        outcome: name.to_owned(),
+        outcome,
+        label: label.to_owned(),
         z: test.map(|t| t.z),
         p_two_sided: test.map(|t| t.p_two_sided),
         p_one_sided: test.map(|t| t.p_one_sided),
@@ -390,13 +350,13 @@ fn trend_row(
 
 /// An arm's dose score: planned minutes per week, 0 for the control arm.
 #[must_use]
-pub fn dose_score(arm: &crate::protocol::Arm) -> u32 {
+pub fn dose_score(arm: &crate::domain::protocol::Arm) -> u32 {
     arm.schedule().map_or(0, |s| s.minutes_per_week())
 }
 
 fn compare(
     arm: &str,
-    outcome: &str,
+    (outcome, label): (Outcome, &str),
     (t, t_moments): (&OutcomeTally, &stats::Moments),
     (c, c_moments): (&OutcomeTally, &stats::Moments),
     options: AnalysisOptions,
@@ -416,7 +376,8 @@ fn compare(
     };
     Ok(Comparison {
         arm: arm.to_owned(),
-        outcome: outcome.to_owned(),
+        outcome,
+        label: label.to_owned(),
         responders: tr.responders,
         n: tr.n,
         rate: tr.rate,

@@ -8,9 +8,9 @@
 
 use polars::prelude::*;
 
-use crate::analysis::{Missing, Population};
+use crate::domain::{Missing, Outcome, Population};
 use crate::cohort::Cohort;
-use crate::derive::{Derived, Flags, OutcomeValues};
+use crate::derive::{Derived, Flags};
 
 /// Per arm and outcome: responders, denominator and improvements of the population.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -36,14 +36,6 @@ pub struct ArmTally {
     pub outcomes: Vec<OutcomeTally>,
 }
 
-fn outcome_of(d: &Derived, k: usize) -> &OutcomeValues {
-    match k {
-        0 => &d.pain,
-        1 => &d.ndi,
-        m => &d.markers[m - 2],
-    }
-}
-
 /// Builds the frame: `arm` (u32 index), `is_control`, `adherent`, `adverse_event`, and per
 /// outcome `k`: `r{k}` (responder) and `i{k}` (improvement).
 pub fn participant_frame(cohort: &Cohort, derived: &[Derived]) -> PolarsResult<DataFrame> {
@@ -67,7 +59,7 @@ pub fn participant_frame(cohort: &Cohort, derived: &[Derived]) -> PolarsResult<D
         adherent.push(d.adherent);
         adverse_event.push(d.flags.contains(Flags::ADVERSE_EVENT));
         for k in 0..outcomes {
-            let o = outcome_of(d, k);
+            let o = d.outcome(Outcome::from_index(k));
             responder[k].push(o.responder);
             improvement[k].push(o.improvement.map(|v| v.to_f64()));
         }
@@ -127,16 +119,27 @@ pub fn tally_arms(
         t.adverse_event = adverse[i];
     }
 
-    let in_population = match population {
-        Population::Itt => lit(true),
-        Population::PerProtocol => col("is_control").or(col("adherent").fill_null(lit(false))),
+    // Who is in the population: the domain's rule, evaluated per row into a mask (the same
+    // function the adjusted models and the audit use).
+    let is_control = df.column("is_control")?.bool()?;
+    let adherent = df.column("adherent")?.bool()?;
+    let mask: BooleanChunked = is_control
+        .iter()
+        .zip(adherent.iter())
+        .map(|(c, a)| Some(population.includes(c.unwrap_or(false), a)))
+        .collect();
+    let members = if mask.all() {
+        df.clone()
+    } else {
+        df.filter(&mask)?
     };
     let mut aggs = Vec::with_capacity(3 * n_outcomes);
     for k in 0..n_outcomes {
         let r = format!("r{k}");
-        let denominator = match (population, missing) {
-            (Population::Itt, Missing::Nonresponder) => len(),
-            _ => col(r.as_str()).count(),
+        let denominator = if population.counts_missing_as_nonresponder(missing) {
+            len()
+        } else {
+            col(r.as_str()).count()
         };
         aggs.push(col(r.as_str()).sum().alias(format!("responders{k}")));
         aggs.push(denominator.alias(format!("n{k}")));
@@ -146,10 +149,8 @@ pub fn tally_arms(
                 .alias(format!("improvements{k}")),
         );
     }
-    let grouped = df
-        .clone()
+    let grouped = members
         .lazy()
-        .filter(in_population)
         .group_by_stable([col("arm")])
         .agg(aggs)
         .collect()?;

@@ -5,27 +5,38 @@
 //!
 //! Self-contained: CSS is inline, charts are inline SVG, nothing is fetched (no script, font or
 //! image URL). Printable: a print stylesheet keeps tables whole and starts each section on a new
-//! page. Small cells: with `min_cell = K > 1`, counts from 1 to K − 1 are shown as `<K`, and
-//! the percentages and complements that would reveal them are hidden. Participant ids appear
-//! only with `show_ids`, in a list of the participants who need attention.
+//! page. Small cells: the page prints only what the [`model::ReportModel`] lets through, after
+//! the disclosure control of [`disclosure`] (the rule is stated there). Participant ids appear
+//! only with `show_ids`, in a list of the participants who need attention. The cohort folder
+//! is named by its last component unless the caller asks for the full path.
 
 use std::fmt::Write as _;
 
+pub mod disclosure;
+pub mod model;
+
 use crate::analysis::Analysis;
-use crate::cohort::Cohort;
-use crate::derive::{Decision, Derived, EVIDENCE_AGE_MAX, EVIDENCE_AGE_MIN, Flags};
+use crate::cohort::{Cohort, CohortFile, FileReport};
+use crate::derive::{Derived, EVIDENCE_AGE_MAX, EVIDENCE_AGE_MIN, Flags};
 use crate::stats;
+
+use disclosure::{Cell, CellId};
+use model::{ArmCells, DECISIONS, Outcome, ReportModel, SUPPRESSED};
 
 /// What the report is made of besides the analysis.
 pub struct ReportInput<'a> {
     /// Title.
     pub title: &'a str,
-    /// Small-cell threshold (1: no suppression).
-    pub min_cell: u64,
+    /// The counts after suppression (`--min-cell`).
+    pub model: &'a ReportModel,
+    /// How the cohort folder is named (its name, or its full path with `--full-paths`).
+    pub cohort_label: &'a str,
     /// List the participants who need attention by id (`--show-ids`).
     pub show_ids: bool,
     /// Charts as (heading, SVG document).
     pub charts: Vec<(String, String)>,
+    /// Why some charts are left out (small-cell suppression), if they are.
+    pub chart_note: Option<String>,
 }
 
 /// Escapes text for HTML.
@@ -45,54 +56,75 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// Small-cell rules for one report.
-#[derive(Clone, Copy)]
-pub(crate) struct Cells {
-    pub(crate) k: u64,
+/// Builds the report's HTML from the model (`input.model`): every count, rate and effect it
+/// prints is one the model lets through.
+#[must_use]
+pub fn html(
+    cohort: &Cohort,
+    derived: &[Derived],
+    analysis: &Analysis,
+    input: &ReportInput<'_>,
+) -> String {
+    let m = input.model;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{CSS}</style></head><body>\n<h1>{}</h1>\n",
+        escape(input.title),
+        escape(input.title)
+    );
+    provenance(&mut s, cohort, analysis, m, input.cohort_label);
+    table_one(&mut s, m);
+    responders(&mut s, analysis, m);
+    trend(&mut s, analysis, m);
+    adjusted(&mut s, analysis, m);
+    decisions(&mut s, m);
+    safety(&mut s, m);
+    if input.show_ids {
+        attention(&mut s, cohort, derived);
+    }
+    charts_with_note(&mut s, &input.charts, input.chart_note.as_deref());
+    methods(&mut s, cohort, analysis, m);
+    limitations(&mut s, cohort, m);
+    s.push_str("</body></html>\n");
+    s
 }
 
-impl Cells {
-    pub(crate) fn hidden(self, count: u64) -> bool {
-        self.k > 1 && count >= 1 && count < self.k
-    }
+/// A count of the model as text.
+fn count(m: &ReportModel, id: CellId) -> String {
+    m.cell(id).text()
+}
 
-    /// A count, or `<K`.
-    pub(crate) fn count(self, count: u64) -> String {
-        if self.hidden(count) {
-            format!("&lt;{}", self.k)
-        } else {
-            count.to_string()
+/// `x (p%)` of `n`: the percentage only when `x` and `n` are both known.
+fn with_pct(m: &ReportModel, x: CellId, n: CellId) -> String {
+    match (m.cell(x), m.cell(n)) {
+        (Cell::Shown(xv), Cell::Shown(nv)) if nv > 0 && m.known(&[x, n]) => {
+            format!("{xv} ({:.1}%)", 100.0 * xv as f64 / nv as f64)
         }
+        (c, _) => c.text(),
     }
+}
 
-    /// `x (p%)` of `n`, hiding the percentage when `x` or `n − x` is a small cell.
-    pub(crate) fn with_pct(self, x: u64, n: u64) -> String {
-        let shown = self.count(x);
-        if n == 0 || self.hidden(x) || self.hidden(n - x) {
-            return shown;
-        }
-        format!("{shown} ({:.1}%)", 100.0 * x as f64 / n as f64)
-    }
+/// `x/n (rate% [lo–hi])` when both counts are printed, else `x of n` with the suppressed one
+/// marked.
+fn rate(m: &ReportModel, x: CellId, n: CellId, low: Option<f64>, high: Option<f64>) -> String {
+    rate_text(m.cell(x), m.cell(n), low, high)
+}
 
-    /// `x/n (rate% [lo–hi])`, hidden as a whole when a cell is small: then `x of n` with `x`
-    /// shown as `<K` when `x` or `n − x` is small (so `n − x` cannot be recovered from them).
-    pub(crate) fn rate(self, x: u64, n: u64, low: Option<f64>, high: Option<f64>) -> String {
-        if self.hidden(x) || self.hidden(n - x) || self.hidden(n) {
-            if self.hidden(n - x) && !self.hidden(x) {
-                return format!("all but &lt;{} of {}", self.k, self.count(n));
-            }
-            return format!("{} of {}", self.count(x), self.count(n));
-        }
-        match (n, low, high) {
-            (0, _, _) => "-".to_owned(),
-            (_, Some(l), Some(h)) => format!(
-                "{x}/{n} ({:.1}% [{:.1} to {:.1}])",
-                100.0 * x as f64 / n as f64,
-                100.0 * l,
-                100.0 * h
-            ),
-            _ => format!("{x}/{n}"),
-        }
+/// `x/n (rate% [lo–hi])` of two printed counts; `x of n` when either is suppressed (no rate).
+pub(crate) fn rate_text(x: Cell, n: Cell, low: Option<f64>, high: Option<f64>) -> String {
+    let (Cell::Shown(x), Cell::Shown(n)) = (x, n) else {
+        return format!("{} of {}", x.text(), n.text());
+    };
+    match (n, low, high) {
+        (0, _, _) => "-".to_owned(),
+        (_, Some(l), Some(h)) => format!(
+            "{x}/{n} ({:.1}% [{:.1} to {:.1}])",
+            100.0 * x as f64 / n as f64,
+            100.0 * l,
+            100.0 * h
+        ),
+        _ => format!("{x}/{n}"),
     }
 }
 
@@ -128,49 +160,38 @@ figure{margin:1.5em 0}figure svg{max-width:100%;height:auto}figcaption{font-size
 .note{font-size:.9em;color:#444}.list td,.list th{text-align:left}code{font-size:.95em}\
 @media print{body{max-width:none;margin:0}section{page-break-before:always}section:first-of-type{page-break-before:avoid}table,figure{page-break-inside:avoid}h2{border-color:#000}}";
 
-/// Builds the report's HTML.
+/// The name a page gives the cohort folder: its last component only (a user's home folder and
+/// project names do not travel with a shared page), or the whole path when asked for.
 #[must_use]
-pub fn html(
-    cohort: &Cohort,
-    derived: &[Derived],
-    analysis: &Analysis,
-    input: &ReportInput<'_>,
-) -> String {
-    let cells = Cells {
-        k: input.min_cell.max(1),
-    };
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{CSS}</style></head><body>\n<h1>{}</h1>\n",
-        escape(input.title),
-        escape(input.title)
-    );
-    provenance(&mut s, cohort, analysis, cells);
-    table_one(&mut s, cohort, derived, cells);
-    responders(&mut s, analysis, cells);
-    trend(&mut s, analysis);
-    adjusted(&mut s, analysis);
-    decisions(&mut s, cohort, derived, cells);
-    safety(&mut s, cohort, derived, cells);
-    if input.show_ids {
-        attention(&mut s, cohort, derived);
+pub fn folder_label(dir: &std::path::Path, full_path: bool) -> String {
+    if full_path {
+        return dir.display().to_string();
     }
-    charts(&mut s, &input.charts);
-    methods(&mut s, cohort, analysis, cells);
-    limitations(&mut s, cohort, derived);
-    s.push_str("</body></html>\n");
-    s
+    let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    absolute
+        .file_name()
+        .map_or_else(|| ".".to_owned(), |n| n.to_string_lossy().into_owned())
 }
 
-fn provenance(s: &mut String, cohort: &Cohort, analysis: &Analysis, cells: Cells) {
+fn provenance(s: &mut String, cohort: &Cohort, analysis: &Analysis, m: &ReportModel, label: &str) {
     let _ = write!(
         s,
         "<section id=\"provenance\"><h2>Data provenance</h2><p>Cohort folder <code>{}</code>, analysed by trialdose {}.</p>",
-        escape(&cohort.dir.display().to_string()),
+        escape(label),
         env!("CARGO_PKG_VERSION")
     );
-    files_table(s, cohort);
+    let participants = |f: &FileReport| -> Option<[String; 4]> {
+        let (rows, rejected, dups) = m.participant_rows?;
+        (f.file == CohortFile::Participants).then(|| {
+            [
+                count(m, rows),
+                count(m, m.total),
+                count(m, rejected),
+                count(m, dups),
+            ]
+        })
+    };
+    files_table(s, cohort, &participants);
     let o = &analysis.options;
     let _ = write!(
         s,
@@ -186,97 +207,90 @@ fn provenance(s: &mut String, cohort: &Cohort, analysis: &Analysis, cells: Cells
         100.0 * o.level.value(),
         o.rd_method.as_str(),
         o.multiplicity.as_str(),
-        if cells.k > 1 {
-            format!("below {} suppressed", cells.k)
+        if m.suppressing() {
+            format!("below {} suppressed", m.min_cell())
         } else {
             "shown".to_owned()
         }
     );
 }
 
-/// The input files' table: name, SHA-256, size and row counts.
-pub(crate) fn files_table(s: &mut String, cohort: &Cohort) {
+/// The input files' table: name, SHA-256, size and row counts. `counts` may replace a file's
+/// rows, accepted, rejected and duplicate counts by the texts a suppressed page prints.
+pub(crate) fn files_table(
+    s: &mut String,
+    cohort: &Cohort,
+    counts: &dyn Fn(&FileReport) -> Option<[String; 4]>,
+) {
     s.push_str("<table><caption>Input files</caption><thead><tr><th>file</th><th>SHA-256</th><th>bytes</th><th>rows</th><th>accepted</th><th>rejected</th><th>ignored duplicates</th></tr></thead><tbody>");
     for f in &cohort.files {
         let c = f.counts;
+        let [rows, accepted, rejected, dups] = counts(f).unwrap_or_else(|| {
+            [c.rows, c.accepted, c.rejected, c.ignored_duplicates].map(|v| v.to_string())
+        });
         let _ = write!(
             s,
-            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{rows}</td><td>{accepted}</td><td>{rejected}</td><td>{dups}</td></tr>",
             f.file.name(),
             f.sha256,
             f.bytes,
-            c.rows,
-            c.accepted,
-            c.rejected,
-            c.ignored_duplicates
         );
     }
     s.push_str("</tbody></table>");
 }
 
-fn is_female(sex: Option<&str>) -> bool {
-    sex.is_some_and(|x| {
-        matches!(
-            x.trim().to_ascii_lowercase().as_str(),
-            "f" | "female" | "woman" | "w"
-        )
-    })
-}
-
-fn table_one(s: &mut String, cohort: &Cohort, derived: &[Derived], cells: Cells) {
-    let arms = cohort.protocol.arms();
+fn table_one(s: &mut String, m: &ReportModel) {
     s.push_str("<section id=\"table1\"><h2>Table 1: baseline characteristics by arm</h2><table><thead><tr><th>characteristic</th>");
-    for a in arms {
-        let _ = write!(s, "<th>{}</th>", escape(a.id()));
+    for a in &m.arms {
+        let _ = write!(s, "<th>{}</th>", escape(&a.id));
     }
     s.push_str("</tr></thead><tbody>");
-    let mut n = vec![0u64; arms.len()];
-    let mut female = vec![0u64; arms.len()];
-    let mut age: Vec<Vec<f64>> = vec![Vec::new(); arms.len()];
-    let mut pain: Vec<Vec<f64>> = vec![Vec::new(); arms.len()];
-    let mut ndi: Vec<Vec<f64>> = vec![Vec::new(); arms.len()];
-    for (p, d) in cohort.participants.iter().zip(derived) {
-        n[p.arm] += 1;
-        female[p.arm] += u64::from(is_female(p.sex.as_deref()));
-        if let Some(a) = p.age {
-            age[p.arm].push(a as f64);
-        }
-        if let Some(b) = d.pain.baseline {
-            pain[p.arm].push(b.to_f64());
-        }
-        if let Some(b) = d.ndi.baseline {
-            ndi[p.arm].push(b.to_f64());
-        }
-    }
-    let row = |s: &mut String, label: &str, cells_of: &dyn Fn(usize) -> String| {
+    let row = |s: &mut String, label: &str, cells_of: &dyn Fn(&ArmCells) -> String| {
         let _ = write!(s, "<tr><td>{label}</td>");
-        for i in 0..arms.len() {
-            let _ = write!(s, "<td>{}</td>", cells_of(i));
+        for a in &m.arms {
+            let _ = write!(s, "<td>{}</td>", cells_of(a));
         }
         s.push_str("</tr>");
     };
-    row(s, "n", &|i| cells.count(n[i]));
-    row(s, "age, years: mean (SD)", &|i| mean_sd(&age[i]));
-    row(s, "female: n (%)", &|i| cells.with_pct(female[i], n[i]));
-    row(s, "pain at baseline (0-10): mean (SD)", &|i| {
-        mean_sd(&pain[i])
-    });
-    row(s, "NDI at baseline (0-50): mean (SD)", &|i| {
-        mean_sd(&ndi[i])
-    });
+    // A mean over an arm whose size is hidden is hidden with it.
+    let mean = |a: &ArmCells, k: usize| {
+        if m.known(&[a.n]) {
+            mean_sd(&a.baseline[k])
+        } else {
+            SUPPRESSED.to_owned()
+        }
+    };
+    row(s, "n", &|a| count(m, a.n));
+    row(s, "age, years: mean (SD)", &|a| mean(a, 0));
+    row(s, "female: n (%)", &|a| with_pct(m, a.female, a.n));
+    row(s, "pain at baseline (0-10): mean (SD)", &|a| mean(a, 1));
+    row(s, "NDI at baseline (0-50): mean (SD)", &|a| mean(a, 2));
     s.push_str("</tbody></table></section>\n");
 }
 
-fn responder_rows(s: &mut String, analysis: &Analysis, outcome: &str, cells: Cells) {
+fn responder_rows(s: &mut String, analysis: &Analysis, outcome: Outcome, m: &ReportModel) {
+    // Adjusted p-values depend on every comparison of the outcome.
+    let p_known = analysis.options.multiplicity == crate::stats::Multiplicity::None
+        || m.outcome_shown(outcome);
     for a in &analysis.arms {
-        let r = if outcome == "pain" { &a.pain } else { &a.ndi };
-        let rate = cells.rate(r.responders, r.n, r.low, r.high);
+        let r = if outcome == Outcome::Pain {
+            &a.pain
+        } else {
+            &a.ndi
+        };
+        let rate = match m.arm(&a.arm) {
+            Some(cells) => {
+                let (x, n) = m.responders(cells, outcome);
+                self::rate(m, x, n, r.low, r.high)
+            }
+            None => SUPPRESSED.to_owned(),
+        };
         let c = analysis
             .comparisons
             .iter()
             .find(|c| c.arm == a.arm && c.outcome == outcome);
         let effects = match c {
-            Some(c) if !(cells.hidden(c.responders) || cells.hidden(c.control_responders)) => {
+            Some(c) if m.comparison_shown(c) => {
                 format!(
                     "<td>{} [{} to {}]</td><td>{} [{} to {}]</td><td>{}</td>",
                     pp(c.risk_difference),
@@ -285,10 +299,16 @@ fn responder_rows(s: &mut String, analysis: &Analysis, outcome: &str, cells: Cel
                     ratio(c.risk_ratio),
                     ratio(c.rr_low),
                     ratio(c.rr_high),
-                    p_value(c.p_adjusted)
+                    if p_known {
+                        p_value(c.p_adjusted)
+                    } else {
+                        SUPPRESSED.to_owned()
+                    }
                 )
             }
-            Some(_) => "<td colspan=\"3\">hidden (small cell)</td>".to_owned(),
+            Some(_) => {
+                format!("<td colspan=\"3\">{SUPPRESSED} (computed from a suppressed count)</td>")
+            }
             None => "<td colspan=\"3\">(control)</td>".to_owned(),
         };
         let _ = write!(
@@ -299,29 +319,41 @@ fn responder_rows(s: &mut String, analysis: &Analysis, outcome: &str, cells: Cel
     }
 }
 
-fn responders(s: &mut String, analysis: &Analysis, cells: Cells) {
+fn responders(s: &mut String, analysis: &Analysis, m: &ReportModel) {
     s.push_str("<section id=\"responders\"><h2>Responders: absolute and relative effects</h2>");
     for (outcome, title) in [
-        ("pain", "Pain responders (at least 30% reduction)"),
-        ("ndi", "NDI responders (at least 5-point improvement)"),
+        (Outcome::Pain, "Pain responders (at least 30% reduction)"),
+        (
+            Outcome::Ndi,
+            "NDI responders (at least 5-point improvement)",
+        ),
     ] {
         let _ = write!(
             s,
             "<table><caption>{title}</caption><thead><tr><th>arm</th><th>responders/n (% [95% CI])</th><th>risk difference, points [95% CI]</th><th>risk ratio [95% CI]</th><th>p</th></tr></thead><tbody>"
         );
-        responder_rows(s, analysis, outcome, cells);
+        responder_rows(s, analysis, outcome, m);
         s.push_str("</tbody></table>");
     }
     s.push_str("<p class=\"note\">Rates with Wilson score intervals; differences with the interval named in the provenance settings; risk ratios with Katz log intervals (0.5 added to every cell when one is zero); p from Fisher's exact test (adjusted when a multiplicity method is named).</p></section>\n");
 }
 
-fn trend(s: &mut String, analysis: &Analysis) {
+fn trend(s: &mut String, analysis: &Analysis, m: &ReportModel) {
     s.push_str("<section id=\"trend\"><h2>Dose-response trend</h2><table><thead><tr><th>outcome</th><th>z</th><th>p (two-sided)</th><th>p (one-sided, rising)</th><th>scores (minutes per week)</th></tr></thead><tbody>");
     for t in &analysis.trend {
+        if !m.outcome_shown(t.outcome) {
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td>{SUPPRESSED}</td><td>{SUPPRESSED}</td><td>{SUPPRESSED}</td><td>{}</td></tr>",
+                escape(&t.label),
+                escape(&t.scores)
+            );
+            continue;
+        }
         let _ = write!(
             s,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(&t.outcome),
+            escape(&t.label),
             t.z.map_or_else(|| "-".to_owned(), |z| format!("{z:.2}")),
             p_value(t.p_two_sided),
             p_value(t.p_one_sided),
@@ -331,7 +363,7 @@ fn trend(s: &mut String, analysis: &Analysis) {
     s.push_str("</tbody></table><p class=\"note\">Cochran-Armitage test, variance with divisor N (as SAS PROC FREQ).</p></section>\n");
 }
 
-fn adjusted(s: &mut String, analysis: &Analysis) {
+fn adjusted(s: &mut String, analysis: &Analysis, m: &ReportModel) {
     let Some(covariates) = analysis.options.adjust else {
         return;
     };
@@ -340,21 +372,31 @@ fn adjusted(s: &mut String, analysis: &Analysis) {
         "<section id=\"adjusted\"><h2>Adjusted relative risks</h2><table><caption>Each arm against control, adjusted for {}</caption><thead><tr><th>arm</th><th>outcome</th><th>model</th><th>estimate [95% CI]</th><th>p</th><th>n</th></tr></thead><tbody>",
         escape(covariates.as_str())
     );
+    let sizes_known = m.arms.iter().all(|a| m.known(&[a.n]));
     for r in &analysis.adjusted {
-        let value = match (r.estimate, r.low, r.high) {
-            (Some(e), Some(l), Some(h)) => format!("{e:.2} [{l:.2} to {h:.2}]"),
-            _ => escape(&r.note),
-        };
-        let model = if r.model == "modified_poisson" {
+        let model = if r.model == crate::stats::glm::Model::ModifiedPoisson {
             "risk ratio (modified Poisson)"
         } else {
             "odds ratio (logistic)"
+        };
+        if !(m.outcome_shown(r.outcome) && sizes_known) {
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td>{}</td><td>{model}</td><td>{SUPPRESSED}</td><td>{SUPPRESSED}</td><td>{SUPPRESSED}</td></tr>",
+                escape(&r.arm),
+                escape(&r.label),
+            );
+            continue;
+        }
+        let value = match (r.estimate, r.low, r.high) {
+            (Some(e), Some(l), Some(h)) => format!("{e:.2} [{l:.2} to {h:.2}]"),
+            _ => escape(&r.note),
         };
         let _ = write!(
             s,
             "<tr><td>{}</td><td>{}</td><td>{model}</td><td>{value}</td><td>{}</td><td>{}</td></tr>",
             escape(&r.arm),
-            escape(&r.outcome),
+            escape(&r.label),
             p_value(r.p_value),
             r.n
         );
@@ -362,77 +404,37 @@ fn adjusted(s: &mut String, analysis: &Analysis) {
     s.push_str("</tbody></table><p class=\"note\">Modified Poisson regression with robust (HC0) errors (Zou 2004) and logistic regression, on arm indicators and the covariates named.</p></section>\n");
 }
 
-fn decisions(s: &mut String, cohort: &Cohort, derived: &[Derived], cells: Cells) {
-    let arms = cohort.protocol.arms();
-    let kinds = [
-        (Decision::Continue, "continue"),
-        (Decision::Adjust, "adjust"),
-        (Decision::IncompleteDose, "incomplete dose"),
-        (Decision::NoCheckpoint, "no checkpoint"),
-    ];
-    let mut counts = vec![[0u64; 4]; arms.len()];
-    let mut n = vec![0u64; arms.len()];
-    for (p, d) in cohort.participants.iter().zip(derived) {
-        n[p.arm] += 1;
-        if let Some(k) = kinds.iter().position(|(dec, _)| *dec == d.decision) {
-            counts[p.arm][k] += 1;
-        }
-    }
+fn decisions(s: &mut String, m: &ReportModel) {
     s.push_str("<section id=\"decisions\"><h2>Checkpoint decisions by arm</h2><table><thead><tr><th>arm</th>");
-    for (_, label) in kinds {
+    for (_, label) in DECISIONS {
         let _ = write!(s, "<th>{label}</th>");
     }
     s.push_str("</tr></thead><tbody>");
-    for (i, a) in arms.iter().enumerate() {
-        if a.is_control() {
+    for a in &m.arms {
+        let Some(cells) = a.decisions else {
             continue;
-        }
-        let _ = write!(s, "<tr><td>{}</td>", escape(a.id()));
-        for c in counts[i] {
-            let _ = write!(s, "<td>{}</td>", cells.with_pct(c, n[i]));
+        };
+        let _ = write!(s, "<tr><td>{}</td>", escape(&a.id));
+        for c in cells {
+            let _ = write!(s, "<td>{}</td>", with_pct(m, c, a.n));
         }
         s.push_str("</tr>");
     }
     s.push_str("</tbody></table></section>\n");
 }
 
-fn safety(s: &mut String, cohort: &Cohort, derived: &[Derived], cells: Cells) {
-    use crate::cohort::AdverseEvent;
-    let arms = cohort.protocol.arms();
-    // Each participant's worst adverse event over their accepted session rows.
-    let mut worst = vec![0u8; cohort.participants.len()];
-    for session in cohort.sessions.iter() {
-        let level = match session.adverse_event() {
-            AdverseEvent::None => 0,
-            AdverseEvent::Mild => 1,
-            AdverseEvent::Moderate => 2,
-            AdverseEvent::Severe => 3,
-        };
-        if let Some(w) = worst.get_mut(session.participant as usize) {
-            *w = (*w).max(level);
-        }
-    }
-    let mut n = vec![0u64; arms.len()];
-    let mut ae = vec![0u64; arms.len()];
-    let mut by_level = vec![[0u64; 3]; arms.len()];
-    for ((p, d), &w) in cohort.participants.iter().zip(derived).zip(&worst) {
-        n[p.arm] += 1;
-        ae[p.arm] += u64::from(d.flags.contains(Flags::ADVERSE_EVENT));
-        if w > 0 {
-            by_level[p.arm][usize::from(w - 1)] += 1;
-        }
-    }
+fn safety(s: &mut String, m: &ReportModel) {
     s.push_str("<section id=\"safety\"><h2>Safety</h2><table><thead><tr><th>arm</th><th>participants</th><th>with an adverse event: n (%)</th><th>worst: mild</th><th>moderate</th><th>severe</th></tr></thead><tbody>");
-    for (i, a) in arms.iter().enumerate() {
+    for a in &m.arms {
         let _ = write!(
             s,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(a.id()),
-            cells.count(n[i]),
-            cells.with_pct(ae[i], n[i]),
-            cells.count(by_level[i][0]),
-            cells.count(by_level[i][1]),
-            cells.count(by_level[i][2])
+            escape(&a.id),
+            count(m, a.n),
+            with_pct(m, a.adverse, a.n),
+            count(m, a.worst[0]),
+            count(m, a.worst[1]),
+            count(m, a.worst[2])
         );
     }
     s.push_str("</tbody></table><p class=\"note\">Participants with any accepted session row carrying an adverse event other than none, by their worst event (the DREAM trial reported about 5% of participants, mostly mild or moderate).</p></section>\n");
@@ -462,6 +464,11 @@ fn attention(s: &mut String, cohort: &Cohort, derived: &[Derived]) {
 }
 
 pub(crate) fn charts(s: &mut String, charts: &[(String, String)]) {
+    charts_with_note(s, charts, None);
+}
+
+/// The charts section, with a note (why charts are left out) after the figures.
+pub(crate) fn charts_with_note(s: &mut String, charts: &[(String, String)], note: Option<&str>) {
     s.push_str("<section id=\"charts\"><h2>Charts</h2>");
     for (title, svg) in charts {
         // The SVG document's XML prolog, if any, is not allowed inside HTML.
@@ -481,10 +488,13 @@ pub(crate) fn charts(s: &mut String, charts: &[(String, String)]) {
             escape(title)
         );
     }
+    if let Some(note) = note {
+        let _ = write!(s, "<p class=\"note\">{}</p>", escape(note));
+    }
     s.push_str("</section>\n");
 }
 
-fn methods(s: &mut String, cohort: &Cohort, analysis: &Analysis, cells: Cells) {
+fn methods(s: &mut String, cohort: &Cohort, analysis: &Analysis, m: &ReportModel) {
     let p = &cohort.protocol;
     let o = &analysis.options;
     let population = match (o.population, o.missing) {
@@ -515,11 +525,10 @@ A dose-response trend across arms, scored by planned minutes per week, was teste
                 m.as_str()
             ),
         },
-        if cells.k > 1 {
+        if m.suppressing() {
             format!(
-                "Counts from 1 to {} are shown as &lt;{} and the percentages that would reveal them are hidden. ",
-                cells.k - 1,
-                cells.k
+                "Small cells were suppressed before anything was drawn: every count from 1 to {} is shown as {SUPPRESSED} (primary suppression; zeros are shown), and so is every count from which, with the counts shown, one of them could be worked out (complementary suppression: the rest of its total, a second cell of a sum). Rates, intervals, effects, p-values, the trend test and the fitted dose-response curves computed from a suppressed count are not shown, and charts of individual participants are left out. ",
+                m.min_cell() - 1,
             )
         } else {
             String::new()
@@ -528,20 +537,14 @@ A dose-response trend across arms, scored by planned minutes per week, was teste
     );
 }
 
-fn limitations(s: &mut String, cohort: &Cohort, derived: &[Derived]) {
+fn limitations(s: &mut String, cohort: &Cohort, m: &ReportModel) {
     let mut items = Vec::new();
-    let outside = cohort
-        .participants
-        .iter()
-        .filter(|p| {
-            p.age
-                .is_some_and(|a| !(EVIDENCE_AGE_MIN..=EVIDENCE_AGE_MAX).contains(&a))
-        })
-        .count();
-    if outside > 0 {
-        items.push(format!(
-            "{outside} participant(s) are aged outside {EVIDENCE_AGE_MIN}-{EVIDENCE_AGE_MAX}, the ages the DREAM trial studied; its evidence may not apply to them."
-        ));
+    match m.cell(m.age_outside) {
+        Cell::Shown(0) => {}
+        c => items.push(format!(
+            "{} participant(s) are aged outside {EVIDENCE_AGE_MIN}-{EVIDENCE_AGE_MAX}, the ages the DREAM trial studied; its evidence may not apply to them.",
+            c.text()
+        )),
     }
     let evidence_tested = ["control", "60x2", "60x3"];
     let untested: Vec<&str> = cohort
@@ -557,26 +560,25 @@ fn limitations(s: &mut String, cohort: &Cohort, derived: &[Derived]) {
             escape(&untested.join(", "))
         ));
     }
-    let mut n = vec![0u64; cohort.protocol.arms().len()];
-    for p in &cohort.participants {
-        n[p.arm] += 1;
-    }
-    for (a, &k) in cohort.protocol.arms().iter().zip(&n) {
-        if k < 30 {
+    for a in &m.arms {
+        let small = match m.cell(a.n) {
+            Cell::Shown(k) => k < 30,
+            Cell::Suppressed => true,
+        };
+        if small {
             items.push(format!(
-                "Arm {} has {k} participants: its intervals are wide and Fisher's test has little power.",
-                escape(a.id())
+                "Arm {} has {} participants: its intervals are wide and Fisher's test has little power.",
+                escape(&a.id),
+                count(m, a.n)
             ));
         }
     }
-    let missing = derived
-        .iter()
-        .filter(|d| d.pain.checkpoint.is_none())
-        .count();
-    if missing > 0 {
-        items.push(format!(
-            "{missing} participant(s) have no pain score at the checkpoint; how they are counted follows the missing-outcome rule under Methods."
-        ));
+    match m.cell(m.no_checkpoint) {
+        Cell::Shown(0) => {}
+        c => items.push(format!(
+            "{} participant(s) have no pain score at the checkpoint; how they are counted follows the missing-outcome rule under Methods.",
+            c.text()
+        )),
     }
     s.push_str("<section id=\"limitations\"><h2>Limitations</h2><ul>");
     if items.is_empty() {

@@ -17,35 +17,26 @@
 
 use serde::Serialize;
 
-use crate::analysis::{AnalysisOptions, Missing, Population};
+pub use super::options::Covariates;
+use super::options::AnalysisOptions;
+use crate::domain::Outcome;
 use crate::cohort::Cohort;
-use crate::derive::{Derived, OutcomeValues};
+use crate::derive::Derived;
 use crate::stats::glm::{self, Design, FitError, Model};
-
-/// Covariates besides the arm indicators; the outcome's baseline score is always one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct Covariates {
-    /// Also adjust for age in years.
-    pub age: bool,
-}
-
-impl Covariates {
-    /// `baseline` or `baseline,age`, as given on the command line.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        if self.age { "baseline,age" } else { "baseline" }
-    }
-}
 
 /// One row of `adjusted.csv`.
 #[derive(Clone, Debug, Serialize)]
 pub struct AdjustedRow {
     /// Treatment arm id.
     pub arm: String,
-    /// `pain`, `ndi` or a marker column.
-    pub outcome: String,
+    /// The outcome.
+    #[serde(skip)]
+    pub outcome: Outcome,
+    /// Its name in files and tables: `pain`, `ndi` or the marker's column.
+    #[serde(rename = "outcome")]
+    pub label: String,
     /// `modified_poisson` (risk ratio) or `logistic` (odds ratio).
-    pub model: &'static str,
+    pub model: Model,
     /// Adjusted ratio versus control.
     pub estimate: Option<f64>,
     /// Wald lower limit.
@@ -60,14 +51,6 @@ pub struct AdjustedRow {
     pub excluded: u64,
     /// Why there is no estimate, when there is none.
     pub note: String,
-}
-
-fn outcome_of(d: &Derived, k: usize) -> &OutcomeValues {
-    match k {
-        0 => &d.pain,
-        1 => &d.ndi,
-        m => &d.markers[m - 2],
-    }
 }
 
 /// Fits both models for every outcome that has a comparison.
@@ -87,7 +70,13 @@ pub fn fit_all(
         if k >= 2 && cohort.missing_markers.contains(&name) {
             continue;
         }
-        rows.extend(fit_outcome(cohort, derived, options, covariates, k, &name));
+        rows.extend(fit_outcome(
+            cohort,
+            derived,
+            options,
+            covariates,
+            (Outcome::from_index(k), &name),
+        ));
     }
     rows
 }
@@ -110,7 +99,7 @@ fn design(
     derived: &[Derived],
     options: &AnalysisOptions,
     covariates: Covariates,
-    k: usize,
+    outcome: Outcome,
 ) -> OutcomeDesign {
     let arms = cohort.protocol.arms();
     let control = cohort.protocol.control_index();
@@ -119,18 +108,12 @@ fn design(
     let mut excluded = 0;
     let mut per_arm = vec![0u64; arms.len()];
     for (p, d) in cohort.participants.iter().zip(derived) {
-        let in_population = match options.population {
-            Population::Itt => true,
-            Population::PerProtocol => p.arm == control || d.adherent == Some(true),
-        };
-        if !in_population {
+        if !options.population.includes(p.arm == control, d.adherent) {
             continue;
         }
-        let o = outcome_of(d, k);
-        let y = match (o.responder, options.population, options.missing) {
-            (Some(r), _, _) => r,
-            (None, Population::Itt, Missing::Nonresponder) => false,
-            (None, _, _) => continue,
+        let o = d.outcome(outcome);
+        let Some(y) = options.population.counted(options.missing, o.responder) else {
+            continue;
         };
         let baseline = o.baseline.map(|b| b.to_f64());
         let age = if covariates.age {
@@ -179,12 +162,11 @@ fn fit_outcome(
     derived: &[Derived],
     options: &AnalysisOptions,
     covariates: Covariates,
-    k: usize,
-    name: &str,
+    (outcome, label): (Outcome, &str),
 ) -> Vec<AdjustedRow> {
     let arms = cohort.protocol.arms();
     let control = cohort.protocol.control_index();
-    let d = design(cohort, derived, options, covariates, k);
+    let d = design(cohort, derived, options, covariates, outcome);
     let column_name = |j: usize| -> String {
         if j == 0 {
             "the intercept".to_owned()
@@ -197,7 +179,7 @@ fn fit_outcome(
         }
     };
     let mut rows = Vec::new();
-    for model in [Model::ModifiedPoisson, Model::Logistic] {
+    for model in Model::BOTH {
         let result = if d.per_arm[control] == 0 {
             Err("the control arm has no participants in the model".to_owned())
         } else {
@@ -223,8 +205,9 @@ fn fit_outcome(
             }
             let mut row = AdjustedRow {
                 arm: arm.id().to_owned(),
-                outcome: name.to_owned(),
-                model: model.as_str(),
+                outcome,
+                label: label.to_owned(),
+                model,
                 estimate: None,
                 low: None,
                 high: None,

@@ -8,12 +8,10 @@
 //! thresholds in range, exact decimal thresholds (never floats) for the inclusive responder
 //! rules.
 
-use std::path::Path;
-
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::cohort::value::Decimal;
+use super::decimal::Decimal;
 
 /// A problem with `trial.toml`; always names the key.
 #[derive(Debug, Error)]
@@ -303,24 +301,11 @@ impl Protocol {
         }
     }
 
-    /// Reads `COHORT/trial.toml` when present, else the defaults.
-    pub fn load(cohort_dir: &Path) -> Result<Protocol, ProtocolError> {
-        let path = cohort_dir.join("trial.toml");
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Protocol::from_toml(&text, &path.display().to_string()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Protocol::dream()),
-            Err(source) => Err(ProtocolError::Read {
-                path: path.display().to_string(),
-                source,
-            }),
-        }
-    }
-
     /// Parses and validates the text of a `trial.toml`; `path` is used in messages.
     pub fn from_toml(text: &str, path: &str) -> Result<Protocol, ProtocolError> {
         let raw: RawTrial = toml::from_str(text).map_err(|e| ProtocolError::Syntax {
             path: path.to_owned(),
-            message: e.to_string().trim_end().to_owned(),
+            message: printable(e.to_string().trim_end()),
         })?;
         let invalid = |key: &str, message: String| ProtocolError::Invalid {
             path: path.to_owned(),
@@ -330,6 +315,9 @@ impl Protocol {
         let number = |key: &str, n: Number| n.decimal().map_err(|m| invalid(key, m.to_owned()));
         let mut p = Protocol::dream();
         if let Some(name) = raw.name {
+            if let Err(why) = printable_text(&name, MAX_NAME) {
+                return Err(invalid("name", why));
+            }
             p.name = name;
         }
         if let Some(w) = raw.checkpoint_week {
@@ -377,10 +365,12 @@ impl Protocol {
         if let Some(m) = ndi.max {
             p.ndi_max = positive(number("outcomes.ndi.max", m)?, "outcomes.ndi.max", &invalid)?;
         }
+        let explicit_ndi_threshold = ndi.responder_min_improvement.is_some();
         if let Some(t) = ndi.responder_min_improvement {
             let key = "outcomes.ndi.responder_min_improvement";
             p.ndi_min_improvement = positive(number(key, t)?, key, &invalid)?;
         }
+        check_ndi_threshold(&p, explicit_ndi_threshold, &invalid)?;
         for (i, m) in raw.markers.unwrap_or_default().into_iter().enumerate() {
             let key = |k: &str| format!("markers[{}].{k}", i + 1);
             let column = m
@@ -393,6 +383,14 @@ impl Protocol {
                         "is missing; name the scores.csv column".into(),
                     )
                 })?;
+            if let Err(why) = plain_identifier(&column) {
+                return Err(invalid(
+                    &key("column"),
+                    format!(
+                        "is {column:?}; {why}. A marker name becomes a column name of scores.csv and of participants.csv: use 1 to {MAX_MARKER_NAME} ASCII letters, digits and underscores, starting with a letter or underscore (e.g. walk_minutes)"
+                    ),
+                ));
+            }
             if RESERVED_SCORE_COLUMNS.contains(&column.as_str()) {
                 return Err(invalid(
                     &key("column"),
@@ -476,7 +474,7 @@ impl Protocol {
         // Called once per participant row: compared without a call into `memcmp`.
         self.arms
             .iter()
-            .position(|a| crate::cohort::csvfile::same_text(&a.id, id))
+            .position(|a| super::text::same_text(&a.id, id))
     }
     /// Length in days of an arm's treatment window (the control arm uses the longest
     /// treatment arm's window).
@@ -492,6 +490,87 @@ impl Protocol {
         };
         7 * weeks as i32
     }
+}
+
+/// Longest marker name, in characters (the longest participant id is 64 too).
+pub const MAX_MARKER_NAME: usize = 64;
+/// Longest arm id, in characters.
+pub const MAX_ARM_ID: usize = 64;
+/// Longest trial name, in characters (it heads every printed table and the report).
+pub const MAX_NAME: usize = 200;
+
+/// Checks that a marker name is a plain identifier: ASCII letters, digits and underscores,
+/// starting with a letter or underscore, at most [`MAX_MARKER_NAME`] characters. A marker
+/// name becomes column names of `participants.csv` (`NAME_baseline`, ...), where a name
+/// starting with `=`, `+`, `-` or `@` would run as a spreadsheet formula (data cells are
+/// neutralised with a `'`, column names cannot be), and it is printed in messages, where
+/// control characters would drive the terminal.
+fn plain_identifier(name: &str) -> Result<(), String> {
+    let first = name.chars().next();
+    if name.chars().count() > MAX_MARKER_NAME {
+        return Err(format!("it is {} characters long", name.chars().count()));
+    }
+    if !first.is_some_and(|c| c.is_ascii_alphabetic() || c == '_') {
+        return Err("it does not start with a letter or underscore".into());
+    }
+    match name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
+    {
+        Some(c) => Err(format!("it holds the character `{}`", c.escape_default())),
+        None => Ok(()),
+    }
+}
+
+/// Checks free text of trial.toml that is printed (the trial name, arm ids): at most `max`
+/// characters and no control characters (a terminal escape sequence in a name would drive
+/// the terminal of whoever reads the output).
+fn printable_text(text: &str, max: usize) -> Result<(), String> {
+    let n = text.chars().count();
+    if n > max {
+        return Err(format!("is {n} characters long; allowed at most {max}"));
+    }
+    match text.chars().find(|c| c.is_control()) {
+        Some(c) => Err(format!(
+            "holds the control character {}; allowed: printable text of at most {max} characters",
+            c.escape_unicode()
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The parser's message with every control character but LF and tab written as an escape:
+/// its excerpt of the offending line is printed to a terminal, where a raw ESC or CR from
+/// the file would be a command.
+fn printable(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for c in message.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Refuses an NDI responder threshold above the scale's maximum: an improvement of more
+/// than `max` points is impossible on a 0-to-max scale, so nobody could ever respond.
+fn check_ndi_threshold<F>(p: &Protocol, explicit: bool, invalid: &F) -> Result<(), ProtocolError>
+where
+    F: Fn(&str, String) -> ProtocolError,
+{
+    if p.ndi_min_improvement <= p.ndi_max {
+        return Ok(());
+    }
+    let (t, max) = (p.ndi_min_improvement, p.ndi_max);
+    let default = if explicit { "" } else { " (the default)" };
+    Err(invalid(
+        "outcomes.ndi.responder_min_improvement",
+        format!(
+            "is {t}{default}; allowed above 0 and at most outcomes.ndi.max ({max}): an improvement of more than {max} points is impossible on a 0-{max} scale, so nobody could respond. Lower the threshold or raise outcomes.ndi.max"
+        ),
+    ))
 }
 
 fn positive<F>(v: Decimal, key: &str, invalid: &F) -> Result<Decimal, ProtocolError>
@@ -516,8 +595,8 @@ where
             a.id.map(|s| s.trim().to_owned())
                 .filter(|s| !s.is_empty())
                 .ok_or_else(|| invalid(&key("id"), "is missing; every arm needs an id".into()))?;
-        if id.chars().count() > 64 {
-            return Err(invalid(&key("id"), "is longer than 64 characters".into()));
+        if let Err(why) = printable_text(&id, MAX_ARM_ID) {
+            return Err(invalid(&key("id"), why));
         }
         if arms.iter().any(|x| x.id == id) {
             return Err(invalid(&key("id"), format!("`{id}` is used by two arms")));
@@ -647,6 +726,108 @@ mod tests {
                 .to_string();
             assert!(err.contains(needle), "{err:?} should mention {needle:?}");
         }
+    }
+
+    #[test]
+    fn an_ndi_threshold_nobody_can_reach_is_refused() {
+        // Issue 13: 51 points on a 0-50 scale was accepted, and nobody could respond.
+        let err = Protocol::from_toml("[outcomes.ndi]\nresponder_min_improvement = 51\n", "t")
+            .unwrap_err()
+            .to_string();
+        for needle in [
+            "outcomes.ndi.responder_min_improvement",
+            "is 51",
+            "at most outcomes.ndi.max (50)",
+        ] {
+            assert!(err.contains(needle), "{err:?} should mention {needle:?}");
+        }
+        // A lowered maximum against the default threshold names the threshold as a default.
+        let err = Protocol::from_toml("[outcomes.ndi]\nmax = 4\n", "t")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("is 5 (the default)"), "{err}");
+        // The edge stays allowed: 50 points on a 0-50 scale (baseline 50, checkpoint 0).
+        let p =
+            Protocol::from_toml("[outcomes.ndi]\nresponder_min_improvement = 50\n", "t").unwrap();
+        assert_eq!(p.ndi_min_improvement(), Decimal::from_int(50));
+    }
+
+    #[test]
+    fn syntax_errors_do_not_echo_control_characters() {
+        // The parser quotes the offending line; a raw ESC there would reach the terminal.
+        let err = Protocol::from_toml("name = 3\u{1b}[31m\r\n", "trial.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("trial.toml"), "{err}");
+        assert!(
+            !err.chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t'),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn marker_names_are_plain_identifiers() {
+        let trial = |name: &str| {
+            format!(
+                "[[markers]]\ncolumn = \"{}\"\nbetter = \"higher\"\nresponder_min_improvement = 1\n",
+                name.replace('\u{1b}', "\\u001B")
+            )
+        };
+        for bad in [
+            "=cmd|calc",
+            "+1",
+            "-x",
+            "@sum",
+            "walk minutes",
+            "walk-minutes",
+            "9lives",
+            "\u{1b}[31mred",
+            "caf\u{e9}",
+            &"m".repeat(65),
+        ] {
+            let err = Protocol::from_toml(&trial(bad), "t")
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("markers[1].column"), "{bad:?}: {err}");
+            assert!(
+                err.contains("letters, digits and underscores"),
+                "{bad:?}: {err}"
+            );
+            assert!(
+                !err.contains('\u{1b}'),
+                "the message echoes a raw escape: {err:?}"
+            );
+        }
+        for good in ["walk_minutes", "_x", "Awakenings2", &"m".repeat(64)] {
+            let p = Protocol::from_toml(&trial(good), "t").unwrap();
+            assert_eq!(p.markers()[0].column(), good);
+        }
+    }
+
+    #[test]
+    fn names_and_arm_ids_hold_no_control_characters() {
+        let err = Protocol::from_toml("name = \"a\\u001b[2Jb\"\n", "t")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`name`") && err.contains("control character"),
+            "{err}"
+        );
+        assert!(!err.contains('\u{1b}'), "{err:?}");
+        let err = Protocol::from_toml(
+            "[[arms]]\nid = \"c\\u0007\"\ncontrol = true\n[[arms]]\nid = \"t\"\nminutes = 60\nper_week = 2\n",
+            "t",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("arms[1].id") && err.contains("control character"),
+            "{err}"
+        );
+        let long = format!("name = \"{}\"\n", "n".repeat(201));
+        let err = Protocol::from_toml(&long, "t").unwrap_err().to_string();
+        assert!(err.contains("at most 200"), "{err}");
     }
 
     #[test]

@@ -1,0 +1,63 @@
+//! The settings of one analysis (population, missing-outcome rule, confidence level, interval
+//! method, multiplicity adjustment, adjusted models), validated by the command line and
+//! recorded in `summary.json`. A module of its own so the per-arm analysis and the adjusted
+//! models can both read it without importing each other.
+
+use serde::Serialize;
+
+use crate::domain::{Missing, Population};
+use crate::stats::{Level, Multiplicity, RdMethod};
+
+/// Covariates besides the arm indicators; the outcome's baseline score is always one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Covariates {
+    /// Also adjust for age in years.
+    pub age: bool,
+}
+
+impl Covariates {
+    /// `baseline` or `baseline,age`, as given on the command line.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        if self.age { "baseline,age" } else { "baseline" }
+    }
+}
+
+/// Settings of one analysis.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct AnalysisOptions {
+    /// Population.
+    pub population: Population,
+    /// Missing-outcome rule (ITT only).
+    pub missing: Missing,
+    /// Confidence level of every interval.
+    #[serde(serialize_with = "serialize_level")]
+    pub level: Level,
+    /// Interval method of the risk difference (recorded in the summary's settings).
+    #[serde(skip)]
+    pub rd_method: RdMethod,
+    /// Adjustment of the arm-versus-control p-values, per outcome.
+    pub multiplicity: Multiplicity,
+    /// Baseline-adjusted regression models, when asked for.
+    pub adjust: Option<Covariates>,
+}
+
+impl Default for AnalysisOptions {
+    /// The contract's defaults: ITT, a missing outcome is a non-responder, 95% intervals,
+    /// Newcombe's interval, no multiplicity adjustment, no adjusted models.
+    fn default() -> Self {
+        AnalysisOptions {
+            population: Population::Itt,
+            missing: Missing::Nonresponder,
+            level: Level::NINETY_FIVE,
+            rd_method: RdMethod::Newcombe,
+            multiplicity: Multiplicity::None,
+            adjust: None,
+        }
+    }
+}
+
+fn serialize_level<S: serde::Serializer>(l: &Level, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(l.value())
+}
+

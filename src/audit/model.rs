@@ -1,0 +1,237 @@
+//! The audit's shareable counts after `--min-cell` suppression, built once from an [`Audit`] and
+//! drawn from by `audit.html`, the funnel plot and the aggregate files (`units.csv`,
+//! `safety.csv`, `audit.json`), so they hide the same cells. The rule is the report's
+//! ([`crate::report::disclosure`]).
+//!
+//! The sums that tie the audit's counts: the treated participants are the sum of the units'
+//! patients, of the checkpoint statuses, and (with each flag) of the flagged and the rest; a
+//! unit's patients are its judged and its pending participants, and include those counted for
+//! safety; the judged are the benchmarked `n` and the others, and the adherent and the others;
+//! `n` is the responders and the non-responders; the safety `all` row sums the units. With the
+//! `cohort` benchmark the funnel's centre line is the responders of all units over their `n`,
+//! so those two totals are tied to the units too. A figure computed from counts (a unit's
+//! rate, interval, expected and risk-adjusted rate, z and verdict, its funnel point; a safety
+//! share and p; phi and tau-squared, which use every unit) is kept only when each of its
+//! counts is known.
+
+use super::{Audit, Benchmark};
+use crate::cohort::{Cohort, CohortFile};
+use crate::derive::Flags;
+use crate::report::disclosure::{Cell, CellId, Disclosure};
+
+/// One unit's counts.
+#[derive(Debug, Clone, Copy)]
+pub struct UnitCells {
+    /// Treated participants.
+    pub patients: CellId,
+    /// Judged at the checkpoint.
+    pub judged: CellId,
+    /// Adherent among the judged.
+    pub adherent: CellId,
+    /// Judged and benchmarked (the rate's denominator).
+    pub n: CellId,
+    /// Responders.
+    pub responders: CellId,
+}
+
+/// One safety row's counts.
+#[derive(Debug, Clone, Copy)]
+pub struct SafetyCells {
+    /// Participants counted for safety.
+    pub treated: CellId,
+    /// With an adverse event.
+    pub events: CellId,
+}
+
+/// The audit's counts after suppression.
+#[derive(Debug, Clone)]
+pub struct AuditModel {
+    cells: Disclosure,
+    /// Treated participants audited.
+    pub treated: CellId,
+    /// Control participants left out.
+    pub control: CellId,
+    /// Per unit, in the audit's order.
+    pub units: Vec<UnitCells>,
+    /// Per safety row (units, then `all`).
+    pub safety: Vec<SafetyCells>,
+    /// Per checkpoint status (worklist order).
+    pub statuses: Vec<CellId>,
+    /// Per safety flag (needs clearance, adverse event, age outside).
+    pub flags: Vec<CellId>,
+    /// `participants.csv`: rows, accepted, rejected, ignored duplicates.
+    pub participant_rows: Option<[CellId; 4]>,
+    /// Treatment-arm participants left out because they start after the audit date (tied to
+    /// the accepted rows; `None` when participants.csv is not among the files).
+    pub not_started: Option<CellId>,
+    /// Phi, tau-squared and the overdispersion test use every unit: shown only when all are.
+    pub dispersion_shown: bool,
+}
+
+impl AuditModel {
+    /// Counts the audit's cells and applies suppression with threshold `min_cell`.
+    #[must_use]
+    pub fn new(cohort: &Cohort, audit: &Audit, min_cell: u64) -> AuditModel {
+        let mut c = Disclosure::new(min_cell);
+        let treated = c.count(audit.worklist.len() as u64);
+        let control = c.count(audit.control_participants);
+        let mut not_started = None;
+        let participant_rows = cohort
+            .files
+            .iter()
+            .find(|f| f.file == CohortFile::Participants)
+            .map(|f| {
+                let k = f.counts;
+                let rows = c.exempt(k.rows);
+                let accepted = c.exempt(k.accepted);
+                let rejected = c.exempt(k.rejected);
+                let dups = c.exempt(k.ignored_duplicates);
+                if k.rows == k.accepted + k.rejected + k.ignored_duplicates {
+                    c.sum(rows, &[accepted, rejected, dups]);
+                }
+                not_started = c.rest(accepted, &[treated, control]);
+                [rows, accepted, rejected, dups]
+            });
+        let mut units = Vec::with_capacity(audit.units.len());
+        for u in &audit.units {
+            let patients = c.count(u.patients);
+            let judged_value = u.n + u.not_benchmarked;
+            // The adherent share is printed: the judged and the adherent count as known.
+            let judged = c.count(judged_value);
+            let _ = c.rest(patients, &[judged]);
+            let adherent = c.count(u.adherent);
+            let _ = c.rest(judged, &[adherent]);
+            let n = c.count(u.n);
+            let _ = c.rest(judged, &[n]);
+            let responders = c.count(u.responders);
+            let _ = c.rest(n, &[responders]);
+            units.push(UnitCells {
+                patients,
+                judged,
+                adherent,
+                n,
+                responders,
+            });
+        }
+        let patients: Vec<CellId> = units.iter().map(|u| u.patients).collect();
+        c.sum(treated, &patients);
+        if audit.options.benchmark == Benchmark::Cohort && audit.target.is_some() {
+            // The centre line is Σ responders / Σ n: both totals are as good as printed.
+            let o = c.count(audit.units.iter().map(|u| u.responders).sum());
+            let n = c.count(audit.units.iter().map(|u| u.n).sum());
+            let os: Vec<CellId> = units.iter().map(|u| u.responders).collect();
+            let ns: Vec<CellId> = units.iter().map(|u| u.n).collect();
+            c.sum(o, &os);
+            c.sum(n, &ns);
+        }
+        let (unit_rows, all) = audit.safety.split_at(audit.safety.len().saturating_sub(1));
+        let mut safety: Vec<SafetyCells> = unit_rows
+            .iter()
+            .zip(&units)
+            .map(|(r, u)| {
+                let treated = c.count(r.treated);
+                let events = c.count(r.events);
+                let _ = c.rest(treated, &[events]);
+                let _ = c.rest(u.patients, &[treated]);
+                SafetyCells { treated, events }
+            })
+            .collect();
+        let (statuses, flag_counts) = super::export::worklist_counts(audit);
+        let mut all_events = None;
+        for r in all {
+            let t = c.count(r.treated);
+            let e = c.count(r.events);
+            let _ = c.rest(t, &[e]);
+            let ts: Vec<CellId> = safety.iter().map(|s| s.treated).collect();
+            let es: Vec<CellId> = safety.iter().map(|s| s.events).collect();
+            if ts.len() == unit_rows.len() {
+                c.sum(t, &ts);
+                c.sum(e, &es);
+            }
+            all_events = Some((e, r.events));
+            safety.push(SafetyCells {
+                treated: t,
+                events: e,
+            });
+        }
+        let statuses: Vec<CellId> = statuses.iter().map(|(_, n)| c.count(*n)).collect();
+        c.sum(treated, &statuses);
+        let flags: Vec<CellId> = flag_counts
+            .iter()
+            .map(|(flag, _, n)| {
+                // The adverse-event flag often equals the safety `all` row: then it is that cell.
+                let id = match all_events {
+                    Some((e, v)) if *flag == Flags::ADVERSE_EVENT && v == *n => e,
+                    _ => c.count(*n),
+                };
+                let _ = c.rest(treated, &[id]);
+                id
+            })
+            .collect();
+        c.solve();
+        let dispersion_shown = audit
+            .units
+            .iter()
+            .zip(&units)
+            .all(|(u, cells)| u.n == 0 || c.known(&[cells.responders, cells.n]));
+        AuditModel {
+            cells: c,
+            treated,
+            control,
+            units,
+            safety,
+            statuses,
+            flags,
+            participant_rows,
+            not_started,
+            dispersion_shown,
+        }
+    }
+
+    /// The threshold `K`.
+    #[must_use]
+    pub fn min_cell(&self) -> u64 {
+        self.cells.min_cell()
+    }
+
+    /// True when suppression is on.
+    #[must_use]
+    pub fn suppressing(&self) -> bool {
+        self.cells.active()
+    }
+
+    /// A count as it may be printed.
+    #[must_use]
+    pub fn cell(&self, id: CellId) -> Cell {
+        self.cells.cell(id)
+    }
+
+    /// True when every one of `ids` can be worked out from what is printed.
+    #[must_use]
+    pub fn known(&self, ids: &[CellId]) -> bool {
+        self.cells.known(ids)
+    }
+
+    /// May unit `i`'s rate, interval, expected and adjusted rates, z, verdict and funnel point
+    /// be shown? When an overdispersion adjustment is applied, z, the verdict and the limits
+    /// also carry phi or tau-squared, so they need every unit known.
+    #[must_use]
+    pub fn unit_shown(&self, audit: &Audit, i: usize) -> bool {
+        let u = &self.units[i];
+        self.known(&[u.responders, u.n]) && (audit.applied.is_none() || self.dispersion_shown)
+    }
+
+    /// May unit `i`'s adherent share be shown?
+    #[must_use]
+    pub fn adherent_shown(&self, i: usize) -> bool {
+        let u = &self.units[i];
+        self.known(&[u.adherent, u.judged])
+    }
+
+    /// May safety row `i`'s share, interval and p be shown?
+    #[must_use]
+    pub fn safety_shown(&self, i: usize) -> bool {
+        let s = &self.safety[i];
+        self.known(&[s.treated, s.events])
+    }
+}
