@@ -24,7 +24,7 @@ use polars::prelude::*;
 
 mod cohort;
 
-use cohort::{BIN, cohort_dir, layout_dir, layouts, participants};
+use cohort::{BIN, layout_dir, layouts, participants};
 
 const FILES: [&str; 3] = ["participants.csv", "sessions.csv", "scores.csv"];
 
@@ -80,7 +80,7 @@ fn as_refs(v: &[std::ffi::OsString]) -> Vec<&std::ffi::OsStr> {
 }
 
 fn bench(c: &mut Criterion) {
-    let dir = cohort_dir();
+    let dir = layout_dir("grouped");
     let out = tempfile::tempdir().expect("tempdir");
     let va = validate_args(&dir);
     let aa = analyze_args(&dir, out.path());
@@ -178,7 +178,7 @@ fn main() {
     for l in &layouts {
         layout_dir(l);
     }
-    let peak = peak_memory(&cohort_dir());
+    let peak = peak_memory(&layout_dir("grouped"));
     // The ratio report alone (about a minute per layout) when comparing builds.
     if std::env::var_os("TRIALDOSE_BENCH_RATIO_ONLY").is_none() {
         benches();

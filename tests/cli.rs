@@ -2965,7 +2965,10 @@ mod review_regressions {
             c.dir().as_os_str(),
         ]);
         assert_eq!(run.code, 2, "{run}");
-        assert!(run.stderr.contains("cohort folder itself"), "{run}");
+        assert!(
+            run.stderr.contains("itself (the same folder on disk)"),
+            "{run}"
+        );
         assert_eq!(
             std::fs::read(c.dir().join("participants.csv")).unwrap(),
             before

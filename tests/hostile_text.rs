@@ -75,7 +75,12 @@ fn analyze_and_audit_print_no_raw_escape_sequences() {
 
 #[test]
 fn an_error_naming_a_hostile_path_is_printed_escaped() {
-    let run = trialdose(["analyze", "/nonexistent/\u{1b}[31mcohort\u{7}", "--out", "/tmp/x"]);
+    let run = trialdose([
+        "analyze",
+        "/nonexistent/\u{1b}[31mcohort\u{7}",
+        "--out",
+        "/tmp/x",
+    ]);
     assert_ne!(run.code, 0);
     assert!(!has_hostile(&run.stderr), "{:?}", run.stderr);
     assert!(run.stderr.contains("\\x1b[31mcohort"), "{:?}", run.stderr);

@@ -40,11 +40,6 @@ pub fn layouts() -> Vec<String> {
     }
 }
 
-/// The cohort's folder, generated on first use.
-pub fn cohort_dir() -> PathBuf {
-    layout_dir("grouped")
-}
-
 /// The cohort in `layout` (a `generate --layout` value), generated on first use.
 pub fn layout_dir(layout: &str) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")

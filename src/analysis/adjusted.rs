@@ -17,11 +17,11 @@
 
 use serde::Serialize;
 
-pub use super::options::Covariates;
 use super::options::AnalysisOptions;
-use crate::domain::Outcome;
+pub use super::options::Covariates;
 use crate::cohort::Cohort;
 use crate::derive::Derived;
+use crate::domain::Outcome;
 use crate::stats::glm::{self, Design, FitError, Model};
 
 /// One row of `adjusted.csv`.

@@ -8,9 +8,9 @@
 
 use polars::prelude::*;
 
-use crate::domain::{Missing, Outcome, Population};
 use crate::cohort::Cohort;
 use crate::derive::{Derived, Flags};
+use crate::domain::{Missing, Outcome, Population};
 
 /// Per arm and outcome: responders, denominator and improvements of the population.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -15,13 +15,13 @@ pub mod adjusted;
 pub mod frame;
 mod options;
 
-use adjusted::AdjustedRow;
-pub use options::{AnalysisOptions, Covariates};
 use crate::cohort::Cohort;
 use crate::derive::Derived;
 use crate::domain::Outcome;
-use frame::OutcomeTally;
 use crate::stats::{self, Binomial, Level, ScoredArm};
+use adjusted::AdjustedRow;
+use frame::OutcomeTally;
+pub use options::{AnalysisOptions, Covariates};
 
 pub use crate::domain::population::{Missing, Population};
 

@@ -60,4 +60,3 @@ impl Default for AnalysisOptions {
 fn serialize_level<S: serde::Serializer>(l: &Level, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(l.value())
 }
-

@@ -35,7 +35,11 @@ impl<'a> ForestChart<'a> {
     }
 
     fn label(c: &Comparison) -> String {
-        let outcome = if c.outcome == Outcome::Ndi { "NDI" } else { "pain" };
+        let outcome = if c.outcome == Outcome::Ndi {
+            "NDI"
+        } else {
+            "pain"
+        };
         format!("{} {outcome}", c.arm)
     }
 }

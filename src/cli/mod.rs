@@ -19,8 +19,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use trialdose::cohort::CohortError;
-use trialdose::output::OutputError;
 use trialdose::domain::protocol::ProtocolError;
+use trialdose::output::OutputError;
 
 /// Exit code: usage error.
 pub const EXIT_USAGE: u8 = 2;

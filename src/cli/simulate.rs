@@ -325,8 +325,13 @@ fn finish(result: &SimResult, json: bool, out: Option<&PathBuf>) -> anyhow::Resu
 /// Reads a JSON input whole: bounded, regular files only (exit 66 otherwise), UTF-8 (exit 65).
 fn read_input(path: &Path) -> anyhow::Result<String> {
     let bytes = super::read_json_input(path)?;
-    String::from_utf8(bytes)
-        .map_err(|_| DataError(format!("{}: not UTF-8 text, so not a trialdose JSON file", path.display())).into())
+    String::from_utf8(bytes).map_err(|_| {
+        DataError(format!(
+            "{}: not UTF-8 text, so not a trialdose JSON file",
+            path.display()
+        ))
+        .into()
+    })
 }
 
 /// Reads a simulation result written with `--out` (exit 65 when it is not one of this version).

@@ -157,7 +157,8 @@ pub fn load_protocol(cohort_dir: &Path) -> Result<Protocol, ProtocolError> {
     let path = cohort_dir.join("trial.toml");
     // Only a regular file of at most `TOML_LIMIT` bytes is read (a FIFO would wait).
     let text = crate::files::read_input(&path, crate::files::TOML_LIMIT).and_then(|bytes| {
-        String::from_utf8(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+        String::from_utf8(bytes)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
     });
     match text {
         Ok(text) => Protocol::from_toml(&text, &path.display().to_string()),

@@ -77,6 +77,9 @@ mod tests {
         assert_eq!(Itt.counted(Missing::Nonresponder, None), Some(false));
         assert_eq!(Itt.counted(Missing::Exclude, None), None);
         assert_eq!(PerProtocol.counted(Missing::Nonresponder, None), None);
-        assert_eq!(PerProtocol.counted(Missing::Exclude, Some(true)), Some(true));
+        assert_eq!(
+            PerProtocol.counted(Missing::Exclude, Some(true)),
+            Some(true)
+        );
     }
 }

@@ -14,9 +14,9 @@
 //! fitted dose-response curve) are kept only when each count they use is known.
 
 use crate::analysis::{Analysis, ArmSummary, Comparison};
-pub use crate::domain::Outcome;
 use crate::cohort::{AdverseEvent, Cohort, CohortFile};
 use crate::derive::{Decision, Derived, EVIDENCE_AGE_MAX, EVIDENCE_AGE_MIN, Flags};
+pub use crate::domain::Outcome;
 
 use super::disclosure::{Cell, CellId, Disclosure};
 

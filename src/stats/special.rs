@@ -429,8 +429,10 @@ fn smooth_sums(w: &impl LogConcave, start: u64, end: u64) -> Sums {
         let (h1, h2) = w.slopes(pos);
         let scale = 1.0 / h1.abs().max((-h2).max(0.0).sqrt()).max(1e-300);
         let f_here = (w.ln_term(pos) - h0).exp();
-        // Also stops on NaN: nothing more can be added.
-        if sums.mass > 0.0 && !(f_here * scale > TAIL_SUM_REL * sums.mass) {
+        // Also stops on NaN (incomparable): nothing more can be added.
+        let contributes = (f_here * scale).partial_cmp(&(TAIL_SUM_REL * sums.mass))
+            == Some(std::cmp::Ordering::Greater);
+        if sums.mass > 0.0 && !contributes {
             break;
         }
         let mut next = pos + sign * scale;

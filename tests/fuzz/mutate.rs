@@ -217,7 +217,7 @@ pub fn csv(s: &mut Stream, bytes: &mut Vec<u8>, long: usize) -> String {
             }
         }
         16 => {
-            let junk: &[u8] = *s.pick(&[
+            let junk: &[u8] = s.choose(&[
                 b"\n\n\n".as_slice(),
                 b",,,,,\n",
                 b"\"\n",

@@ -51,6 +51,11 @@ impl Stream {
         &items[self.below(items.len())]
     }
 
+    /// A copy of one of `items` (for slices of references and numbers).
+    pub fn choose<T: Copy>(&mut self, items: &[T]) -> T {
+        *self.pick(items)
+    }
+
     /// An index drawn with the given weights (at least one positive).
     pub fn weighted(&mut self, weights: &[u32]) -> usize {
         let total: u64 = weights.iter().map(|&w| u64::from(w)).sum();

@@ -72,9 +72,9 @@ const ARM_IDS: [&str; 6] = ["control", "30x2", "30x3", "60x1", "60x2", "60x3"];
 /// `invalid` (so that most random files are accepted and the cohort gets read).
 fn value<'a>(s: &mut Stream, valid: &[&'a str], invalid: &[&'a str]) -> &'a str {
     if !valid.is_empty() && (invalid.is_empty() || s.chance(0.75)) {
-        *s.pick(valid)
+        s.choose(valid)
     } else {
-        *s.pick(invalid)
+        s.choose(invalid)
     }
 }
 

@@ -129,7 +129,7 @@ pub fn cell(s: &mut Stream, long: usize) -> Vec<u8> {
 
 /// Text of up to `max` bytes: one repeated character, sometimes multi-byte.
 pub fn long_text(s: &mut Stream, max: usize) -> Vec<u8> {
-    let unit: &[u8] = *s.pick(&[b"a".as_slice(), "é".as_bytes(), b"\x1b[0m", b"9"]);
+    let unit: &[u8] = s.choose(&[b"a".as_slice(), "é".as_bytes(), b"\x1b[0m", b"9"]);
     let n = 1 + s.below(max.max(1) / unit.len());
     unit.repeat(n)
 }

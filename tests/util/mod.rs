@@ -527,6 +527,9 @@ pub fn read_json(path: &Path) -> serde_json::Value {
 }
 
 /// The names of the entries of a directory, sorted.
+/// The names in `dir`, sorted, without the output folder's lock file `.trialdose.lock`: it stays
+/// after a run by design (removing a lock file others may have opened would let two runs hold
+/// "the" lock at once; tests/safe_io.rs checks it), and no listing of results should show it.
 pub fn list_dir(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("listing {}: {e}", dir.display()))
@@ -536,6 +539,7 @@ pub fn list_dir(dir: &Path) -> Vec<String> {
                 .to_string_lossy()
                 .into_owned()
         })
+        .filter(|name| name != ".trialdose.lock")
         .collect();
     names.sort();
     names
