@@ -221,7 +221,7 @@ where
                 .into_iter()
                 .map(|piece| {
                     let fill = &fill;
-                    scope.spawn(move || fill(piece))
+                    crate::parallel::spawn(scope, move || fill(piece))
                 })
                 .collect();
             crate::parallel::join_all(handles)
@@ -333,7 +333,7 @@ fn session_tallies(cohort: &Cohort, threads: usize) -> Vec<SessionTally> {
     let ranges: Vec<Option<(usize, usize)>> = std::thread::scope(|scope| {
         let handles: Vec<_> = blocks
             .iter()
-            .map(|b| scope.spawn(move || range_of(b)))
+            .map(|b| crate::parallel::spawn(scope, move || range_of(b)))
             .collect();
         crate::parallel::join_all(handles)
     });

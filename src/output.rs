@@ -164,7 +164,15 @@ pub fn write_blocks(
 ) -> io::Result<()> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Mutex, mpsc};
-    if threads <= 1 || blocks <= 1 {
+    // The workers run beside this thread (the writer): slots of the thread budget, none when
+    // the budget has none left (then this thread formats and writes, one block after another).
+    let workers = crate::parallel::reserve(if threads <= 1 || blocks <= 1 {
+        0
+    } else {
+        threads
+    });
+    let threads = workers.threads();
+    if threads == 0 {
         let mut buf = String::new();
         for b in 0..blocks {
             buf.clear();

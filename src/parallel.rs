@@ -1,21 +1,136 @@
-//! Joining scoped threads. The readers, `derive`, the simulator and the writers all split work
-//! over scoped threads and collect the results in spawning order, so the results never depend
-//! on which thread finished first; a panic in a worker is raised again in the caller with its
-//! own message (not the scope's generic "a scoped thread panicked").
+//! Threads, within one budget. The readers, `derive`, the simulator and the writers all split
+//! work over scoped threads and collect the results in spawning order, so the results never
+//! depend on which thread finished first (or on how many there were); a panic in a worker is
+//! raised again in the caller with its own message (not the scope's generic "a scoped thread
+//! panicked").
+//!
+//! **The budget.** `--threads N` caps the threads working at once, over every pool of the
+//! process: [`set_cap`] leaves `N - 1` slots besides the calling thread. [`spawn`] starts a
+//! thread only when it can take a slot (held until the thread ends, so nested fan-outs share
+//! what is left) and otherwise runs the work at once on the calling thread; [`reserve`] takes
+//! slots for workers that must run side by side (a writer fed by a channel). A caller waiting
+//! in [`join`] keeps its slot, so the count of live threads, not only of busy ones, stays
+//! within the cap. Without [`set_cap`] the budget is unlimited (the tuned default: readers,
+//! digests and writers overlap so that one fills the gaps another leaves). polars' own pool is
+//! sized by the command line from the same flag (`POLARS_MAX_THREADS`).
 
-use std::thread::ScopedJoinHandle;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread::{Scope, ScopedJoinHandle};
 
-/// The thread's result; its panic, if it panicked, raised again here.
-pub fn join<T>(handle: ScopedJoinHandle<'_, T>) -> T {
-    handle
-        .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+/// Slots left for threads besides the calling one; unlimited until [`set_cap`].
+static FREE: AtomicUsize = AtomicUsize::new(UNLIMITED);
+
+/// "No cap": large enough never to run out, small enough never to overflow when slots return.
+const UNLIMITED: usize = usize::MAX / 2;
+
+/// Caps the threads working at once at `threads` (at least 1: the calling thread). Call once,
+/// before any work; a later call replaces the cap for slots not yet taken.
+pub fn set_cap(threads: usize) {
+    FREE.store(threads.max(1) - 1, Ordering::SeqCst);
 }
 
-/// The threads' results in the order of `handles` (see [`join`]). A vector, not a lazy
-/// iterator, so every thread is running before the first is waited for.
-pub fn join_all<T>(handles: Vec<ScopedJoinHandle<'_, T>>) -> Vec<T> {
-    handles.into_iter().map(join).collect()
+/// True when [`set_cap`] set a cap.
+#[must_use]
+pub fn capped() -> bool {
+    FREE.load(Ordering::SeqCst) < UNLIMITED / 2
+}
+
+/// Takes up to `wanted` slots; `None` taken when none is free.
+fn take(wanted: usize) -> usize {
+    let mut free = FREE.load(Ordering::SeqCst);
+    loop {
+        let n = free.min(wanted);
+        if n == 0 {
+            return 0;
+        }
+        match FREE.compare_exchange_weak(free, free - n, Ordering::SeqCst, Ordering::SeqCst) {
+            Ok(_) => return n,
+            Err(now) => free = now,
+        }
+    }
+}
+
+/// Slots taken from the budget, given back when dropped.
+#[derive(Debug)]
+pub struct Reservation {
+    slots: usize,
+}
+
+impl Reservation {
+    /// The slots taken: the number of extra threads the holder may run.
+    #[must_use]
+    pub fn threads(&self) -> usize {
+        self.slots
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        FREE.fetch_add(self.slots, Ordering::SeqCst);
+    }
+}
+
+/// Takes up to `wanted` slots for threads that must run side by side (0 when none is free:
+/// the holder then does the work on its own thread).
+#[must_use]
+pub fn reserve(wanted: usize) -> Reservation {
+    Reservation {
+        slots: take(wanted),
+    }
+}
+
+/// Work started by [`spawn`]: on a thread of its own, or already done on the caller's.
+pub enum Task<'scope, T> {
+    /// Running on a thread that holds a slot.
+    Thread(ScopedJoinHandle<'scope, T>),
+    /// Done on the calling thread (no slot was free).
+    Done(T),
+}
+
+/// Runs `work` on a new thread of `scope` if a slot is free, else at once on this thread.
+pub fn spawn<'scope, 'env, T, F>(scope: &'scope Scope<'scope, 'env>, work: F) -> Task<'scope, T>
+where
+    T: Send + 'scope,
+    F: FnOnce() -> T + Send + 'scope,
+{
+    let slot = reserve(1);
+    if slot.threads() == 0 {
+        return Task::Done(work());
+    }
+    Task::Thread(scope.spawn(move || {
+        let _slot = slot;
+        work()
+    }))
+}
+
+/// Runs `work` on a detached thread if a slot is free (for freeing memory in the background),
+/// else at once on this thread.
+pub fn spawn_detached<F: FnOnce() + Send + 'static>(work: F) {
+    let slot = reserve(1);
+    if slot.threads() == 0 {
+        work();
+    } else {
+        std::thread::spawn(move || {
+            let _slot = slot;
+            work();
+        });
+    }
+}
+
+/// The task's result; its thread's panic, if it panicked, raised again here.
+pub fn join<T>(task: Task<'_, T>) -> T {
+    match task {
+        Task::Done(t) => t,
+        Task::Thread(handle) => handle
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+    }
+}
+
+/// The tasks' results in the order of `tasks` (see [`join`]). A vector, not a lazy iterator,
+/// so every thread is running before the first is waited for.
+pub fn join_all<T>(tasks: Vec<Task<'_, T>>) -> Vec<T> {
+    tasks.into_iter().map(join).collect()
 }
 
 #[cfg(test)]
@@ -28,7 +143,7 @@ mod tests {
             join_all(
                 (0..8u64)
                     .map(|i| {
-                        scope.spawn(move || {
+                        spawn(scope, move || {
                             std::thread::sleep(std::time::Duration::from_millis(8 - i));
                             i * i
                         })
@@ -44,7 +159,7 @@ mod tests {
     fn a_worker_panic_keeps_its_message() {
         std::thread::scope(|scope| {
             let h = scope.spawn(|| -> u8 { panic!("worker 3 failed") });
-            join(h)
+            join(Task::Thread(h))
         });
     }
 }

@@ -70,7 +70,7 @@ pub struct Args {
     /// adjusted.csv: `baseline` or `baseline,age`.
     #[arg(long, value_name = "baseline[,age]")]
     adjust: Option<String>,
-    /// Threads for reading large files (results never depend on it).
+    /// Most threads working at once, over every pool (results never depend on it; default: every core).
     #[arg(long)]
     threads: Option<usize>,
 }
@@ -172,7 +172,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // participants.csv (the large file) is written while the per-arm analysis runs.
     let participants_path = args.out.join("participants.csv");
     let (result, written) = std::thread::scope(|scope| {
-        let writer = scope.spawn(|| {
+        let writer = trialdose::parallel::spawn(scope, || {
             write_with(&participants_path, |w| {
                 export::write_participants(w, &cohort, &derived, threads)
             })
@@ -235,8 +235,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     std::mem::forget(cohort);
     std::thread::scope(|scope| {
-        scope.spawn(move || drop(derived));
+        let task = trialdose::parallel::spawn(scope, move || drop(derived));
         drop((sessions, scores));
+        trialdose::parallel::join(task);
     });
     Ok(ExitCode::SUCCESS)
 }

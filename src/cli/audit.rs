@@ -90,7 +90,7 @@ pub struct Args {
     /// Audit the accepted rows even when some rows are rejected.
     #[arg(long)]
     skip_invalid: bool,
-    /// Threads for reading large files (results never depend on it).
+    /// Most threads working at once, over every pool (results never depend on it; default: every core).
     #[arg(long)]
     threads: Option<usize>,
 }
@@ -226,8 +226,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     std::mem::forget((cohort, ids, result));
     std::thread::scope(|scope| {
-        scope.spawn(move || drop(derived));
+        let task = trialdose::parallel::spawn(scope, move || drop(derived));
         drop((sessions, scores));
+        trialdose::parallel::join(task);
     });
     Ok(ExitCode::SUCCESS)
 }

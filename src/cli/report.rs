@@ -60,7 +60,7 @@ pub struct Args {
     /// Report from the accepted rows even when some rows are rejected.
     #[arg(long)]
     skip_invalid: bool,
-    /// Threads for reading large files (results never depend on it).
+    /// Most threads working at once, over every pool (results never depend on it; default: every core).
     #[arg(long)]
     threads: Option<usize>,
 }

@@ -67,7 +67,7 @@ pub struct Common {
     /// Run only shard K of N (replicates K-1, K-1+N, ...); combine with `simulate merge`.
     #[arg(long, value_name = "K/N")]
     shard: Option<String>,
-    /// Threads (results never depend on it).
+    /// Most threads working at once (results never depend on it; default: every core).
     #[arg(long)]
     threads: Option<usize>,
     /// Print JSON instead of the readable summary.

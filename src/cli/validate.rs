@@ -19,7 +19,7 @@ pub struct Args {
     /// Write the full ledger to DIR/rejections.csv (`-` writes it to stdout).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Threads for reading large files (results never depend on it).
+    /// Most threads working at once, over every pool (results never depend on it; default: every core).
     #[arg(long)]
     threads: Option<usize>,
 }

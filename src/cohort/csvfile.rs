@@ -739,7 +739,7 @@ where
     };
     let mut states: Vec<(usize, (S, bool))> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads.min(chunks.len()))
-            .map(|_| scope.spawn(work))
+            .map(|_| crate::parallel::spawn(scope, work))
             .collect();
         crate::parallel::join_all(handles)
             .into_iter()

@@ -175,9 +175,11 @@ pub fn load_protocol(cohort_dir: &Path) -> Result<Protocol, ProtocolError> {
 fn start_digest<'scope>(
     scope: &'scope std::thread::Scope<'scope, '_>,
     bytes: &Arc<FileBytes>,
-) -> std::thread::ScopedJoinHandle<'scope, String> {
+) -> crate::parallel::Task<'scope, String> {
     let bytes = Arc::clone(bytes);
-    scope.spawn(move || crate::domain::text::hex(&Sha256::digest(&bytes[..])))
+    crate::parallel::spawn(scope, move || {
+        crate::domain::text::hex(&Sha256::digest(&bytes[..]))
+    })
 }
 
 impl Cohort {
@@ -216,7 +218,7 @@ impl Cohort {
             // Sessions and scores depend only on the roster: read them side by side, so one
             // fills the gaps the other leaves.
             let (sess, sc) = std::thread::scope(|inner| {
-                let scores_job = inner.spawn(|| {
+                let scores_job = crate::parallel::spawn(inner, || {
                     let bytes = scores_bytes;
                     scores::read(
                         &csvfile::CsvSource::new(&bytes),

@@ -620,18 +620,20 @@ fn read_with(
         let per = jobs.len().div_ceil(threads);
         let mut jobs = jobs.into_iter();
         std::thread::scope(|scope| {
+            let mut tasks = Vec::new();
             loop {
                 let share: Vec<_> = jobs.by_ref().take(per).collect();
                 if share.is_empty() {
                     break;
                 }
                 let f = &renumber_block;
-                scope.spawn(move || {
+                tasks.push(crate::parallel::spawn(scope, move || {
                     for (block, maps) in share {
                         f(block, maps);
                     }
-                });
+                }));
             }
+            crate::parallel::join_all(tasks);
         });
     }
     out

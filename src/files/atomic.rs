@@ -154,7 +154,7 @@ impl AtomicFile {
         tmp.persist(&path)
             .map_err(|e| OutputError::at(&path)(e.error))?;
         if let Some(earlier) = earlier {
-            std::thread::spawn(move || drop(earlier));
+            crate::parallel::spawn_detached(move || drop(earlier));
         }
         folder::after_rename(dir)
     }

@@ -147,7 +147,9 @@ where
         let run_block = &run_block;
         let handles: Vec<_> = (0..count)
             .step_by(usize::try_from(chunk).unwrap_or(usize::MAX))
-            .map(|start| scope.spawn(move || run_block(start..(start + chunk).min(count))))
+            .map(|start| {
+                crate::parallel::spawn(scope, move || run_block(start..(start + chunk).min(count)))
+            })
             .collect();
         let mut total = T::default();
         for h in handles {
