@@ -19,6 +19,7 @@ pub mod derive;
 pub mod domain;
 pub mod export;
 pub mod files;
+pub mod format;
 pub mod generate;
 pub mod output;
 pub mod parallel;

@@ -1,4 +1,4 @@
-//! Writers: CSV with typed cells, and number formatting.
+//! Writers: CSV with typed cells (human number formatting lives in `format`).
 //!
 //! Every output is written through [`crate::files`] (a temporary file in the destination
 //! folder, renamed into place; re-exported here as `output::write_atomic` and the like). CSV text
@@ -51,14 +51,6 @@ pub fn push_float(out: &mut String, v: f64) {
 }
 
 pub use crate::domain::text::hex;
-
-/// Formats a float for a human table with `digits` decimals (`-` when missing).
-pub fn fixed(v: Option<f64>, digits: usize) -> String {
-    match v {
-        Some(x) if x.is_finite() => format!("{:.*}", digits, if x == 0.0 { 0.0 } else { x }),
-        _ => "-".to_owned(),
-    }
-}
 
 /// Returns `text` made safe for a spreadsheet: a leading `=`, `+`, `-`, `@`, tab or CR gets a
 /// `'` in front.

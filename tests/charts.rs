@@ -259,3 +259,68 @@ fn simulation_charts_draw_from_simulate_json() {
             && out.join("charts/sim2_power.svg").is_file()
     );
 }
+
+/// Found by the fuzzer (seed 7, cases 58 and 144): a sample-size document whose power's MCSE
+/// was edited to 2^64 - 1 made `plot power` and `report --sim` panic inside plotters (a pixel
+/// coordinate overflowing). An edited document is now refused with exit 65 (a data error, as for
+/// a document of another version), naming the figure;
+/// values that pass (a share of replicates with its error) are drawn inside the axes.
+#[test]
+fn edited_simulation_documents_are_refused_not_drawn() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ss = tmp.path().join("ss.json");
+    let run = trialdose([
+        "simulate",
+        "sample-size",
+        "--arms",
+        "control,60x2",
+        "--truth",
+        "control=0.26,60x2=0.63",
+        "--reps",
+        "200",
+        "--out",
+        ss.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{run}");
+    let original: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&ss).unwrap()).unwrap();
+    let cases: [(&str, fn(&mut serde_json::Value), &str); 4] = [
+        (
+            "mcse 2^64 - 1",
+            |v| v["power_curve"][0]["power"]["mcse"] = u64::MAX.into(),
+            "Monte Carlo error of 18446744073709552000",
+        ),
+        (
+            "power 17",
+            |v| v["power_at_per_arm"]["estimate"] = 17.0.into(),
+            "power at per_arm is 17",
+        ),
+        (
+            "negative mcse",
+            |v| v["power_curve"][0]["power"]["mcse"] = (-0.1).into(),
+            "mcse -0.1",
+        ),
+        (
+            "mcse 0.6",
+            |v| v["power_curve"][0]["power"]["mcse"] = 0.6.into(),
+            "with a Monte Carlo error of 0.6",
+        ),
+    ];
+    for (name, edit, message) in cases {
+        let mut v = original.clone();
+        edit(&mut v);
+        let edited = tmp.path().join("edited.json");
+        std::fs::write(&edited, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+        let run = trialdose([
+            "plot",
+            "power",
+            "--sim",
+            edited.to_str().unwrap(),
+            "--out",
+            tmp.path().join("x.png").to_str().unwrap(),
+        ]);
+        assert_eq!(run.code, 65, "{name}\n{run}");
+        assert!(run.stderr.contains(message), "{name}\n{run}");
+        assert!(!run.stderr.contains("panicked"), "{name}\n{run}");
+    }
+}

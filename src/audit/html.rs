@@ -31,9 +31,7 @@ pub struct AuditPage<'a> {
     pub funnel_svg: String,
 }
 
-fn pct(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".to_owned(), |x| format!("{:.1}%", 100.0 * x))
-}
+use crate::format::percent_sign as pct;
 
 /// Builds the page.
 #[must_use]
@@ -163,9 +161,7 @@ fn units(s: &mut String, audit: &Audit, m: &AuditModel) {
             escape(&u.name),
         );
     }
-    let target = audit
-        .target
-        .map_or_else(|| "-".to_owned(), |t| format!("{:.1}%", 100.0 * t));
+    let target = pct(audit.target);
     let _ = writeln!(
         s,
         "</tbody></table><p class=\"note\">Benchmark rate (the funnel's centre line) {target}. Adherent: share of the judged participants who attended at least the protocol's share of their planned sessions. n: participants judged at the checkpoint (their checkpoint has passed and they were scored, or two weeks have gone by since) and benchmarked. Rates with exact (Clopper-Pearson) 95% intervals; expected: the benchmark's rate for the unit's mix of schedules; risk-adjusted: observed over expected, times the benchmark rate (the point on the funnel). Alert: outside the 95% limits; alarm: outside the 99.8% limits. z uses the overdispersed standard error when an adjustment is applied.</p></section>"

@@ -70,7 +70,7 @@ impl Benchmark {
             t => match t.parse::<f64>() {
                 Ok(r) if r > 0.0 && r < 1.0 => Ok(Benchmark::Rate(r)),
                 _ => Err(format!(
-                    "--benchmark {text}: give dream (DREAM's published rates), cohort (the cohort's own rate per arm) or a rate strictly between 0 and 1 such as 0.6"
+                    "{text}: give dream (DREAM's published rates), cohort (the cohort's own rate per arm) or a rate strictly between 0 and 1 such as 0.6"
                 )),
             },
         }
@@ -137,7 +137,7 @@ pub enum AuditError {
     NoTreated,
     /// Every treated participant starts after the audit date.
     #[error(
-        "no treated participant had started by {as_of}: give a later --as-of date, or leave it out to audit as of the latest date in the cohort"
+        "no treated participant had started by {as_of}: audit at a later date, or at the latest date in the cohort"
     )]
     NoneStarted {
         /// The audit date.
@@ -145,7 +145,7 @@ pub enum AuditError {
     },
     /// No date anywhere to audit at.
     #[error(
-        "the cohort has no date (no randomized_on and no session): give the audit date with --as-of YYYY-MM-DD"
+        "the cohort has no date (no randomized_on and no session): the audit date must be given"
     )]
     NoDate,
 }

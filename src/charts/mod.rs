@@ -120,6 +120,15 @@ pub fn svg<C: Chart>(chart: &C) -> Result<String, ChartError> {
     Ok(text)
 }
 
+/// `v` held inside `lo..=hi` (NaN goes to `lo`). Values drawn from a document read back
+/// (`--sim`) may lie far outside the axes, and plotters maps a coordinate to pixels with an
+/// integer addition that overflows (a panic in debug builds, garbage in release) for values
+/// millions of times the axis range.
+#[must_use]
+pub fn within(v: f64, lo: f64, hi: f64) -> f64 {
+    if v.is_nan() { lo } else { v.clamp(lo, hi) }
+}
+
 /// At most `max` values evenly spaced through `sorted` (all of them when there are fewer), so a
 /// million-participant arm draws like its distribution, not like a million marks.
 #[must_use]

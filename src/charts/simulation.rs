@@ -196,24 +196,27 @@ impl Chart for PowerChart {
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RGBColor(213, 94, 0)));
         chart
             .draw_series(LineSeries::new(
-                self.points.iter().map(|p| (p.0, 100.0 * p.1)),
+                self.points
+                    .iter()
+                    .map(|p| (p.0, super::within(100.0 * p.1, 0.0, 100.0))),
                 PALETTE[3].stroke_width(1),
             ))
             .map_err(drawing)?;
         for &(n, p, se) in &self.points {
+            let pct = |v: f64| super::within(100.0 * v, 0.0, 100.0);
             chart
                 .draw_series(std::iter::once(ErrorBar::new_vertical(
                     n,
-                    100.0 * (p - 2.0 * se),
-                    100.0 * p,
-                    100.0 * (p + 2.0 * se),
+                    pct(p - 2.0 * se),
+                    pct(p),
+                    pct(p + 2.0 * se),
                     PALETTE[3].stroke_width(1),
                     6,
                 )))
                 .map_err(drawing)?;
             chart
                 .draw_series(std::iter::once(Circle::new(
-                    (n, 100.0 * p),
+                    (n, pct(p)),
                     4,
                     PALETTE[3].filled(),
                 )))

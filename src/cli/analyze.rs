@@ -11,7 +11,8 @@ use trialdose::cohort::{Cohort, LoadOptions};
 use trialdose::derive;
 use trialdose::domain::Outcome;
 use trialdose::export;
-use trialdose::output::{OutputError, ensure_writable_dir, fixed, write_atomic, write_with};
+use trialdose::format::{fixed, level_percent, p_value, percent as pct, points as signed};
+use trialdose::output::{OutputError, ensure_writable_dir, write_atomic, write_with};
 use trialdose::stats::glm::Model;
 use trialdose::stats::{Level, Multiplicity};
 
@@ -242,10 +243,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn pct(v: Option<f64>) -> String {
-    fixed(v.map(|x| 100.0 * x), 1)
-}
-
 /// The per-arm table printed on stdout.
 fn table(cohort: &Cohort, a: &Analysis) -> String {
     let mut s = String::new();
@@ -368,23 +365,3 @@ fn table(cohort: &Cohort, a: &Analysis) -> String {
     s
 }
 
-fn signed(v: Option<f64>) -> String {
-    match v {
-        Some(x) => format!("{:+.1}", 100.0 * x),
-        None => "-".to_owned(),
-    }
-}
-
-fn p_value(p: Option<f64>) -> String {
-    match p {
-        Some(p) if p < 0.001 => "<0.001".to_owned(),
-        Some(p) => format!("{p:.3}"),
-        None => "-".to_owned(),
-    }
-}
-
-/// `0.95` -> `95`, `0.575` -> `57.5`: the level as a percentage, without float noise.
-fn level_percent(level: f64) -> String {
-    let text = format!("{:.10}", level * 100.0);
-    text.trim_end_matches('0').trim_end_matches('.').to_owned()
-}

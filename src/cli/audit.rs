@@ -13,7 +13,8 @@ use trialdose::charts::funnel::FunnelChart;
 use trialdose::cohort::value::parse_date;
 use trialdose::cohort::{Cohort, LoadOptions};
 use trialdose::derive;
-use trialdose::output::{OutputError, ensure_writable_dir, fixed, write_atomic, write_with};
+use trialdose::format::{fixed, percent_sign};
+use trialdose::output::{OutputError, ensure_writable_dir, write_atomic, write_with};
 use trialdose::pseudonym::{self, KEY_VARIABLE, Key};
 
 use super::{
@@ -112,7 +113,8 @@ fn options(args: &Args) -> anyhow::Result<AuditOptions> {
             ByArg::Site => UnitKind::Site,
             ByArg::Therapist => UnitKind::Therapist,
         },
-        benchmark: Benchmark::parse(&args.benchmark).map_err(UsageError)?,
+        benchmark: Benchmark::parse(&args.benchmark)
+            .map_err(|e| UsageError(format!("--benchmark {e}")))?,
         outcome: args.outcome.into(),
         overdispersion: args.overdispersion.map(|o| match o {
             OverdispersionArg::Multiplicative => Overdispersion::Multiplicative,
@@ -154,7 +156,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     print_notices(&cohort);
     refuse_rejected(&cohort, &args.cohort, args.skip_invalid)?;
     let derived = derive::derive(&cohort, threads);
-    let result = audit::audit(&cohort, &derived, options).map_err(|e| DataError(e.to_string()))?;
+    let result = audit::audit(&cohort, &derived, options).map_err(|e| {
+        // The library says what is wrong; the flag that fixes it is named here.
+        let fix = match e {
+            audit::AuditError::NoTreated => "",
+            audit::AuditError::NoneStarted { .. } => {
+                " (give a later --as-of date, or leave it out)"
+            }
+            audit::AuditError::NoDate => " (give it with --as-of YYYY-MM-DD)",
+        };
+        DataError(format!("{e}{fix}"))
+    })?;
     for note in &result.notes {
         eprintln!("trialdose: note: {}", super::term::safe(note));
     }
@@ -244,8 +256,7 @@ fn summary(a: &audit::Audit) -> String {
         o.outcome.as_str(),
         o.by.as_str(),
         o.benchmark.label(),
-        a.target
-            .map_or_else(|| "-".to_owned(), |t| format!("{:.1}%", 100.0 * t)),
+        percent_sign(a.target),
         trialdose::cohort::value::format_date(a.as_of)
     );
     let _ = writeln!(

@@ -50,7 +50,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(site) = &args.outlier_site {
         options = options
             .with_outlier_site(site)
-            .map_err(|e| UsageError(format!("{e}")))?;
+            .map_err(|e| UsageError(format!("--outlier-site {e}")))?;
     }
     let layout: Layout = args
         .layout

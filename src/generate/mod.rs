@@ -68,7 +68,7 @@ pub enum GenerateError {
         known: &'static str,
     },
     /// No site of the profile has this name.
-    #[error("--outlier-site {name}: the profile's sites are {known}; give one of them")]
+    #[error("{name}: the profile's sites are {known}; give one of them")]
     UnknownSite {
         /// The name as given.
         name: String,

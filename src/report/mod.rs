@@ -136,20 +136,11 @@ fn mean_sd(values: &[f64]) -> String {
     }
 }
 
-fn pp(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".to_owned(), |x| format!("{:+.1}", 100.0 * x))
-}
+use crate::format::{points as pp, ratio};
 
-fn ratio(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".to_owned(), |x| format!("{x:.2}"))
-}
-
+/// A p-value as [`crate::format::p_value`] writes it, escaped for HTML.
 pub(crate) fn p_value(p: Option<f64>) -> String {
-    match p {
-        Some(p) if p < 0.001 => "&lt;0.001".to_owned(),
-        Some(p) => format!("{p:.3}"),
-        None => "-".to_owned(),
-    }
+    escape(&crate::format::p_value(p))
 }
 
 pub(crate) const CSS: &str = "body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}\

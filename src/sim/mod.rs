@@ -134,8 +134,11 @@ impl SimError {
     }
 }
 
-/// The estimate of a simulated figure with its Monte Carlo standard error.
+/// The estimate of a simulated figure with its Monte Carlo standard error. Read back (from a
+/// `--sim` document), both must be finite and the error not negative: a hand-edited document
+/// is refused, not drawn.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "RawEstimate")]
 pub struct Estimate {
     /// The estimate.
     pub estimate: f64,
@@ -143,7 +146,40 @@ pub struct Estimate {
     pub mcse: f64,
 }
 
+/// An [`Estimate`] as the JSON holds it, before its checks.
+#[derive(serde::Deserialize)]
+struct RawEstimate {
+    estimate: f64,
+    mcse: f64,
+}
+
+impl TryFrom<RawEstimate> for Estimate {
+    type Error = String;
+    fn try_from(r: RawEstimate) -> Result<Estimate, String> {
+        if !r.estimate.is_finite() {
+            return Err(format!("estimate {}: must be a finite number", r.estimate));
+        }
+        if !(r.mcse.is_finite() && r.mcse >= 0.0) {
+            return Err(format!(
+                "mcse {}: a Monte Carlo standard error is a finite number, 0 or more",
+                r.mcse
+            ));
+        }
+        Ok(Estimate {
+            estimate: r.estimate,
+            mcse: r.mcse,
+        })
+    }
+}
+
 impl Estimate {
+    /// True for the estimate of a share of replicates: in 0..=1, with an error of at most 1/2
+    /// (the largest `√(p(1−p)/R)` can be).
+    #[must_use]
+    pub fn is_share(&self) -> bool {
+        (0.0..=1.0).contains(&self.estimate) && self.mcse <= 0.5
+    }
+
     /// A proportion of `hits` among `reps` replicates, with `√(p(1−p)/R)`.
     #[must_use]
     pub fn proportion(hits: u64, reps: u64) -> Estimate {

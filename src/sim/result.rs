@@ -467,6 +467,20 @@ pub enum ReadError {
         /// The error, with its line and column.
         source: serde_json::Error,
     },
+    /// A share of replicates outside 0..=1 (or its error above 1/2): an edited document.
+    #[error(
+        "a {command} result whose {what} is {estimate} with a Monte Carlo error of {mcse}: a share of replicates lies in 0 to 1 with an error of at most 0.5; rerun the simulation instead of editing its output"
+    )]
+    NotAShare {
+        /// The document's command.
+        command: &'static str,
+        /// Which figure.
+        what: String,
+        /// Its estimate.
+        estimate: f64,
+        /// Its error.
+        mcse: f64,
+    },
 }
 
 /// The first keys of a document, read before the rest to pick its type and check its version.
@@ -506,13 +520,70 @@ impl SimResult {
             command: command.as_str(),
             source,
         };
-        Ok(match command {
+        let result = match command {
             Command::Clinic => SimResult::Clinic(serde_json::from_str(text).map_err(invalid)?),
             Command::Trial => SimResult::Trial(serde_json::from_str(text).map_err(invalid)?),
             Command::SampleSize => {
                 SimResult::SampleSize(serde_json::from_str(text).map_err(invalid)?)
             }
-        })
+        };
+        match result.shares().into_iter().find(|(_, e)| !e.is_share()) {
+            Some((what, e)) => Err(ReadError::NotAShare {
+                command: command.as_str(),
+                what,
+                estimate: e.estimate,
+                mcse: e.mcse,
+            }),
+            None => Ok(result),
+        }
+    }
+
+    /// The figures that are shares of replicates (power, type I error, assurance, the best
+    /// arm's share, the clinic's shares of patients), named as the text names them.
+    fn shares(&self) -> Vec<(String, Estimate)> {
+        let mut out = Vec::new();
+        match self {
+            SimResult::Clinic(r) => {
+                let outcomes = [("pain", &r.outcomes.pain), ("ndi", &r.outcomes.ndi)];
+                for (label, o) in outcomes
+                    .into_iter()
+                    .filter_map(|(l, o)| Some((l, o.as_ref()?)))
+                {
+                    for (k, e) in o.responders.p_at_least.iter().enumerate() {
+                        out.push((format!("{label} P(at least {k} responders)"), *e));
+                    }
+                }
+                out.push(("adherent share".to_owned(), r.attendance.adherent_share));
+                out.push((
+                    "share of patients with an adverse event".to_owned(),
+                    r.adverse_events.share_of_patients,
+                ));
+            }
+            SimResult::Trial(r) => {
+                for (label, arm) in &r.arms.0 {
+                    if let Some(p) = arm.power {
+                        out.push((format!("power of {label}"), p));
+                    }
+                }
+                if let Some(b) = r.best_arm_first {
+                    out.push(("best arm first".to_owned(), b));
+                }
+                if let Some(t) = &r.trend {
+                    out.push(("trend power".to_owned(), t.power));
+                }
+            }
+            SimResult::SampleSize(r) => {
+                out.push(("power at per_arm".to_owned(), r.power_at_per_arm));
+                out.push((
+                    "power at per_arm - 1".to_owned(),
+                    r.power_at_per_arm_minus_1,
+                ));
+                for p in &r.power_curve {
+                    out.push((format!("power at {} per arm", p.per_arm), p.power));
+                }
+            }
+        }
+        out
     }
 
     /// The document as pretty JSON with a final newline.
