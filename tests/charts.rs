@@ -284,7 +284,8 @@ fn edited_simulation_documents_are_refused_not_drawn() {
     assert_eq!(run.code, 0, "{run}");
     let original: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&ss).unwrap()).unwrap();
-    let cases: [(&str, fn(&mut serde_json::Value), &str); 4] = [
+    type Edit = fn(&mut serde_json::Value);
+    let cases: [(&str, Edit, &str); 4] = [
         (
             "mcse 2^64 - 1",
             |v| v["power_curve"][0]["power"]["mcse"] = u64::MAX.into(),

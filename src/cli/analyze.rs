@@ -364,4 +364,3 @@ fn table(cohort: &Cohort, a: &Analysis) -> String {
     }
     s
 }
-
