@@ -323,5 +323,18 @@ fn edited_simulation_documents_are_refused_not_drawn() {
         assert_eq!(run.code, 65, "{name}\n{run}");
         assert!(run.stderr.contains(message), "{name}\n{run}");
         assert!(!run.stderr.contains("panicked"), "{name}\n{run}");
+        // The report reads every --sim document before it writes anything.
+        let out = tmp.path().join("report");
+        let cohort = dream_like().unwrap();
+        let run = trialdose([
+            "report",
+            cohort.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--sim",
+            edited.to_str().unwrap(),
+        ]);
+        assert_eq!(run.code, 65, "{name}\n{run}");
+        assert!(!out.exists(), "{name}: report wrote into --out\n{run}");
     }
 }

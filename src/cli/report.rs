@@ -75,6 +75,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .into());
     }
     refuse_output_in_cohort(&args.out, &args.cohort)?;
+    // Every --sim document is read (and refused if edited or of another version) before
+    // anything is written into --out, so a bad one leaves no half-made report behind.
+    let sims: Vec<SimResult> = args
+        .sim
+        .iter()
+        .map(|path| super::simulate::read_result(path))
+        .collect::<anyhow::Result<_>>()?;
+    if let Some((path, _)) = args
+        .sim
+        .iter()
+        .zip(&sims)
+        .find(|(_, r)| matches!(r, SimResult::Trial(_)))
+    {
+        return Err(UsageError(format!(
+            "--sim {}: a trial run; the report charts clinic and sample-size runs",
+            path.display(),
+        ))
+        .into());
+    }
     ensure_writable_dir(&args.out)?;
     let charts_dir = args.out.join("charts");
     ensure_subdir(&charts_dir)?;
@@ -186,19 +205,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             super::term::safe(&e.to_string())
         ),
     }
-    for (i, path) in args.sim.iter().enumerate() {
-        let r = super::simulate::read_result(path)?;
+    for (i, (path, r)) in args.sim.iter().zip(&sims).enumerate() {
         let bad = |e: SimFileError| UsageError(format!("--sim {}: {e}", path.display()));
-        match &r {
+        match r {
             SimResult::Clinic(_) => {
-                let c = PredictiveChart::from_result(&r).map_err(bad)?;
+                let c = PredictiveChart::from_result(r).map_err(bad)?;
                 charts.push((
                     "Predictive distribution of responders (simulation)".to_owned(),
                     chart(d, &format!("sim{}_predictive", i + 1), &c, f)?,
                 ));
             }
             SimResult::SampleSize(_) => {
-                let c = PowerChart::from_result(&r).map_err(bad)?;
+                let c = PowerChart::from_result(r).map_err(bad)?;
                 charts.push((
                     "Power against participants per arm (simulation)".to_owned(),
                     chart(d, &format!("sim{}_power", i + 1), &c, f)?,
