@@ -81,7 +81,7 @@ impl Settings {
         Settings {
             seed: env_num("TRIALDOSE_FUZZ_SEED", 1),
             first: env_num("TRIALDOSE_FUZZ_FIRST", 0),
-            cases: env_num("TRIALDOSE_FUZZ_CASES", 16),
+            cases: env_num("TRIALDOSE_FUZZ_CASES", 100),
             jobs: env_num("TRIALDOSE_FUZZ_JOBS", 2).max(1) as usize,
             timeout: Duration::from_secs(env_num("TRIALDOSE_FUZZ_TIMEOUT", 20)),
             long: env_num("TRIALDOSE_FUZZ_LONG", 100_000) as usize,

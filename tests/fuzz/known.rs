@@ -5,7 +5,7 @@
 //! entry once its fix is merged (the strict run shows which ones no longer occur).
 
 use super::case::Case;
-use super::check::{Failure, Kind};
+use super::check::Failure;
 
 /// One known failure.
 pub struct Known {
@@ -15,31 +15,10 @@ pub struct Known {
     pub matches: fn(&Case, &Failure) -> bool,
 }
 
-/// The known failures.
-pub const KNOWN: &[Known] = &[
-    Known {
-        issue: "issue 13 item 4: terminal escapes in ids and header names reach stderr raw",
-        matches: |_, f| f.kind == Kind::RawEscape && !f.detail.contains("trial.toml"),
-    },
-    Known {
-        issue: "issue 13 item 4: report --min-cell panics in src/charts/forest.rs (suppress)",
-        matches: |case, f| {
-            case.command() == "report" && f.kind == Kind::Panic && f.detail.contains("forest.rs")
-        },
-    },
-    Known {
-        issue: "issue 13 item 4: compare with huge counts allocates, overflows or hangs (compare)",
-        matches: |case, f| {
-            case.command() == "compare" && matches!(f.kind, Kind::Hang | Kind::Signal | Kind::Panic)
-        },
-    },
-    Known {
-        issue: "fuzz: a JSON input that is not UTF-8 exits 66 (unreadable) instead of 2 (simtyped: merge, --sim)",
-        matches: |_, f| {
-            f.kind == Kind::WrongCode && f.detail.contains("did not contain valid UTF-8")
-        },
-    },
-];
+/// The known failures: none. The four filed under issue 13 (terminal escapes on stderr, the
+/// forest panic under --min-cell, compare on huge counts, non-UTF-8 JSON) are fixed; a strict
+/// run of 300 cases (seed 7) and of 120 (seed 1) met none of them (2026-12-06).
+pub const KNOWN: &[Known] = &[];
 
 /// The issue of the known failure `f` matches, if any.
 pub fn known(case: &Case, f: &Failure) -> Option<&'static str> {
