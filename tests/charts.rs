@@ -162,6 +162,23 @@ fn every_chart_kind_renders_as_png_and_svg() {
     }
 }
 
+/// Writes a DREAM-like sample-size search (control 26% vs 60x2 63%) with `reps` replicates.
+fn sample_size_json(path: &std::path::Path, reps: &str) {
+    let run = trialdose([
+        "simulate",
+        "sample-size",
+        "--arms",
+        "control,60x2",
+        "--truth",
+        "control=0.26,60x2=0.63",
+        "--reps",
+        reps,
+        "--out",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{run}");
+}
+
 #[test]
 fn simulation_charts_draw_from_simulate_json() {
     let tmp = tempfile::tempdir().unwrap();
@@ -180,19 +197,7 @@ fn simulation_charts_draw_from_simulate_json() {
         clinic.to_str().unwrap(),
     ]);
     assert_eq!(run.code, 0, "{run}");
-    let run = trialdose([
-        "simulate",
-        "sample-size",
-        "--arms",
-        "control,60x2",
-        "--truth",
-        "control=0.26,60x2=0.63",
-        "--reps",
-        "300",
-        "--out",
-        ss.to_str().unwrap(),
-    ]);
-    assert_eq!(run.code, 0, "{run}");
+    sample_size_json(&ss, "300");
     for (kind, file, size, text) in [
         (
             "predictive",
@@ -269,19 +274,7 @@ fn simulation_charts_draw_from_simulate_json() {
 fn edited_simulation_documents_are_refused_not_drawn() {
     let tmp = tempfile::tempdir().unwrap();
     let ss = tmp.path().join("ss.json");
-    let run = trialdose([
-        "simulate",
-        "sample-size",
-        "--arms",
-        "control,60x2",
-        "--truth",
-        "control=0.26,60x2=0.63",
-        "--reps",
-        "200",
-        "--out",
-        ss.to_str().unwrap(),
-    ]);
-    assert_eq!(run.code, 0, "{run}");
+    sample_size_json(&ss, "200");
     let original: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&ss).unwrap()).unwrap();
     type Edit = fn(&mut serde_json::Value);
