@@ -27,6 +27,33 @@ export DATA="$REPO/data/dream-like"
 IGNORED_KEYS="trialdose_version schema_version"
 
 read -r -d '' COMMANDS <<'EOF' || true
+# generate, validate, analyze, report, audit on the example cohort ($DATA) and on a generated
+# 100,000-participant cohort ($BIG, written once by the OLD binary before the commands run)
+generate gen --participants 2000 --seed 5
+generate gen-outlier --participants 3000 --seed 8 --outlier-site "Site B"
+validate $DATA
+validate $BIG
+analyze $DATA --out a1
+analyze $DATA --out a2 --population per-protocol --level 0.9 --rd-method miettinen-nurminen --multiplicity holm
+analyze $DATA --out a3 --missing exclude --adjust baseline,age --multiplicity bonferroni
+analyze $BIG --out b1
+analyze $BIG --out b2 --adjust baseline --population per-protocol
+report $DATA --out r1
+report $DATA --out r2 --adjust baseline --show-ids --format svg
+report $DATA --out r3 --min-cell 5
+report $BIG --out r4
+audit $DATA --out u1
+audit $DATA --out u2 --by therapist --benchmark dream --format png
+audit $DATA --out u3 --benchmark 0.6 --missing exclude --as-of 2012-06-30 --show-ids
+audit $BIG --out u4
+audit $BIG --out u5 --overdispersion additive --min-cell 5
+audit gen-outlier --out u6 --overdispersion multiplicative
+# compare: every interval and test from counts
+compare --treatment 24/38 --control 10/38
+compare --treatment 24/38 --control 10/38 --json
+compare --treatment 0/20 --control 0/25 --level 0.9 --rd-method miettinen-nurminen
+compare --treatment 30/30 --control 12/31 --json --rd-method agresti-caffo
+compare --treatment 400000/1000000 --control 390000/1000000 --rd-method wald
 # simulate clinic: text and JSON, truth, attendance, the other outcome
 simulate clinic --schedule 60x2 --patients 40 --reps 2000
 simulate clinic --schedule 60x2 --patients 40 --reps 2000 --json
@@ -108,6 +135,10 @@ PY
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/old" "$WORK/new"
+export BIG="$WORK/big"
+if [[ -z "$FILTER" || "$COMMANDS" == *'$BIG'* ]]; then
+    "$OLD" generate "$BIG" --participants 100000 --seed 11 >/dev/null
+fi
 failures=0
 count=0
 while IFS= read -r line; do
@@ -130,7 +161,7 @@ while IFS= read -r line; do
     fi
     # stdout, and every file either side wrote or changed with this command.
     pairs=("$WORK/old.stdout" "$WORK/new.stdout")
-    for f in $( (cd "$WORK/old" && find . -type f -newer "$WORK/marker"; cd "$WORK/new" && find . -type f -newer "$WORK/marker") | sort -u); do
+    for f in $( (cd "$WORK/old" && find . -type f -newer "$WORK/marker" ! -name .trialdose.lock; cd "$WORK/new" && find . -type f -newer "$WORK/marker" ! -name .trialdose.lock) | sort -u); do
         if [[ ! -f "$WORK/old/$f" || ! -f "$WORK/new/$f" ]]; then
             differ="$differ${differ:+; }$f written by one side only"
         else
