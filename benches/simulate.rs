@@ -15,7 +15,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Beta, Distribution};
-use trialdose::sim::evidence::{Evidence, Outcome};
+use trialdose::domain::PrimaryOutcome;
+use trialdose::sim::evidence::Evidence;
 use trialdose::sim::model::{OutcomeModel, Truth};
 use trialdose::sim::patients::{Attendance, uniform01};
 use trialdose::sim::runner::Shard;
@@ -33,7 +34,7 @@ fn bench(c: &mut Criterion) {
         .collect();
     let truth =
         Truth::parse("control=0.26,30x2=0.29,30x3=0.32,60x1=0.5,60x2=0.63,60x3=0.76").unwrap();
-    let model = OutcomeModel::new(&evidence, Some(&truth), &plans, Outcome::Pain).unwrap();
+    let model = OutcomeModel::new(&evidence, Some(&truth), &plans, PrimaryOutcome::Pain).unwrap();
     let attendance = Attendance::beta(evidence.attendance.0, evidence.attendance.1).unwrap();
     let design = TrialDesign {
         plans: &plans,

@@ -12,18 +12,14 @@
 
 pub mod analysis;
 pub mod audit;
-pub mod charts;
 pub mod cohort;
 pub mod compare;
 pub mod derive;
 pub mod domain;
-pub mod export;
 pub mod files;
-pub mod format;
 pub mod generate;
-pub mod output;
 pub mod parallel;
 pub mod pseudonym;
-pub mod report;
+pub mod render;
 pub mod sim;
 pub mod stats;

@@ -75,7 +75,7 @@ pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
 fn pseudonym(key: &Key, id: &str, digits: usize) -> String {
     format!(
         "PS-{}",
-        &crate::output::hex(&hmac_sha256(&key.0, id.as_bytes()))[..digits]
+        &crate::domain::text::hex(&hmac_sha256(&key.0, id.as_bytes()))[..digits]
     )
 }
 
@@ -145,7 +145,10 @@ mod tests {
             ),
         ];
         for (key, data, expected) in cases {
-            assert_eq!(crate::output::hex(&hmac_sha256(&key, &data)), expected);
+            assert_eq!(
+                crate::domain::text::hex(&hmac_sha256(&key, &data)),
+                expected
+            );
         }
     }
 

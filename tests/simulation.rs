@@ -4,7 +4,8 @@
 
 mod util;
 
-use trialdose::sim::evidence::{Evidence, Outcome};
+use trialdose::domain::PrimaryOutcome;
+use trialdose::sim::evidence::Evidence;
 use trialdose::sim::model::{OutcomeModel, Truth};
 use trialdose::sim::patients::Attendance;
 use trialdose::sim::runner::Shard;
@@ -48,7 +49,7 @@ fn simulated_power(n: u64, truth: &str, reps: u64) -> Estimate {
     let evidence = Evidence::dream();
     let truth = Truth::parse(truth).unwrap();
     let plans = [Plan::Control, Plan::parse("60x2").unwrap()];
-    let model = OutcomeModel::new(&evidence, Some(&truth), &plans, Outcome::Pain).unwrap();
+    let model = OutcomeModel::new(&evidence, Some(&truth), &plans, PrimaryOutcome::Pain).unwrap();
     let attendance = Attendance::fixed(1.0).unwrap();
     let design = TrialDesign {
         plans: &plans,
@@ -91,7 +92,7 @@ fn clinic_with_full_attendance_matches_the_beta_binomial_predictive() {
     // every session attended, responders among N patients follow the beta-binomial law.
     let evidence = Evidence::dream();
     let plan = Plan::parse("60x2").unwrap();
-    let model = OutcomeModel::new(&evidence, None, &[plan], Outcome::Pain).unwrap();
+    let model = OutcomeModel::new(&evidence, None, &[plan], PrimaryOutcome::Pain).unwrap();
     let attendance = Attendance::fixed(1.0).unwrap();
     let patients = 20u32;
     let reps = 40_000;

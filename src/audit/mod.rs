@@ -24,18 +24,16 @@
 //! audit date, with any adverse event, against the about 5% DREAM reported, by the exact binomial test, per
 //! unit and overall.
 
-pub mod export;
-pub mod html;
-pub mod model;
 pub mod units;
 pub mod worklist;
 
 use crate::analysis::Missing;
 use crate::cohort::Cohort;
 use crate::derive::Derived;
+use crate::domain::Plan;
+use crate::domain::PrimaryOutcome;
 use crate::domain::protocol::Protocol;
-use crate::sim::evidence::{Evidence, Outcome};
-use crate::sim::schedule::Plan;
+use crate::sim::evidence::Evidence;
 use crate::stats::funnel::{self, Dispersion, Limits, Verdict};
 use crate::stats::{Binomial, Interval, Level, clopper_pearson};
 
@@ -104,8 +102,8 @@ pub struct AuditOptions {
     pub by: UnitKind,
     /// Benchmark.
     pub benchmark: Benchmark,
-    /// Outcome whose responders are counted.
-    pub outcome: Outcome,
+    /// PrimaryOutcome whose responders are counted.
+    pub outcome: PrimaryOutcome,
     /// Overdispersion adjustment, if any.
     pub overdispersion: Option<Overdispersion>,
     /// Judged participants without the outcome.
@@ -119,7 +117,7 @@ impl Default for AuditOptions {
         AuditOptions {
             by: UnitKind::Site,
             benchmark: Benchmark::Cohort,
-            outcome: Outcome::Pain,
+            outcome: PrimaryOutcome::Pain,
             overdispersion: None,
             missing: Missing::Nonresponder,
             as_of: None,
@@ -248,7 +246,7 @@ fn latest_date(cohort: &Cohort, derived: &[Derived]) -> Option<i32> {
     sessions.max(randomized).max(scores)
 }
 
-fn dream_rate(protocol: &Protocol, arm: usize, outcome: Outcome) -> Option<f64> {
+fn dream_rate(protocol: &Protocol, arm: usize, outcome: PrimaryOutcome) -> Option<f64> {
     let plan = protocol.arms()[arm]
         .schedule()
         .map_or(Plan::Control, Plan::Treated);
@@ -294,8 +292,8 @@ pub fn audit(
 
     // Each judged participant's outcome: Some(responder) when counted.
     let outcome_of = |d: &Derived| match options.outcome {
-        Outcome::Pain => d.pain.responder,
-        Outcome::Ndi => d.ndi.responder,
+        PrimaryOutcome::Pain => d.pain.responder,
+        PrimaryOutcome::Ndi => d.ndi.responder,
     };
     let counted = |d: &Derived| match (outcome_of(d), options.missing) {
         (Some(r), _) => Some(r),

@@ -10,9 +10,9 @@ use trialdose::analysis::{self, Analysis, AnalysisOptions, Missing, Population};
 use trialdose::cohort::{Cohort, LoadOptions};
 use trialdose::derive;
 use trialdose::domain::Outcome;
-use trialdose::export;
-use trialdose::format::{fixed, level_percent, p_value, percent as pct, points as signed};
-use trialdose::output::{OutputError, ensure_writable_dir, write_atomic, write_with};
+use trialdose::render::export;
+use trialdose::render::format::{fixed, level_percent, p_value, percent as pct, points as signed};
+use trialdose::render::output::{OutputError, ensure_writable_dir, write_atomic, write_with};
 use trialdose::stats::glm::Model;
 use trialdose::stats::{Level, Multiplicity};
 

@@ -6,16 +6,17 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use trialdose::audit::html::AuditPage;
-use trialdose::audit::model::AuditModel;
-use trialdose::audit::{self, AuditOptions, Benchmark, Overdispersion, UnitKind, export};
-use trialdose::charts::funnel::FunnelChart;
+use trialdose::audit::{self, AuditOptions, Benchmark, Overdispersion, UnitKind};
 use trialdose::cohort::value::parse_date;
 use trialdose::cohort::{Cohort, LoadOptions};
 use trialdose::derive;
-use trialdose::format::{fixed, percent_sign};
-use trialdose::output::{OutputError, ensure_writable_dir, write_atomic, write_with};
 use trialdose::pseudonym::{self, KEY_VARIABLE, Key};
+use trialdose::render::audit::export;
+use trialdose::render::audit::html::AuditPage;
+use trialdose::render::audit::model::AuditModel;
+use trialdose::render::charts::funnel::FunnelChart;
+use trialdose::render::format::{fixed, percent_sign};
+use trialdose::render::output::{OutputError, ensure_writable_dir, write_atomic, write_with};
 
 use super::{
     ChartFormat, DataError, MissingArg, OutcomeArg, UsageError, print_notices,
@@ -181,7 +182,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // Suppression is applied once, here; the page, the funnel and the aggregate files draw
     // from this model.
     let model = AuditModel::new(&cohort, &result, args.min_cell);
-    let label = trialdose::report::folder_label(&cohort.dir, args.full_paths);
+    let label = trialdose::render::report::folder_label(&cohort.dir, args.full_paths);
     let chart = FunnelChart::new(&result, &model);
     let svg = write_chart(&args.out, "funnel", &chart, args.format)?;
     // A chart of an earlier run in the format not written would no longer match the others.
@@ -210,7 +211,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         &args.out.join("audit.json"),
         &export::audit_json(&result, &cohort, key.is_some(), &model, &label),
     )?;
-    let page = audit::html::html(
+    let page = trialdose::render::audit::html::html(
         &cohort,
         &result,
         &AuditPage {

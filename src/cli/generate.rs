@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use trialdose::generate::{GenerateOptions, Layout, LayoutFile, Profile, write_cohort};
-use trialdose::output::{AtomicFile, OutputError, ensure_writable_dir};
+use trialdose::render::output::{AtomicFile, OutputError, ensure_writable_dir};
 
 use super::UsageError;
 

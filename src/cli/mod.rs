@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use trialdose::cohort::CohortError;
 use trialdose::domain::protocol::ProtocolError;
-use trialdose::output::OutputError;
+use trialdose::render::output::OutputError;
 
 /// Exit code: usage error.
 pub const EXIT_USAGE: u8 = 2;
@@ -90,7 +90,7 @@ enum OutcomeArg {
     Ndi,
 }
 
-impl From<OutcomeArg> for trialdose::sim::evidence::Outcome {
+impl From<OutcomeArg> for trialdose::domain::PrimaryOutcome {
     fn from(o: OutcomeArg) -> Self {
         match o {
             OutcomeArg::Pain => Self::Pain,
@@ -147,20 +147,20 @@ enum ChartFormat {
 
 /// Writes `DIR/NAME.svg` and/or `DIR/NAME.png` as `format` asks, and returns the SVG for a
 /// page.
-fn write_chart<C: trialdose::charts::Chart>(
+fn write_chart<C: trialdose::render::charts::Chart>(
     dir: &std::path::Path,
     name: &str,
     chart: &C,
     format: ChartFormat,
 ) -> anyhow::Result<String> {
-    let svg = trialdose::charts::svg(chart)?;
+    let svg = trialdose::render::charts::svg(chart)?;
     if format != ChartFormat::Png {
-        trialdose::output::write_atomic(&dir.join(format!("{name}.svg")), svg.as_bytes())?;
+        trialdose::render::output::write_atomic(&dir.join(format!("{name}.svg")), svg.as_bytes())?;
     }
     if format != ChartFormat::Svg {
-        trialdose::output::write_atomic(
+        trialdose::render::output::write_atomic(
             &dir.join(format!("{name}.png")),
-            &trialdose::charts::png(chart)?,
+            &trialdose::render::charts::png(chart)?,
         )?;
     }
     Ok(svg)

@@ -4,7 +4,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use trialdose::analysis::{self, AnalysisOptions};
-use trialdose::charts::{
+use trialdose::cohort::{Cohort, LoadOptions};
+use trialdose::derive;
+use trialdose::domain::PrimaryOutcome;
+use trialdose::render::charts::{
     self, Chart,
     adherence::AdherenceChart,
     consort::ConsortChart,
@@ -15,11 +18,8 @@ use trialdose::charts::{
     slopes::SlopeChart,
     waterfall::WaterfallChart,
 };
-use trialdose::cohort::{Cohort, LoadOptions};
-use trialdose::derive;
-use trialdose::output::write_atomic;
+use trialdose::render::output::write_atomic;
 use trialdose::sim::cohort_evidence::fitted;
-use trialdose::sim::evidence::Outcome;
 
 use super::{DataError, UsageError, print_notices, refuse_rejected, threads};
 
@@ -125,9 +125,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let evidence = fitted(&cohort, &derived, &result, &cohort_dir)
                 .map_err(|e| DataError(e.to_string()))?;
             let outcome = if matches!(args.kind, Kind::Dose) {
-                Outcome::Pain
+                PrimaryOutcome::Pain
             } else {
-                Outcome::Ndi
+                PrimaryOutcome::Ndi
             };
             render(&DoseChart::new(&result, &evidence, outcome), &args.out, svg)?;
         }

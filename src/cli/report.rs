@@ -6,18 +6,18 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use trialdose::analysis::{self, AnalysisOptions};
-use trialdose::charts::simulation::{PowerChart, PredictiveChart, SimFileError};
-use trialdose::charts::{
+use trialdose::cohort::{Cohort, LoadOptions};
+use trialdose::derive;
+use trialdose::domain::PrimaryOutcome;
+use trialdose::render::charts::simulation::{PowerChart, PredictiveChart, SimFileError};
+use trialdose::render::charts::{
     adherence::AdherenceChart, consort::ConsortChart, dose::DoseChart, forest::ForestChart,
     rates::RatesChart, slopes::SlopeChart, waterfall::WaterfallChart,
 };
-use trialdose::cohort::{Cohort, LoadOptions};
-use trialdose::derive;
-use trialdose::output::{OutputError, ensure_subdir, ensure_writable_dir, write_atomic};
-use trialdose::report::model::ReportModel;
-use trialdose::report::{self, ReportInput};
+use trialdose::render::output::{OutputError, ensure_subdir, ensure_writable_dir, write_atomic};
+use trialdose::render::report::model::ReportModel;
+use trialdose::render::report::{self, ReportInput};
 use trialdose::sim::cohort_evidence::fitted;
-use trialdose::sim::evidence::Outcome;
 use trialdose::sim::result::SimResult;
 
 use super::{
@@ -179,12 +179,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Ok(evidence) => {
             for (outcome, name, title) in [
                 (
-                    Outcome::Pain,
+                    PrimaryOutcome::Pain,
                     "dose_pain",
                     "Pain responders against dose, with the fitted dose-response curve",
                 ),
                 (
-                    Outcome::Ndi,
+                    PrimaryOutcome::Ndi,
                     "dose_ndi",
                     "NDI responders against dose, with the fitted dose-response curve",
                 ),

@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use trialdose::output::write_atomic;
+use trialdose::render::output::write_atomic;
 use trialdose::sim::cohort_evidence::CohortEvidenceError;
 use trialdose::sim::merge::{self, MergeError};
 use trialdose::sim::result::SimResult;

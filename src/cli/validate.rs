@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use trialdose::cohort::{Cohort, LoadOptions};
-use trialdose::export::write_rejections;
-use trialdose::output::{ensure_writable_dir, write_with};
+use trialdose::render::export::write_rejections;
+use trialdose::render::output::{ensure_writable_dir, write_with};
 
 use super::{EXIT_DATA, print_ledger_summary, print_notices, threads};
 

@@ -8,10 +8,12 @@
 
 pub mod decimal;
 pub mod outcome;
+pub mod plan;
 pub mod population;
 pub mod protocol;
 pub mod text;
 
 pub use decimal::Decimal;
-pub use outcome::Outcome;
+pub use outcome::{Outcome, PrimaryOutcome};
+pub use plan::Plan;
 pub use population::{Missing, Population};

@@ -58,6 +58,41 @@ impl Outcome {
     }
 }
 
+/// The two outcomes with published evidence and a simulation model (pain and NDI, DREAM's
+/// co-primary outcomes): what `simulate`, the audit's benchmarks and the dose charts are for.
+/// Widened to [`Outcome`] where markers may also appear.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrimaryOutcome {
+    /// ≥ 30% pain reduction.
+    Pain,
+    /// ≥ 5-point NDI improvement.
+    Ndi,
+}
+
+impl PrimaryOutcome {
+    /// Both outcomes, pain first.
+    pub const BOTH: [PrimaryOutcome; 2] = [PrimaryOutcome::Pain, PrimaryOutcome::Ndi];
+
+    /// `pain` or `ndi`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrimaryOutcome::Pain => "pain",
+            PrimaryOutcome::Ndi => "ndi",
+        }
+    }
+}
+
+impl From<PrimaryOutcome> for Outcome {
+    fn from(o: PrimaryOutcome) -> Outcome {
+        match o {
+            PrimaryOutcome::Pain => Outcome::Pain,
+            PrimaryOutcome::Ndi => Outcome::Ndi,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Outcome;

@@ -23,10 +23,11 @@
 
 use rand_chacha::ChaCha8Rng;
 
-use super::evidence::{Evidence, Outcome};
+use super::evidence::Evidence;
 use super::patients::uniform01;
 use super::schedule::Plan;
 use super::{Field, SimError};
+use crate::domain::PrimaryOutcome;
 
 /// A fit at one threshold: (θ, (α, β), covariance, log-likelihood).
 type Candidate = (f64, (f64, f64), [f64; 3], f64);
@@ -40,7 +41,7 @@ const THETA_GRID: [f64; 12] = [
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct DoseFit {
     /// The outcome.
-    pub outcome: Outcome,
+    pub outcome: PrimaryOutcome,
     /// Threshold θ in minutes.
     pub theta: f64,
     /// Whether θ was estimated (false: fixed at 0, one session length in the evidence).
@@ -134,7 +135,7 @@ impl DoseFit {
     /// # Errors
     /// [`SimError::Invalid`] when fewer than two arms (with different doses) have rates, or the
     /// fit does not converge.
-    pub fn fit(evidence: &Evidence, outcome: Outcome) -> Result<DoseFit, SimError> {
+    pub fn fit(evidence: &Evidence, outcome: PrimaryOutcome) -> Result<DoseFit, SimError> {
         let arms: Vec<(Plan, f64, f64)> = evidence
             .arms
             .iter()
@@ -358,7 +359,7 @@ mod tests {
 
     #[test]
     fn dream_fits_its_three_arms_and_warns_about_session_length() {
-        let fit = DoseFit::fit(&Evidence::dream(), Outcome::Pain).unwrap();
+        let fit = DoseFit::fit(&Evidence::dream(), PrimaryOutcome::Pain).unwrap();
         assert!(!fit.theta_estimated);
         assert!(fit.beta > 0.0, "more dose, more responders");
         // Control 0.26, 60x2 0.63, 60x3 0.76: a two-parameter curve fits them within a few

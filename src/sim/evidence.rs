@@ -22,6 +22,7 @@
 
 use super::schedule::Plan;
 use super::{Field, SimError};
+use crate::domain::PrimaryOutcome;
 
 /// Responders out of participants (fractional when derived from a published percentage).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -56,30 +57,6 @@ pub struct Evidence {
     pub attendance: (f64, f64),
     /// Probability of an adverse event at each attended session.
     pub adverse_per_session: f64,
-}
-
-/// Which outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    /// ≥ 30% pain reduction.
-    Pain,
-    /// ≥ 5-point NDI improvement.
-    Ndi,
-}
-
-impl Outcome {
-    /// Both outcomes, pain first.
-    pub const BOTH: [Outcome; 2] = [Outcome::Pain, Outcome::Ndi];
-
-    /// `pain` or `ndi`.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Pain => "pain",
-            Outcome::Ndi => "ndi",
-        }
-    }
 }
 
 /// DREAM's assumed arm size.
@@ -135,19 +112,19 @@ impl Evidence {
 
     /// The responders of `plan` for `outcome`, when the evidence has them.
     #[must_use]
-    pub fn counts(&self, plan: Plan, outcome: Outcome) -> Option<Counts> {
+    pub fn counts(&self, plan: Plan, outcome: PrimaryOutcome) -> Option<Counts> {
         self.arms
             .iter()
             .find(|a| a.plan == plan)
             .and_then(|a| match outcome {
-                Outcome::Pain => a.pain,
-                Outcome::Ndi => a.ndi,
+                PrimaryOutcome::Pain => a.pain,
+                PrimaryOutcome::Ndi => a.ndi,
             })
     }
 
     /// Labels of the arms with published rates for `outcome`.
     #[must_use]
-    pub fn tested(&self, outcome: Outcome) -> Vec<String> {
+    pub fn tested(&self, outcome: PrimaryOutcome) -> Vec<String> {
         self.arms
             .iter()
             .filter(|a| self.counts(a.plan, outcome).is_some())

@@ -19,9 +19,10 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Beta, Distribution};
 
 use super::dose_response::DoseFit;
-use super::evidence::{Counts, Evidence, Outcome};
+use super::evidence::{Counts, Evidence};
 use super::schedule::Plan;
 use super::{Field, SimError};
+use crate::domain::PrimaryOutcome;
 
 /// Where an arm's rate comes from.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -121,7 +122,7 @@ impl Truth {
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutcomeModel {
     /// The outcome.
-    pub outcome: Outcome,
+    pub outcome: PrimaryOutcome,
     /// One source per arm, in the arms' order.
     pub arms: Vec<RateSource>,
     /// Rate with no treatment, for the dilution of fixed full-dose rates (module docs).
@@ -149,7 +150,7 @@ impl OutcomeModel {
         evidence: &Evidence,
         truth: Option<&Truth>,
         plans: &[Plan],
-        outcome: Outcome,
+        outcome: PrimaryOutcome,
     ) -> Result<OutcomeModel, SimError> {
         let mut arms = Vec::with_capacity(plans.len());
         for &plan in plans {
@@ -209,7 +210,7 @@ impl OutcomeModel {
         evidence: &Evidence,
         truth: Option<&Truth>,
         plans: &[Plan],
-        outcome: Outcome,
+        outcome: PrimaryOutcome,
     ) -> Result<OutcomeModel, SimError> {
         let curve = DoseFit::fit(evidence, outcome)?;
         let arms = plans

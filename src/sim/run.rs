@@ -6,7 +6,7 @@
 use super::clinic::{self, ClinicTally};
 use super::cohort_evidence::{self, CohortEvidenceError};
 use super::dose_response::DoseFit;
-use super::evidence::{Evidence, Outcome};
+use super::evidence::Evidence;
 use super::model::{OutcomeModel, RateSource};
 use super::patients::Attendance;
 use super::result::{
@@ -21,6 +21,7 @@ use super::schedule::Plan;
 use super::spec::{Design, EvidenceSource, Model, Spec};
 use super::trial::{self, Test, TrialDesign, TrialTally};
 use super::{Estimate, Field, SimError};
+use crate::domain::PrimaryOutcome;
 
 /// Why a run cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -62,7 +63,7 @@ fn outcome_model(
     spec: &Spec,
     evidence: &Evidence,
     plans: &[Plan],
-    outcome: Outcome,
+    outcome: PrimaryOutcome,
     truth: Option<&super::model::Truth>,
 ) -> Result<OutcomeModel, SimError> {
     match spec.model() {
@@ -85,7 +86,7 @@ pub fn prepare(spec: Spec, threads: usize) -> Result<Prepared, RunError> {
     let models = match spec.design() {
         Design::Clinic { .. } => {
             let mut models = Vec::new();
-            for o in Outcome::BOTH {
+            for o in PrimaryOutcome::BOTH {
                 let truth = (o == spec.outcome()).then_some(spec.truth()).flatten();
                 match outcome_model(&spec, &evidence, &plans, o, truth) {
                     Ok(m) => models.push(m),
@@ -197,7 +198,7 @@ impl Prepared {
     }
 
     /// The arms' evidence, prior, assumptions: the keys every document starts with.
-    fn header(&self, outcomes: &[Outcome]) -> Header {
+    fn header(&self, outcomes: &[PrimaryOutcome]) -> Header {
         let spec = &self.spec;
         let arms = self
             .plans
@@ -216,8 +217,8 @@ impl Prepared {
                             }),
                     };
                     match o {
-                        Outcome::Pain => entry.pain = Some(value),
-                        Outcome::Ndi => entry.ndi = Some(value),
+                        PrimaryOutcome::Pain => entry.pain = Some(value),
+                        PrimaryOutcome::Ndi => entry.ndi = Some(value),
                     }
                 }
                 (plan.label(), entry)
@@ -263,8 +264,8 @@ impl Prepared {
             let Some(c) = &m.curve else { continue };
             let curve = curve(c);
             match c.outcome {
-                Outcome::Pain => curves.pain = Some(curve),
-                Outcome::Ndi => curves.ndi = Some(curve),
+                PrimaryOutcome::Pain => curves.pain = Some(curve),
+                PrimaryOutcome::Ndi => curves.ndi = Some(curve),
             }
             any = true;
             for plan in &self.plans {
@@ -302,8 +303,8 @@ impl Prepared {
                 responders: clinic::responders_summary(&hist, reps),
             });
             match m.outcome {
-                Outcome::Pain => outcomes.pain = o,
-                Outcome::Ndi => outcomes.ndi = o,
+                PrimaryOutcome::Pain => outcomes.pain = o,
+                PrimaryOutcome::Ndi => outcomes.ndi = o,
             }
         }
         let n = f64::from((*patients).max(1));

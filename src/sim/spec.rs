@@ -12,7 +12,6 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::evidence::Outcome;
 use super::model::Truth;
 use super::patients::Attendance;
 use super::runner::Shard;
@@ -20,6 +19,7 @@ use super::sample_size::MAX_PER_ARM;
 use super::schedule::Plan;
 use super::trial::Test;
 use super::{Field, SimError};
+use crate::domain::PrimaryOutcome;
 
 /// Most replicates one run takes (more: run shards and merge them).
 pub const MAX_REPS: u64 = 100_000_000;
@@ -210,7 +210,7 @@ pub struct Spec {
     reps: u64,
     target_mcse: Option<f64>,
     seed: u64,
-    outcome: Outcome,
+    outcome: PrimaryOutcome,
     design: Design,
 }
 
@@ -236,7 +236,7 @@ pub struct SpecText {
     /// Seed of the random streams.
     pub seed: u64,
     /// The outcome `truth` rates are for (a trial's outcome).
-    pub outcome: Outcome,
+    pub outcome: PrimaryOutcome,
     /// Clinic: the schedule.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
@@ -437,7 +437,7 @@ impl Spec {
 
     /// The outcome (of a trial; the one `truth` is for in a clinic).
     #[must_use]
-    pub fn outcome(&self) -> Outcome {
+    pub fn outcome(&self) -> PrimaryOutcome {
         self.outcome
     }
 
@@ -561,7 +561,7 @@ mod tests {
             reps: 100,
             target_mcse: None,
             seed: 1,
-            outcome: Outcome::Pain,
+            outcome: PrimaryOutcome::Pain,
             schedule: None,
             patients: None,
             arms: Some("control,60x2".into()),

@@ -8,7 +8,7 @@ use plotters::prelude::*;
 
 use super::{Chart, ChartError, FAMILY, PALETTE, drawing};
 use crate::analysis::{Analysis, Comparison};
-use crate::report::model::ReportModel;
+use crate::render::report::model::ReportModel;
 
 /// The forest plot of an analysis' comparisons (pain and NDI).
 pub struct ForestChart<'a> {

@@ -10,7 +10,7 @@ use crate::analysis::adjusted::AdjustedRow;
 use crate::analysis::{Analysis, AnalysisOptions, ArmSummary, Comparison, TrendRow};
 use crate::cohort::{Cohort, FileReport, Rejection};
 use crate::derive::{Derived, Flags, OutcomeValues};
-use crate::output::{Cell, FloatMemo, push_header, push_row, push_row_with};
+use crate::render::output::{Cell, FloatMemo, push_header, push_row, push_row_with};
 use crate::stats::Multiplicity;
 
 /// Columns of `arms.csv`.
@@ -291,7 +291,7 @@ pub fn write_participants(
             push_row_with(out, &cells, Some(&mut floats));
         }
     };
-    crate::output::write_blocks(w, derived.len().div_ceil(BLOCK), threads, format_block)
+    crate::render::output::write_blocks(w, derived.len().div_ceil(BLOCK), threads, format_block)
 }
 
 fn push_outcome(cells: &mut Vec<Cell<'_>>, o: &OutcomeValues, with_pct: bool) {

@@ -4,13 +4,13 @@
 use serde_json::json;
 
 use super::model::AuditModel;
-use super::worklist::Status;
-use super::{Audit, Overdispersion};
+use crate::audit::worklist::Status;
+use crate::audit::{Audit, Overdispersion};
 use crate::cohort::Cohort;
 use crate::cohort::value::{format_date, push_date};
 use crate::derive::{Derived, Flags};
-use crate::output::{Cell, push_header, push_row};
-use crate::report::disclosure::{Cell as Count, CellId};
+use crate::render::output::{Cell, push_header, push_row};
+use crate::render::report::disclosure::{Cell as Count, CellId};
 
 /// Columns of `units.csv`.
 pub const UNITS_COLUMNS: [&str; 21] = [
@@ -126,7 +126,7 @@ pub fn safety_csv(audit: &Audit, model: &AuditModel) -> String {
                 )),
                 Cell::Float(keep(s.ci.map(|c| c.low))),
                 Cell::Float(keep(s.ci.map(|c| c.high))),
-                Cell::Float(Some(super::DREAM_ADVERSE_RATE)),
+                Cell::Float(Some(crate::audit::DREAM_ADVERSE_RATE)),
                 Cell::Float(keep(s.p_value)),
             ],
         );
@@ -170,7 +170,7 @@ pub fn write_worklist(
     threads: usize,
 ) -> std::io::Result<()> {
     let arms = cohort.protocol.arms();
-    let rows = |items: &[super::worklist::Item], out: &mut String| {
+    let rows = |items: &[crate::audit::worklist::Item], out: &mut String| {
         let (mut action, mut date) = (String::new(), String::new());
         for item in items {
             action.clear();
@@ -184,7 +184,7 @@ pub fn write_worklist(
             let flag = |f: Flags| Cell::Bool(Some(item.flags.contains(f)));
             // Still in treatment on the audit date: the checkpoint scores and the dose so far,
             // not what the files say happened later.
-            let later = item.status == super::worklist::Status::NotDue;
+            let later = item.status == crate::audit::worklist::Status::NotDue;
             let at_checkpoint =
                 |v: Option<crate::domain::decimal::Decimal>| if later { None } else { v };
             let responder = |v: Option<bool>| if later { None } else { v };
@@ -223,7 +223,7 @@ pub fn write_worklist(
     w.write_all(header.as_bytes())?;
     const BLOCK: usize = 1 << 14;
     let items = &audit.worklist;
-    crate::output::write_blocks(w, items.len().div_ceil(BLOCK), threads, |block, out| {
+    crate::render::output::write_blocks(w, items.len().div_ceil(BLOCK), threads, |block, out| {
         rows(
             &items[block * BLOCK..((block + 1) * BLOCK).min(items.len())],
             out,

@@ -136,11 +136,11 @@ fn mean_sd(values: &[f64]) -> String {
     }
 }
 
-use crate::format::{points as pp, ratio};
+use crate::render::format::{points as pp, ratio};
 
-/// A p-value as [`crate::format::p_value`] writes it, escaped for HTML.
+/// A p-value as [`crate::render::format::p_value`] writes it, escaped for HTML.
 pub(crate) fn p_value(p: Option<f64>) -> String {
-    escape(&crate::format::p_value(p))
+    escape(&crate::render::format::p_value(p))
 }
 
 pub(crate) const CSS: &str = "body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}\

@@ -8,12 +8,12 @@ use std::fmt::Write as _;
 
 use super::export::worklist_counts;
 use super::model::AuditModel;
-use super::{Audit, Overdispersion};
+use crate::audit::{Audit, Overdispersion};
 use crate::cohort::value::format_date;
 use crate::cohort::{Cohort, CohortFile, FileReport};
 use crate::derive::Flags;
-use crate::report::disclosure::{Cell, SUPPRESSED};
-use crate::report::{CSS, charts, escape, files_table, p_value, rate_text};
+use crate::render::report::disclosure::{Cell, SUPPRESSED};
+use crate::render::report::{CSS, charts, escape, files_table, p_value, rate_text};
 
 /// What the page is made of besides the audit.
 pub struct AuditPage<'a> {
@@ -31,7 +31,7 @@ pub struct AuditPage<'a> {
     pub funnel_svg: String,
 }
 
-use crate::format::percent_sign as pct;
+use crate::render::format::percent_sign as pct;
 
 /// Builds the page.
 #[must_use]
@@ -264,7 +264,7 @@ fn attention(s: &mut String, cohort: &Cohort, audit: &Audit, ids: &[String]) {
     for item in &audit.worklist {
         let urgent = item.flags.contains(Flags::NEEDS_CLEARANCE)
             || item.flags.contains(Flags::ADVERSE_EVENT)
-            || item.status == super::worklist::Status::Due;
+            || item.status == crate::audit::worklist::Status::Due;
         if !urgent {
             continue;
         }
@@ -292,13 +292,13 @@ fn attention(s: &mut String, cohort: &Cohort, audit: &Audit, ids: &[String]) {
 fn methods(s: &mut String, cohort: &Cohort, audit: &Audit) {
     let o = &audit.options;
     let benchmark = match o.benchmark {
-        super::Benchmark::Dream => {
+        crate::audit::Benchmark::Dream => {
             "the responder rate DREAM published for each participant's schedule".to_owned()
         }
-        super::Benchmark::Cohort => {
+        crate::audit::Benchmark::Cohort => {
             "the cohort's own responder rate in each participant's arm".to_owned()
         }
-        super::Benchmark::Rate(r) => format!("a fixed rate of {:.1}%", 100.0 * r),
+        crate::audit::Benchmark::Rate(r) => format!("a fixed rate of {:.1}%", 100.0 * r),
     };
     let _ = writeln!(
         s,
@@ -306,8 +306,8 @@ fn methods(s: &mut String, cohort: &Cohort, audit: &Audit) {
         o.by.as_str(),
         cohort.protocol.checkpoint_week(),
         match o.outcome {
-            crate::sim::evidence::Outcome::Pain => "pain (at least 30% reduction)",
-            crate::sim::evidence::Outcome::Ndi => "NDI (at least 5-point improvement)",
+            crate::domain::PrimaryOutcome::Pain => "pain (at least 30% reduction)",
+            crate::domain::PrimaryOutcome::Ndi => "NDI (at least 5-point improvement)",
         },
         match audit.applied {
             Some(Overdispersion::Multiplicative) => {

@@ -1,7 +1,7 @@
 //! The audit's shareable counts after `--min-cell` suppression, built once from an [`Audit`] and
 //! drawn from by `audit.html`, the funnel plot and the aggregate files (`units.csv`,
 //! `safety.csv`, `audit.json`), so they hide the same cells. The rule is the report's
-//! ([`crate::report::disclosure`]).
+//! ([`crate::render::report::disclosure`]).
 //!
 //! The sums that tie the audit's counts: the treated participants are the sum of the units'
 //! patients, of the checkpoint statuses, and (with each flag) of the flagged and the rest; a
@@ -14,10 +14,10 @@
 //! share and p; phi and tau-squared, which use every unit) is kept only when each of its
 //! counts is known.
 
-use super::{Audit, Benchmark};
+use crate::audit::{Audit, Benchmark};
 use crate::cohort::{Cohort, CohortFile};
 use crate::derive::Flags;
-use crate::report::disclosure::{Cell, CellId, Disclosure};
+use crate::render::report::disclosure::{Cell, CellId, Disclosure};
 
 /// One unit's counts.
 #[derive(Debug, Clone, Copy)]

@@ -6,7 +6,7 @@ use plotters::prelude::*;
 
 use super::{CONTROL, Chart, ChartError, FAMILY, PALETTE, drawing};
 use crate::analysis::{Analysis, Responders};
-use crate::report::model::{Outcome, ReportModel};
+use crate::render::report::model::{Outcome, ReportModel};
 
 /// The responder-rate chart of an analysis.
 pub struct RatesChart<'a> {

@@ -25,7 +25,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 /// The embedded font.
-static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
 
 /// The family name charts ask for.
 pub const FAMILY: &str = "sans-serif";

@@ -11,9 +11,11 @@ use rand_chacha::ChaCha8Rng;
 
 use super::{CONTROL, Chart, ChartError, FAMILY, PALETTE, drawing};
 use crate::analysis::Analysis;
-use crate::report::model::{Outcome as Kind, ReportModel};
+use crate::domain::Outcome;
+use crate::domain::PrimaryOutcome;
+use crate::render::report::model::ReportModel;
 use crate::sim::dose_response::DoseFit;
-use crate::sim::evidence::{Evidence, Outcome};
+use crate::sim::evidence::Evidence;
 
 /// Draws of the curve's parameters behind the band.
 const BAND_DRAWS: usize = 2_000;
@@ -23,7 +25,7 @@ type Curve = (u32, Vec<(f64, f64, f64, f64)>);
 
 /// The dose-response chart of one outcome.
 pub struct DoseChart {
-    outcome: Outcome,
+    outcome: PrimaryOutcome,
     /// Observed: label, minutes per week, rate, low, high, control?
     points: Vec<(String, f64, f64, f64, f64, bool)>,
     curves: Vec<Curve>,
@@ -33,12 +35,12 @@ pub struct DoseChart {
 impl DoseChart {
     /// The chart of `outcome` from an analysis and the evidence fitted from the same cohort.
     #[must_use]
-    pub fn new(analysis: &Analysis, evidence: &Evidence, outcome: Outcome) -> DoseChart {
+    pub fn new(analysis: &Analysis, evidence: &Evidence, outcome: PrimaryOutcome) -> DoseChart {
         let points = analysis
             .arms
             .iter()
             .filter_map(|a| {
-                let r = if outcome == Outcome::Pain {
+                let r = if outcome == PrimaryOutcome::Pain {
                     &a.pain
                 } else {
                     &a.ndi
@@ -97,10 +99,7 @@ impl DoseChart {
     /// uses every arm's counts, so its parameters would be one more equation for a hidden one).
     #[must_use]
     pub fn with_model(mut self, model: &ReportModel) -> Self {
-        let outcome = match self.outcome {
-            Outcome::Pain => Kind::Pain,
-            Outcome::Ndi => Kind::Ndi,
-        };
+        let outcome: Outcome = self.outcome.into();
         self.points.retain(|p| model.rate_shown(&p.0, outcome));
         if !model.outcome_shown(outcome) {
             self.curves.clear();
@@ -120,8 +119,8 @@ impl Chart for DoseChart {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ChartError> {
         let max_x = self.points.iter().map(|p| p.1).fold(60.0, f64::max) * 1.1;
         let title = match self.outcome {
-            Outcome::Pain => "Pain responders against dose",
-            Outcome::Ndi => "NDI responders against dose",
+            PrimaryOutcome::Pain => "Pain responders against dose",
+            PrimaryOutcome::Ndi => "NDI responders against dose",
         };
         let mut chart = ChartBuilder::on(root)
             .caption(title, (FAMILY, 22))

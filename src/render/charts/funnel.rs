@@ -11,7 +11,7 @@ use plotters::prelude::*;
 
 use super::{CONTROL, Chart, ChartError, FAMILY, PALETTE, drawing};
 use crate::audit::Audit;
-use crate::audit::model::AuditModel;
+use crate::render::audit::model::AuditModel;
 use crate::stats::funnel::{Band, Limits};
 
 /// Points on each limit curve.

@@ -10,7 +10,7 @@ use plotters::prelude::*;
 use super::{CONTROL, Chart, ChartError, FAMILY, PALETTE, drawing};
 use crate::cohort::Cohort;
 use crate::derive::Derived;
-use crate::report::model::ReportModel;
+use crate::render::report::model::ReportModel;
 
 /// The counts of one arm.
 #[derive(Debug, Clone, PartialEq, Eq)]
