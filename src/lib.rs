@@ -19,6 +19,7 @@ pub mod domain;
 pub mod files;
 pub mod generate;
 pub mod parallel;
+pub mod pipeline;
 pub mod pseudonym;
 pub mod render;
 pub mod sim;

@@ -6,13 +6,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use trialdose::analysis::adjusted::Covariates;
-use trialdose::analysis::{self, Analysis, AnalysisOptions, Missing, Population};
-use trialdose::cohort::{Cohort, LoadOptions};
-use trialdose::derive;
+use trialdose::analysis::{Analysis, AnalysisOptions, Missing, Population};
+use trialdose::cohort::Cohort;
 use trialdose::domain::Outcome;
-use trialdose::render::export;
+use trialdose::pipeline::{self, Analyzed};
 use trialdose::render::format::{fixed, level_percent, p_value, percent as pct, points as signed};
-use trialdose::render::output::{OutputError, ensure_writable_dir, write_atomic, write_with};
+use trialdose::render::output::ensure_writable_dir;
 use trialdose::stats::glm::Model;
 use trialdose::stats::{Level, Multiplicity};
 
@@ -138,85 +137,32 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     refuse_output_in_cohort(&args.out, &args.cohort)?;
     ensure_writable_dir(&args.out)?;
-    let mut cohort = Cohort::load(&args.cohort, LoadOptions { threads })?;
-    print_notices(&cohort);
     let rejections_path = args.out.join("rejections.csv");
-    write_with(&rejections_path, |w| {
-        export::write_rejections(w, cohort.ledger.rejections())
-    })?;
-    if !cohort.ledger.is_empty() && !args.skip_invalid {
-        // Strict: only rejections.csv. Results of an earlier run must not stay behind looking
-        // current.
-        for stale in [
-            "arms.csv",
-            "comparisons.csv",
-            "trend.csv",
-            "adjusted.csv",
-            "participants.csv",
-            "summary.json",
-        ] {
-            let path = args.out.join(stale);
-            if path.exists() {
-                std::fs::remove_file(&path).map_err(|source| OutputError { path, source })?;
-            }
+    let (prepared, result) = match pipeline::analyze_into(
+        &args.cohort,
+        &args.out,
+        options,
+        args.skip_invalid,
+        threads,
+    )? {
+        Analyzed::Done { prepared, analysis } => (prepared, analysis),
+        Analyzed::Rejected(cohort) => {
+            print_notices(&cohort);
+            let mut err = std::io::stderr();
+            print_ledger_summary(&mut err, &cohort, 10)?;
+            eprintln!(
+                "trialdose: {} problem(s); the full list is in {}. Fix the rows, or rerun with --skip-invalid to analyse the accepted rows.",
+                cohort.ledger.rejections().len(),
+                rejections_path.display()
+            );
+            return Ok(ExitCode::from(EXIT_DATA));
         }
-        let mut err = std::io::stderr();
-        print_ledger_summary(&mut err, &cohort, 10)?;
-        eprintln!(
-            "trialdose: {} problem(s); the full list is in {}. Fix the rows, or rerun with --skip-invalid to analyse the accepted rows.",
-            cohort.ledger.rejections().len(),
-            rejections_path.display()
-        );
-        return Ok(ExitCode::from(EXIT_DATA));
-    }
-    let derived = derive::derive(&cohort, threads);
-    // participants.csv (the large file) is written while the per-arm analysis runs.
-    let participants_path = args.out.join("participants.csv");
-    let (result, written) = std::thread::scope(|scope| {
-        let writer = trialdose::parallel::spawn(scope, || {
-            write_with(&participants_path, |w| {
-                export::write_participants(w, &cohort, &derived, threads)
-            })
-        });
-        let result = analysis::analyze(&cohort, &derived, options);
-        let written = trialdose::parallel::join(writer);
-        (result, written)
-    });
-    written?;
-    let result = result?;
-    write_atomic(
-        &args.out.join("arms.csv"),
-        export::arms_csv(&result).as_bytes(),
-    )?;
-    write_atomic(
-        &args.out.join("comparisons.csv"),
-        export::comparisons_csv(&result).as_bytes(),
-    )?;
-    write_atomic(
-        &args.out.join("trend.csv"),
-        export::trend_csv(&result.trend).as_bytes(),
-    )?;
-    let adjusted_path = args.out.join("adjusted.csv");
-    if result.options.adjust.is_some() {
-        write_atomic(
-            &adjusted_path,
-            export::adjusted_csv(&result.adjusted).as_bytes(),
-        )?;
-    } else if adjusted_path.exists() {
-        // A file from an earlier run with --adjust would look like part of this one.
-        std::fs::remove_file(&adjusted_path).map_err(|source| OutputError {
-            path: adjusted_path.clone(),
-            source,
-        })?;
-    }
-    let summary = export::summary(&cohort, &result, args.skip_invalid);
-    write_atomic(
-        &args.out.join("summary.json"),
-        &export::summary_json(&summary),
-    )?;
+    };
+    let cohort = &prepared.cohort;
+    print_notices(cohort);
     if !cohort.ledger.is_empty() {
         let mut err = std::io::stderr();
-        print_ledger_summary(&mut err, &cohort, 5)?;
+        print_ledger_summary(&mut err, cohort, 5)?;
         eprintln!(
             "trialdose: --skip-invalid: analysed the accepted rows; {} problem(s) listed in {}",
             cohort.ledger.rejections().len(),
@@ -224,22 +170,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     let mut stdout = std::io::stdout().lock();
-    write!(stdout, "{}", super::term::safe(&table(&cohort, &result)))?;
+    write!(stdout, "{}", super::term::safe(&table(cohort, &result)))?;
     writeln!(stdout, "results: {}", args.out.display())?;
     stdout.flush()?;
-    // The process ends next. The three largest flat tables go back to the OS on two threads
-    // at once (freeing their pages is the slow part of exiting); the rest, millions of small
-    // allocations, is left to the exit instead of being freed one by one.
-    let (sessions, scores) = (
-        std::mem::take(&mut cohort.sessions),
-        std::mem::take(&mut cohort.scores),
-    );
-    std::mem::forget(cohort);
-    std::thread::scope(|scope| {
-        let task = trialdose::parallel::spawn(scope, move || drop(derived));
-        drop((sessions, scores));
-        trialdose::parallel::join(task);
-    });
+    prepared.release(result);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -8,19 +8,15 @@ use std::process::ExitCode;
 
 use trialdose::audit::{self, AuditOptions, Benchmark, Overdispersion, UnitKind};
 use trialdose::cohort::value::parse_date;
-use trialdose::cohort::{Cohort, LoadOptions};
-use trialdose::derive;
-use trialdose::pseudonym::{self, KEY_VARIABLE, Key};
+use trialdose::pipeline::{self, AuditSettings, Loaded, PipelineError};
+use trialdose::pseudonym::{KEY_VARIABLE, Key};
 use trialdose::render::audit::export;
-use trialdose::render::audit::html::AuditPage;
-use trialdose::render::audit::model::AuditModel;
-use trialdose::render::charts::funnel::FunnelChart;
 use trialdose::render::format::{fixed, percent_sign};
-use trialdose::render::output::{OutputError, ensure_writable_dir, write_atomic, write_with};
+use trialdose::render::output::ensure_writable_dir;
 
 use super::{
     ChartFormat, DataError, MissingArg, OutcomeArg, UsageError, print_notices,
-    refuse_output_in_cohort, refuse_rejected, threads, write_chart,
+    refuse_output_in_cohort, refuse_rejected, threads,
 };
 
 /// Units of the audit.
@@ -153,12 +149,28 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     refuse_output_in_cohort(&args.out, &args.cohort)?;
     ensure_writable_dir(&args.out)?;
-    let mut cohort = Cohort::load(&args.cohort, LoadOptions { threads })?;
-    print_notices(&cohort);
-    refuse_rejected(&cohort, &args.cohort, args.skip_invalid)?;
-    let derived = derive::derive(&cohort, threads);
-    let result = audit::audit(&cohort, &derived, options).map_err(|e| {
+    let prepared = match pipeline::load(&args.cohort, threads, args.skip_invalid)? {
+        Loaded::Ready(prepared) => prepared,
+        Loaded::Rejected(cohort) => {
+            print_notices(&cohort);
+            return Err(refuse_rejected(&cohort, &args.cohort));
+        }
+    };
+    print_notices(&prepared.cohort);
+    let settings = AuditSettings {
+        title: &args.title,
+        min_cell: args.min_cell,
+        full_paths: args.full_paths,
+        key: key.as_ref(),
+        show_ids: args.show_ids,
+        files: args.format.into(),
+        threads,
+    };
+    let audited = pipeline::audit_into(&prepared, &args.out, options, &settings).map_err(|e| {
         // The library says what is wrong; the flag that fixes it is named here.
+        let PipelineError::Audit(e) = e else {
+            return anyhow::Error::from(e);
+        };
         let fix = match e {
             audit::AuditError::NoTreated => "",
             audit::AuditError::NoneStarted { .. } => {
@@ -166,83 +178,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             audit::AuditError::NoDate => " (give it with --as-of YYYY-MM-DD)",
         };
-        DataError(format!("{e}{fix}"))
+        DataError(format!("{e}{fix}")).into()
     })?;
-    for note in &result.notes {
+    for note in &audited.audit.notes {
         eprintln!("trialdose: note: {}", super::term::safe(note));
     }
-
-    let raw: Vec<&str> = cohort.participants.iter().map(|p| p.id.as_str()).collect();
-    let ids: Vec<String> = match &key {
-        Some(key) => pseudonym::pseudonymize(key, &raw),
-        None => raw.iter().map(|s| (*s).to_owned()).collect(),
-    };
-    drop(raw);
-
-    // Suppression is applied once, here; the page, the funnel and the aggregate files draw
-    // from this model.
-    let model = AuditModel::new(&cohort, &result, args.min_cell);
-    let label = trialdose::render::report::folder_label(&cohort.dir, args.full_paths);
-    let chart = FunnelChart::new(&result, &model);
-    let svg = write_chart(&args.out, "funnel", &chart, args.format)?;
-    // A chart of an earlier run in the format not written would no longer match the others.
-    let unwanted = match args.format {
-        ChartFormat::Png => Some("funnel.svg"),
-        ChartFormat::Svg => Some("funnel.png"),
-        ChartFormat::Both => None,
-    };
-    if let Some(path) = unwanted.map(|name| args.out.join(name)) {
-        if path.exists() {
-            std::fs::remove_file(&path).map_err(|source| OutputError { path, source })?;
-        }
-    }
-    write_atomic(
-        &args.out.join("units.csv"),
-        export::units_csv(&result, &model).as_bytes(),
-    )?;
-    write_atomic(
-        &args.out.join("safety.csv"),
-        export::safety_csv(&result, &model).as_bytes(),
-    )?;
-    write_with(&args.out.join("worklist.csv"), |w| {
-        export::write_worklist(w, &result, &cohort, &derived, &ids, threads)
-    })?;
-    write_atomic(
-        &args.out.join("audit.json"),
-        &export::audit_json(&result, &cohort, key.is_some(), &model, &label),
-    )?;
-    let page = trialdose::render::audit::html::html(
-        &cohort,
-        &result,
-        &AuditPage {
-            title: &args.title,
-            model: &model,
-            cohort_label: &label,
-            show_ids: args.show_ids,
-            ids: &ids,
-            funnel_svg: svg,
-        },
-    );
-    write_atomic(&args.out.join("audit.html"), page.as_bytes())?;
-
     // Written with `?`, so a closed pipe (`| head`) ends the run quietly instead of a panic.
     let mut stdout = std::io::stdout().lock();
-    write!(stdout, "{}", super::term::safe(&summary(&result)))?;
+    write!(stdout, "{}", super::term::safe(&summary(&audited.audit)))?;
     writeln!(stdout, "audit: {}", args.out.display())?;
     stdout.flush()?;
-    // The process ends next. As in `analyze`: the largest flat tables go back to the OS on
-    // two threads at once, and the millions of small allocations (ids, the participants'
-    // texts) are left to the exit instead of being freed one by one.
-    let (sessions, scores) = (
-        std::mem::take(&mut cohort.sessions),
-        std::mem::take(&mut cohort.scores),
-    );
-    std::mem::forget((cohort, ids, result));
-    std::thread::scope(|scope| {
-        let task = trialdose::parallel::spawn(scope, move || drop(derived));
-        drop((sessions, scores));
-        trialdose::parallel::join(task);
-    });
+    prepared.release(audited);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -118,20 +118,13 @@ impl From<MissingArg> for trialdose::analysis::Missing {
 }
 
 /// Refuses a cohort with rejected rows unless `--skip-invalid` was given (exit 65).
-fn refuse_rejected(
-    cohort: &trialdose::cohort::Cohort,
-    dir: &std::path::Path,
-    skip_invalid: bool,
-) -> anyhow::Result<()> {
-    if cohort.ledger.is_empty() || skip_invalid {
-        return Ok(());
-    }
-    Err(DataError(format!(
+fn refuse_rejected(cohort: &trialdose::cohort::Cohort, dir: &std::path::Path) -> anyhow::Error {
+    DataError(format!(
         "{} row(s) rejected; run `trialdose validate {}` to see them, or add --skip-invalid",
         cohort.ledger.rejections().len(),
         dir.display()
     ))
-    .into())
+    .into()
 }
 
 /// Chart files to write (an HTML page always embeds SVG).
@@ -145,25 +138,15 @@ enum ChartFormat {
     Both,
 }
 
-/// Writes `DIR/NAME.svg` and/or `DIR/NAME.png` as `format` asks, and returns the SVG for a
-/// page.
-fn write_chart<C: trialdose::render::charts::Chart>(
-    dir: &std::path::Path,
-    name: &str,
-    chart: &C,
-    format: ChartFormat,
-) -> anyhow::Result<String> {
-    let svg = trialdose::render::charts::svg(chart)?;
-    if format != ChartFormat::Png {
-        trialdose::render::output::write_atomic(&dir.join(format!("{name}.svg")), svg.as_bytes())?;
+impl From<ChartFormat> for trialdose::pipeline::ChartFiles {
+    fn from(f: ChartFormat) -> Self {
+        use trialdose::pipeline::ChartFiles;
+        match f {
+            ChartFormat::Png => ChartFiles::Png,
+            ChartFormat::Svg => ChartFiles::Svg,
+            ChartFormat::Both => ChartFiles::Both,
+        }
     }
-    if format != ChartFormat::Svg {
-        trialdose::render::output::write_atomic(
-            &dir.join(format!("{name}.png")),
-            &trialdose::render::charts::png(chart)?,
-        )?;
-    }
-    Ok(svg)
 }
 
 /// Interval method for a risk difference.
@@ -247,7 +230,15 @@ fn finish_outputs(result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> 
 
 /// The exit code for an error, from the first typed error in its chain.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
+    use trialdose::pipeline::PipelineError;
     for cause in err.chain() {
+        // The pipeline's error keeps the library's own; classify that one.
+        let cause: &(dyn std::error::Error + 'static) =
+            match cause.downcast_ref::<trialdose::pipeline::PipelineError>() {
+                Some(PipelineError::Cohort(e)) => e,
+                Some(PipelineError::Output(e)) => e,
+                _ => cause,
+            };
         if let Some(e) = cause.downcast_ref::<CohortError>() {
             return match e {
                 CohortError::Input { .. } => EXIT_NO_INPUT,

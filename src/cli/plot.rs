@@ -4,9 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use trialdose::analysis::{self, AnalysisOptions};
-use trialdose::cohort::{Cohort, LoadOptions};
-use trialdose::derive;
 use trialdose::domain::PrimaryOutcome;
+use trialdose::pipeline::{self, Loaded};
 use trialdose::render::charts::{
     self, Chart,
     adherence::AdherenceChart,
@@ -107,22 +106,27 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .into(),
         )
     })?;
-    let cohort = Cohort::load(&cohort_dir, LoadOptions { threads })?;
-    print_notices(&cohort);
-    refuse_rejected(&cohort, &cohort_dir, args.skip_invalid)?;
-    let derived = derive::derive(&cohort, threads);
+    let prepared = match pipeline::load(&cohort_dir, threads, args.skip_invalid)? {
+        Loaded::Ready(prepared) => prepared,
+        Loaded::Rejected(cohort) => {
+            print_notices(&cohort);
+            return Err(refuse_rejected(&cohort, &cohort_dir));
+        }
+    };
+    print_notices(&prepared.cohort);
+    let (cohort, derived) = (&prepared.cohort, &prepared.derived);
     let options = AnalysisOptions::default();
-    let result = analysis::analyze(&cohort, &derived, options)?;
+    let result = analysis::analyze(cohort, derived, options)?;
     match args.kind {
         Kind::Rates => render(&RatesChart::new(&result), &args.out, svg)?,
         Kind::Forest => render(&ForestChart::new(&result), &args.out, svg)?,
-        Kind::Waterfall => render(&WaterfallChart::new(&cohort, &derived), &args.out, svg)?,
-        Kind::Slopes => render(&SlopeChart::new(&cohort, &derived), &args.out, svg)?,
-        Kind::Consort => render(&ConsortChart::new(&cohort, &derived), &args.out, svg)?,
+        Kind::Waterfall => render(&WaterfallChart::new(cohort, derived), &args.out, svg)?,
+        Kind::Slopes => render(&SlopeChart::new(cohort, derived), &args.out, svg)?,
+        Kind::Consort => render(&ConsortChart::new(cohort, derived), &args.out, svg)?,
         // Drawn from --sim above, before the cohort is read.
         Kind::Predictive | Kind::Power => {}
         Kind::Dose | Kind::DoseNdi => {
-            let evidence = fitted(&cohort, &derived, &result, &cohort_dir)
+            let evidence = fitted(cohort, derived, &result, &cohort_dir)
                 .map_err(|e| DataError(e.to_string()))?;
             let outcome = if matches!(args.kind, Kind::Dose) {
                 PrimaryOutcome::Pain
@@ -132,7 +136,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             render(&DoseChart::new(&result, &evidence, outcome), &args.out, svg)?;
         }
         Kind::Adherence => render(
-            &AdherenceChart::new(&cohort, &derived, &result),
+            &AdherenceChart::new(cohort, derived, &result),
             &args.out,
             svg,
         )?,

@@ -5,24 +5,13 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use trialdose::analysis::{self, AnalysisOptions};
-use trialdose::cohort::{Cohort, LoadOptions};
-use trialdose::derive;
-use trialdose::domain::PrimaryOutcome;
-use trialdose::render::charts::simulation::{PowerChart, PredictiveChart, SimFileError};
-use trialdose::render::charts::{
-    adherence::AdherenceChart, consort::ConsortChart, dose::DoseChart, forest::ForestChart,
-    rates::RatesChart, slopes::SlopeChart, waterfall::WaterfallChart,
-};
-use trialdose::render::output::{OutputError, ensure_subdir, ensure_writable_dir, write_atomic};
-use trialdose::render::report::model::ReportModel;
-use trialdose::render::report::{self, ReportInput};
-use trialdose::sim::cohort_evidence::fitted;
+use trialdose::analysis::AnalysisOptions;
+use trialdose::pipeline::{self, Loaded, PipelineError, ReportSettings};
+use trialdose::render::output::{ensure_subdir, ensure_writable_dir};
 use trialdose::sim::result::SimResult;
 
 use super::{
     ChartFormat, UsageError, print_notices, refuse_output_in_cohort, refuse_rejected, threads,
-    write_chart as chart,
 };
 
 /// Arguments of `report`.
@@ -95,12 +84,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .into());
     }
     ensure_writable_dir(&args.out)?;
-    let charts_dir = args.out.join("charts");
-    ensure_subdir(&charts_dir)?;
-    let cohort = Cohort::load(&args.cohort, LoadOptions { threads })?;
-    print_notices(&cohort);
-    refuse_rejected(&cohort, &args.cohort, args.skip_invalid)?;
-    let derived = derive::derive(&cohort, threads);
+    ensure_subdir(&args.out.join("charts"))?;
     let options = AnalysisOptions {
         adjust: args
             .adjust
@@ -109,145 +93,37 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .transpose()?,
         ..AnalysisOptions::default()
     };
-    let result = analysis::analyze(&cohort, &derived, options)?;
-    // Suppression is applied once, here; the page and every chart draw from this model.
-    let model = ReportModel::new(&cohort, &derived, &result, args.min_cell);
-    let f = args.format;
-    let d = &charts_dir;
-    let mut charts = vec![
-        (
-            "Responder rates per arm with 95% Wilson intervals".to_owned(),
-            chart(d, "rates", &RatesChart::new(&result).with_model(&model), f)?,
-        ),
-        (
-            "Risk difference and risk ratio versus control".to_owned(),
-            chart(
-                d,
-                "forest",
-                &ForestChart::new(&result).with_model(&model),
-                f,
-            )?,
-        ),
-    ];
-    // Charts of individual participants show every participant's value: counting them gives
-    // any count of the tables. Under --min-cell they are not drawn, and earlier copies go.
-    let individual = ["waterfall", "slopes", "adherence"];
-    let chart_note = if model.suppressing() {
-        for name in individual {
-            for ext in ["png", "svg"] {
-                let path = d.join(format!("{name}.{ext}"));
-                if path.exists() {
-                    std::fs::remove_file(&path).map_err(|source| OutputError { path, source })?;
-                }
-            }
+    let prepared = match pipeline::load(&args.cohort, threads, args.skip_invalid)? {
+        Loaded::Ready(prepared) => prepared,
+        Loaded::Rejected(cohort) => {
+            print_notices(&cohort);
+            return Err(refuse_rejected(&cohort, &args.cohort));
         }
-        Some(format!(
-            "The waterfall, slope and adherence charts are left out: they show each participant's values, from which the counts suppressed under --min-cell {} could be counted.",
-            args.min_cell
-        ))
-    } else {
-        charts.push((
-            "Percent change in pain per participant, sorted".to_owned(),
-            chart(d, "waterfall", &WaterfallChart::new(&cohort, &derived), f)?,
-        ));
-        charts.push((
-            "Baseline to checkpoint per participant, with arm means".to_owned(),
-            chart(d, "slopes", &SlopeChart::new(&cohort, &derived), f)?,
-        ));
-        charts.push((
-            "Sessions attended per participant".to_owned(),
-            chart(
-                d,
-                "adherence",
-                &AdherenceChart::new(&cohort, &derived, &result),
-                f,
-            )?,
-        ));
-        None
     };
-    charts.push((
-        "CONSORT 2010 flow diagram".to_owned(),
-        chart(
-            d,
-            "consort",
-            &ConsortChart::new(&cohort, &derived).with_model(&model),
-            f,
-        )?,
-    ));
-    // The dose-response curves need a fit; a cohort that cannot give one says why instead.
-    match fitted(&cohort, &derived, &result, &args.cohort) {
-        Ok(evidence) => {
-            for (outcome, name, title) in [
-                (
-                    PrimaryOutcome::Pain,
-                    "dose_pain",
-                    "Pain responders against dose, with the fitted dose-response curve",
-                ),
-                (
-                    PrimaryOutcome::Ndi,
-                    "dose_ndi",
-                    "NDI responders against dose, with the fitted dose-response curve",
-                ),
-            ] {
-                charts.push((
-                    title.to_owned(),
-                    chart(
-                        d,
-                        name,
-                        &DoseChart::new(&result, &evidence, outcome).with_model(&model),
-                        f,
-                    )?,
-                ));
-            }
+    print_notices(&prepared.cohort);
+    let settings = ReportSettings {
+        title: &args.title,
+        min_cell: args.min_cell,
+        full_paths: args.full_paths,
+        files: args.format.into(),
+        show_ids: args.show_ids,
+        options,
+        sims: &sims,
+    };
+    let reported = pipeline::report_into(&prepared, &args.out, &settings).map_err(|e| match e {
+        PipelineError::SimChart { index, source } => {
+            UsageError(format!("--sim {}: {source}", args.sim[index].display())).into()
         }
-        Err(e) => eprintln!(
-            "trialdose: note: no dose-response chart: {}",
-            super::term::safe(&e.to_string())
-        ),
+        e => anyhow::Error::from(e),
+    })?;
+    for note in &reported.notes {
+        eprintln!("trialdose: note: {}", super::term::safe(note));
     }
-    for (i, (path, r)) in args.sim.iter().zip(&sims).enumerate() {
-        let bad = |e: SimFileError| UsageError(format!("--sim {}: {e}", path.display()));
-        match r {
-            SimResult::Clinic(_) => {
-                let c = PredictiveChart::from_result(r).map_err(bad)?;
-                charts.push((
-                    "Predictive distribution of responders (simulation)".to_owned(),
-                    chart(d, &format!("sim{}_predictive", i + 1), &c, f)?,
-                ));
-            }
-            SimResult::SampleSize(_) => {
-                let c = PowerChart::from_result(r).map_err(bad)?;
-                charts.push((
-                    "Power against participants per arm (simulation)".to_owned(),
-                    chart(d, &format!("sim{}_power", i + 1), &c, f)?,
-                ));
-            }
-            SimResult::Trial(_) => {
-                return Err(UsageError(format!(
-                    "--sim {}: a trial run; the report charts clinic and sample-size runs",
-                    path.display(),
-                ))
-                .into());
-            }
-        }
-    }
-    let label = report::folder_label(&cohort.dir, args.full_paths);
-    let html = report::html(
-        &cohort,
-        &derived,
-        &result,
-        &ReportInput {
-            title: &args.title,
-            model: &model,
-            cohort_label: &label,
-            show_ids: args.show_ids,
-            charts,
-            chart_note,
-        },
-    );
-    let path = args.out.join("report.html");
-    write_atomic(&path, html.as_bytes())?;
     // With `?`, so a closed pipe ends the run quietly.
-    writeln!(std::io::stdout().lock(), "report: {}", path.display())?;
+    writeln!(
+        std::io::stdout().lock(),
+        "report: {}",
+        reported.page.display()
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,103 @@
+//! `analyze`'s job: rejections.csv always, then (unless rows were rejected and not skipped)
+//! participants.csv written while the per-arm analysis runs, and arms.csv, comparisons.csv,
+//! trend.csv, adjusted.csv (with covariates) and summary.json.
+
+use std::path::Path;
+
+use super::{Loaded, PipelineError, Prepared, remove_if_present};
+use crate::analysis::{self, Analysis, AnalysisOptions};
+use crate::cohort::{Cohort, LoadOptions};
+use crate::files::{write_atomic, write_with};
+use crate::render::export;
+
+/// The results files of a complete run; removed when a strict run stops at rejected rows, so
+/// files of an earlier run do not stay behind looking current.
+pub const RESULT_FILES: [&str; 6] = [
+    "arms.csv",
+    "comparisons.csv",
+    "trend.csv",
+    "adjusted.csv",
+    "participants.csv",
+    "summary.json",
+];
+
+/// What `analyze` did.
+pub enum Analyzed {
+    /// Every file written; the analysis is returned for the console table.
+    Done {
+        /// The cohort and its derived table (give them back with [`Prepared::release`]).
+        prepared: Prepared,
+        /// The analysis written.
+        analysis: Analysis,
+    },
+    /// Rows were rejected and `skip_invalid` was false: only rejections.csv was written and the
+    /// results of an earlier run were removed.
+    Rejected(Cohort),
+}
+
+/// Runs `analyze` on the cohort folder `dir` into the folder `out` (which the caller has
+/// checked and locked).
+///
+/// # Errors
+/// [`PipelineError`] when the cohort cannot be read, the analysis fails or a file cannot be
+/// written.
+pub fn analyze_into(
+    dir: &Path,
+    out: &Path,
+    options: AnalysisOptions,
+    skip_invalid: bool,
+    threads: usize,
+) -> Result<Analyzed, PipelineError> {
+    let cohort = Cohort::load(dir, LoadOptions { threads })?;
+    write_with(&out.join("rejections.csv"), |w| {
+        export::write_rejections(w, cohort.ledger.rejections())
+    })?;
+    let prepared = match super::admit(cohort, threads, skip_invalid) {
+        Loaded::Ready(prepared) => prepared,
+        Loaded::Rejected(cohort) => {
+            for stale in RESULT_FILES {
+                remove_if_present(&out.join(stale))?;
+            }
+            return Ok(Analyzed::Rejected(cohort));
+        }
+    };
+    let (cohort, derived) = (&prepared.cohort, &prepared.derived);
+    // participants.csv (the large file) is written while the per-arm analysis runs.
+    let participants_path = out.join("participants.csv");
+    let (result, written) = std::thread::scope(|scope| {
+        let writer = crate::parallel::spawn(scope, || {
+            write_with(&participants_path, |w| {
+                export::write_participants(w, cohort, derived, threads)
+            })
+        });
+        let result = analysis::analyze(cohort, derived, options);
+        (result, crate::parallel::join(writer))
+    });
+    written?;
+    let analysis = result?;
+    write_atomic(
+        &out.join("arms.csv"),
+        export::arms_csv(&analysis).as_bytes(),
+    )?;
+    write_atomic(
+        &out.join("comparisons.csv"),
+        export::comparisons_csv(&analysis).as_bytes(),
+    )?;
+    write_atomic(
+        &out.join("trend.csv"),
+        export::trend_csv(&analysis.trend).as_bytes(),
+    )?;
+    let adjusted_path = out.join("adjusted.csv");
+    if analysis.options.adjust.is_some() {
+        write_atomic(
+            &adjusted_path,
+            export::adjusted_csv(&analysis.adjusted).as_bytes(),
+        )?;
+    } else {
+        // A file from an earlier run with covariates would look like part of this one.
+        remove_if_present(&adjusted_path)?;
+    }
+    let summary = export::summary(cohort, &analysis, skip_invalid);
+    write_atomic(&out.join("summary.json"), &export::summary_json(&summary))?;
+    Ok(Analyzed::Done { prepared, analysis })
+}

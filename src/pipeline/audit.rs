@@ -1,0 +1,97 @@
+//! `audit`'s job: the units' funnel verdicts, the worklist and the safety table, the audit
+//! model with small-cell suppression applied once, and `funnel.png`/`funnel.svg`,
+//! `units.csv`, `safety.csv`, `worklist.csv`, `audit.json` and `audit.html` drawn from it.
+
+use std::path::Path;
+
+use super::{ChartFiles, PipelineError, Prepared, write_chart};
+use crate::audit::{self, Audit, AuditOptions};
+use crate::files::{write_atomic, write_with};
+use crate::pseudonym::{self, Key};
+use crate::render::audit::export;
+use crate::render::audit::html::{self, AuditPage};
+use crate::render::audit::model::AuditModel;
+use crate::render::charts::funnel::FunnelChart;
+use crate::render::report::folder_label;
+
+/// How the audit is shown.
+pub struct AuditSettings<'a> {
+    /// Title of the page.
+    pub title: &'a str,
+    /// Smallest count shown in the aggregate outputs (1: no suppression).
+    pub min_cell: u64,
+    /// Name the cohort folder by its full path instead of its name.
+    pub full_paths: bool,
+    /// Replace participant ids by keyed pseudonyms in the worklist and the page.
+    pub key: Option<&'a Key>,
+    /// List the participants needing attention by id (or pseudonym) on the page.
+    pub show_ids: bool,
+    /// Funnel plot files written beside the page.
+    pub files: ChartFiles,
+    /// The threads the worklist writer may use.
+    pub threads: usize,
+}
+
+/// What `audit` computed and wrote.
+pub struct Audited {
+    /// The audit (units, verdicts, worklist, safety, notes).
+    pub audit: Audit,
+    /// The ids as written (pseudonyms under a key), in participant order.
+    pub ids: Vec<String>,
+}
+
+/// Runs the audit on a prepared cohort and writes its files into `out`.
+///
+/// # Errors
+/// [`PipelineError::Audit`] when the cohort (and date) cannot give an audit; chart and
+/// output errors.
+pub fn audit_into(
+    prepared: &Prepared,
+    out: &Path,
+    options: AuditOptions,
+    settings: &AuditSettings<'_>,
+) -> Result<Audited, PipelineError> {
+    let (cohort, derived) = (&prepared.cohort, &prepared.derived);
+    let result = audit::audit(cohort, derived, options)?;
+    let raw: Vec<&str> = cohort.participants.iter().map(|p| p.id.as_str()).collect();
+    let ids: Vec<String> = match settings.key {
+        Some(key) => pseudonym::pseudonymize(key, &raw),
+        None => raw.iter().map(|s| (*s).to_owned()).collect(),
+    };
+    drop(raw);
+    // Suppression is applied once, here; the page, the funnel and the aggregate files draw
+    // from this model.
+    let model = AuditModel::new(cohort, &result, settings.min_cell);
+    let label = folder_label(&cohort.dir, settings.full_paths);
+    let chart = FunnelChart::new(&result, &model);
+    let svg = write_chart(out, "funnel", &chart, settings.files)?;
+    write_atomic(
+        &out.join("units.csv"),
+        export::units_csv(&result, &model).as_bytes(),
+    )?;
+    write_atomic(
+        &out.join("safety.csv"),
+        export::safety_csv(&result, &model).as_bytes(),
+    )?;
+    write_with(&out.join("worklist.csv"), |w| {
+        export::write_worklist(w, &result, cohort, derived, &ids, settings.threads)
+    })?;
+    write_atomic(
+        &out.join("audit.json"),
+        &export::audit_json(&result, cohort, settings.key.is_some(), &model, &label),
+    )?;
+    let page = html::html(
+        cohort,
+        &result,
+        &AuditPage {
+            title: settings.title,
+            model: &model,
+            cohort_label: &label,
+            show_ids: settings.show_ids,
+            ids: &ids,
+            funnel_svg: svg,
+        },
+    );
+    write_atomic(&out.join("audit.html"), page.as_bytes())?;
+    Ok(Audited { audit: result, ids })
+}
