@@ -189,6 +189,7 @@ fn fit_outcome(
                     x: &d.x,
                     columns: d.columns,
                     y: &d.y,
+                    trials: None,
                 },
             )
             .map_err(|e| match e {

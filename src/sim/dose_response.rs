@@ -28,6 +28,7 @@ use super::patients::uniform01;
 use super::schedule::Plan;
 use super::{Field, SimError};
 use crate::domain::PrimaryOutcome;
+use crate::stats::glm;
 
 /// A fit at one threshold: (θ, (α, β), covariance, log-likelihood).
 type Candidate = (f64, (f64, f64), [f64; 3], f64);
@@ -92,41 +93,22 @@ fn log_likelihood(data: &[(f64, f64, f64)], alpha: f64, beta: f64) -> f64 {
         .sum::<f64>()
 }
 
-/// Newton's method for (α, β); returns the estimate and the inverse information.
+/// The logistic fit of (α, β) to grouped rows `(dose, responders, n)` through the crate's one
+/// solver ([`glm::fit`]); returns the estimate and the inverse information `[vaa, vab, vbb]`,
+/// or `None` when the estimate does not exist (separation, collinear doses, no convergence).
 fn fit_logit(data: &[(f64, f64, f64)]) -> Option<((f64, f64), [f64; 3])> {
-    let (xs, ns): (f64, f64) = data
-        .iter()
-        .fold((0.0, 0.0), |a, &(_, x, n)| (a.0 + x, a.1 + n));
-    let p0 = (xs / ns).clamp(1e-6, 1.0 - 1e-6);
-    let (mut a, mut b) = ((p0 / (1.0 - p0)).ln(), 0.0);
-    for _ in 0..100 {
-        let (mut ga, mut gb, mut haa, mut hab, mut hbb) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        for &(d, x, n) in data {
-            let p = logistic(a + b * d);
-            let w = n * p * (1.0 - p);
-            ga += x - n * p;
-            gb += (x - n * p) * d;
-            haa += w;
-            hab += w * d;
-            hbb += w * d * d;
-        }
-        let det = haa * hbb - hab * hab;
-        if det.is_nan() || det <= 0.0 {
-            return None;
-        }
-        let da = (hbb * ga - hab * gb) / det;
-        let db = (haa * gb - hab * ga) / det;
-        a += da;
-        b += db;
-        if !(a.is_finite() && b.is_finite()) || b.abs() > 50.0 {
-            return None;
-        }
-        if da.abs() < 1e-12 && db.abs() < 1e-12 {
-            let cov = [hbb / det, -hab / det, haa / det];
-            return Some(((a, b), cov));
-        }
-    }
-    None
+    let x: Vec<f64> = data.iter().flat_map(|&(d, _, _)| [1.0, d]).collect();
+    let y: Vec<f64> = data.iter().map(|&(_, r, _)| r).collect();
+    let n: Vec<f64> = data.iter().map(|&(_, _, n)| n).collect();
+    let design = glm::Design {
+        x: &x,
+        columns: 2,
+        y: &y,
+        trials: Some(&n),
+    };
+    let fit = glm::fit(glm::Model::Logistic, &design).ok()?;
+    let (c, v) = (&fit.coefficients, &fit.covariance);
+    Some(((c[0], c[1]), [v[0], v[1], v[3]]))
 }
 
 impl DoseFit {
