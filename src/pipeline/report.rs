@@ -12,6 +12,7 @@ use crate::render::charts::{
     adherence::AdherenceChart, consort::ConsortChart, dose::DoseChart, forest::ForestChart,
     rates::RatesChart, slopes::SlopeChart, waterfall::WaterfallChart,
 };
+use crate::render::report::disclosure::Disclosed as _;
 use crate::render::report::model::ReportModel;
 use crate::render::report::{self, ReportInput};
 use crate::sim::cohort_evidence::fitted;

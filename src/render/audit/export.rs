@@ -10,6 +10,7 @@ use crate::cohort::Cohort;
 use crate::cohort::value::{format_date, push_date};
 use crate::derive::{Derived, Flags};
 use crate::render::output::{Cell, push_header, push_row};
+use crate::render::report::disclosure::Disclosed as _;
 use crate::render::report::disclosure::{Cell as Count, CellId};
 
 /// Columns of `units.csv`.

@@ -32,6 +32,7 @@ pub struct AuditPage<'a> {
 }
 
 use crate::render::format::percent_sign as pct;
+use crate::render::report::disclosure::Disclosed as _;
 
 /// Builds the page.
 #[must_use]

@@ -17,7 +17,7 @@
 use crate::audit::{Audit, Benchmark};
 use crate::cohort::{Cohort, CohortFile};
 use crate::derive::Flags;
-use crate::render::report::disclosure::{Cell, CellId, Disclosure};
+use crate::render::report::disclosure::{CellId, Disclosed, Disclosure};
 
 /// One unit's counts.
 #[derive(Debug, Clone, Copy)]
@@ -188,30 +188,6 @@ impl AuditModel {
         }
     }
 
-    /// The threshold `K`.
-    #[must_use]
-    pub fn min_cell(&self) -> u64 {
-        self.cells.min_cell()
-    }
-
-    /// True when suppression is on.
-    #[must_use]
-    pub fn suppressing(&self) -> bool {
-        self.cells.active()
-    }
-
-    /// A count as it may be printed.
-    #[must_use]
-    pub fn cell(&self, id: CellId) -> Cell {
-        self.cells.cell(id)
-    }
-
-    /// True when every one of `ids` can be worked out from what is printed.
-    #[must_use]
-    pub fn known(&self, ids: &[CellId]) -> bool {
-        self.cells.known(ids)
-    }
-
     /// May unit `i`'s rate, interval, expected and adjusted rates, z, verdict and funnel point
     /// be shown? When an overdispersion adjustment is applied, z, the verdict and the limits
     /// also carry phi or tau-squared, so they need every unit known.
@@ -233,5 +209,10 @@ impl AuditModel {
     pub fn safety_shown(&self, i: usize) -> bool {
         let s = &self.safety[i];
         self.known(&[s.treated, s.events])
+    }
+}
+impl Disclosed for AuditModel {
+    fn disclosure(&self) -> &Disclosure {
+        &self.cells
     }
 }

@@ -10,6 +10,7 @@ use plotters::prelude::*;
 use super::{CONTROL, Chart, ChartError, FAMILY, PALETTE, drawing};
 use crate::cohort::Cohort;
 use crate::derive::Derived;
+use crate::render::report::disclosure::Disclosed as _;
 use crate::render::report::model::ReportModel;
 
 /// The counts of one arm.

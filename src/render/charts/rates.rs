@@ -6,6 +6,7 @@ use plotters::prelude::*;
 
 use super::{CONTROL, Chart, ChartError, FAMILY, PALETTE, drawing};
 use crate::analysis::{Analysis, Responders};
+use crate::render::report::disclosure::Disclosed as _;
 use crate::render::report::model::{Outcome, ReportModel};
 
 /// The responder-rate chart of an analysis.

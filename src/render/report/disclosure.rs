@@ -302,6 +302,38 @@ impl Disclosure {
     }
 }
 
+/// A model whose counts all went through one [`Disclosure`] (the report's and the audit's):
+/// the questions every renderer asks of it, answered once, here.
+pub trait Disclosed {
+    /// The model's cells.
+    fn disclosure(&self) -> &Disclosure;
+
+    /// The threshold `K` (1: nothing suppressed).
+    fn min_cell(&self) -> u64 {
+        self.disclosure().min_cell()
+    }
+
+    /// True when suppression is on.
+    fn suppressing(&self) -> bool {
+        self.disclosure().active()
+    }
+
+    /// A count as it may be printed.
+    fn cell(&self, id: CellId) -> Cell {
+        self.disclosure().cell(id)
+    }
+
+    /// True when every count of `ids` can be worked out from what is printed.
+    fn known(&self, ids: &[CellId]) -> bool {
+        self.disclosure().known(ids)
+    }
+
+    /// True when every one of `ids` is printed.
+    fn shown(&self, ids: &[CellId]) -> bool {
+        self.disclosure().shown(ids)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

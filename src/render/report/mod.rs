@@ -137,6 +137,7 @@ fn mean_sd(values: &[f64]) -> String {
 }
 
 use crate::render::format::{points as pp, ratio};
+use crate::render::report::disclosure::Disclosed as _;
 
 /// A p-value as [`crate::render::format::p_value`] writes it, escaped for HTML.
 pub(crate) fn p_value(p: Option<f64>) -> String {

@@ -18,7 +18,7 @@ use crate::cohort::{AdverseEvent, Cohort, CohortFile};
 use crate::derive::{Decision, Derived, EVIDENCE_AGE_MAX, EVIDENCE_AGE_MIN, Flags};
 pub use crate::domain::Outcome;
 
-use super::disclosure::{Cell, CellId, Disclosure};
+use super::disclosure::{CellId, Disclosed, Disclosure};
 
 pub use super::disclosure::SUPPRESSED;
 
@@ -250,36 +250,6 @@ impl ReportModel {
         }
     }
 
-    /// The threshold `K` (1: nothing suppressed).
-    #[must_use]
-    pub fn min_cell(&self) -> u64 {
-        self.cells.min_cell()
-    }
-
-    /// True when suppression is on.
-    #[must_use]
-    pub fn suppressing(&self) -> bool {
-        self.cells.active()
-    }
-
-    /// A count as it may be printed.
-    #[must_use]
-    pub fn cell(&self, id: CellId) -> Cell {
-        self.cells.cell(id)
-    }
-
-    /// True when every count of `ids` can be worked out from what is printed.
-    #[must_use]
-    pub fn known(&self, ids: &[CellId]) -> bool {
-        self.cells.known(ids)
-    }
-
-    /// True when every one of `ids` is printed.
-    #[must_use]
-    pub fn shown(&self, ids: &[CellId]) -> bool {
-        self.cells.shown(ids)
-    }
-
     /// The arm with id `id`.
     #[must_use]
     pub fn arm(&self, id: &str) -> Option<&ArmCells> {
@@ -342,5 +312,10 @@ impl ReportModel {
     #[must_use]
     pub fn suppressed(&self) -> usize {
         self.cells.suppressed()
+    }
+}
+impl Disclosed for ReportModel {
+    fn disclosure(&self) -> &Disclosure {
+        &self.cells
     }
 }
