@@ -35,6 +35,20 @@ const KNOWN: [&str; 8] = [
 ];
 const REQUIRED: [&str; 2] = ["participant_id", "arm"];
 
+/// What the full check says of a `medical_clearance` outside the vocabulary.
+const CLEARANCE_ALLOWED: &str = "medical_clearance must be `yes` or `no` (empty means no)";
+
+/// `medical_clearance`: `yes`, or `no` / empty; the one parser the fast and the full checks
+/// share.
+#[inline]
+fn parse_clearance(text: &str) -> Option<bool> {
+    match text {
+        "yes" => Some(true),
+        "no" | "" => Some(false),
+        _ => None,
+    }
+}
+
 /// An accepted participant.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Participant {
@@ -197,11 +211,7 @@ impl Chunk {
         {
             contraindications |= 1 << CONTRAINDICATIONS.iter().position(|k| *k == code)?;
         }
-        let medical_clearance = match clearance {
-            "yes" => true,
-            "no" | "" => false,
-            _ => return None,
-        };
+        let medical_clearance = parse_clearance(clearance)?;
         csvfile::count_row(&mut self.rows, &mut self.parsed, rows_hint);
         let (sex, site) = (self.sex.get(sex), self.site.get(site));
         self.parsed.push(Participant {
@@ -376,18 +386,10 @@ fn read_with(
             }
             }
             let clearance_text = c(7, &mut problems);
-            let medical_clearance = match clearance_text {
-                "yes" => true,
-                "no" | "" => false,
-                other => {
-                    problems.add(
-                        "medical_clearance",
-                        other,
-                        "medical_clearance must be `yes` or `no` (empty means no)",
-                    );
-                    false
-                }
-            };
+            let medical_clearance = parse_clearance(clearance_text).unwrap_or_else(|| {
+                problems.add("medical_clearance", clearance_text, CLEARANCE_ALLOWED);
+                false
+            });
             if problems.is_empty() {
                 if let Some(arm) = arm {
                     st.parsed.push(Participant {

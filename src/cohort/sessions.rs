@@ -22,6 +22,9 @@ const KNOWN: [&str; 6] = [
 ];
 const REQUIRED: [&str; 2] = ["participant_id", "date"];
 
+/// The longest session the contract accepts, in minutes (both checks read it from here).
+pub const MAX_MINUTES: u32 = 240;
+
 /// What happened to a scheduled visit.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub enum Status {
@@ -44,6 +47,45 @@ pub enum AdverseEvent {
     Moderate,
     /// Severe.
     Severe,
+}
+
+impl Status {
+    /// What the full check says of any other value.
+    pub const ALLOWED: &'static str =
+        "status must be `attended`, `missed` or `cancelled` (empty means attended)";
+
+    /// The contract's vocabulary (empty means attended); the one parser the fast and the full
+    /// checks share.
+    #[inline]
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Status> {
+        match text {
+            "" | "attended" => Some(Status::Attended),
+            "missed" => Some(Status::Missed),
+            "cancelled" => Some(Status::Cancelled),
+            _ => None,
+        }
+    }
+}
+
+impl AdverseEvent {
+    /// What the full check says of any other value.
+    pub const ALLOWED: &'static str =
+        "adverse_event must be `none`, `mild`, `moderate` or `severe` (empty means none)";
+
+    /// The contract's vocabulary (empty means none); the one parser the fast and the full
+    /// checks share.
+    #[inline]
+    #[must_use]
+    pub fn parse(text: &str) -> Option<AdverseEvent> {
+        match text {
+            "" | "none" => Some(AdverseEvent::None),
+            "mild" => Some(AdverseEvent::Mild),
+            "moderate" => Some(AdverseEvent::Moderate),
+            "severe" => Some(AdverseEvent::Severe),
+            _ => None,
+        }
+    }
 }
 
 /// Day numbers are kept in 24 bits, offset by this: `parse_date` takes four-digit years only,
@@ -355,19 +397,8 @@ impl Chunk {
         {
             return None;
         }
-        let status = match status {
-            "" | "attended" => Status::Attended,
-            "missed" => Status::Missed,
-            "cancelled" => Status::Cancelled,
-            _ => return None,
-        };
-        let adverse_event = match event {
-            "" | "none" => AdverseEvent::None,
-            "mild" => AdverseEvent::Mild,
-            "moderate" => AdverseEvent::Moderate,
-            "severe" => AdverseEvent::Severe,
-            _ => return None,
-        };
+        let status = Status::parse(status)?;
+        let adverse_event = AdverseEvent::parse(event)?;
         // Whole minutes 1-240 (nearly every row) in millionths; any other form parsed in full.
         let whole = match *minutes.as_bytes() {
             [d @ b'1'..=b'9'] => Some(u32::from(d - b'0')),
@@ -380,10 +411,12 @@ impl Chunk {
             _ => None,
         };
         let minutes = match whole {
-            Some(v) if v <= 240 => Ok(v * 1_000_000),
+            Some(v) if v <= MAX_MINUTES => Ok(v * 1_000_000),
             Some(_) => return None,
             None => match Decimal::parse(minutes) {
-                Ok(m) if m.is_positive() && m <= Decimal::from_int(240) => Err(m),
+                Ok(m) if m.is_positive() && m <= Decimal::from_int(i64::from(MAX_MINUTES)) => {
+                    Err(m)
+                }
                 _ => return None,
             },
         };
@@ -409,7 +442,7 @@ fn read_with(
     fast_path: bool,
 ) -> SessionsRead {
     let cols = Columns::map(source.header(), &KNOWN, &REQUIRED);
-    let max_minutes = Decimal::from_int(240);
+    let max_minutes = Decimal::from_int(i64::from(MAX_MINUTES));
     // The fast path reads files with the six columns in any order: plain lines straight
     // from the bytes, other records (quoted cells, CRLF) once tokenized.
     let order = cols.order::<6>().filter(|_| fast_path);
@@ -469,22 +502,13 @@ fn read_with(
                 }
             };
             let status_text = c(3, &mut problems);
-            let status = match status_text {
-                "" | "attended" => Status::Attended,
-                "missed" => Status::Missed,
-                "cancelled" => Status::Cancelled,
-                other => {
-                    problems.add(
-                        "status",
-                        other,
-                        "status must be `attended`, `missed` or `cancelled` (empty means attended)",
-                    );
-                    Status::Attended
-                }
-            };
+            let status = Status::parse(status_text).unwrap_or_else(|| {
+                problems.add("status", status_text, Status::ALLOWED);
+                Status::Attended
+            });
             let minutes_text = c(2, &mut problems);
             let minutes = if minutes_text.is_empty() {
-                if matches!(status_text, "" | "attended") {
+                if Status::parse(status_text) == Some(Status::Attended) {
                     problems.add("minutes", "", "minutes is required when status is attended (a number above 0 and at most 240)");
                 }
                 None
@@ -511,16 +535,10 @@ fn read_with(
             };
             let therapist_text = c(4, &mut problems);
             let ae_text = c(5, &mut problems);
-            let adverse_event = match ae_text {
-                "" | "none" => AdverseEvent::None,
-                "mild" => AdverseEvent::Mild,
-                "moderate" => AdverseEvent::Moderate,
-                "severe" => AdverseEvent::Severe,
-                other => {
-                    problems.add("adverse_event", other, "adverse_event must be `none`, `mild`, `moderate` or `severe` (empty means none)");
-                    AdverseEvent::None
-                }
-            };
+            let adverse_event = AdverseEvent::parse(ae_text).unwrap_or_else(|| {
+                problems.add("adverse_event", ae_text, AdverseEvent::ALLOWED);
+                AdverseEvent::None
+            });
             match (participant, day, problems.is_empty()) {
                 (Some(participant), Some(day), true) => {
                     let minutes = st.minutes_code(minutes.unwrap_or(Decimal::ZERO));
