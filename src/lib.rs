@@ -1,11 +1,14 @@
 //! trialdose: a batch toolkit for dosing trials of manual therapies.
 //!
 //! Data flows one way: files -> [`cohort`] (validated tables and a ledger of every row) ->
-//! [`derive`] (one row per participant: dose received, outcomes at the checkpoint, decision,
-//! flags) -> [`frame`] and [`analysis`] (populations, per-arm summaries, comparisons with
-//! control, the dose-response trend and, in [`adjusted`], baseline-adjusted ratios, using the
-//! pure numerics of [`stats`]) -> [`export`] and [`output`] (CSV and JSON,
-//! written atomically). [`compare`] reports one 2×2 table from counts alone. [`generate`] writes synthetic cohorts calibrated to published trials.
+//! [`derive`](mod@derive) (one row per participant: dose received, outcomes at the checkpoint, decision,
+//! flags) -> [`analysis`] (populations, per-arm summaries, comparisons with control, the
+//! dose-response trend, baseline-adjusted ratios), [`audit`] (the clinic audit) and [`sim`]
+//! (Monte Carlo), all on the pure numerics of [`stats`] and the types of [`domain`] ->
+//! [`render`] (numbers, CSV and JSON, HTML pages, charts), written atomically through
+//! [`files`]. [`pipeline`] conducts these steps for the commands. [`compare`] reports one 2x2
+//! table from counts alone; [`generate`] writes synthetic cohorts calibrated to published
+//! trials. ARCHITECTURE.md gives the layers and which may import which.
 //!
 //! The library prints nothing and knows nothing of the command line; it returns values and
 //! typed errors.

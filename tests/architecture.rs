@@ -118,6 +118,47 @@ fn the_domain_module_is_a_leaf() {
     );
 }
 
+/// ARCHITECTURE.md's layers, lowest first. A module may name modules of its own layer or of
+/// the layers below it, never of a layer above.
+const LAYERS: &[&[&str]] = &[
+    &["domain", "stats", "parallel"],
+    &["files", "cohort"],
+    &["derive"],
+    &[
+        "analysis",
+        "compare",
+        "sim",
+        "audit",
+        "generate",
+        "pseudonym",
+    ],
+    &["render"],
+    &["pipeline"],
+];
+
+fn layer_of(module: &str) -> usize {
+    LAYERS
+        .iter()
+        .position(|layer| layer.contains(&module))
+        .unwrap_or_else(|| {
+            panic!("src/{module} is in no layer of ARCHITECTURE.md; add it there and to LAYERS")
+        })
+}
+
+#[test]
+fn no_module_imports_a_layer_above_its_own() {
+    for (module, refs) in module_graph() {
+        let own = layer_of(&module);
+        for r in refs {
+            assert!(
+                layer_of(&r) <= own,
+                "src/{module} (layer {own}) names crate::{r} (layer {}), a layer above it",
+                layer_of(&r)
+            );
+        }
+    }
+}
+
 #[test]
 fn the_reader_finds_the_references_it_should() {
     // The checks above are only as good as this reader.

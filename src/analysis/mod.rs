@@ -1,6 +1,6 @@
 //! Populations, per-arm summaries, arm-versus-control comparisons and the dose-response trend:
 //! the derived per-participant table turned into the numbers of `arms.csv`, `comparisons.csv`
-//! and `trend.csv` (the baseline-adjusted models are in [`crate::adjusted`]).
+//! and `trend.csv` (the baseline-adjusted models are in [`adjusted`]).
 //!
 //! Population rules (the contract's "Analysis populations"): `itt` takes every accepted
 //! participant, with missing outcomes counted as non-responders (`--missing nonresponder`) or

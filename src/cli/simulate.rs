@@ -321,7 +321,6 @@ fn finish(result: &SimResult, json: bool, out: Option<&PathBuf>) -> anyhow::Resu
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads a JSON file given to `merge` or `--sim` (exit 66 when it cannot be read).
 /// Reads a JSON input whole: bounded, regular files only (exit 66 otherwise), UTF-8 (exit 65).
 fn read_input(path: &Path) -> anyhow::Result<String> {
     let bytes = super::read_json_input(path)?;

@@ -1,6 +1,6 @@
 //! The render layer: everything that turns typed results into what people read or load.
 //!
-//! Numbers as people read them ([`format`]), CSV cells and block writing ([`output`]), the
+//! Numbers as people read them ([`format`](mod@format)), CSV cells and block writing ([`output`]), the
 //! files of `analyze` and `validate` ([`export`]), the report model with disclosure control
 //! applied once and its HTML page ([`report`]), the clinic audit's page, files and model
 //! ([`audit`]), and the charts drawn with plotters and an embedded font ([`charts`]). Renderers
@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod charts;
+pub mod compare;
 pub mod export;
 pub mod format;
 pub mod output;

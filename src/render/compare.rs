@@ -1,0 +1,109 @@
+//! The readable block of `compare`: every interval and test of one 2x2 table, four decimals
+//! (p-values in scientific notation below 0.0001), drawn from the typed [`CompareResult`] that
+//! `--json` serialises as it is.
+
+use std::fmt::Write as _;
+
+use crate::compare::{CompareResult, Limits};
+
+/// A number to 4 decimals, or "-" when it is missing.
+fn num(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_owned(), |x| format!("{x:.4}"))
+}
+
+/// `lo to hi` to 4 decimals; an infinite limit prints as "inf", a missing pair as "-".
+fn pair(v: Option<Limits>) -> String {
+    match v {
+        Some([low, high]) => {
+            let lim = |x: Option<f64>| x.map_or_else(|| "inf".to_owned(), |x| format!("{x:.4}"));
+            format!("{} to {}", lim(low), lim(high))
+        }
+        None => "-".to_owned(),
+    }
+}
+
+fn p(v: Option<f64>) -> String {
+    match v {
+        Some(p) if p < 0.0001 => format!("{p:.2e}"),
+        Some(p) => format!("{p:.4}"),
+        None => "-".to_owned(),
+    }
+}
+
+/// The readable block `compare` prints.
+#[must_use]
+pub fn text(v: &CompareResult) -> String {
+    let mut s = String::new();
+    let level = v.level * 100.0;
+    let level = format!(
+        "{}%",
+        format!("{level:.4}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+    );
+    let _ = writeln!(s, "{level} confidence intervals");
+    for (name, a) in [("treatment", &v.treatment), ("control", &v.control)] {
+        let _ = writeln!(
+            s,
+            "{name:<10} {}/{}  rate {}  Wilson {}  Clopper-Pearson {}",
+            a.responders,
+            a.n,
+            num(a.rate),
+            pair(a.wilson),
+            pair(a.clopper_pearson)
+        );
+    }
+    let rd = &v.risk_difference;
+    let _ = writeln!(
+        s,
+        "\nrisk difference (treatment - control) {}",
+        num(rd.estimate)
+    );
+    for (limits, label) in [
+        (rd.wald, "Wald"),
+        (rd.newcombe, "Newcombe hybrid score"),
+        (rd.agresti_caffo, "Agresti-Caffo"),
+        (rd.miettinen_nurminen, "Miettinen-Nurminen"),
+    ] {
+        let _ = writeln!(s, "  {label:<22} {}", pair(limits));
+    }
+    let note = |corrected: bool| {
+        if corrected {
+            "  (0.5 added to every cell: a cell is zero)"
+        } else {
+            ""
+        }
+    };
+    let rr = &v.risk_ratio;
+    let _ = writeln!(s, "\nrisk ratio {}{}", num(rr.estimate), note(rr.corrected));
+    let _ = writeln!(s, "  {:<22} {}", "Katz log", pair(rr.katz));
+    let _ = writeln!(
+        s,
+        "  {:<22} {}",
+        "Miettinen-Nurminen",
+        pair(rr.miettinen_nurminen)
+    );
+    let or = &v.odds_ratio;
+    let _ = writeln!(s, "\nodds ratio {}{}", num(or.estimate), note(or.corrected));
+    let _ = writeln!(s, "  {:<22} {}", "Woolf logit", pair(or.woolf));
+    let _ = writeln!(
+        s,
+        "  {:<22} {}  (conditional MLE {})",
+        "exact conditional",
+        pair(or.exact),
+        num(or.conditional_mle)
+    );
+    let _ = writeln!(
+        s,
+        "\nnumber needed to treat  {}",
+        v.nnt.display.as_deref().unwrap_or("-")
+    );
+    let _ = writeln!(
+        s,
+        "\nFisher exact p {}   chi-square p {}   chi-square (Yates) p {}",
+        p(v.fisher_p),
+        p(v.chi2_p),
+        p(v.chi2_yates_p)
+    );
+    s
+}
