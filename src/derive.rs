@@ -160,7 +160,15 @@ struct SessionTally {
     adverse: bool,
     attended: u32,
     minutes: MinutesTotal,
+    /// The participant's randomization day ([`NO_DAY0`]: none) and their arm's window in
+    /// days, copied in when the tally is made: a session log in any order then touches one
+    /// record per session (this one) instead of this and the participant's too.
+    day0: i32,
+    window: i32,
 }
+
+/// `SessionTally::day0` of a participant without `randomized_on`.
+const NO_DAY0: i32 = i32::MIN;
 
 impl SessionTally {
     /// Adds the tally of more sessions of the same participant.
@@ -279,13 +287,24 @@ fn session_tallies(cohort: &Cohort, threads: usize) -> Vec<SessionTally> {
         }
         tally
     };
-    // Adds session `s` of participant `i` to the participant's tally `p`.
-    let add = |p: &mut SessionTally, s: &Session, i: usize| {
+    // The empty tally of participant `i`.
+    let fresh = |i: usize| {
+        let p = &cohort.participants[i];
+        SessionTally {
+            day0: p.randomized_on.unwrap_or(NO_DAY0),
+            window: window[p.arm],
+            ..SessionTally::default()
+        }
+    };
+    // Adds session `s` to its participant's tally `p` (the same test as `in_window`, on the
+    // copies in the tally).
+    let add = |p: &mut SessionTally, s: &Session| {
         let day = s.day();
         p.earliest = Some(p.earliest.map_or(day, |e| e.min(day)));
         p.adverse |= s.adverse_event() != AdverseEvent::None;
-        if let Some(d0) = cohort.participants[i].randomized_on {
-            if in_window(s, d0) {
+        if p.day0 != NO_DAY0 {
+            let offset = day - p.day0;
+            if s.status() == Status::Attended && offset >= 0 && offset < p.window {
                 p.attended += 1;
                 p.minutes.add(s, &cohort.sessions);
             }
@@ -294,16 +313,16 @@ fn session_tallies(cohort: &Cohort, threads: usize) -> Vec<SessionTally> {
     // Adds a block's sessions into `t`, whose first entry is participant `offset`; the
     // sessions of the participant just past `t`, if any, go to the returned tally instead.
     let tally_into = |block: &[Session], t: &mut [SessionTally], offset: usize| {
-        let mut next = SessionTally::default();
+        let mut next: Option<SessionTally> = None;
         for s in block {
             let i = s.participant as usize;
             let p = match t.get_mut(i - offset) {
                 Some(p) => p,
-                None => &mut next,
+                None => next.get_or_insert_with(|| fresh(i)),
             };
-            add(p, s, i);
+            add(p, s);
         }
-        next
+        next.unwrap_or_default()
     };
     // Adds the sessions of `block` whose participant falls in `t` (whose first entry is
     // participant `offset`), skipping the others.
@@ -311,13 +330,13 @@ fn session_tallies(cohort: &Cohort, threads: usize) -> Vec<SessionTally> {
         for s in block {
             let i = s.participant as usize;
             if let Some(p) = i.checked_sub(offset).and_then(|k| t.get_mut(k)) {
-                add(p, s, i);
+                add(p, s);
             }
         }
     };
     let blocks = cohort.sessions.blocks();
     if threads <= 1 || blocks.len() <= 1 {
-        let mut t = vec![SessionTally::default(); n];
+        let mut t: Vec<SessionTally> = (0..n).map(fresh).collect();
         for block in blocks {
             tally_into(block, &mut t, 0);
         }
@@ -357,7 +376,7 @@ fn session_tallies(cohort: &Cohort, threads: usize) -> Vec<SessionTally> {
         let (mut t, spill) = build_in_pieces(
             n,
             &starts,
-            |_, range| std::iter::repeat_n(SessionTally::default(), range.len()),
+            |_, range| range.map(fresh),
             |k, piece| {
                 let (block, (lo, _)) = *k.checked_sub(shift).and_then(|b| used.get(b))?;
                 let next = tally_into(block, &mut piece[lo - starts[k]..], lo);
@@ -378,7 +397,7 @@ fn session_tallies(cohort: &Cohort, threads: usize) -> Vec<SessionTally> {
         build_in_pieces(
             n,
             &starts,
-            |_, range| std::iter::repeat_n(SessionTally::default(), range.len()),
+            |_, range| range.map(fresh),
             |k, piece| {
                 let offset = starts[k];
                 for block in blocks {
