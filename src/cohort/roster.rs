@@ -294,7 +294,11 @@ mod tests {
         // Padded to one width, in any order.
         check(&["P010", "P007", "P100", "P000"], true, &queries);
         // Runs of consecutive numbers (found by a subtraction), padded, unpadded, from 0.
-        check(&["P0000007", "P0000008", "P0000009", "P0000010"], true, &queries);
+        check(
+            &["P0000007", "P0000008", "P0000009", "P0000010"],
+            true,
+            &queries,
+        );
         check(&["P7", "P8", "P9", "P10", "P11"], true, &queries);
         check(&["P0", "P1", "P2"], true, &queries);
         check(&["P9", "P10"], true, &queries);
