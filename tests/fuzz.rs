@@ -388,7 +388,10 @@ fn csv_reader_target_holds_on_seeds_and_their_mutations() {
         targets::write_cohort(bytes, dir.path()).expect("writing a seed cohort");
         let cohort = trialdose::cohort::Cohort::load(
             dir.path(),
-            trialdose::cohort::LoadOptions { threads: 1 },
+            trialdose::cohort::LoadOptions {
+                threads: 1,
+                digests: true,
+            },
         )
         .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(

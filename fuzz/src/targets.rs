@@ -49,7 +49,15 @@ pub fn write_cohort(data: &[u8], dir: &Path) -> std::io::Result<()> {
 pub fn csv_reader(data: &[u8]) {
     let dir = tempfile::tempdir().expect("creating a temporary folder");
     write_cohort(data, dir.path()).expect("writing the cohort");
-    let read = |threads| Cohort::load(dir.path(), LoadOptions { threads });
+    let read = |threads| {
+        Cohort::load(
+            dir.path(),
+            LoadOptions {
+                threads,
+                digests: true,
+            },
+        )
+    };
     match (read(1), read(3)) {
         (Ok(one), Ok(three)) => {
             for f in &one.files {

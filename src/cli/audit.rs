@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use trialdose::audit::{self, AuditOptions, Benchmark, Overdispersion, UnitKind};
+use trialdose::cohort::LoadOptions;
 use trialdose::cohort::value::parse_date;
 use trialdose::pipeline::{self, AuditSettings, Loaded, PipelineError};
 use trialdose::pseudonym::{KEY_VARIABLE, Key};
@@ -149,7 +150,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     refuse_output_in_cohort(&args.out, &args.cohort)?;
     ensure_writable_dir(&args.out)?;
-    let prepared = match pipeline::load(&args.cohort, threads, args.skip_invalid)? {
+    let prepared = match pipeline::load(
+        &args.cohort,
+        LoadOptions {
+            threads,
+            digests: true,
+        },
+        args.skip_invalid,
+    )? {
         Loaded::Ready(prepared) => prepared,
         Loaded::Rejected(cohort) => {
             print_notices(&cohort);

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use trialdose::analysis::{self, AnalysisOptions};
+use trialdose::cohort::LoadOptions;
 use trialdose::domain::PrimaryOutcome;
 use trialdose::pipeline::{self, Loaded};
 use trialdose::render::charts::{
@@ -106,7 +107,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .into(),
         )
     })?;
-    let prepared = match pipeline::load(&cohort_dir, threads, args.skip_invalid)? {
+    let prepared = match pipeline::load(
+        &cohort_dir,
+        LoadOptions {
+            threads,
+            digests: false,
+        },
+        args.skip_invalid,
+    )? {
         Loaded::Ready(prepared) => prepared,
         Loaded::Rejected(cohort) => {
             print_notices(&cohort);

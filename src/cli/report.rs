@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use trialdose::analysis::AnalysisOptions;
+use trialdose::cohort::LoadOptions;
 use trialdose::pipeline::{self, Loaded, PipelineError, ReportSettings};
 use trialdose::render::output::{ensure_subdir, ensure_writable_dir};
 use trialdose::sim::result::SimResult;
@@ -93,7 +94,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .transpose()?,
         ..AnalysisOptions::default()
     };
-    let prepared = match pipeline::load(&args.cohort, threads, args.skip_invalid)? {
+    let prepared = match pipeline::load(
+        &args.cohort,
+        LoadOptions {
+            threads,
+            digests: true,
+        },
+        args.skip_invalid,
+    )? {
         Loaded::Ready(prepared) => prepared,
         Loaded::Rejected(cohort) => {
             print_notices(&cohort);

@@ -31,7 +31,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(dir) = args.out.as_deref().filter(|_| !to_stdout) {
         ensure_writable_dir(dir)?;
     }
-    let cohort = Cohort::load(&args.cohort, LoadOptions { threads })?;
+    let cohort = Cohort::load(
+        &args.cohort,
+        LoadOptions {
+            threads,
+            digests: false,
+        },
+    )?;
     print_notices(&cohort);
     let stdout = std::io::stdout();
     if to_stdout {

@@ -61,8 +61,9 @@ pub enum CohortError {
 pub struct FileReport {
     /// Which file.
     pub file: CohortFile,
-    /// SHA-256 of the bytes read, lowercase hex.
-    pub sha256: String,
+    /// SHA-256 of the bytes read, lowercase hex (`None` when the load did not ask for it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
     /// Size in bytes.
     pub bytes: u64,
     /// Row counts.
@@ -75,12 +76,17 @@ pub struct FileReport {
 pub struct LoadOptions {
     /// Threads for checking large files (results do not depend on it).
     pub threads: usize,
+    /// Compute each file's SHA-256 for the provenance of an output (`analyze`, `report`,
+    /// `audit`). A quarter of the CPU of reading a cohort; `validate`, `plot` and the
+    /// simulator's evidence show no digest and skip it.
+    pub digests: bool,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
         LoadOptions {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            digests: true,
         }
     }
 }
@@ -209,8 +215,8 @@ impl Cohort {
         let (people_bytes, sessions_bytes, scores_bytes) = (p?, s?, sc?);
         let sizes = [&people_bytes, &sessions_bytes, &scores_bytes].map(|b| b.len() as u64);
         let (people, sess, sc, digests) = std::thread::scope(|scope| {
-            let digests =
-                [&people_bytes, &sessions_bytes, &scores_bytes].map(|b| start_digest(scope, b));
+            let digests = [&people_bytes, &sessions_bytes, &scores_bytes]
+                .map(|b| options.digests.then(|| start_digest(scope, b)));
             let people =
                 participants::read(&csvfile::CsvSource::new(&people_bytes), &protocol, threads);
             drop(people_bytes);
@@ -233,7 +239,12 @@ impl Cohort {
                 (sess, crate::parallel::join(scores_job))
             });
             drop(roster);
-            (people, sess, sc, digests.map(crate::parallel::join))
+            (
+                people,
+                sess,
+                sc,
+                digests.map(|d| d.map(crate::parallel::join)),
+            )
         });
 
         let mut notices = Vec::new();

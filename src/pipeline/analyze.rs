@@ -48,7 +48,13 @@ pub fn analyze_into(
     skip_invalid: bool,
     threads: usize,
 ) -> Result<Analyzed, PipelineError> {
-    let cohort = Cohort::load(dir, LoadOptions { threads })?;
+    let cohort = Cohort::load(
+        dir,
+        LoadOptions {
+            threads,
+            digests: true,
+        },
+    )?;
     write_with(&out.join("rejections.csv"), |w| {
         export::write_rejections(w, cohort.ledger.rejections())
     })?;

@@ -77,9 +77,9 @@ pub enum Loaded {
 ///
 /// # Errors
 /// [`PipelineError::Cohort`] when the folder or one of its files cannot be read.
-pub fn load(dir: &Path, threads: usize, skip_invalid: bool) -> Result<Loaded, PipelineError> {
-    let cohort = Cohort::load(dir, LoadOptions { threads })?;
-    Ok(admit(cohort, threads, skip_invalid))
+pub fn load(dir: &Path, options: LoadOptions, skip_invalid: bool) -> Result<Loaded, PipelineError> {
+    let cohort = Cohort::load(dir, options)?;
+    Ok(admit(cohort, options.threads, skip_invalid))
 }
 
 /// Refuses a cohort with rejected rows (unless `skip_invalid`), else derives its table.

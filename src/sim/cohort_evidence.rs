@@ -54,7 +54,13 @@ pub enum CohortEvidenceError {
 /// [`CohortEvidenceError`] when the cohort cannot be read, has rejected rows, or has no
 /// participants.
 pub fn from_cohort(dir: &Path, threads: usize) -> Result<Evidence, CohortEvidenceError> {
-    let cohort = Cohort::load(dir, LoadOptions { threads })?;
+    let cohort = Cohort::load(
+        dir,
+        LoadOptions {
+            threads,
+            digests: false,
+        },
+    )?;
     if !cohort.ledger.is_empty() {
         return Err(CohortEvidenceError::Rejected {
             path: dir.display().to_string(),

@@ -224,7 +224,7 @@ pub(crate) fn files_table(
             s,
             "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{rows}</td><td>{accepted}</td><td>{rejected}</td><td>{dups}</td></tr>",
             f.file.name(),
-            f.sha256,
+            f.sha256.as_deref().unwrap_or("-"),
             f.bytes,
         );
     }
