@@ -46,6 +46,7 @@ audit $DATA --out u1
 audit $DATA --out u2 --by therapist --benchmark dream --format png
 audit $DATA --out u3 --benchmark 0.6 --missing exclude --as-of 2012-06-30 --show-ids
 audit $BIG --out u4
+audit $BIG --out u7 --by therapist --skip-invalid
 audit $BIG --out u5 --overdispersion additive --min-cell 5
 audit gen-outlier --out u6 --overdispersion multiplicative
 # compare: every interval and test from counts
