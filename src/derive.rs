@@ -246,16 +246,46 @@ where
 /// nothing). A hint only: it reads and changes nothing.
 #[inline]
 fn prefetch<T>(value: &T) {
+    prefetch_at(std::ptr::from_ref(value).cast::<u8>());
+}
+
+/// [`prefetch`] of an address, which need not be valid: a prefetch never faults.
+#[inline]
+fn prefetch_at(address: *const u8) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: `_mm_prefetch` is a hint that never faults and reads nothing; SSE is part of
-    // every x86-64 processor.
+    // SAFETY: `_mm_prefetch` is a hint that never faults and reads nothing, whatever the
+    // address; SSE is part of every x86-64 processor.
     unsafe {
         use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(value).cast::<i8>());
+        _mm_prefetch::<_MM_HINT_T0>(address.cast::<i8>());
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = value;
+    let _ = address;
 }
+
+/// Calls `each(row, session)` for every session of the log in file order, first asking for
+/// the cache line of `table[participant]` of the session [`AHEAD`] rows on: a per-participant
+/// table updated from a log that is not grouped by participant then waits for memory far
+/// less. `table` is only read for its address; `each` may change it.
+pub(crate) fn each_session_prefetching<T>(
+    log: &crate::cohort::SessionLog,
+    table: *const T,
+    mut each: impl FnMut(usize, &Session),
+) {
+    let mut row = 0;
+    for block in log.blocks() {
+        for (j, s) in block.iter().enumerate() {
+            if let Some(ahead) = block.get(j + AHEAD) {
+                prefetch_at(table.wrapping_add(ahead.participant as usize).cast::<u8>());
+            }
+            each(row, s);
+            row += 1;
+        }
+    }
+}
+
+/// How many rows ahead a session loop asks for the tally it will need.
+const AHEAD: usize = 16;
 
 /// Equal pieces of `0..n` for `threads` threads (their first indices).
 fn even_starts(n: usize, threads: usize) -> Vec<usize> {
@@ -345,7 +375,6 @@ fn session_tallies(cohort: &Cohort, threads: usize) -> Vec<SessionTally> {
     // a few rows ahead is known, so its tally is asked for early (a hint to the processor
     // that changes no result) and is in the cache when its row comes.
     let tally_range = |block: &[Session], t: &mut [SessionTally], offset: usize| {
-        const AHEAD: usize = 16;
         for (j, s) in block.iter().enumerate() {
             if let Some(ahead) = block.get(j + AHEAD) {
                 if let Some(p) = (ahead.participant as usize)

@@ -78,10 +78,11 @@ pub fn main_therapists(cohort: &Cohort, as_of: i32) -> Vec<Option<usize>> {
     let n = cohort.participants.len();
     let mut slots = vec![[Seen::EMPTY; 2]; n];
     let mut more: FxHashMap<u32, Vec<Seen>> = FxHashMap::default();
-    for (row, s) in cohort.sessions.iter().enumerate() {
+    let table = slots.as_ptr();
+    crate::derive::each_session_prefetching(&cohort.sessions, table, |row, s| {
         let (Some(t), Status::Attended, true) = (s.therapist(), s.status(), s.day() <= as_of)
         else {
-            continue;
+            return;
         };
         // Therapist numbers are u32 (`cohort::sessions`), so the index fits.
         let t = t as u32;
@@ -111,7 +112,7 @@ pub fn main_therapists(cohort: &Cohort, as_of: i32) -> Vec<Option<usize>> {
                 }
             }
         }
-    }
+    });
     slots
         .iter()
         .enumerate()
@@ -197,9 +198,7 @@ mod tests {
     #[test]
     fn the_main_therapist_follows_the_rule_in_every_case() {
         let dir = tempfile::tempdir().unwrap();
-        let people: String = (1..=6)
-            .map(|i| format!("P{i},60x2,2012-01-02\n"))
-            .collect();
+        let people: String = (1..=6).map(|i| format!("P{i},60x2,2012-01-02\n")).collect();
         std::fs::write(
             dir.path().join("participants.csv"),
             format!("participant_id,arm,randomized_on\n{people}"),

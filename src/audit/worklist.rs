@@ -140,33 +140,48 @@ pub struct SoFar {
 /// `as_of`.
 #[must_use]
 pub fn sessions_so_far(cohort: &Cohort, derived: &[Derived], as_of: i32) -> Vec<SoFar> {
+    // Each participant's day 0 and window are copied beside their tally, read in order, so a
+    // session log in any order touches one record per session (prefetched a few rows ahead).
+    struct Work {
+        so_far: SoFar,
+        day0: Option<i32>,
+        window: i32,
+    }
     let windows: Vec<i32> = (0..cohort.protocol.arms().len())
         .map(|a| cohort.protocol.window_days(a))
         .collect();
-    let mut out = vec![
-        SoFar {
-            attended: false,
-            in_window: 0,
-            worst: AdverseEvent::None,
-        };
-        cohort.participants.len()
-    ];
-    for s in cohort.sessions.iter().filter(|s| s.day() <= as_of) {
-        let i = s.participant as usize;
-        let o = &mut out[i];
+    let mut work: Vec<Work> = cohort
+        .participants
+        .iter()
+        .zip(derived)
+        .map(|(p, d)| Work {
+            so_far: SoFar {
+                attended: false,
+                in_window: 0,
+                worst: AdverseEvent::None,
+            },
+            day0: d.day0,
+            window: windows[p.arm],
+        })
+        .collect();
+    let table = work.as_ptr();
+    crate::derive::each_session_prefetching(&cohort.sessions, table, |_, s| {
+        if s.day() > as_of {
+            return;
+        }
+        let w = &mut work[s.participant as usize];
+        let o = &mut w.so_far;
         o.worst = o.worst.max(s.adverse_event());
         if s.status() == crate::cohort::Status::Attended {
             o.attended = true;
-            let window = windows[cohort.participants[i].arm];
-            if derived[i]
-                .day0
-                .is_some_and(|d0| (0..window).contains(&(s.day() - d0)))
+            if w.day0
+                .is_some_and(|d0| (0..w.window).contains(&(s.day() - d0)))
             {
                 o.in_window += 1;
             }
         }
-    }
-    out
+    });
+    work.into_iter().map(|w| w.so_far).collect()
 }
 
 /// One line of the worklist.
