@@ -285,9 +285,15 @@ pub fn audit(
             as_of: crate::cohort::value::format_date(as_of),
         });
     }
-    let assignment = units::assign(cohort, options.by, as_of, &treated);
+    // Two independent passes over the sessions, side by side (each result is the same
+    // whichever thread computes it).
+    let (assignment, so_far) = std::thread::scope(|scope| {
+        let so_far =
+            crate::parallel::spawn(scope, || worklist::sessions_so_far(cohort, derived, as_of));
+        let assignment = units::assign(cohort, options.by, as_of, &treated);
+        (assignment, crate::parallel::join(so_far))
+    });
     let week = protocol.checkpoint_week();
-    let so_far = worklist::sessions_so_far(cohort, derived, as_of);
     let worklist = worklist::build(cohort, derived, &treated, &assignment.of, &so_far, as_of);
 
     // Each judged participant's outcome: Some(responder) when counted.
