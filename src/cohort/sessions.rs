@@ -282,8 +282,60 @@ struct Chunk {
     last_resolved: Option<Result<u32, String>>,
     hint: u32,
     last_therapist: (String, Option<NonZeroU32>),
+    short_therapists: ShortNames,
     problems: RowProblems,
     dates: DateParser,
+}
+
+/// The numbers of recently seen therapist names of at most 7 bytes (nearly every clinic's:
+/// `T01`, `anna`), in a 64-slot table indexed by a hash of the name's bytes. A log written by
+/// date changes therapist on nearly every row; a slot answers it without comparing any text
+/// (the key holds the whole name and its length, so equal keys are equal names).
+#[derive(Default)]
+struct ShortNames {
+    /// `(key, number)`; key 0 is an empty slot (a name's key has its length in the top byte).
+    slots: Vec<(u64, u32)>,
+}
+
+impl ShortNames {
+    const SLOTS: usize = 64;
+
+    /// The key of a name of 1 to 7 bytes.
+    #[inline]
+    fn key(name: &str) -> Option<u64> {
+        let bytes = name.as_bytes();
+        if bytes.is_empty() || bytes.len() > 7 {
+            return None;
+        }
+        let mut packed = [0u8; 8];
+        packed[..bytes.len()].copy_from_slice(bytes);
+        packed[7] = bytes.len() as u8;
+        Some(u64::from_le_bytes(packed))
+    }
+
+    #[inline]
+    fn slot(key: u64) -> usize {
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize
+    }
+
+    /// The number remembered for `key`.
+    #[inline]
+    fn get(&self, key: u64) -> Option<NonZeroU32> {
+        let &(k, number) = self.slots.get(Self::slot(key))?;
+        if k == key {
+            NonZeroU32::new(number)
+        } else {
+            None
+        }
+    }
+
+    /// Remembers `number` for `key` (replacing whatever shared its slot).
+    fn put(&mut self, key: u64, number: NonZeroU32) {
+        if self.slots.is_empty() {
+            self.slots.resize(Self::SLOTS, (0, 0));
+        }
+        self.slots[Self::slot(key)] = (key, number.get());
+    }
 }
 
 impl Chunk {
@@ -308,6 +360,10 @@ impl Chunk {
         if csvfile::same_text(&self.last_therapist.0, text) {
             return self.last_therapist.1;
         }
+        let short = ShortNames::key(text);
+        if let Some(number) = short.and_then(|k| self.short_therapists.get(k)) {
+            return Some(number);
+        }
         // A clinic has few therapists: comparing a few short names beats hashing one (a log
         // written by date changes therapist on nearly every row).
         let few = self.therapists.len() <= 32;
@@ -328,6 +384,9 @@ impl Chunk {
                 therapist_number(t)
             }
         };
+        if let (Some(key), Some(number)) = (short, number) {
+            self.short_therapists.put(key, number);
+        }
         self.last_therapist.0.clear();
         self.last_therapist.0.push_str(text);
         self.last_therapist.1 = number;
@@ -660,6 +719,37 @@ fn read_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Short therapist names: one key per name (bytes and length), none for names that do not
+    /// fit, and a slot shared by two names answers only the one put last.
+    #[test]
+    fn short_names_are_keyed_exactly() {
+        let names = ["T1", "T1\0", "T10", "t1", "anna", "1234567", "é"];
+        let keys: Vec<u64> = names.iter().map(|n| ShortNames::key(n).unwrap()).collect();
+        for (i, a) in keys.iter().enumerate() {
+            for b in &keys[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(ShortNames::key(""), None);
+        assert_eq!(ShortNames::key("12345678"), None);
+        let mut short = ShortNames::default();
+        assert_eq!(short.get(keys[0]), None);
+        let one = NonZeroU32::new(1).unwrap();
+        let two = NonZeroU32::new(2).unwrap();
+        short.put(keys[0], one);
+        assert_eq!(short.get(keys[0]), Some(one));
+        assert_eq!(short.get(keys[1]), None);
+        // Two keys of one slot: the later replaces the earlier.
+        let slot = ShortNames::slot(keys[0]);
+        let other = (1u64..)
+            .map(|k| k << 56 | 7)
+            .find(|&k| ShortNames::slot(k) == slot && k != keys[0])
+            .unwrap();
+        short.put(other, two);
+        assert_eq!(short.get(other), Some(two));
+        assert_eq!(short.get(keys[0]), None);
+    }
 
     /// Reads `sessions` (after the contract's header) against participants P1-P4 (P4 in a
     /// conflicting duplicate, so rejected), with the fast path on or off.
