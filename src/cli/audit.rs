@@ -9,15 +9,15 @@ use std::process::ExitCode;
 use trialdose::audit::{self, AuditOptions, Benchmark, Overdispersion, UnitKind};
 use trialdose::cohort::LoadOptions;
 use trialdose::cohort::value::parse_date;
-use trialdose::pipeline::{self, AuditSettings, Loaded, PipelineError};
+use trialdose::pipeline::{self, AuditSettings, PipelineError};
 use trialdose::pseudonym::{KEY_VARIABLE, Key};
 use trialdose::render::audit::export;
 use trialdose::render::format::{fixed, percent_sign};
 use trialdose::render::output::ensure_writable_dir;
 
 use super::{
-    ChartFormat, DataError, MissingArg, OutcomeArg, UsageError, print_notices,
-    refuse_output_in_cohort, refuse_rejected, threads,
+    ChartFormat, DataError, MissingArg, OutcomeArg, UsageError, load, refuse_output_in_cohort,
+    threads,
 };
 
 /// Units of the audit.
@@ -150,21 +150,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     refuse_output_in_cohort(&args.out, &args.cohort)?;
     ensure_writable_dir(&args.out)?;
-    let prepared = match pipeline::load(
+    let prepared = load(
         &args.cohort,
         LoadOptions {
             threads,
             digests: true,
         },
         args.skip_invalid,
-    )? {
-        Loaded::Ready(prepared) => prepared,
-        Loaded::Rejected(cohort) => {
-            print_notices(&cohort);
-            return Err(refuse_rejected(&cohort, &args.cohort));
-        }
-    };
-    print_notices(&prepared.cohort);
+    )?;
     let settings = AuditSettings {
         title: &args.title,
         min_cell: args.min_cell,

@@ -117,14 +117,29 @@ impl From<MissingArg> for trialdose::analysis::Missing {
     }
 }
 
-/// Refuses a cohort with rejected rows unless `--skip-invalid` was given (exit 65).
-fn refuse_rejected(cohort: &trialdose::cohort::Cohort, dir: &std::path::Path) -> anyhow::Error {
-    DataError(format!(
-        "{} row(s) rejected; run `trialdose validate {}` to see them, or add --skip-invalid",
-        cohort.ledger.rejections().len(),
-        dir.display()
-    ))
-    .into()
+/// Reads and derives the cohort for a command, printing its notices; a cohort with rejected
+/// rows is refused unless `--skip-invalid` was given (exit 65).
+fn load(
+    dir: &std::path::Path,
+    options: trialdose::cohort::LoadOptions,
+    skip_invalid: bool,
+) -> anyhow::Result<trialdose::pipeline::Prepared> {
+    use trialdose::pipeline::Loaded;
+    match trialdose::pipeline::load(dir, options, skip_invalid)? {
+        Loaded::Ready(prepared) => {
+            print_notices(&prepared.cohort);
+            Ok(prepared)
+        }
+        Loaded::Rejected(cohort) => {
+            print_notices(&cohort);
+            Err(DataError(format!(
+                "{} row(s) rejected; run `trialdose validate {}` to see them, or add --skip-invalid",
+                cohort.ledger.rejections().len(),
+                dir.display()
+            ))
+            .into())
+        }
+    }
 }
 
 /// Chart files to write (an HTML page always embeds SVG).

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use trialdose::analysis::{self, AnalysisOptions};
 use trialdose::cohort::LoadOptions;
 use trialdose::domain::PrimaryOutcome;
-use trialdose::pipeline::{self, Loaded};
+
 use trialdose::render::charts::{
     self, Chart,
     adherence::AdherenceChart,
@@ -21,7 +21,7 @@ use trialdose::render::charts::{
 use trialdose::render::output::write_atomic;
 use trialdose::sim::cohort_evidence::fitted;
 
-use super::{DataError, UsageError, print_notices, refuse_rejected, threads};
+use super::{DataError, UsageError, load, threads};
 
 /// The charts `plot` can draw.
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -107,21 +107,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .into(),
         )
     })?;
-    let prepared = match pipeline::load(
+    let prepared = load(
         &cohort_dir,
         LoadOptions {
             threads,
             digests: false,
         },
         args.skip_invalid,
-    )? {
-        Loaded::Ready(prepared) => prepared,
-        Loaded::Rejected(cohort) => {
-            print_notices(&cohort);
-            return Err(refuse_rejected(&cohort, &cohort_dir));
-        }
-    };
-    print_notices(&prepared.cohort);
+    )?;
     let (cohort, derived) = (&prepared.cohort, &prepared.derived);
     let options = AnalysisOptions::default();
     let result = analysis::analyze(cohort, derived, options)?;

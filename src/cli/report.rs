@@ -7,13 +7,11 @@ use std::process::ExitCode;
 
 use trialdose::analysis::AnalysisOptions;
 use trialdose::cohort::LoadOptions;
-use trialdose::pipeline::{self, Loaded, PipelineError, ReportSettings};
+use trialdose::pipeline::{self, PipelineError, ReportSettings};
 use trialdose::render::output::{ensure_subdir, ensure_writable_dir};
 use trialdose::sim::result::SimResult;
 
-use super::{
-    ChartFormat, UsageError, print_notices, refuse_output_in_cohort, refuse_rejected, threads,
-};
+use super::{ChartFormat, UsageError, load, refuse_output_in_cohort, threads};
 
 /// Arguments of `report`.
 #[derive(clap::Args)]
@@ -94,21 +92,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .transpose()?,
         ..AnalysisOptions::default()
     };
-    let prepared = match pipeline::load(
+    let prepared = load(
         &args.cohort,
         LoadOptions {
             threads,
             digests: true,
         },
         args.skip_invalid,
-    )? {
-        Loaded::Ready(prepared) => prepared,
-        Loaded::Rejected(cohort) => {
-            print_notices(&cohort);
-            return Err(refuse_rejected(&cohort, &args.cohort));
-        }
-    };
-    print_notices(&prepared.cohort);
+    )?;
     let settings = ReportSettings {
         title: &args.title,
         min_cell: args.min_cell,
