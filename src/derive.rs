@@ -246,21 +246,7 @@ where
 /// nothing). A hint only: it reads and changes nothing.
 #[inline]
 fn prefetch<T>(value: &T) {
-    prefetch_at(std::ptr::from_ref(value).cast::<u8>());
-}
-
-/// [`prefetch`] of an address, which need not be valid: a prefetch never faults.
-#[inline]
-fn prefetch_at(address: *const u8) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: `_mm_prefetch` is a hint that never faults and reads nothing, whatever the
-    // address; SSE is part of every x86-64 processor.
-    unsafe {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        _mm_prefetch::<_MM_HINT_T0>(address.cast::<i8>());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = address;
+    crate::cache::prefetch_at(std::ptr::from_ref(value).cast::<u8>());
 }
 
 /// Calls `each(row, session)` for every session of the log in file order, first asking for
@@ -276,7 +262,9 @@ pub(crate) fn each_session_prefetching<T>(
     for block in log.blocks() {
         for (j, s) in block.iter().enumerate() {
             if let Some(ahead) = block.get(j + AHEAD) {
-                prefetch_at(table.wrapping_add(ahead.participant as usize).cast::<u8>());
+                crate::cache::prefetch_at(
+                    table.wrapping_add(ahead.participant as usize).cast::<u8>(),
+                );
             }
             each(row, s);
             row += 1;

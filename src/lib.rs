@@ -15,6 +15,7 @@
 
 pub mod analysis;
 pub mod audit;
+pub mod cache;
 pub mod cohort;
 pub mod compare;
 pub mod derive;

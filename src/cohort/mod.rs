@@ -183,9 +183,18 @@ fn start_digest<'scope>(
     bytes: &Arc<FileBytes>,
 ) -> crate::parallel::Task<'scope, String> {
     let bytes = Arc::clone(bytes);
-    crate::parallel::spawn(scope, move || {
-        crate::domain::text::hex(&Sha256::digest(&bytes[..]))
-    })
+    crate::parallel::spawn(scope, move || sha256_hex(&bytes))
+}
+
+/// The SHA-256 of `bytes` in lowercase hex, as `sha256sum` prints it.
+fn sha256_hex(bytes: &[u8]) -> String {
+    let mut digest = Sha256::new();
+    // 64 KiB pieces, two ahead: 1.18 GB/s instead of 0.77 GB/s over the mapped 406 MB
+    // sessions.csv of the 1M bench cohort (a scratch program, the same sha2 0.11.1, medians of
+    // 3; prefetch without the touch: 0.90 GB/s). The digest waits on memory otherwise, see
+    // `cache`.
+    crate::cache::each_piece_prefetching(bytes, 64 * 1024, 2, |piece| digest.update(piece));
+    crate::domain::text::hex(&digest.finalize())
 }
 
 impl Cohort {
@@ -335,5 +344,24 @@ impl Cohort {
     pub fn markers_of(&self, i: usize) -> &[Option<Decimal>] {
         let n = self.protocol.markers().len();
         &self.marker_values[i * n..(i + 1) * n]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A digest over many pieces equals the digest of the whole: Python 3.11 `hashlib.sha256(
+    /// bytes((i * 7 + 3) % 256 for i in range(300_001))).hexdigest()` (exact).
+    #[test]
+    fn the_digest_in_pieces_is_the_sha256_of_the_file() {
+        let bytes: Vec<u8> = (0..300_001u32).map(|i| ((i * 7 + 3) % 256) as u8).collect();
+        assert_eq!(
+            super::sha256_hex(&bytes),
+            "c956c535453518866215604efa35da225f6951a5569f231f889c341874377c2e"
+        );
+        // sha256sum of an empty file.
+        assert_eq!(
+            super::sha256_hex(&[]),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
     }
 }
