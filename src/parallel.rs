@@ -133,9 +133,58 @@ pub fn join_all<T>(tasks: Vec<Task<'_, T>>) -> Vec<T> {
     tasks.into_iter().map(join).collect()
 }
 
+/// `work` of every item on up to `threads` threads, each taking the next item not yet
+/// taken when done with one (so a slow item does not hold the others back); the results come
+/// back in the order of `items`, whatever the number of threads.
+pub fn map_queued<I, R, F>(items: &[I], threads: usize, work: F) -> Vec<R>
+where
+    I: Sync,
+    R: Send,
+    F: Fn(&I) -> R + Sync,
+{
+    let threads = threads.clamp(1, items.len().max(1));
+    if threads == 1 {
+        return items.iter().map(work).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let take = || {
+        let mut done = Vec::new();
+        loop {
+            let k = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(k) else {
+                return done;
+            };
+            done.push((k, work(item)));
+        }
+    };
+    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads).map(|_| spawn(scope, take)).collect();
+        join_all(handles).into_iter().flatten().collect()
+    });
+    results.sort_unstable_by_key(|&(k, _)| k);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn queued_results_come_back_in_item_order() {
+        let items: Vec<u64> = (0..50).collect();
+        for threads in [1, 2, 3, 64] {
+            let got = map_queued(&items, threads, |&i| {
+                std::thread::sleep(std::time::Duration::from_micros(50 - i));
+                i * i
+            });
+            assert_eq!(
+                got,
+                items.iter().map(|i| i * i).collect::<Vec<_>>(),
+                "{threads}"
+            );
+        }
+        assert!(map_queued(&[] as &[u8], 2, |_| 0).is_empty());
+    }
 
     #[test]
     fn results_come_back_in_spawning_order() {

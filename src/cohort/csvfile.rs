@@ -445,78 +445,142 @@ impl<'a> CsvSource<'a> {
         self.header_problem
     }
 
-    /// Splits the body into chunks at line ends, each with its first line number and its
-    /// number of LFs. A body with a lone CR (a line end the LF count would miss) is not split.
-    /// `plain` says the body holds no `"` and no CR at all (so every line is one record, split
-    /// at commas); `quoted` says it holds a `"`, so a line end may sit inside a quoted field:
-    /// [`process_lines`] then checks that no chunk but the last ends inside quotes, and reads
-    /// the body as one chunk if one does.
-    pub fn chunks(&self, wanted: usize) -> Chunks<'a> {
+    /// Splits the body into chunks at line ends, each with its first line number, its number
+    /// of LFs and whether it is UTF-8. A body with a lone CR (a line end the LF count would
+    /// miss) is not split. `plain` says the body holds no `"` and no CR at all (so every line
+    /// is one record, split at commas); `quoted` says it holds a `"`, so a line end may sit
+    /// inside a quoted field: [`process_lines`] then checks that no chunk but the last ends
+    /// inside quotes, and reads the body as one chunk if one does.
+    ///
+    /// The cut points are found first (a search for the next LF at each); the chunks are then
+    /// scanned on up to `threads` threads, each in one pass of 64 KiB blocks that counts the
+    /// LFs, looks for quotes and CRs and checks the UTF-8 while the block is in the cache (one
+    /// thread reading the whole of a 406 MB sessions.csv three times before any row was read
+    /// took 0.25 s of a 1.6 s `analyze`).
+    pub fn chunks(&self, wanted: usize, threads: usize) -> Chunks<'a> {
         let body = &self.bytes[self.body.clone()];
         const MIN_CHUNK: usize = 1 << 20;
-        // One pass finds the usual case: neither quotes nor CRs anywhere.
-        let first_quote_or_cr = memchr::memchr2(b'"', b'\r', body);
-        let plain = first_quote_or_cr.is_none();
-        let rest = &body[first_quote_or_cr.unwrap_or(body.len())..];
-        let quoted = !plain && memchr::memchr(b'"', rest).is_some();
-        // Split only where a line end is certain: every CR part of a CRLF.
-        let splittable =
-            || plain || memchr::memchr_iter(b'\r', rest).all(|k| rest.get(k + 1) == Some(&b'\n'));
-        if wanted <= 1 || body.len() < 2 * MIN_CHUNK || !splittable() {
-            return Chunks {
-                parts: vec![(
-                    body,
-                    self.body_line,
-                    memchr::memchr_iter(b'\n', body).count(),
-                )],
-                plain,
-                quoted,
-            };
-        }
-        let wanted = wanted.min(body.len() / MIN_CHUNK);
-        let target = body.len() / wanted;
-        let mut out = Vec::with_capacity(wanted);
-        let mut start = 0;
-        let mut line = self.body_line;
-        while start < body.len() {
-            let tentative = (start + target).min(body.len());
-            let end = if out.len() + 1 == wanted || tentative >= body.len() {
-                body.len()
-            } else {
-                match memchr::memchr(b'\n', &body[tentative..]) {
-                    Some(k) => tentative + k + 1,
-                    None => body.len(),
+        let mut cuts = vec![0];
+        if wanted > 1 && body.len() >= 2 * MIN_CHUNK {
+            let wanted = wanted.min(body.len() / MIN_CHUNK);
+            let target = body.len() / wanted;
+            while cuts.len() < wanted {
+                let tentative = cuts[cuts.len() - 1] + target;
+                match body
+                    .get(tentative..)
+                    .and_then(|rest| memchr::memchr(b'\n', rest))
+                {
+                    Some(k) if tentative + k + 1 < body.len() => cuts.push(tentative + k + 1),
+                    _ => break,
                 }
-            };
-            let chunk = &body[start..end];
-            let lfs = memchr::memchr_iter(b'\n', chunk).count();
-            out.push((chunk, line, lfs));
-            line += lfs as u64;
-            start = end;
+            }
+        }
+        cuts.push(body.len());
+        let pieces: Vec<&[u8]> = cuts.windows(2).map(|w| &body[w[0]..w[1]]).collect();
+        let scans = crate::parallel::map_queued(&pieces, threads, |p| scan(p));
+        let plain = scans.iter().all(|s| !s.quote && !s.cr);
+        let quoted = scans.iter().any(|s| s.quote);
+        let mut line = self.body_line;
+        let mut parts: Vec<Part<'a>> = pieces
+            .into_iter()
+            .zip(&scans)
+            .map(|(bytes, scan)| {
+                let part = Part {
+                    bytes,
+                    first_line: line,
+                    lfs: scan.lfs,
+                    utf8: scan.utf8,
+                };
+                line += scan.lfs as u64;
+                part
+            })
+            .collect();
+        // Split only where a line end is certain: every CR part of a CRLF.
+        if parts.len() > 1 && scans.iter().any(|s| s.lone_cr) {
+            parts = vec![self.whole_body(&parts)];
         }
         Chunks {
-            parts: out,
+            parts,
             plain,
             quoted,
         }
     }
 
-    /// The whole body as one chunk (its first line, its LFs).
-    fn whole_body(&self) -> (&'a [u8], u64, usize) {
-        let body = &self.bytes[self.body.clone()];
-        (
-            body,
-            self.body_line,
-            memchr::memchr_iter(b'\n', body).count(),
-        )
+    /// The whole body as one chunk, from the scans of its `parts`.
+    fn whole_body(&self, parts: &[Part<'a>]) -> Part<'a> {
+        Part {
+            bytes: &self.bytes[self.body.clone()],
+            first_line: self.body_line,
+            lfs: parts.iter().map(|p| p.lfs).sum(),
+            utf8: parts.iter().all(|p| p.utf8),
+        }
     }
+}
+
+/// What one pass over a chunk found.
+#[derive(Clone, Copy, Debug, Default)]
+struct Scan {
+    lfs: usize,
+    quote: bool,
+    cr: bool,
+    /// A CR not followed by an LF.
+    lone_cr: bool,
+    utf8: bool,
+}
+
+/// One pass over `part` in blocks small enough to stay in the cache between the searches.
+fn scan(part: &[u8]) -> Scan {
+    const BLOCK: usize = 64 * 1024;
+    let mut s = Scan {
+        utf8: true,
+        ..Scan::default()
+    };
+    // Where the UTF-8 check resumes: a block may end inside a multi-byte sequence, which is
+    // then checked again with the next block.
+    let mut checked = 0;
+    for (k, block) in part.chunks(BLOCK).enumerate() {
+        let start = k * BLOCK;
+        let end = start + block.len();
+        s.lfs += memchr::memchr_iter(b'\n', block).count();
+        if memchr::memchr2(b'"', b'\r', block).is_some() {
+            s.quote |= memchr::memchr(b'"', block).is_some();
+            for at in memchr::memchr_iter(b'\r', block) {
+                s.cr = true;
+                s.lone_cr |= part.get(start + at + 1) != Some(&b'\n');
+            }
+        }
+        if s.utf8 {
+            match std::str::from_utf8(&part[checked..end]) {
+                Ok(_) => checked = end,
+                Err(e) if e.error_len().is_none() && end < part.len() => {
+                    checked += e.valid_up_to();
+                }
+                Err(_) => s.utf8 = false,
+            }
+        }
+    }
+    s
+}
+
+/// One chunk of a body: its bytes, the line number of its first line, its LFs, and whether
+/// it is UTF-8.
+#[derive(Clone, Copy, Debug)]
+pub struct Part<'a> {
+    /// The chunk's bytes (whole lines).
+    pub bytes: &'a [u8],
+    /// Line number of its first line.
+    pub first_line: u64,
+    /// LFs in it.
+    pub lfs: usize,
+    /// It is valid UTF-8.
+    pub utf8: bool,
 }
 
 /// The body of a file cut into chunks by [`CsvSource::chunks`].
 #[derive(Debug)]
 pub struct Chunks<'a> {
-    /// Each chunk, its first line number and its number of LFs, in file order.
-    pub parts: Vec<(&'a [u8], u64, usize)>,
+    /// Each chunk, in file order.
+    pub parts: Vec<Part<'a>>,
     /// The body holds no `"` and no CR.
     pub plain: bool,
     /// The body holds a `"`.
@@ -656,13 +720,16 @@ where
         parts: chunks,
         plain,
         quoted,
-    } = source.chunks(wanted);
+    } = source.chunks(wanted, threads);
     // A chunk's state, and whether the chunk ended inside a quoted field.
-    let run = |(data, first_line, lfs): (&[u8], u64, usize)| -> (S, bool) {
+    let run = |part: Part<'_>| -> (S, bool) {
+        let Part {
+            bytes: data,
+            first_line,
+            lfs,
+            utf8,
+        } = part;
         let mut state = make();
-        // Chunks start and end at line ends, which never fall inside a multi-byte sequence,
-        // so each chunk is checked on its own thread.
-        let utf8 = std::str::from_utf8(data).is_ok();
         let mut rec = Record {
             rows_hint: lfs + 1,
             utf8,
@@ -718,36 +785,13 @@ where
         let n = states.len();
         if quoted && states.iter().take(n.saturating_sub(1)).any(|s| s.1) {
             drop(states);
-            return vec![run(source.whole_body()).0];
+            return vec![run(source.whole_body(&chunks)).0];
         }
         states.into_iter().map(|s| s.0).collect()
     };
-    if chunks.len() == 1 || threads == 1 {
-        return checked(chunks.into_iter().map(run).collect());
-    }
-    // Each thread takes the next chunk not yet taken; the states are put back in file order.
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let Some(&chunk) = chunks.get(k) else {
-                return done;
-            };
-            done.push((k, run(chunk)));
-        }
-    };
-    let mut states: Vec<(usize, (S, bool))> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads.min(chunks.len()))
-            .map(|_| crate::parallel::spawn(scope, work))
-            .collect();
-        crate::parallel::join_all(handles)
-            .into_iter()
-            .flatten()
-            .collect()
-    });
-    states.sort_unstable_by_key(|&(k, _)| k);
-    checked(states.into_iter().map(|(_, s)| s).collect())
+    checked(crate::parallel::map_queued(&chunks, threads, |&part| {
+        run(part)
+    }))
 }
 
 /// Counts one more row of a chunk whose accepted rows go to `table`, reserving the table for
@@ -984,9 +1028,9 @@ mod tests {
     fn header_and_bom() {
         let s = CsvSource::new(b"\xEF\xBB\xBF participant_id ,arm\r\nP1,control\r\n");
         assert_eq!(s.header(), ["participant_id", "arm"]);
-        let chunks = s.chunks(4);
+        let chunks = s.chunks(4, 2);
         assert_eq!(chunks.parts.len(), 1);
-        assert_eq!(chunks.parts[0].1, 2);
+        assert_eq!(chunks.parts[0].first_line, 2);
         assert!(!chunks.plain);
         assert!(CsvSource::new(b"").header().is_empty());
     }
@@ -1004,16 +1048,19 @@ mod tests {
         ] {
             let text = format!("h1,h2{ending}{}{last}", body.replace('\n', ending));
             let s = CsvSource::new(text.as_bytes());
-            let chunks = s.chunks(3);
-            assert_eq!(chunks.parts.len() > 1, split, "{last:?} {ending:?}");
-            assert_eq!(chunks.plain, plain, "{last:?} {ending:?}");
-            let lfs: usize = chunks.parts.iter().map(|p| p.2).sum();
-            assert_eq!(lfs, text.matches('\n').count() - 1);
-            let mut line = 2;
-            for (part, first, lfs) in chunks.parts {
-                assert_eq!(first, line);
-                line += lfs as u64;
-                assert!(part.ends_with(b"\n") || !split);
+            for threads in [1, 2] {
+                let chunks = s.chunks(3, threads);
+                assert_eq!(chunks.parts.len() > 1, split, "{last:?} {ending:?}");
+                assert_eq!(chunks.plain, plain, "{last:?} {ending:?}");
+                let lfs: usize = chunks.parts.iter().map(|p| p.lfs).sum();
+                assert_eq!(lfs, text.matches('\n').count() - 1);
+                let mut line = 2;
+                for part in chunks.parts {
+                    assert_eq!(part.first_line, line);
+                    assert!(part.utf8);
+                    line += part.lfs as u64;
+                    assert!(part.bytes.ends_with(b"\n") || !split);
+                }
             }
         }
     }
@@ -1032,7 +1079,7 @@ mod tests {
                 }
             }
             let s = CsvSource::new(text.as_bytes());
-            assert!(s.chunks(3).parts.len() > 1 && s.chunks(3).quoted);
+            assert!(s.chunks(3, 2).parts.len() > 1 && s.chunks(3, 2).quoted);
             let read = |threads: usize| {
                 let states = process_lines(
                     &s,
@@ -1072,6 +1119,50 @@ mod tests {
                 assert!(chunks > 1 || spanning, "{threads} threads");
                 assert_eq!(got, want, "{threads} threads, spanning {spanning}");
             }
+        }
+    }
+
+    /// The one-pass scan agrees with whole-slice checks, also where a multi-byte character,
+    /// a CRLF or a quote sits across a 64 KiB block boundary.
+    #[test]
+    fn the_block_scan_matches_whole_slice_checks() {
+        let block = 64 * 1024;
+        let mut cases: Vec<Vec<u8>> = Vec::new();
+        for at in [block - 3, block - 2, block - 1, block, 2 * block - 1] {
+            for insert in [
+                "é".as_bytes(),
+                "€".as_bytes(),
+                "😀".as_bytes(),
+                b"\r\n",
+                b"\r",
+                b"\"",
+                b"\xff",
+                b"\xe2\x82",
+            ] {
+                let mut bytes = b"a,b\n".repeat(3 * block / 4);
+                bytes.splice(at..at, insert.iter().copied());
+                cases.push(bytes);
+            }
+        }
+        // An incomplete sequence at the very end, and an empty part.
+        cases.push([b"a\n".repeat(block).as_slice(), b"\xe2\x82"].concat());
+        cases.push(Vec::new());
+        for bytes in cases {
+            let s = scan(&bytes);
+            let crs: Vec<usize> = memchr::memchr_iter(b'\r', &bytes).collect();
+            assert_eq!(s.lfs, bytes.iter().filter(|&&b| b == b'\n').count());
+            assert_eq!(s.quote, bytes.contains(&b'"'));
+            assert_eq!(s.cr, !crs.is_empty());
+            assert_eq!(
+                s.lone_cr,
+                crs.iter().any(|&k| bytes.get(k + 1) != Some(&b'\n'))
+            );
+            assert_eq!(
+                s.utf8,
+                std::str::from_utf8(&bytes).is_ok(),
+                "{:?}",
+                &bytes[..8.min(bytes.len())]
+            );
         }
     }
 
