@@ -11,8 +11,7 @@
 //! slots for workers that must run side by side (a writer fed by a channel). A caller waiting
 //! in [`join`] keeps its slot, so the count of live threads, not only of busy ones, stays
 //! within the cap. Without [`set_cap`] the budget is unlimited (the tuned default: readers,
-//! digests and writers overlap so that one fills the gaps another leaves). polars' own pool is
-//! sized by the command line from the same flag (`POLARS_MAX_THREADS`).
+//! digests and writers overlap so that one fills the gaps another leaves).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::{Scope, ScopedJoinHandle};

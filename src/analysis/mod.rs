@@ -12,16 +12,16 @@
 use serde::Serialize;
 
 pub mod adjusted;
-pub mod frame;
 mod options;
+pub mod tally;
 
 use crate::cohort::Cohort;
 use crate::derive::Derived;
 use crate::domain::Outcome;
 use crate::stats::{self, Binomial, Level, ScoredArm};
 use adjusted::AdjustedRow;
-use frame::OutcomeTally;
 pub use options::{AnalysisOptions, Covariates};
+use tally::OutcomeTally;
 
 pub use crate::domain::population::{Missing, Population};
 
@@ -186,13 +186,10 @@ fn responders(t: &OutcomeTally, level: Level) -> Result<(Responders, Binomial), 
     ))
 }
 
-/// The analysis could not run; neither is expected on validated data, and both are reported
-/// rather than papered over.
+/// The analysis could not run; not expected on validated data, and reported rather than
+/// papered over.
 #[derive(Debug, thiserror::Error)]
 pub enum AnalysisError {
-    /// The polars aggregation failed.
-    #[error("aggregating the participant table failed: {0}")]
-    Frame(#[from] polars::error::PolarsError),
     /// Responders exceeded their denominator (a bug).
     #[error("internal error: inconsistent responder counts: {0}")]
     Counts(#[from] stats::StatsError),
@@ -211,15 +208,13 @@ pub fn analyze(
         .map(|s| (*s).to_owned())
         .chain(protocol.markers().iter().map(|m| m.column().to_owned()))
         .collect();
-    let df = frame::participant_frame(cohort, derived)?;
-    let tallies = frame::tally_arms(
-        &df,
-        protocol.arms().len(),
+    let tallies = tally::tally_arms(
+        cohort,
+        derived,
         outcome_names.len(),
         options.population,
         options.missing,
-    )?;
-
+    );
     // Each arm's mean and variance of each outcome's improvement, computed once (the arm
     // table and every Welch interval use them).
     let moments: Vec<Vec<stats::Moments>> = tallies
@@ -315,7 +310,7 @@ pub fn analyze(
 /// The trend test of `outcome` across all arms, scored by planned minutes per week.
 fn trend_row(
     cohort: &Cohort,
-    tallies: &[frame::ArmTally],
+    tallies: &[tally::ArmTally],
     (outcome, label): (Outcome, &str),
 ) -> Result<TrendRow, AnalysisError> {
     let k = outcome.index();

@@ -297,18 +297,11 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 const MAX_THREADS: usize = 256;
 
 /// Threads to use: the flag, or every core. The flag is a cap on every pool of the process
-/// (`trialdose::parallel`): at most `n` threads work at once, counting polars' pool, which gets
-/// `n - 1` threads (at least one) because `analyze` writes participants.csv on one of ours while
-/// the aggregation runs (tests/threads.rs counts them).
+/// (`trialdose::parallel`): at most `n` threads work at once (tests/threads.rs counts them).
 fn threads(flag: Option<usize>) -> anyhow::Result<usize> {
     match flag {
         Some(n) if (1..=MAX_THREADS).contains(&n) => {
             trialdose::parallel::set_cap(n);
-            // SAFETY: called while parsing the command's settings, before this process starts
-            // any thread, and polars reads the variable once, when its pool is first used.
-            unsafe {
-                std::env::set_var("POLARS_MAX_THREADS", n.saturating_sub(1).max(1).to_string())
-            };
             Ok(n)
         }
         Some(n) => Err(UsageError(format!(

@@ -1,6 +1,6 @@
 //! Analysis populations and the meaning of a missing outcome: the one place that says who is
 //! analysed and how a participant without an outcome at the checkpoint counts. The per-arm
-//! tallies (a polars aggregation), the adjusted regressions, the audit and the simulator's
+//! tallies, the adjusted regressions, the audit and the simulator's
 //! evidence all ask these functions instead of restating the rule.
 //!
 //! The contract ("Analysis populations" in data/README.md): `itt` takes every accepted
