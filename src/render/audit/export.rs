@@ -167,7 +167,7 @@ pub fn write_worklist(
     audit: &Audit,
     cohort: &Cohort,
     derived: &[Derived],
-    ids: &[String],
+    ids: &[&str],
     threads: usize,
 ) -> std::io::Result<()> {
     let arms = cohort.protocol.arms();

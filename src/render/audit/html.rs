@@ -26,7 +26,7 @@ pub struct AuditPage<'a> {
     /// List the participants needing attention by id.
     pub show_ids: bool,
     /// Ids to show, per participant (raw or pseudonyms).
-    pub ids: &'a [String],
+    pub ids: &'a [&'a str],
     /// The funnel plot's SVG.
     pub funnel_svg: String,
 }
@@ -258,7 +258,7 @@ fn worklist(s: &mut String, audit: &Audit, m: &AuditModel) {
     s.push_str("</tbody></table><p class=\"note\">Counts only: worklist.csv lists every participant, safety flags first. A participant needing clearance has a contraindication without medical clearance and should not be treated until a doctor clears them.</p></section>\n");
 }
 
-fn attention(s: &mut String, cohort: &Cohort, audit: &Audit, ids: &[String]) {
+fn attention(s: &mut String, cohort: &Cohort, audit: &Audit, ids: &[&str]) {
     s.push_str("<section id=\"attention\"><h2>Participants needing attention</h2><table class=\"list\"><thead><tr><th>participant</th><th>unit</th><th>arm</th><th>status</th><th>action</th></tr></thead><tbody>");
     let arms = cohort.protocol.arms();
     let mut listed = 0;
