@@ -192,7 +192,7 @@ pub fn write_worklist(
             push_row(
                 out,
                 &[
-                    Cell::Text(&ids[i]),
+                    Cell::Text(ids[i]),
                     Cell::Text(&audit.units[item.unit].name),
                     Cell::Text(arms[cohort.participants[i].arm].id()),
                     Cell::Text(&date),

@@ -273,7 +273,7 @@ fn attention(s: &mut String, cohort: &Cohort, audit: &Audit, ids: &[&str]) {
         let _ = write!(
             s,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(&ids[item.participant]),
+            escape(ids[item.participant]),
             escape(&audit.units[item.unit].name),
             escape(arms[cohort.participants[item.participant].arm].id()),
             item.status.as_str(),
