@@ -140,6 +140,11 @@ pub struct Derived {
     pub decision: Decision,
     /// Flags.
     pub flags: Flags,
+    /// The worst adverse event of any session, whatever its date (`None` when there was
+    /// none): the audit's safety ranking reads it.
+    pub worst_adverse: AdverseEvent,
+    /// Attended at least one session, whatever its date or window.
+    pub attended_any: bool,
 }
 
 impl Derived {
@@ -154,32 +159,57 @@ impl Derived {
     }
 }
 
-#[derive(Clone, Copy, Default)]
+/// What one participant's sessions add up to. 32 bytes (a test holds it there), so an
+/// unordered log's one cache miss per session brings two tallies' worth of line instead of
+/// half of one: the earliest day is a plain day with a sentinel, the window fits 16 bits
+/// (at most 52 weeks), and the rare exact sum of minutes with many decimals lives in a box.
+#[derive(Clone)]
 struct SessionTally {
-    earliest: Option<i32>,
-    adverse: bool,
-    attended: u32,
     minutes: MinutesTotal,
+    /// The earliest session day ([`NO_EARLIEST`]: none yet).
+    earliest: i32,
+    attended: u32,
     /// The participant's randomization day ([`NO_DAY0`]: none) and their arm's window in
     /// days, copied in when the tally is made: a session log in any order then touches one
     /// record per session (this one) instead of this and the participant's too.
     day0: i32,
-    window: i32,
+    window: u16,
+    worst: AdverseEvent,
+    attended_any: bool,
 }
 
 /// `SessionTally::day0` of a participant without `randomized_on`.
 const NO_DAY0: i32 = i32::MIN;
 
+/// `SessionTally::earliest` before any session (later than every valid date).
+const NO_EARLIEST: i32 = i32::MAX;
+
+impl Default for SessionTally {
+    fn default() -> SessionTally {
+        SessionTally {
+            minutes: MinutesTotal::default(),
+            earliest: NO_EARLIEST,
+            attended: 0,
+            day0: NO_DAY0,
+            window: 0,
+            worst: AdverseEvent::None,
+            attended_any: false,
+        }
+    }
+}
+
 impl SessionTally {
     /// Adds the tally of more sessions of the same participant.
     fn merge(&mut self, o: &SessionTally) {
-        self.earliest = match (self.earliest, o.earliest) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        self.adverse |= o.adverse;
+        self.earliest = self.earliest.min(o.earliest);
+        self.worst = self.worst.max(o.worst);
+        self.attended_any |= o.attended_any;
         self.attended += o.attended;
-        self.minutes.merge(o.minutes);
+        self.minutes.merge(&o.minutes);
+    }
+    /// The earliest session day, if any session was seen.
+    fn earliest(&self) -> Option<i32> {
+        (self.earliest != NO_EARLIEST).then_some(self.earliest)
     }
 }
 
@@ -309,7 +339,7 @@ fn session_tallies(cohort: &Cohort, threads: usize) -> Vec<SessionTally> {
             for s in &cohort.sessions {
                 let i = s.participant as usize;
                 if cohort.participants[i].randomized_on.is_none() {
-                    if let Some(d0) = tally[i].earliest {
+                    if let Some(d0) = tally[i].earliest() {
                         if in_window(s, d0) {
                             tally[i].attended += 1;
                             tally[i].minutes.add(s, &cohort.sessions);
@@ -325,7 +355,8 @@ fn session_tallies(cohort: &Cohort, threads: usize) -> Vec<SessionTally> {
         let p = &cohort.participants[i];
         SessionTally {
             day0: p.randomized_on.unwrap_or(NO_DAY0),
-            window: window[p.arm],
+            // At most 52 weeks (`Schedule::new` checks), so 364 days fit.
+            window: u16::try_from(window[p.arm]).expect("a window of at most 364 days"),
             ..SessionTally::default()
         }
     };
@@ -333,11 +364,13 @@ fn session_tallies(cohort: &Cohort, threads: usize) -> Vec<SessionTally> {
     // copies in the tally).
     let add = |p: &mut SessionTally, s: &Session| {
         let day = s.day();
-        p.earliest = Some(p.earliest.map_or(day, |e| e.min(day)));
-        p.adverse |= s.adverse_event() != AdverseEvent::None;
+        p.earliest = p.earliest.min(day);
+        p.worst = p.worst.max(s.adverse_event());
+        let attended = s.status() == Status::Attended;
+        p.attended_any |= attended;
         if p.day0 != NO_DAY0 {
             let offset = day - p.day0;
-            if s.status() == Status::Attended && offset >= 0 && offset < p.window {
+            if attended && offset >= 0 && offset < i32::from(p.window) {
                 p.attended += 1;
                 p.minutes.add(s, &cohort.sessions);
             }
@@ -603,7 +636,7 @@ pub fn derive(cohort: &Cohort, threads: usize) -> Vec<Derived> {
             };
 
             let mut flags = Flags::default();
-            if tally[i].adverse {
+            if tally[i].worst != AdverseEvent::None {
                 flags.insert(Flags::ADVERSE_EVENT);
             }
             if p.age
@@ -621,7 +654,7 @@ pub fn derive(cohort: &Cohort, threads: usize) -> Vec<Derived> {
                 flags.insert(Flags::PAIN_BASELINE_ZERO);
             }
             Derived {
-                day0: p.randomized_on.or(tally[i].earliest),
+                day0: p.randomized_on.or(tally[i].earliest()),
                 sessions_planned: planned,
                 sessions_attended: tally[i].attended,
                 adherence,
@@ -632,6 +665,8 @@ pub fn derive(cohort: &Cohort, threads: usize) -> Vec<Derived> {
                 markers,
                 decision,
                 flags,
+                worst_adverse: tally[i].worst,
+                attended_any: tally[i].attended_any,
             }
         }
     };
@@ -688,8 +723,14 @@ fn outcome(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audit::worklist::{SoFar, sessions_so_far};
     use crate::cohort::LoadOptions;
     use crate::generate::{GenerateOptions, Profile, write_cohort};
+
+    #[test]
+    fn a_session_tally_fits_half_a_cache_line() {
+        assert!(std::mem::size_of::<SessionTally>() <= 32);
+    }
 
     #[test]
     fn pieces_cover_the_vector_in_order_empty_pieces_included() {
@@ -837,6 +878,14 @@ mod tests {
             assert!(many.sessions.blocks().len() > 2);
             assert_eq!(log(&one), log(&many));
             let reference = derive(&one, 1);
+            // What the audit takes from these rows when no session is dated after its date
+            // is what its own pass over the sessions gives.
+            let last = one.sessions.iter().map(|s| s.day()).max().unwrap();
+            let from_rows: Vec<SoFar> = reference.iter().map(SoFar::of).collect();
+            assert_eq!(sessions_so_far(&one, &reference, last), from_rows);
+            assert!(from_rows.iter().any(|s| s.worst != AdverseEvent::None));
+            assert!(from_rows.iter().any(|s| !s.attended));
+            assert!(sessions_so_far(&one, &reference, last - 30) != from_rows);
             assert_eq!(derive(&one, 4), reference);
             assert_eq!(derive(&many, 1), reference);
             assert_eq!(derive(&many, 3), reference);

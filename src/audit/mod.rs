@@ -228,8 +228,8 @@ pub struct Audit {
 /// The latest date in the cohort: randomization, session, or the date a score row stands for
 /// (day 0 + 7 × week: scores carry no date of their own, but a week-5 score exists only once
 /// week 5 has come).
-fn latest_date(cohort: &Cohort, derived: &[Derived]) -> Option<i32> {
-    let sessions = cohort.sessions.iter().map(|s| s.day()).max();
+/// `sessions` is the latest session date ([`latest_session`]).
+fn latest_date(cohort: &Cohort, derived: &[Derived], sessions: Option<i32>) -> Option<i32> {
     let randomized = cohort
         .participants
         .iter()
@@ -244,6 +244,11 @@ fn latest_date(cohort: &Cohort, derived: &[Derived]) -> Option<i32> {
         })
         .max();
     sessions.max(randomized).max(scores)
+}
+
+/// The latest session date, any status.
+fn latest_session(cohort: &Cohort) -> Option<i32> {
+    cohort.sessions.iter().map(|s| s.day()).max()
 }
 
 fn dream_rate(protocol: &Protocol, arm: usize, outcome: PrimaryOutcome) -> Option<f64> {
@@ -272,9 +277,19 @@ pub fn audit(
     if in_treatment_arm.is_empty() {
         return Err(AuditError::NoTreated);
     }
+    // The latest session date (on a thread of its own: a pass over every session) tells
+    // whether the audit date leaves any session out.
+    let (last_session, latest) = std::thread::scope(|scope| {
+        let last_session = crate::parallel::spawn(scope, || latest_session(cohort));
+        let latest = options.as_of.is_none().then(|| {
+            // Without the sessions, which the other thread reads; added below.
+            latest_date(cohort, derived, None)
+        });
+        (crate::parallel::join(last_session), latest)
+    });
     let as_of = options
         .as_of
-        .or_else(|| latest_date(cohort, derived))
+        .or_else(|| latest.flatten().max(last_session))
         .ok_or(AuditError::NoDate)?;
     // Replaying a past date: participants whose day 0 is later had not started yet.
     let (treated, not_started): (Vec<usize>, Vec<usize>) = in_treatment_arm
@@ -285,16 +300,23 @@ pub fn audit(
             as_of: crate::cohort::value::format_date(as_of),
         });
     }
-    // Two independent passes over the sessions, side by side (each result is the same
-    // whichever thread computes it).
-    let (assignment, so_far) = std::thread::scope(|scope| {
-        let so_far =
-            crate::parallel::spawn(scope, || worklist::sessions_so_far(cohort, derived, as_of));
-        let assignment = units::assign(cohort, options.by, as_of, &treated);
-        (assignment, crate::parallel::join(so_far))
+    // The units (a pass over the sessions) on one thread, the worklist on another (each
+    // result is the same whichever thread computes it). When no session is dated after the
+    // audit date, derive's tallies already say what the sessions so far do; otherwise a
+    // pass over the sessions up to the audit date does.
+    let (assignment, so_far, mut worklist) = std::thread::scope(|scope| {
+        let assignment =
+            crate::parallel::spawn(scope, || units::assign(cohort, options.by, as_of, &treated));
+        let so_far = if last_session.is_none_or(|last| last <= as_of) {
+            derived.iter().map(worklist::SoFar::of).collect()
+        } else {
+            worklist::sessions_so_far(cohort, derived, as_of)
+        };
+        let items = worklist::build(cohort, derived, &treated, &so_far, as_of);
+        (crate::parallel::join(assignment), so_far, items)
     });
+    worklist::set_units(&mut worklist, &assignment.of);
     let week = protocol.checkpoint_week();
-    let worklist = worklist::build(cohort, derived, &treated, &assignment.of, &so_far, as_of);
 
     // Each judged participant's outcome: Some(responder) when counted.
     let outcome_of = |d: &Derived| match options.outcome {

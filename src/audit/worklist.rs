@@ -16,7 +16,7 @@
 //! `incomplete_dose`, `not_due`, `continue`), then by checkpoint date, then in file order.
 
 use crate::cohort::{AdverseEvent, Cohort};
-use crate::derive::{Decision, Derived, EVIDENCE_AGE_MAX, EVIDENCE_AGE_MIN, Flags};
+use crate::derive::{Decision, Derived, Flags};
 
 /// Days after the checkpoint date before missing scores count as missing.
 pub const SCORING_GRACE_DAYS: i32 = 14;
@@ -136,6 +136,19 @@ pub struct SoFar {
     pub worst: AdverseEvent,
 }
 
+impl SoFar {
+    /// What all of a participant's sessions say (the sessions so far when none is dated
+    /// after the audit date).
+    #[must_use]
+    pub fn of(d: &Derived) -> SoFar {
+        SoFar {
+            attended: d.attended_any,
+            in_window: d.sessions_attended,
+            worst: d.worst_adverse,
+        }
+    }
+}
+
 /// [`SoFar`] of every participant of the cohort, from one pass over the sessions dated up to
 /// `as_of`.
 #[must_use]
@@ -224,6 +237,10 @@ fn safety_rank(flags: Flags, worst: AdverseEvent) -> u8 {
     }
 }
 
+/// The action for a participant aged outside the evidence (a test holds it to
+/// [`crate::derive::EVIDENCE_AGE_MIN`] and [`crate::derive::EVIDENCE_AGE_MAX`]).
+const AGE_ACTION: &str = "aged outside 20-64, the ages DREAM studied: its evidence may not apply";
+
 /// The action text of one participant.
 impl Item {
     /// Appends what to do about this participant, in words, to `out`: the safety actions
@@ -239,11 +256,11 @@ impl Item {
             out.push_str(text);
         };
         if self.flags.contains(Flags::NEEDS_CLEARANCE) {
-            let codes: Vec<&str> = p.contraindication_codes().collect();
-            part(
-                out,
-                &format!("do not treat until a doctor clears {}", codes.join(" and ")),
-            );
+            part(out, "do not treat until a doctor clears");
+            for (k, code) in p.contraindication_codes().enumerate() {
+                out.push_str(if k == 0 { " " } else { " and " });
+                out.push_str(code);
+            }
         }
         if self.flags.contains(Flags::ADVERSE_EVENT) {
             part(
@@ -257,12 +274,7 @@ impl Item {
         }
         if self.flags.contains(Flags::AGE_OUTSIDE_EVIDENCE) {
             // The age itself is left out: the list may leave the clinic pseudonymised.
-            part(
-                out,
-                &format!(
-                    "aged outside {EVIDENCE_AGE_MIN}-{EVIDENCE_AGE_MAX}, the ages DREAM studied: its evidence may not apply"
-                ),
-            );
+            part(out, AGE_ACTION);
         }
         match self.status {
             Status::Due => part(out, "checkpoint due: record pain and NDI, then decide"),
@@ -295,13 +307,20 @@ impl Item {
     }
 }
 
-/// The worklist of the participants `treated` (cohort indices), sorted (module documentation).
+/// Sets each item's unit from `unit_of` (per cohort participant).
+pub fn set_units(items: &mut [Item], unit_of: &[usize]) {
+    for item in items {
+        item.unit = unit_of[item.participant];
+    }
+}
+
+/// The worklist of the participants `treated` (cohort indices), sorted (module documentation),
+/// with every unit 0 until [`set_units`] says.
 #[must_use]
 pub fn build(
     cohort: &Cohort,
     derived: &[Derived],
     treated: &[usize],
-    unit_of: &[usize],
     so_far: &[SoFar],
     as_of: i32,
 ) -> Vec<Item> {
@@ -322,7 +341,7 @@ pub fn build(
             let flags = Flags::from_bits((d.flags.bits() & !Flags::ADVERSE_EVENT.bits()) | event);
             Item {
                 participant: i,
-                unit: unit_of[i],
+                unit: 0,
                 checkpoint,
                 status,
                 judged: judged(d, week, as_of),
@@ -344,4 +363,17 @@ pub fn build(
         )
     });
     items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::derive::{EVIDENCE_AGE_MAX, EVIDENCE_AGE_MIN};
+
+    #[test]
+    fn the_age_action_names_the_evidence_ages() {
+        assert!(AGE_ACTION.starts_with(&format!(
+            "aged outside {EVIDENCE_AGE_MIN}-{EVIDENCE_AGE_MAX}, "
+        )));
+    }
 }

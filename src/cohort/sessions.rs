@@ -167,12 +167,13 @@ impl Session {
 
 /// A running total of minutes: whole millionths in an integer, the rare values with more
 /// decimals exactly beside it.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct MinutesTotal {
     millionths: u64,
     /// The values with more decimals, exactly, in units of 10^-18 (every decimal has at most
-    /// 18 places; an i128 holds more sessions of 240 minutes than can exist).
-    unusual: i128,
+    /// 18 places; an i128 holds more sessions of 240 minutes than can exist). Boxed: almost
+    /// no total has one, and the total stays 16 bytes (derive keeps one per participant).
+    unusual: Option<Box<i128>>,
 }
 
 impl MinutesTotal {
@@ -181,24 +182,27 @@ impl MinutesTotal {
     pub fn add(&mut self, s: &Session, log: &SessionLog) {
         match s.minutes_in_millionths() {
             Some(m) => self.millionths += u64::from(m),
-            None => self.unusual += log.minutes(s).to_attos(),
+            None => **self.unusual.get_or_insert_with(Box::default) += log.minutes(s).to_attos(),
         }
     }
     /// Adds another total.
-    pub fn merge(&mut self, other: MinutesTotal) {
+    pub fn merge(&mut self, other: &MinutesTotal) {
         self.millionths += other.millionths;
-        self.unusual += other.unusual;
+        if let Some(u) = &other.unusual {
+            **self.unusual.get_or_insert_with(Box::default) += **u;
+        }
     }
     /// The total: exact whenever it fits in a decimal (18 significant digits), else rounded
     /// to as many decimals as fit (only sums of values with about 16 or more decimals come
     /// near that). The same whatever the order of the sessions.
-    pub fn total(self) -> Decimal {
-        if self.unusual == 0 {
+    pub fn total(&self) -> Decimal {
+        let unusual = self.unusual.as_deref().copied().unwrap_or(0);
+        if unusual == 0 {
             if let Some(d) = Decimal::from_millionths(self.millionths) {
                 return d;
             }
         }
-        Decimal::from_attos(i128::from(self.millionths) * 1_000_000_000_000 + self.unusual)
+        Decimal::from_attos(i128::from(self.millionths) * 1_000_000_000_000 + unusual)
     }
 }
 
@@ -957,7 +961,7 @@ mod tests {
         assert_eq!(log.minutes(&session(UNUSUAL_MINUTES + 1)), d("239.9999999"));
         let mut other = MinutesTotal::default();
         other.add(&session(UNUSUAL_MINUTES), &log);
-        total.merge(other);
+        total.merge(&other);
         // 30 + 45.5 + 0.000001 + 240 + 0.1234567 + 239.9999999 + 0.1234567
         assert_eq!(total.total(), d("555.7469143"));
         assert_eq!(d("30.1234567").to_millionths(), None);

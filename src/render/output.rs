@@ -62,24 +62,31 @@ pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 fn push_text(out: &mut String, text: &str) {
-    // Most cells are plain: no formula start, nothing to quote.
-    let plain = !matches!(
+    // What `neutralise` and then quoting would give, written straight into `out` (a
+    // worklist's million action texts, many with a comma, then need no string of their own).
+    let formula = matches!(
         text.as_bytes().first(),
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
-    ) && !text
+    );
+    let quoted = text
         .bytes()
         .any(|c| matches!(c, b',' | b'"' | b'\n' | b'\r'));
-    if plain {
-        out.push_str(text);
-        return;
-    }
-    let safe = neutralise(text);
-    if safe.contains([',', '"', '\n', '\r']) {
+    if quoted {
         out.push('"');
-        out.push_str(&safe.replace('"', "\"\""));
+    }
+    if formula {
+        out.push('\'');
+    }
+    if quoted {
+        for (k, part) in text.split('"').enumerate() {
+            if k > 0 {
+                out.push_str("\"\"");
+            }
+            out.push_str(part);
+        }
         out.push('"');
     } else {
-        out.push_str(&safe);
+        out.push_str(text);
     }
 }
 
