@@ -476,6 +476,133 @@ pub fn compare(t: &TwoByTwo) -> CompareResult {
     }
 }
 
+/// Most strata `compare --strata` accepts (a list longer than any trial's sites).
+pub const MAX_STRATA: usize = 10_000;
+
+/// Counts of one stratum as `compare --strata` reports them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StratumRow {
+    /// Treatment responders.
+    pub treatment_responders: u64,
+    /// Treatment participants.
+    pub treatment_n: u64,
+    /// Control responders.
+    pub control_responders: u64,
+    /// Control participants.
+    pub control_n: u64,
+    /// False when an arm is empty: the stratum compares nothing and is left out.
+    pub used: bool,
+}
+
+/// A pooled estimate: the estimate, its standard error (of the logarithm for a ratio) and
+/// its interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PooledRow {
+    /// The estimate.
+    pub estimate: f64,
+    /// Standard error (of the logarithm, for a ratio).
+    pub se: f64,
+    /// The interval at the requested level.
+    pub interval: Limits,
+}
+
+/// A chi-square test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestRow {
+    /// The statistic.
+    pub statistic: f64,
+    /// Degrees of freedom.
+    pub df: u64,
+    /// Upper-tail p.
+    pub p: f64,
+}
+
+/// Everything `trialdose compare --strata` reports; `--json` prints it as is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StratifiedResult {
+    /// The trialdose release that computed it.
+    pub trialdose_version: String,
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Confidence level of every interval.
+    pub level: f64,
+    /// The strata as given, in order.
+    pub strata: Vec<StratumRow>,
+    /// Strata that compare (both arms present).
+    pub strata_used: usize,
+    /// Mantel-Haenszel risk difference (Sato variance).
+    pub mh_risk_difference: Option<PooledRow>,
+    /// Mantel-Haenszel risk ratio (Greenland-Robins variance).
+    pub mh_risk_ratio: Option<PooledRow>,
+    /// Mantel-Haenszel odds ratio (Robins-Breslow-Greenland variance).
+    pub mh_odds_ratio: Option<PooledRow>,
+    /// Cochran-Mantel-Haenszel test of no association (no continuity correction).
+    pub cmh: Option<TestRow>,
+    /// Breslow-Day test of equal odds ratios, with Tarone's correction.
+    pub breslow_day_tarone: Option<TestRow>,
+    /// Breslow-Day test without the correction.
+    pub breslow_day: Option<TestRow>,
+}
+
+/// The stratified comparison of `strata` at `level` ([`stats::stratified`]).
+///
+/// # Errors
+/// [`CompareError::TooManyParticipants`] when an arm of a stratum has more than
+/// [`MAX_PARTICIPANTS`].
+pub fn compare_strata(
+    strata: &[stats::Stratum],
+    level: Level,
+) -> Result<StratifiedResult, CompareError> {
+    for s in strata {
+        for (arm, b) in [("treatment", s.treatment), ("control", s.control)] {
+            if b.trials() > MAX_PARTICIPANTS {
+                return Err(CompareError::TooManyParticipants {
+                    arm,
+                    participants: b.trials(),
+                });
+            }
+        }
+    }
+    let r = stats::mantel_haenszel(strata, level);
+    let pooled = |p: Option<stats::stratified::Pooled>| {
+        p.map(|p| PooledRow {
+            estimate: p.estimate,
+            se: p.se,
+            interval: [
+                Some(p.interval.low).filter(|v| v.is_finite()),
+                Some(p.interval.high).filter(|v| v.is_finite()),
+            ],
+        })
+    };
+    let test = |t: stats::stratified::ChiSquareTest| TestRow {
+        statistic: t.statistic,
+        df: t.df,
+        p: t.p_value,
+    };
+    Ok(StratifiedResult {
+        trialdose_version: env!("CARGO_PKG_VERSION").to_owned(),
+        schema_version: SCHEMA_VERSION,
+        level: level.value(),
+        strata: strata
+            .iter()
+            .map(|s| StratumRow {
+                treatment_responders: s.treatment.successes(),
+                treatment_n: s.treatment.trials(),
+                control_responders: s.control.successes(),
+                control_n: s.control.trials(),
+                used: s.compares(),
+            })
+            .collect(),
+        strata_used: r.strata_used,
+        mh_risk_difference: pooled(r.risk_difference),
+        mh_risk_ratio: pooled(r.risk_ratio),
+        mh_odds_ratio: pooled(r.odds_ratio),
+        cmh: r.cmh.map(test),
+        breslow_day_tarone: r.breslow_day.map(|b| test(b.tarone)),
+        breslow_day: r.breslow_day.map(|b| test(b.plain)),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -628,3 +628,139 @@ fn compare_text_block_and_bad_counts() {
     ]);
     assert_eq!(run.code, 2, "{run}");
 }
+
+/// `compare --strata` on SAS PROC FREQ's Migraine example (Active vs Placebo by gender):
+/// the CMH statistic SAS prints (8.3052, p 0.0040), and statsmodels 0.15.0 `StratifiedTable`
+/// / mpmath of the documented Sato and Greenland-Robins variances for the rest
+/// (tests/reference/stratified.py, table "migraine").
+#[test]
+fn compare_strata_matches_sas_and_statsmodels() {
+    let run = trialdose(["compare", "--strata", "16/27:5/25,12/28:7/26", "--json"]);
+    assert_eq!(run.code, 0, "{run}");
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let get = |path: &str| {
+        v.pointer(path)
+            .and_then(serde_json::Value::as_f64)
+            .unwrap_or_else(|| panic!("{path} missing:\n{}", run.stdout))
+    };
+    assert!((get("/cmh/statistic") - 8.3052).abs() < 5e-5);
+    assert!((get("/cmh/p") - 0.0040).abs() < 5e-5);
+    for (path, want) in [
+        ("/mh_odds_ratio/estimate", 3.3131680691380487),
+        ("/mh_odds_ratio/interval/0", 1.4456131901861207),
+        ("/mh_odds_ratio/interval/1", 7.593374720759612),
+        ("/mh_risk_ratio/estimate", 2.163596842466537),
+        ("/mh_risk_ratio/interval/0", 1.2335679511768665),
+        ("/mh_risk_ratio/interval/1", 3.79480618985374),
+        ("/mh_risk_difference/estimate", 0.2737598578849622),
+        ("/mh_risk_difference/interval/0", 0.09650282509486667),
+        ("/mh_risk_difference/se", 0.09043892346404135),
+        ("/breslow_day/statistic", 1.492928497986823),
+        ("/breslow_day_tarone/statistic", 1.4905373373471231),
+    ] {
+        assert_rel(get(path), want, R_REL, path);
+    }
+    assert_eq!(v["strata_used"], 2);
+    assert_eq!(v["strata"][1]["control_n"], 26);
+
+    let text = trialdose(["compare", "--strata", "16/27:5/25,12/28:7/26,3/9:0/0"]);
+    assert_eq!(text.code, 0, "{text}");
+    for phrase in [
+        "3 strata, 2 used",
+        "left out: an arm is empty",
+        "risk ratio       2.1636  1.2336 to 3.7948 (Greenland-Robins)",
+        "Cochran-Mantel-Haenszel (no association)  chi-square 8.3052  df 1  p 0.0040",
+    ] {
+        assert!(text.stdout.contains(phrase), "{phrase}\n{text}");
+    }
+    for (strata, phrase) in [
+        ("16/27", "table 1"),
+        ("16/27:5/25,12/28:x/26", "table 2 control"),
+        ("16/27:5/25,30/28:7/26", "exceed"),
+    ] {
+        let run = trialdose(["compare", "--strata", strata]);
+        assert_eq!(run.code, 2, "{run}");
+        assert!(run.stderr.contains(phrase), "{phrase}\n{run}");
+    }
+    let both = trialdose(["compare", "--strata", "1/2:1/2", "--treatment", "1/2"]);
+    assert_eq!(both.code, 2, "{both}");
+}
+
+/// `analyze --stratify site`: each site's counts are those of the participants.csv the same
+/// run writes (ITT, a missing outcome a non-responder), and the pooled row is what
+/// `compare --strata` gives for those counts.
+#[test]
+fn analyze_stratify_counts_each_site_and_pools_as_compare_does() {
+    let (_tmp, out) = analyze_example(&["--stratify", "site"]);
+    let people = Table::read(&out.join("participants.csv"));
+    let strat = Table::read(&out.join("stratified.csv"));
+    let mut counts: BTreeMap<(String, String, String), (u64, u64)> = BTreeMap::new();
+    for p in &people.rows {
+        for outcome in ["pain", "ndi"] {
+            let c = counts
+                .entry((p["site"].clone(), p["arm"].clone(), outcome.to_owned()))
+                .or_default();
+            c.1 += 1;
+            c.0 += u64::from(p[&format!("{outcome}_responder")] == "true");
+        }
+    }
+    let arms: Vec<&str> = strat.column("arm");
+    assert!(arms.contains(&"60x3") && !arms.contains(&"control"));
+    let mut pooled = 0;
+    for r in &strat.rows {
+        let key = |arm: &str| (r["stratum"].clone(), arm.to_owned(), r["outcome"].clone());
+        if r["row"] == "stratum" {
+            let (x, n) = counts[&key(&r["arm"])];
+            let (y, m) = counts[&key("control")];
+            assert_eq!(r["treatment_responders"], x.to_string(), "{r:?}");
+            assert_eq!(r["treatment_n"], n.to_string(), "{r:?}");
+            assert_eq!(r["control_responders"], y.to_string(), "{r:?}");
+            assert_eq!(r["control_n"], m.to_string(), "{r:?}");
+            continue;
+        }
+        pooled += 1;
+        let strata: Vec<String> = strat
+            .rows
+            .iter()
+            .filter(|s| {
+                s["row"] == "stratum" && s["arm"] == r["arm"] && s["outcome"] == r["outcome"]
+            })
+            .map(|s| {
+                format!(
+                    "{}/{}:{}/{}",
+                    s["treatment_responders"],
+                    s["treatment_n"],
+                    s["control_responders"],
+                    s["control_n"]
+                )
+            })
+            .collect();
+        let run = trialdose(["compare", "--strata", &strata.join(","), "--json"]);
+        assert_eq!(run.code, 0, "{run}");
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+        for (column, path) in [
+            ("mh_risk_difference", "/mh_risk_difference/estimate"),
+            ("mh_risk_ratio_low", "/mh_risk_ratio/interval/0"),
+            ("mh_odds_ratio_high", "/mh_odds_ratio/interval/1"),
+            ("cmh_p", "/cmh/p"),
+            ("breslow_day_tarone_p", "/breslow_day_tarone/p"),
+        ] {
+            let want = v.pointer(path).and_then(serde_json::Value::as_f64).unwrap();
+            let got: f64 = r[column].parse().unwrap();
+            assert_rel(
+                got,
+                want,
+                R_REL,
+                &format!("{} {} {column}", r["arm"], r["outcome"]),
+            );
+        }
+    }
+    // Every treatment arm of arms.csv, two outcomes.
+    let treated = Table::read(&out.join("arms.csv"))
+        .rows
+        .iter()
+        .filter(|a| a["is_control"] != "true")
+        .count();
+    assert!(treated >= 5);
+    assert_eq!(pooled, 2 * treated);
+}

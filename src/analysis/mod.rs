@@ -13,6 +13,7 @@ use serde::Serialize;
 
 pub mod adjusted;
 mod options;
+pub mod stratified;
 pub mod tally;
 
 use crate::cohort::Cohort;
@@ -149,6 +150,9 @@ pub struct Analysis {
     pub trend: Vec<TrendRow>,
     /// Baseline-adjusted ratios (empty unless `adjust` was asked for).
     pub adjusted: Vec<AdjustedRow>,
+    /// The Mantel-Haenszel analysis by a participants column, when `stratify` was asked for.
+    #[serde(skip)]
+    pub stratified: Option<stratified::StratifiedAnalysis>,
 }
 
 /// One row of `trend.csv`: the Cochran-Armitage test across every arm of one outcome, scored by
@@ -298,12 +302,17 @@ pub fn analyze(
         Some(covariates) => adjusted::fit_all(cohort, derived, &options, covariates),
         None => Vec::new(),
     };
+    let stratified = options
+        .stratify
+        .map(|by| stratified::stratify(cohort, derived, &options, &outcome_names, by))
+        .transpose()?;
     Ok(Analysis {
         options,
         arms,
         comparisons,
         trend,
         adjusted,
+        stratified,
     })
 }
 

@@ -40,6 +40,8 @@ pub struct AnalysisOptions {
     pub multiplicity: Multiplicity,
     /// Baseline-adjusted regression models, when asked for.
     pub adjust: Option<Covariates>,
+    /// The participants column of the Mantel-Haenszel analysis, when asked for.
+    pub stratify: Option<super::stratified::StratifyBy>,
 }
 
 impl Default for AnalysisOptions {
@@ -53,6 +55,7 @@ impl Default for AnalysisOptions {
             rd_method: RdMethod::Newcombe,
             multiplicity: Multiplicity::None,
             adjust: None,
+            stratify: None,
         }
     }
 }

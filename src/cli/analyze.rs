@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use trialdose::analysis::adjusted::Covariates;
+use trialdose::analysis::stratified::StratifyBy;
 use trialdose::analysis::{Analysis, AnalysisOptions, Missing, Population};
 use trialdose::cohort::Cohort;
 use trialdose::domain::Outcome;
@@ -70,9 +71,22 @@ pub struct Args {
     /// adjusted.csv: `baseline` or `baseline,age`.
     #[arg(long, value_name = "baseline[,age]")]
     adjust: Option<String>,
+    /// Mantel-Haenszel analysis within the strata of a participants column (site or sex):
+    /// stratified.csv, per treatment arm and outcome.
+    #[arg(long, value_enum, value_name = "COLUMN")]
+    stratify: Option<StratifyArg>,
     /// Most threads working at once, over every pool (results never depend on it; default: every core).
     #[arg(long)]
     threads: Option<usize>,
+}
+
+/// The participants columns `--stratify` takes.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum StratifyArg {
+    /// The site column.
+    Site,
+    /// The sex column.
+    Sex,
 }
 
 /// Parses `--adjust`: `baseline` or `baseline,age` (either order, no repeats).
@@ -121,6 +135,10 @@ impl Args {
                 MultiplicityArg::Bonferroni => Multiplicity::Bonferroni,
             },
             adjust: self.adjust.as_deref().map(covariates).transpose()?,
+            stratify: self.stratify.map(|s| match s {
+                StratifyArg::Site => StratifyBy::Site,
+                StratifyArg::Sex => StratifyBy::Sex,
+            }),
         })
     }
 }

@@ -1,6 +1,7 @@
 //! `analyze`'s job: rejections.csv always, then (unless rows were rejected and not skipped)
 //! participants.csv written while the per-arm analysis runs, and arms.csv, comparisons.csv,
-//! trend.csv, adjusted.csv (with covariates) and summary.json.
+//! trend.csv, adjusted.csv (with covariates), stratified.csv (with `--stratify`) and
+//! summary.json.
 
 use std::path::Path;
 
@@ -12,11 +13,12 @@ use crate::render::export;
 
 /// The results files of a complete run; removed when a strict run stops at rejected rows, so
 /// files of an earlier run do not stay behind looking current.
-pub const RESULT_FILES: [&str; 6] = [
+pub const RESULT_FILES: [&str; 7] = [
     "arms.csv",
     "comparisons.csv",
     "trend.csv",
     "adjusted.csv",
+    "stratified.csv",
     "participants.csv",
     "summary.json",
 ];
@@ -102,6 +104,11 @@ pub fn analyze_into(
     } else {
         // A file from an earlier run with covariates would look like part of this one.
         remove_if_present(&adjusted_path)?;
+    }
+    let stratified_path = out.join("stratified.csv");
+    match &analysis.stratified {
+        Some(s) => write_atomic(&stratified_path, export::stratified_csv(s).as_bytes())?,
+        None => remove_if_present(&stratified_path)?,
     }
     let summary = export::summary(cohort, &analysis, skip_invalid);
     write_atomic(&out.join("summary.json"), &export::summary_json(&summary))?;

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::compare::{CompareResult, Limits};
+use crate::compare::{CompareResult, Limits, StratifiedResult};
 
 /// A number to 4 decimals, or "-" when it is missing.
 fn num(v: Option<f64>) -> String {
@@ -104,6 +104,81 @@ pub fn text(v: &CompareResult) -> String {
         p(v.fisher_p),
         p(v.chi2_p),
         p(v.chi2_yates_p)
+    );
+    s
+}
+
+/// The readable block of `compare --strata`.
+#[must_use]
+pub fn stratified_text(v: &StratifiedResult) -> String {
+    let mut s = String::new();
+    let level = format!("{:.4}", v.level * 100.0);
+    let level = level.trim_end_matches('0').trim_end_matches('.');
+    let left_out = v.strata.len() - v.strata_used;
+    let _ = writeln!(
+        s,
+        "{level}% confidence intervals; {} strata, {} used",
+        v.strata.len(),
+        v.strata_used
+    );
+    let _ = writeln!(s, "stratum  treatment        control");
+    for (i, r) in v.strata.iter().enumerate() {
+        let treatment = format!("{}/{}", r.treatment_responders, r.treatment_n);
+        let _ = writeln!(
+            s,
+            "{:<8} {treatment:<16} {}/{}{}",
+            i + 1,
+            r.control_responders,
+            r.control_n,
+            if r.used {
+                ""
+            } else {
+                "  (left out: an arm is empty)"
+            }
+        );
+    }
+    if left_out > 0 {
+        let _ = writeln!(
+            s,
+            "{left_out} stratum(s) left out: an arm has no participants"
+        );
+    }
+    let _ = writeln!(s, "\nMantel-Haenszel estimates common to the strata");
+    for (label, method, row) in [
+        ("risk difference", "Sato", &v.mh_risk_difference),
+        ("risk ratio", "Greenland-Robins", &v.mh_risk_ratio),
+        ("odds ratio", "Robins-Breslow-Greenland", &v.mh_odds_ratio),
+    ] {
+        match row {
+            Some(r) => {
+                let _ = writeln!(
+                    s,
+                    "  {label:<16} {}  {} ({method})",
+                    num(Some(r.estimate)),
+                    pair(Some(r.interval))
+                );
+            }
+            None => {
+                let _ = writeln!(s, "  {label:<16} -  (a sum it divides by is zero)");
+            }
+        }
+    }
+    let test = |t: &Option<crate::compare::TestRow>| match t {
+        Some(t) => format!(
+            "chi-square {}  df {}  p {}",
+            num(Some(t.statistic)),
+            t.df,
+            p(Some(t.p))
+        ),
+        None => "-".to_owned(),
+    };
+    let _ = writeln!(
+        s,
+        "\n{:<42}{}\n{:<42}{}",
+        "Cochran-Mantel-Haenszel (no association)",
+        test(&v.cmh),
+        "Breslow-Day, Tarone (equal odds ratios)",
+        test(&v.breslow_day_tarone)
     );
     s
 }

@@ -239,6 +239,108 @@ pub fn adjusted_csv(rows: &[AdjustedRow]) -> String {
     out
 }
 
+/// Columns of `stratified.csv`: per treatment arm and outcome, one row per stratum (its
+/// counts and whether it is used) and a last `mantel-haenszel` row with the pooled estimates
+/// and the tests.
+pub const STRATIFIED_COLUMNS: [&str; 26] = [
+    "arm",
+    "outcome",
+    "stratified_by",
+    "row",
+    "stratum",
+    "treatment_responders",
+    "treatment_n",
+    "control_responders",
+    "control_n",
+    "used",
+    "strata_used",
+    "mh_risk_difference",
+    "mh_risk_difference_low",
+    "mh_risk_difference_high",
+    "mh_risk_ratio",
+    "mh_risk_ratio_low",
+    "mh_risk_ratio_high",
+    "mh_odds_ratio",
+    "mh_odds_ratio_low",
+    "mh_odds_ratio_high",
+    "cmh_chi2",
+    "cmh_p",
+    "breslow_day_tarone_chi2",
+    "breslow_day_df",
+    "breslow_day_tarone_p",
+    "participants_without_value",
+];
+
+/// `stratified.csv` (columns in [`STRATIFIED_COLUMNS`]).
+#[must_use]
+pub fn stratified_csv(s: &crate::analysis::stratified::StratifiedAnalysis) -> String {
+    let mut out = String::new();
+    push_header(&mut out, &STRATIFIED_COLUMNS);
+    let by = s.by.as_str();
+    let none = || Cell::Float(None);
+    for c in &s.comparisons {
+        for (name, stratum) in &c.strata {
+            let (t, k) = (stratum.treatment, stratum.control);
+            let mut cells = vec![
+                Cell::Text(&c.arm),
+                Cell::Text(&c.outcome),
+                Cell::Text(by),
+                Cell::Text("stratum"),
+                Cell::Text(name),
+                int(t.successes()),
+                int(t.trials()),
+                int(k.successes()),
+                int(k.trials()),
+                Cell::Bool(Some(stratum.compares())),
+                Cell::Int(None),
+            ];
+            cells.extend(std::iter::repeat_with(none).take(14));
+            cells.push(Cell::Int(None));
+            push_row(&mut out, &cells);
+        }
+        let r = &c.result;
+        let est = |p: Option<crate::stats::stratified::Pooled>| {
+            [
+                Cell::Float(p.map(|p| p.estimate)),
+                Cell::Float(p.map(|p| p.interval.low)),
+                Cell::Float(p.map(|p| p.interval.high)),
+            ]
+        };
+        let sum = |f: fn(&crate::stats::Stratum) -> u64| {
+            c.strata
+                .iter()
+                .filter(|(_, s)| s.compares())
+                .map(|(_, s)| f(s))
+                .sum::<u64>()
+        };
+        let mut cells = vec![
+            Cell::Text(&c.arm),
+            Cell::Text(&c.outcome),
+            Cell::Text(by),
+            Cell::Text("mantel-haenszel"),
+            Cell::Text(""),
+            int(sum(|s| s.treatment.successes())),
+            int(sum(|s| s.treatment.trials())),
+            int(sum(|s| s.control.successes())),
+            int(sum(|s| s.control.trials())),
+            Cell::Bool(None),
+            int(r.strata_used as u64),
+        ];
+        cells.extend(est(r.risk_difference));
+        cells.extend(est(r.risk_ratio));
+        cells.extend(est(r.odds_ratio));
+        cells.push(Cell::Float(r.cmh.map(|t| t.statistic)));
+        cells.push(Cell::Float(r.cmh.map(|t| t.p_value)));
+        let bd = r.breslow_day.map(|b| b.tarone);
+        cells.push(Cell::Float(bd.map(|t| t.statistic)));
+        cells.push(Cell::Int(bd.map(|t| t.df)));
+        cells.push(Cell::Float(bd.map(|t| t.p_value)));
+        cells.push(int(s.without_value));
+        push_row(&mut out, &cells);
+    }
+    out
+}
+
 /// Streams `participants.csv` to `w`. Rows are formatted on up to `threads` threads in
 /// contiguous blocks and written in order, so the bytes never depend on the thread count.
 pub fn write_participants(

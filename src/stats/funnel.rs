@@ -276,19 +276,13 @@ pub fn dispersion(z: &[f64], s: &[f64]) -> Option<Dispersion> {
     let sw2: f64 = w.iter().map(|w| w * w).sum();
     let i = units as f64;
     let tau2 = ((i * phi - (i - 1.0)) / (sw - sw2 / sw)).max(0.0);
-    let p_value = chi_square_sf(i * phi, i - 1.0);
+    let p_value = super::special::chi_square_upper_tail(i * phi, i - 1.0);
     Some(Dispersion {
         units,
         phi,
         tau2,
         p_value,
     })
-}
-
-/// Upper tail of χ² with `df` degrees of freedom.
-fn chi_square_sf(x: f64, df: f64) -> f64 {
-    use statrs::distribution::{ChiSquared, ContinuousCDF};
-    ChiSquared::new(df).map_or(f64::NAN, |d| d.sf(x))
 }
 
 /// R's `binom.test(x, n, p)` two-sided p-value. `None` unless `x <= n`, `n >= 1` and

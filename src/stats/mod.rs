@@ -38,6 +38,7 @@ pub mod proportion;
 pub mod ratio;
 pub mod score;
 mod special;
+pub mod stratified;
 pub mod trend;
 pub mod welch;
 
@@ -54,6 +55,7 @@ pub use nnt::{NntDisplay, altman};
 pub use proportion::{clopper_pearson, wilson};
 pub use ratio::{RatioEstimate, odds_ratio_woolf, risk_ratio_katz};
 pub use score::{miettinen_nurminen_difference, miettinen_nurminen_ratio};
+pub use stratified::{Stratified, Stratum, mantel_haenszel};
 pub use trend::{ScoredArm, TrendTest, cochran_armitage};
 pub use welch::{MeanDifference, welch_from_moments, welch_interval};
 

@@ -54,6 +54,12 @@ pub(crate) fn normal_upper_quantile(tail: f64) -> f64 {
     core::f64::consts::SQRT_2 * statrs::function::erf::erfc_inv(2.0 * tail)
 }
 
+/// Upper tail of χ² with `df` degrees of freedom (NaN when `df` is not positive).
+pub(crate) fn chi_square_upper_tail(x: f64, df: f64) -> f64 {
+    use statrs::distribution::{ChiSquared, ContinuousCDF};
+    ChiSquared::new(df).map_or(f64::NAN, |d| d.sf(x))
+}
+
 /// Upper standard normal tail `P(Z > z) = erfc(z/√2)/2`, accurate in both tails.
 ///
 /// `libm`'s `erfc` (FreeBSD msun, under one ulp) is used: statrs 0.19.1's `erfc` was 4e-11
