@@ -15,6 +15,11 @@
 //! (`generate --layout`: sessions by date or shuffled, columns reversed, Excel's quoting with
 //! CRLF and a byte-order mark, ids without padding, a marker column, and all together), each
 //! against polars reading that layout's files; `TRIALDOSE_BENCH_LAYOUTS` picks the layouts.
+//!
+//! With `TRIALDOSE_BENCH_PYTHON` naming a Python that has the packages of
+//! `benches/requirements.txt`, each round also runs `benches/polars_read.py`: Python polars
+//! reading the same files in a fresh process, timed inside the script around the three reads,
+//! as a Python user would time them; the final table then gives both commands against it.
 
 use std::path::Path;
 use std::process::Command;
@@ -89,6 +94,26 @@ fn polars_read_in_child(dir: &Path) -> Duration {
     elapsed
 }
 
+/// The read time `benches/polars_read.py` reports for `dir`, run by `python`.
+fn python_read(python: &std::ffi::OsStr, dir: &Path) -> Duration {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/polars_read.py");
+    let out = Command::new(python)
+        .arg(script)
+        .arg(dir)
+        .output()
+        .expect("start the Python polars read");
+    assert!(
+        out.status.success(),
+        "benches/polars_read.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seconds: f64 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("polars_read.py prints seconds");
+    Duration::from_secs_f64(seconds)
+}
+
 fn validate_args(dir: &Path) -> Vec<std::ffi::OsString> {
     vec!["validate".into(), dir.into()]
 }
@@ -140,6 +165,7 @@ fn peak_memory(dir: &Path) -> u64 {
 struct Row {
     layout: String,
     polars: Duration,
+    python: Option<Duration>,
     validate: Duration,
     analyze: Duration,
 }
@@ -154,12 +180,17 @@ fn ratio_report(layout: &str, peak: Option<u64>) -> Row {
     let va = validate_args(&dir);
     let aa = analyze_args(&dir, out.path());
     let rounds = 7;
-    let (mut p, mut v, mut a) = (Vec::new(), Vec::new(), Vec::new());
+    let python = std::env::var_os("TRIALDOSE_BENCH_PYTHON");
+    let (mut p, mut py, mut v, mut a) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
         p.push(polars_read_in_child(&dir));
+        if let Some(python) = &python {
+            py.push(python_read(python, &dir));
+        }
         v.push(run_binary(&as_refs(&va)).0);
         a.push(run_binary(&as_refs(&aa)).0);
     }
+    let py = python.is_some().then(|| median(py));
     let (p, v, a) = (median(p), median(v), median(a));
     println!(
         "\nratio report ({rounds} interleaved rounds, medians), layout {layout}, cohort {}",
@@ -167,6 +198,9 @@ fn ratio_report(layout: &str, peak: Option<u64>) -> Row {
     );
     println!("  input files:            {:.1} MB", bytes as f64 / 1e6);
     println!("  polars read (3 files):  {p:.2?}");
+    if let Some(py) = py {
+        println!("  Python polars read:     {py:.2?}  (inside a fresh Python, around the reads)");
+    }
     println!(
         "  trialdose validate:     {v:.2?}  ({:.2}x polars read; target <= 1x)",
         v.as_secs_f64() / p.as_secs_f64()
@@ -185,6 +219,7 @@ fn ratio_report(layout: &str, peak: Option<u64>) -> Row {
     Row {
         layout: layout.to_owned(),
         polars: p,
+        python: py,
         validate: v,
         analyze: a,
     }
@@ -230,18 +265,34 @@ fn main() {
         })
         .collect();
     println!(
-        "\n| layout | polars read (child) | validate / polars | analyze / polars | polars read in-process | analyze / in-process read |"
+        "\n| layout | polars read (child) | validate / polars | analyze / polars | polars read in-process | validate / in-process read | analyze / in-process read |"
     );
-    println!("|---|---|---|---|---|---|");
-    for (r, inside) in rows.iter().zip(in_process) {
+    println!("|---|---|---|---|---|---|---|");
+    for (r, inside) in rows.iter().zip(&in_process) {
         let p = r.polars.as_secs_f64();
         println!(
-            "| {} | {p:.2} s | {:.2}x | {:.2}x | {:.2} s | {:.2}x |",
+            "| {} | {p:.2} s | {:.2}x | {:.2}x | {:.2} s | {:.2}x | {:.2}x |",
             r.layout,
             r.validate.as_secs_f64() / p,
             r.analyze.as_secs_f64() / p,
             inside.as_secs_f64(),
+            r.validate.as_secs_f64() / inside.as_secs_f64(),
             r.analyze.as_secs_f64() / inside.as_secs_f64()
         );
+    }
+    if rows.iter().all(|r| r.python.is_some()) {
+        println!(
+            "\n| layout | Python polars read | validate / Python read | analyze / Python read |"
+        );
+        println!("|---|---|---|---|");
+        for r in &rows {
+            let py = r.python.map_or(f64::NAN, |d| d.as_secs_f64());
+            println!(
+                "| {} | {py:.2} s | {:.2}x | {:.2}x |",
+                r.layout,
+                r.validate.as_secs_f64() / py,
+                r.analyze.as_secs_f64() / py
+            );
+        }
     }
 }
