@@ -8,7 +8,7 @@
 //! list and never equal an id of the list: if 64 bits ever collide, every pseudonym of that
 //! list is lengthened to 32 hex digits (then 64), deterministically.
 
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 /// Shortest key accepted, in bytes.
 pub const MIN_KEY_BYTES: usize = 16;
@@ -51,24 +51,15 @@ impl Key {
     }
 }
 
-const BLOCK: usize = 64;
-
-/// HMAC-SHA-256 (RFC 2104 with SHA-256's 64-byte block).
+/// HMAC-SHA-256 (RFC 2104), from the `hmac` crate.
 #[must_use]
 pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
-    let mut block = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        block[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
-    }
-    let mut inner = Sha256::new();
-    inner.update(block.map(|b| b ^ 0x36));
-    inner.update(message);
-    let mut outer = Sha256::new();
-    outer.update(block.map(|b| b ^ 0x5c));
-    outer.update(inner.finalize());
-    outer.finalize().into()
+    use hmac::{KeyInit, Mac};
+    // HMAC takes keys of any length (a long key is hashed first), so this cannot fail.
+    let mut mac = <hmac::Hmac<Sha256> as KeyInit>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of every length"));
+    mac.update(message);
+    mac.finalize().into_bytes().into()
 }
 
 /// The pseudonym of one id with `digits` hex digits (16, 32 or 64).
