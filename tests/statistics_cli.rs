@@ -764,3 +764,116 @@ fn analyze_stratify_counts_each_site_and_pools_as_compare_does() {
     assert!(treated >= 5);
     assert_eq!(pooled, 2 * treated);
 }
+
+/// `analyze --sensitivity`: each estimand's counts are those of the matching analysis
+/// (comparisons.csv under the default, `--missing exclude` and `--population per-protocol`)
+/// or of the participants.csv rows (best and worst case), its interval is what `compare`
+/// gives for those counts, and the tipping point is the first `k` at which the interval
+/// reaches 0 (checked at `k` and `k - 1` through `compare`).
+#[test]
+fn analyze_sensitivity_rows_match_the_analyses_they_name() {
+    let (_t1, out) = analyze_example(&["--sensitivity"]);
+    let (_t2, excluded) = analyze_example(&["--missing", "exclude"]);
+    let (_t3, pp) = analyze_example(&["--population", "per-protocol"]);
+    let sens = Table::read(&out.join("sensitivity.csv"));
+    let people = Table::read(&out.join("participants.csv"));
+    let comparisons = |dir: &std::path::Path| Table::read(&dir.join("comparisons.csv"));
+    let (c_itt, c_ex, c_pp) = (comparisons(&out), comparisons(&excluded), comparisons(&pp));
+    let find = |t: &Table, arm: &str, outcome: &str| -> Row {
+        t.rows
+            .iter()
+            .find(|r| r["arm"] == arm && r["outcome"] == outcome)
+            .unwrap_or_else(|| panic!("{arm} {outcome} in {}", t.path.display()))
+            .clone()
+    };
+    // (responders, missing, n) per arm and outcome from participants.csv.
+    let tally = |arm: &str, outcome: &str| {
+        let rows: Vec<&Row> = people.rows.iter().filter(|p| p["arm"] == arm).collect();
+        let col = format!("{outcome}_responder");
+        let yes = rows.iter().filter(|p| p[&col] == "true").count() as u64;
+        let missing = rows.iter().filter(|p| p[&col].is_empty()).count() as u64;
+        (yes, missing, rows.len() as u64)
+    };
+    let counts = |r: &Row| {
+        (
+            r["responders"].clone(),
+            r["n"].clone(),
+            r["control_responders"].clone(),
+            r["control_n"].clone(),
+        )
+    };
+    let interval = |x: &str, n: &str, y: &str, m: &str| -> Option<(f64, f64)> {
+        let run = trialdose([
+            "compare",
+            "--treatment",
+            &format!("{x}/{n}"),
+            "--control",
+            &format!("{y}/{m}"),
+            "--json",
+        ]);
+        assert_eq!(run.code, 0, "{run}");
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let nc = &v["risk_difference"]["newcombe"];
+        Some((nc[0].as_f64()?, nc[1].as_f64()?))
+    };
+    let mut tipped = 0;
+    for r in &sens.rows {
+        let (arm, outcome) = (r["arm"].as_str(), r["outcome"].as_str());
+        let (ty, tm, tn) = tally(arm, outcome);
+        let (cy, cm, cn) = tally("control", outcome);
+        let expected = match r["estimand"].as_str() {
+            "itt_missing_nonresponder" => counts(&find(&c_itt, arm, outcome)),
+            "itt_missing_excluded" => counts(&find(&c_ex, arm, outcome)),
+            "per_protocol" => counts(&find(&c_pp, arm, outcome)),
+            "best_case" => (
+                (ty + tm).to_string(),
+                tn.to_string(),
+                cy.to_string(),
+                cn.to_string(),
+            ),
+            "worst_case" => (
+                ty.to_string(),
+                tn.to_string(),
+                (cy + cm).to_string(),
+                cn.to_string(),
+            ),
+            "tipping_point" => {
+                assert_eq!(r["treatment_missing"], tm.to_string(), "{r:?}");
+                if let Ok(k) = r["tipping_point"].parse::<u64>() {
+                    tipped += 1;
+                    let primary = find(&c_itt, arm, outcome);
+                    let above = primary["rd_low"].parse::<f64>().unwrap() > 0.0;
+                    let at = |k: u64| {
+                        let (x, y) = if above {
+                            (ty + tm - k, cy + cm)
+                        } else {
+                            (ty + k, cy)
+                        };
+                        let (lo, hi) = interval(
+                            &x.to_string(),
+                            &tn.to_string(),
+                            &y.to_string(),
+                            &cn.to_string(),
+                        )
+                        .unwrap();
+                        if above { lo <= 0.0 } else { hi >= 0.0 }
+                    };
+                    assert!(at(k), "{r:?}");
+                    assert!(k == 0 || !at(k - 1), "{r:?}");
+                }
+                continue;
+            }
+            other => panic!("unknown estimand {other}"),
+        };
+        assert_eq!(counts(r), expected, "{r:?}");
+        let (lo, hi) = interval(&expected.0, &expected.1, &expected.2, &expected.3).unwrap();
+        assert_rel(r["rd_low"].parse().unwrap(), lo, R_REL, "rd_low");
+        assert_rel(r["rd_high"].parse().unwrap(), hi, R_REL, "rd_high");
+    }
+    // Six estimands per treatment arm and outcome. The example cohort misses few outcomes, so
+    // its comparisons that exclude 0 are robust to them (the unit tests of
+    // `analysis::sensitivity` cover tipping points).
+    assert_eq!(sens.rows.len() % 6, 0);
+    let robust = sens.rows.iter().filter(|r| r["robust"] == "true").count();
+    assert!(robust + tipped > 0, "{}", sens.text);
+}

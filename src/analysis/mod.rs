@@ -13,6 +13,7 @@ use serde::Serialize;
 
 pub mod adjusted;
 mod options;
+pub mod sensitivity;
 pub mod stratified;
 pub mod tally;
 
@@ -153,6 +154,9 @@ pub struct Analysis {
     /// The Mantel-Haenszel analysis by a participants column, when `stratify` was asked for.
     #[serde(skip)]
     pub stratified: Option<stratified::StratifiedAnalysis>,
+    /// Each comparison under the estimands of [`sensitivity`] (empty unless asked for).
+    #[serde(skip)]
+    pub sensitivity: Vec<sensitivity::SensitivityRow>,
 }
 
 /// One row of `trend.csv`: the Cochran-Armitage test across every arm of one outcome, scored by
@@ -306,6 +310,11 @@ pub fn analyze(
         .stratify
         .map(|by| stratified::stratify(cohort, derived, &options, &outcome_names, by))
         .transpose()?;
+    let sensitivity = if options.sensitivity {
+        sensitivity::sensitivity(cohort, derived, &options, &outcome_names)?
+    } else {
+        Vec::new()
+    };
     Ok(Analysis {
         options,
         arms,
@@ -313,6 +322,7 @@ pub fn analyze(
         trend,
         adjusted,
         stratified,
+        sensitivity,
     })
 }
 

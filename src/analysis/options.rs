@@ -42,6 +42,8 @@ pub struct AnalysisOptions {
     pub adjust: Option<Covariates>,
     /// The participants column of the Mantel-Haenszel analysis, when asked for.
     pub stratify: Option<super::stratified::StratifyBy>,
+    /// The sensitivity of each comparison to the missing outcomes, when asked for.
+    pub sensitivity: bool,
 }
 
 impl Default for AnalysisOptions {
@@ -56,6 +58,7 @@ impl Default for AnalysisOptions {
             multiplicity: Multiplicity::None,
             adjust: None,
             stratify: None,
+            sensitivity: false,
         }
     }
 }

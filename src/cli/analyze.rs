@@ -75,6 +75,10 @@ pub struct Args {
     /// stratified.csv, per treatment arm and outcome.
     #[arg(long, value_enum, value_name = "COLUMN")]
     stratify: Option<StratifyArg>,
+    /// Each comparison under ITT (missing = non-responder, missing excluded), per-protocol,
+    /// best and worst case for the missing outcomes, and the tipping point: sensitivity.csv.
+    #[arg(long)]
+    sensitivity: bool,
     /// Most threads working at once, over every pool (results never depend on it; default: every core).
     #[arg(long)]
     threads: Option<usize>,
@@ -139,6 +143,7 @@ impl Args {
                 StratifyArg::Site => StratifyBy::Site,
                 StratifyArg::Sex => StratifyBy::Sex,
             }),
+            sensitivity: self.sensitivity,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! `analyze`'s job: rejections.csv always, then (unless rows were rejected and not skipped)
 //! participants.csv written while the per-arm analysis runs, and arms.csv, comparisons.csv,
-//! trend.csv, adjusted.csv (with covariates), stratified.csv (with `--stratify`) and
-//! summary.json.
+//! trend.csv, adjusted.csv (with covariates), stratified.csv (with `--stratify`),
+//! sensitivity.csv (with `--sensitivity`) and summary.json.
 
 use std::path::Path;
 
@@ -13,12 +13,13 @@ use crate::render::export;
 
 /// The results files of a complete run; removed when a strict run stops at rejected rows, so
 /// files of an earlier run do not stay behind looking current.
-pub const RESULT_FILES: [&str; 7] = [
+pub const RESULT_FILES: [&str; 8] = [
     "arms.csv",
     "comparisons.csv",
     "trend.csv",
     "adjusted.csv",
     "stratified.csv",
+    "sensitivity.csv",
     "participants.csv",
     "summary.json",
 ];
@@ -109,6 +110,15 @@ pub fn analyze_into(
     match &analysis.stratified {
         Some(s) => write_atomic(&stratified_path, export::stratified_csv(s).as_bytes())?,
         None => remove_if_present(&stratified_path)?,
+    }
+    let sensitivity_path = out.join("sensitivity.csv");
+    if analysis.options.sensitivity {
+        write_atomic(
+            &sensitivity_path,
+            export::sensitivity_csv(&analysis.sensitivity).as_bytes(),
+        )?;
+    } else {
+        remove_if_present(&sensitivity_path)?;
     }
     let summary = export::summary(cohort, &analysis, skip_invalid);
     write_atomic(&out.join("summary.json"), &export::summary_json(&summary))?;

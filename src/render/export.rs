@@ -341,6 +341,59 @@ pub fn stratified_csv(s: &crate::analysis::stratified::StratifiedAnalysis) -> St
     out
 }
 
+/// Columns of `sensitivity.csv`: per treatment arm, outcome and estimand.
+pub const SENSITIVITY_COLUMNS: [&str; 17] = [
+    "arm",
+    "outcome",
+    "estimand",
+    "population",
+    "strategy",
+    "responders",
+    "n",
+    "control_responders",
+    "control_n",
+    "risk_difference",
+    "rd_low",
+    "rd_high",
+    "p_value",
+    "treatment_missing",
+    "control_missing",
+    "tipping_point",
+    "robust",
+];
+
+/// `sensitivity.csv` (columns in [`SENSITIVITY_COLUMNS`]).
+#[must_use]
+pub fn sensitivity_csv(rows: &[crate::analysis::sensitivity::SensitivityRow]) -> String {
+    let mut out = String::new();
+    push_header(&mut out, &SENSITIVITY_COLUMNS);
+    for r in rows {
+        push_row(
+            &mut out,
+            &[
+                Cell::Text(&r.arm),
+                Cell::Text(&r.outcome),
+                Cell::Text(r.estimand),
+                Cell::Text(r.population),
+                Cell::Text(r.strategy),
+                int(r.treatment.successes()),
+                int(r.treatment.trials()),
+                int(r.control.successes()),
+                int(r.control.trials()),
+                Cell::Float(r.risk_difference),
+                Cell::Float(r.interval.map(|i| i.low)),
+                Cell::Float(r.interval.map(|i| i.high)),
+                Cell::Float(r.p_value),
+                int(r.treatment_missing),
+                int(r.control_missing),
+                Cell::Int(r.tipping_point),
+                Cell::Bool(r.robust),
+            ],
+        );
+    }
+    out
+}
+
 /// Streams `participants.csv` to `w`. Rows are formatted on up to `threads` threads in
 /// contiguous blocks and written in order, so the bytes never depend on the thread count.
 pub fn write_participants(

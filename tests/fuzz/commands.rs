@@ -152,6 +152,15 @@ pub fn args(
             );
             opt(s, &mut a, 0.35, "--rd-method", RD, &["score"]);
             opt(s, &mut a, 0.25, "--level", LEVELS, BAD_LEVELS);
+            opt(
+                s,
+                &mut a,
+                0.3,
+                "--stratify",
+                &["site", "sex"],
+                &["therapist", ""],
+            );
+            flag(s, &mut a, 0.3, "--sensitivity");
             flag(s, &mut a, 0.5, "--skip-invalid");
             opt(s, &mut a, 0.4, "--threads", THREADS, BAD_THREADS);
         }
@@ -252,6 +261,21 @@ pub fn args(
             }
             flag(s, &mut a, 0.6, "--skip-invalid");
             opt(s, &mut a, 0.2, "--threads", THREADS, BAD_THREADS);
+        }
+        Family::Compare if s.chance(0.25) => {
+            // Several strata, now and then one with an empty arm or a malformed table.
+            let k = 1 + s.below(4);
+            let tables: Vec<String> = (0..k)
+                .map(|_| match s.below(12) {
+                    0 => format!("{}:0/0", counts(s)),
+                    1 => counts(s),
+                    _ => format!("{}:{}", counts(s), counts(s)),
+                })
+                .collect();
+            a = owned(&["compare", "--strata"]);
+            a.push(tables.join(","));
+            opt(s, &mut a, 0.3, "--level", LEVELS, BAD_LEVELS);
+            flag(s, &mut a, 0.5, "--json");
         }
         Family::Compare => {
             let (t, c) = (counts(s), counts(s));
