@@ -30,6 +30,7 @@ fn report_has_every_section_and_fetches_nothing() {
         "table1",
         "responders",
         "trend",
+        "sensitivity",
         "decisions",
         "safety",
         "charts",
@@ -41,6 +42,20 @@ fn report_has_every_section_and_fetches_nothing() {
             "section {id} missing"
         );
     }
+    // The sensitivity section: six estimands per treatment arm and outcome, the primary one
+    // first, each with its counts and interval (nothing suppressed without --min-cell).
+    let sens = html
+        .split("<section id=\"sensitivity\">")
+        .nth(1)
+        .and_then(|s| s.split("</section>").next())
+        .unwrap();
+    let rows = sens.matches("<tr><td>").count();
+    assert!(rows > 0 && rows % 6 == 0, "{rows} rows");
+    assert_eq!(
+        sens.matches("composite: no checkpoint outcome").count() * 6,
+        rows
+    );
+    assert!(!sens.contains("[c]"));
     assert!(!html.contains("http"), "an external reference");
     assert!(!html.contains("<script"), "a script");
     assert_eq!(html.matches("<svg").count(), 8, "eight inline charts");

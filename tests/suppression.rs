@@ -482,6 +482,63 @@ fn attack_report(truth: &str, page: &str, out: &Path, full: &Path, k: u64) -> Ve
     );
 
     // Chart labels `x/n` (rates chart): no small count nor small complement.
+    // The sensitivity section: every count a shown row prints (and what it leaves for its
+    // complement) is zero or at least K, the per-protocol rows (counts in no other table) are
+    // hidden, and the numbers of missing outcomes a row gives away against the primary row
+    // (best case: treated responders plus missing; worst case: control responders plus
+    // missing; complete case: participants minus missing) are never small.
+    let sens = rows(section(page, "sensitivity"));
+    // (arm, outcome) -> ((x, n), (y, m)) of the primary row.
+    type Counts = ((u64, u64), (u64, u64));
+    let primary: std::collections::BTreeMap<(String, String), Counts> = sens
+        .iter()
+        .filter(|r| r.len() >= 5 && r[2].starts_with("composite"))
+        .map(|r| {
+            let (x, n) = fraction(&r[3]);
+            let (y, m) = fraction(&r[4]);
+            (
+                (r[0].clone(), r[1].clone()),
+                ((x.unwrap(), n.unwrap()), (y.unwrap(), m.unwrap())),
+            )
+        })
+        .collect();
+    for r in &sens {
+        if r.len() < 5 {
+            continue; // suppressed: one colspan cell
+        }
+        let what = format!("sensitivity {} {} {}", r[0], r[1], r[2]);
+        if r[2].starts_with("principal-stratum") {
+            leaks.push(format!("{what}: per-protocol counts shown"));
+        }
+        let (x, n) = fraction(&r[3]);
+        let (y, m) = fraction(&r[4]);
+        let (x, n, y, m) = (x.unwrap(), n.unwrap(), y.unwrap(), m.unwrap());
+        for (label, v) in [("x", x), ("n - x", n - x), ("y", y), ("m - y", m - y)] {
+            if small(v, k) {
+                leaks.push(format!("{what}: {label} = {v}"));
+            }
+        }
+        let Some(&((px, pn), (py, pm))) = primary.get(&(r[0].clone(), r[1].clone())) else {
+            leaks.push(format!("{what}: shown while the primary row is hidden"));
+            continue;
+        };
+        for (label, v) in [
+            (
+                "missing treated (vs primary)",
+                x.abs_diff(px) + n.abs_diff(pn),
+            ),
+            (
+                "missing control (vs primary)",
+                y.abs_diff(py) + m.abs_diff(pm),
+            ),
+            ("observed treated", n.min(pn)),
+            ("observed control", m.min(pm)),
+        ] {
+            if small(v, k) {
+                leaks.push(format!("{what}: {label} = {v}"));
+            }
+        }
+    }
     for name in ["rates", "forest", "dose_pain", "dose_ndi"] {
         let Ok(svg) = std::fs::read_to_string(out.join(format!("charts/{name}.svg"))) else {
             continue;

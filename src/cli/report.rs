@@ -90,6 +90,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .as_deref()
             .map(super::analyze::covariates)
             .transpose()?,
+        // The report always has its sensitivity section.
+        sensitivity: true,
         ..AnalysisOptions::default()
     };
     let prepared = load(

@@ -78,6 +78,7 @@ pub fn html(
     responders(&mut s, analysis, m);
     trend(&mut s, analysis, m);
     adjusted(&mut s, analysis, m);
+    sensitivity(&mut s, analysis, m);
     decisions(&mut s, m);
     safety(&mut s, m);
     if input.show_ids {
@@ -394,6 +395,47 @@ fn adjusted(s: &mut String, analysis: &Analysis, m: &ReportModel) {
         );
     }
     s.push_str("</tbody></table><p class=\"note\">Modified Poisson regression with robust (HC0) errors (Zou 2004) and logistic regression, on arm indicators and the covariates named.</p></section>\n");
+}
+
+fn sensitivity(s: &mut String, analysis: &Analysis, m: &ReportModel) {
+    if analysis.sensitivity.is_empty() {
+        return;
+    }
+    s.push_str("<section id=\"sensitivity\"><h2>Sensitivity of the conclusions to missing outcomes</h2><table><caption>Each arm against control under the estimands of ICH E9(R1): who is analysed and what a missing checkpoint outcome counts as</caption><thead><tr><th>arm</th><th>outcome</th><th>estimand</th><th>treatment</th><th>control</th><th>risk difference, points [95% CI]</th><th>p</th><th>tipping point</th></tr></thead><tbody>");
+    for r in &analysis.sensitivity {
+        let lead = format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td>",
+            escape(&r.arm),
+            escape(&r.outcome),
+            escape(r.strategy)
+        );
+        if !m.sensitivity_shown(analysis, r) {
+            let _ = write!(
+                s,
+                "{lead}<td colspan=\"5\">{SUPPRESSED} (would reveal a small count)</td></tr>"
+            );
+            continue;
+        }
+        let tipping = match (r.tipping_point, r.robust) {
+            (Some(k), _) => format!("{k} of {} missing", r.treatment_missing),
+            (None, Some(true)) => "none: robust".to_owned(),
+            _ => String::new(),
+        };
+        let _ = write!(
+            s,
+            "{lead}<td>{}/{}</td><td>{}/{}</td><td>{} [{} to {}]</td><td>{}</td><td>{}</td></tr>",
+            r.treatment.successes(),
+            r.treatment.trials(),
+            r.control.successes(),
+            r.control.trials(),
+            pp(r.risk_difference),
+            pp(r.interval.map(|i| i.low)),
+            pp(r.interval.map(|i| i.high)),
+            p_value(r.p_value),
+            escape(&tipping)
+        );
+    }
+    s.push_str("</tbody></table><p class=\"note\">The first row of each comparison is the primary analysis. Best and worst case impute every missing outcome in the treatment's favour and against it; the tipping point is the fewest missing treated outcomes that, turned toward no effect with every missing control outcome, bring the interval to 0. With <code>--min-cell</code>, the per-protocol rows and any row that would reveal a small number of missing outcomes are suppressed.</p></section>\n");
 }
 
 fn decisions(s: &mut String, m: &ReportModel) {

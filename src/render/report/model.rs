@@ -308,6 +308,44 @@ impl ReportModel {
         })
     }
 
+    /// May a row of the sensitivity analysis be printed? Without suppression, always. With
+    /// it, the primary analysis's row when the comparison is shown in the responders table;
+    /// any other only when the comparison's own counts are known, the row is not the per-protocol one
+    /// (its counts are in no table of the page), and in both arms the participants without the
+    /// outcome and those with it are each zero or at least `K` (the best-case, worst-case and
+    /// complete-case rows would otherwise give a small number of missing outcomes away).
+    #[must_use]
+    pub fn sensitivity_shown(
+        &self,
+        analysis: &Analysis,
+        row: &crate::analysis::sensitivity::SensitivityRow,
+    ) -> bool {
+        if !self.suppressing() {
+            return true;
+        }
+        let Some(c) = analysis
+            .comparisons
+            .iter()
+            .find(|c| c.arm == row.arm && c.label == row.outcome)
+        else {
+            return false;
+        };
+        // The primary analysis adds nothing to the responders table above.
+        if row.estimand == "itt_missing_nonresponder" {
+            return self.comparison_shown(c);
+        }
+        let k = self.min_cell();
+        let fine = |v: u64| v == 0 || v >= k;
+        self.comparison_shown(c)
+            && row.estimand != "per_protocol"
+            && [
+                (row.treatment_missing, c.n),
+                (row.control_missing, c.control_n),
+            ]
+            .iter()
+            .all(|&(missing, n)| fine(missing) && fine(n.saturating_sub(missing)))
+    }
+
     /// How many printed counts are suppressed.
     #[must_use]
     pub fn suppressed(&self) -> usize {
