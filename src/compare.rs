@@ -276,6 +276,73 @@ pub struct CompareResult {
     pub chi2_yates_reason: Option<String>,
     /// Confidence level of every interval.
     pub level: f64,
+    /// The margin test, when `--margin` or `--margin-ratio` asked for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub margin_test: Option<MarginRow>,
+}
+
+/// A non-inferiority, superiority or equivalence test ([`stats::margin`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MarginRow {
+    /// `noninferiority`, `superiority` or `equivalence`.
+    pub hypothesis: String,
+    /// `difference` or `ratio`.
+    pub scale: String,
+    /// The margin (a proportion for the difference).
+    pub margin: f64,
+    /// The Farrington-Manning score statistic.
+    pub z: Option<f64>,
+    /// Its p-value (one-sided; the larger of the two for equivalence).
+    pub p: Option<f64>,
+    /// The null hypothesis is rejected at one-sided level (1 - level)/2.
+    pub rejected: Option<bool>,
+    /// In words, e.g. "non-inferior at the 0.1 margin".
+    pub conclusion: String,
+    /// The matching Miettinen-Nurminen interval (of the difference or the ratio) at `level`.
+    pub interval: Option<Limits>,
+}
+
+/// The margin test of `treatment` against `control` as reported (`None` values with a
+/// conclusion saying why when an arm is empty or no statistic exists).
+#[must_use]
+pub fn margin_row(
+    treatment: Binomial,
+    control: Binomial,
+    hypothesis: stats::margin::Hypothesis,
+    margin: stats::margin::Margin,
+    level: Level,
+) -> MarginRow {
+    use stats::margin::{Hypothesis, Margin};
+    let (scale, value) = match margin {
+        Margin::Difference(d) => ("difference", d),
+        Margin::Ratio(r) => ("ratio", r),
+    };
+    let test = stats::margin::margin_test(treatment, control, hypothesis, margin, level);
+    let word = match hypothesis {
+        Hypothesis::Noninferiority => "non-inferior",
+        Hypothesis::Superiority => "superior",
+        Hypothesis::Equivalence => "equivalent",
+    };
+    let conclusion = match test {
+        Some(t) if t.rejected => format!("{word} at the {scale} margin {value}"),
+        Some(_) => format!("not shown {word} at the {scale} margin {value}"),
+        None => "no test: an arm is empty or the restricted variance is zero".to_owned(),
+    };
+    MarginRow {
+        hypothesis: hypothesis.as_str().to_owned(),
+        scale: scale.to_owned(),
+        margin: value,
+        z: test.map(|t| t.z).filter(|z| z.is_finite()),
+        p: test.map(|t| t.p_value),
+        rejected: test.map(|t| t.rejected),
+        conclusion,
+        interval: test.and_then(|t| t.interval).map(|i| {
+            [
+                Some(i.low).filter(|v| v.is_finite()),
+                Some(i.high).filter(|v| v.is_finite()),
+            ]
+        }),
+    }
 }
 
 /// Reason given beside an interval whose upper limit is infinite.
@@ -473,6 +540,7 @@ pub fn compare(t: &TwoByTwo) -> CompareResult {
         chi2_yates,
         chi2_yates_reason,
         level: level.value(),
+        margin_test: None,
     }
 }
 

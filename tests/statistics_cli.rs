@@ -877,3 +877,107 @@ fn analyze_sensitivity_rows_match_the_analyses_they_name() {
     let robust = sens.rows.iter().filter(|r| r["robust"] == "true").count();
     assert!(robust + tipped > 0, "{}", sens.text);
 }
+
+/// `compare --margin` / `--margin-ratio` with `--hypothesis`: the Farrington-Manning test
+/// against mpmath at 40 digits (tests/reference/margin.py), its text, and bad margins.
+#[test]
+fn compare_margin_tests_match_the_reference_and_refuse_bad_margins() {
+    let run = trialdose([
+        "compare",
+        "--treatment",
+        "24/38",
+        "--control",
+        "10/38",
+        "--margin",
+        "0.1",
+        "--json",
+    ]);
+    assert_eq!(run.code, 0, "{run}");
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let m = &v["margin_test"];
+    assert_rel(m["z"].as_f64().unwrap(), 4.123444279539148, R_REL, "z");
+    assert_rel(m["p"].as_f64().unwrap(), 1.8662439122280532e-05, 1e-9, "p");
+    assert_eq!(m["rejected"], true);
+    assert_eq!(m["hypothesis"], "noninferiority");
+    // The existing keys do not change.
+    assert!(v["risk_difference"]["newcombe"].is_array());
+    let text = trialdose([
+        "compare",
+        "--treatment",
+        "45/50",
+        "--control",
+        "44/50",
+        "--margin-ratio",
+        "0.8",
+        "--hypothesis",
+        "equivalence",
+    ]);
+    assert_eq!(text.code, 0, "{text}");
+    assert!(
+        text.stdout.contains("equivalence test, ratio margin 0.8")
+            && text.stdout.contains("equivalent at the ratio margin 0.8"),
+        "{text}"
+    );
+    for (args, phrase) in [
+        (vec!["--margin", "1.5"], "outside the open interval 0 to 1"),
+        (vec!["--margin", "-0.1"], "outside the open interval 0 to 1"),
+        (
+            vec!["--margin-ratio", "1.2"],
+            "outside the open interval 0 to 1",
+        ),
+        (
+            vec!["--margin-ratio", "0.9", "--hypothesis", "superiority"],
+            "at least 1",
+        ),
+        (vec!["--margin", "0.1", "--margin-ratio", "0.8"], "not both"),
+    ] {
+        let mut a = vec!["compare", "--treatment", "24/38", "--control", "10/38"];
+        a.extend(args);
+        let run = trialdose(a);
+        assert_eq!(run.code, 2, "{run}");
+        assert!(run.stderr.contains(phrase), "{phrase}\n{run}");
+    }
+}
+
+/// `analyze --margin`: comparisons.csv gains margin_z, margin_p and margin_rejected, each what
+/// `compare --margin` gives for the row's counts.
+#[test]
+fn analyze_margin_columns_equal_compare() {
+    let (_tmp, out) = analyze_example(&["--margin", "0.15", "--hypothesis", "noninferiority"]);
+    let table = Table::read(&out.join("comparisons.csv"));
+    assert!(table.header.ends_with(&[
+        "margin_z".to_owned(),
+        "margin_p".to_owned(),
+        "margin_rejected".to_owned()
+    ]));
+    for r in table.rows.iter().take(4) {
+        let run = trialdose([
+            "compare",
+            "--treatment",
+            &format!("{}/{}", r["responders"], r["n"]),
+            "--control",
+            &format!("{}/{}", r["control_responders"], r["control_n"]),
+            "--margin",
+            "0.15",
+            "--json",
+        ]);
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let m = &v["margin_test"];
+        assert_rel(
+            r["margin_p"].parse().unwrap(),
+            m["p"].as_f64().unwrap(),
+            R_REL,
+            "p",
+        );
+        assert_rel(
+            r["margin_z"].parse().unwrap(),
+            m["z"].as_f64().unwrap(),
+            R_REL,
+            "z",
+        );
+        assert_eq!(r["margin_rejected"], m["rejected"].to_string());
+    }
+    let (_t2, plain) = analyze_example(&[]);
+    let header = Table::read(&plain.join("comparisons.csv")).header;
+    assert!(!header.iter().any(|h| h.starts_with("margin")));
+}

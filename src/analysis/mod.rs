@@ -136,6 +136,9 @@ pub struct Comparison {
     pub improvement_difference_low: Option<f64>,
     /// Welch upper limit.
     pub improvement_difference_high: Option<f64>,
+    /// The margin test, when the options name one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub margin_test: Option<stats::margin::MarginTest>,
 }
 
 /// The whole analysis.
@@ -415,5 +418,8 @@ fn compare(
         improvement_difference: welch.map(|w| w.estimate).or(mean_diff),
         improvement_difference_low: welch.map(|w| w.low),
         improvement_difference_high: welch.map(|w| w.high),
+        margin_test: options
+            .margin
+            .and_then(|m| stats::margin::margin_test(tb, cb, m.hypothesis, m.margin, level)),
     })
 }

@@ -44,6 +44,8 @@ pub struct AnalysisOptions {
     pub stratify: Option<super::stratified::StratifyBy>,
     /// The sensitivity of each comparison to the missing outcomes, when asked for.
     pub sensitivity: bool,
+    /// A non-inferiority, superiority or equivalence test of every comparison, when asked for.
+    pub margin: Option<crate::stats::margin::MarginSpec>,
 }
 
 impl Default for AnalysisOptions {
@@ -59,6 +61,7 @@ impl Default for AnalysisOptions {
             adjust: None,
             stratify: None,
             sensitivity: false,
+            margin: None,
         }
     }
 }

@@ -17,8 +17,8 @@ use trialdose::stats::glm::Model;
 use trialdose::stats::{Level, Multiplicity};
 
 use super::{
-    EXIT_DATA, MissingArg, RdMethodArg, UsageError, print_ledger_summary, print_notices,
-    refuse_output_in_cohort, threads,
+    EXIT_DATA, HypothesisArg, MissingArg, RdMethodArg, UsageError, print_ledger_summary,
+    print_notices, refuse_output_in_cohort, threads,
 };
 
 /// Adjustment of the arm-versus-control p-values.
@@ -79,6 +79,17 @@ pub struct Args {
     /// best and worst case for the missing outcomes, and the tipping point: sensitivity.csv.
     #[arg(long)]
     sensitivity: bool,
+    /// Margin on the risk difference (a proportion, 0.1 for 10 points) for a
+    /// non-inferiority, superiority or equivalence test of every comparison (Farrington-Manning
+    /// score test): comparisons.csv gains margin_z, margin_p and margin_rejected.
+    #[arg(long, value_name = "D", allow_hyphen_values = true)]
+    margin: Option<f64>,
+    /// Margin on the risk ratio for the same tests (e.g. 0.8).
+    #[arg(long, value_name = "R", allow_hyphen_values = true)]
+    margin_ratio: Option<f64>,
+    /// What the margin test shows when it rejects.
+    #[arg(long, value_enum, default_value = "noninferiority")]
+    hypothesis: HypothesisArg,
     /// Most threads working at once, over every pool (results never depend on it; default: every core).
     #[arg(long)]
     threads: Option<usize>,
@@ -144,6 +155,7 @@ impl Args {
                 StratifyArg::Sex => StratifyBy::Sex,
             }),
             sensitivity: self.sensitivity,
+            margin: super::margin_arg(self.margin, self.margin_ratio, self.hypothesis)?,
         })
     }
 }

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use trialdose::compare::{MAX_PARTICIPANTS, MAX_STRATA, TwoByTwo, compare, compare_strata};
 use trialdose::stats::{Binomial, Level, Stratum};
 
-use super::{RdMethodArg, UsageError};
+use super::{HypothesisArg, RdMethodArg, UsageError, margin_arg};
 
 /// Arguments of `compare`.
 #[derive(clap::Args)]
@@ -42,6 +42,26 @@ pub struct Args {
     /// Risk-difference interval behind the NNT's interval (every method is printed).
     #[arg(long, value_enum, default_value = "newcombe")]
     rd_method: RdMethodArg,
+    /// Margin on the risk difference for a non-inferiority, superiority or equivalence test
+    /// (a proportion: 0.1 for 10 points), Farrington-Manning score test.
+    #[arg(
+        long,
+        value_name = "D",
+        allow_hyphen_values = true,
+        conflicts_with = "strata"
+    )]
+    margin: Option<f64>,
+    /// Margin on the risk ratio for the same tests (e.g. 0.8), score test.
+    #[arg(
+        long,
+        value_name = "R",
+        allow_hyphen_values = true,
+        conflicts_with = "strata"
+    )]
+    margin_ratio: Option<f64>,
+    /// What the margin test shows when it rejects.
+    #[arg(long, value_enum, default_value = "noninferiority")]
+    hypothesis: HypothesisArg,
     /// Print JSON instead of the readable block.
     #[arg(long)]
     json: bool,
@@ -137,7 +157,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let control = counts("control", c)?;
     let table = TwoByTwo::new(treatment, control, level, args.rd_method.into())
         .map_err(|e| UsageError(format!("--treatment {t} --control {c}: {e}")))?;
-    let result = compare(&table);
+    let mut result = compare(&table);
+    if let Some(m) = margin_arg(args.margin, args.margin_ratio, args.hypothesis)? {
+        result.margin_test = Some(trialdose::compare::margin_row(
+            treatment,
+            control,
+            m.hypothesis,
+            m.margin,
+            level,
+        ));
+    }
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &result)?;

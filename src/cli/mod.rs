@@ -164,6 +164,52 @@ impl From<ChartFormat> for trialdose::pipeline::ChartFiles {
     }
 }
 
+/// The hypothesis of a margin test.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum HypothesisArg {
+    /// The arm is not worse than the comparator by the margin or more.
+    Noninferiority,
+    /// The arm is better than the comparator by more than the margin.
+    Superiority,
+    /// The arm is within the margin of the comparator on both sides.
+    Equivalence,
+}
+
+impl From<HypothesisArg> for trialdose::stats::margin::Hypothesis {
+    fn from(arg: HypothesisArg) -> Self {
+        match arg {
+            HypothesisArg::Noninferiority => Self::Noninferiority,
+            HypothesisArg::Superiority => Self::Superiority,
+            HypothesisArg::Equivalence => Self::Equivalence,
+        }
+    }
+}
+
+/// The margin test asked for by `--margin`/`--margin-ratio` and `--hypothesis`, validated.
+fn margin_arg(
+    margin: Option<f64>,
+    margin_ratio: Option<f64>,
+    hypothesis: HypothesisArg,
+) -> Result<Option<trialdose::stats::margin::MarginSpec>, UsageError> {
+    use trialdose::stats::margin::Margin;
+    let (flag, margin) = match (margin, margin_ratio) {
+        (Some(d), None) => ("--margin", Margin::Difference(d)),
+        (None, Some(r)) => ("--margin-ratio", Margin::Ratio(r)),
+        (None, None) => return Ok(None),
+        (Some(_), Some(_)) => {
+            return Err(UsageError(
+                "give --margin (risk difference) or --margin-ratio (risk ratio), not both"
+                    .to_owned(),
+            ));
+        }
+    };
+    let hypothesis = hypothesis.into();
+    margin
+        .check(hypothesis)
+        .map(|margin| Some(trialdose::stats::margin::MarginSpec { hypothesis, margin }))
+        .map_err(|e| UsageError(format!("{flag}: {e}")))
+}
+
 /// Interval method for a risk difference.
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum RdMethodArg {

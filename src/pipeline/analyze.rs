@@ -30,8 +30,8 @@ pub enum Analyzed {
     Done {
         /// The cohort and its derived table (give them back with [`Prepared::release`]).
         prepared: Prepared,
-        /// The analysis written.
-        analysis: Analysis,
+        /// The analysis written (boxed: it is much larger than the other variant).
+        analysis: Box<Analysis>,
     },
     /// Rows were rejected and `skip_invalid` was false: only rejections.csv was written and the
     /// results of an earlier run were removed.
@@ -122,5 +122,8 @@ pub fn analyze_into(
     }
     let summary = export::summary(cohort, &analysis, skip_invalid);
     write_atomic(&out.join("summary.json"), &export::summary_json(&summary))?;
-    Ok(Analyzed::Done { prepared, analysis })
+    Ok(Analyzed::Done {
+        prepared,
+        analysis: Box::new(analysis),
+    })
 }

@@ -105,6 +105,19 @@ pub fn text(v: &CompareResult) -> String {
         p(v.chi2_p),
         p(v.chi2_yates_p)
     );
+    if let Some(m) = &v.margin_test {
+        let _ = writeln!(
+            s,
+            "\n{} test, {} margin {} (Farrington-Manning score): z {}  p {}\n  {}; Miettinen-Nurminen {level} interval {}",
+            m.hypothesis,
+            m.scale,
+            m.margin,
+            num(m.z),
+            p(m.p),
+            m.conclusion,
+            pair(m.interval)
+        );
+    }
     s
 }
 

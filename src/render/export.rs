@@ -141,7 +141,7 @@ pub fn arms_csv(analysis: &Analysis) -> String {
     out
 }
 
-fn comparison_row(out: &mut String, c: &Comparison, adjusted: bool) {
+fn comparison_row(out: &mut String, c: &Comparison, adjusted: bool, margin: bool) {
     let mut cells = vec![
         Cell::Text(&c.arm),
         Cell::Text(&c.label),
@@ -169,20 +169,35 @@ fn comparison_row(out: &mut String, c: &Comparison, adjusted: bool) {
     if adjusted {
         cells.push(Cell::Float(c.p_adjusted));
     }
+    if margin {
+        let t = c.margin_test;
+        cells.extend([
+            Cell::Float(t.map(|t| t.z)),
+            Cell::Float(t.map(|t| t.p_value)),
+            Cell::Bool(t.map(|t| t.rejected)),
+        ]);
+    }
     push_row(out, &cells);
 }
 
-/// `comparisons.csv`; with a `--multiplicity` adjustment, a last column `p_adjusted`.
+/// `comparisons.csv`; with a `--multiplicity` adjustment, a column `p_adjusted`; with a
+/// margin, the test's `margin_z`, `margin_p` and `margin_rejected` (true: non-inferior,
+/// superior or equivalent, as the hypothesis says; the hypothesis and margin are in
+/// summary.json's settings).
 pub fn comparisons_csv(analysis: &Analysis) -> String {
     let mut out = String::new();
     let adjusted = analysis.options.multiplicity != Multiplicity::None;
+    let margin = analysis.options.margin.is_some();
     let mut header = COMPARISONS_COLUMNS.to_vec();
     if adjusted {
         header.push("p_adjusted");
     }
+    if margin {
+        header.extend(["margin_z", "margin_p", "margin_rejected"]);
+    }
     push_header(&mut out, &header);
     for c in &analysis.comparisons {
-        comparison_row(&mut out, c, adjusted);
+        comparison_row(&mut out, c, adjusted, margin);
     }
     out
 }

@@ -32,6 +32,7 @@ pub mod fisher;
 pub mod funnel;
 pub mod glm;
 mod linalg;
+pub mod margin;
 pub mod multiplicity;
 pub mod nnt;
 pub mod proportion;

@@ -219,6 +219,44 @@ pub fn miettinen_nurminen_ratio(
 }
 
 // Reference values are copied with every digit their source printed (17 significant digits).
+/// The Farrington-Manning score statistic for `p_t − p_c = δ0`: the difference score
+/// statistic of the module documentation without the `N/(N − 1)` factor (Farrington & Manning
+/// 1990; SAS PROC FREQ `METHOD=FM`). `None` when an arm has no trials, `δ0` is outside
+/// `(−1, 1)`, or the restricted variance is zero.
+#[must_use]
+pub fn farrington_manning_difference(
+    treatment: Binomial,
+    control: Binomial,
+    delta0: f64,
+) -> Option<f64> {
+    if treatment.trials() == 0 || control.trials() == 0 || !(delta0 > -1.0 && delta0 < 1.0) {
+        return None;
+    }
+    let (nt, nc) = (treatment.trials() as f64, control.trials() as f64);
+    let (pt, pc) = (
+        treatment.successes() as f64 / nt,
+        control.successes() as f64 / nc,
+    );
+    let (qt, qc) = restricted_difference(pt, pc, nt, nc, delta0);
+    let var = qt * (1.0 - qt) / nt + qc * (1.0 - qc) / nc;
+    (var > 0.0).then(|| (pt - pc - delta0) / var.sqrt())
+}
+
+/// The Farrington-Manning score statistic for `p_t / p_c = φ0` (the ratio score statistic of
+/// the module documentation without the `N/(N − 1)` factor). `None` when an arm has no
+/// trials, `φ0` is not positive and finite, or the restricted variance is zero.
+#[must_use]
+pub fn farrington_manning_ratio(treatment: Binomial, control: Binomial, phi0: f64) -> Option<f64> {
+    if treatment.trials() == 0 || control.trials() == 0 || !(phi0 > 0.0 && phi0.is_finite()) {
+        return None;
+    }
+    let (nt, nc) = (treatment.trials() as f64, control.trials() as f64);
+    let (xt, xc) = (treatment.successes() as f64, control.successes() as f64);
+    let (qt, qc) = restricted_ratio(xt, nt, xc, nc, phi0);
+    let var = qt * (1.0 - qt) / nt + phi0 * phi0 * qc * (1.0 - qc) / nc;
+    (var > 0.0).then(|| (xt / nt - phi0 * xc / nc) / var.sqrt())
+}
+
 #[cfg(test)]
 #[allow(clippy::excessive_precision)]
 mod tests {

@@ -92,6 +92,9 @@ const BAD_LEVELS: &[&str] = &["1", "0", "1.5", "-0.1", "nan", "inf", "1e-320", "
 const MIN_CELLS: &[&str] = &["1", "2", "3", "5", "10", "11", "100"];
 const BAD_MIN_CELLS: &[&str] = &["0", "18446744073709551615", "-1", "5.5", "1e3"];
 const ADJUST: &[&str] = &["baseline", "baseline,age"];
+const MARGINS: &[&str] = &["0.1", "0.2", "0.05", "0"];
+const BAD_MARGINS: &[&str] = &["1", "-0.1", "nan", "inf", "x", ""];
+const HYPOTHESES: &[&str] = &["noninferiority", "superiority", "equivalence"];
 const BAD_ADJUST: &[&str] = &["", "age", "baseline,baseline", "baseline,sex", "Baseline"];
 const TITLES: &[&str] = &[
     "T",
@@ -161,6 +164,8 @@ pub fn args(
                 &["therapist", ""],
             );
             flag(s, &mut a, 0.3, "--sensitivity");
+            opt(s, &mut a, 0.2, "--margin", MARGINS, BAD_MARGINS);
+            opt(s, &mut a, 0.2, "--hypothesis", HYPOTHESES, &["inferiority"]);
             flag(s, &mut a, 0.5, "--skip-invalid");
             opt(s, &mut a, 0.4, "--threads", THREADS, BAD_THREADS);
         }
@@ -288,6 +293,16 @@ pub fn args(
             ];
             opt(s, &mut a, 0.3, "--level", LEVELS, BAD_LEVELS);
             opt(s, &mut a, 0.3, "--rd-method", RD, &["exact"]);
+            opt(s, &mut a, 0.25, "--margin", MARGINS, BAD_MARGINS);
+            opt(
+                s,
+                &mut a,
+                0.15,
+                "--margin-ratio",
+                &["0.8", "0.5", "1.25"],
+                BAD_MARGINS,
+            );
+            opt(s, &mut a, 0.25, "--hypothesis", HYPOTHESES, &[""]);
             flag(s, &mut a, 0.5, "--json");
         }
         Family::Clinic => {
