@@ -254,6 +254,9 @@ pub struct CompareResult {
     /// Why `fisher_p` is missing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fisher_p_reason: Option<String>,
+    /// Fisher's two-sided mid-p (less conservative; `null` when an arm is empty).
+    #[serde(default)]
+    pub fisher_mid_p: Option<f64>,
     /// Pearson chi-square p.
     pub chi2_p: Option<f64>,
     /// Why `chi2_p` is missing.
@@ -531,6 +534,7 @@ pub fn compare(t: &TwoByTwo) -> CompareResult {
         nnt: nnt(t, empty),
         fisher_p,
         fisher_p_reason,
+        fisher_mid_p: both.then(|| stats::fisher_mid_p(tr, co)),
         chi2_p,
         chi2_p_reason,
         chi2_yates_p,

@@ -894,6 +894,13 @@ fn compare_margin_tests_match_the_reference_and_refuse_bad_margins() {
     ]);
     assert_eq!(run.code, 0, "{run}");
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    // mpmath at 50 digits (tests/reference/fisher_midp.py).
+    assert_rel(
+        v["fisher_mid_p"].as_f64().unwrap(),
+        0.0014595699910061651,
+        R_REL,
+        "mid-p",
+    );
     let m = &v["margin_test"];
     assert_rel(m["z"].as_f64().unwrap(), 4.123444279539148, R_REL, "z");
     assert_rel(m["p"].as_f64().unwrap(), 1.8662439122280532e-05, 1e-9, "p");

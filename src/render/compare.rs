@@ -100,8 +100,9 @@ pub fn text(v: &CompareResult) -> String {
     );
     let _ = writeln!(
         s,
-        "\nFisher exact p {}   chi-square p {}   chi-square (Yates) p {}",
+        "\nFisher exact p {} (mid-p {})   chi-square p {}   chi-square (Yates) p {}",
         p(v.fisher_p),
+        p(v.fisher_mid_p),
         p(v.chi2_p),
         p(v.chi2_yates_p)
     );

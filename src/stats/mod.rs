@@ -50,7 +50,7 @@ pub use difference::{
     wald_difference,
 };
 pub use exact_odds::{ConditionalOddsRatio, odds_ratio_exact};
-pub use fisher::fisher_exact_two_sided;
+pub use fisher::{fisher_exact_two_sided, fisher_mid_p};
 pub use multiplicity::{Multiplicity, adjust};
 pub use nnt::{NntDisplay, altman};
 pub use proportion::{clopper_pearson, wilson};

@@ -417,6 +417,7 @@ fn sensitivity(s: &mut String, analysis: &Analysis, m: &ReportModel) {
             continue;
         }
         let tipping = match (r.tipping_point, r.robust) {
+            (Some(0), _) => "0: the missing controls alone".to_owned(),
             (Some(k), _) => format!("{k} of {} missing", r.treatment_missing),
             (None, Some(true)) => "none: robust".to_owned(),
             _ => String::new(),
