@@ -150,7 +150,7 @@ h1{font-size:1.7em}h2{border-bottom:2px solid #0072B2;padding-bottom:.2em;margin
 table{border-collapse:collapse;margin:1em 0;font-size:.92em}th,td{border:1px solid #bbb;padding:.3em .6em;text-align:right}\
 th:first-child,td:first-child{text-align:left}thead th{background:#eef4fa}caption{text-align:left;font-weight:bold;margin-bottom:.4em}\
 figure{margin:1.5em 0}figure svg{max-width:100%;height:auto}figcaption{font-size:.9em;color:#444}\
-.note{font-size:.9em;color:#444}.list td,.list th{text-align:left}code{font-size:.95em}\
+.note{font-size:.9em;color:#444}.list td,.list th,td.t{text-align:left}code{font-size:.95em}\
 @media print{body{max-width:none;margin:0}section{page-break-before:always}section:first-of-type{page-break-before:avoid}table,figure{page-break-inside:avoid}h2{border-color:#000}}";
 
 /// The name a page gives the cohort folder: its last component only (a user's home folder and
@@ -404,7 +404,7 @@ fn sensitivity(s: &mut String, analysis: &Analysis, m: &ReportModel) {
     s.push_str("<section id=\"sensitivity\"><h2>Sensitivity of the conclusions to missing outcomes</h2><table><caption>Each arm against control under the estimands of ICH E9(R1): who is analysed and what a missing checkpoint outcome counts as</caption><thead><tr><th>arm</th><th>outcome</th><th>estimand</th><th>treatment</th><th>control</th><th>risk difference, points [95% CI]</th><th>p</th><th>tipping point</th></tr></thead><tbody>");
     for r in &analysis.sensitivity {
         let lead = format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td>",
+            "<tr><td>{}</td><td class=\"t\">{}</td><td class=\"t\">{}</td>",
             escape(&r.arm),
             escape(&r.outcome),
             escape(r.strategy)
