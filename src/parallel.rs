@@ -80,8 +80,10 @@ pub fn reserve(wanted: usize) -> Reservation {
 
 /// Work started by [`spawn`]: on a thread of its own, or already done on the caller's.
 pub enum Task<'scope, T> {
-    /// Running on a thread that holds a slot.
-    Thread(ScopedJoinHandle<'scope, T>),
+    /// Running on a thread; its slot is given back when [`join`] has seen the thread end
+    /// (given back inside the thread, the slot would be free a moment before the thread is
+    /// gone, and the next thread could start while this one still exists).
+    Thread(ScopedJoinHandle<'scope, T>, Reservation),
     /// Done on the calling thread (no slot was free).
     Done(T),
 }
@@ -96,10 +98,7 @@ where
     if slot.threads() == 0 {
         return Task::Done(work());
     }
-    Task::Thread(scope.spawn(move || {
-        let _slot = slot;
-        work()
-    }))
+    Task::Thread(scope.spawn(work), slot)
 }
 
 /// Runs `work` on a detached thread if a slot is free (for freeing memory in the background),
@@ -120,9 +119,11 @@ pub fn spawn_detached<F: FnOnce() + Send + 'static>(work: F) {
 pub fn join<T>(task: Task<'_, T>) -> T {
     match task {
         Task::Done(t) => t,
-        Task::Thread(handle) => handle
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        Task::Thread(handle, slot) => {
+            let result = handle.join();
+            drop(slot);
+            result.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        }
     }
 }
 
@@ -207,7 +208,7 @@ mod tests {
     fn a_worker_panic_keeps_its_message() {
         std::thread::scope(|scope| {
             let h = scope.spawn(|| -> u8 { panic!("worker 3 failed") });
-            join(Task::Thread(h))
+            join(Task::Thread(h, reserve(0)))
         });
     }
 }

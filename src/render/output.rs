@@ -190,9 +190,10 @@ pub fn write_blocks(
     }
     let free_rx = Mutex::new(free_rx);
     std::thread::scope(|scope| {
+        let mut handles = Vec::with_capacity(threads);
         for _ in 0..threads {
             let (done_tx, free_rx, next, fill) = (done_tx.clone(), &free_rx, &next, &fill);
-            scope.spawn(move || {
+            handles.push(scope.spawn(move || {
                 loop {
                     // A buffer first, then a block: the lowest unfinished block is always
                     // held by a worker with a buffer, so the writer never waits forever.
@@ -214,7 +215,7 @@ pub fn write_blocks(
                         return;
                     }
                 }
-            });
+            }));
         }
         drop(done_tx);
         // Owned here, so that an early return (a write error) drops them and the workers,
@@ -222,21 +223,32 @@ pub fn write_blocks(
         let (free_tx, done_rx) = (free_tx, done_rx);
         let mut pending: Vec<Option<String>> = (0..blocks).map(|_| None).collect();
         let mut wanted = 0;
-        while wanted < blocks {
-            let Ok((b, filled)) = done_rx.recv() else {
-                break;
-            };
-            // Re-raised here, the panic drops the channels first, so the other workers stop
-            // and the scope can end.
-            let buf = filled.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            pending[b] = Some(buf);
-            while let Some(buf) = pending.get_mut(wanted).and_then(Option::take) {
-                w.write_all(buf.as_bytes())?;
-                let _ = free_tx.send(buf);
-                wanted += 1;
+        let written = (|| {
+            while wanted < blocks {
+                let Ok((b, filled)) = done_rx.recv() else {
+                    break;
+                };
+                // Re-raised here, the panic drops the channels first, so the other workers
+                // stop and the scope can end.
+                let buf = filled.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                pending[b] = Some(buf);
+                while let Some(buf) = pending.get_mut(wanted).and_then(Option::take) {
+                    w.write_all(buf.as_bytes())?;
+                    let _ = free_tx.send(buf);
+                    wanted += 1;
+                }
             }
+            Ok(())
+        })();
+        // The workers stop (no buffer, no writer) and are joined here, each to its end, before
+        // `workers` gives their slots back: a slot freed while its thread still exists would
+        // let the next thread start beside it, one over `--threads`.
+        drop((free_tx, done_rx));
+        for handle in handles {
+            // A worker's own panics were caught and handed to the writer above.
+            let _ = handle.join();
         }
-        Ok(())
+        written
     })
 }
 
