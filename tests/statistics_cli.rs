@@ -988,3 +988,54 @@ fn analyze_margin_columns_equal_compare() {
     let header = Table::read(&plain.join("comparisons.csv")).header;
     assert!(!header.iter().any(|h| h.starts_with("margin")));
 }
+
+/// `analyze --reference 60x3 --margin 0.15`: every other arm (control included) against 60x3,
+/// whose counts fill the control_* columns and whose id the reference column names; the
+/// margin test is compare's for those counts. An unknown arm is a usage error naming the arms.
+#[test]
+fn analyze_reference_compares_arms_with_each_other() {
+    let (_tmp, out) = analyze_example(&["--reference", "60x3", "--margin", "0.15"]);
+    let table = Table::read(&out.join("comparisons.csv"));
+    let arms = Table::read(&out.join("arms.csv"));
+    let reference = arms.row("arm", "60x3");
+    assert_eq!(table.header.last().map(String::as_str), Some("reference"));
+    let listed: Vec<&str> = table.column("arm");
+    assert!(listed.contains(&"control") && !listed.contains(&"60x3"));
+    for r in &table.rows {
+        assert_eq!(r["reference"], "60x3");
+        let outcome = r["outcome"].as_str();
+        assert_eq!(
+            r["control_responders"],
+            reference[&format!("{outcome}_responders")]
+        );
+        assert_eq!(r["control_n"], reference[&format!("{outcome}_n")]);
+        let run = trialdose([
+            "compare",
+            "--treatment",
+            &format!("{}/{}", r["responders"], r["n"]),
+            "--control",
+            &format!("{}/{}", r["control_responders"], r["control_n"]),
+            "--margin",
+            "0.15",
+            "--json",
+        ]);
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_rel(
+            r["margin_p"].parse().unwrap(),
+            v["margin_test"]["p"].as_f64().unwrap(),
+            R_REL,
+            "margin p",
+        );
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = trialdose([
+        "analyze".to_owned(),
+        example().display().to_string(),
+        "--out".to_owned(),
+        tmp.path().join("o").display().to_string(),
+        "--reference".to_owned(),
+        "90x9".to_owned(),
+    ]);
+    assert_eq!(bad.code, 2, "{bad}");
+    assert!(bad.stderr.contains("the arms are control, 30x2"), "{bad}");
+}

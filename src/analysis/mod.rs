@@ -268,9 +268,11 @@ pub fn analyze(
         })
         .collect::<Result<Vec<_>, AnalysisError>>()?;
 
+    // Every arm against the comparator: the control, or the arm `--reference` names.
+    let comparator = options.reference.unwrap_or(control);
     let mut comparisons = Vec::new();
     for (a, arm) in protocol.arms().iter().enumerate() {
-        if a == control {
+        if a == comparator {
             continue;
         }
         for (k, name) in outcome_names.iter().enumerate() {
@@ -284,7 +286,7 @@ pub fn analyze(
                 arm.id(),
                 (outcome, name),
                 (&tallies[a].outcomes[k], &moments[a][k]),
-                (&tallies[control].outcomes[k], &moments[control][k]),
+                (&tallies[comparator].outcomes[k], &moments[comparator][k]),
                 options,
             )?);
         }

@@ -46,6 +46,10 @@ pub struct AnalysisOptions {
     pub sensitivity: bool,
     /// A non-inferiority, superiority or equivalence test of every comparison, when asked for.
     pub margin: Option<crate::stats::margin::MarginSpec>,
+    /// The arm every other arm is compared with (an index into the protocol's arms), when not
+    /// the control (`--reference`); comparisons.csv then names it in a `reference` column.
+    #[serde(skip)]
+    pub reference: Option<usize>,
 }
 
 impl Default for AnalysisOptions {
@@ -62,6 +66,7 @@ impl Default for AnalysisOptions {
             stratify: None,
             sensitivity: false,
             margin: None,
+            reference: None,
         }
     }
 }

@@ -106,7 +106,10 @@ pub fn sensitivity(
             }
         }
     }
-    let control = cohort.protocol.control_index();
+    // The comparator: the control, or the arm `--reference` names.
+    let control = options
+        .reference
+        .unwrap_or_else(|| cohort.protocol.control_index());
     let mut rows = Vec::new();
     for a in (0..arms.len()).filter(|&a| a != control) {
         for (o, outcome) in outcome_names.iter().enumerate() {

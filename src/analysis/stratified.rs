@@ -75,7 +75,9 @@ pub fn stratify(
     by: StratifyBy,
 ) -> Result<StratifiedAnalysis, AnalysisError> {
     let arms = cohort.protocol.arms();
-    let c = cohort.protocol.control_index();
+    let c = options
+        .reference
+        .unwrap_or_else(|| cohort.protocol.control_index());
     // counts[stratum][arm][outcome] = (responders, n)
     let mut index: BTreeMap<&str, usize> = BTreeMap::new();
     for p in &cohort.participants {

@@ -90,6 +90,10 @@ pub struct Args {
     /// What the margin test shows when it rejects.
     #[arg(long, value_enum, default_value = "noninferiority")]
     hypothesis: HypothesisArg,
+    /// Compare every other arm with this arm instead of the control (e.g. 60x3: is 60x2 as
+    /// good?); comparisons.csv then ends with a reference column.
+    #[arg(long, value_name = "ARM")]
+    reference: Option<String>,
     /// Most threads working at once, over every pool (results never depend on it; default: every core).
     #[arg(long)]
     threads: Option<usize>,
@@ -156,7 +160,31 @@ impl Args {
             }),
             sensitivity: self.sensitivity,
             margin: super::margin_arg(self.margin, self.margin_ratio, self.hypothesis)?,
+            reference: self.reference_index()?,
         })
+    }
+
+    /// The arm `--reference` names, as an index into the cohort's arms (its trial.toml, or
+    /// DREAM's arms); a name that is not an arm is a usage error listing the arms.
+    fn reference_index(&self) -> anyhow::Result<Option<usize>> {
+        let Some(id) = &self.reference else {
+            return Ok(None);
+        };
+        // An unreadable trial.toml is reported by the analysis itself, with its own message.
+        let Ok(protocol) = trialdose::cohort::load_protocol(&self.cohort) else {
+            return Ok(None);
+        };
+        match protocol.arm_index(id) {
+            Some(i) => Ok(Some(i)),
+            None => {
+                let arms: Vec<&str> = protocol.arms().iter().map(|a| a.id()).collect();
+                Err(UsageError(format!(
+                    "--reference {id:?} is not an arm of this trial; the arms are {}",
+                    arms.join(", ")
+                ))
+                .into())
+            }
+        }
     }
 }
 
@@ -229,7 +257,15 @@ fn table(cohort: &Cohort, a: &Analysis) -> String {
         cohort.protocol.name(),
         cohort.participants.len()
     );
-    let control = cohort.protocol.control_index();
+    let control = a
+        .options
+        .reference
+        .unwrap_or_else(|| cohort.protocol.control_index());
+    let versus = if a.options.reference.is_some() {
+        a.arms[control].arm.clone()
+    } else {
+        "control".to_owned()
+    };
     for outcome in Outcome::BOTH {
         let title = if outcome == Outcome::Pain {
             format!(
@@ -255,7 +291,7 @@ fn table(cohort: &Cohort, a: &Analysis) -> String {
             "arm",
             "n/N",
             format!("rate % ({level} CI)"),
-            format!("diff vs control pp ({level} CI)"),
+            format!("diff vs {versus} pp ({level} CI)"),
             p_title
         );
         for (i, arm) in a.arms.iter().enumerate() {
@@ -266,7 +302,7 @@ fn table(cohort: &Cohort, a: &Analysis) -> String {
             };
             let rate = format!("{} ({}-{})", pct(r.rate), pct(r.low), pct(r.high));
             let (diff, p) = if i == control {
-                ("(control)".to_owned(), String::new())
+                (format!("({versus})"), String::new())
             } else {
                 match a
                     .comparisons

@@ -183,11 +183,16 @@ fn comparison_row(out: &mut String, c: &Comparison, adjusted: bool, margin: bool
 /// `comparisons.csv`; with a `--multiplicity` adjustment, a column `p_adjusted`; with a
 /// margin, the test's `margin_z`, `margin_p` and `margin_rejected` (true: non-inferior,
 /// superior or equivalent, as the hypothesis says; the hypothesis and margin are in
-/// summary.json's settings).
+/// summary.json's settings); with `--reference`, a last column `reference` naming the arm the
+/// `control_*` columns then describe.
 pub fn comparisons_csv(analysis: &Analysis) -> String {
     let mut out = String::new();
     let adjusted = analysis.options.multiplicity != Multiplicity::None;
     let margin = analysis.options.margin.is_some();
+    let reference = analysis
+        .options
+        .reference
+        .map(|r| analysis.arms[r].arm.as_str());
     let mut header = COMPARISONS_COLUMNS.to_vec();
     if adjusted {
         header.push("p_adjusted");
@@ -195,9 +200,20 @@ pub fn comparisons_csv(analysis: &Analysis) -> String {
     if margin {
         header.extend(["margin_z", "margin_p", "margin_rejected"]);
     }
+    if reference.is_some() {
+        header.push("reference");
+    }
     push_header(&mut out, &header);
     for c in &analysis.comparisons {
         comparison_row(&mut out, c, adjusted, margin);
+        if let Some(r) = reference {
+            // The row's last cell: its line end is replaced by the reference arm's id.
+            out.pop();
+            out.push(',');
+            let mut cell = String::new();
+            push_row(&mut cell, &[Cell::Text(r)]);
+            out.push_str(&cell);
+        }
     }
     out
 }

@@ -166,6 +166,14 @@ pub fn args(
             flag(s, &mut a, 0.3, "--sensitivity");
             opt(s, &mut a, 0.2, "--margin", MARGINS, BAD_MARGINS);
             opt(s, &mut a, 0.2, "--hypothesis", HYPOTHESES, &["inferiority"]);
+            opt(
+                s,
+                &mut a,
+                0.15,
+                "--reference",
+                &["60x3", "control", "30x2"],
+                &["90x9", ""],
+            );
             flag(s, &mut a, 0.5, "--skip-invalid");
             opt(s, &mut a, 0.4, "--threads", THREADS, BAD_THREADS);
         }
