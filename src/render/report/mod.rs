@@ -39,7 +39,10 @@ pub struct ReportInput<'a> {
     pub chart_note: Option<String>,
 }
 
-/// Escapes text for HTML.
+/// Escapes text for HTML. Control characters other than tab, line feed and carriage return
+/// (an escape sequence in a `--title` or an id, say), which HTML and XML forbid, become the
+/// replacement character U+FFFD, so the page stays well formed and shows that something was
+/// there.
 #[must_use]
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -50,6 +53,8 @@ pub fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c.is_control() => out.push('\u{fffd}'),
             c => out.push(c),
         }
     }
@@ -623,4 +628,21 @@ fn limitations(s: &mut String, cohort: &Cohort, m: &ReportModel) {
         let _ = write!(s, "<li>{i}</li>");
     }
     s.push_str("</ul></section>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn escape_makes_markup_and_control_characters_harmless() {
+        assert_eq!(
+            escape("<b>\"a&b'</b>\t\n"),
+            "&lt;b&gt;&quot;a&amp;b&#39;&lt;/b&gt;\t\n"
+        );
+        assert_eq!(
+            escape("\u{1b}[31mred\u{7f}\u{85}"),
+            "\u{fffd}[31mred\u{fffd}\u{fffd}"
+        );
+    }
 }
