@@ -1039,3 +1039,58 @@ fn analyze_reference_compares_arms_with_each_other() {
     assert_eq!(bad.code, 2, "{bad}");
     assert!(bad.stderr.contains("the arms are control, 30x2"), "{bad}");
 }
+
+/// `analyze --adjust baseline --cluster site`: the adjusted ratios with cluster-robust (CR1)
+/// errors match statsmodels 0.15.0 on the participants.csv of the same run:
+/// `GLM(y, X, Poisson()).fit(cov_type="cluster", cov_kwds={"groups": site codes}, tol=1e-14)`
+/// and `Logit(y, X).fit(method="newton", tol=1e-14, cov_type="cluster", ...)`, X = [const,
+/// five arm indicators, pain_baseline] (both apply G/(G-1)·(N-1)/(N-K)); the note says there
+/// are four clusters, fewer than 30.
+#[test]
+fn adjusted_cluster_by_site_matches_statsmodels() {
+    let (_tmp, out) = analyze_example(&["--adjust", "baseline", "--cluster", "site"]);
+    let table = Table::read(&out.join("adjusted.csv"));
+    for (arm, model, want) in [
+        (
+            "60x3",
+            "modified_poisson",
+            [
+                2.9742363624055588,
+                1.8769099519664065,
+                4.713109401006458,
+                3.4744731136413036e-06,
+            ],
+        ),
+        (
+            "30x2",
+            "modified_poisson",
+            [
+                1.0961760874284914,
+                0.4027372157438961,
+                2.9835882249683734,
+                0.8573521381321834,
+            ],
+        ),
+        (
+            "60x3",
+            "logistic",
+            [
+                10.33341489021219,
+                6.891719906481799,
+                15.493877398126816,
+                1.3098170148211267e-29,
+            ],
+        ),
+    ] {
+        let r = table
+            .rows
+            .iter()
+            .find(|r| r["arm"] == arm && r["outcome"] == "pain" && r["model"] == model)
+            .unwrap();
+        for (k, column) in ["estimate", "low", "high"].iter().enumerate() {
+            assert_rel(r[*column].parse().unwrap(), want[k], FIT_REL, column);
+        }
+        assert_rel(r["p_value"].parse().unwrap(), want[3], LIMIT_REL, "p");
+        assert!(r["note"].contains("4 clusters: fewer than 30"), "{r:?}");
+    }
+}

@@ -24,6 +24,10 @@ use crate::derive::Derived;
 use crate::domain::Outcome;
 use crate::stats::glm::{self, Design, FitError, Model};
 
+/// Below this many clusters, cluster-robust errors are known to be too small (Cameron &
+/// Miller 2015 put the threshold at roughly 20 to 50); the note says so.
+pub const FEW_CLUSTERS: usize = 30;
+
 /// One row of `adjusted.csv`.
 #[derive(Clone, Debug, Serialize)]
 pub struct AdjustedRow {
@@ -92,6 +96,11 @@ struct OutcomeDesign {
     /// Participants in the fit, per arm.
     per_arm: Vec<u64>,
     excluded: u64,
+    /// Each row's cluster (its site; a participant without a site is a cluster of one), when
+    /// the errors are clustered.
+    clusters: Vec<usize>,
+    /// Clusters with a row.
+    cluster_count: usize,
 }
 
 fn design(
@@ -105,6 +114,7 @@ fn design(
     let control = cohort.protocol.control_index();
     // Who is in, with their outcome and covariates.
     let mut members: Vec<(usize, f64, f64, f64)> = Vec::new();
+    let mut member_sites: Vec<Option<&str>> = Vec::new();
     let mut excluded = 0;
     let mut per_arm = vec![0u64; arms.len()];
     for (p, d) in cohort.participants.iter().zip(derived) {
@@ -127,7 +137,29 @@ fn design(
         };
         per_arm[p.arm] += 1;
         members.push((p.arm, f64::from(u8::from(y)), baseline, age));
+        member_sites.push(p.site.as_deref());
     }
+    // Clusters numbered by site name (byte order), then one per participant without a site.
+    let (clusters, cluster_count) = if options.cluster_by_site {
+        let names: std::collections::BTreeSet<&str> =
+            member_sites.iter().flatten().copied().collect();
+        let index: std::collections::BTreeMap<&str, usize> =
+            names.iter().enumerate().map(|(i, &n)| (n, i)).collect();
+        let mut next = index.len();
+        let clusters: Vec<usize> = member_sites
+            .iter()
+            .map(|s| match s {
+                Some(s) => index[s],
+                None => {
+                    next += 1;
+                    next - 1
+                }
+            })
+            .collect();
+        (clusters, next)
+    } else {
+        (Vec::new(), 0)
+    };
     let indicator_arms: Vec<usize> = (0..arms.len())
         .filter(|&a| a != control && per_arm[a] > 0)
         .collect();
@@ -154,6 +186,8 @@ fn design(
         indicator_arms,
         per_arm,
         excluded,
+        clusters,
+        cluster_count,
     }
 }
 
@@ -183,15 +217,22 @@ fn fit_outcome(
         let result = if d.per_arm[control] == 0 {
             Err("the control arm has no participants in the model".to_owned())
         } else {
-            glm::fit(
-                model,
-                &Design {
-                    x: &d.x,
-                    columns: d.columns,
-                    y: &d.y,
-                    trials: None,
-                },
-            )
+            let design = Design {
+                x: &d.x,
+                columns: d.columns,
+                y: &d.y,
+                trials: None,
+            };
+            glm::fit(model, &design)
+            .and_then(|mut fit| {
+                if options.cluster_by_site {
+                    let cov = glm::cluster_covariance(model, &design, &fit.coefficients, &d.clusters)
+                        .ok_or(FitError::Singular)?;
+                    fit.standard_errors = (0..d.columns).map(|j| cov[j * d.columns + j].sqrt()).collect();
+                    fit.covariance = cov;
+                }
+                Ok(fit)
+            })
             .map_err(|e| match e {
                 FitError::Separation { column } => format!(
                     "no estimate: the data separate (the maximum likelihood estimate is infinite, as when nobody or everybody in an arm responded), seen at {}",
@@ -226,6 +267,17 @@ fn fit_outcome(
                     row.low = Some(ci.low);
                     row.high = Some(ci.high);
                     row.p_value = Some(p);
+                    if options.cluster_by_site {
+                        row.note = format!(
+                            "errors clustered by site (CR1), {} clusters{}",
+                            d.cluster_count,
+                            if d.cluster_count < FEW_CLUSTERS {
+                                ": fewer than 30, so the errors may be too small"
+                            } else {
+                                ""
+                            }
+                        );
+                    }
                 }
             }
             rows.push(row);

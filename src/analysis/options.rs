@@ -50,6 +50,8 @@ pub struct AnalysisOptions {
     /// the control (`--reference`); comparisons.csv then names it in a `reference` column.
     #[serde(skip)]
     pub reference: Option<usize>,
+    /// Cluster-robust (CR1) errors for the adjusted models, clustered by site.
+    pub cluster_by_site: bool,
 }
 
 impl Default for AnalysisOptions {
@@ -67,6 +69,7 @@ impl Default for AnalysisOptions {
             sensitivity: false,
             margin: None,
             reference: None,
+            cluster_by_site: false,
         }
     }
 }

@@ -94,9 +94,20 @@ pub struct Args {
     /// good?); comparisons.csv then ends with a reference column.
     #[arg(long, value_name = "ARM")]
     reference: Option<String>,
+    /// Cluster-robust (CR1) errors for the --adjust models, patients of one site as one
+    /// cluster (the note column gives the number of clusters and warns below 30).
+    #[arg(long, value_enum, value_name = "UNIT", requires = "adjust")]
+    cluster: Option<ClusterArg>,
     /// Most threads working at once, over every pool (results never depend on it; default: every core).
     #[arg(long)]
     threads: Option<usize>,
+}
+
+/// What `--cluster` groups patients by.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ClusterArg {
+    /// The site column.
+    Site,
 }
 
 /// The participants columns `--stratify` takes.
@@ -161,6 +172,7 @@ impl Args {
             sensitivity: self.sensitivity,
             margin: super::margin_arg(self.margin, self.margin_ratio, self.hypothesis)?,
             reference: self.reference_index()?,
+            cluster_by_site: matches!(self.cluster, Some(ClusterArg::Site)),
         })
     }
 

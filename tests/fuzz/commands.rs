@@ -145,6 +145,9 @@ pub fn args(
                 &["drop"],
             );
             opt(s, &mut a, 0.35, "--adjust", ADJUST, BAD_ADJUST);
+            if a.iter().any(|x| x == "--adjust") {
+                opt(s, &mut a, 0.3, "--cluster", &["site"], &["therapist"]);
+            }
             opt(
                 s,
                 &mut a,
