@@ -13,6 +13,7 @@ use std::mem::MaybeUninit;
 
 use crate::cohort::{AdverseEvent, Cohort, MinutesTotal, Score, Session, Status};
 use crate::domain::protocol::Better;
+use rustc_hash::FxHashMap;
 
 /// Baseline, checkpoint and the derived change for one outcome of one participant.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -718,6 +719,87 @@ fn outcome(
         improvement_pct,
         responder: improvement.map(|imp| rule(imp, b)),
     }
+}
+
+/// One therapist's attended sessions with one participant: how many, and the earliest
+/// (day, row of sessions.csv).
+#[derive(Clone, Copy)]
+struct Seen {
+    therapist: u32,
+    count: u32,
+    first: (i32, u64),
+}
+
+impl Seen {
+    /// An unused slot.
+    const EMPTY: Seen = Seen {
+        therapist: u32::MAX,
+        count: 0,
+        first: (0, 0),
+    };
+}
+
+/// Per participant: the main therapist's index into `cohort.therapists` (None: no attended
+/// session with a therapist), counting the sessions up to day `as_of`: the therapist who gave
+/// most of the participant's attended sessions, a tie going to the one who gave the earliest
+/// of them (by date, then by the row's order in sessions.csv), the one who started the care.
+/// The audit groups participants by it, and `analyze --cluster therapist` clusters by it.
+#[must_use]
+pub fn main_therapists(cohort: &Cohort, as_of: i32) -> Vec<Option<usize>> {
+    // Most participants see one or two therapists: two slots per participant in one flat
+    // table (one cache line's worth, no allocation per participant, a single miss per row of
+    // a session log in any order), and a map for the few who see more.
+    let n = cohort.participants.len();
+    let mut slots = vec![[Seen::EMPTY; 2]; n];
+    let mut more: FxHashMap<u32, Vec<Seen>> = FxHashMap::default();
+    let table = slots.as_ptr();
+    each_session_prefetching(&cohort.sessions, table, |row, s| {
+        let (Some(t), Status::Attended, true) = (s.therapist(), s.status(), s.day() <= as_of)
+        else {
+            return;
+        };
+        // Therapist numbers are u32 (`cohort::sessions`), so the index fits.
+        let t = t as u32;
+        let first = (s.day(), row as u64);
+        let add = |e: &mut Seen| {
+            e.count += 1;
+            e.first = e.first.min(first);
+        };
+        let fresh = Seen {
+            therapist: t,
+            count: 1,
+            first,
+        };
+        // Slots fill in order and never empty, so the first slot that is this therapist's
+        // or empty is the one; the map is used only when both hold other therapists.
+        match slots[s.participant as usize]
+            .iter_mut()
+            .find(|e| e.therapist == t || e.therapist == Seen::EMPTY.therapist)
+        {
+            Some(e) if e.therapist == t => add(e),
+            Some(e) => *e = fresh,
+            None => {
+                let list = more.entry(s.participant).or_default();
+                match list.iter_mut().find(|e| e.therapist == t) {
+                    Some(e) => add(e),
+                    None => list.push(fresh),
+                }
+            }
+        }
+    });
+    slots
+        .iter()
+        .enumerate()
+        .map(|(i, two)| {
+            let extra = more.get(&(i as u32)).map_or(&[][..], Vec::as_slice);
+            // Most sessions first; among equals the earliest (day, row), which is unique.
+            two.iter()
+                .chain(extra)
+                .filter(|e| e.count > 0)
+                .max_by(|a, b| a.count.cmp(&b.count).then(b.first.cmp(&a.first)))
+                .map(|e| e.therapist as usize)
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -1094,3 +1094,46 @@ fn adjusted_cluster_by_site_matches_statsmodels() {
         assert!(r["note"].contains("4 clusters: fewer than 30"), "{r:?}");
     }
 }
+
+/// `--cluster therapist`: the clusters are the main therapists (most attended sessions, a tie
+/// to the earliest (date, row)), recomputed here in pandas from sessions.csv; statsmodels
+/// 0.15.0 with those groups (19 clusters), as in the site test above.
+#[test]
+fn adjusted_cluster_by_therapist_matches_statsmodels() {
+    let (_tmp, out) = analyze_example(&["--adjust", "baseline", "--cluster", "therapist"]);
+    let table = Table::read(&out.join("adjusted.csv"));
+    for (model, want) in [
+        (
+            "modified_poisson",
+            [
+                2.9742363624055588,
+                1.7706045028785786,
+                4.996080109970261,
+                3.8068132725849295e-05,
+            ],
+        ),
+        (
+            "logistic",
+            [
+                10.33341489021219,
+                4.46743134809762,
+                23.90175807373721,
+                4.803797029181154e-08,
+            ],
+        ),
+    ] {
+        let r = table
+            .rows
+            .iter()
+            .find(|r| r["arm"] == "60x3" && r["outcome"] == "pain" && r["model"] == model)
+            .unwrap();
+        for (k, column) in ["estimate", "low", "high"].iter().enumerate() {
+            assert_rel(r[*column].parse().unwrap(), want[k], FIT_REL, column);
+        }
+        assert_rel(r["p_value"].parse().unwrap(), want[3], LIMIT_REL, "p");
+        assert!(
+            r["note"].contains("clustered by therapist (CR1), 19 clusters"),
+            "{r:?}"
+        );
+    }
+}

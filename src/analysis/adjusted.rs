@@ -69,6 +69,26 @@ pub fn fit_all(
     let names = ["pain".to_owned(), "ndi".to_owned()]
         .into_iter()
         .chain(protocol.markers().iter().map(|m| m.column().to_owned()));
+    // Each participant's cluster key when the errors are clustered: the site (numbered in
+    // name order) or the main therapist over every session.
+    let units: Vec<Option<usize>> = match options.cluster {
+        None => Vec::new(),
+        Some(super::ClusterBy::Therapist) => crate::derive::main_therapists(cohort, i32::MAX),
+        Some(super::ClusterBy::Site) => {
+            let names: std::collections::BTreeSet<&str> = cohort
+                .participants
+                .iter()
+                .filter_map(|p| p.site.as_deref())
+                .collect();
+            let index: std::collections::BTreeMap<&str, usize> =
+                names.iter().enumerate().map(|(i, &n)| (n, i)).collect();
+            cohort
+                .participants
+                .iter()
+                .map(|p| p.site.as_deref().map(|s| index[s]))
+                .collect()
+        }
+    };
     let mut rows = Vec::new();
     for (k, name) in names.enumerate() {
         if k >= 2 && cohort.missing_markers.contains(&name) {
@@ -79,6 +99,7 @@ pub fn fit_all(
             derived,
             options,
             covariates,
+            &units,
             (Outcome::from_index(k), &name),
         ));
     }
@@ -109,15 +130,16 @@ fn design(
     options: &AnalysisOptions,
     covariates: Covariates,
     outcome: Outcome,
+    units: &[Option<usize>],
 ) -> OutcomeDesign {
     let arms = cohort.protocol.arms();
     let control = cohort.protocol.control_index();
     // Who is in, with their outcome and covariates.
     let mut members: Vec<(usize, f64, f64, f64)> = Vec::new();
-    let mut member_sites: Vec<Option<&str>> = Vec::new();
+    let mut member_units: Vec<Option<usize>> = Vec::new();
     let mut excluded = 0;
     let mut per_arm = vec![0u64; arms.len()];
-    for (p, d) in cohort.participants.iter().zip(derived) {
+    for (i, (p, d)) in cohort.participants.iter().zip(derived).enumerate() {
         if !options.population.includes(p.arm == control, d.adherent) {
             continue;
         }
@@ -137,19 +159,20 @@ fn design(
         };
         per_arm[p.arm] += 1;
         members.push((p.arm, f64::from(u8::from(y)), baseline, age));
-        member_sites.push(p.site.as_deref());
+        member_units.push(units.get(i).copied().flatten());
     }
-    // Clusters numbered by site name (byte order), then one per participant without a site.
-    let (clusters, cluster_count) = if options.cluster_by_site {
-        let names: std::collections::BTreeSet<&str> =
-            member_sites.iter().flatten().copied().collect();
-        let index: std::collections::BTreeMap<&str, usize> =
-            names.iter().enumerate().map(|(i, &n)| (n, i)).collect();
+    // Clusters numbered in the order of the units' keys, then one per participant without a
+    // unit.
+    let (clusters, cluster_count) = if options.cluster.is_some() {
+        let keys: std::collections::BTreeSet<usize> =
+            member_units.iter().flatten().copied().collect();
+        let index: std::collections::BTreeMap<usize, usize> =
+            keys.iter().enumerate().map(|(i, &k)| (k, i)).collect();
         let mut next = index.len();
-        let clusters: Vec<usize> = member_sites
+        let clusters: Vec<usize> = member_units
             .iter()
-            .map(|s| match s {
-                Some(s) => index[s],
+            .map(|u| match u {
+                Some(u) => index[u],
                 None => {
                     next += 1;
                     next - 1
@@ -196,11 +219,12 @@ fn fit_outcome(
     derived: &[Derived],
     options: &AnalysisOptions,
     covariates: Covariates,
+    units: &[Option<usize>],
     (outcome, label): (Outcome, &str),
 ) -> Vec<AdjustedRow> {
     let arms = cohort.protocol.arms();
     let control = cohort.protocol.control_index();
-    let d = design(cohort, derived, options, covariates, outcome);
+    let d = design(cohort, derived, options, covariates, outcome, units);
     let column_name = |j: usize| -> String {
         if j == 0 {
             "the intercept".to_owned()
@@ -225,7 +249,7 @@ fn fit_outcome(
             };
             glm::fit(model, &design)
             .and_then(|mut fit| {
-                if options.cluster_by_site {
+                if options.cluster.is_some() {
                     let cov = glm::cluster_covariance(model, &design, &fit.coefficients, &d.clusters)
                         .ok_or(FitError::Singular)?;
                     fit.standard_errors = (0..d.columns).map(|j| cov[j * d.columns + j].sqrt()).collect();
@@ -267,9 +291,10 @@ fn fit_outcome(
                     row.low = Some(ci.low);
                     row.high = Some(ci.high);
                     row.p_value = Some(p);
-                    if options.cluster_by_site {
+                    if let Some(by) = options.cluster {
                         row.note = format!(
-                            "errors clustered by site (CR1), {} clusters{}",
+                            "errors clustered by {} (CR1), {} clusters{}",
+                            by.as_str(),
                             d.cluster_count,
                             if d.cluster_count < FEW_CLUSTERS {
                                 ": fewer than 30, so the errors may be too small"

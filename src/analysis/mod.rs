@@ -22,7 +22,7 @@ use crate::derive::Derived;
 use crate::domain::Outcome;
 use crate::stats::{self, Binomial, Level, ScoredArm};
 use adjusted::AdjustedRow;
-pub use options::{AnalysisOptions, Covariates};
+pub use options::{AnalysisOptions, ClusterBy, Covariates};
 use tally::OutcomeTally;
 
 pub use crate::domain::population::{Missing, Population};

@@ -50,8 +50,29 @@ pub struct AnalysisOptions {
     /// the control (`--reference`); comparisons.csv then names it in a `reference` column.
     #[serde(skip)]
     pub reference: Option<usize>,
-    /// Cluster-robust (CR1) errors for the adjusted models, clustered by site.
-    pub cluster_by_site: bool,
+    /// Cluster-robust (CR1) errors for the adjusted models, clustered by this unit.
+    pub cluster: Option<ClusterBy>,
+}
+
+/// What the adjusted models' errors are clustered by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClusterBy {
+    /// participants.csv `site`.
+    Site,
+    /// The main therapist (most attended sessions; `derive::main_therapists`).
+    Therapist,
+}
+
+impl ClusterBy {
+    /// `site` or `therapist`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClusterBy::Site => "site",
+            ClusterBy::Therapist => "therapist",
+        }
+    }
 }
 
 impl Default for AnalysisOptions {
@@ -69,7 +90,7 @@ impl Default for AnalysisOptions {
             sensitivity: false,
             margin: None,
             reference: None,
-            cluster_by_site: false,
+            cluster: None,
         }
     }
 }

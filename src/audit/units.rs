@@ -10,7 +10,7 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::cohort::{Cohort, Status};
+use crate::cohort::Cohort;
 
 /// Name of the unit of participants without a site or therapist.
 pub const NO_UNIT: &str = "(none)";
@@ -50,83 +50,7 @@ pub struct Assignment {
     pub none: Option<usize>,
 }
 
-/// One therapist's attended sessions with one participant: how many, and the earliest
-/// (day, row of sessions.csv).
-#[derive(Clone, Copy)]
-struct Seen {
-    therapist: u32,
-    count: u32,
-    first: (i32, u64),
-}
-
-impl Seen {
-    /// An unused slot.
-    const EMPTY: Seen = Seen {
-        therapist: u32::MAX,
-        count: 0,
-        first: (0, 0),
-    };
-}
-
-/// Per participant: the main therapist's index into `cohort.therapists` (None: no attended
-/// session with a therapist), counting the sessions up to day `as_of`.
-#[must_use]
-pub fn main_therapists(cohort: &Cohort, as_of: i32) -> Vec<Option<usize>> {
-    // Most participants see one or two therapists: two slots per participant in one flat
-    // table (one cache line's worth, no allocation per participant, a single miss per row of
-    // a session log in any order), and a map for the few who see more.
-    let n = cohort.participants.len();
-    let mut slots = vec![[Seen::EMPTY; 2]; n];
-    let mut more: FxHashMap<u32, Vec<Seen>> = FxHashMap::default();
-    let table = slots.as_ptr();
-    crate::derive::each_session_prefetching(&cohort.sessions, table, |row, s| {
-        let (Some(t), Status::Attended, true) = (s.therapist(), s.status(), s.day() <= as_of)
-        else {
-            return;
-        };
-        // Therapist numbers are u32 (`cohort::sessions`), so the index fits.
-        let t = t as u32;
-        let first = (s.day(), row as u64);
-        let add = |e: &mut Seen| {
-            e.count += 1;
-            e.first = e.first.min(first);
-        };
-        let fresh = Seen {
-            therapist: t,
-            count: 1,
-            first,
-        };
-        // Slots fill in order and never empty, so the first slot that is this therapist's
-        // or empty is the one; the map is used only when both hold other therapists.
-        match slots[s.participant as usize]
-            .iter_mut()
-            .find(|e| e.therapist == t || e.therapist == Seen::EMPTY.therapist)
-        {
-            Some(e) if e.therapist == t => add(e),
-            Some(e) => *e = fresh,
-            None => {
-                let list = more.entry(s.participant).or_default();
-                match list.iter_mut().find(|e| e.therapist == t) {
-                    Some(e) => add(e),
-                    None => list.push(fresh),
-                }
-            }
-        }
-    });
-    slots
-        .iter()
-        .enumerate()
-        .map(|(i, two)| {
-            let extra = more.get(&(i as u32)).map_or(&[][..], Vec::as_slice);
-            // Most sessions first; among equals the earliest (day, row), which is unique.
-            two.iter()
-                .chain(extra)
-                .filter(|e| e.count > 0)
-                .max_by(|a, b| a.count.cmp(&b.count).then(b.first.cmp(&a.first)))
-                .map(|e| e.therapist as usize)
-        })
-        .collect()
-}
+pub use crate::derive::main_therapists;
 
 /// Groups the participants `audited` (cohort indices) by `kind`, from the sessions up to day
 /// `as_of`; only units with an audited participant exist. Other participants get

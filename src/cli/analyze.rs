@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use trialdose::analysis::adjusted::Covariates;
 use trialdose::analysis::stratified::StratifyBy;
-use trialdose::analysis::{Analysis, AnalysisOptions, Missing, Population};
+use trialdose::analysis::{Analysis, AnalysisOptions, ClusterBy, Missing, Population};
 use trialdose::cohort::Cohort;
 use trialdose::domain::Outcome;
 use trialdose::pipeline::{self, Analyzed};
@@ -94,8 +94,9 @@ pub struct Args {
     /// good?); comparisons.csv then ends with a reference column.
     #[arg(long, value_name = "ARM")]
     reference: Option<String>,
-    /// Cluster-robust (CR1) errors for the --adjust models, patients of one site as one
-    /// cluster (the note column gives the number of clusters and warns below 30).
+    /// Cluster-robust (CR1) errors for the --adjust models, the patients of one site (or of
+    /// one main therapist) as one cluster (the note column gives the number of clusters and
+    /// warns below 30).
     #[arg(long, value_enum, value_name = "UNIT", requires = "adjust")]
     cluster: Option<ClusterArg>,
     /// Most threads working at once, over every pool (results never depend on it; default: every core).
@@ -108,6 +109,8 @@ pub struct Args {
 enum ClusterArg {
     /// The site column.
     Site,
+    /// The main therapist (most attended sessions; a tie to the one who started the care).
+    Therapist,
 }
 
 /// The participants columns `--stratify` takes.
@@ -172,7 +175,10 @@ impl Args {
             sensitivity: self.sensitivity,
             margin: super::margin_arg(self.margin, self.margin_ratio, self.hypothesis)?,
             reference: self.reference_index()?,
-            cluster_by_site: matches!(self.cluster, Some(ClusterArg::Site)),
+            cluster: self.cluster.map(|c| match c {
+                ClusterArg::Site => ClusterBy::Site,
+                ClusterArg::Therapist => ClusterBy::Therapist,
+            }),
         })
     }
 

@@ -146,7 +146,14 @@ pub fn args(
             );
             opt(s, &mut a, 0.35, "--adjust", ADJUST, BAD_ADJUST);
             if a.iter().any(|x| x == "--adjust") {
-                opt(s, &mut a, 0.3, "--cluster", &["site"], &["therapist"]);
+                opt(
+                    s,
+                    &mut a,
+                    0.3,
+                    "--cluster",
+                    &["site", "therapist"],
+                    &["arm"],
+                );
             }
             opt(
                 s,
