@@ -1137,3 +1137,42 @@ fn adjusted_cluster_by_therapist_matches_statsmodels() {
         );
     }
 }
+
+/// `--robust hc1`: the modified Poisson model's standard errors are the HC0 ones (checked
+/// against statsmodels above) times sqrt(N/(N-K)), so each interval's log width grows by that
+/// factor; the logistic rows and the estimates do not change.
+#[test]
+fn robust_hc1_scales_the_hc0_errors() {
+    let (_t0, hc0) = analyze_example(&["--adjust", "baseline"]);
+    let (_t1, hc1) = analyze_example(&["--adjust", "baseline", "--robust", "hc1"]);
+    let (a, b) = (
+        Table::read(&hc0.join("adjusted.csv")),
+        Table::read(&hc1.join("adjusted.csv")),
+    );
+    // 228 participants; intercept, five arm indicators and the baseline: K = 7.
+    let factor = (228.0f64 / (228.0 - 7.0)).sqrt();
+    for (r0, r1) in a.rows.iter().zip(&b.rows) {
+        let width =
+            |r: &Row| (r["high"].parse::<f64>().unwrap() / r["low"].parse::<f64>().unwrap()).ln();
+        assert_eq!(r0["estimate"], r1["estimate"]);
+        if r0["model"] == "modified_poisson" {
+            assert_rel(width(r1), width(r0) * factor, 1e-12, "HC1 width");
+            assert!(r1["note"].contains("HC1"), "{r1:?}");
+        } else {
+            assert_eq!(r0["low"], r1["low"]);
+        }
+    }
+    let both = trialdose([
+        "analyze".to_owned(),
+        example().display().to_string(),
+        "--out".to_owned(),
+        hc1.join("x").display().to_string(),
+        "--adjust".to_owned(),
+        "baseline".to_owned(),
+        "--robust".to_owned(),
+        "hc1".to_owned(),
+        "--cluster".to_owned(),
+        "site".to_owned(),
+    ]);
+    assert_eq!(both.code, 2, "{both}");
+}

@@ -249,6 +249,13 @@ fn fit_outcome(
             };
             glm::fit(model, &design)
             .and_then(|mut fit| {
+                if options.hc1 && options.cluster.is_none() && model == Model::ModifiedPoisson {
+                    // HC1 (MacKinnon & White 1985): HC0 times N/(N - K).
+                    let (n, k) = (d.y.len() as f64, d.columns as f64);
+                    let factor = n / (n - k);
+                    fit.covariance.iter_mut().for_each(|v| *v *= factor);
+                    fit.standard_errors.iter_mut().for_each(|v| *v *= factor.sqrt());
+                }
                 if options.cluster.is_some() {
                     let cov = glm::cluster_covariance(model, &design, &fit.coefficients, &d.clusters)
                         .ok_or(FitError::Singular)?;
@@ -291,6 +298,9 @@ fn fit_outcome(
                     row.low = Some(ci.low);
                     row.high = Some(ci.high);
                     row.p_value = Some(p);
+                    if options.hc1 && options.cluster.is_none() && model == Model::ModifiedPoisson {
+                        "robust errors HC1 (HC0 times N/(N - K))".clone_into(&mut row.note);
+                    }
                     if let Some(by) = options.cluster {
                         row.note = format!(
                             "errors clustered by {} (CR1), {} clusters{}",

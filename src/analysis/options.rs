@@ -52,6 +52,8 @@ pub struct AnalysisOptions {
     pub reference: Option<usize>,
     /// Cluster-robust (CR1) errors for the adjusted models, clustered by this unit.
     pub cluster: Option<ClusterBy>,
+    /// HC1 instead of HC0 robust errors for the modified Poisson model (unclustered).
+    pub hc1: bool,
 }
 
 /// What the adjusted models' errors are clustered by.
@@ -91,6 +93,7 @@ impl Default for AnalysisOptions {
             margin: None,
             reference: None,
             cluster: None,
+            hc1: false,
         }
     }
 }

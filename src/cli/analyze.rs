@@ -99,9 +99,22 @@ pub struct Args {
     /// warns below 30).
     #[arg(long, value_enum, value_name = "UNIT", requires = "adjust")]
     cluster: Option<ClusterArg>,
+    /// Robust errors of the modified Poisson model without clusters: hc0 (the DREAM paper's)
+    /// or hc1 (HC0 times N/(N-K)).
+    #[arg(long, value_enum, default_value = "hc0", conflicts_with = "cluster")]
+    robust: RobustArg,
     /// Most threads working at once, over every pool (results never depend on it; default: every core).
     #[arg(long)]
     threads: Option<usize>,
+}
+
+/// The robust errors of the unclustered modified Poisson model.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RobustArg {
+    /// White's HC0 (the DREAM paper's models).
+    Hc0,
+    /// HC0 times N/(N - K) (MacKinnon and White 1985).
+    Hc1,
 }
 
 /// What `--cluster` groups patients by.
@@ -175,6 +188,7 @@ impl Args {
             sensitivity: self.sensitivity,
             margin: super::margin_arg(self.margin, self.margin_ratio, self.hypothesis)?,
             reference: self.reference_index()?,
+            hc1: matches!(self.robust, RobustArg::Hc1),
             cluster: self.cluster.map(|c| match c {
                 ClusterArg::Site => ClusterBy::Site,
                 ClusterArg::Therapist => ClusterBy::Therapist,

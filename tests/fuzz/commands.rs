@@ -154,6 +154,9 @@ pub fn args(
                     &["site", "therapist"],
                     &["arm"],
                 );
+                if !a.iter().any(|x| x == "--cluster") {
+                    opt(s, &mut a, 0.2, "--robust", &["hc0", "hc1"], &["hc3"]);
+                }
             }
             opt(
                 s,
