@@ -339,12 +339,7 @@ pub fn margin_row(
         p: test.map(|t| t.p_value),
         rejected: test.map(|t| t.rejected),
         conclusion,
-        interval: test.and_then(|t| t.interval).map(|i| {
-            [
-                Some(i.low).filter(|v| v.is_finite()),
-                Some(i.high).filter(|v| v.is_finite()),
-            ]
-        }),
+        interval: test.and_then(|t| t.interval).map(finite_limits),
     }
 }
 
@@ -359,15 +354,19 @@ fn number(value: Option<f64>, reason: &str) -> (Option<f64>, Option<String>) {
     }
 }
 
+/// An interval as JSON limits, an infinite limit as `None`.
+fn finite_limits(i: Interval) -> Limits {
+    let limit = |v: f64| v.is_finite().then_some(v);
+    [limit(i.low), limit(i.high)]
+}
+
 /// An interval as limits and, when it is missing or its upper limit is infinite, the reason.
 fn limits(value: Option<Interval>, reason: &str) -> (Option<Limits>, Option<String>) {
     let Some(i) = value else {
         return (None, Some(reason.to_owned()));
     };
-    let limit = |v: f64| v.is_finite().then_some(v);
-    let pair = [limit(i.low), limit(i.high)];
     let why = i.high.is_infinite().then(|| INFINITE_UPPER.to_owned());
-    (Some(pair), why)
+    (Some(finite_limits(i)), why)
 }
 
 /// Why a quantity of the table is missing, for the reason keys.
@@ -640,10 +639,7 @@ pub fn compare_strata(
         p.map(|p| PooledRow {
             estimate: p.estimate,
             se: p.se,
-            interval: [
-                Some(p.interval.low).filter(|v| v.is_finite()),
-                Some(p.interval.high).filter(|v| v.is_finite()),
-            ],
+            interval: finite_limits(p.interval),
         })
     };
     let test = |t: stats::stratified::ChiSquareTest| TestRow {

@@ -28,7 +28,7 @@
 
 use crate::cohort::Cohort;
 use crate::derive::Derived;
-use crate::domain::Outcome;
+use crate::domain::{Outcome, Population};
 use crate::stats::{self, Binomial, Interval};
 
 use super::{AnalysisError, AnalysisOptions};
@@ -91,7 +91,7 @@ pub fn sensitivity(
     let k = outcome_names.len();
     let mut counts = vec![vec![Counts::default(); k]; arms.len()];
     for (p, d) in cohort.participants.iter().zip(derived) {
-        let per_protocol = arms[p.arm].is_control() || d.adherent == Some(true);
+        let per_protocol = Population::PerProtocol.includes(arms[p.arm].is_control(), d.adherent);
         for (o, c) in counts[p.arm].iter_mut().enumerate() {
             match d.outcome(Outcome::from_index(o)).responder {
                 Some(r) => {

@@ -29,6 +29,14 @@ pub enum StratifyBy {
 }
 
 impl StratifyBy {
+    /// The participant's value in this column.
+    fn value(self, p: &crate::cohort::Participant) -> Option<&str> {
+        match self {
+            StratifyBy::Site => p.site.as_deref(),
+            StratifyBy::Sex => p.sex.as_deref(),
+        }
+    }
+
     /// The column's name.
     #[must_use]
     pub fn as_str(self) -> &'static str {
@@ -81,10 +89,7 @@ pub fn stratify(
     // counts[stratum][arm][outcome] = (responders, n)
     let mut index: BTreeMap<&str, usize> = BTreeMap::new();
     for p in &cohort.participants {
-        let value = match by {
-            StratifyBy::Site => p.site.as_deref(),
-            StratifyBy::Sex => p.sex.as_deref(),
-        };
+        let value = by.value(p);
         if let Some(v) = value {
             let next = index.len();
             index.entry(v).or_insert(next);
@@ -94,10 +99,7 @@ pub fn stratify(
     let mut counts = vec![vec![vec![(0u64, 0u64); k]; arms.len()]; index.len()];
     let mut without_value = 0;
     for (p, d) in cohort.participants.iter().zip(derived) {
-        let value = match by {
-            StratifyBy::Site => p.site.as_deref(),
-            StratifyBy::Sex => p.sex.as_deref(),
-        };
+        let value = by.value(p);
         let Some(s) = value.map(|v| index[v]) else {
             without_value += 1;
             continue;

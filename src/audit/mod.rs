@@ -225,11 +225,10 @@ pub struct Audit {
     pub notes: Vec<String>,
 }
 
-/// The latest date in the cohort: randomization, session, or the date a score row stands for
-/// (day 0 + 7 × week: scores carry no date of their own, but a week-5 score exists only once
-/// week 5 has come).
-/// `sessions` is the latest session date ([`latest_session`]).
-fn latest_date(cohort: &Cohort, derived: &[Derived], sessions: Option<i32>) -> Option<i32> {
+/// The latest randomization date or date a score row stands for (day 0 + 7 × week: scores
+/// carry no date of their own, but a week-5 score exists only once week 5 has come); with
+/// [`latest_session`], the latest date in the cohort.
+fn latest_date(cohort: &Cohort, derived: &[Derived]) -> Option<i32> {
     let randomized = cohort
         .participants
         .iter()
@@ -243,7 +242,7 @@ fn latest_date(cohort: &Cohort, derived: &[Derived], sessions: Option<i32>) -> O
             derived[s.participant as usize].day0.map(|d0| d0 + 7 * week)
         })
         .max();
-    sessions.max(randomized).max(scores)
+    randomized.max(scores)
 }
 
 /// The latest session date, any status.
@@ -281,10 +280,11 @@ pub fn audit(
     // whether the audit date leaves any session out.
     let (last_session, latest) = std::thread::scope(|scope| {
         let last_session = crate::parallel::spawn(scope, || latest_session(cohort));
-        let latest = options.as_of.is_none().then(|| {
-            // Without the sessions, which the other thread reads; added below.
-            latest_date(cohort, derived, None)
-        });
+        // Without the sessions, which the other thread reads; added below.
+        let latest = options
+            .as_of
+            .is_none()
+            .then(|| latest_date(cohort, derived));
         (crate::parallel::join(last_session), latest)
     });
     let as_of = options

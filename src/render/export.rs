@@ -141,7 +141,13 @@ pub fn arms_csv(analysis: &Analysis) -> String {
     out
 }
 
-fn comparison_row(out: &mut String, c: &Comparison, adjusted: bool, margin: bool) {
+fn comparison_row(
+    out: &mut String,
+    c: &Comparison,
+    adjusted: bool,
+    margin: bool,
+    reference: Option<&str>,
+) {
     let mut cells = vec![
         Cell::Text(&c.arm),
         Cell::Text(&c.label),
@@ -177,6 +183,9 @@ fn comparison_row(out: &mut String, c: &Comparison, adjusted: bool, margin: bool
             Cell::Bool(t.map(|t| t.rejected)),
         ]);
     }
+    if let Some(r) = reference {
+        cells.push(Cell::Text(r));
+    }
     push_row(out, &cells);
 }
 
@@ -205,15 +214,7 @@ pub fn comparisons_csv(analysis: &Analysis) -> String {
     }
     push_header(&mut out, &header);
     for c in &analysis.comparisons {
-        comparison_row(&mut out, c, adjusted, margin);
-        if let Some(r) = reference {
-            // The row's last cell: its line end is replaced by the reference arm's id.
-            out.pop();
-            out.push(',');
-            let mut cell = String::new();
-            push_row(&mut cell, &[Cell::Text(r)]);
-            out.push_str(&cell);
-        }
+        comparison_row(&mut out, c, adjusted, margin, reference);
     }
     out
 }
