@@ -164,6 +164,12 @@ pub struct RiskDifference {
     /// Why `miettinen_nurminen` is missing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub miettinen_nurminen_reason: Option<String>,
+    /// Skewness-corrected asymptotic score interval (Laud 2017).
+    #[serde(default)]
+    pub scas: Option<Limits>,
+    /// Why `scas` is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scas_reason: Option<String>,
 }
 
 /// The risk ratio, treatment over control.
@@ -186,6 +192,12 @@ pub struct RiskRatio {
     /// Why `miettinen_nurminen` is missing or has an infinite limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub miettinen_nurminen_reason: Option<String>,
+    /// Skewness-corrected asymptotic score interval (Laud 2017).
+    #[serde(default)]
+    pub scas: Option<Limits>,
+    /// Why `scas` is missing or has an infinite limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scas_reason: Option<String>,
 }
 
 /// The odds ratio, treatment against control.
@@ -213,6 +225,12 @@ pub struct OddsRatio {
     /// Why `conditional_mle` is missing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditional_mle_reason: Option<String>,
+    /// Blaker's exact interval, the one that matches `blaker_p`.
+    #[serde(default)]
+    pub blaker: Option<Limits>,
+    /// Why `blaker` is missing or has an infinite limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blaker_reason: Option<String>,
 }
 
 /// The number needed to treat in Altman's notation.
@@ -257,6 +275,12 @@ pub struct CompareResult {
     /// Fisher's two-sided mid-p (less conservative; `null` when an arm is empty).
     #[serde(default)]
     pub fisher_mid_p: Option<f64>,
+    /// Blaker's exact two-sided p of an odds ratio of 1 (agrees with `odds_ratio.blaker`).
+    #[serde(default)]
+    pub blaker_p: Option<f64>,
+    /// Why `blaker_p` is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blaker_p_reason: Option<String>,
     /// Pearson chi-square p.
     pub chi2_p: Option<f64>,
     /// Why `chi2_p` is missing.
@@ -404,6 +428,7 @@ fn risk_difference(t: &TwoByTwo, empty: &str) -> RiskDifference {
     let (newcombe, newcombe_reason) = interval(RdMethod::Newcombe);
     let (agresti_caffo, agresti_caffo_reason) = interval(RdMethod::AgrestiCaffo);
     let (miettinen_nurminen, miettinen_nurminen_reason) = interval(RdMethod::MiettinenNurminen);
+    let (scas, scas_reason) = limits(stats::scas_difference(tr, co, level), empty);
     RiskDifference {
         estimate,
         estimate_reason,
@@ -415,6 +440,8 @@ fn risk_difference(t: &TwoByTwo, empty: &str) -> RiskDifference {
         agresti_caffo_reason,
         miettinen_nurminen,
         miettinen_nurminen_reason,
+        scas,
+        scas_reason,
     }
 }
 
@@ -430,6 +457,7 @@ fn risk_ratio(t: &TwoByTwo, empty: &str, both: bool) -> RiskRatio {
     let (katz_limits, katz_reason) = limits(katz.map(|r| r.interval), empty);
     let (miettinen_nurminen, miettinen_nurminen_reason) =
         limits(stats::miettinen_nurminen_ratio(tr, co, level), no_ratio);
+    let (scas, scas_reason) = limits(stats::scas_ratio(tr, co, level), no_ratio);
     RiskRatio {
         estimate,
         estimate_reason,
@@ -438,10 +466,27 @@ fn risk_ratio(t: &TwoByTwo, empty: &str, both: bool) -> RiskRatio {
         corrected: katz.is_some_and(|r| r.corrected),
         miettinen_nurminen,
         miettinen_nurminen_reason,
+        scas,
+        scas_reason,
     }
 }
 
-fn odds_ratio(t: &TwoByTwo, empty: &str, both: bool) -> OddsRatio {
+/// Why Blaker's test and interval are missing (`stats::blaker`): an empty arm or degenerate
+/// margin, a support too wide to tabulate, or a level below 0.6.
+fn blaker_missing<'a>(t: &TwoByTwo, both: bool, degenerate: &'a str) -> &'a str {
+    let (tr, co) = (t.treatment, t.control);
+    let responders = tr.successes() + co.successes();
+    let margins_fine = both && responders > 0 && responders < tr.trials() + co.trials();
+    if !margins_fine {
+        degenerate
+    } else if t.level.value() < 0.6 {
+        "Blaker's interval is computed for levels of 0.6 and above"
+    } else {
+        "the table is too large for Blaker's exact test (its support has more than 131,072 values); use Fisher's test or the score intervals"
+    }
+}
+
+fn odds_ratio(t: &TwoByTwo, empty: &str, both: bool, blaker: Option<stats::BlakerOddsRatio>) -> OddsRatio {
     let (tr, co, level) = (t.treatment, t.control, t.level);
     let woolf = stats::odds_ratio_woolf(tr, co, level);
     let exact = stats::odds_ratio_exact(tr, co, level);
@@ -453,6 +498,10 @@ fn odds_ratio(t: &TwoByTwo, empty: &str, both: bool) -> OddsRatio {
     let (estimate, estimate_reason) = number(woolf.map(|r| r.estimate), empty);
     let (woolf_limits, woolf_reason) = limits(woolf.map(|r| r.interval), empty);
     let (exact_limits, exact_reason) = limits(exact.map(|e| e.interval), degenerate);
+    let (blaker, blaker_reason) = limits(
+        blaker.map(|b| b.interval),
+        blaker_missing(t, both, degenerate),
+    );
     let (conditional_mle, conditional_mle_reason) = number(
         exact.map(|e| e.estimate),
         if exact.is_some() {
@@ -471,6 +520,8 @@ fn odds_ratio(t: &TwoByTwo, empty: &str, both: bool) -> OddsRatio {
         corrected: woolf.is_some_and(|r| r.corrected),
         conditional_mle,
         conditional_mle_reason,
+        blaker,
+        blaker_reason,
     }
 }
 
@@ -522,6 +573,11 @@ pub fn compare(t: &TwoByTwo) -> CompareResult {
     let (chi2_yates_p, chi2_yates_p_reason) = number(yates.map(|c| c.p_value), no_chi);
     let (chi2, chi2_reason) = number(chi.map(|c| c.statistic), no_chi);
     let (chi2_yates, chi2_yates_reason) = number(yates.map(|c| c.statistic), no_chi);
+    let blaker = stats::blaker_odds_ratio(tr, co, level);
+    let (blaker_p, blaker_p_reason) = number(
+        blaker.map(|b| b.p_value),
+        blaker_missing(t, both, "a margin is degenerate or an arm is empty"),
+    );
     CompareResult {
         trialdose_version: env!("CARGO_PKG_VERSION").to_owned(),
         schema_version: SCHEMA_VERSION,
@@ -529,11 +585,13 @@ pub fn compare(t: &TwoByTwo) -> CompareResult {
         control: arm(co, level),
         risk_difference: risk_difference(t, empty),
         risk_ratio: risk_ratio(t, empty, both),
-        odds_ratio: odds_ratio(t, empty, both),
+        odds_ratio: odds_ratio(t, empty, both, blaker),
         nnt: nnt(t, empty),
         fisher_p,
         fisher_p_reason,
         fisher_mid_p: both.then(|| stats::fisher_mid_p(tr, co)),
+        blaker_p,
+        blaker_p_reason,
         chi2_p,
         chi2_p_reason,
         chi2_yates_p,
@@ -603,6 +661,10 @@ pub struct StratifiedResult {
     pub strata_used: usize,
     /// Mantel-Haenszel risk difference (Sato variance).
     pub mh_risk_difference: Option<PooledRow>,
+    /// Stratified Miettinen-Nurminen interval for the common risk difference (Mantel-Haenszel
+    /// weights; SAS `COMMONRISKDIFF(CL=MNMH)`).
+    #[serde(default)]
+    pub mn_risk_difference: Option<Limits>,
     /// Mantel-Haenszel risk ratio (Greenland-Robins variance).
     pub mh_risk_ratio: Option<PooledRow>,
     /// Mantel-Haenszel odds ratio (Robins-Breslow-Greenland variance).
@@ -663,6 +725,7 @@ pub fn compare_strata(
             .collect(),
         strata_used: r.strata_used,
         mh_risk_difference: pooled(r.risk_difference),
+        mn_risk_difference: r.risk_difference_mn.map(finite_limits),
         mh_risk_ratio: pooled(r.risk_ratio),
         mh_odds_ratio: pooled(r.odds_ratio),
         cmh: r.cmh.map(test),

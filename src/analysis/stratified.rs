@@ -1,5 +1,10 @@
-//! `analyze --stratify site|sex`: each treatment arm against control within the strata of a
+//! `analyze --stratify COLUMN`: each treatment arm against control within the strata of a
 //! participants column, pooled by Mantel-Haenszel ([`crate::stats::stratified`]), per outcome.
+//!
+//! The columns: `site` and `sex` as written; `age` in ten-year bands (`age 40-49`); `clearance`
+//! (the medical clearance flag, `cleared` / `not cleared`); `randomized` (the calendar quarter
+//! of randomization, `2024-Q1`, for drift over the recruitment period). Columns outside the
+//! data contract are not kept by the reader, so they cannot be strata.
 //!
 //! Who is counted: the analysis population and the missing-outcome rule of the analysis
 //! (`Population::counted`, the same rule as `comparisons.csv`), split by the column's value.
@@ -9,6 +14,7 @@
 //! the pooled estimates and tests. Strata are in the order of their names (byte order), so
 //! the file does not depend on row order.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::cohort::Cohort;
@@ -18,7 +24,7 @@ use crate::stats::{self, Binomial, Stratified, Stratum};
 
 use super::{AnalysisError, AnalysisOptions};
 
-/// The participants columns `--stratify` takes (categories the reader keeps).
+/// The participants columns `--stratify` takes (module documentation).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StratifyBy {
@@ -26,14 +32,34 @@ pub enum StratifyBy {
     Site,
     /// The sex column.
     Sex,
+    /// The age column in ten-year bands.
+    Age,
+    /// The medical clearance flag.
+    Clearance,
+    /// The calendar quarter of the randomization date.
+    Randomized,
 }
 
 impl StratifyBy {
-    /// The participant's value in this column.
-    fn value(self, p: &crate::cohort::Participant) -> Option<&str> {
+    /// The participant's stratum in this column, `None` when the value is missing.
+    fn value(self, p: &crate::cohort::Participant) -> Option<Cow<'_, str>> {
         match self {
-            StratifyBy::Site => p.site.as_deref(),
-            StratifyBy::Sex => p.sex.as_deref(),
+            StratifyBy::Site => p.site.as_deref().map(Cow::Borrowed),
+            StratifyBy::Sex => p.sex.as_deref().map(Cow::Borrowed),
+            StratifyBy::Age => p.age.map(|age| {
+                let low = age.div_euclid(10) * 10;
+                Cow::Owned(format!("age {low}-{}", low + 9))
+            }),
+            StratifyBy::Clearance => Some(Cow::Borrowed(if p.medical_clearance {
+                "cleared"
+            } else {
+                "not cleared"
+            })),
+            StratifyBy::Randomized => p.randomized_on.map(|day| {
+                let date = crate::cohort::value::format_date(day);
+                let month: u32 = date[5..7].parse().unwrap_or(1);
+                Cow::Owned(format!("{}-Q{}", &date[..4], (month + 2) / 3))
+            }),
         }
     }
 
@@ -43,6 +69,9 @@ impl StratifyBy {
         match self {
             StratifyBy::Site => "site",
             StratifyBy::Sex => "sex",
+            StratifyBy::Age => "age",
+            StratifyBy::Clearance => "clearance",
+            StratifyBy::Randomized => "randomized",
         }
     }
 }
@@ -87,10 +116,9 @@ pub fn stratify(
         .reference
         .unwrap_or_else(|| cohort.protocol.control_index());
     // counts[stratum][arm][outcome] = (responders, n)
-    let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut index: BTreeMap<Cow<'_, str>, usize> = BTreeMap::new();
     for p in &cohort.participants {
-        let value = by.value(p);
-        if let Some(v) = value {
+        if let Some(v) = by.value(p) {
             let next = index.len();
             index.entry(v).or_insert(next);
         }
@@ -99,8 +127,7 @@ pub fn stratify(
     let mut counts = vec![vec![vec![(0u64, 0u64); k]; arms.len()]; index.len()];
     let mut without_value = 0;
     for (p, d) in cohort.participants.iter().zip(derived) {
-        let value = by.value(p);
-        let Some(s) = value.map(|v| index[v]) else {
+        let Some(s) = by.value(p).map(|v| index[&v]) else {
             without_value += 1;
             continue;
         };
@@ -131,7 +158,7 @@ pub fn stratify(
                     treatment: binomial(counts[s][a][o])?,
                     control: binomial(counts[s][c][o])?,
                 };
-                strata.push(((*name).to_owned(), stratum));
+                strata.push((name.to_string(), stratum));
             }
             let only: Vec<Stratum> = strata.iter().map(|(_, s)| *s).collect();
             comparisons.push(StratifiedComparison {

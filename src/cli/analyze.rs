@@ -71,8 +71,9 @@ pub struct Args {
     /// adjusted.csv: `baseline` or `baseline,age`.
     #[arg(long, value_name = "baseline[,age]")]
     adjust: Option<String>,
-    /// Mantel-Haenszel analysis within the strata of a participants column (site or sex):
-    /// stratified.csv, per treatment arm and outcome.
+    /// Mantel-Haenszel and stratified Miettinen-Nurminen analysis within the strata of a
+    /// participants column (site, sex, age in ten-year bands, clearance, or randomized: the
+    /// quarter of randomization): stratified.csv, per treatment arm and outcome.
     #[arg(long, value_enum, value_name = "COLUMN")]
     stratify: Option<StratifyArg>,
     /// Each comparison under ITT (missing = non-responder, missing excluded), per-protocol,
@@ -133,6 +134,12 @@ enum StratifyArg {
     Site,
     /// The sex column.
     Sex,
+    /// The age column in ten-year bands.
+    Age,
+    /// The medical clearance flag.
+    Clearance,
+    /// The calendar quarter of randomization.
+    Randomized,
 }
 
 /// Parses `--adjust`: `baseline` or `baseline,age` (either order, no repeats).
@@ -184,6 +191,9 @@ impl Args {
             stratify: self.stratify.map(|s| match s {
                 StratifyArg::Site => StratifyBy::Site,
                 StratifyArg::Sex => StratifyBy::Sex,
+                StratifyArg::Age => StratifyBy::Age,
+                StratifyArg::Clearance => StratifyBy::Clearance,
+                StratifyArg::Randomized => StratifyBy::Randomized,
             }),
             sensitivity: self.sensitivity,
             margin: super::margin_arg(self.margin, self.margin_ratio, self.hypothesis)?,

@@ -64,6 +64,7 @@ pub fn text(v: &CompareResult) -> String {
         (rd.newcombe, "Newcombe hybrid score"),
         (rd.agresti_caffo, "Agresti-Caffo"),
         (rd.miettinen_nurminen, "Miettinen-Nurminen"),
+        (rd.scas, "skewness-corrected"),
     ] {
         let _ = writeln!(s, "  {label:<22} {}", pair(limits));
     }
@@ -83,6 +84,7 @@ pub fn text(v: &CompareResult) -> String {
         "Miettinen-Nurminen",
         pair(rr.miettinen_nurminen)
     );
+    let _ = writeln!(s, "  {:<22} {}", "skewness-corrected", pair(rr.scas));
     let or = &v.odds_ratio;
     let _ = writeln!(s, "\nodds ratio {}{}", num(or.estimate), note(or.corrected));
     let _ = writeln!(s, "  {:<22} {}", "Woolf logit", pair(or.woolf));
@@ -92,6 +94,13 @@ pub fn text(v: &CompareResult) -> String {
         "exact conditional",
         pair(or.exact),
         num(or.conditional_mle)
+    );
+    let _ = writeln!(
+        s,
+        "  {:<22} {}  (matches Blaker's test, p {})",
+        "Blaker exact",
+        pair(or.blaker),
+        p(v.blaker_p)
     );
     let _ = writeln!(
         s,
@@ -177,6 +186,12 @@ pub fn stratified_text(v: &StratifiedResult) -> String {
             }
         }
     }
+    let _ = writeln!(
+        s,
+        "  {:<16}    {} (Miettinen-Nurminen score, MH weights)",
+        "",
+        pair(v.mn_risk_difference)
+    );
     let test = |t: &Option<crate::compare::TestRow>| match t {
         Some(t) => format!(
             "chi-square {}  df {}  p {}",

@@ -274,7 +274,7 @@ pub fn adjusted_csv(rows: &[AdjustedRow]) -> String {
 /// Columns of `stratified.csv`: per treatment arm and outcome, one row per stratum (its
 /// counts and whether it is used) and a last `mantel-haenszel` row with the pooled estimates
 /// and the tests.
-pub const STRATIFIED_COLUMNS: [&str; 26] = [
+pub const STRATIFIED_COLUMNS: [&str; 28] = [
     "arm",
     "outcome",
     "stratified_by",
@@ -289,6 +289,8 @@ pub const STRATIFIED_COLUMNS: [&str; 26] = [
     "mh_risk_difference",
     "mh_risk_difference_low",
     "mh_risk_difference_high",
+    "mn_risk_difference_low",
+    "mn_risk_difference_high",
     "mh_risk_ratio",
     "mh_risk_ratio_low",
     "mh_risk_ratio_high",
@@ -326,7 +328,7 @@ pub fn stratified_csv(s: &crate::analysis::stratified::StratifiedAnalysis) -> St
                 Cell::Bool(Some(stratum.compares())),
                 Cell::Int(None),
             ];
-            cells.extend(std::iter::repeat_with(none).take(14));
+            cells.extend(std::iter::repeat_with(none).take(16));
             cells.push(Cell::Int(None));
             push_row(&mut out, &cells);
         }
@@ -359,6 +361,8 @@ pub fn stratified_csv(s: &crate::analysis::stratified::StratifiedAnalysis) -> St
             int(r.strata_used as u64),
         ];
         cells.extend(est(r.risk_difference));
+        cells.push(Cell::Float(r.risk_difference_mn.map(|i| i.low)));
+        cells.push(Cell::Float(r.risk_difference_mn.map(|i| i.high)));
         cells.extend(est(r.risk_ratio));
         cells.extend(est(r.odds_ratio));
         cells.push(Cell::Float(r.cmh.map(|t| t.statistic)));

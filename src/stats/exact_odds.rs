@@ -49,7 +49,7 @@ pub struct ConditionalOddsRatio {
 /// Supports up to this many values keep every weight in a table (1 MiB) and sum them all;
 /// wider ones are summed outward from the mode of each law ([`Wide`]), so memory and time do
 /// not grow with the counts.
-const TABLE_MAX: u64 = 1 << 17;
+pub(super) const TABLE_MAX: u64 = 1 << 17;
 
 /// One table's noncentral hypergeometric law, by the size of its support.
 enum Law<'a> {
@@ -233,23 +233,9 @@ struct Moments {
 
 impl Table {
     fn new(law: &Hypergeometric) -> Table {
-        let mode = law.mode();
-        let size = usize::try_from(law.high - law.low + 1).unwrap_or(usize::MAX);
-        let mut ln_weight = vec![0.0; size];
-        let at = |k: u64| (k - law.low) as usize;
-        let mut acc = 0.0;
-        for k in (law.low + 1..=mode).rev() {
-            acc += law.ratio_down(k).ln();
-            ln_weight[at(k - 1)] = acc;
-        }
-        acc = 0.0;
-        for k in mode..law.high {
-            acc += law.ratio_up(k).ln();
-            ln_weight[at(k + 1)] = acc;
-        }
         Table {
             low: law.low,
-            ln_weight,
+            ln_weight: central_ln_weights(law),
         }
     }
 
@@ -287,6 +273,26 @@ impl Table {
             lower: (lo, lo1 / lo.max(f64::MIN_POSITIVE)),
         }
     }
+}
+
+/// `ln P(X = k) − ln P(X = mode)` for every `k` of the support, from `low` up, by the ratio
+/// recurrence (no factorials). Callers bound the support's size (see [`TABLE_MAX`]).
+pub(super) fn central_ln_weights(law: &Hypergeometric) -> Vec<f64> {
+    let mode = law.mode();
+    let size = usize::try_from(law.high - law.low + 1).unwrap_or(usize::MAX);
+    let mut ln_weight = vec![0.0; size];
+    let at = |k: u64| (k - law.low) as usize;
+    let mut acc = 0.0;
+    for k in (law.low + 1..=mode).rev() {
+        acc += law.ratio_down(k).ln();
+        ln_weight[at(k - 1)] = acc;
+    }
+    acc = 0.0;
+    for k in mode..law.high {
+        acc += law.ratio_up(k).ln();
+        ln_weight[at(k + 1)] = acc;
+    }
+    ln_weight
 }
 
 /// Newton iterations allowed per root before giving the bracket's midpoint.

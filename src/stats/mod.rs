@@ -24,6 +24,7 @@
 //! a = b = 2e5), so exact binomial and hypergeometric tails (Clopper-Pearson, Fisher) are summed
 //! here from Loader's (2000) saddle-point probabilities instead.
 
+pub mod blaker;
 pub mod chisq;
 pub mod descriptive;
 pub mod difference;
@@ -37,12 +38,15 @@ pub mod multiplicity;
 pub mod nnt;
 pub mod proportion;
 pub mod ratio;
+pub mod scas;
 pub mod score;
 mod special;
 pub mod stratified;
+pub mod stratified_score;
 pub mod trend;
 pub mod welch;
 
+pub use blaker::{BlakerOddsRatio, blaker_odds_ratio};
 pub use chisq::{ChiSquare, pearson_chi_square};
 pub use descriptive::{Moments, mean, sd};
 pub use difference::{
@@ -55,8 +59,10 @@ pub use multiplicity::{Multiplicity, adjust};
 pub use nnt::{NntDisplay, altman};
 pub use proportion::{clopper_pearson, wilson};
 pub use ratio::{RatioEstimate, odds_ratio_woolf, risk_ratio_katz};
+pub use scas::{scas_difference, scas_ratio};
 pub use score::{miettinen_nurminen_difference, miettinen_nurminen_ratio};
 pub use stratified::{Stratified, Stratum, mantel_haenszel};
+pub use stratified_score::stratified_miettinen_nurminen;
 pub use trend::{ScoredArm, TrendTest, cochran_armitage};
 pub use welch::{MeanDifference, welch_from_moments, welch_interval};
 
@@ -204,6 +210,37 @@ pub(crate) mod testing {
             err <= tol,
             "{what}: got {actual:e}, expected {expected:e} (abs error {err:e} > {tol:e})"
         );
+    }
+
+    /// The rows of a reference CSV written by a script in `tests/reference/` (header skipped;
+    /// fields split on commas outside double quotes, quotes removed; `NA` kept as text).
+    pub(crate) fn reference_rows(csv: &str) -> Vec<Vec<String>> {
+        csv.lines()
+            .skip(1)
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| {
+                let mut fields = vec![String::new()];
+                let mut quoted = false;
+                for ch in line.trim_end_matches('\r').chars() {
+                    match ch {
+                        '"' => quoted = !quoted,
+                        ',' if !quoted => fields.push(String::new()),
+                        _ => fields.last_mut().expect("one field at least").push(ch),
+                    }
+                }
+                fields
+            })
+            .collect()
+    }
+
+    /// A reference CSV number: `Inf` is infinity, `NA` is `None`.
+    pub(crate) fn reference_number(field: &str) -> Option<f64> {
+        match field {
+            "NA" => None,
+            "Inf" => Some(f64::INFINITY),
+            "-Inf" => Some(f64::NEG_INFINITY),
+            other => Some(other.parse().expect("a number in a reference CSV")),
+        }
     }
 
     /// Panics unless `|actual - expected| <= tol * |expected|`.

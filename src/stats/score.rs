@@ -46,13 +46,13 @@ const BISECTION_STEPS: usize = 80;
 
 /// `N/(N − 1)`, the variance factor of Miettinen & Nurminen (1985); 1 when `N = 1` cannot occur
 /// (both arms have at least one trial, so `N >= 2`).
-fn variance_factor(nt: f64, nc: f64) -> f64 {
+pub(super) fn variance_factor(nt: f64, nc: f64) -> f64 {
     let n = nt + nc;
     n / (n - 1.0)
 }
 
 /// Restricted MLEs `(p̃_t, p̃_c)` under `p_t − p_c = δ`; formula in the module documentation.
-fn restricted_difference(pt: f64, pc: f64, nt: f64, nc: f64, delta: f64) -> (f64, f64) {
+pub(super) fn restricted_difference(pt: f64, pc: f64, nt: f64, nc: f64, delta: f64) -> (f64, f64) {
     let theta = nc / nt;
     let a = 1.0 + theta;
     let b = -(1.0 + theta + pt + theta * pc + delta * (theta + 2.0));
@@ -75,7 +75,7 @@ fn restricted_difference(pt: f64, pc: f64, nt: f64, nc: f64, delta: f64) -> (f64
 }
 
 /// Restricted MLEs `(p̃_t, p̃_c)` under `p_t = φ p_c`; formula in the module documentation.
-fn restricted_ratio(xt: f64, nt: f64, xc: f64, nc: f64, phi: f64) -> (f64, f64) {
+pub(super) fn restricted_ratio(xt: f64, nt: f64, xc: f64, nc: f64, phi: f64) -> (f64, f64) {
     let a = (nt + nc) * phi;
     let b = -(nt * phi + xt + nc + xc * phi);
     let c = xt + xc;
@@ -88,7 +88,7 @@ fn restricted_ratio(xt: f64, nt: f64, xc: f64, nc: f64, phi: f64) -> (f64, f64) 
 
 /// Bisection for the point where a decreasing `f` crosses `target`, between `below` (where
 /// `f >= target`) and `above` (where `f < target`); returns the midpoint of the final bracket.
-fn crossing(mut below: f64, mut above: f64, target: f64, f: impl Fn(f64) -> f64) -> f64 {
+pub(super) fn crossing(mut below: f64, mut above: f64, target: f64, f: impl Fn(f64) -> f64) -> f64 {
     for _ in 0..BISECTION_STEPS {
         let mid = 0.5 * (below + above);
         if mid == below || mid == above {

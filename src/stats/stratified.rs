@@ -1,6 +1,7 @@
 //! A dose arm against control across strata (sites, sexes, any grouping): the Mantel-Haenszel
 //! common risk difference, risk ratio and odds ratio with their intervals, the
-//! Cochran-Mantel-Haenszel test of no association, and the Breslow-Day test (with Tarone's
+//! Cochran-Mantel-Haenszel test of no association, the stratified Miettinen-Nurminen interval
+//! for the risk difference (`stratified_score.rs`), and the Breslow-Day test (with Tarone's
 //! correction) that the odds ratio is the same in every stratum.
 //!
 //! Why: in a multi-site trial the crude comparison mixes sites whose patients and response
@@ -53,6 +54,7 @@
 //! "Common Risk Difference".
 
 use super::special::{chi_square_upper_tail, normal_upper_tail};
+use super::stratified_score::stratified_miettinen_nurminen;
 use super::{Binomial, Interval, Level};
 
 /// One stratum's table: treatment and control responders out of participants.
@@ -112,6 +114,9 @@ pub struct Stratified {
     pub strata_left_out: usize,
     /// Mantel-Haenszel risk difference, Sato variance.
     pub risk_difference: Option<Pooled>,
+    /// Stratified Miettinen-Nurminen score interval for the common risk difference with
+    /// Mantel-Haenszel weights ([`super::stratified_score`]).
+    pub risk_difference_mn: Option<Interval>,
     /// Mantel-Haenszel risk ratio, Greenland-Robins variance.
     pub risk_ratio: Option<Pooled>,
     /// Mantel-Haenszel odds ratio, Robins-Breslow-Greenland variance.
@@ -212,6 +217,7 @@ pub fn mantel_haenszel(strata: &[Stratum], level: Level) -> Stratified {
         strata_used: used.len(),
         strata_left_out: strata.len() - used.len(),
         risk_difference,
+        risk_difference_mn: stratified_miettinen_nurminen(strata, level),
         risk_ratio,
         odds_ratio,
         cmh,

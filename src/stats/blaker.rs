@@ -1,0 +1,412 @@
+//! Blaker's exact test of an odds ratio and the confidence interval that matches it.
+//!
+//! Why: Fisher's two-sided p (R's "minimum likelihood" convention, kept in `fisher.rs`) and the
+//! central exact interval (`exact_odds.rs`) can disagree: the interval may include 1 while
+//! p < 0.05, or exclude it while p > 0.05, because they order the tables differently. Blaker's
+//! test orders the tables by their smaller tail, and its confidence set is exactly the odds
+//! ratios the test does not reject, so the test and the interval always agree; the interval
+//! is never wider than the central one (Blaker 2000; Fay 2010). This is R's
+//! `exact2x2(..., tsmethod = "blaker")`.
+//!
+//! Conditioning on the margins, `X = x_t` follows Fisher's noncentral hypergeometric law with
+//! odds ratio ψ (notation of `exact_odds.rs`); write `F_ψ(k) = P_ψ(X <= k)` and
+//! `F̄_ψ(k) = P_ψ(X >= k)`. Blaker's two-sided p-value at ψ for the observed `x` is
+//!
+//! ```text
+//! if F_ψ(x) <= F̄_ψ(x):  p = F_ψ(x) + max{ F̄_ψ(k) : F̄_ψ(k) <= F_ψ(x) (1 + 10⁻⁷) }
+//! else:                 p = F̄_ψ(x) + max{ F_ψ(k) : F_ψ(k) <= F̄_ψ(x) (1 + 10⁻⁷) }
+//! ```
+//!
+//! (the max is 0 over an empty set; p is capped at 1; the relative tolerance for ties is R's,
+//! as in `fisher.rs`). The confidence set at level `1 − α` is `{ψ : p(ψ) > α}`; like
+//! `exact2x2`, the interval reported is the smallest one containing it (the set is an interval
+//! in practically every table, but p(ψ) jumps, so this is not guaranteed).
+//!
+//! Computation. Since `min(F, F̄) <= p <= 2 min(F, F̄)`, the lower limit lies where
+//! `F̄_ψ(x)` is between `0.45 α` and `1.01 α`; there `x` sits in the upper tail, and both
+//! `F̄_ψ(x)` (increasing in ψ) and the paired lower tail `F_ψ(k*)` (decreasing in ψ for a fixed
+//! `k`, with the paired `k*` never decreasing) are monotone. So on any cell `[a, b]` of ψ,
+//! `F̄_a(x) + F_b(k*_a) <= p(ψ) <= F̄_b(x) + F_a(k*_b)`: a branch-and-bound search splits the
+//! cells whose bounds straddle α, leftmost first, until the first cell with `p > α` is located
+//! to 10⁻¹⁰ in ln ψ. This is the same bracketing idea as `exact2x2CI` (which bounds on a grid
+//! and stops at a tolerance of 10⁻⁵). The upper limit is the lower limit of the table with
+//! responders and non-responders swapped, inverted (the swap maps ψ to 1/ψ and leaves every
+//! p-value unchanged). `x` at the bottom of the support gives a lower limit of 0, at the top an
+//! upper limit of ∞.
+//!
+//! Bounds. The law is tabulated over the whole support, so tables whose support has more than
+//! 131,072 values (both arms in the hundreds of thousands) are not computed (`None`): there
+//! Fisher's test and the score intervals agree with Blaker's to many digits anyway. Levels
+//! below 0.6 are not supported (`None`); the bracketing above needs `α < 0.4`.
+//!
+//! References: H. Blaker, "Confidence curves and improved exact confidence intervals for
+//! discrete distributions", Canadian Journal of Statistics 28 (2000) 783-798; M. P. Fay,
+//! "Confidence intervals that match Fisher's exact or Blaker's exact tests", Biostatistics 11
+//! (2010) 373-374; R package exact2x2 1.7.0 (`exact2x2CI`, `exact2x2Pvals`).
+
+use super::exact_odds::{TABLE_MAX, central_ln_weights};
+use super::fisher::{Hypergeometric, RELATIVE_TIE_TOLERANCE};
+use super::{Binomial, Interval, Level};
+
+/// The search stops when a cell is narrower than this in `ln ψ`.
+const LN_PSI_TOLERANCE: f64 = 1e-10;
+
+/// At most this many cells are examined per limit (each costs two passes over the support);
+/// far more than any table needs (about 40 levels of halving with a handful of open cells).
+const MAX_CELLS: usize = 20_000;
+
+/// Blaker's exact test and interval for the odds ratio of one table.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct BlakerOddsRatio {
+    /// Two-sided p-value of ψ = 1.
+    pub p_value: f64,
+    /// The matching confidence interval (limits may be 0 or `f64::INFINITY`).
+    pub interval: Interval,
+}
+
+/// One table's law, tabulated.
+struct Law {
+    /// Smallest value of the support.
+    low: u64,
+    /// `ln P_1(X = k) − ln P_1(X = mode)` from `low` up.
+    ln_weight: Vec<f64>,
+    /// The observed `x_t`, as an index into `ln_weight`.
+    at: usize,
+}
+
+/// Lower and upper tails at one ψ over a window of the support: for `i` in the window
+/// `lower[i − start] = P(X <= low + i)` and `upper[i − start] = P(X >= low + i)`. Outside the
+/// window every term is below the smallest double relative to the largest one, so the tails
+/// there are exactly 0 or 1 in floating point.
+struct Tails {
+    start: usize,
+    lower: Vec<f64>,
+    upper: Vec<f64>,
+}
+
+impl Tails {
+    /// `P(X <= low + i)`.
+    fn lower(&self, i: usize) -> f64 {
+        match i.checked_sub(self.start) {
+            None => 0.0,
+            Some(j) => self.lower.get(j).copied().unwrap_or(1.0),
+        }
+    }
+
+    /// `P(X >= low + i)`.
+    fn upper(&self, i: usize) -> f64 {
+        match i.checked_sub(self.start) {
+            None => 1.0,
+            Some(j) => self.upper.get(j).copied().unwrap_or(0.0),
+        }
+    }
+
+    /// The largest tail value at most `cut` over the support, `tails` being the window's lower
+    /// or upper tails and `outside` the largest value they take beyond it (0 when nothing
+    /// qualifies).
+    fn largest_at_most(tails: &[f64], outside: f64, cut: f64) -> f64 {
+        tails
+            .iter()
+            .chain(std::iter::once(&outside))
+            .copied()
+            .filter(|&v| v <= cut)
+            .fold(0.0, f64::max)
+    }
+}
+
+/// Terms more than this far below the largest (in natural log) are 0 relative to it in
+/// double precision (e^-746 is below the smallest subnormal).
+const NEGLIGIBLE: f64 = 746.0;
+
+impl Law {
+    fn new(treatment: Binomial, control: Binomial) -> Option<Law> {
+        let hyper = Hypergeometric::new(treatment, control);
+        if treatment.trials() == 0
+            || control.trials() == 0
+            || hyper.low >= hyper.high
+            || hyper.high - hyper.low >= TABLE_MAX
+        {
+            return None;
+        }
+        Some(Law {
+            low: hyper.low,
+            ln_weight: central_ln_weights(&hyper),
+            at: usize::try_from(treatment.successes() - hyper.low).ok()?,
+        })
+    }
+
+    /// Both tails of the law at `t = ln ψ`, each summed from its own end (so small tails keep
+    /// their relative precision), over the window where terms are not negligible: the log
+    /// weights are concave (the law is log-concave), so the largest term is found by bisection
+    /// on the slope and the window grows outward from it.
+    fn tails(&self, t: f64) -> Tails {
+        let exponent = |i: usize| self.ln_weight[i] + (self.low as f64 + i as f64) * t;
+        let n = self.ln_weight.len();
+        // First index whose next term is smaller: the slope decreases along the support.
+        let (mut lo, mut hi) = (0, n - 1);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if exponent(mid + 1) >= exponent(mid) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        let peak = lo;
+        let shift = exponent(peak);
+        let mut start = peak;
+        while start > 0 && exponent(start - 1) - shift > -NEGLIGIBLE {
+            start -= 1;
+        }
+        let mut end = peak + 1;
+        while end < n && exponent(end) - shift > -NEGLIGIBLE {
+            end += 1;
+        }
+        let mass: Vec<f64> = (start..end).map(|i| (exponent(i) - shift).exp()).collect();
+        let total: f64 = mass.iter().sum();
+        let mut lower = Vec::with_capacity(mass.len());
+        let mut acc = 0.0;
+        for m in &mass {
+            acc += m;
+            lower.push((acc / total).min(1.0));
+        }
+        let mut upper = vec![0.0; mass.len()];
+        acc = 0.0;
+        for (i, m) in mass.iter().enumerate().rev() {
+            acc += m;
+            upper[i] = (acc / total).min(1.0);
+        }
+        Tails {
+            start,
+            lower,
+            upper,
+        }
+    }
+
+    /// Blaker's p-value at `t = ln ψ` (module documentation).
+    fn p_value(&self, t: f64) -> f64 {
+        let tails = self.tails(t);
+        let (lo, up) = (tails.lower(self.at), tails.upper(self.at));
+        let n = self.ln_weight.len();
+        // The values a tail takes outside the window, where the window leaves room for any.
+        let below = tails.start > 0;
+        let above = tails.start + tails.lower.len() < n;
+        // Below the window the upper tail is 1 and the lower 0; above it the reverse.
+        let one_if = |present: bool| if present { 1.0 } else { 0.0 };
+        let (own, paired) = if lo <= up {
+            let cut = lo * (1.0 + RELATIVE_TIE_TOLERANCE);
+            (lo, Tails::largest_at_most(&tails.upper, one_if(below), cut))
+        } else {
+            let cut = up * (1.0 + RELATIVE_TIE_TOLERANCE);
+            (up, Tails::largest_at_most(&tails.lower, one_if(above), cut))
+        };
+        (own + paired).min(1.0)
+    }
+
+    /// In the region where `x` is in the upper tail: `F̄(x)` and the paired lower tail's index
+    /// `k*` (largest `k` with `F(k) <= F̄(x) (1 + 10⁻⁷)`), at `t`.
+    fn upper_side(&self, t: f64) -> (f64, Option<usize>, Tails) {
+        let tails = self.tails(t);
+        let own = tails.upper(self.at);
+        let cut = own * (1.0 + RELATIVE_TIE_TOLERANCE);
+        // The lower tail increases with k, so the qualifying indices are a prefix: those below
+        // the window (lower tail 0), then a prefix of the window, then (only when `cut >= 1`)
+        // those above it.
+        let in_window = tails.lower.partition_point(|&v| v <= cut);
+        let count = if in_window == tails.lower.len() && cut >= 1.0 {
+            self.ln_weight.len()
+        } else {
+            tails.start + in_window
+        };
+        (own, count.checked_sub(1), tails)
+    }
+
+    /// The `t` where `F̄_ψ(x)` (increasing in t) equals `target`, by bisection on a bracket
+    /// grown from 0 by doubling.
+    fn upper_tail_root(&self, target: f64) -> f64 {
+        let value = |t: f64| self.tails(t).upper(self.at);
+        let (mut lo, mut hi) = (-1.0, 1.0);
+        for _ in 0..12 {
+            if value(lo) < target {
+                break;
+            }
+            lo *= 2.0;
+        }
+        for _ in 0..12 {
+            if value(hi) >= target {
+                break;
+            }
+            hi *= 2.0;
+        }
+        for _ in 0..200 {
+            let mid = 0.5 * (lo + hi);
+            if hi - lo <= LN_PSI_TOLERANCE * 0.01 || mid == lo || mid == hi {
+                break;
+            }
+            if value(mid) < target {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        0.5 * (lo + hi)
+    }
+
+    /// The lower limit `inf {ψ : p(ψ) > α}` (module documentation); 0 when `x` is the smallest
+    /// value of the support.
+    fn lower_limit(&self, alpha: f64) -> f64 {
+        if self.at == 0 {
+            return 0.0;
+        }
+        let start = self.upper_tail_root(0.45 * alpha);
+        let end = self.upper_tail_root(1.01 * alpha);
+        let mut budget = MAX_CELLS;
+        self.first_above(start, end, alpha, &mut budget)
+            .unwrap_or(end)
+            .exp()
+    }
+
+    /// The smallest `t` in `[a, b]` with `p > α`, by branch and bound, or `None` when the
+    /// bounds show there is none.
+    fn first_above(&self, a: f64, b: f64, alpha: f64, budget: &mut usize) -> Option<f64> {
+        *budget = budget.saturating_sub(1);
+        let (own_a, pair_a, tails_a) = self.upper_side(a);
+        let (own_b, pair_b, tails_b) = self.upper_side(b);
+        let upper_bound = own_b + pair_b.map_or(0.0, |k| tails_a.lower(k));
+        if upper_bound <= alpha {
+            return None;
+        }
+        let lower_bound = own_a + pair_a.map_or(0.0, |k| tails_b.lower(k));
+        if lower_bound > alpha || b - a <= LN_PSI_TOLERANCE || *budget == 0 {
+            return Some(a);
+        }
+        let mid = 0.5 * (a + b);
+        self.first_above(a, mid, alpha, budget)
+            .or_else(|| self.first_above(mid, b, alpha, budget))
+    }
+}
+
+/// Swaps responders and non-responders in an arm: the odds ratio becomes its inverse.
+fn flipped(arm: Binomial) -> Binomial {
+    Binomial::new(arm.failures(), arm.trials()).expect("failures never exceed trials")
+}
+
+/// Blaker's exact test of ψ = 1 and its matching interval for the odds ratio of
+/// `[[x_t, n_t − x_t], [x_c, n_c − x_c]]` (definitions in the module documentation).
+///
+/// Returns `None` when a margin is degenerate (an empty arm, no responders, or all
+/// responders), when the support has more than 131,072 values, or when the level is below
+/// 0.6.
+#[must_use]
+pub fn blaker_odds_ratio(
+    treatment: Binomial,
+    control: Binomial,
+    level: Level,
+) -> Option<BlakerOddsRatio> {
+    let alpha = 1.0 - level.value();
+    if alpha >= 0.4 {
+        return None;
+    }
+    let law = Law::new(treatment, control)?;
+    let mirror = Law::new(flipped(treatment), flipped(control))?;
+    let low = law.lower_limit(alpha);
+    let mirror_low = mirror.lower_limit(alpha);
+    let high = if mirror_low == 0.0 {
+        f64::INFINITY
+    } else {
+        1.0 / mirror_low
+    };
+    Some(BlakerOddsRatio {
+        p_value: law.p_value(0.0),
+        interval: Interval { low, high },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::odds_ratio_exact;
+    use crate::stats::testing::{assert_abs, assert_rel, reference_number, reference_rows};
+
+    fn bin(x: u64, n: u64) -> Binomial {
+        Binomial::new(x, n).unwrap()
+    }
+
+    /// exact2x2 rounds its limits to 7 decimals at `tol = 1e-8` and stops its search at that
+    /// tolerance; its p-value is a plain sum (about 1e-15).
+    const EXACT2X2_LIMIT_ABS: f64 = 2e-7;
+    const EXACT2X2_LIMIT_REL: f64 = 1e-7;
+    const EXACT2X2_P_ABS: f64 = 1e-12;
+
+    /// R 4.2.2 with exact2x2 1.7.0 sourced, `exact2x2CI(x, tsmethod = "blaker", tol = 1e-8)` and
+    /// `exact2x2Pvals(x, 1, tsmethod = "blaker")`, written by tests/reference/scas_blaker.R:
+    /// 77 tables (published examples, edges and a seeded random sample) at 0.90/0.95/0.99.
+    #[test]
+    fn matches_exact2x2() {
+        let rows = reference_rows(include_str!("../../tests/reference/data/blaker.csv"));
+        assert!(rows.len() >= 200, "the reference file lost rows");
+        for row in rows {
+            let n: Vec<u64> = row[..4].iter().map(|v| v.parse().unwrap()).collect();
+            let level = Level::new(row[4].parse().unwrap()).unwrap();
+            let what = format!("{}/{} vs {}/{} at {}", n[0], n[1], n[2], n[3], row[4]);
+            let got = blaker_odds_ratio(bin(n[0], n[1]), bin(n[2], n[3]), level)
+                .unwrap_or_else(|| panic!("{what}: no result"));
+            assert_abs(got.p_value, reference_number(&row[5]).unwrap(), EXACT2X2_P_ABS, &what);
+            for (limit, field) in [(got.interval.low, &row[6]), (got.interval.high, &row[7])] {
+                let expected = reference_number(field).unwrap();
+                if expected.is_infinite() {
+                    assert!(limit.is_infinite(), "{what}: {limit}");
+                } else {
+                    let tol = EXACT2X2_LIMIT_ABS.max(EXACT2X2_LIMIT_REL * expected);
+                    assert_abs(limit, expected, tol, &what);
+                }
+            }
+        }
+    }
+
+    /// The interval excludes 1 exactly when the test rejects, and is inside the central exact
+    /// interval, over every table with arms of 1 to 12.
+    #[test]
+    fn agrees_with_its_test_and_nests_in_the_central_interval() {
+        for nt in 1..=12 {
+            for nc in 1..=12 {
+                for xt in 0..=nt {
+                    for xc in 0..=nc {
+                        let (t, c) = (bin(xt, nt), bin(xc, nc));
+                        let Some(b) = blaker_odds_ratio(t, c, Level::NINETY_FIVE) else {
+                            continue;
+                        };
+                        let what = format!("{xt}/{nt} vs {xc}/{nc}");
+                        let excludes = b.interval.low > 1.0 || b.interval.high < 1.0;
+                        // At a limit that lands on 1 within the search tolerance the two sides
+                        // may differ; none of these tables comes that close.
+                        assert_eq!(excludes, b.p_value <= 0.05, "{what}: {b:?}");
+                        let central = odds_ratio_exact(t, c, Level::NINETY_FIVE).unwrap();
+                        assert!(b.interval.low >= central.interval.low * (1.0 - 1e-9), "{what}");
+                        assert!(b.interval.high <= central.interval.high * (1.0 + 1e-9), "{what}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Swapping the arms inverts the interval and keeps the p-value.
+    #[test]
+    fn swapping_arms_inverts() {
+        let a = blaker_odds_ratio(bin(7, 25), bin(2, 25), Level::NINETY_FIVE).unwrap();
+        let b = blaker_odds_ratio(bin(2, 25), bin(7, 25), Level::NINETY_FIVE).unwrap();
+        assert_rel(a.interval.low, 1.0 / b.interval.high, 1e-9, "low");
+        assert_rel(a.p_value, b.p_value, 1e-12, "p");
+    }
+
+    #[test]
+    fn unsupported_inputs() {
+        let l = Level::NINETY_FIVE;
+        assert!(blaker_odds_ratio(bin(0, 5), bin(0, 5), l).is_none());
+        assert!(blaker_odds_ratio(bin(5, 5), bin(5, 5), l).is_none());
+        assert!(blaker_odds_ratio(bin(3, 5), bin(0, 0), l).is_none());
+        assert!(blaker_odds_ratio(bin(3, 5), bin(1, 4), Level::new(0.5).unwrap()).is_none());
+        let huge = blaker_odds_ratio(bin(200_000, 400_000), bin(190_000, 400_000), l);
+        assert!(huge.is_none());
+    }
+}
