@@ -471,22 +471,27 @@ fn risk_ratio(t: &TwoByTwo, empty: &str, both: bool) -> RiskRatio {
     }
 }
 
-/// Why Blaker's test and interval are missing (`stats::blaker`): an empty arm or degenerate
-/// margin, a support too wide to tabulate, or a level below 0.6.
+/// Why Blaker's test or interval is missing (`stats::blaker`): an empty arm or degenerate
+/// margin, a support too wide to tabulate, or (the interval only) a level below 0.6.
 fn blaker_missing<'a>(t: &TwoByTwo, both: bool, degenerate: &'a str) -> &'a str {
     let (tr, co) = (t.treatment, t.control);
     let responders = tr.successes() + co.successes();
     let margins_fine = both && responders > 0 && responders < tr.trials() + co.trials();
     if !margins_fine {
         degenerate
-    } else if t.level.value() < 0.6 {
+    } else if stats::blaker_odds_ratio(tr, co, t.level).is_some() {
         "Blaker's interval is computed for levels of 0.6 and above"
     } else {
         "the table is too large for Blaker's exact test (its support has more than 131,072 values); use Fisher's test or the score intervals"
     }
 }
 
-fn odds_ratio(t: &TwoByTwo, empty: &str, both: bool, blaker: Option<stats::BlakerOddsRatio>) -> OddsRatio {
+fn odds_ratio(
+    t: &TwoByTwo,
+    empty: &str,
+    both: bool,
+    blaker: Option<stats::BlakerOddsRatio>,
+) -> OddsRatio {
     let (tr, co, level) = (t.treatment, t.control, t.level);
     let woolf = stats::odds_ratio_woolf(tr, co, level);
     let exact = stats::odds_ratio_exact(tr, co, level);
@@ -499,7 +504,7 @@ fn odds_ratio(t: &TwoByTwo, empty: &str, both: bool, blaker: Option<stats::Blake
     let (woolf_limits, woolf_reason) = limits(woolf.map(|r| r.interval), empty);
     let (exact_limits, exact_reason) = limits(exact.map(|e| e.interval), degenerate);
     let (blaker, blaker_reason) = limits(
-        blaker.map(|b| b.interval),
+        blaker.and_then(|b| b.interval),
         blaker_missing(t, both, degenerate),
     );
     let (conditional_mle, conditional_mle_reason) = number(

@@ -503,6 +503,15 @@ fn compare_json_has_the_documented_keys_and_reference_values() {
         // R 4.2.2 chisq.test(correct = FALSE / TRUE).
         ("/chi2_p", 0.0012389263721746765, 1e-12),
         ("/chi2_yates_p", 0.0027080850501157399, 1e-12),
+        // R ratesci scoreci(skew = TRUE) and exact2x2 (tsmethod = "blaker"), written by
+        // tests/reference/scas_blaker.R to 10 decimals (RR: 12 digits; Blaker limits: 7).
+        ("/risk_difference/scas/0", 0.1478231817, 1e-8),
+        ("/risk_difference/scas/1", 0.5615853739, 1e-8),
+        ("/risk_ratio/scas/0", 1.388661561456, 1e-8),
+        ("/risk_ratio/scas/1", 4.603205587843, 1e-8),
+        ("/odds_ratio/blaker/0", 1.706778, 1e-6),
+        ("/odds_ratio/blaker/1", 12.9161606, 1e-7),
+        ("/blaker_p", 0.00246520541946231, 1e-12),
     ] {
         let got = v.pointer(path).and_then(serde_json::Value::as_f64);
         let got = got.unwrap_or_else(|| panic!("{path} missing in {v}"));
@@ -660,6 +669,10 @@ fn compare_strata_matches_sas_and_statsmodels() {
     ] {
         assert_rel(get(path), want, R_REL, path);
     }
+    // R ratesci scoreci(stratified = TRUE, weighting = "MH", skew = FALSE), to 10 decimals
+    // (tests/reference/scas_blaker.R).
+    assert!((get("/mn_risk_difference/0") - 0.0890658966).abs() < 2e-9);
+    assert!((get("/mn_risk_difference/1") - 0.4404835655).abs() < 2e-9);
     assert_eq!(v["strata_used"], 2);
     assert_eq!(v["strata"][1]["control_n"], 26);
 
@@ -740,6 +753,8 @@ fn analyze_stratify_counts_each_site_and_pools_as_compare_does() {
         let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
         for (column, path) in [
             ("mh_risk_difference", "/mh_risk_difference/estimate"),
+            ("mn_risk_difference_low", "/mn_risk_difference/0"),
+            ("mn_risk_difference_high", "/mn_risk_difference/1"),
             ("mh_risk_ratio_low", "/mh_risk_ratio/interval/0"),
             ("mh_odds_ratio_high", "/mh_odds_ratio/interval/1"),
             ("cmh_p", "/cmh/p"),
@@ -763,6 +778,83 @@ fn analyze_stratify_counts_each_site_and_pools_as_compare_does() {
         .count();
     assert!(treated >= 5);
     assert_eq!(pooled, 2 * treated);
+}
+
+/// `analyze --stratify age|clearance|randomized`: the strata are the ten-year bands, the
+/// clearance flag and the randomization quarters of the input's participants (those the
+/// analysis accepted, as listed in its participants.csv), and every participant with a value
+/// is in exactly one of them.
+#[test]
+fn analyze_stratify_by_derived_columns_counts_every_participant_once() {
+    let accepted: std::collections::BTreeSet<String> = {
+        let (_tmp, out) = analyze_example(&[]);
+        Table::read(&out.join("participants.csv"))
+            .rows
+            .iter()
+            .map(|p| p["participant_id"].clone())
+            .collect()
+    };
+    let mut people = Table::read(&example().join("participants.csv"));
+    people
+        .rows
+        .retain(|p| accepted.contains(&p["participant_id"]));
+    assert_eq!(people.rows.len(), accepted.len());
+    /// The stratum a participants.csv row belongs to, for one `--stratify` column.
+    type StratumOf = fn(&Row) -> Option<String>;
+    let cases: [(&str, StratumOf); 3] = [
+        ("age", |p| {
+            let age: i64 = p.get("age")?.parse().ok()?;
+            let low = age.div_euclid(10) * 10;
+            Some(format!("age {low}-{}", low + 9))
+        }),
+        ("clearance", |p| {
+            Some(
+                if p["medical_clearance"] == "yes" {
+                    "cleared"
+                } else {
+                    "not cleared"
+                }
+                .to_owned(),
+            )
+        }),
+        ("randomized", |p| {
+            let date = p.get("randomized_on").filter(|d| d.len() == 10)?;
+            let month: u32 = date[5..7].parse().ok()?;
+            Some(format!("{}-Q{}", &date[..4], month.div_ceil(3)))
+        }),
+    ];
+    for (column, stratum_of) in cases {
+        let (_tmp, out) = analyze_example(&["--stratify", column]);
+        let strat = Table::read(&out.join("stratified.csv"));
+        let mut want: BTreeMap<(String, String), u64> = BTreeMap::new();
+        for p in &people.rows {
+            if let Some(s) = stratum_of(p) {
+                *want.entry((s, p["arm"].clone())).or_default() += 1;
+            }
+        }
+        let mut seen = 0;
+        for r in strat
+            .rows
+            .iter()
+            .filter(|r| r["row"] == "stratum" && r["outcome"] == "pain")
+        {
+            assert_eq!(r["stratified_by"], column);
+            let key = (r["stratum"].clone(), r["arm"].clone());
+            assert_eq!(
+                r["treatment_n"],
+                want.get(&key).copied().unwrap_or(0).to_string(),
+                "{column} {r:?}"
+            );
+            let control = (r["stratum"].clone(), "control".to_owned());
+            assert_eq!(
+                r["control_n"],
+                want.get(&control).copied().unwrap_or(0).to_string(),
+                "{column} {r:?}"
+            );
+            seen += 1;
+        }
+        assert!(seen >= 2, "{column}: {seen} strata rows");
+    }
 }
 
 /// `analyze --sensitivity`: each estimand's counts are those of the matching analysis

@@ -58,7 +58,7 @@ impl StratifyBy {
             StratifyBy::Randomized => p.randomized_on.map(|day| {
                 let date = crate::cohort::value::format_date(day);
                 let month: u32 = date[5..7].parse().unwrap_or(1);
-                Cow::Owned(format!("{}-Q{}", &date[..4], (month + 2) / 3))
+                Cow::Owned(format!("{}-Q{}", &date[..4], month.div_ceil(3)))
             }),
         }
     }

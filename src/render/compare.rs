@@ -185,13 +185,16 @@ pub fn stratified_text(v: &StratifiedResult) -> String {
                 let _ = writeln!(s, "  {label:<16} -  (a sum it divides by is zero)");
             }
         }
+        if label == "risk difference" {
+            let _ = writeln!(
+                s,
+                "  {:<16} {:<6}  {} (Miettinen-Nurminen score, MH weights)",
+                "",
+                "",
+                pair(v.mn_risk_difference)
+            );
+        }
     }
-    let _ = writeln!(
-        s,
-        "  {:<16}    {} (Miettinen-Nurminen score, MH weights)",
-        "",
-        pair(v.mn_risk_difference)
-    );
     let test = |t: &Option<crate::compare::TestRow>| match t {
         Some(t) => format!(
             "chi-square {}  df {}  p {}",

@@ -36,8 +36,9 @@
 //!
 //! Bounds. The law is tabulated over the whole support, so tables whose support has more than
 //! 131,072 values (both arms in the hundreds of thousands) are not computed (`None`): there
-//! Fisher's test and the score intervals agree with Blaker's to many digits anyway. Levels
-//! below 0.6 are not supported (`None`); the bracketing above needs `α < 0.4`.
+//! Fisher's test and the score intervals agree with Blaker's to many digits anyway. The
+//! interval is not computed at levels below 0.6 (the bracketing above needs `α <= 0.4`); the
+//! test does not depend on the level.
 //!
 //! References: H. Blaker, "Confidence curves and improved exact confidence intervals for
 //! discrete distributions", Canadian Journal of Statistics 28 (2000) 783-798; M. P. Fay,
@@ -60,8 +61,9 @@ const MAX_CELLS: usize = 20_000;
 pub struct BlakerOddsRatio {
     /// Two-sided p-value of ψ = 1.
     pub p_value: f64,
-    /// The matching confidence interval (limits may be 0 or `f64::INFINITY`).
-    pub interval: Interval,
+    /// The matching confidence interval (limits may be 0 or `f64::INFINITY`); `None` at
+    /// levels below 0.6.
+    pub interval: Option<Interval>,
 }
 
 /// One table's law, tabulated.
@@ -295,30 +297,32 @@ fn flipped(arm: Binomial) -> Binomial {
 /// `[[x_t, n_t − x_t], [x_c, n_c − x_c]]` (definitions in the module documentation).
 ///
 /// Returns `None` when a margin is degenerate (an empty arm, no responders, or all
-/// responders), when the support has more than 131,072 values, or when the level is below
-/// 0.6.
+/// responders) or the support has more than 131,072 values; the interval alone is `None` when
+/// the level is below 0.6.
 #[must_use]
 pub fn blaker_odds_ratio(
     treatment: Binomial,
     control: Binomial,
     level: Level,
 ) -> Option<BlakerOddsRatio> {
-    let alpha = 1.0 - level.value();
-    if alpha >= 0.4 {
-        return None;
-    }
     let law = Law::new(treatment, control)?;
-    let mirror = Law::new(flipped(treatment), flipped(control))?;
-    let low = law.lower_limit(alpha);
-    let mirror_low = mirror.lower_limit(alpha);
-    let high = if mirror_low == 0.0 {
-        f64::INFINITY
+    let interval = if level.value() < 0.6 {
+        None
     } else {
-        1.0 / mirror_low
+        let alpha = 1.0 - level.value();
+        let mirror = Law::new(flipped(treatment), flipped(control))?;
+        let low = law.lower_limit(alpha);
+        let mirror_low = mirror.lower_limit(alpha);
+        let high = if mirror_low == 0.0 {
+            f64::INFINITY
+        } else {
+            1.0 / mirror_low
+        };
+        Some(Interval { low, high })
     };
     Some(BlakerOddsRatio {
         p_value: law.p_value(0.0),
-        interval: Interval { low, high },
+        interval,
     })
 }
 
@@ -351,8 +355,14 @@ mod tests {
             let what = format!("{}/{} vs {}/{} at {}", n[0], n[1], n[2], n[3], row[4]);
             let got = blaker_odds_ratio(bin(n[0], n[1]), bin(n[2], n[3]), level)
                 .unwrap_or_else(|| panic!("{what}: no result"));
-            assert_abs(got.p_value, reference_number(&row[5]).unwrap(), EXACT2X2_P_ABS, &what);
-            for (limit, field) in [(got.interval.low, &row[6]), (got.interval.high, &row[7])] {
+            assert_abs(
+                got.p_value,
+                reference_number(&row[5]).unwrap(),
+                EXACT2X2_P_ABS,
+                &what,
+            );
+            let interval = got.interval.unwrap();
+            for (limit, field) in [(interval.low, &row[6]), (interval.high, &row[7])] {
                 let expected = reference_number(field).unwrap();
                 if expected.is_infinite() {
                     assert!(limit.is_infinite(), "{what}: {limit}");
@@ -377,13 +387,20 @@ mod tests {
                             continue;
                         };
                         let what = format!("{xt}/{nt} vs {xc}/{nc}");
-                        let excludes = b.interval.low > 1.0 || b.interval.high < 1.0;
+                        let interval = b.interval.unwrap();
+                        let excludes = interval.low > 1.0 || interval.high < 1.0;
                         // At a limit that lands on 1 within the search tolerance the two sides
                         // may differ; none of these tables comes that close.
                         assert_eq!(excludes, b.p_value <= 0.05, "{what}: {b:?}");
                         let central = odds_ratio_exact(t, c, Level::NINETY_FIVE).unwrap();
-                        assert!(b.interval.low >= central.interval.low * (1.0 - 1e-9), "{what}");
-                        assert!(b.interval.high <= central.interval.high * (1.0 + 1e-9), "{what}");
+                        assert!(
+                            interval.low >= central.interval.low * (1.0 - 1e-9),
+                            "{what}"
+                        );
+                        assert!(
+                            interval.high <= central.interval.high * (1.0 + 1e-9),
+                            "{what}"
+                        );
                     }
                 }
             }
@@ -395,7 +412,8 @@ mod tests {
     fn swapping_arms_inverts() {
         let a = blaker_odds_ratio(bin(7, 25), bin(2, 25), Level::NINETY_FIVE).unwrap();
         let b = blaker_odds_ratio(bin(2, 25), bin(7, 25), Level::NINETY_FIVE).unwrap();
-        assert_rel(a.interval.low, 1.0 / b.interval.high, 1e-9, "low");
+        let (a_ci, b_ci) = (a.interval.unwrap(), b.interval.unwrap());
+        assert_rel(a_ci.low, 1.0 / b_ci.high, 1e-9, "low");
         assert_rel(a.p_value, b.p_value, 1e-12, "p");
     }
 
@@ -405,7 +423,11 @@ mod tests {
         assert!(blaker_odds_ratio(bin(0, 5), bin(0, 5), l).is_none());
         assert!(blaker_odds_ratio(bin(5, 5), bin(5, 5), l).is_none());
         assert!(blaker_odds_ratio(bin(3, 5), bin(0, 0), l).is_none());
-        assert!(blaker_odds_ratio(bin(3, 5), bin(1, 4), Level::new(0.5).unwrap()).is_none());
+        let half = Level::new(0.5).unwrap();
+        let low_level = blaker_odds_ratio(bin(3, 5), bin(1, 4), half).unwrap();
+        assert!(low_level.interval.is_none());
+        let usual = blaker_odds_ratio(bin(3, 5), bin(1, 4), l).unwrap();
+        assert_eq!(low_level.p_value, usual.p_value);
         let huge = blaker_odds_ratio(bin(200_000, 400_000), bin(190_000, 400_000), l);
         assert!(huge.is_none());
     }

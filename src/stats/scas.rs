@@ -30,7 +30,10 @@
 //! first crossing of `±q` going outward from the estimate: steps that double (from 1/64 of the
 //! way to the boundary for the difference, from 1/16 in ln θ for the ratio) bracket it, then
 //! bisection finds it. Conventions as `score.rs`: the difference interval lies in
-//! `[−1, 1]`; the ratio's lower limit is 0 when `x_t = 0` and its upper limit ∞ when `x_c = 0`;
+//! `[−1, 1]`; the ratio's lower limit is 0 when `x_t = 0` and its upper limit ∞ when `x_c = 0`
+//! (and also when `z` does not reach `±q` within θ = 1e±100 on that side, which happens at
+//! extreme levels: with `x_c = 0`, `z` tends to `√(6λ x_t + 1)` as θ → 0, below `q` for a
+//! small `x_t` and a level of 0.999999);
 //! a zero restricted variance gives a statistic of ±∞ (0 when `S = 0`). No continuity
 //! correction (ratesci's `cc = FALSE`). For one table the ratio score `S` and Tang's
 //! `S / p̃_c` (ratesci's `RRtang`) give the same limits, since the correction term is
@@ -169,8 +172,10 @@ pub fn scas_ratio(treatment: Binomial, control: Binomial, level: Level) -> Optio
     let (nt, nc) = (treatment.trials() as f64, control.trials() as f64);
     let lambda = variance_factor(nt, nc);
     let q = level.z();
-    // ln θ beyond ±700 overflows exp (as in `score.rs`).
-    const LN_SPAN: f64 = 700.0;
+    // The search stays within θ = e^±230 (about 1e±100): further out the restricted estimates
+    // and V^{3/2} underflow and the statistic is noise. A limit beyond is reported as 0 or ∞
+    // (as ratesci, whose own search stops near 1e±10).
+    const LN_SPAN: f64 = 230.0;
     let t = |ln_phi: f64| {
         if ln_phi <= -LN_SPAN {
             return f64::INFINITY;
@@ -190,9 +195,16 @@ pub fn scas_ratio(treatment: Binomial, control: Binomial, level: Level) -> Optio
         (pt / pc).ln()
     };
     let (low, high) = limits(-LN_SPAN, LN_SPAN, guess, 1.0 / 16.0, q, t);
+    // A limit found at the end of the search range means `z` never reaches `±q` on that side
+    // (at extreme levels the correction keeps it below): the limit is 0 or ∞, as in ratesci.
+    let edge = LN_SPAN - 1.0;
     Some(Interval {
-        low: if xt == 0.0 { 0.0 } else { low.exp() },
-        high: if xc == 0.0 {
+        low: if xt == 0.0 || low <= -edge {
+            0.0
+        } else {
+            low.exp()
+        },
+        high: if xc == 0.0 || high >= edge {
             f64::INFINITY
         } else {
             high.exp()
@@ -217,13 +229,23 @@ mod tests {
     /// rounds to 10 decimals (`bisect` in R/scoreci.R): the RD is `m` itself, so it is known to
     /// about 1e-10 (and printed to 10 places); the RR is `tan(π(m + 1)/4)`, so its resolution is
     /// `dθ/dm · 1e-10 = (π/4)(1 + θ²) · 1e-10`, which [`ratesci_rr_tolerance`] allows four times over (a bracket end may sit one rounding unit off).
-    /// ratesci also rounds the restricted `p̃_c` of the ratio to 10 decimals (`scoretheta`), which
-    /// moves a limit by up to a few 1e-9 relative when `p̃_c` is small (2/400 vs 9/380: 1.4e-9);
-    /// the tolerance allows 5e-9 relative for that. Ours stop at a few ulps.
+    /// ratesci also rounds the restricted `p̃_c` to 10 decimals (`scoretheta`), which changes the
+    /// variance by up to `5e-11 / min(p̃, 1 − p̃)` relative and moves a limit by about as much
+    /// (2/400 vs 9/380: 1.4e-9; 5/20000 vs 1/20000: 3.2e-8, where `p̃_c` is 1.5e-4); the
+    /// tolerance allows 5e-9 plus four times that, with `p̃` at the limit. Ours stop at a few
+    /// ulps.
     const RATESCI_ABS: f64 = 2e-9;
 
-    fn ratesci_rr_tolerance(theta: f64) -> f64 {
-        core::f64::consts::FRAC_PI_4 * (1.0 + theta * theta) * 4e-10 + 5e-9 * theta
+    fn ratesci_rr_tolerance(theta: f64, t: Binomial, c: Binomial) -> f64 {
+        let [xt, nt, xc, nc] =
+            [t.successes(), t.trials(), c.successes(), c.trials()].map(|v| v as f64);
+        let (qt, qc) = super::super::score::restricted_ratio(xt, nt, xc, nc, theta);
+        let smallest = [qt, 1.0 - qt, qc, 1.0 - qc]
+            .into_iter()
+            .filter(|&v| v > 0.0)
+            .fold(1.0, f64::min);
+        core::f64::consts::FRAC_PI_4 * (1.0 + theta * theta) * 4e-10
+            + (5e-9 + 2e-10 / smallest) * theta
     }
 
     /// R 4.2.2 with ratesci 0.4-0.9000 sourced, `scoreci(..., skew = TRUE)` (RR with
@@ -239,17 +261,27 @@ mod tests {
             let lv = level(row[4].parse().unwrap());
             let what = format!("{}/{} vs {}/{} at {}", n[0], n[1], n[2], n[3], row[4]);
             let rd = scas_difference(t, c, lv).unwrap();
-            assert_abs(rd.low, reference_number(&row[5]).unwrap(), RATESCI_ABS, &what);
-            assert_abs(rd.high, reference_number(&row[6]).unwrap(), RATESCI_ABS, &what);
+            assert_abs(
+                rd.low,
+                reference_number(&row[5]).unwrap(),
+                RATESCI_ABS,
+                &what,
+            );
+            assert_abs(
+                rd.high,
+                reference_number(&row[6]).unwrap(),
+                RATESCI_ABS,
+                &what,
+            );
             match (reference_number(&row[7]), scas_ratio(t, c, lv)) {
                 (None, None) => {}
                 (Some(low), Some(rr)) => {
                     let high = reference_number(&row[8]).unwrap();
-                    assert_abs(rr.low, low, ratesci_rr_tolerance(low), &what);
+                    assert_abs(rr.low, low, ratesci_rr_tolerance(low, t, c), &what);
                     if high.is_infinite() {
                         assert!(rr.high.is_infinite(), "{what}: upper {}", rr.high);
                     } else {
-                        assert_abs(rr.high, high, ratesci_rr_tolerance(high), &what);
+                        assert_abs(rr.high, high, ratesci_rr_tolerance(high, t, c), &what);
                     }
                 }
                 (expected, got) => panic!("{what}: expected {expected:?}, got {got:?}"),
@@ -296,6 +328,19 @@ mod tests {
             let s = scas_ratio(c, t, Level::NINETY_FIVE).unwrap();
             assert_abs(r.low, 1.0 / s.high, 1e-9 * r.low.max(1e-300), "ratio low");
         }
+    }
+
+    /// With no control responder the corrected score tends to `√(6λ x_t + 1)` (4.494 for 3/9
+    /// vs 0/7) as θ → 0, below q = 4.89 at 99.9999%: the lower limit is 0. ratesci 0.4-0.9000
+    /// prints `Lower 0` for `scoreci(3, 9, 0, 7, contrast = "RR", RRtang = FALSE,
+    /// level = 0.999999)`; at 95% both give a positive limit.
+    #[test]
+    fn a_score_that_never_reaches_q_gives_a_zero_limit() {
+        let (t, c) = (bin(3, 9), bin(0, 7));
+        let extreme = scas_ratio(t, c, level(0.999999)).unwrap();
+        assert_eq!(extreme.low, 0.0);
+        assert!(extreme.high.is_infinite());
+        assert!(scas_ratio(t, c, Level::NINETY_FIVE).unwrap().low > 0.5);
     }
 
     #[test]

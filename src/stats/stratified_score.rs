@@ -76,7 +76,8 @@ pub fn stratified_miettinen_nurminen(strata: &[Stratum], level: Level) -> Option
         for r in &rows {
             let (qt, qc) = restricted_difference(r.pt, r.pc, r.nt, r.nc, delta);
             num += r.weight * (r.pt - r.pc - delta);
-            var += r.weight * r.weight * r.lambda * (qt * (1.0 - qt) / r.nt + qc * (1.0 - qc) / r.nc);
+            var +=
+                r.weight * r.weight * r.lambda * (qt * (1.0 - qt) / r.nt + qc * (1.0 - qc) / r.nc);
         }
         if var > 0.0 {
             num / var.sqrt()
@@ -135,8 +136,18 @@ mod tests {
             let level = Level::new(row[1].parse().unwrap()).unwrap();
             let got = stratified_miettinen_nurminen(&strata, level).unwrap();
             let what = format!("{} at {}", row[0], row[1]);
-            assert_abs(got.low, reference_number(&row[2]).unwrap(), RATESCI_ABS, &what);
-            assert_abs(got.high, reference_number(&row[3]).unwrap(), RATESCI_ABS, &what);
+            assert_abs(
+                got.low,
+                reference_number(&row[2]).unwrap(),
+                RATESCI_ABS,
+                &what,
+            );
+            assert_abs(
+                got.high,
+                reference_number(&row[3]).unwrap(),
+                RATESCI_ABS,
+                &what,
+            );
         }
     }
 

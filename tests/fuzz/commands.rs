@@ -173,7 +173,7 @@ pub fn args(
                 &mut a,
                 0.3,
                 "--stratify",
-                &["site", "sex"],
+                &["site", "sex", "age", "clearance", "randomized"],
                 &["therapist", ""],
             );
             flag(s, &mut a, 0.3, "--sensitivity");

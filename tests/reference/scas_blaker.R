@@ -6,8 +6,8 @@
 #   RATESCI_R:  the R/ folder of ratesci 0.4-0.9000 (GitHub PeteLaud/ratesci, commit 4c1830c),
 #   EXACT2X2_R: the R/ folder of exact2x2 1.7.0 (CRAN), both sourced as they are (neither
 #   package is in Debian, and the machines reach no CRAN mirror). R 4.2.2 (Debian r-base-core).
-# Writes tests/reference/data/scas.csv, stratified_mn.csv and blaker.csv, which the Rust tests
-# read; the Rust side must match them to the tolerances named there.
+# Writes tests/reference/data/scas.csv, stratified_mn.csv, blaker.csv and farrington_manning.csv,
+# which the Rust tests read; the Rust side must match them to the tolerances named there.
 for (f in list.files(Sys.getenv("RATESCI_R"), pattern = "[.]R$", full.names = TRUE)) source(f)
 e <- Sys.getenv("EXACT2X2_R")
 source(file.path(e, "exact2x2CI.R")); source(file.path(e, "exact2x2Pvals.R"))
@@ -84,3 +84,25 @@ for (i in seq_len(nrow(tabs))) for (lv in c(0.95, 0.9, 0.99)) {
 }
 write.csv(bl, file.path(out, "blaker.csv"), row.names = FALSE)
 cat("wrote", nrow(scas), "SCAS rows,", nrow(smn), "stratified rows,", nrow(bl), "Blaker rows\n")
+
+# Farrington-Manning score statistics (src/stats/score.rs, used by the margin tests): ratesci's
+# score at theta0 with bcf = FALSE and skew = FALSE is the Farrington-Manning statistic (its
+# documentation of theta0), RR with RRtang = FALSE (Farrington & Manning's S = p1 - theta p2).
+fm <- NULL
+for (i in seq_len(nrow(tabs))) {
+  t <- tabs[i, ]
+  for (d0 in c(-0.2, -0.1, 0.1)) {
+    z <- scoreci(x1 = t[1], n1 = t[2], x2 = t[3], n2 = t[4], contrast = "RD", skew = FALSE,
+                 bcf = FALSE, theta0 = d0)$pval[1, "scorenull"]
+    fm <- rbind(fm, data.frame(xt = t[1], nt = t[2], xc = t[3], nc = t[4], scale = "difference",
+                               margin = d0, z = z))
+  }
+  if (t[1] + t[3] > 0) for (r0 in c(0.8, 1.25)) {
+    z <- scoreci(x1 = t[1], n1 = t[2], x2 = t[3], n2 = t[4], contrast = "RR", skew = FALSE,
+                 bcf = FALSE, RRtang = FALSE, theta0 = r0)$pval[1, "scorenull"]
+    fm <- rbind(fm, data.frame(xt = t[1], nt = t[2], xc = t[3], nc = t[4], scale = "ratio",
+                               margin = r0, z = z))
+  }
+}
+write.csv(fm, file.path(out, "farrington_manning.csv"), row.names = FALSE)
+cat("wrote", nrow(fm), "Farrington-Manning rows\n")
