@@ -32,8 +32,9 @@ pub struct Args {
     )]
     control: Option<String>,
     /// Several tables, one per stratum (site, sex, ...), each treatment:control, comma
-    /// separated, e.g. 24/38:10/38,30/40:12/41: the Mantel-Haenszel risk difference, risk
-    /// ratio and odds ratio, the Cochran-Mantel-Haenszel test and the Breslow-Day test.
+    /// separated, e.g. 24/38:10/38,30/40:12/41: the Mantel-Haenszel risk difference (with its
+    /// stratified Miettinen-Nurminen interval), risk ratio and odds ratio, the
+    /// Cochran-Mantel-Haenszel test and the Breslow-Day test.
     #[arg(long, value_name = "X/N:Y/M,...", allow_hyphen_values = true)]
     strata: Option<String>,
     /// Confidence level of every interval, between 0 and 1.

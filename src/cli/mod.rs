@@ -7,7 +7,9 @@
 mod analyze;
 mod audit;
 mod compare;
+mod completions;
 mod generate;
+mod man;
 mod plot;
 mod progress;
 mod report;
@@ -76,6 +78,10 @@ enum Command {
     /// Monte Carlo predictions for a schedule, and power of a proposed trial.
     #[command(subcommand)]
     Simulate(simulate::Command),
+    /// Print the shell completion script for bash, zsh, fish, elvish or powershell.
+    Completions(completions::Args),
+    /// Write the manual pages (trialdose.1 and one per subcommand), or print trialdose.1.
+    Man(man::Args),
 }
 
 /// Which outcome's responders (`--outcome`).
@@ -255,6 +261,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Simulate(c) => simulate::run(c),
         Command::Plot(a) => plot::run(a),
         Command::Report(a) => report::run(a),
+        Command::Completions(a) => completions::run(a),
+        Command::Man(a) => man::run(a),
     };
     finish_outputs(result)
 }
