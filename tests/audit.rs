@@ -726,3 +726,61 @@ fn a_closed_stdout_ends_audit_report_and_generate_quietly() {
         assert_eq!(code, Some(0), "{args:?}: {stderr}");
     }
 }
+
+/// The default benchmark flags exactly the units built to be off (issue 18, part 1): generated
+/// cohorts of 300 to 30,000 with one poor site (response probabilities a quarter of the
+/// others'), one excellent site (2.5 times, capped at 1: nearly everyone there responds) or
+/// none, over several seeds. "Flagged"
+/// is an alarm (beyond the 99.8% limits); with four sites and exact limits an ordinary unit is
+/// an alarm by chance about once in 250 audits. Against the plain cohort benchmark the poor
+/// site drags the rate down, and on the large cohorts the ordinary sites become high alarms;
+/// the test shows that too, so it fails if the two benchmarks stop differing where they must.
+#[test]
+fn the_default_benchmark_flags_exactly_the_units_built_to_be_off() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut plain_false_alarms = 0;
+    for (participants, seed) in [(300, 11), (300, 12), (3000, 21), (3000, 22), (30000, 31)] {
+        for built in [None, Some(("Site B", "0.25")), Some(("Site C", "2.5"))] {
+            let dir = tmp
+                .path()
+                .join(format!("c-{participants}-{seed}-{built:?}"));
+            let (n, s) = (participants.to_string(), seed.to_string());
+            let mut args = vec![
+                "generate",
+                dir.to_str().unwrap(),
+                "--participants",
+                &n,
+                "--seed",
+                &s,
+            ];
+            if let Some((site, factor)) = built {
+                args.extend(["--outlier-site", site, "--outlier-factor", factor]);
+            }
+            let run = trialdose(&args);
+            assert_eq!(run.code, 0, "{run}");
+            let alarms = |extra: &[&str], name: &str| {
+                let out = dir.join(name);
+                audit(&dir, &out, extra);
+                let units = Table::read(&out.join("units.csv"));
+                units
+                    .rows
+                    .iter()
+                    .filter(|r| r["verdict"] == "alarm")
+                    .map(|r| r["unit"].clone())
+                    .collect::<Vec<_>>()
+            };
+            let want: Vec<String> = built.map(|(site, _)| site.to_owned()).into_iter().collect();
+            let got = alarms(&[], "default");
+            assert_eq!(
+                got, want,
+                "{participants} participants, seed {seed}, {built:?}"
+            );
+            let plain = alarms(&["--benchmark", "cohort-plain"], "plain");
+            plain_false_alarms += plain.iter().filter(|u| !want.contains(u)).count();
+        }
+    }
+    assert!(
+        plain_false_alarms >= 2,
+        "the plain benchmark no longer shows the contamination ({plain_false_alarms} false alarms)"
+    );
+}

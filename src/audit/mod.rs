@@ -11,8 +11,11 @@
 //! is listed but not placed on the funnel nor counted in φ and τ².
 //!
 //! Benchmark and case mix. Each judged participant has an expected probability of response:
-//! the benchmark `RATE` for everyone; with `cohort`, the responder rate of their arm over all
-//! judged participants of the cohort; with `dream`, the rate DREAM published for their schedule
+//! the benchmark `RATE` for everyone; with `cohort`, the responder rate of their arm over the
+//! judged participants of the units in control (`benchmark.rs`: a unit far off is left out of
+//! the rate, so it cannot drag the benchmark and flag the ordinary units); with
+//! `cohort-plain`, over all judged participants of the cohort (Spiegelhalter's plain
+//! benchmark); with `dream`, the rate DREAM published for their schedule
 //! (participants on schedules without a published rate are not benchmarked and are counted
 //! apart). A unit's expected count `E` is the sum over its participants (indirect
 //! standardisation by arm). The funnel is drawn around the overall expected rate
@@ -24,6 +27,7 @@
 //! audit date, with any adverse event, against the about 5% DREAM reported, by the exact binomial test, per
 //! unit and overall.
 
+pub mod benchmark;
 pub mod units;
 pub mod worklist;
 
@@ -37,6 +41,7 @@ use crate::sim::evidence::Evidence;
 use crate::stats::funnel::{self, Dispersion, Limits, Verdict};
 use crate::stats::{Binomial, Interval, Level, clopper_pearson};
 
+pub use benchmark::Benchmark;
 pub use units::UnitKind;
 
 /// Fewer units than this make φ and τ² imprecise (a note says so when they are used).
@@ -44,46 +49,6 @@ pub const FEW_UNITS: usize = 10;
 
 /// The share of participants with an adverse event DREAM reported ("about 5%").
 pub const DREAM_ADVERSE_RATE: f64 = 0.05;
-
-/// What a unit's responder rate is compared with.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Benchmark {
-    /// DREAM's published rate of each participant's schedule.
-    Dream,
-    /// The cohort's own rate of each participant's arm.
-    Cohort,
-    /// One rate for everyone.
-    Rate(f64),
-}
-
-impl Benchmark {
-    /// Parses `dream`, `cohort` or a rate strictly between 0 and 1.
-    ///
-    /// # Errors
-    /// A message naming the value and the allowed forms.
-    pub fn parse(text: &str) -> Result<Benchmark, String> {
-        match text.trim() {
-            "dream" => Ok(Benchmark::Dream),
-            "cohort" => Ok(Benchmark::Cohort),
-            t => match t.parse::<f64>() {
-                Ok(r) if r > 0.0 && r < 1.0 => Ok(Benchmark::Rate(r)),
-                _ => Err(format!(
-                    "{text}: give dream (DREAM's published rates), cohort (the cohort's own rate per arm) or a rate strictly between 0 and 1 such as 0.6"
-                )),
-            },
-        }
-    }
-
-    /// The spelling of [`Benchmark::parse`].
-    #[must_use]
-    pub fn label(self) -> String {
-        match self {
-            Benchmark::Dream => "dream".to_owned(),
-            Benchmark::Cohort => "cohort".to_owned(),
-            Benchmark::Rate(r) => format!("{r}"),
-        }
-    }
-}
 
 /// Spiegelhalter's adjustments for overdispersion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -221,6 +186,9 @@ pub struct Audit {
     pub control_participants: u64,
     /// Treatment-arm participants left out because they start after the audit date.
     pub not_started: u64,
+    /// Units left out of the in-control benchmark (indices into `units`), in the order they
+    /// were left out; empty unless `--benchmark cohort` found a unit far off.
+    pub benchmark_left_out: Vec<usize>,
     /// Notes for the reader (benchmark gaps, units without data).
     pub notes: Vec<String>,
 }
@@ -345,7 +313,9 @@ pub fn audit(
     let expected: Vec<Option<f64>> = (0..arms.len())
         .map(|a| match options.benchmark {
             Benchmark::Rate(r) => Some(r),
-            Benchmark::Cohort => (arm_n[a] > 0).then(|| arm_o[a] as f64 / arm_n[a] as f64),
+            Benchmark::Cohort | Benchmark::CohortPlain => {
+                (arm_n[a] > 0).then(|| arm_o[a] as f64 / arm_n[a] as f64)
+            }
             Benchmark::Dream => dream_rate(protocol, a, options.outcome),
         })
         .collect();
@@ -390,6 +360,8 @@ pub fn audit(
     // Safety counts participants who attended a session, or had an adverse event, up to the
     // audit date.
     let mut e_sum = vec![0.0f64; k];
+    // Judged, counted and benchmarked participants per unit and arm, for the in-control rates.
+    let mut unit_arm = vec![vec![(0u64, 0u64); arms.len()]; k];
     let mut events = vec![0u64; k];
     let mut attended_any = vec![0u64; k];
     for &i in &treated {
@@ -412,11 +384,40 @@ pub fn audit(
                 row.n += 1;
                 row.responders += u64::from(r);
                 e_sum[u] += p;
+                let cell = &mut unit_arm[u][cohort.participants[i].arm];
+                cell.0 += u64::from(r);
+                cell.1 += 1;
             }
             _ => row.not_benchmarked += 1,
         }
     }
 
+    // The in-control benchmark: only when some unit is an alarm against the plain rates does
+    // anything change (then every unit's expected count uses the rates of the units in).
+    let mut benchmark_left_out = Vec::new();
+    if options.benchmark == Benchmark::Cohort {
+        let candidates: Vec<usize> = (0..k).filter(|&u| Some(u) != assignment.none).collect();
+        let found = benchmark::in_control(&unit_arm, arms.len(), &candidates);
+        if !found.left_out.is_empty() {
+            e_sum = benchmark::expected(&unit_arm, &found.rates);
+            let names: Vec<&str> = found
+                .left_out
+                .iter()
+                .map(|&u| rows[u].name.as_str())
+                .collect();
+            notes.push(format!(
+                "the benchmark is the rate of the units in control: {} left out of it (an alarm against the others; each unit, these included, is judged against the rest; --benchmark cohort-plain keeps every unit in)",
+                names.join(", ")
+            ));
+        }
+        if found.stopped_for_majority {
+            notes.push(
+                "some units are still alarms against the benchmark: no more are left out of it, so that more than half of the units stay in"
+                    .to_owned(),
+            );
+        }
+        benchmark_left_out = found.left_out;
+    }
     let (total_e, total_n) = rows
         .iter()
         .zip(&e_sum)
@@ -530,6 +531,7 @@ pub fn audit(
         control_participants: (cohort.participants.len() - treated.len() - not_started.len())
             as u64,
         not_started: not_started.len() as u64,
+        benchmark_left_out,
         notes,
     };
     for &u in &placed {

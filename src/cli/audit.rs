@@ -50,8 +50,14 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "site")]
     by: ByArg,
     /// Expected responder rate: dream (DREAM's published rate of each schedule), cohort (the
-    /// cohort's own rate per arm) or a fixed rate such as 0.6.
-    #[arg(long, value_name = "dream|cohort|RATE", default_value = "cohort")]
+    /// cohort's own rate per arm over the units in control: a unit far off is left out of it),
+    /// cohort-plain (over every unit, Spiegelhalter's plain benchmark) or a fixed rate such as
+    /// 0.6.
+    #[arg(
+        long,
+        value_name = "dream|cohort|cohort-plain|RATE",
+        default_value = "cohort"
+    )]
     benchmark: String,
     /// Outcome whose responders are counted.
     #[arg(long, value_enum, default_value = "pain")]

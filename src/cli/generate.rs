@@ -28,6 +28,10 @@ pub struct Args {
     /// elsewhere; for testing audits.
     #[arg(long, value_name = "SITE")]
     outlier_site: Option<String>,
+    /// Factor on the outlier site's response probabilities (default 0.25; above 1, e.g. 2.5,
+    /// makes an excellent site, probabilities capped at 1).
+    #[arg(long, value_name = "F", requires = "outlier_site")]
+    outlier_factor: Option<f64>,
     /// How the files are laid out: `grouped` (the contract's own: rows grouped by
     /// participant, contract column order, no quotes, LF), or a comma-separated list of
     /// `chronological` (sessions by date) or `shuffled` (sessions in random order), `columns`
@@ -51,6 +55,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         options = options
             .with_outlier_site(site)
             .map_err(|e| UsageError(format!("--outlier-site {e}")))?;
+    }
+    if let Some(factor) = args.outlier_factor {
+        options = options
+            .with_outlier_factor(factor)
+            .map_err(|e| UsageError(format!("--outlier-factor {e}")))?;
     }
     let layout: Layout = args
         .layout

@@ -185,6 +185,7 @@ impl Model {
             arms,
             sites,
             outlier_site: None,
+            outlier_factor: super::participant::OUTLIER_RESPONSE_FACTOR,
             therapists,
             recruitment_start: Date {
                 year: 2010,

@@ -67,6 +67,14 @@ pub enum GenerateError {
         /// The known names, comma-separated.
         known: &'static str,
     },
+    /// The outlier factor is outside [0, 10].
+    #[error(
+        "{factor}: give a factor between 0 and 10 (0.25 makes a poor site, 2.5 an excellent one)"
+    )]
+    OutlierFactor {
+        /// The factor given.
+        factor: f64,
+    },
     /// No site of the profile has this name.
     #[error("{name}: the profile's sites are {known}; give one of them")]
     UnknownSite {
@@ -187,6 +195,19 @@ impl GenerateOptions {
                     .join(", "),
             })?;
         self.model.outlier_site = u8::try_from(index).ok();
+        Ok(self)
+    }
+
+    /// Sets the factor on the outlier site's response probabilities (0.25 by default): below 1
+    /// a poor site, above 1 an excellent one (probabilities capped at 1).
+    ///
+    /// # Errors
+    /// [`GenerateError::OutlierFactor`] unless `0 <= factor <= 10`.
+    pub fn with_outlier_factor(mut self, factor: f64) -> Result<Self, GenerateError> {
+        if !(0.0..=10.0).contains(&factor) {
+            return Err(GenerateError::OutlierFactor { factor });
+        }
+        self.model.outlier_factor = factor;
         Ok(self)
     }
 

@@ -151,6 +151,9 @@ pub(super) struct Model {
     /// A site whose participants (every arm) respond with a quarter of the usual probability
     /// (`generate --outlier-site`), by index into `sites`.
     pub(super) outlier_site: Option<u8>,
+    /// Factor on the outlier site's response probabilities (0.25 unless set; above 1 makes an
+    /// excellent site, the probabilities capped at 1).
+    pub(super) outlier_factor: f64,
     /// `T01`, `T02`, ... (global numbering; each site owns a contiguous block).
     pub(super) therapists: Vec<String>,
     pub(super) recruitment_start: Date,

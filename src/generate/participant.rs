@@ -102,7 +102,8 @@ impl Participant {
 }
 
 /// Factor on the response probabilities of every participant of the outlier site
-/// (`generate --outlier-site`): a quarter of the usual rates.
+/// (`generate --outlier-site`) unless `--outlier-factor` says otherwise: a quarter of the
+/// usual rates.
 pub(super) const OUTLIER_RESPONSE_FACTOR: f64 = 0.25;
 
 impl Model {
@@ -188,7 +189,7 @@ impl Model {
         // At the outlier site (if any) every participant's response probabilities are scaled
         // down; the draws are the same, so no other site's rows change.
         let scale = if self.outlier_site == Some(site) {
-            OUTLIER_RESPONSE_FACTOR
+            self.outlier_factor
         } else {
             1.0
         };
@@ -233,7 +234,7 @@ impl Model {
         rng: &mut ChaCha8Rng,
     ) -> (u32, u32) {
         let (pain_p, ndi_p) = self.response_probabilities(arm_model, dose);
-        let (pain_p, ndi_p) = (scale * pain_p, scale * ndi_p);
+        let (pain_p, ndi_p) = ((scale * pain_p).min(1.0), (scale * ndi_p).min(1.0));
         let u_pain = uniform01(rng);
         let u_ndi = if uniform01(rng) < self.response_coupling {
             u_pain

@@ -309,6 +309,11 @@ pub fn audit_json(
             "pseudonymized": pseudonymized,
         },
         "target": audit.target,
+        "benchmark_left_out": audit
+            .benchmark_left_out
+            .iter()
+            .map(|&u| audit.units[u].name.as_str())
+            .collect::<Vec<_>>(),
         "phi": dispersion.map(|d| d.phi),
         "tau2": dispersion.map(|d| d.tau2),
         "overdispersion_p": dispersion.map(|d| d.p_value),

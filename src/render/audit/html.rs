@@ -296,7 +296,10 @@ fn methods(s: &mut String, cohort: &Cohort, audit: &Audit) {
         crate::audit::Benchmark::Dream => {
             "the responder rate DREAM published for each participant's schedule".to_owned()
         }
-        crate::audit::Benchmark::Cohort => {
+        crate::audit::Benchmark::Cohort if !audit.benchmark_left_out.is_empty() => {
+            "the responder rate in each participant's arm over the units in control (the units far off, named in the notes, were left out of that rate one at a time, farthest first, while they were beyond the 99.8% limits and more than half of the units stayed in)".to_owned()
+        }
+        crate::audit::Benchmark::Cohort | crate::audit::Benchmark::CohortPlain => {
             "the cohort's own responder rate in each participant's arm".to_owned()
         }
         crate::audit::Benchmark::Rate(r) => format!("a fixed rate of {:.1}%", 100.0 * r),

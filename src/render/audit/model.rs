@@ -115,12 +115,21 @@ impl AuditModel {
         }
         let patients: Vec<CellId> = units.iter().map(|u| u.patients).collect();
         c.sum(treated, &patients);
-        if audit.options.benchmark == Benchmark::Cohort && audit.target.is_some() {
-            // The centre line is Σ responders / Σ n: both totals are as good as printed.
-            let o = c.count(audit.units.iter().map(|u| u.responders).sum());
-            let n = c.count(audit.units.iter().map(|u| u.n).sum());
-            let os: Vec<CellId> = units.iter().map(|u| u.responders).collect();
-            let ns: Vec<CellId> = units.iter().map(|u| u.n).collect();
+        if matches!(
+            audit.options.benchmark,
+            Benchmark::Cohort | Benchmark::CohortPlain
+        ) && audit.target.is_some()
+        {
+            // The centre line is Σ responders / Σ n over the units in the benchmark (every
+            // unit but those left out of the in-control rate): both totals are as good as
+            // printed (with several arms it reveals less; treating it as both totals errs on
+            // the side of suppressing).
+            let inside = |i: &usize| !audit.benchmark_left_out.contains(i);
+            let members: Vec<usize> = (0..units.len()).filter(inside).collect();
+            let o = c.count(members.iter().map(|&i| audit.units[i].responders).sum());
+            let n = c.count(members.iter().map(|&i| audit.units[i].n).sum());
+            let os: Vec<CellId> = members.iter().map(|&i| units[i].responders).collect();
+            let ns: Vec<CellId> = members.iter().map(|&i| units[i].n).collect();
             c.sum(o, &os);
             c.sum(n, &ns);
         }
