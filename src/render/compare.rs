@@ -95,13 +95,29 @@ pub fn text(v: &CompareResult) -> String {
         pair(or.exact),
         num(or.conditional_mle)
     );
-    let _ = writeln!(
-        s,
-        "  {:<22} {}  (matches Blaker's test, p {})",
-        "Blaker exact",
-        pair(or.blaker),
-        p(v.blaker_p)
-    );
+    match (or.blaker, v.blaker_p) {
+        (Some(_), _) => {
+            let _ = writeln!(
+                s,
+                "  {:<22} {}  (matches Blaker's test, p {})",
+                "Blaker exact",
+                pair(or.blaker),
+                p(v.blaker_p)
+            );
+        }
+        (None, Some(_)) => {
+            let _ = writeln!(
+                s,
+                "  {:<22} -  (Blaker's test p {})",
+                "Blaker exact",
+                p(v.blaker_p)
+            );
+        }
+        (None, None) => {
+            let why = v.blaker_p_reason.as_deref().unwrap_or("not computed");
+            let _ = writeln!(s, "  {:<22} -  ({why})", "Blaker exact");
+        }
+    }
     let _ = writeln!(
         s,
         "\nnumber needed to treat  {}",
