@@ -29,7 +29,7 @@
 //! ratio's tail the correction term overtakes `s` and `z` turns back, so each limit is the
 //! first crossing of `±q` going outward from the estimate: steps that double (from 1/64 of the
 //! way to the boundary for the difference, from 1/16 in ln θ for the ratio) bracket it, then
-//! bisection finds it. Conventions as `score.rs`: the difference interval lies in
+//! regula falsi (Illinois) finds it. Conventions as `score.rs`: the difference interval lies in
 //! `[−1, 1]`; the ratio's lower limit is 0 when `x_t = 0` and its upper limit ∞ when `x_c = 0`
 //! (and also when `z` does not reach `±q` within θ = 1e±100 on that side, which happens at
 //! extreme levels: with `x_c = 0`, `z` tends to `√(6λ x_t + 1)` as θ → 0, below `q` for a
@@ -44,7 +44,7 @@
 //! J. J. Gart & J. Nam, Biometrics 44 (1988) 323-338 and 46 (1990) 637-643; R package ratesci
 //! (`scoreci(..., skew = TRUE)`).
 
-use super::score::{crossing, restricted_difference, restricted_ratio, variance_factor};
+use super::score::{falsi_crossing, restricted_difference, restricted_ratio, variance_factor};
 use super::{Binomial, Interval, Level};
 
 /// The corrected score `z` of `S`, `V`, `μ₃` at level quantile `q` (module documentation),
@@ -75,6 +75,10 @@ fn third_moment(p: f64) -> f64 {
     p * (1.0 - p) * (1.0 - 2.0 * p)
 }
 
+/// Width (in θ for the difference, in ln θ for the ratio) at which a limit's bracket is
+/// accepted: far below the 1e-9 the reference values carry.
+const ROOT_TOLERANCE: f64 = 1e-13;
+
 /// The first point going from `from` towards `to` where `z` passes `target` (downwards when
 /// `to > from`), bracketed by steps that double from `first_step`, then bisected; `to` when
 /// it never does.
@@ -90,9 +94,9 @@ fn first_crossing(from: f64, to: f64, first_step: f64, target: f64, z: impl Fn(f
         };
         if next == to || ahead(z(next)) {
             return if to > from {
-                crossing(inside, next, target, &z)
+                falsi_crossing(inside, next, target, ROOT_TOLERANCE, &z)
             } else {
-                crossing(next, inside, target, &z)
+                falsi_crossing(next, inside, target, ROOT_TOLERANCE, &z)
             };
         }
         inside = next;

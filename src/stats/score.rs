@@ -103,6 +103,53 @@ pub(super) fn crossing(mut below: f64, mut above: f64, target: f64, f: impl Fn(f
     0.5 * (below + above)
 }
 
+/// The same crossing as [`crossing`], found by the Illinois variant of regula falsi (a step of
+/// bisection whenever a value is infinite or the interpolated point would not shrink the
+/// bracket): a smooth `f` needs about ten evaluations instead of sixty. Stops when the bracket
+/// is narrower than `tol`.
+pub(super) fn falsi_crossing(
+    mut below: f64,
+    mut above: f64,
+    target: f64,
+    tol: f64,
+    f: impl Fn(f64) -> f64,
+) -> f64 {
+    let (mut f_below, mut f_above) = (f(below) - target, f(above) - target);
+    // Which end was kept last time (for Illinois' halving of the stale end's value).
+    let mut kept = 0i8;
+    for _ in 0..BISECTION_STEPS {
+        if (above - below).abs() <= tol {
+            break;
+        }
+        let mid = 0.5 * (below + above);
+        let mut x = if f_below.is_finite() && f_above.is_finite() && f_below != f_above {
+            below - f_below * (above - below) / (f_above - f_below)
+        } else {
+            mid
+        };
+        if !(x > below.min(above) && x < below.max(above)) {
+            x = mid;
+        }
+        let fx = f(x) - target;
+        if fx >= 0.0 {
+            below = x;
+            f_below = fx;
+            if kept == 1 {
+                f_above *= 0.5;
+            }
+            kept = 1;
+        } else {
+            above = x;
+            f_above = fx;
+            if kept == -1 {
+                f_below *= 0.5;
+            }
+            kept = -1;
+        }
+    }
+    0.5 * (below + above)
+}
+
 /// Miettinen-Nurminen score interval for `p_t − p_c` (formulas in the module documentation).
 /// Contains the observed difference and lies in `[−1, 1]`; swapping the arms negates it.
 ///
