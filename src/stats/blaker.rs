@@ -86,6 +86,9 @@ struct Law {
     inverse_ratio: Vec<f64>,
     /// The observed `x_t`, as an index into the support.
     at: usize,
+    /// Terms below this fraction of the largest are left out while searching for a limit
+    /// ([`SEARCH_NEGLIGIBLE`] α / size; set by [`Law::for_level`]).
+    search_negligible: f64,
     /// A first guess of where the limits lie: the log odds ratio with 0.5 added to every cell
     /// and its Woolf standard error.
     guess: (f64, f64),
@@ -136,10 +139,10 @@ impl Tails {
 /// below 1e-300 is 0 for every comparison made here).
 const NEGLIGIBLE: f64 = 1e-300;
 
-/// While searching for a limit only tails near α matter (α >= 1e-16 for any level a double
-/// holds below 1), so terms below 1e-40 of the largest are left out: they move no tail that is
-/// compared with α by more than 1e-37 of it.
-const SEARCH_NEGLIGIBLE: f64 = 1e-40;
+/// While searching for a limit only tails near α matter, so terms below this share of α,
+/// divided by the support's size, of the largest term are left out: all of them together move
+/// a tail by less than 1e-16 α (the largest term is at most the total).
+const SEARCH_NEGLIGIBLE: f64 = 1e-16;
 
 /// `t = ln ψ` is kept within ±700 so that ψ stays a finite double.
 const T_SPAN: f64 = 700.0;
@@ -162,6 +165,7 @@ impl Law {
             inverse_ratio: ln_ratio.iter().map(|r| (-r).exp()).collect(),
             ln_ratio,
             at: usize::try_from(treatment.successes() - hyper.low).ok()?,
+            search_negligible: NEGLIGIBLE,
             guess: {
                 let [a, b, c, d] = [
                     treatment.successes(),
@@ -183,12 +187,59 @@ impl Law {
     /// log-concave, so its largest term is found by bisection on the slope `ln ratio + t`, and
     /// the terms are built outward from it by multiplying by `ratio · ψ` (each factor at most 1
     /// going outward, so nothing overflows), one multiplication per term instead of an `exp`.
-    fn tails(&self, t: f64) -> Tails {
-        self.tails_to(t, SEARCH_NEGLIGIBLE)
+    fn tails_to(&self, t: f64, negligible: f64) -> Tails {
+        let (start, mut mass) = self.window(t, negligible);
+        let scale = 1.0 / mass.iter().sum::<f64>();
+        let mut lower = Vec::with_capacity(mass.len());
+        let mut acc = 0.0;
+        for m in &mass {
+            acc += m;
+            lower.push((acc * scale).min(1.0));
+        }
+        // The upper tails overwrite the masses in place.
+        acc = 0.0;
+        for m in mass.iter_mut().rev() {
+            acc += *m;
+            *m = (acc * scale).min(1.0);
+        }
+        Tails {
+            start,
+            lower,
+            upper: mass,
+        }
     }
 
-    /// [`Law::tails`] keeping the terms above `negligible` times the largest.
-    fn tails_to(&self, t: f64, negligible: f64) -> Tails {
+    /// What the limit search reads at `t`: `F̄(x)` and the lower tail up to `x` (not the rest),
+    /// in one pass over the window of terms above `search_negligible` of the largest, with one
+    /// allocation.
+    fn search(&self, t: f64) -> Search {
+        let (start, mut mass) = self.window(t, self.search_negligible);
+        let end = start + mass.len();
+        let scale = 1.0 / mass.iter().sum::<f64>();
+        let own = if self.at < start {
+            1.0
+        } else if self.at >= end {
+            0.0
+        } else {
+            // Summed from the top, so a small tail keeps its digits.
+            (mass[self.at - start..].iter().rev().sum::<f64>() * scale).min(1.0)
+        };
+        mass.truncate((self.at + 1).saturating_sub(start));
+        let mut acc = 0.0;
+        for m in &mut mass {
+            acc += *m;
+            *m = (acc * scale).min(1.0);
+        }
+        Search {
+            start,
+            lower: mass,
+            own,
+        }
+    }
+
+    /// The window of non-negligible terms at `t` (module documentation of [`Law::tails_to`]):
+    /// its first index and the terms relative to the largest.
+    fn window(&self, t: f64, negligible: f64) -> (usize, Vec<f64>) {
         let t = t.clamp(-T_SPAN, T_SPAN);
         let (psi, inverse_psi) = (t.exp(), (-t).exp());
         let n = self.size;
@@ -217,25 +268,34 @@ impl Law {
             mass.push(m);
             end += 1;
         }
-        let scale = 1.0 / mass.iter().sum::<f64>();
-        let mut lower = Vec::with_capacity(mass.len());
-        let mut acc = 0.0;
-        for m in &mass {
-            acc += m;
-            lower.push((acc * scale).min(1.0));
+        (start, mass)
+    }
+}
+
+/// What the limit search reads at one ψ: `F̄(x)` and `lower[i − start] = P(X <= low + i)` for
+/// the window's indices up to `x`.
+struct Search {
+    start: usize,
+    lower: Vec<f64>,
+    own: f64,
+}
+
+impl Search {
+    /// `P(X <= low + i)`, for `i` up to `x` (0 below the window; beyond `x`, where the search
+    /// never reads it, 1).
+    fn lower(&self, i: usize) -> f64 {
+        match i.checked_sub(self.start) {
+            None => 0.0,
+            Some(j) => self.lower.get(j).copied().unwrap_or(1.0),
         }
-        // The upper tails overwrite the masses in place.
-        acc = 0.0;
-        for m in mass.iter_mut().rev() {
-            acc += *m;
-            *m = (acc * scale).min(1.0);
-        }
-        let upper = mass;
-        Tails {
-            start,
-            lower,
-            upper,
-        }
+    }
+}
+
+impl Law {
+    /// The law set to search for limits at level `1 − alpha` (the window it keeps).
+    fn for_level(mut self, alpha: f64) -> Law {
+        self.search_negligible = (SEARCH_NEGLIGIBLE * alpha / self.size as f64).max(NEGLIGIBLE);
+        self
     }
 
     /// Blaker's p-value at `t = ln ψ` (module documentation).
@@ -260,9 +320,9 @@ impl Law {
 
     /// In the region where `x` is in the upper tail: `F̄(x)` and the paired lower tail's index
     /// `k*` (largest `k` with `F(k) <= F̄(x) (1 + 10⁻⁷)`), at `t`.
-    fn upper_side(&self, t: f64) -> (f64, Option<usize>, Tails) {
-        let tails = self.tails(t);
-        let own = tails.upper(self.at);
+    fn upper_side(&self, t: f64) -> Side {
+        let tails = self.search(t);
+        let own = tails.own;
         let cut = own * (1.0 + RELATIVE_TIE_TOLERANCE);
         // The lower tail increases with k, so the qualifying indices are a prefix: those below
         // the window (lower tail 0), then a prefix of the window, then (only when `cut >= 1`)
@@ -281,7 +341,7 @@ impl Law {
     /// and steps away by `step`, doubling; the limit search needs only such a point, not the
     /// root.
     fn beyond(&self, target: f64, below: bool, from: f64, mut step: f64) -> f64 {
-        let value = |t: f64| self.tails(t).upper(self.at);
+        let value = |t: f64| self.search(t).own;
         let mut t = from.clamp(-T_SPAN, T_SPAN);
         while (value(t) < target) != below && t.abs() < T_SPAN {
             t = if below { t - step } else { t + step }.clamp(-T_SPAN, T_SPAN);
@@ -336,8 +396,8 @@ impl Law {
         }
         // p with the pairing held at `k`: continuous in t.
         let p_with = |k: Option<usize>, t: f64| {
-            let tails = self.tails(t);
-            tails.upper(self.at) + k.map_or(0.0, |k| tails.lower(k))
+            let tails = self.search(t);
+            tails.own + k.map_or(0.0, |k| tails.lower(k))
         };
         let p_a = own_a + pair_a.map_or(0.0, |k| tails_a.lower(k));
         if b - a <= FALSI_WIDTH && pair_a == pair_b {
@@ -353,8 +413,8 @@ impl Law {
             // continuous with the pairing of `a`, after it the search goes on from there.
             let next = pair_a.map_or(0, |k| k + 1);
             let joins = |t: f64| {
-                let tails = self.tails(t);
-                tails.lower(next) - tails.upper(self.at) * (1.0 + RELATIVE_TIE_TOLERANCE)
+                let tails = self.search(t);
+                tails.lower(next) - tails.own * (1.0 + RELATIVE_TIE_TOLERANCE)
             };
             let jump = falsi_crossing(a, b, 0.0, LN_PSI_TOLERANCE, joins);
             if p_with(*pair_a, jump) > alpha {
@@ -375,7 +435,7 @@ impl Law {
 }
 
 /// What [`Law::upper_side`] returns: `F̄(x)`, the paired index and the tails.
-type Side = (f64, Option<usize>, Tails);
+type Side = (f64, Option<usize>, Search);
 
 /// Cells narrower than this (in ln ψ) with one paired index are solved by regula falsi.
 const FALSI_WIDTH: f64 = 0.05;
@@ -397,12 +457,12 @@ pub fn blaker_odds_ratio(
     control: Binomial,
     level: Level,
 ) -> Option<BlakerOddsRatio> {
-    let law = Law::new(treatment, control)?;
+    let alpha = 1.0 - level.value();
+    let law = Law::new(treatment, control)?.for_level(alpha);
     let interval = if level.value() < 0.6 {
         None
     } else {
-        let alpha = 1.0 - level.value();
-        let mirror = Law::new(flipped(treatment), flipped(control))?;
+        let mirror = Law::new(flipped(treatment), flipped(control))?.for_level(alpha);
         let low = law.lower_limit(alpha);
         let mirror_low = mirror.lower_limit(alpha);
         let high = if mirror_low == 0.0 {
