@@ -562,6 +562,43 @@ mod tests {
         }
     }
 
+    /// Each limit is where Blaker's p-value crosses α: just outside it (1e-7 in ln ψ) the
+    /// p-value is at most α, just inside it above α, at levels 0.90, 0.95 and 0.99 over every
+    /// table with arms of 1 to 10 (the p-value at any ψ from the same law as the test's).
+    #[test]
+    fn limits_are_where_the_p_value_crosses_alpha() {
+        const STEP: f64 = 1e-7;
+        for level in [0.9, 0.95, 0.99] {
+            let alpha = 1.0 - level;
+            for nt in 1..=10 {
+                for nc in 1..=10 {
+                    for xt in 0..=nt {
+                        for xc in 0..=nc {
+                            let (t, c) = (bin(xt, nt), bin(xc, nc));
+                            let Some(b) = blaker_odds_ratio(t, c, Level::new(level).unwrap())
+                            else {
+                                continue;
+                            };
+                            let law = Law::new(t, c).unwrap();
+                            let ci = b.interval.unwrap();
+                            let what = format!("{xt}/{nt} vs {xc}/{nc} at {level}: {ci:?}");
+                            if ci.low > 0.0 {
+                                let at = ci.low.ln();
+                                assert!(law.p_value(at - STEP) <= alpha, "{what} below");
+                                assert!(law.p_value(at + STEP) > alpha, "{what} above");
+                            }
+                            if ci.high.is_finite() {
+                                let at = ci.high.ln();
+                                assert!(law.p_value(at + STEP) <= alpha, "{what} beyond");
+                                assert!(law.p_value(at - STEP) > alpha, "{what} within");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Swapping the arms inverts the interval and keeps the p-value.
     #[test]
     fn swapping_arms_inverts() {
