@@ -473,13 +473,13 @@ fn risk_ratio(t: &TwoByTwo, empty: &str, both: bool) -> RiskRatio {
 
 /// Why Blaker's test or interval is missing (`stats::blaker`): an empty arm or degenerate
 /// margin, a support too wide to tabulate, or (the interval only) a level below 0.6.
-fn blaker_missing<'a>(t: &TwoByTwo, both: bool, degenerate: &'a str) -> &'a str {
+fn blaker_missing<'a>(t: &TwoByTwo, both: bool, degenerate: &'a str, computed: bool) -> &'a str {
     let (tr, co) = (t.treatment, t.control);
     let responders = tr.successes() + co.successes();
     let margins_fine = both && responders > 0 && responders < tr.trials() + co.trials();
     if !margins_fine {
         degenerate
-    } else if stats::blaker_odds_ratio(tr, co, t.level).is_some() {
+    } else if computed {
         "Blaker's interval is computed for levels of 0.6 and above"
     } else {
         "the table is too large for Blaker's exact test (its support has more than 131,072 values); use Fisher's test or the score intervals"
@@ -505,7 +505,7 @@ fn odds_ratio(
     let (exact_limits, exact_reason) = limits(exact.map(|e| e.interval), degenerate);
     let (blaker, blaker_reason) = limits(
         blaker.and_then(|b| b.interval),
-        blaker_missing(t, both, degenerate),
+        blaker_missing(t, both, degenerate, blaker.is_some()),
     );
     let (conditional_mle, conditional_mle_reason) = number(
         exact.map(|e| e.estimate),
@@ -581,7 +581,12 @@ pub fn compare(t: &TwoByTwo) -> CompareResult {
     let blaker = stats::blaker_odds_ratio(tr, co, level);
     let (blaker_p, blaker_p_reason) = number(
         blaker.map(|b| b.p_value),
-        blaker_missing(t, both, "a margin is degenerate or an arm is empty"),
+        blaker_missing(
+            t,
+            both,
+            "a margin is degenerate or an arm is empty",
+            blaker.is_some(),
+        ),
     );
     CompareResult {
         trialdose_version: env!("CARGO_PKG_VERSION").to_owned(),

@@ -50,7 +50,7 @@
 //! "Confidence intervals that match Fisher's exact or Blaker's exact tests", Biostatistics 11
 //! (2010) 373-374; R package exact2x2 1.7.0 (`exact2x2CI`, `exact2x2Pvals`).
 
-use super::exact_odds::{TABLE_MAX, central_ln_weights};
+use super::exact_odds::{TABLE_MAX, cells_plus_half, central_ln_weights};
 use super::fisher::{Hypergeometric, RELATIVE_TIE_TOLERANCE};
 use super::score::falsi_crossing;
 use super::special::normal_upper_quantile;
@@ -167,13 +167,7 @@ impl Law {
             at: usize::try_from(treatment.successes() - hyper.low).ok()?,
             search_negligible: NEGLIGIBLE,
             guess: {
-                let [a, b, c, d] = [
-                    treatment.successes(),
-                    treatment.failures(),
-                    control.successes(),
-                    control.failures(),
-                ]
-                .map(|v| v as f64 + 0.5);
+                let [a, b, c, d] = cells_plus_half(treatment, control);
                 (
                     (a * d / (b * c)).ln(),
                     (1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d).sqrt(),

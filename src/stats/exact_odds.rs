@@ -295,6 +295,18 @@ pub(super) fn central_ln_weights(law: &Hypergeometric) -> Vec<f64> {
     ln_weight
 }
 
+/// The table's cells `[a, b, c, d]` with 0.5 added to each: starting points for the searches
+/// (never an estimate that is reported).
+pub(super) fn cells_plus_half(treatment: Binomial, control: Binomial) -> [f64; 4] {
+    [
+        treatment.successes(),
+        treatment.failures(),
+        control.successes(),
+        control.failures(),
+    ]
+    .map(|v| v as f64 + 0.5)
+}
+
 /// Newton iterations allowed per root before giving the bracket's midpoint.
 const MAX_ITERATIONS: usize = 200;
 
@@ -377,13 +389,7 @@ pub fn odds_ratio_exact(
     let ln_tail = level.tail().ln();
     // A start near the answer: the log odds ratio with 0.5 added to every cell.
     let start = {
-        let [a, b, c, d] = [
-            treatment.successes(),
-            treatment.failures(),
-            control.successes(),
-            control.failures(),
-        ]
-        .map(|v| v as f64 + 0.5);
+        let [a, b, c, d] = cells_plus_half(treatment, control);
         (a * d / (b * c)).ln()
     };
     let estimate = if x == hyper.low {

@@ -44,18 +44,16 @@
 //! J. J. Gart & J. Nam, Biometrics 44 (1988) 323-338 and 46 (1990) 637-643; R package ratesci
 //! (`scoreci(..., skew = TRUE)`).
 
-use super::score::{falsi_crossing, restricted_difference, restricted_ratio, variance_factor};
+use super::score::{
+    falsi_crossing, restricted_difference, restricted_ratio, score_statistic, variance_factor,
+};
 use super::{Binomial, Interval, Level};
 
 /// The corrected score `z` of `S`, `V`, `μ₃` at level quantile `q` (module documentation),
 /// with the zero-variance conventions there.
 fn corrected(s: f64, v: f64, mu3: f64, q: f64) -> f64 {
     if v <= 0.0 {
-        return if s == 0.0 {
-            0.0
-        } else {
-            s.signum() * f64::INFINITY
-        };
+        return score_statistic(s, v);
     }
     let score = s / v.sqrt();
     let a = mu3 / (6.0 * v * v.sqrt());

@@ -86,6 +86,18 @@ pub(super) fn restricted_ratio(xt: f64, nt: f64, xc: f64, nc: f64, phi: f64) -> 
     ((phi * pc).min(1.0), pc)
 }
 
+/// A score statistic `num / √var`, with the zero-variance convention of the module
+/// documentation: ±∞ when `var` is zero and `num` is not, 0 when both are.
+pub(super) fn score_statistic(num: f64, var: f64) -> f64 {
+    if var > 0.0 {
+        num / var.sqrt()
+    } else if num == 0.0 {
+        0.0
+    } else {
+        num.signum() * f64::INFINITY
+    }
+}
+
 /// Bisection for the point where a decreasing `f` crosses `target`, between `below` (where
 /// `f >= target`) and `above` (where `f < target`); returns the midpoint of the final bracket.
 pub(super) fn crossing(mut below: f64, mut above: f64, target: f64, f: impl Fn(f64) -> f64) -> f64 {
@@ -168,14 +180,7 @@ pub fn miettinen_nurminen_difference(
     let score = |delta: f64| {
         let (qt, qc) = restricted_difference(pt, pc, nt, nc, delta);
         let var = (qt * (1.0 - qt) / nt + qc * (1.0 - qc) / nc) * factor;
-        let num = d - delta;
-        if var > 0.0 {
-            num / var.sqrt()
-        } else if num == 0.0 {
-            0.0
-        } else {
-            num.signum() * f64::INFINITY
-        }
+        score_statistic(d - delta, var)
     };
     // Z decreases from +∞ near δ = −1 to −∞ near δ = 1 (for d strictly inside); each limit is
     // where it crosses ±z.
@@ -233,14 +238,7 @@ pub fn miettinen_nurminen_ratio(
         let phi = ln_phi.exp();
         let (qt, qc) = restricted_ratio(xt, nt, xc, nc, phi);
         let var = (qt * (1.0 - qt) / nt + phi * phi * qc * (1.0 - qc) / nc) * factor;
-        let num = pt - phi * pc;
-        if var > 0.0 {
-            num / var.sqrt()
-        } else if num == 0.0 {
-            0.0
-        } else {
-            num.signum() * f64::INFINITY
-        }
+        score_statistic(pt - phi * pc, var)
     };
     // ln φ beyond ±700 overflows exp; the score has long crossed ±z by then for any counts
     // that fit in memory.

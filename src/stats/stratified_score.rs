@@ -27,7 +27,7 @@
 //! References: O. Miettinen & M. Nurminen, Statistics in Medicine 4 (1985) 213-226, §5;
 //! SAS/STAT User's Guide (SAS Viya), PROC FREQ, "Common Risk Difference"; R package ratesci.
 
-use super::score::{crossing, restricted_difference, variance_factor};
+use super::score::{crossing, restricted_difference, score_statistic, variance_factor};
 use super::stratified::Stratum;
 use super::{Interval, Level};
 
@@ -79,13 +79,7 @@ pub fn stratified_miettinen_nurminen(strata: &[Stratum], level: Level) -> Option
             var +=
                 r.weight * r.weight * r.lambda * (qt * (1.0 - qt) / r.nt + qc * (1.0 - qc) / r.nc);
         }
-        if var > 0.0 {
-            num / var.sqrt()
-        } else if num == 0.0 {
-            0.0
-        } else {
-            num.signum() * f64::INFINITY
-        }
+        score_statistic(num, var)
     };
     let z = level.z();
     let low = crossing(-1.0, estimate, z, z_of);
