@@ -784,3 +784,50 @@ fn the_default_benchmark_flags_exactly_the_units_built_to_be_off() {
         "the plain benchmark no longer shows the contamination ({plain_false_alarms} false alarms)"
     );
 }
+
+/// A unit left out of the in-control benchmark is named in the page's and the JSON's notes
+/// only when its verdict is shown: with `--min-cell` hiding the far-off unit's responders, the
+/// note would tell that it is an alarm (its hidden verdict). The console is not suppressed.
+#[test]
+fn a_hidden_unit_left_out_of_the_benchmark_is_not_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("small");
+    let run = trialdose([
+        "generate",
+        dir.to_str().unwrap(),
+        "--participants",
+        "200",
+        "--seed",
+        "1",
+        "--outlier-site",
+        "Site D",
+        "--outlier-factor",
+        "0.05",
+    ]);
+    assert_eq!(run.code, 0, "{run}");
+    let named = "Site D left out";
+    let open = audit(&dir, &tmp.path().join("open"), &[]);
+    assert!(open.stderr.contains(named), "{open}");
+    let page = std::fs::read_to_string(tmp.path().join("open/audit.html")).unwrap();
+    assert!(page.contains(named));
+    let hidden = audit(&dir, &tmp.path().join("hidden"), &["--min-cell", "11"]);
+    assert!(
+        hidden.stderr.contains(named),
+        "the console is not suppressed: {hidden}"
+    );
+    let units = Table::read(&tmp.path().join("hidden/units.csv"));
+    let d = units.rows.iter().find(|r| r["unit"] == "Site D").unwrap();
+    assert_eq!(
+        d["responders"], "",
+        "the premise: Site D's responders are hidden"
+    );
+    for file in ["audit.html", "audit.json"] {
+        let text = std::fs::read_to_string(tmp.path().join("hidden").join(file)).unwrap();
+        assert!(!text.contains(named), "{file} names the hidden unit");
+    }
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("hidden/audit.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["benchmark_left_out"], serde_json::json!([]));
+}

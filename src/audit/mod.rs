@@ -189,6 +189,8 @@ pub struct Audit {
     /// Units left out of the in-control benchmark (indices into `units`), in the order they
     /// were left out; empty unless `--benchmark cohort` found a unit far off.
     pub benchmark_left_out: Vec<usize>,
+    /// The in-control search stopped with units still alarms, to keep a majority in.
+    pub benchmark_stopped_for_majority: bool,
     /// Notes for the reader (benchmark gaps, units without data).
     pub notes: Vec<String>,
 }
@@ -395,27 +397,17 @@ pub fn audit(
     // The in-control benchmark: only when some unit is an alarm against the plain rates does
     // anything change (then every unit's expected count uses the rates of the units in).
     let mut benchmark_left_out = Vec::new();
+    let mut benchmark_stopped_for_majority = false;
     if options.benchmark == Benchmark::Cohort {
         let candidates: Vec<usize> = (0..k).filter(|&u| Some(u) != assignment.none).collect();
         let found = benchmark::in_control(&unit_arm, arms.len(), &candidates);
         if !found.left_out.is_empty() {
             e_sum = benchmark::expected(&unit_arm, &found.rates);
-            let names: Vec<&str> = found
-                .left_out
-                .iter()
-                .map(|&u| rows[u].name.as_str())
-                .collect();
-            notes.push(format!(
-                "the benchmark is the rate of the units in control: {} left out of it (an alarm against the others; each unit, these included, is judged against the rest; --benchmark cohort-plain keeps every unit in)",
-                names.join(", ")
-            ));
         }
-        if found.stopped_for_majority {
-            notes.push(
-                "some units are still alarms against the benchmark: no more are left out of it, so that more than half of the units stay in"
-                    .to_owned(),
-            );
-        }
+        // The notes that name the units left out are written by each output (`Audit::
+        // benchmark_notes`): a page with suppressed cells must not name a unit whose verdict
+        // it hides.
+        benchmark_stopped_for_majority = found.stopped_for_majority;
         benchmark_left_out = found.left_out;
     }
     let (total_e, total_n) = rows
@@ -532,6 +524,7 @@ pub fn audit(
             as u64,
         not_started: not_started.len() as u64,
         benchmark_left_out,
+        benchmark_stopped_for_majority,
         notes,
     };
     for &u in &placed {
@@ -570,6 +563,33 @@ pub fn audit(
 }
 
 impl Audit {
+    /// The notes on the in-control benchmark for an output that shows the verdicts of the
+    /// units `shown` says: the units left out among them by name, and the search's stop when
+    /// it shows every verdict (otherwise the note could tell of an alarm it hides).
+    #[must_use]
+    pub fn benchmark_notes(&self, shown: impl Fn(usize) -> bool) -> Vec<String> {
+        let mut notes = Vec::new();
+        let names: Vec<&str> = self
+            .benchmark_left_out
+            .iter()
+            .filter(|&&u| shown(u))
+            .map(|&u| self.units[u].name.as_str())
+            .collect();
+        if !names.is_empty() {
+            notes.push(format!(
+                "the benchmark is the rate of the units in control: {} left out of it (an alarm against the others; each unit, these included, is judged against the rest; --benchmark cohort-plain keeps every unit in)",
+                names.join(", ")
+            ));
+        }
+        if self.benchmark_stopped_for_majority && (0..self.units.len()).all(&shown) {
+            notes.push(
+                "some units are still alarms against the benchmark: no more are left out of it, so that more than half of the units stay in"
+                    .to_owned(),
+            );
+        }
+        notes
+    }
+
     /// The standard deviation of a rate out of `n` on the funnel: `√(θ₀(1 − θ₀)/n)`, times
     /// `√φ` or with τ² added when an overdispersion adjustment is applied.
     #[must_use]

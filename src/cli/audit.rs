@@ -187,7 +187,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         };
         DataError(format!("{e}{fix}")).into()
     })?;
-    for note in &audited.audit.notes {
+    // The console is not suppressed: every unit left out is named.
+    let benchmark_notes = audited.audit.benchmark_notes(|_| true);
+    for note in audited.audit.notes.iter().chain(&benchmark_notes) {
         eprintln!("trialdose: note: {}", super::term::safe(note));
     }
     // Written with `?`, so a closed pipe (`| head`) ends the run quietly instead of a panic.

@@ -312,6 +312,7 @@ pub fn audit_json(
         "benchmark_left_out": audit
             .benchmark_left_out
             .iter()
+            .filter(|&&u| model.unit_shown(audit, u))
             .map(|&u| audit.units[u].name.as_str())
             .collect::<Vec<_>>(),
         "phi": dispersion.map(|d| d.phi),
@@ -336,7 +337,12 @@ pub fn audit_json(
             .zip(&model.flags)
             .map(|((_, name, _), &c)| ((*name).to_owned(), json!(count(model, c))))
             .collect::<serde_json::Map<_, _>>(),
-        "notes": audit.notes,
+        "notes": audit
+            .notes
+            .iter()
+            .cloned()
+            .chain(audit.benchmark_notes(|u| model.unit_shown(audit, u)))
+            .collect::<Vec<_>>(),
     });
     let mut value = value;
     if model.suppressing() {

@@ -60,7 +60,7 @@ pub fn html(cohort: &Cohort, audit: &Audit, page: &AuditPage<'_>) -> String {
     if page.show_ids {
         attention(&mut s, cohort, audit, page.ids);
     }
-    methods(&mut s, cohort, audit);
+    methods(&mut s, cohort, audit, m);
     notes(&mut s, audit, m);
     s.push_str("</body></html>\n");
     s
@@ -290,13 +290,15 @@ fn attention(s: &mut String, cohort: &Cohort, audit: &Audit, ids: &[&str]) {
     s.push_str("</tbody></table><p class=\"note\">Shown because --show-ids was given: participants needing medical clearance, with an adverse event, or at their checkpoint, in worklist order.</p></section>\n");
 }
 
-fn methods(s: &mut String, cohort: &Cohort, audit: &Audit) {
+fn methods(s: &mut String, cohort: &Cohort, audit: &Audit, m: &AuditModel) {
     let o = &audit.options;
     let benchmark = match o.benchmark {
         crate::audit::Benchmark::Dream => {
             "the responder rate DREAM published for each participant's schedule".to_owned()
         }
-        crate::audit::Benchmark::Cohort if !audit.benchmark_left_out.is_empty() => {
+        crate::audit::Benchmark::Cohort
+            if audit.benchmark_left_out.iter().any(|&u| m.unit_shown(audit, u)) =>
+        {
             "the responder rate in each participant's arm over the units in control (the units far off, named in the notes, were left out of that rate one at a time, farthest first, while they were beyond the 99.8% limits and more than half of the units stayed in)".to_owned()
         }
         crate::audit::Benchmark::Cohort | crate::audit::Benchmark::CohortPlain => {
@@ -328,7 +330,8 @@ fn methods(s: &mut String, cohort: &Cohort, audit: &Audit) {
 
 fn notes(s: &mut String, audit: &Audit, m: &AuditModel) {
     s.push_str("<section id=\"notes\"><h2>Notes and limitations</h2><ul>");
-    for n in &audit.notes {
+    let benchmark_notes = audit.benchmark_notes(|u| m.unit_shown(audit, u));
+    for n in audit.notes.iter().chain(&benchmark_notes) {
         let _ = write!(s, "<li>{}</li>", escape(n));
     }
     if m.suppressing() {
