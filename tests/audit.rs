@@ -775,6 +775,12 @@ fn the_default_benchmark_flags_exactly_the_units_built_to_be_off() {
                 got, want,
                 "{participants} participants, seed {seed}, {built:?}"
             );
+            // Case-mix adjusted, the in-control model flags the same units.
+            let casemix = alarms(&["--adjust-casemix", "baseline,age,sex"], "casemix");
+            assert_eq!(
+                casemix, want,
+                "case mix: {participants} participants, seed {seed}, {built:?}"
+            );
             let plain = alarms(&["--benchmark", "cohort-plain"], "plain");
             plain_false_alarms += plain.iter().filter(|u| !want.contains(u)).count();
         }
@@ -830,4 +836,114 @@ fn a_hidden_unit_left_out_of_the_benchmark_is_not_named() {
     )
     .unwrap();
     assert_eq!(json["benchmark_left_out"], serde_json::json!([]));
+}
+
+/// Case-mix adjustment: the point is observed/expected times the benchmark, each unit's
+/// verdict follows its own (Poisson-binomial) limits, a reference cohort's model is applied
+/// as fitted (the cohort as its own reference gives the plain fit's numbers exactly), and
+/// bad settings are refused with exit code 2.
+#[test]
+fn casemix_audit_uses_the_model_and_its_limits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cohort = outlier_cohort(tmp.path());
+    let out = tmp.path().join("casemix");
+    audit(&cohort, &out, &["--adjust-casemix", "baseline,age"]);
+    let units = Table::read(&out.join("units.csv"));
+    let f = |r: &Row, c: &str| r[c].parse::<f64>().unwrap();
+    let alarms: Vec<&str> = units
+        .rows
+        .iter()
+        .filter(|r| r["verdict"] == "alarm")
+        .map(|r| r["unit"].as_str())
+        .collect();
+    assert_eq!(alarms, ["Site D"], "{}", units.text);
+    for r in &units.rows {
+        let (oe, t, y) = (
+            f(r, "observed_expected"),
+            f(r, "target"),
+            f(r, "adjusted_rate"),
+        );
+        assert!((oe * t - y).abs() < 1e-12 * y.max(1e-3), "{r:?}");
+        let e = f(r, "expected_rate") * f(r, "n");
+        assert!((f(r, "responders") / e - oe).abs() < 1e-12, "{r:?}");
+        let band = if y < f(r, "limit_low_998") || y > f(r, "limit_high_998") {
+            "alarm"
+        } else if y < f(r, "limit_low_95") || y > f(r, "limit_high_95") {
+            "alert"
+        } else {
+            "within"
+        };
+        assert_eq!(r["verdict"], band, "{r:?}");
+    }
+    let json = read_json(&out.join("audit.json"));
+    assert_eq!(json["settings"]["adjust_casemix"], "baseline,age");
+    let names: Vec<&str> = json["casemix"]["coefficients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names[0], "intercept");
+    assert_eq!(&names[names.len() - 2..], ["baseline", "age"]);
+    assert_eq!(json["benchmark_left_out"], serde_json::json!(["Site D"]));
+
+    // The cohort as its own reference: the plain (every unit) fit, applied as fitted.
+    let plain = tmp.path().join("plain");
+    audit(
+        &cohort,
+        &plain,
+        &[
+            "--adjust-casemix",
+            "baseline,age",
+            "--benchmark",
+            "cohort-plain",
+        ],
+    );
+    let referenced = tmp.path().join("referenced");
+    audit(
+        &cohort,
+        &referenced,
+        &[
+            "--adjust-casemix",
+            "baseline,age",
+            "--reference",
+            cohort.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        std::fs::read_to_string(plain.join("units.csv")).unwrap(),
+        std::fs::read_to_string(referenced.join("units.csv")).unwrap()
+    );
+    let json = read_json(&referenced.join("audit.json"));
+    assert_eq!(json["casemix"]["fitted_on"], "outlier");
+
+    // Suppressed: the counts of the model are not shown.
+    let small = tmp.path().join("small");
+    audit(
+        &cohort,
+        &small,
+        &["--adjust-casemix", "baseline", "--min-cell", "5"],
+    );
+    let json = read_json(&small.join("audit.json"));
+    assert!(json["casemix"]["participants_fitted"].is_null());
+
+    for (extra, words) in [
+        (
+            vec!["--adjust-casemix", "baseline,adherence"],
+            "never adjusted for",
+        ),
+        (
+            vec!["--adjust-casemix", "baseline", "--benchmark", "dream"],
+            "--benchmark dream",
+        ),
+        (vec!["--reference", "x"], "--adjust-casemix"),
+    ] {
+        let mut args = vec!["audit", cohort.to_str().unwrap(), "--out"];
+        let bad = tmp.path().join("bad");
+        args.push(bad.to_str().unwrap());
+        args.extend(extra.iter().copied());
+        let run = trialdose(&args);
+        assert_eq!(run.code, 2, "{run}");
+        assert!(run.stderr.contains(words), "{run}");
+    }
 }

@@ -29,6 +29,10 @@
 //! (every unit in), which is what Spiegelhalter's paper and FunnelPlotR compute; it differs from
 //! the default exactly when some unit is an alarm against it.
 //!
+//! With case-mix adjustment (`casemix.rs`) the same search ([`search`]) refits the case-mix
+//! model without each unit left out, and a unit's limits are the exact Poisson-binomial ones of
+//! its patients' expected probabilities.
+//!
 //! References: D. J. Spiegelhalter, Statistics in Medicine 24 (2005) 1185-1202; D. C.
 //! Montgomery, Introduction to Statistical Quality Control, 7th ed. (Wiley, 2013), §6.2;
 //! B. Rosner, Technometrics 25 (1983) 165-172; D. I. Ohlssen, L. D. Sharples &
@@ -166,25 +170,45 @@ fn farthest_alarm(
         .map(|(u, _)| u)
 }
 
+/// The in-control search (module documentation, steps 2 and 3) over `candidates`:
+/// `farthest(left_out)` says which unit still in is farthest beyond its 99.8% limits under the
+/// benchmark computed without the units `left_out`, or `None` when none is an alarm. Returns
+/// the units left out, in order, and whether the search stopped to keep a majority in. The
+/// per-arm rates and the case-mix model (`casemix.rs`) share it.
+///
+/// # Errors
+/// The first error of `farthest`.
+pub fn search<E>(
+    candidates: &[usize],
+    mut farthest: impl FnMut(&[usize]) -> Result<Option<usize>, E>,
+) -> Result<(Vec<usize>, bool), E> {
+    let mut left_out = Vec::new();
+    while let Some(u) = farthest(&left_out)? {
+        // Keep more than half of the candidate units in.
+        if 2 * (left_out.len() + 1) >= candidates.len() {
+            return Ok((left_out, true));
+        }
+        left_out.push(u);
+    }
+    Ok((left_out, false))
+}
+
 /// The in-control benchmark (module documentation). `counts[u][a]` holds unit `u`'s judged and
 /// counted participants of arm `a`; `candidates` are the units that may be left out (those
 /// placed on the funnel; a unit of participants without a site, say, always counts).
 #[must_use]
 pub fn in_control(counts: &[Vec<Counts>], arms: usize, candidates: &[usize]) -> InControl {
-    let mut left_out = Vec::new();
-    let mut current = rates(counts, arms, &left_out);
-    let mut stopped_for_majority = false;
-    while let Some(u) = farthest_alarm(counts, &current, candidates, &left_out) {
-        // Keep more than half of the candidate units in.
-        if 2 * (left_out.len() + 1) >= candidates.len() {
-            stopped_for_majority = true;
-            break;
-        }
-        left_out.push(u);
-        current = rates(counts, arms, &left_out);
-    }
+    let found = search(candidates, |left_out| {
+        Ok::<_, std::convert::Infallible>(farthest_alarm(
+            counts,
+            &rates(counts, arms, left_out),
+            candidates,
+            left_out,
+        ))
+    });
+    let Ok((left_out, stopped_for_majority)) = found;
     InControl {
-        rates: current,
+        rates: rates(counts, arms, &left_out),
         left_out,
         stopped_for_majority,
     }

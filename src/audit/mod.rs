@@ -28,6 +28,7 @@
 //! unit and overall.
 
 pub mod benchmark;
+pub mod casemix;
 pub mod units;
 pub mod worklist;
 
@@ -42,6 +43,7 @@ use crate::stats::funnel::{self, Dispersion, Limits, Verdict};
 use crate::stats::{Binomial, Interval, Level, clopper_pearson};
 
 pub use benchmark::Benchmark;
+pub use casemix::CaseMix;
 pub use units::UnitKind;
 
 /// Fewer units than this make φ and τ² imprecise (a note says so when they are used).
@@ -75,6 +77,10 @@ pub struct AuditOptions {
     pub missing: Missing,
     /// Audit date (day number); `None`: the latest date in the cohort.
     pub as_of: Option<i32>,
+    /// Case-mix adjustment: each participant's expected probability from a logistic model
+    /// (`casemix.rs`) instead of their arm's rate. Needs a cohort benchmark (`cohort` or
+    /// `cohort-plain`, fitted on this cohort) or a reference cohort's fit.
+    pub casemix: Option<CaseMix>,
 }
 
 impl Default for AuditOptions {
@@ -86,6 +92,7 @@ impl Default for AuditOptions {
             overdispersion: None,
             missing: Missing::Nonresponder,
             as_of: None,
+            casemix: None,
         }
     }
 }
@@ -111,6 +118,14 @@ pub enum AuditError {
         "the cohort has no date (no randomized_on and no session): the audit date must be given"
     )]
     NoDate,
+    /// The case-mix model cannot be fitted.
+    #[error("{0}")]
+    CaseMix(#[from] casemix::CaseMixError),
+    /// Case-mix adjustment asked for with a benchmark it cannot use.
+    #[error(
+        "case-mix adjustment fits its model on the cohort (benchmark cohort or cohort-plain) or on a reference cohort; benchmark {0} has no model"
+    )]
+    CaseMixBenchmark(String),
 }
 
 /// One unit's line of `units.csv`.
@@ -139,6 +154,12 @@ pub struct UnitRow {
     pub expected: Option<f64>,
     /// Risk-adjusted rate `(O / E) θ₀`, the point on the funnel.
     pub adjusted: Option<f64>,
+    /// Observed / expected responders `O / E` (the case-mix funnel's scale).
+    pub observed_expected: Option<f64>,
+    /// Standard deviation of the point under the benchmark: `√(θ₀(1 − θ₀)/N)`, or with
+    /// case-mix adjustment `√(Σ p_i(1 − p_i)) θ₀ / E` (the Poisson-binomial's, on the rate
+    /// scale); before any overdispersion adjustment.
+    pub sd: Option<f64>,
     /// `(y − θ₀)/s`, with the overdispersion adjustment when one is applied.
     pub z: Option<f64>,
     /// The unit's control limits.
@@ -191,8 +212,22 @@ pub struct Audit {
     pub benchmark_left_out: Vec<usize>,
     /// The in-control search stopped with units still alarms, to keep a majority in.
     pub benchmark_stopped_for_majority: bool,
+    /// The case-mix model, when the audit is case-mix adjusted.
+    pub casemix: Option<CaseMixUsed>,
     /// Notes for the reader (benchmark gaps, units without data).
     pub notes: Vec<String>,
+}
+
+/// The case-mix model an audit used.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CaseMixUsed {
+    /// The fitted model (coefficients by name, rows).
+    pub model: casemix::Fitted,
+    /// Fitted on a reference cohort (its folder name), or on this cohort's units in control.
+    pub reference: Option<String>,
+    /// Judged participants without an expected probability (a covariate missing, or an arm or
+    /// sex value the model has not seen): not benchmarked.
+    pub without_prediction: u64,
 }
 
 /// The latest randomization date or date a score row stands for (day 0 + 7 × week: scores
@@ -215,6 +250,26 @@ fn latest_date(cohort: &Cohort, derived: &[Derived]) -> Option<i32> {
     randomized.max(scores)
 }
 
+/// A case-mix unit's exact limits on the rate scale: the Poisson-binomial limits of its
+/// expected probabilities, as counts, times `θ₀ / E` (so that the point `(O / E) θ₀` is beyond
+/// a limit exactly when `O` is beyond the count limit). Not clipped at 1: a risk-adjusted rate
+/// may exceed it.
+fn casemix_limits(probs: &[f64], t: f64) -> Option<Limits> {
+    let d = crate::stats::poisson_binomial::PoissonBinomial::new(probs)?;
+    let e = d.mean();
+    if e <= 0.0 {
+        return None;
+    }
+    // Divided and multiplied in the order the point is, so a count on a limit is on it.
+    let at = |prob| d.limit(prob).map(|c| (c / e * t).max(0.0));
+    Some(Limits {
+        low_998: at(funnel::P998_LOW)?,
+        low_95: at(funnel::P95_LOW)?,
+        high_95: at(funnel::P95_HIGH)?,
+        high_998: at(funnel::P998_HIGH)?,
+    })
+}
+
 /// The latest session date, any status.
 fn latest_session(cohort: &Cohort) -> Option<i32> {
     cohort.sessions.iter().map(|s| s.day()).max()
@@ -229,6 +284,99 @@ fn dream_rate(protocol: &Protocol, arm: usize, outcome: PrimaryOutcome) -> Optio
         .map(|c| c.responders / c.n)
 }
 
+/// A participant's case-mix covariates for the audited outcome.
+fn subject<'a>(
+    cohort: &'a Cohort,
+    derived: &[Derived],
+    i: usize,
+    outcome: PrimaryOutcome,
+) -> casemix::Subject<'a> {
+    let p = &cohort.participants[i];
+    let d = &derived[i];
+    let baseline = match outcome {
+        PrimaryOutcome::Pain => d.pain.baseline,
+        PrimaryOutcome::Ndi => d.ndi.baseline,
+    };
+    casemix::Subject {
+        arm: cohort.protocol.arms()[p.arm].id(),
+        baseline: baseline.map(|b| b.to_f64()),
+        age: p.age.map(|a| a as f64),
+        sex: p.sex.as_deref().filter(|s| !s.trim().is_empty()),
+    }
+}
+
+/// Fits the case-mix model of `options.casemix` on a reference cohort: its treatment-arm
+/// participants judged at the checkpoint by its latest date, counted by `options.missing`.
+///
+/// # Errors
+/// [`AuditError`] when the reference has no treated participant or date, or the fit fails.
+pub fn fit_reference(
+    cohort: &Cohort,
+    derived: &[Derived],
+    options: AuditOptions,
+) -> Result<casemix::Fitted, AuditError> {
+    let mix = options
+        .casemix
+        .ok_or_else(|| AuditError::CaseMixBenchmark(options.benchmark.label()))?;
+    let arms = cohort.protocol.arms();
+    let as_of = latest_date(cohort, derived)
+        .max(latest_session(cohort))
+        .ok_or(AuditError::NoDate)?;
+    let week = cohort.protocol.checkpoint_week();
+    let members: Vec<(usize, bool)> = (0..cohort.participants.len())
+        .filter(|&i| !arms[cohort.participants[i].arm].is_control())
+        .filter(|&i| worklist::judged(&derived[i], week, as_of))
+        .filter_map(|i| Some((i, counted(&derived[i], options)?)))
+        .collect();
+    if members.is_empty() {
+        return Err(AuditError::NoTreated);
+    }
+    Ok(casemix::fit(
+        mix,
+        members
+            .iter()
+            .map(|&(i, r)| (subject(cohort, derived, i, options.outcome), r)),
+    )?)
+}
+
+/// A judged participant's outcome as the audit counts it: `Some(responder)`, or `None` when
+/// the outcome is missing and `Missing::Exclude` leaves them out.
+fn counted(d: &Derived, options: AuditOptions) -> Option<bool> {
+    let outcome = match options.outcome {
+        PrimaryOutcome::Pain => d.pain.responder,
+        PrimaryOutcome::Ndi => d.ndi.responder,
+    };
+    match (outcome, options.missing) {
+        (Some(r), _) => Some(r),
+        (None, Missing::Nonresponder) => Some(false),
+        (None, Missing::Exclude) => None,
+    }
+}
+
+/// The case-mix unit farthest beyond its exact 99.8% limits among `candidates` not
+/// `left_out`: `|O − E| / √V` largest among the alarms (`probs[u]`: the unit's expected
+/// probabilities, `observed[u]`: its responders), or `None`.
+fn casemix_farthest(
+    probs: &[Vec<f64>],
+    observed: &[u64],
+    candidates: &[usize],
+    left_out: &[usize],
+) -> Option<usize> {
+    candidates
+        .iter()
+        .copied()
+        .filter(|u| !left_out.contains(u) && !probs[*u].is_empty())
+        .filter_map(|u| {
+            let d = crate::stats::poisson_binomial::PoissonBinomial::new(&probs[u])?;
+            let o = observed[u] as f64;
+            let (low, high) = (d.limit(funnel::P998_LOW)?, d.limit(funnel::P998_HIGH)?);
+            let v: f64 = probs[u].iter().map(|p| p * (1.0 - p)).sum();
+            ((o < low || o > high) && v > 0.0).then(|| (u, (o - d.mean()).abs() / v.sqrt()))
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+        .map(|(u, _)| u)
+}
+
 /// Runs the audit.
 ///
 /// # Errors
@@ -237,6 +385,22 @@ pub fn audit(
     cohort: &Cohort,
     derived: &[Derived],
     options: AuditOptions,
+) -> Result<Audit, AuditError> {
+    audit_with(cohort, derived, options, None)
+}
+
+/// Runs the audit; with case-mix adjustment, `reference` is a model fitted on a reference
+/// cohort ([`fit_reference`]) and that cohort's name, used instead of a fit on this cohort.
+///
+/// # Errors
+/// [`AuditError`] when there is nobody to audit or no date to audit at, or the case-mix model
+/// cannot be fitted.
+#[allow(clippy::too_many_lines)]
+pub fn audit_with(
+    cohort: &Cohort,
+    derived: &[Derived],
+    options: AuditOptions,
+    reference: Option<(&casemix::Fitted, &str)>,
 ) -> Result<Audit, AuditError> {
     let protocol = &cohort.protocol;
     let arms = protocol.arms();
@@ -288,16 +452,7 @@ pub fn audit(
     worklist::set_units(&mut worklist, &assignment.of);
     let week = protocol.checkpoint_week();
 
-    // Each judged participant's outcome: Some(responder) when counted.
-    let outcome_of = |d: &Derived| match options.outcome {
-        PrimaryOutcome::Pain => d.pain.responder,
-        PrimaryOutcome::Ndi => d.ndi.responder,
-    };
-    let counted = |d: &Derived| match (outcome_of(d), options.missing) {
-        (Some(r), _) => Some(r),
-        (None, Missing::Nonresponder) => Some(false),
-        (None, Missing::Exclude) => None,
-    };
+    let counted = |d: &Derived| counted(d, options);
     let judged = |i: usize| worklist::judged(&derived[i], week, as_of);
 
     // Expected probability per arm.
@@ -339,6 +494,93 @@ pub fn audit(
     }
 
     let k = assignment.names.len();
+    let mut benchmark_left_out = Vec::new();
+    let mut benchmark_stopped_for_majority = false;
+    // With case-mix adjustment, each judged and counted participant's expected probability
+    // from the model, fitted on the units in control (or taken from the reference).
+    let mut casemix_used = None;
+    let casemix_p: Option<Vec<Option<f64>>> = match options.casemix {
+        None => None,
+        Some(mix) => {
+            let members: Vec<(usize, bool)> = treated
+                .iter()
+                .filter(|&&i| judged(i))
+                .filter_map(|&i| Some((i, counted(&derived[i])?)))
+                .collect();
+            let subject = |i: usize| subject(cohort, derived, i, options.outcome);
+            let fit_without = |left_out: &[usize]| {
+                casemix::fit(
+                    mix,
+                    members
+                        .iter()
+                        .filter(|(i, _)| !left_out.contains(&assignment.of[*i]))
+                        .map(|&(i, r)| (subject(i), r)),
+                )
+            };
+            // Per unit: expected probabilities and responders under a fit.
+            let per_unit = |fitted: &casemix::Fitted| {
+                let mut probs = vec![Vec::new(); k];
+                let mut observed = vec![0u64; k];
+                for &(i, r) in &members {
+                    if let Some(p) = fitted.predict(&subject(i)) {
+                        probs[assignment.of[i]].push(p);
+                        observed[assignment.of[i]] += u64::from(r);
+                    }
+                }
+                (probs, observed)
+            };
+            let fitted = match (reference, options.benchmark) {
+                (Some((fitted, _)), _) => fitted.clone(),
+                (None, Benchmark::CohortPlain) => fit_without(&[])?,
+                (None, Benchmark::Cohort) => {
+                    let candidates: Vec<usize> =
+                        (0..k).filter(|&u| Some(u) != assignment.none).collect();
+                    let mut last = None;
+                    let (left_out, stopped) = benchmark::search(&candidates, |left_out| {
+                        let fitted = fit_without(left_out)?;
+                        let (probs, observed) = per_unit(&fitted);
+                        last = Some(fitted);
+                        Ok::<_, casemix::CaseMixError>(casemix_farthest(
+                            &probs,
+                            &observed,
+                            &candidates,
+                            left_out,
+                        ))
+                    })?;
+                    benchmark_stopped_for_majority = stopped;
+                    // The last fit is the one without the units left out, unless the search
+                    // stopped for a majority after fitting with one more left out.
+                    let fitted = match (stopped, last) {
+                        (false, Some(f)) => f,
+                        _ => fit_without(&left_out)?,
+                    };
+                    benchmark_left_out = left_out;
+                    fitted
+                }
+                (None, b) => return Err(AuditError::CaseMixBenchmark(b.label())),
+            };
+            let mut p = vec![None; cohort.participants.len()];
+            let mut without_prediction = 0;
+            for &(i, _) in &members {
+                p[i] = fitted.predict(&subject(i));
+                without_prediction += u64::from(p[i].is_none());
+            }
+            if without_prediction > 0 {
+                // No count in the note: notes are shown on pages with small cells suppressed
+                // (audit.json gives the count when nothing is suppressed).
+                notes.push(format!(
+                    "some judged participants lack a case-mix covariate ({}), or are on an arm or of a sex the model has not seen: they are not benchmarked (units.csv counts them in not_benchmarked)",
+                    mix.label()
+                ));
+            }
+            casemix_used = Some(CaseMixUsed {
+                model: fitted,
+                reference: reference.map(|(_, name)| name.to_owned()),
+                without_prediction,
+            });
+            Some(p)
+        }
+    };
     let mut rows: Vec<UnitRow> = assignment
         .names
         .iter()
@@ -354,6 +596,8 @@ pub fn audit(
             ci: None,
             expected: None,
             adjusted: None,
+            observed_expected: None,
+            sd: None,
             z: None,
             limits: None,
             verdict: None,
@@ -364,6 +608,8 @@ pub fn audit(
     let mut e_sum = vec![0.0f64; k];
     // Judged, counted and benchmarked participants per unit and arm, for the in-control rates.
     let mut unit_arm = vec![vec![(0u64, 0u64); arms.len()]; k];
+    // With case-mix adjustment, each unit's expected probabilities (Poisson-binomial limits).
+    let mut unit_probs: Vec<Vec<f64>> = vec![Vec::new(); if casemix_p.is_some() { k } else { 0 }];
     let mut events = vec![0u64; k];
     let mut attended_any = vec![0u64; k];
     for &i in &treated {
@@ -381,11 +627,18 @@ pub fn audit(
             continue;
         }
         row.adherent += u64::from(d.adherent == Some(true));
-        match (counted(d), expected[cohort.participants[i].arm]) {
+        let p = match &casemix_p {
+            Some(ps) => ps[i],
+            None => expected[cohort.participants[i].arm],
+        };
+        match (counted(d), p) {
             (Some(r), Some(p)) => {
                 row.n += 1;
                 row.responders += u64::from(r);
                 e_sum[u] += p;
+                if casemix_p.is_some() {
+                    unit_probs[u].push(p);
+                }
                 let cell = &mut unit_arm[u][cohort.participants[i].arm];
                 cell.0 += u64::from(r);
                 cell.1 += 1;
@@ -396,9 +649,7 @@ pub fn audit(
 
     // The in-control benchmark: only when some unit is an alarm against the plain rates does
     // anything change (then every unit's expected count uses the rates of the units in).
-    let mut benchmark_left_out = Vec::new();
-    let mut benchmark_stopped_for_majority = false;
-    if options.benchmark == Benchmark::Cohort {
+    if options.benchmark == Benchmark::Cohort && casemix_p.is_none() {
         let candidates: Vec<usize> = (0..k).filter(|&u| Some(u) != assignment.none).collect();
         let found = benchmark::in_control(&unit_arm, arms.len(), &candidates);
         if !found.left_out.is_empty() {
@@ -444,6 +695,18 @@ pub fn audit(
             } else if e > 0.0 {
                 row.adjusted = Some(row.responders as f64 / e * t);
             }
+            row.sd = Some(funnel::standard_error(t, row.n));
+        }
+        if e > 0.0 {
+            row.observed_expected = Some(row.responders as f64 / e);
+        }
+    }
+    // The Poisson-binomial standard deviation on the rate scale, with case-mix adjustment.
+    if let Some(t) = target {
+        for (row, probs) in rows.iter_mut().zip(&unit_probs) {
+            let v: f64 = probs.iter().map(|p| p * (1.0 - p)).sum();
+            let e: f64 = probs.iter().sum();
+            row.sd = (row.n > 0 && v > 0.0).then(|| v.sqrt() / e * t);
         }
     }
     // z-scores and overdispersion over the units with a point on the funnel.
@@ -471,11 +734,12 @@ pub fn audit(
             crate::cohort::value::format_date(as_of)
         ));
     }
+    let placed: Vec<usize> = placed
+        .into_iter()
+        .filter(|&u| rows[u].sd.is_some())
+        .collect();
     let dispersion = target.and_then(|t| {
-        let s: Vec<f64> = placed
-            .iter()
-            .map(|&u| funnel::standard_error(t, rows[u].n))
-            .collect();
+        let s: Vec<f64> = placed.iter().filter_map(|&u| rows[u].sd).collect();
         let z: Vec<f64> = placed
             .iter()
             .zip(&s)
@@ -525,18 +789,24 @@ pub fn audit(
         not_started: not_started.len() as u64,
         benchmark_left_out,
         benchmark_stopped_for_majority,
+        casemix: casemix_used,
         notes,
     };
     for &u in &placed {
-        let n = audit.units[u].n;
-        let limits = audit.limits_at(n);
-        let sd = audit.standard_deviation_at(n);
+        let row = &audit.units[u];
+        let (Some(t), Some(y), Some(s)) = (target, row.adjusted, row.sd) else {
+            continue;
+        };
+        let sd = audit.inflate(s);
+        let limits = match (audit.applied, unit_probs.get(u)) {
+            (Some(_), _) => Some(Limits::normal(t, sd)),
+            (None, Some(probs)) => casemix_limits(probs, t),
+            (None, None) => Limits::exact(row.n, t),
+        };
         let row = &mut audit.units[u];
-        if let (Some(t), Some(y), Some(sd)) = (target, row.adjusted, sd) {
-            row.z = Some((y - t) / sd);
-            row.limits = limits;
-            row.verdict = limits.map(|l| l.classify(y));
-        }
+        row.z = Some((y - t) / sd);
+        row.limits = limits;
+        row.verdict = limits.map(|l| l.classify(y));
     }
 
     let safety_row = |name: &str, treated: u64, events: u64| {
@@ -594,13 +864,18 @@ impl Audit {
     /// `√φ` or with τ² added when an overdispersion adjustment is applied.
     #[must_use]
     pub fn standard_deviation_at(&self, n: u64) -> Option<f64> {
-        let t = self.target?;
-        let s = funnel::standard_error(t, n);
-        Some(match (self.applied, self.dispersion) {
+        Some(self.inflate(funnel::standard_error(self.target?, n)))
+    }
+
+    /// A standard deviation `s` on the funnel after the overdispersion adjustment applied:
+    /// `√φ s`, `√(s² + τ²)`, or `s`.
+    #[must_use]
+    pub fn inflate(&self, s: f64) -> f64 {
+        match (self.applied, self.dispersion) {
             (Some(Overdispersion::Multiplicative), Some(d)) => d.phi.sqrt() * s,
             (Some(Overdispersion::Additive), Some(d)) => (s * s + d.tau2).sqrt(),
             _ => s,
-        })
+        }
     }
 
     /// The funnel's limits at `n` patients: exact binomial, or the overdispersed normal ones.

@@ -65,6 +65,16 @@ pub struct Args {
     /// Widen the limits for overdispersion (Spiegelhalter 2005), when phi exceeds 1.
     #[arg(long, value_enum)]
     overdispersion: Option<OverdispersionArg>,
+    /// Case-mix adjustment: each patient's expected probability of responding from a logistic
+    /// model of their arm and these covariates (baseline, age, sex), fitted on the cohort's
+    /// units in control (or on --reference); units are compared on observed/expected with
+    /// exact Poisson-binomial limits. Adherence is never adjusted for.
+    #[arg(long, value_name = "baseline,age[,sex]")]
+    adjust_casemix: Option<String>,
+    /// A reference cohort folder whose case-mix model (fitted on its judged treated
+    /// participants) gives the expected probabilities, instead of this cohort's own fit.
+    #[arg(long, value_name = "COHORT", requires = "adjust_casemix")]
+    reference: Option<PathBuf>,
     /// Judged participants without the outcome: non-responders, or left out.
     #[arg(long, value_enum, default_value = "nonresponder")]
     missing: MissingArg,
@@ -126,6 +136,13 @@ fn options(args: &Args) -> anyhow::Result<AuditOptions> {
         }),
         missing: args.missing.into(),
         as_of,
+        casemix: args
+            .adjust_casemix
+            .as_deref()
+            .map(|t| {
+                audit::CaseMix::parse(t).map_err(|e| UsageError(format!("--adjust-casemix {e}")))
+            })
+            .transpose()?,
     })
 }
 
@@ -149,6 +166,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .into());
     }
     let options = options(&args)?;
+    if options.casemix.is_some()
+        && args.reference.is_none()
+        && !matches!(
+            options.benchmark,
+            Benchmark::Cohort | Benchmark::CohortPlain
+        )
+    {
+        return Err(UsageError(format!(
+            "--adjust-casemix with --benchmark {}: the case-mix model is fitted on the cohort (--benchmark cohort or cohort-plain) or on a reference cohort (--reference COHORT)",
+            args.benchmark
+        ))
+        .into());
+    }
     let key = if args.pseudonymize {
         Some(key()?)
     } else {
@@ -164,7 +194,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
         args.skip_invalid,
     )?;
+    // The reference cohort is loaded and checked as the audited one is.
+    let reference = args
+        .reference
+        .as_deref()
+        .map(|dir| {
+            load(
+                dir,
+                LoadOptions {
+                    threads,
+                    digests: true,
+                },
+                args.skip_invalid,
+            )
+        })
+        .transpose()?;
     let settings = AuditSettings {
+        reference: reference.as_ref(),
         title: &args.title,
         min_cell: args.min_cell,
         full_paths: args.full_paths,
@@ -184,6 +230,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 " (give a later --as-of date, or leave it out)"
             }
             audit::AuditError::NoDate => " (give it with --as-of YYYY-MM-DD)",
+            audit::AuditError::CaseMix(_) => {
+                " (drop a covariate from --adjust-casemix, or fit on a larger --reference cohort)"
+            }
+            audit::AuditError::CaseMixBenchmark(_) => "",
         };
         DataError(format!("{e}{fix}")).into()
     })?;
@@ -208,11 +258,16 @@ fn summary(a: &audit::Audit) -> String {
     let o = &a.options;
     let _ = writeln!(
         out,
-        "{} responders by {}, benchmark {} ({}), as of {}",
+        "{} responders by {}, benchmark {} ({}){}, as of {}",
         o.outcome.as_str(),
         o.by.as_str(),
         o.benchmark.label(),
         percent_sign(a.target),
+        a.casemix.as_ref().map_or(String::new(), |c| format!(
+            ", case-mix adjusted for arm,{} (fitted on {})",
+            c.model.covariates.label(),
+            c.reference.as_deref().unwrap_or("this cohort")
+        )),
         trialdose::cohort::value::format_date(a.as_of)
     );
     let _ = writeln!(

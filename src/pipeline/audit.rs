@@ -14,8 +14,10 @@ use crate::render::audit::model::AuditModel;
 use crate::render::charts::funnel::FunnelChart;
 use crate::render::report::folder_label;
 
-/// How the audit is shown.
+/// How the audit is shown, and the reference cohort of its case-mix model.
 pub struct AuditSettings<'a> {
+    /// A reference cohort whose case-mix model gives the expected probabilities.
+    pub reference: Option<&'a Prepared>,
     /// Title of the page.
     pub title: &'a str,
     /// Smallest count shown in the aggregate outputs (1: no suppression).
@@ -53,7 +55,19 @@ pub fn audit_into(
     settings: &AuditSettings<'_>,
 ) -> Result<Audited, PipelineError> {
     let (cohort, derived) = (&prepared.cohort, &prepared.derived);
-    let result = audit::audit(cohort, derived, options)?;
+    let fitted = settings
+        .reference
+        .map(|r| {
+            let fitted = audit::fit_reference(&r.cohort, &r.derived, options)?;
+            Ok::<_, audit::AuditError>((fitted, folder_label(&r.cohort.dir, settings.full_paths)))
+        })
+        .transpose()?;
+    let result = audit::audit_with(
+        cohort,
+        derived,
+        options,
+        fitted.as_ref().map(|(f, name)| (f, name.as_str())),
+    )?;
     let raw: Vec<&str> = cohort.participants.iter().map(|p| p.id.as_str()).collect();
     let pseudonyms: Vec<String> = settings
         .key

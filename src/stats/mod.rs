@@ -36,6 +36,7 @@ mod linalg;
 pub mod margin;
 pub mod multiplicity;
 pub mod nnt;
+pub mod poisson_binomial;
 pub mod proportion;
 pub mod ratio;
 pub mod scas;

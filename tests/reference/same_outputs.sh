@@ -24,7 +24,7 @@ NEW=$(realpath "$2")
 FILTER=${3:-}
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 export DATA="$REPO/data/dream-like"
-IGNORED_KEYS="trialdose_version schema_version stratify sensitivity margin cluster hc1 fisher_mid_p scas blaker blaker_p mn_risk_difference benchmark_left_out scas_reason blaker_reason blaker_p_reason"
+IGNORED_KEYS="trialdose_version schema_version stratify sensitivity margin cluster hc1 fisher_mid_p scas blaker blaker_p mn_risk_difference benchmark_left_out scas_reason blaker_reason blaker_p_reason casemix adjust_casemix"
 
 read -r -d '' COMMANDS <<'EOF' || true
 # generate, validate, analyze, report, audit on the example cohort ($DATA) and on a generated

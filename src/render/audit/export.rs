@@ -14,7 +14,7 @@ use crate::render::report::disclosure::Disclosed as _;
 use crate::render::report::disclosure::{Cell as Count, CellId};
 
 /// Columns of `units.csv`.
-pub const UNITS_COLUMNS: [&str; 21] = [
+pub const UNITS_COLUMNS: [&str; 22] = [
     "unit",
     "patients",
     "judged",
@@ -28,6 +28,7 @@ pub const UNITS_COLUMNS: [&str; 21] = [
     "rate_high",
     "expected_rate",
     "adjusted_rate",
+    "observed_expected",
     "target",
     "z",
     "limit_low_998",
@@ -76,6 +77,7 @@ pub fn units_csv(audit: &Audit, model: &AuditModel) -> String {
                 Cell::Float(keep(u.ci.map(|c| c.high))),
                 Cell::Float(keep(u.expected)),
                 Cell::Float(keep(u.adjusted)),
+                Cell::Float(keep(u.observed_expected)),
                 Cell::Float(keep(u.adjusted.and(audit.target))),
                 Cell::Float(keep(u.z)),
                 Cell::Float(l.map(|l| l.low_998)),
@@ -307,7 +309,17 @@ pub fn audit_json(
             },
             "as_of": format_date(audit.as_of),
             "pseudonymized": pseudonymized,
+            "adjust_casemix": o.casemix.map(crate::audit::CaseMix::label),
         },
+        // The model's coefficients; the participants it was fitted on and those without a
+        // prediction are counts, shown only when nothing is suppressed.
+        "casemix": audit.casemix.as_ref().map(|c| json!({
+            "covariates": c.model.covariates,
+            "fitted_on": c.reference.as_deref().unwrap_or("this cohort's units in control"),
+            "coefficients": c.model.coefficients.iter().map(|(name, b)| json!({"name": name, "log_odds": b})).collect::<Vec<_>>(),
+            "participants_fitted": (!model.suppressing()).then_some(c.model.rows),
+            "without_prediction": (!model.suppressing()).then_some(c.without_prediction),
+        })),
         "target": audit.target,
         "benchmark_left_out": audit
             .benchmark_left_out

@@ -5,6 +5,11 @@
 //! verdict) are not drawn. Units outside the 95%
 //! limits are labelled with their verdict; with a dozen units or fewer, the others are
 //! labelled too, in grey.
+//!
+//! With case-mix adjustment the y axis is observed/expected (O/E, 1 on the benchmark): each
+//! unit's limits are those of its own patients' expected probabilities (Poisson-binomial), so
+//! they are drawn as whiskers through its point (thin: 99.8%, thick: 95%), and the dashed
+//! curves are those of a unit of the cohort's average case mix, a guide only.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -20,8 +25,8 @@ const CURVE_POINTS: u64 = 240;
 /// With at most this many units, every unit is labelled.
 const LABEL_ALL_UP_TO: usize = 12;
 
-/// One unit's point: name, patients, rate, band.
-type Point = (String, u64, f64, Band);
+/// One unit's point: name, patients, rate, band, and its own limits (case-mix adjusted).
+type Point = (String, u64, f64, Band, Option<Limits>);
 
 /// The funnel plot of an audit.
 pub struct FunnelChart {
@@ -31,6 +36,8 @@ pub struct FunnelChart {
     /// (n, limits) along the x axis.
     curves: Vec<(f64, Limits)>,
     hidden: usize,
+    /// Drawn on the observed/expected scale (case-mix adjusted).
+    ratio: bool,
 }
 
 impl FunnelChart {
@@ -53,6 +60,7 @@ impl FunnelChart {
                     u.n,
                     u.adjusted?,
                     u.verdict.map_or(Band::Within, |v| v.band),
+                    u.limits.filter(|_| audit.casemix.is_some()),
                 ))
             })
             .collect();
@@ -78,6 +86,7 @@ impl FunnelChart {
             points,
             curves,
             hidden,
+            ratio: audit.casemix.is_some(),
         }
     }
 }
@@ -94,6 +103,10 @@ impl Chart for FunnelChart {
         for p in &self.points {
             lo = lo.min(p.2);
             hi = hi.max(p.2);
+            if let Some(l) = p.4 {
+                lo = lo.min(l.low_998);
+                hi = hi.max(l.high_998);
+            }
         }
         // Show the limits from a quarter of the way along, so small-n spikes do not squash
         // the picture.
@@ -105,14 +118,20 @@ impl Chart for FunnelChart {
         }
         // Room above for the legend (upper right).
         let pad = ((hi - lo) * 0.08).max(0.02);
+        // A rate is shown in percent; on the observed/expected scale, divided by the
+        // benchmark (1 on it).
+        let unit = match (self.ratio, self.target) {
+            (true, Some(t)) => 1.0 / t,
+            _ => 100.0,
+        };
         // A risk-adjusted rate can exceed 100%; the axis then extends to show it.
         let (y0, y1) = (
-            (lo - pad).max(0.0) * 100.0,
-            if hi > 1.0 {
+            (lo - pad).max(0.0) * unit,
+            if hi > 1.0 || self.ratio {
                 hi + 2.5 * pad
             } else {
                 (hi + 2.5 * pad).min(1.0)
-            } * 100.0,
+            } * unit,
         );
         let mut chart = ChartBuilder::on(root)
             .caption(&self.title, (FAMILY, 22))
@@ -121,12 +140,17 @@ impl Chart for FunnelChart {
             .y_label_area_size(60)
             .build_cartesian_2d(0f64..max_x, y0..y1)
             .map_err(drawing)?;
-        super::whole_number_mesh(
+        super::mesh(
             &mut chart,
             "Patients judged at the checkpoint",
-            "Responders (%, risk-adjusted)",
+            if self.ratio {
+                "Observed / expected responders (case-mix adjusted)"
+            } else {
+                "Responders (%, risk-adjusted)"
+            },
+            if self.ratio { 2 } else { 0 },
         )?;
-        let clip = |v: f64| (100.0 * v).clamp(y0, y1);
+        let clip = |v: f64| (unit * v).clamp(y0, y1);
         let inner = PALETTE[3];
         let outer = PALETTE[4];
         type Pick = fn(&Limits) -> f64;
@@ -146,6 +170,11 @@ impl Chart for FunnelChart {
                 ))
                 .map_err(drawing)?;
             if labelled {
+                let label = if self.ratio {
+                    format!("{label} (average case mix)")
+                } else {
+                    label.to_owned()
+                };
                 series.label(label).legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
                 });
@@ -154,23 +183,41 @@ impl Chart for FunnelChart {
         if let Some(t) = self.target {
             chart
                 .draw_series(LineSeries::new(
-                    [(0.0, 100.0 * t), (max_x, 100.0 * t)],
+                    [(0.0, unit * t), (max_x, unit * t)],
                     BLACK.stroke_width(2),
                 ))
                 .map_err(drawing)?
-                .label(format!("benchmark {:.1}%", 100.0 * t))
+                .label(if self.ratio {
+                    format!("expected (benchmark {:.1}%)", 100.0 * t)
+                } else {
+                    format!("benchmark {:.1}%", 100.0 * t)
+                })
                 .legend(|(x, y)| {
                     PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2))
                 });
         }
         let few = self.points.len() <= LABEL_ALL_UP_TO;
-        for (name, n, y, band) in &self.points {
+        for (name, n, y, band, own) in &self.points {
             let (colour, size) = match band {
                 Band::Within => (CONTROL, 5),
                 Band::Alert => (PALETTE[0], 7),
                 Band::Alarm => (PALETTE[4], 8),
             };
-            let at = (*n as f64, 100.0 * y);
+            let at = (*n as f64, unit * y);
+            // The unit's own limits (case-mix adjusted): thin to 99.8%, thick to 95%.
+            if let Some(l) = own {
+                for (a, b, colour, width) in [
+                    (l.low_998, l.high_998, outer, 1),
+                    (l.low_95, l.high_95, inner, 3),
+                ] {
+                    chart
+                        .draw_series(std::iter::once(PathElement::new(
+                            vec![(at.0, clip(a)), (at.0, clip(b))],
+                            colour.stroke_width(width),
+                        )))
+                        .map_err(drawing)?;
+                }
+            }
             chart
                 .draw_series(std::iter::once(Circle::new(at, size, colour.filled())))
                 .map_err(drawing)?;

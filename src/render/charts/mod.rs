@@ -154,13 +154,30 @@ pub fn whole_number_mesh<'a, DB: DrawingBackend + 'a>(
     x_desc: &str,
     y_desc: &str,
 ) -> Result<(), ChartError> {
+    mesh(chart, x_desc, y_desc, 0)
+}
+
+/// The house mesh with whole-number x labels and y labels to `y_decimals` decimals.
+///
+/// # Errors
+/// [`ChartError`] when plotters fails.
+pub fn mesh<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<
+        'a,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    x_desc: &str,
+    y_desc: &str,
+    y_decimals: usize,
+) -> Result<(), ChartError> {
     chart
         .configure_mesh()
         .light_line_style(WHITE)
         .x_desc(x_desc)
         .y_desc(y_desc)
         .x_label_formatter(&|x| format!("{x:.0}"))
-        .y_label_formatter(&|y| format!("{y:.0}"))
+        .y_label_formatter(&|y| format!("{y:.y_decimals$}"))
         .label_style((FAMILY, 15))
         .axis_desc_style((FAMILY, 16))
         .draw()
