@@ -578,12 +578,12 @@ mod tests {
     /// Markov-chain values from `tests/reference/cusum.py` (numpy 2.4.6; Brook & Evans 1972 as
     /// in Steiner et al. 2000's appendix, lattice of M = 2000 and 4000 cells at h = 4,
     /// Richardson-extrapolated).
-    const MARKOV_ARL0_AT_4: f64 = f64::NAN;
-    const MARKOV_ARL1_AT_4: f64 = f64::NAN;
+    const MARKOV_ARL0_AT_4: f64 = 1355.558112960842;
+    const MARKOV_ARL1_AT_4: f64 = 68.55419752416765;
     /// The h with Markov-chain ARL0 = 1000 (same script, bisection on the extrapolation from
     /// M = 1000 and 2000), and d ln ARL0 / dh there.
-    const MARKOV_H_FOR_1000: f64 = f64::NAN;
-    const MARKOV_SLOPE: f64 = f64::NAN;
+    const MARKOV_H_FOR_1000: f64 = 3.718503475189209;
+    const MARKOV_SLOPE: f64 = 1.1018;
     /// Allowance for the chain's discretisation: the extrapolation moves by 0.14% between
     /// lattices at h = 4 (script output); allowed 0.5%.
     const MARKOV_CHAIN_REL: f64 = 0.005;

@@ -94,12 +94,14 @@ def main():
     print(f"h for ARL0 = 1000: {h1000:.6f}; d ln ARL0 / dh there: {slope:.4f}")
     # Literal in sim::cusum::tests::threshold_matches_the_markov_chain.
     check("h for ARL0 = 1000", h1000, H_FOR_1000, abs_=1e-4)
+    check("d ln ARL0 / dh at that h", slope, SLOPE, rel=1e-3)
     return report()
 
 
-ARL0_AT_4 = float("nan")
-ARL1_AT_4 = float("nan")
-H_FOR_1000 = float("nan")
+ARL0_AT_4 = 1355.558112960842
+ARL1_AT_4 = 68.55419752416765
+H_FOR_1000 = 3.718503475189209
+SLOPE = 1.1018
 
 if __name__ == "__main__":
     sys.exit(main())
