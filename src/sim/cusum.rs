@@ -39,7 +39,9 @@
 //! **Precision.** The MCSE of a mean run length is `SD/√R` (Morris, White & Crowther 2019).
 //! Run lengths are roughly geometric, `SD ≈ ARL`, so `R` replicates give a relative MCSE of
 //! about `1/√R`: the default 2,500 gives about 2%. ARL₁ is estimated at the chosen `h` from
-//! the same number of out-of-control replicates (seed and streams as for ARL₀).
+//! four times as many out-of-control replicates (they are short; same seed, streams `0..4R`).
+//! ARL₀ is the grid's estimate at the chosen point: the same replicates run again at that `h`
+//! give the same run lengths (tested), so they are not run again.
 //!
 //! References: S. H. Steiner, R. J. Cook, V. T. Farewell & T. Treasure, "Monitoring surgical
 //! performance using risk-adjusted cumulative sum charts", Biostatistics 1 (2000) 441-452 (the
@@ -61,6 +63,9 @@ use rand_chacha::ChaCha8Rng;
 pub const DEFAULT_TARGET_ARL: f64 = 1000.0;
 /// Default replicates (relative MCSE of the ARL about `1/√2500` = 2%).
 pub const DEFAULT_REPS: u64 = 2500;
+/// ARL₁ is estimated from this many times the replicates of ARL₀: its runs are short (tens of
+/// patients against a thousand), so a smaller MCSE costs little.
+pub const ARL1_REPS_FACTOR: u64 = 4;
 /// Runs are cut at this many times the target ARL₀.
 pub const CAP_FACTOR: f64 = 50.0;
 /// Spacing of the grid of thresholds the search chooses from.
@@ -229,8 +234,10 @@ pub struct CusumThreshold {
     pub arl1: RunLength,
     /// Where runs were cut, in patients.
     pub cap: u64,
-    /// Replicates of each estimate.
+    /// Replicates of the ARL₀ estimate (and of the search).
     pub replicates: u64,
+    /// Replicates of the ARL₁ estimate ([`ARL1_REPS_FACTOR`] times as many: they are short).
+    pub replicates_arl1: u64,
     /// The seed (replicate `i` uses stream `i`).
     pub seed: u64,
     /// The random-number generator and its crate version.
@@ -356,7 +363,11 @@ pub fn choose_threshold(
         let tally = run_grid(spec, &mix, len, threads);
         let arl = |j: usize| tally.sums[j].mean(spec.reps, 1.0).estimate;
         if let Some(j) = (0..len).find(|&j| arl(j) >= spec.target_arl) {
-            break grid_point(j);
+            let arl0 = RunLength {
+                arl: tally.sums[j].mean(spec.reps, 1.0),
+                capped: tally.capped[j],
+            };
+            break (grid_point(j), arl0);
         }
         let top = arl(len - 1);
         if len >= max_len {
@@ -372,11 +383,12 @@ pub fn choose_threshold(
         let step = ((spec.target_arl.ln() - top.ln()) / slope + LEVEL_MARGIN).clamp(0.25, 4.0);
         len = (len + (step / GRID_STEP).ceil() as usize).min(max_len);
     };
-    let threshold = chosen;
-    // The same replicates again at the chosen h: the same paths, so the same run lengths as
-    // the grid's (a check on the search as well as the figure reported).
-    let arl0 = average_run_length(spec, threshold, 1.0, threads)?;
-    let arl1 = average_run_length(spec, threshold, spec.odds_ratio, threads)?;
+    let (threshold, arl0) = chosen;
+    let out_of_control = ThresholdSpec {
+        reps: spec.reps * ARL1_REPS_FACTOR,
+        ..spec.clone()
+    };
+    let arl1 = average_run_length(&out_of_control, threshold, spec.odds_ratio, threads)?;
     Ok(CusumThreshold {
         threshold,
         odds_ratio: spec.odds_ratio,
@@ -385,6 +397,7 @@ pub fn choose_threshold(
         arl1,
         cap: spec.cap(),
         replicates: spec.reps,
+        replicates_arl1: out_of_control.reps,
         seed: spec.seed,
         generator: GENERATOR.to_owned(),
     })
@@ -573,6 +586,9 @@ mod tests {
             .unwrap();
         assert_eq!(grid_point(first).to_bits(), chosen().threshold.to_bits());
         assert_eq!(tally.sums[first].mean(DEFAULT_REPS, 1.0), chosen().arl0.arl);
+        // The grid's run lengths are those of the plain chart run to that h.
+        let again = average_run_length(&spec(), chosen().threshold, 1.0, 1).unwrap();
+        assert_eq!(again, chosen().arl0);
     }
 
     /// Markov-chain values from `tests/reference/cusum.py` (numpy 2.4.6; Brook & Evans 1972 as
