@@ -260,8 +260,10 @@ impl Mix {
     /// times the expected.
     fn new(spec: &ThresholdSpec, true_odds_ratio: f64) -> Mix {
         let q: Vec<f64> = spec.case_mix.iter().map(|p| 1.0 - p).collect();
-        let (weight_fail, weight_respond) =
-            q.iter().map(|&q| cusum::weights(spec.odds_ratio, q)).unzip();
+        let (weight_fail, weight_respond) = q
+            .iter()
+            .map(|&q| cusum::weights(spec.odds_ratio, q))
+            .unzip();
         let fail = q
             .iter()
             .map(|&q| cusum::shifted_failure_probability(true_odds_ratio, q))
@@ -378,8 +380,7 @@ pub fn choose_threshold(
         }
         // Slope of ln ARL over the upper half of the grid, kept from going flat.
         let mid = len / 2;
-        let slope = ((top.ln() - arl(mid).ln()) / (grid_point(len - 1) - grid_point(mid)))
-            .max(0.2);
+        let slope = ((top.ln() - arl(mid).ln()) / (grid_point(len - 1) - grid_point(mid))).max(0.2);
         let step = ((spec.target_arl.ln() - top.ln()) / slope + LEVEL_MARGIN).clamp(0.25, 4.0);
         len = (len + (step / GRID_STEP).ceil() as usize).min(max_len);
     };
@@ -637,7 +638,10 @@ mod tests {
     fn improvement_chart_gets_a_threshold_too() {
         let spec = ThresholdSpec::new(&case_mix(), 0.5, 200.0, MIN_REPS * 5, SEED).unwrap();
         let c = choose_threshold(&spec, 2).unwrap();
-        assert!(c.arl0.arl.estimate >= 200.0 && c.arl1.arl.estimate < 200.0, "{c:?}");
+        assert!(
+            c.arl0.arl.estimate >= 200.0 && c.arl1.arl.estimate < 200.0,
+            "{c:?}"
+        );
     }
 
     #[test]
@@ -661,7 +665,10 @@ mod tests {
             assert!(matches!(e, CusumSimError::TargetArl { .. }), "{e}");
         }
         let msg = err(ThresholdSpec::new(&mix, 2.0, 1000.0, 10, 1)).to_string();
-        assert!(msg.contains("replicates 10") && msg.contains("100"), "{msg}");
+        assert!(
+            msg.contains("replicates 10") && msg.contains("100"),
+            "{msg}"
+        );
         let s = spec();
         assert!(matches!(
             average_run_length(&s, 4.0, 0.0, 1),

@@ -52,9 +52,7 @@ pub enum CusumError {
         value: f64,
     },
     /// The signalling threshold is not a finite number above 0.
-    #[error(
-        "threshold {value}: the CUSUM threshold h must be a finite number above 0, e.g. 4.5"
-    )]
+    #[error("threshold {value}: the CUSUM threshold h must be a finite number above 0, e.g. 4.5")]
     Threshold {
         /// The rejected threshold.
         value: f64,
@@ -242,19 +240,49 @@ mod tests {
         // p = 0.6, q = 0.4, R_A = 2: 1 − q + R_A q = 1.4.
         // Non-responder: ln 2 − ln 1.4 = 0.6931471805599453 − 0.3364722366212129
         //   = 0.3566749439387324 (= ln(2/1.4) = ln(10/7)).
-        assert_abs(c.weight(0.6, false), 0.356_674_943_938_732_4, HAND, "W fail");
+        assert_abs(
+            c.weight(0.6, false),
+            0.356_674_943_938_732_4,
+            HAND,
+            "W fail",
+        );
         // Responder: −ln 1.4 = −0.3364722366212129.
-        assert_abs(c.weight(0.6, true), -0.336_472_236_621_212_9, HAND, "W respond");
+        assert_abs(
+            c.weight(0.6, true),
+            -0.336_472_236_621_212_9,
+            HAND,
+            "W respond",
+        );
         // p = 0.1, q = 0.9: 1 − 0.9 + 1.8 = 1.9. Non-responder ln(2/1.9) = ln(20/19)
         //   = 0.05129329438755048; responder −ln 1.9 = −0.6418538861723947.
-        assert_abs(c.weight(0.1, false), 0.051_293_294_387_550_48, HAND, "W fail q=.9");
-        assert_abs(c.weight(0.1, true), -0.641_853_886_172_394_7, HAND, "W resp q=.9");
+        assert_abs(
+            c.weight(0.1, false),
+            0.051_293_294_387_550_48,
+            HAND,
+            "W fail q=.9",
+        );
+        assert_abs(
+            c.weight(0.1, true),
+            -0.641_853_886_172_394_7,
+            HAND,
+            "W resp q=.9",
+        );
         // Improvement, R_A = 0.5, p = 0.6 (q = 0.4): 1 − 0.4 + 0.2 = 0.8.
         // Non-responder ln 0.5 − ln 0.8 = ln 0.625 = −0.4700036292457356;
         // responder −ln 0.8 = 0.22314355131420976.
         let down = RiskAdjustedCusum::new(0.5, 4.5).unwrap();
-        assert_abs(down.weight(0.6, false), -0.470_003_629_245_735_6, HAND, "W fail OR .5");
-        assert_abs(down.weight(0.6, true), 0.223_143_551_314_209_76, HAND, "W resp OR .5");
+        assert_abs(
+            down.weight(0.6, false),
+            -0.470_003_629_245_735_6,
+            HAND,
+            "W fail OR .5",
+        );
+        assert_abs(
+            down.weight(0.6, true),
+            0.223_143_551_314_209_76,
+            HAND,
+            "W resp OR .5",
+        );
         // Shifted probability at R_A = 2, q = 0.4: 0.8 / 1.4 = 4/7 = 0.5714285714285714.
         assert_abs(
             shifted_failure_probability(2.0, 0.4),
@@ -343,7 +371,10 @@ mod tests {
             ));
         }
         let msg = RiskAdjustedCusum::new(1.0, 4.0).unwrap_err().to_string();
-        assert!(msg.contains("odds ratio 1") && msg.contains("not 1"), "{msg}");
+        assert!(
+            msg.contains("odds ratio 1") && msg.contains("not 1"),
+            "{msg}"
+        );
         let c = RiskAdjustedCusum::new(2.0, 4.0).unwrap();
         let bad = [patient(0.5, true), patient(1.0, true)];
         assert_eq!(
