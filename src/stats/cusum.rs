@@ -12,7 +12,7 @@
 //! non-response: `yᵢ = 1` for a non-responder, with expected failure probability
 //! `qᵢ = 1 − pᵢ`. Under the null hypothesis the odds of failure are `qᵢ/(1 − qᵢ)`; under the
 //! alternative they are multiplied by `R_A`. The log-likelihood ratio of patient `i` (Steiner
-//! et al. 2000, section 2, equation 2.2) is the weight
+//! et al. 2000) is the weight
 //!
 //! ```text
 //! Wᵢ = yᵢ ln R_A − ln(1 − qᵢ + R_A qᵢ)
@@ -26,8 +26,7 @@
 //! which is `−Xᵢ` here: the same signals.
 //!
 //! **After a signal** the chart restarts at 0 (the next patient starts from `X = 0`), the usual
-//! practice when monitoring continues after a signal has been investigated (Steiner et al. 2000,
-//! section 3; Grigg & Farewell, "An overview of risk-adjusted charts", JRSS A 167 (2004)
+//! practice when monitoring continues after a signal has been investigated (Grigg & Farewell, "An overview of risk-adjusted charts", JRSS A 167 (2004)
 //! 523-539). The path keeps the value that crossed `h` at the signalling patient, so a plot
 //! shows the crossing.
 //!
@@ -38,6 +37,11 @@
 //!
 //! The threshold `h` for a stated in-control average run length is found by simulation in
 //! `sim::cusum`; this module is pure arithmetic on slices.
+//!
+//! Reference: S. H. Steiner, R. J. Cook, V. T. Farewell & T. Treasure, "Monitoring surgical
+//! performance using risk-adjusted cumulative sum charts", Biostatistics 1 (2000) 441-452.
+//! Tests: the weights against the formula worked by hand (exact fractions, Python `math.log`),
+//! `E₀[exp W] = 1` (the likelihood-ratio property), the restart, VLAD's end at `O − E`.
 
 /// Invalid input to the CUSUM or the VLAD.
 #[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
