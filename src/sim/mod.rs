@@ -27,6 +27,7 @@
 
 pub mod clinic;
 pub mod cohort_evidence;
+pub mod cusum;
 pub mod dose_response;
 pub mod evidence;
 pub mod merge;

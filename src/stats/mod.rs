@@ -26,6 +26,7 @@
 
 pub mod blaker;
 pub mod chisq;
+pub mod cusum;
 pub mod descriptive;
 pub mod difference;
 pub mod exact_odds;
