@@ -947,3 +947,136 @@ fn casemix_audit_uses_the_model_and_its_limits() {
         assert!(run.stderr.contains(words), "{run}");
     }
 }
+
+/// Monitoring over time: the periods add up to each unit's funnel counts, cusum.csv charts
+/// every benchmarked patient in checkpoint order, the far-off site signals and its VLAD ends
+/// at observed minus expected, the files are the same whatever the thread count, a run
+/// without `--over-time` removes them, small cells are suppressed in periods.csv (and the
+/// per-patient charts are not drawn), and bad settings are refused with exit code 2.
+#[test]
+fn over_time_monitoring_adds_up_and_signals_the_far_off_site() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cohort = outlier_cohort(tmp.path());
+    let out = tmp.path().join("monthly");
+    let run = audit(&cohort, &out, &["--over-time", "month", "--threads", "1"]);
+    assert!(run.stdout.contains("Site D: the CUSUM signalled"), "{run}");
+    let units = Table::read(&out.join("units.csv"));
+    let periods = Table::read(&out.join("periods.csv"));
+    let cusum = Table::read(&out.join("cusum.csv"));
+    for u in &units.rows {
+        let name = &u["unit"];
+        let mine: Vec<&Row> = periods.rows.iter().filter(|r| &r["unit"] == name).collect();
+        let sum = |c: &str| mine.iter().map(|r| num(r, c)).sum::<f64>();
+        assert_eq!(sum("patients"), num(u, "n"), "{name}");
+        assert_eq!(sum("responders"), num(u, "responders"), "{name}");
+        for r in &mine {
+            assert!(
+                r["period"].len() == 7 && r["period"].starts_with("20"),
+                "{r:?}"
+            );
+        }
+        let chart: Vec<&Row> = cusum.rows.iter().filter(|r| &r["unit"] == name).collect();
+        assert_eq!(chart.len() as f64, num(u, "n"), "{name}");
+        assert!(
+            chart
+                .windows(2)
+                .all(|w| w[0]["checkpoint_date"] <= w[1]["checkpoint_date"])
+        );
+        let o = chart.iter().filter(|r| r["responded"] == "true").count() as f64;
+        let e: f64 = chart.iter().map(|r| num(r, "expected")).sum();
+        let last = chart.last().unwrap();
+        assert!((num(last, "vlad") - (o - e)).abs() < 1e-9, "{name}");
+        assert!(
+            (e - num(u, "expected_rate") * num(u, "n")).abs() < 1e-6,
+            "{name}"
+        );
+        let signals = chart.iter().filter(|r| r["signal"] == "true").count();
+        if name == "Site D" {
+            assert!(signals >= 1, "the far-off site signals");
+        }
+    }
+    let json = read_json(&out.join("audit.json"));
+    let t = &json["over_time"]["cusum"];
+    assert!(t["threshold"].as_f64().unwrap() > 1.0);
+    assert!(t["arl1"]["estimate"].as_f64().unwrap() < 200.0);
+    assert!(
+        list_dir(&out)
+            .iter()
+            .any(|f| f.starts_with("cusum-") && f.ends_with("site-d.png"))
+    );
+    let page = std::fs::read_to_string(out.join("audit.html")).unwrap();
+    assert!(page.contains("Monitoring over time") && page.contains("Site D: the CUSUM signalled"));
+
+    let again = tmp.path().join("monthly-2");
+    audit(&cohort, &again, &["--over-time", "month", "--threads", "2"]);
+    for f in [
+        "periods.csv",
+        "cusum.csv",
+        "audit.json",
+        "runchart.svg",
+        "audit.html",
+    ] {
+        assert_eq!(
+            std::fs::read(out.join(f)).unwrap(),
+            std::fs::read(again.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    // Without --over-time, the files of the earlier run go.
+    audit(&cohort, &again, &[]);
+    assert!(
+        !list_dir(&again).iter().any(|f| f.starts_with("cusum")
+            || f.starts_with("periods")
+            || f.starts_with("runchart")),
+        "{:?}",
+        list_dir(&again)
+    );
+
+    // Small cells: no count from 1 to 9 in periods.csv, no per-patient chart.
+    let small = tmp.path().join("small");
+    audit(
+        &cohort,
+        &small,
+        &["--over-time", "month", "--min-cell", "10"],
+    );
+    let periods = Table::read(&small.join("periods.csv"));
+    for r in &periods.rows {
+        for c in ["patients", "responders"] {
+            if let Ok(v) = r[c].parse::<u64>() {
+                assert!(v == 0 || v >= 10, "{c} {v} shown: {r:?}");
+            } else {
+                assert!(r["rate"].is_empty() && r["verdict"].is_empty(), "{r:?}");
+            }
+        }
+    }
+    assert!(
+        periods.rows.iter().any(|r| r["patients"].is_empty()),
+        "some month is small"
+    );
+    assert!(!list_dir(&small).iter().any(|f| f.starts_with("cusum-")));
+
+    for (extra, words) in [
+        (
+            vec!["--over-time", "month", "--cusum-odds-ratio", "1"],
+            "above 1",
+        ),
+        (vec!["--over-time", "week"], "month"),
+        (
+            vec!["--over-time", "quarter", "--cusum-arl", "5"],
+            "--cusum-arl 5",
+        ),
+        (vec!["--cusum-arl", "500"], "--over-time"),
+    ] {
+        let bad = tmp.path().join("bad");
+        let mut args = vec![
+            "audit",
+            cohort.to_str().unwrap(),
+            "--out",
+            bad.to_str().unwrap(),
+        ];
+        args.extend(extra.iter().copied());
+        let run = trialdose(&args);
+        assert_eq!(run.code, 2, "{run}");
+        assert!(run.stderr.contains(words), "{run}");
+    }
+}

@@ -29,6 +29,7 @@
 
 pub mod benchmark;
 pub mod casemix;
+pub mod monitor;
 pub mod units;
 pub mod worklist;
 
@@ -81,6 +82,8 @@ pub struct AuditOptions {
     /// (`casemix.rs`) instead of their arm's rate. Needs a cohort benchmark (`cohort` or
     /// `cohort-plain`, fitted on this cohort) or a reference cohort's fit.
     pub casemix: Option<CaseMix>,
+    /// Monitoring over time (periods, CUSUM, VLAD), when asked for.
+    pub over_time: Option<monitor::MonitorOptions>,
 }
 
 impl Default for AuditOptions {
@@ -93,6 +96,7 @@ impl Default for AuditOptions {
             missing: Missing::Nonresponder,
             as_of: None,
             casemix: None,
+            over_time: None,
         }
     }
 }
@@ -121,6 +125,9 @@ pub enum AuditError {
     /// The case-mix model cannot be fitted.
     #[error("{0}")]
     CaseMix(#[from] casemix::CaseMixError),
+    /// The monitoring over time cannot be run.
+    #[error("{0}")]
+    Monitor(#[from] monitor::MonitorError),
     /// Case-mix adjustment asked for with a benchmark it cannot use.
     #[error(
         "case-mix adjustment fits its model on the cohort (benchmark cohort or cohort-plain) or on a reference cohort; benchmark {0} has no model"
@@ -214,6 +221,11 @@ pub struct Audit {
     pub benchmark_stopped_for_majority: bool,
     /// The case-mix model, when the audit is case-mix adjusted.
     pub casemix: Option<CaseMixUsed>,
+    /// The patients the funnel counts, with their expected probabilities (kept only when the
+    /// monitoring over time is asked for).
+    pub benchmarked: Vec<monitor::Benchmarked>,
+    /// The monitoring over time, when asked for ([`Audit::monitor`]).
+    pub monitoring: Option<monitor::Monitoring>,
     /// Notes for the reader (benchmark gaps, units without data).
     pub notes: Vec<String>,
 }
@@ -610,6 +622,7 @@ pub fn audit_with(
     let mut unit_arm = vec![vec![(0u64, 0u64); arms.len()]; k];
     // With case-mix adjustment, each unit's expected probabilities (Poisson-binomial limits).
     let mut unit_probs: Vec<Vec<f64>> = vec![Vec::new(); if casemix_p.is_some() { k } else { 0 }];
+    let mut benchmarked = Vec::new();
     let mut events = vec![0u64; k];
     let mut attended_any = vec![0u64; k];
     for &i in &treated {
@@ -639,6 +652,15 @@ pub fn audit_with(
                 if casemix_p.is_some() {
                     unit_probs[u].push(p);
                 }
+                if options.over_time.is_some() {
+                    benchmarked.push(monitor::Benchmarked {
+                        participant: i,
+                        unit: u,
+                        expected: p,
+                        responded: r,
+                        checkpoint: d.day0.map_or(as_of, |d0| d0 + 7 * week as i32),
+                    });
+                }
                 let cell = &mut unit_arm[u][cohort.participants[i].arm];
                 cell.0 += u64::from(r);
                 cell.1 += 1;
@@ -654,6 +676,11 @@ pub fn audit_with(
         let found = benchmark::in_control(&unit_arm, arms.len(), &candidates);
         if !found.left_out.is_empty() {
             e_sum = benchmark::expected(&unit_arm, &found.rates);
+            for b in &mut benchmarked {
+                if let Some(p) = found.rates[cohort.participants[b.participant].arm] {
+                    b.expected = p;
+                }
+            }
         }
         // The notes that name the units left out are written by each output (`Audit::
         // benchmark_notes`): a page with suppressed cells must not name a unit whose verdict
@@ -790,6 +817,8 @@ pub fn audit_with(
         benchmark_left_out,
         benchmark_stopped_for_majority,
         casemix: casemix_used,
+        benchmarked,
+        monitoring: None,
         notes,
     };
     for &u in &placed {
@@ -833,6 +862,24 @@ pub fn audit_with(
 }
 
 impl Audit {
+    /// Runs the monitoring over time the options ask for (none: nothing), on `threads`
+    /// threads (the result does not depend on them).
+    ///
+    /// # Errors
+    /// [`AuditError::Monitor`] when there is nothing to monitor or the CUSUM threshold cannot
+    /// be found.
+    pub fn monitor(&mut self, threads: usize) -> Result<(), AuditError> {
+        if let Some(options) = self.options.over_time {
+            self.monitoring = Some(monitor::monitor(
+                &self.benchmarked,
+                self.units.len(),
+                options,
+                threads,
+            )?);
+        }
+        Ok(())
+    }
+
     /// The notes on the in-control benchmark for an output that shows the verdicts of the
     /// units `shown` says: the units left out among them by name, and the search's stop when
     /// it shows every verdict (otherwise the note could tell of an alarm it hides).

@@ -12,6 +12,7 @@ use trialdose::cohort::value::parse_date;
 use trialdose::pipeline::{self, AuditSettings, PipelineError};
 use trialdose::pseudonym::{KEY_VARIABLE, Key};
 use trialdose::render::audit::export;
+use trialdose::render::audit::monitor as export_monitor;
 use trialdose::render::format::{fixed, percent_sign};
 use trialdose::render::output::ensure_writable_dir;
 
@@ -36,6 +37,15 @@ enum OverdispersionArg {
     Multiplicative,
     /// Limits widened by a between-unit variance tau-squared.
     Additive,
+}
+
+/// Calendar periods of the monitoring over time.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum PeriodArg {
+    /// Calendar months of the checkpoint date.
+    Month,
+    /// Calendar quarters of the checkpoint date.
+    Quarter,
 }
 
 /// Arguments of `audit`.
@@ -75,6 +85,24 @@ pub struct Args {
     /// participants) gives the expected probabilities, instead of this cohort's own fit.
     #[arg(long, value_name = "COHORT", requires = "adjust_casemix")]
     reference: Option<PathBuf>,
+    /// Monitor over time: periods.csv and a run chart by calendar month or quarter of the
+    /// checkpoint, and per unit a risk-adjusted CUSUM and VLAD curve (cusum.csv and charts).
+    #[arg(long, value_enum, value_name = "month|quarter")]
+    over_time: Option<PeriodArg>,
+    /// The CUSUM watches for odds of non-response this many times the expected (above 1).
+    #[arg(long, value_name = "R", default_value_t = 2.0, requires = "over_time")]
+    cusum_odds_ratio: f64,
+    /// In-control average run length the CUSUM threshold is chosen for, in patients.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1000.0,
+        requires = "over_time"
+    )]
+    cusum_arl: f64,
+    /// Seed of the simulation that chooses the CUSUM threshold.
+    #[arg(long, value_name = "S", default_value_t = audit::monitor::DEFAULT_SEED, requires = "over_time")]
+    cusum_seed: u64,
     /// Judged participants without the outcome: non-responders, or left out.
     #[arg(long, value_enum, default_value = "nonresponder")]
     missing: MissingArg,
@@ -143,6 +171,41 @@ fn options(args: &Args) -> anyhow::Result<AuditOptions> {
                 audit::CaseMix::parse(t).map_err(|e| UsageError(format!("--adjust-casemix {e}")))
             })
             .transpose()?,
+        over_time: args
+            .over_time
+            .map(|period| monitor_options(args, period))
+            .transpose()?,
+    })
+}
+
+/// The monitoring settings, checked before any work is done.
+fn monitor_options(
+    args: &Args,
+    period: PeriodArg,
+) -> anyhow::Result<audit::monitor::MonitorOptions> {
+    use trialdose::sim::cusum::{MAX_TARGET_ARL, MIN_TARGET_ARL};
+    let r = args.cusum_odds_ratio;
+    if !(r.is_finite() && r > 1.0 && r <= 100.0) {
+        return Err(UsageError(format!(
+            "--cusum-odds-ratio {r}: give the rise in the odds of non-response to watch for, a number above 1 and at most 100, e.g. 2 (a doubling)"
+        ))
+        .into());
+    }
+    let arl = args.cusum_arl;
+    if !(MIN_TARGET_ARL..=MAX_TARGET_ARL).contains(&arl) {
+        return Err(UsageError(format!(
+            "--cusum-arl {arl}: give the in-control average run length in patients, from {MIN_TARGET_ARL} to {MAX_TARGET_ARL}, e.g. 1000"
+        ))
+        .into());
+    }
+    Ok(audit::monitor::MonitorOptions {
+        period: match period {
+            PeriodArg::Month => audit::monitor::Period::Month,
+            PeriodArg::Quarter => audit::monitor::Period::Quarter,
+        },
+        odds_ratio: r,
+        target_arl: arl,
+        seed: args.cusum_seed,
     })
 }
 
@@ -234,6 +297,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 " (drop a covariate from --adjust-casemix, or fit on a larger --reference cohort)"
             }
             audit::AuditError::CaseMixBenchmark(_) => "",
+            audit::AuditError::Monitor(_) => {
+                " (audit at a later date, or ask for a shorter --cusum-arl)"
+            }
         };
         DataError(format!("{e}{fix}")).into()
     })?;
@@ -310,6 +376,27 @@ fn summary(a: &audit::Audit) -> String {
     }
     let (statuses, flags) = export::worklist_counts(a);
     let list = |items: Vec<String>| items.join(", ");
+    if let Some(m) = &a.monitoring {
+        let t = &m.threshold;
+        let _ = writeln!(
+            out,
+            "over time by {}: CUSUM odds ratio {}, h {:.2} (in-control run length {:.0} +/- {:.0} patients; a unit at odds ratio {} signals within {:.0} on average)",
+            m.options.period.as_str(),
+            m.options.odds_ratio,
+            t.threshold,
+            t.arl0.arl.estimate,
+            t.arl0.arl.mcse,
+            m.options.odds_ratio,
+            t.arl1.arl.estimate
+        );
+        let signals = export_monitor::signal_sentences(a, m, |_| true);
+        if signals.is_empty() {
+            let _ = writeln!(out, "  no CUSUM signal");
+        }
+        for line in signals {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
     let _ = writeln!(
         out,
         "worklist: {} treated participants: {}",

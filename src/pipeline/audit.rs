@@ -62,12 +62,13 @@ pub fn audit_into(
             Ok::<_, audit::AuditError>((fitted, folder_label(&r.cohort.dir, settings.full_paths)))
         })
         .transpose()?;
-    let result = audit::audit_with(
+    let mut result = audit::audit_with(
         cohort,
         derived,
         options,
         fitted.as_ref().map(|(f, name)| (f, name.as_str())),
     )?;
+    result.monitor(settings.threads)?;
     let raw: Vec<&str> = cohort.participants.iter().map(|p| p.id.as_str()).collect();
     let pseudonyms: Vec<String> = settings
         .key
@@ -97,6 +98,7 @@ pub fn audit_into(
     write_with(&out.join("worklist.csv"), |w| {
         export::write_worklist(w, &result, cohort, derived, &ids, settings.threads)
     })?;
+    let monitoring_svgs = write_monitoring(out, &result, &model, &ids, settings.files)?;
     write_atomic(
         &out.join("audit.json"),
         &export::audit_json(&result, cohort, settings.key.is_some(), &model, &label),
@@ -111,6 +113,7 @@ pub fn audit_into(
             show_ids: settings.show_ids,
             ids: &ids,
             funnel_svg: svg,
+            monitoring_svgs,
         },
     );
     write_atomic(&out.join("audit.html"), page.as_bytes())?;
@@ -119,4 +122,81 @@ pub fn audit_into(
         audit: result,
         ids: pseudonyms,
     })
+}
+
+/// The files of the monitoring over time: `periods.csv`, `cusum.csv`, the run chart and one
+/// CUSUM/VLAD chart per unit (`cusum-NN-name`, numbered in the units' order); without
+/// `--over-time`, those of an earlier run are removed. Under `--min-cell` the per-unit charts
+/// are not drawn: they show each patient's outcome, one step at a time. Returns the SVGs the
+/// page embeds: the run chart, then the units' charts with their names.
+fn write_monitoring(
+    out: &Path,
+    audit: &Audit,
+    model: &AuditModel,
+    ids: &[&str],
+    files: ChartFiles,
+) -> Result<Vec<(String, String)>, PipelineError> {
+    use crate::render::audit::monitor as files_of;
+    use crate::render::charts::monitor::{RunChart, UnitCusumChart};
+    use crate::render::report::disclosure::Disclosed as _;
+    // Per-unit charts of an earlier run (their names depend on the units then).
+    if let Ok(entries) = std::fs::read_dir(out) {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let ours =
+                name.starts_with("cusum-") && (name.ends_with(".png") || name.ends_with(".svg"));
+            if ours {
+                super::remove_if_present(&entry.path())?;
+            }
+        }
+    }
+    let Some(m) = &audit.monitoring else {
+        for name in ["periods.csv", "cusum.csv", "runchart.png", "runchart.svg"] {
+            super::remove_if_present(&out.join(name))?;
+        }
+        return Ok(Vec::new());
+    };
+    write_atomic(
+        &out.join("periods.csv"),
+        files_of::periods_csv(audit, m, model).as_bytes(),
+    )?;
+    write_atomic(
+        &out.join("cusum.csv"),
+        files_of::cusum_csv(audit, m, ids).as_bytes(),
+    )?;
+    let mut svgs = vec![(
+        "runchart".to_owned(),
+        write_chart(out, "runchart", &RunChart::new(audit, m, model), files)?,
+    )];
+    if !model.suppressing() {
+        for (k, unit) in m.charts.iter().enumerate() {
+            let name = format!("cusum-{:02}-{}", k + 1, slug(&audit.units[unit.unit].name));
+            let chart = UnitCusumChart::new(audit, m, unit);
+            svgs.push((
+                audit.units[unit.unit].name.clone(),
+                write_chart(out, &name, &chart, files)?,
+            ));
+        }
+    }
+    Ok(svgs)
+}
+
+/// A unit's name as a file-name part: ASCII letters and digits, other runs as one `-`, at
+/// most 40 characters (the number before it keeps names apart).
+fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for ch in name.chars() {
+        if ch.is_ascii_alphanumeric() {
+            out.push(ch.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out: String = out.trim_matches('-').chars().take(40).collect();
+    if out.is_empty() {
+        "unit".to_owned()
+    } else {
+        out
+    }
 }

@@ -357,6 +357,9 @@ pub fn audit_json(
             .collect::<Vec<_>>(),
     });
     let mut value = value;
+    if let Some(m) = &audit.monitoring {
+        value["over_time"] = super::monitor::over_time_json(audit, m, model);
+    }
     if model.suppressing() {
         value["suppression"] = json!({
             "min_cell": model.min_cell(),

@@ -29,6 +29,9 @@ pub struct AuditPage<'a> {
     pub ids: &'a [&'a str],
     /// The funnel plot's SVG.
     pub funnel_svg: String,
+    /// The monitoring's charts (`--over-time`): the run chart, then each unit's CUSUM and
+    /// VLAD, with the unit's name.
+    pub monitoring_svgs: Vec<(String, String)>,
 }
 
 use crate::render::format::percent_sign as pct;
@@ -47,13 +50,14 @@ pub fn html(cohort: &Cohort, audit: &Audit, page: &AuditPage<'_>) -> String {
     );
     provenance(&mut s, cohort, audit, m, page.cohort_label);
     units(&mut s, audit, m);
-    charts(
-        &mut s,
-        &[(
-            "Funnel plot: each unit's responder rate against its number of patients, with the benchmark and its 95% and 99.8% limits".to_owned(),
-            page.funnel_svg.clone(),
-        )],
-    );
+    let caption = if audit.casemix.is_some() {
+        "Funnel plot, case-mix adjusted: each unit's observed over expected responders against its number of patients; the whiskers are the unit's own exact 95% (thick) and 99.8% (thin) limits, the dashed curves those of a unit of average case mix"
+    } else {
+        "Funnel plot: each unit's responder rate against its number of patients, with the benchmark and its 95% and 99.8% limits"
+    };
+    charts(&mut s, &[(caption.to_owned(), page.funnel_svg.clone())]);
+    casemix(&mut s, audit, m);
+    monitoring(&mut s, audit, m, &page.monitoring_svgs);
     dispersion(&mut s, audit, m);
     safety(&mut s, audit, m);
     worklist(&mut s, audit, m);
@@ -167,6 +171,82 @@ fn units(s: &mut String, audit: &Audit, m: &AuditModel) {
         s,
         "</tbody></table><p class=\"note\">Benchmark rate (the funnel's centre line) {target}. Adherent: share of the judged participants who attended at least the protocol's share of their planned sessions. n: participants judged at the checkpoint (their checkpoint has passed and they were scored, or two weeks have gone by since) and benchmarked. Rates with exact (Clopper-Pearson) 95% intervals; expected: the benchmark's rate for the unit's mix of schedules; risk-adjusted: observed over expected, times the benchmark rate (the point on the funnel). Alert: outside the 95% limits; alarm: outside the 99.8% limits. z uses the overdispersed standard error when an adjustment is applied.</p></section>"
     );
+}
+
+fn casemix(s: &mut String, audit: &Audit, m: &AuditModel) {
+    let Some(c) = &audit.casemix else {
+        return;
+    };
+    let _ = write!(
+        s,
+        "<section id=\"casemix\"><h2>Case-mix model</h2><p>Each judged patient's expected probability of responding comes from a logistic regression of response on their arm and {} , fitted on {}{}. A unit is compared on observed over expected responders, with exact limits for a sum of patients' own probabilities (Poisson-binomial). Adherence is not adjusted for: it is a process measure the clinic controls.</p><table><thead><tr><th>term</th><th>log odds</th><th>odds ratio</th></tr></thead><tbody>",
+        escape(&c.model.covariates.label().replace(',', ", ")),
+        escape(
+            c.reference
+                .as_deref()
+                .unwrap_or("this cohort's units in control")
+        ),
+        if m.suppressing() {
+            String::new()
+        } else {
+            format!(" ({} participants)", c.model.rows)
+        }
+    );
+    for (name, b) in &c.model.coefficients {
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{b:+.4}</td><td>{}</td></tr>",
+            escape(name),
+            if name == "intercept" {
+                "-".to_owned()
+            } else {
+                format!("{:.3}", b.exp())
+            }
+        );
+    }
+    s.push_str("</tbody></table><p class=\"note\">Baseline: per point of the outcome's week-0 score; age: per year; arm and sex: against the first arm by id and the most frequent sex value.</p></section>\n");
+}
+
+fn monitoring(s: &mut String, audit: &Audit, m: &AuditModel, svgs: &[(String, String)]) {
+    let Some(mon) = &audit.monitoring else {
+        return;
+    };
+    let t = &mon.threshold;
+    let signals = super::monitor::signal_sentences(audit, mon, |u| m.unit_shown(audit, u));
+    let _ = write!(
+        s,
+        "<section id=\"over-time\"><h2>Monitoring over time</h2><p>{}</p><p>The risk-adjusted CUSUM adds up, patient by patient in the order they reached the checkpoint, the evidence that a unit's odds of non-response are {} times what its patients' expected probabilities predict; it signals at h = {:.2}, chosen by simulation so that a unit performing as expected signals falsely about once in {:.0} patients (estimated {:.0}, Monte Carlo SE {:.0}). A unit whose odds of non-response are {} times the expected signals on average within {:.0} patients (SE {:.1}). After a signal the chart starts again from 0. The VLAD is the running total of observed minus expected responders: a line going down means fewer responders than expected.</p>",
+        if signals.is_empty() {
+            "No unit's CUSUM has signalled.".to_owned()
+        } else {
+            format!("Signals: {}.", escape(&signals.join("; ")))
+        },
+        mon.options.odds_ratio,
+        t.threshold,
+        t.target_arl0,
+        t.arl0.arl.estimate,
+        t.arl0.arl.mcse,
+        mon.options.odds_ratio,
+        t.arl1.arl.estimate,
+        t.arl1.arl.mcse,
+    );
+    let mut figures: Vec<(String, String)> = Vec::new();
+    for (k, (name, svg)) in svgs.iter().enumerate() {
+        let caption = if k == 0 {
+            format!(
+                "Run chart: each unit's risk-adjusted responder rate by {} of the checkpoint (periods.csv has the counts, limits and verdicts)",
+                mon.options.period.as_str()
+            )
+        } else {
+            format!("{name}: CUSUM with its threshold and signals (above), VLAD (below)")
+        };
+        figures.push((caption, svg.clone()));
+    }
+    s.push_str("</section>\n");
+    charts(s, &figures);
+    if m.suppressing() {
+        s.push_str("<p class=\"note\">The per-unit CUSUM and VLAD charts are not drawn under --min-cell: they show each patient's outcome one step at a time. cusum.csv, which stays in the clinic like worklist.csv, has them.</p>\n");
+    }
 }
 
 fn dispersion(s: &mut String, audit: &Audit, m: &AuditModel) {

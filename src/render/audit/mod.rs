@@ -5,3 +5,4 @@
 pub mod export;
 pub mod html;
 pub mod model;
+pub mod monitor;

@@ -66,6 +66,18 @@ pub struct AuditModel {
     pub not_started: Option<CellId>,
     /// Phi, tau-squared and the overdispersion test use every unit: shown only when all are.
     pub dispersion_shown: bool,
+    /// Per row of `periods.csv` (monitoring over time): its patients and responders, which add
+    /// up to the unit's `n` and responders.
+    pub periods: Vec<PeriodCells>,
+}
+
+/// The counts of one period of one unit.
+#[derive(Debug, Clone, Copy)]
+pub struct PeriodCells {
+    /// Patients judged in the period.
+    pub patients: CellId,
+    /// Of them, responders.
+    pub responders: CellId,
 }
 
 impl AuditModel {
@@ -133,6 +145,34 @@ impl AuditModel {
             c.sum(o, &os);
             c.sum(n, &ns);
         }
+        // The periods of each unit add up to its n and responders (the funnel's patients).
+        let mut periods = Vec::new();
+        if let Some(m) = &audit.monitoring {
+            for (u, cells) in units.iter().enumerate() {
+                let rows: Vec<&crate::audit::monitor::PeriodRow> =
+                    m.periods.iter().filter(|r| r.unit == u).collect();
+                if rows.is_empty() {
+                    continue;
+                }
+                let mine: Vec<PeriodCells> = rows
+                    .iter()
+                    .map(|r| {
+                        let patients = c.count(r.patients);
+                        let responders = c.count(r.responders);
+                        let _ = c.rest(patients, &[responders]);
+                        PeriodCells {
+                            patients,
+                            responders,
+                        }
+                    })
+                    .collect();
+                let ps: Vec<CellId> = mine.iter().map(|p| p.patients).collect();
+                let rs: Vec<CellId> = mine.iter().map(|p| p.responders).collect();
+                c.sum(cells.n, &ps);
+                c.sum(cells.responders, &rs);
+                periods.extend(mine);
+            }
+        }
         let (unit_rows, all) = audit.safety.split_at(audit.safety.len().saturating_sub(1));
         let mut safety: Vec<SafetyCells> = unit_rows
             .iter()
@@ -194,6 +234,7 @@ impl AuditModel {
             participant_rows,
             not_started,
             dispersion_shown,
+            periods,
         }
     }
 
@@ -204,6 +245,13 @@ impl AuditModel {
     pub fn unit_shown(&self, audit: &Audit, i: usize) -> bool {
         let u = &self.units[i];
         self.known(&[u.responders, u.n]) && (audit.applied.is_none() || self.dispersion_shown)
+    }
+
+    /// May row `i` of `periods.csv` show its rate, expected count, limits and verdict?
+    #[must_use]
+    pub fn period_shown(&self, i: usize) -> bool {
+        let p = &self.periods[i];
+        self.known(&[p.patients, p.responders])
     }
 
     /// May unit `i`'s adherent share be shown?

@@ -14,6 +14,7 @@ pub mod consort;
 pub mod dose;
 pub mod forest;
 pub mod funnel;
+pub mod monitor;
 pub mod rates;
 pub mod simulation;
 pub mod slopes;
