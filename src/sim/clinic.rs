@@ -41,12 +41,12 @@ pub struct ClinicTally {
     pub sessions: IntSum,
     /// Patients with an adverse event per replicate.
     pub adverse: IntSum,
-    /// Cost tallies (with prices).
+    /// Cost tallies (with prices; boxed: most runs have none).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub cost: Option<CostTally>,
+    pub cost: Option<Box<CostTally>>,
     /// Capacity tallies (with therapists and hours).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub capacity: Option<CapacityTally>,
+    pub capacity: Option<Box<CapacityTally>>,
 }
 
 /// Adds `other` into `this`, either of which may be absent.
@@ -73,12 +73,10 @@ impl Merge for ClinicTally {
         self.adherent.merge(&other.adherent);
         self.sessions.merge(&other.sessions);
         self.adverse.merge(&other.adverse);
-        merge_optional(&mut self.cost, other.cost.as_ref(), CostTally::merge);
-        merge_optional(
-            &mut self.capacity,
-            other.capacity.as_ref(),
-            CapacityTally::merge,
-        );
+        merge_optional(&mut self.cost, other.cost.as_ref(), |a, b| a.merge(b));
+        merge_optional(&mut self.capacity, other.capacity.as_ref(), |a, b| {
+            a.merge(b);
+        });
     }
 }
 
@@ -204,7 +202,7 @@ pub fn simulate_with(
                     .zip(&rates)
                     .map(|(&r, &(_, control))| (r, control))
                     .collect();
-                tally.cost.get_or_insert_with(CostTally::default).record(
+                tally.cost.get_or_insert_with(Box::default).record(
                     patients,
                     sessions as u64,
                     &outcomes,
@@ -213,7 +211,7 @@ pub fn simulate_with(
             if let (Some(weekly), Some(intake)) = (&weekly, &extras.capacity) {
                 tally
                     .capacity
-                    .get_or_insert_with(CapacityTally::default)
+                    .get_or_insert_with(Box::default)
                     .record(intake, weekly);
             }
             for (k, r) in responders.into_iter().enumerate() {

@@ -396,12 +396,12 @@ pub struct ClinicResult {
     pub attendance: AttendanceResult,
     /// Adverse events.
     pub adverse_events: AdverseResult,
-    /// Costs (with prices).
+    /// Costs (with prices; boxed: most runs have none).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub cost: Option<CostResult>,
+    pub cost: Option<Box<CostResult>>,
     /// Capacity (with therapists and hours).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub capacity: Option<CapacityResult>,
+    pub capacity: Option<Box<CapacityResult>>,
     /// Fitted curves (dose-response model).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub dose_response: Option<Curves>,
@@ -540,6 +540,8 @@ pub struct SampleSizeResult {
 }
 
 /// Any simulation result.
+// One result per run, moved a few times: the size of its largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum SimResult {

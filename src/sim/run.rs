@@ -351,7 +351,7 @@ impl Prepared {
         let (dose_response, warnings) = self.curves();
         let outcome_order: Vec<PrimaryOutcome> = self.models.iter().map(|m| m.outcome).collect();
         let cost = match (prices, &tally.cost) {
-            (Some(prices), Some(t)) => Some(cost::summarize_cost(
+            (Some(prices), Some(t)) => Some(Box::new(cost::summarize_cost(
                 prices,
                 plan.minutes(),
                 *patients,
@@ -359,13 +359,13 @@ impl Prepared {
                 &tally.responders,
                 t,
                 &outcome_order,
-            )),
+            ))),
             _ => None,
         };
         let capacity = match (staffing, &self.intake, &tally.capacity) {
-            (Some(staffing), Some(intake), Some(t)) => {
-                Some(cost::summarize_capacity(staffing, intake, t, reps))
-            }
+            (Some(staffing), Some(intake), Some(t)) => Some(Box::new(cost::summarize_capacity(
+                staffing, intake, t, reps,
+            ))),
             _ => None,
         };
         Ok(ClinicResult {

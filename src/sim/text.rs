@@ -140,12 +140,9 @@ fn ratio(r: &RatioFigure, undefined: &str) -> String {
 fn cost(text: &mut String, c: &CostResult, minutes: u32) {
     let _ = writeln!(
         text,
-        "  cost per patient: {}, {} ({} per attended session: {} + {minutes} minutes x {}; missed sessions are not billed)",
-        format!(
-            "{} (MCSE {})",
-            money(c.per_patient.mean.estimate),
-            money(c.per_patient.mean.mcse)
-        ),
+        "  cost per patient: {} (MCSE {}), {} ({} per attended session: {} + {minutes} minutes x {}; missed sessions are not billed)",
+        money(c.per_patient.mean.estimate),
+        money(c.per_patient.mean.mcse),
         interval(&c.per_patient.quantiles),
         money(c.price_per_attended_session),
         money(c.price_per_session),
