@@ -1,5 +1,6 @@
 //! The identity of a simulation run: every option that decides its answer (evidence, model,
-//! truth, attendance, replicates, seed, outcome and what is simulated), checked once when the
+//! truth, attendance, replicates, seed, outcome, what is simulated, and a clinic's prices and
+//! staff), checked once when the
 //! [`Spec`] is built, so that the engine, `merge` and the readers of a result can rely on it.
 //!
 //! Why a separate type: the same spec is built from a request (the command line), written into
