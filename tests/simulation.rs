@@ -171,6 +171,25 @@ fn same_seed_same_bytes_for_threads_and_shards() {
             "--seed",
             "7",
         ],
+        vec![
+            "clinic",
+            "--schedule",
+            "60x3",
+            "--patients",
+            "30",
+            "--reps",
+            "3000",
+            "--seed",
+            "7",
+            "--price-per-session",
+            "45.5",
+            "--price-per-minute",
+            "0.25",
+            "--therapists",
+            "2",
+            "--hours-per-week",
+            "37.5",
+        ],
     ] {
         let with = |extra: &[&str]| {
             let mut a = base.clone();
@@ -231,6 +250,14 @@ fn json_has_the_documented_paths() {
         assert_eq!(r["p_at_least"].as_array().unwrap().len(), 11);
         assert_eq!(r["p_at_least"][0]["estimate"], 1.0);
     }
+    // Without prices or therapists, no cost or capacity key anywhere (the output is as before).
+    for key in ["cost", "capacity"] {
+        assert!(
+            v.get(key).is_none() && v["state"].get(key).is_none(),
+            "{key}"
+        );
+    }
+    assert!(v["spec"].get("price_per_session").is_none());
     let t: serde_json::Value = serde_json::from_str(&simulate_json(&[
         "trial",
         "--arms",
@@ -589,6 +616,21 @@ fn every_document_reads_back_into_its_typed_result() {
             "--reps",
             "200",
         ],
+        vec![
+            "clinic",
+            "--schedule",
+            "60x2",
+            "--patients",
+            "12",
+            "--reps",
+            "300",
+            "--price-per-session",
+            "40",
+            "--therapists",
+            "1",
+            "--hours-per-week",
+            "20",
+        ],
     ] {
         let json = simulate_json(&args);
         let result = SimResult::from_json(&json).unwrap_or_else(|e| panic!("{args:?}: {e}"));
@@ -804,4 +846,334 @@ fn merge_refuses_edited_tallies_other_versions_and_other_runs() {
     std::fs::write(&junk, "{\"a\": 1}").unwrap();
     let run = merge(&[junk.to_str().unwrap(), &c[1]]);
     assert_eq!(run.code, 65, "{run}");
+}
+
+/// The JSON of `simulate clinic` with `args`.
+fn clinic_json(args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["clinic"];
+    all.extend_from_slice(args);
+    serde_json::from_str(&simulate_json(&all)).unwrap()
+}
+
+/// An estimate's `(estimate, mcse)`.
+fn estimate(v: &serde_json::Value) -> (f64, f64) {
+    (v["estimate"].as_f64().unwrap(), v["mcse"].as_f64().unwrap())
+}
+
+/// Asserts a simulated estimate within [`MCSE_BOUND`] MCSE of the exact value.
+fn assert_within_mcse(what: &str, v: &serde_json::Value, exact: f64) {
+    let (e, mcse) = estimate(v);
+    assert!(
+        mcse > 0.0 && (e - exact).abs() <= MCSE_BOUND * mcse,
+        "{what}: simulated {e} (MCSE {mcse}), exact {exact}"
+    );
+}
+
+/// Relative tolerance of a cost that is exact but for the rounding of a few float products.
+const EXACT_COST: f64 = 1e-12;
+
+#[test]
+fn clinic_cost_with_fixed_attendance_matches_the_exact_expectations() {
+    // 60x2x4: 8 sessions of 60 minutes at 50 + 60 x 0.5 = 80 per attended session.
+    let (planned, price, n) = (8.0, 80.0, 40.0);
+    let prices = ["--price-per-session", "50", "--price-per-minute", "0.5"];
+    let common = [
+        "--schedule",
+        "60x2",
+        "--patients",
+        "40",
+        "--reps",
+        "20000",
+        "--seed",
+        "3",
+    ];
+    let run = |extra: &[&str]| {
+        let mut args = common.to_vec();
+        args.extend_from_slice(&prices);
+        args.extend_from_slice(extra);
+        clinic_json(&args)
+    };
+
+    // Every session attended: every patient costs 8 x 80 = 640, in every replicate.
+    let v = run(&["--attendance", "1"]);
+    let per_patient = &v["cost"]["per_patient"];
+    let (mean, mcse) = estimate(&per_patient["mean"]);
+    assert!(
+        (mean - planned * price).abs() <= EXACT_COST * 640.0 && mcse == 0.0,
+        "{per_patient}"
+    );
+    for q in ["0.025", "0.5", "0.975"] {
+        let (e, _) = estimate(&per_patient["quantiles"][q]);
+        assert!((e - 640.0).abs() <= EXACT_COST * 640.0, "{q}: {e}");
+    }
+    // The evidence's rates are drawn from Jeffreys posteriors Beta(x + 1/2, n - x + 1/2) with
+    // the published DREAM shares of 38 (README): E[rate] = (x + 1/2) / (n + 1). The ratio of
+    // means estimates E[total cost] / E[responders], the ratio of the exact expectations.
+    let posterior_mean = |share: f64| (share * 38.0 + 0.5) / 39.0;
+    for (outcome, treated, control) in [("pain", 0.63, 0.26), ("ndi", 0.32, 0.09)] {
+        let (p, c) = (posterior_mean(treated), posterior_mean(control));
+        let o = &v["cost"][outcome];
+        assert_within_mcse(
+            &format!("{outcome} cost per responder"),
+            &o["per_responder"]["ratio_of_means"],
+            planned * price / p,
+        );
+        assert_within_mcse(
+            &format!("{outcome} cost per additional responder"),
+            &o["per_additional_responder"]["ratio_of_means"],
+            planned * price / (p - c),
+        );
+        assert_within_mcse(
+            &format!("{outcome} additional responders"),
+            &o["additional_responders"],
+            n * (p - c),
+        );
+        // Undefined replicates are those without a responder (per responder), counted.
+        let no_responder = v["state"]["responders"][if outcome == "pain" { 0 } else { 1 }][0]
+            .as_u64()
+            .unwrap();
+        assert_eq!(
+            o["per_responder"]["undefined_replicates"].as_u64(),
+            Some(no_responder)
+        );
+    }
+
+    // Half of the sessions attended, fixed full-dose rates: only attended sessions are billed
+    // (8 x 0.5 x 80 = 320 per patient), and a patient responds with 0.5 x 0.63 + 0.5 x 0.26
+    // = 0.445 (the dilution the README states), against the fixed control rate 0.26.
+    let v = run(&["--attendance", "0.5", "--truth", "control=0.26,60x2=0.63"]);
+    let expected_cost = planned * 0.5 * price;
+    assert_within_mcse(
+        "cost per patient",
+        &v["cost"]["per_patient"]["mean"],
+        expected_cost,
+    );
+    let pain = &v["cost"]["pain"];
+    assert_within_mcse(
+        "cost per responder",
+        &pain["per_responder"]["ratio_of_means"],
+        expected_cost / 0.445,
+    );
+    assert_within_mcse(
+        "cost per additional responder",
+        &pain["per_additional_responder"]["ratio_of_means"],
+        expected_cost / (0.445 - 0.26),
+    );
+    // The interval over replicates contains the ratio of means.
+    for figure in ["per_responder", "per_additional_responder"] {
+        let f = &pain[figure];
+        let (lo, _) = estimate(&f["quantiles"]["0.025"]);
+        let (hi, _) = estimate(&f["quantiles"]["0.975"]);
+        let (centre, _) = estimate(&f["ratio_of_means"]);
+        assert!(lo < centre && centre < hi, "{figure}: {f}");
+    }
+    // The text gives the same figures.
+    let mut args = vec!["simulate", "clinic"];
+    args.extend_from_slice(&common);
+    args.extend_from_slice(&prices);
+    args.extend_from_slice(&["--attendance", "1"]);
+    let text = trialdose(&args);
+    assert_eq!(text.code, 0, "{text}");
+    assert!(
+        text.stdout
+            .contains("cost per patient: 640.00 (MCSE 0.00), 95% of replicates 640.00 to 640.00"),
+        "{text}"
+    );
+    assert!(
+        text.stdout.contains("pain cost per additional responder"),
+        "{text}"
+    );
+}
+
+#[test]
+fn capacity_gives_the_weeks_a_hand_count_gives() {
+    // One therapist, 10 hours: 600 minutes a week. 12 patients on 60x2x4 at full attendance,
+    // 3 starting each week (weeks 1-4): 3, 6, 9, 12, 9, 6, 3 patients in course in weeks 1-7,
+    // each 120 minutes a week: 360, 720, 1080, 1440, 1080, 720, 360 minutes. Weeks 2-6 exceed
+    // 600: 5 of 7, in every replicate; the busiest week is 1440 minutes.
+    let v = clinic_json(&[
+        "--schedule",
+        "60x2x4",
+        "--patients",
+        "12",
+        "--attendance",
+        "1",
+        "--reps",
+        "200",
+        "--therapists",
+        "1",
+        "--hours-per-week",
+        "10",
+        "--intake-per-week",
+        "3",
+    ]);
+    let c = &v["capacity"];
+    assert_eq!(c["weeks_to_treat"], 7, "{c}");
+    assert_eq!(c["intake"], "given");
+    assert_eq!(estimate(&c["weeks_over_capacity"]), (5.0, 0.0), "{c}");
+    let (share, _) = estimate(&c["share_of_weeks_over_capacity"]);
+    assert!((share - 5.0 / 7.0).abs() <= 4.0 * f64::EPSILON, "{c}");
+    assert_eq!(estimate(&c["any_week_over_capacity"]), (1.0, 0.0), "{c}");
+    assert_eq!(estimate(&c["peak_week_minutes"]), (1440.0, 0.0), "{c}");
+
+    // Intake from capacity: 2 x 30 hours = 3600 minutes over a 480-minute course: 7 a week.
+    // 40 patients start in weeks 1-6 (7, 7, 7, 7, 7, 5), the last finishes in week 9; at most
+    // 28 are in course at once (weeks 4 and 5: 7 + 7 + 7 + 7), 3360 minutes: never over.
+    let v = clinic_json(&[
+        "--schedule",
+        "60x2",
+        "--patients",
+        "40",
+        "--attendance",
+        "1",
+        "--reps",
+        "200",
+        "--therapists",
+        "2",
+        "--hours-per-week",
+        "30",
+    ]);
+    let c = &v["capacity"];
+    assert_eq!(
+        (c["intake_per_week"].as_u64(), c["intake"].as_str()),
+        (Some(7), Some("capacity"))
+    );
+    assert_eq!(c["weeks_to_treat"], 9, "{c}");
+    assert_eq!(estimate(&c["weeks_over_capacity"]), (0.0, 0.0), "{c}");
+    assert_eq!(estimate(&c["peak_week_minutes"]), (3360.0, 0.0), "{c}");
+}
+
+#[test]
+fn cost_and_capacity_flags_are_checked_before_any_work() {
+    let clinic = [
+        "simulate",
+        "clinic",
+        "--schedule",
+        "60x2",
+        "--patients",
+        "10",
+    ];
+    for (extra, phrase) in [
+        (
+            vec!["--price-per-session=-5"],
+            "--price-per-session -5: allowed 0 to 1e9",
+        ),
+        (
+            vec!["--price-per-session", "NaN"],
+            "--price-per-session NaN: allowed 0 to",
+        ),
+        (
+            vec!["--price-per-minute", "inf"],
+            "--price-per-minute inf: allowed 0 to",
+        ),
+        (
+            vec!["--price-per-session", "0", "--price-per-minute", "0"],
+            "every cost is 0; give a price above 0",
+        ),
+        (
+            vec!["--therapists", "0", "--hours-per-week", "30"],
+            "--therapists 0: allowed 1 to 100000",
+        ),
+        (
+            vec!["--therapists", "2", "--hours-per-week", "0"],
+            "--hours-per-week 0: allowed above 0 and at most 168",
+        ),
+        (
+            vec!["--therapists", "2", "--hours-per-week", "170"],
+            "--hours-per-week 170: allowed above 0 and at most 168",
+        ),
+        (
+            vec!["--therapists", "2"],
+            "--hours-per-week (none): 2 therapists need",
+        ),
+        (vec!["--hours-per-week", "30"], "--therapists (none)"),
+        (
+            vec!["--intake-per-week", "3"],
+            "--intake-per-week 3: an intake needs",
+        ),
+        (
+            vec![
+                "--therapists",
+                "2",
+                "--hours-per-week",
+                "30",
+                "--intake-per-week",
+                "11",
+            ],
+            "--intake-per-week 11: allowed 1 to the 10 patients",
+        ),
+    ] {
+        let mut args = clinic.to_vec();
+        args.extend_from_slice(&extra);
+        let run = trialdose(&args);
+        assert_eq!(run.code, 2, "{extra:?}\n{run}");
+        assert!(run.stderr.contains(phrase), "expected {phrase:?}\n{run}");
+        assert!(run.stdout.is_empty(), "{run}");
+    }
+    let run = trialdose([
+        "simulate",
+        "clinic",
+        "--schedule",
+        "control",
+        "--patients",
+        "10",
+        "--truth",
+        "control=0.3",
+        "--therapists",
+        "1",
+        "--hours-per-week",
+        "10",
+    ]);
+    assert_eq!(run.code, 2, "{run}");
+    assert!(run.stderr.contains("no sessions to staff"), "{run}");
+}
+
+#[test]
+fn merge_refuses_edited_cost_and_capacity_tallies() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clinic = [
+        "clinic",
+        "--schedule",
+        "60x2",
+        "--patients",
+        "10",
+        "--reps",
+        "300",
+        "--price-per-session",
+        "40",
+        "--therapists",
+        "1",
+        "--hours-per-week",
+        "12",
+    ];
+    let c = shards(tmp.path(), "cost", &clinic, 2);
+    assert_eq!(merge(&[&c[0], &c[1]]).code, 0);
+    for (file, phrase) in [
+        (
+            edit_json(&c[1], |v| {
+                v["state"]["cost"]["outcomes"][0]["per_responder"]["undefined"] = 7.into()
+            }),
+            "state.cost.outcomes[0].per_responder",
+        ),
+        (
+            edit_json(&c[1], |v| {
+                v["state"].as_object_mut().unwrap().remove("cost");
+            }),
+            "state.cost: missing",
+        ),
+        (
+            edit_json(&c[1], |v| v["state"]["capacity"]["any_over"] = 151.into()),
+            "state.capacity.any_over: 151 is more than the 150 replicates",
+        ),
+        (
+            edit_json(&c[1], |v| {
+                v["state"]["cost"]["sessions_per_patient"]["bins"] = "0:x".into()
+            }),
+            "expected BIN:COUNT",
+        ),
+    ] {
+        let run = merge(&[&c[0], &file]);
+        assert_eq!(run.code, 65, "{phrase}\n{run}");
+        assert!(run.stderr.contains(phrase), "{phrase}\n{run}");
+    }
 }

@@ -93,6 +93,24 @@ pub struct ClinicArgs {
     /// Outcome that --truth rates are for (the other comes from the evidence).
     #[arg(long, default_value = "pain")]
     outcome: OutcomeArg,
+    /// Price of each attended session (a missed session is not billed): adds the expected cost
+    /// per patient, per responder and per additional responder over the control rate.
+    #[arg(long, value_name = "P")]
+    price_per_session: Option<f64>,
+    /// Price of each attended minute, added to --price-per-session (default 0).
+    #[arg(long, value_name = "M")]
+    price_per_minute: Option<f64>,
+    /// Therapists of the clinic (with --hours-per-week): adds the capacity view, the weeks to
+    /// treat the patients and the share of weeks over capacity.
+    #[arg(long, value_name = "T")]
+    therapists: Option<u32>,
+    /// Hours each therapist treats per week (above 0, at most 168).
+    #[arg(long, value_name = "H")]
+    hours_per_week: Option<f64>,
+    /// New patients starting each week (default: the most the capacity allows on average,
+    /// floor(T x H x 60 / expected minutes of a course)).
+    #[arg(long, value_name = "K")]
+    intake_per_week: Option<u32>,
     #[command(flatten)]
     common: Common,
 }
@@ -188,6 +206,11 @@ fn flag(field: Field) -> &'static str {
         Field::TargetPower => "--target-power",
         Field::Test => "--test",
         Field::Command => "command",
+        Field::PricePerSession => "--price-per-session",
+        Field::PricePerMinute => "--price-per-minute",
+        Field::Therapists => "--therapists",
+        Field::HoursPerWeek => "--hours-per-week",
+        Field::IntakePerWeek => "--intake-per-week",
     }
 }
 
@@ -237,6 +260,11 @@ fn spec_text(command: spec::Command, c: &Common, outcome: OutcomeArg) -> SpecTex
         per_arm: None,
         test: None,
         alpha: None,
+        price_per_session: None,
+        price_per_minute: None,
+        therapists: None,
+        hours_per_week: None,
+        intake_per_week: None,
     }
 }
 
@@ -264,6 +292,11 @@ fn run_clinic(a: ClinicArgs) -> anyhow::Result<ExitCode> {
     let spec = SpecText {
         schedule: Some(a.schedule.clone()),
         patients: Some(a.patients),
+        price_per_session: a.price_per_session,
+        price_per_minute: a.price_per_minute,
+        therapists: a.therapists,
+        hours_per_week: a.hours_per_week,
+        intake_per_week: a.intake_per_week,
         ..spec_text(spec::Command::Clinic, &a.common, a.outcome)
     };
     run_sharded(spec, &a.common)

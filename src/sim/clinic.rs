@@ -11,10 +11,15 @@
 //! level ± one binomial standard error `√(q(1−q)/R)`, halved), `P(at least k responders)` for
 //! every k (MCSE `√(p(1−p)/R)`), the share of patients adherent (at least 75% of sessions), the
 //! sessions and minutes delivered per patient, and the share with an adverse event.
+//!
+//! With [`Extras`], the same replicates also feed the cost and capacity tallies of
+//! [`super::cost`]: they draw no random number of their own, so the figures above are the same
+//! with or without them.
 
 use serde::{Deserialize, Serialize};
 
 use super::Estimate;
+use super::cost::{CapacityTally, CostTally, Intake};
 use super::model::{OutcomeModel, RateSource};
 use super::patients::{self, Attendance};
 use super::result::{Quantiles, Responders};
@@ -23,7 +28,7 @@ use super::schedule::Plan;
 use super::tally::{IntSum, add_counts};
 
 /// Exact tallies of a clinic simulation.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClinicTally {
     /// Replicates run.
     pub reps: u64,
@@ -36,6 +41,21 @@ pub struct ClinicTally {
     pub sessions: IntSum,
     /// Patients with an adverse event per replicate.
     pub adverse: IntSum,
+    /// Cost tallies (with prices; boxed: most runs have none).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cost: Option<Box<CostTally>>,
+    /// Capacity tallies (with therapists and hours).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub capacity: Option<Box<CapacityTally>>,
+}
+
+/// Adds `other` into `this`, either of which may be absent.
+fn merge_optional<T: Clone>(this: &mut Option<T>, other: Option<&T>, merge: impl Fn(&mut T, &T)) {
+    match (this.as_mut(), other) {
+        (Some(a), Some(b)) => merge(a, b),
+        (None, Some(b)) => *this = Some(b.clone()),
+        (_, None) => {}
+    }
 }
 
 impl Merge for ClinicTally {
@@ -53,7 +73,20 @@ impl Merge for ClinicTally {
         self.adherent.merge(&other.adherent);
         self.sessions.merge(&other.sessions);
         self.adverse.merge(&other.adverse);
+        merge_optional(&mut self.cost, other.cost.as_ref(), |a, b| a.merge(b));
+        merge_optional(&mut self.capacity, other.capacity.as_ref(), |a, b| {
+            a.merge(b);
+        });
     }
+}
+
+/// What a clinic run tallies beyond the responders, attendance and adverse events.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extras {
+    /// Tally the cost figures.
+    pub cost: bool,
+    /// Tally the weekly demand on this capacity.
+    pub capacity: Option<Intake>,
 }
 
 /// A patient's response probability: fixed full-dose rates are diluted by the share of
@@ -88,6 +121,35 @@ pub fn simulate(
     shard: Shard,
     threads: usize,
 ) -> ClinicTally {
+    simulate_with(
+        plan,
+        patients,
+        models,
+        attendance,
+        adverse_per_session,
+        reps,
+        seed,
+        shard,
+        threads,
+        Extras::default(),
+    )
+}
+
+/// Runs the clinic simulation with the cost and capacity tallies of `extras`.
+#[allow(clippy::too_many_arguments)]
+#[must_use]
+pub fn simulate_with(
+    plan: Plan,
+    patients: u32,
+    models: &[OutcomeModel],
+    attendance: &Attendance,
+    adverse_per_session: f64,
+    reps: u64,
+    seed: u64,
+    shard: Shard,
+    threads: usize,
+    extras: Extras,
+) -> ClinicTally {
     let planned = plan.sessions();
     runner::run(
         reps,
@@ -107,8 +169,23 @@ pub fn simulate(
                 .collect();
             let mut responders = vec![0usize; models.len()];
             let (mut adherent, mut sessions, mut adverse) = (0i64, 0i64, 0i64);
-            for _ in 0..patients {
-                let dose = patients::treat(rng, planned, attendance, adverse_per_session);
+            let mut weekly = extras
+                .capacity
+                .map(|c| vec![0u32; c.weeks_to_treat as usize]);
+            for i in 0..patients {
+                let dose = match (&mut weekly, &extras.capacity) {
+                    (Some(weekly), Some(intake)) => {
+                        let start = intake.start_week(i);
+                        patients::treat_sessions(
+                            rng,
+                            planned,
+                            attendance,
+                            adverse_per_session,
+                            |j| weekly[intake.week_of(start, j)] += 1,
+                        )
+                    }
+                    _ => patients::treat(rng, planned, attendance, adverse_per_session),
+                };
                 adherent += i64::from(patients::adherent(dose.attended, planned));
                 sessions += i64::from(dose.attended);
                 adverse += i64::from(dose.adverse);
@@ -119,6 +196,24 @@ pub fn simulate(
                 }
             }
             tally.reps += 1;
+            if extras.cost {
+                let outcomes: Vec<(usize, f64)> = responders
+                    .iter()
+                    .zip(&rates)
+                    .map(|(&r, &(_, control))| (r, control))
+                    .collect();
+                tally.cost.get_or_insert_with(Box::default).record(
+                    patients,
+                    sessions as u64,
+                    &outcomes,
+                );
+            }
+            if let (Some(weekly), Some(intake)) = (&weekly, &extras.capacity) {
+                tally
+                    .capacity
+                    .get_or_insert_with(Box::default)
+                    .record(intake, weekly);
+            }
             for (k, r) in responders.into_iter().enumerate() {
                 tally.responders[k][r] += 1;
             }

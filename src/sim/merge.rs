@@ -11,16 +11,19 @@
 //!   `⌈(R − K + 1)/N⌉`; every count lies between 0 and the replicates; every histogram has one
 //!   entry per possible count and adds up to the replicates; every sum lies within what its
 //!   per-replicate range allows, and a sum of squares is at least the square of the sum over
-//!   the replicates (Cauchy-Schwarz);
+//!   the replicates (Cauchy-Schwarz); the cost and capacity tallies are present exactly when the
+//!   spec asks for them, their histograms add up to the replicates, a cost per responder is
+//!   undefined in exactly the replicates without a responder;
 //! - a set of files that is not every shard exactly once (N files of one N, each K once);
 //! - evidence that differs now from what the shards used (a cohort folder changed).
 
 use super::clinic::ClinicTally;
+use super::cost::CostTally;
 use super::result::{EvidenceEntry, EvidenceReport, ReadError, SimResult};
 use super::run::{Prepared, RunError, prepare};
 use super::runner::{Merge, Shard};
 use super::spec::{Design, Spec, SpecText};
-use super::tally::{FixedSum, IntSum, SCALE};
+use super::tally::{FixedSum, IntSum, LogHistogram, SCALE, fixed};
 use super::trial::{Test, TrialTally};
 
 /// Why shards cannot be merged.
@@ -109,7 +112,12 @@ fn spec_difference(a: &Spec, b: &Spec) -> Option<(&'static str, String, String)>
         arms,
         per_arm,
         test,
-        alpha
+        alpha,
+        price_per_session,
+        price_per_minute,
+        therapists,
+        hours_per_week,
+        intake_per_week
     );
     None
 }
@@ -231,7 +239,13 @@ fn check_count(field: String, count: u64, reps: u64) -> Result<(), Broken> {
 
 /// The invariants of a clinic shard's tallies (module documentation).
 fn check_clinic(t: &ClinicTally, p: &Prepared, reps: u64) -> Result<(), Broken> {
-    let Design::Clinic { schedule, patients } = p.spec().design() else {
+    let Design::Clinic {
+        schedule,
+        patients,
+        cost,
+        capacity,
+    } = p.spec().design()
+    else {
         return Err(broken("spec.command", "not a clinic"));
     };
     let outcomes = p.outcome_count();
@@ -268,7 +282,163 @@ fn check_clinic(t: &ClinicTally, p: &Prepared, reps: u64) -> Result<(), Broken> 
     check_int("state.adherent", &t.adherent, reps, 0, n)?;
     let planned = i128::from(schedule.value().sessions());
     check_int("state.sessions", &t.sessions, reps, 0, n * planned)?;
-    check_int("state.adverse", &t.adverse, reps, 0, n)
+    check_int("state.adverse", &t.adverse, reps, 0, n)?;
+    check_presence("state.cost", cost.is_some(), t.cost.is_some())?;
+    if let Some(c) = &t.cost {
+        check_cost(c, &t.responders, reps, n, planned)?;
+    }
+    check_presence("state.capacity", capacity.is_some(), t.capacity.is_some())?;
+    if let (Some(c), Some(intake)) = (&t.capacity, p.intake()) {
+        check_int(
+            "state.capacity.weeks_over",
+            &c.weeks_over,
+            reps,
+            0,
+            i128::from(intake.weeks_to_treat),
+        )?;
+        check_count("state.capacity.any_over".into(), c.any_over, reps)?;
+        let busiest = n * i128::from(intake.sessions_per_week) * i128::from(intake.minutes);
+        check_int(
+            "state.capacity.peak_minutes",
+            &c.peak_minutes,
+            reps,
+            0,
+            busiest,
+        )?;
+    }
+    Ok(())
+}
+
+/// A tally is present exactly when the spec asks for its figures.
+fn check_presence(field: &str, asked: bool, present: bool) -> Result<(), Broken> {
+    match (asked, present) {
+        (true, false) => Err(broken(
+            field,
+            "missing, but the spec asks for these figures",
+        )),
+        (false, true) => Err(broken(
+            field,
+            "present, but the spec does not ask for these figures",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Checks a histogram of `reps` values each undefined or within `[0, hi]`.
+fn check_histogram(field: &str, h: &LogHistogram, reps: u64, hi: f64) -> Result<(), Broken> {
+    let total: u128 = u128::from(h.zero)
+        + u128::from(h.undefined)
+        + h.bins.values().map(|&c| u128::from(c)).sum::<u128>();
+    if total != u128::from(reps) {
+        return Err(broken(
+            field,
+            format!("the counts add up to {total}, not to the {reps} replicates"),
+        ));
+    }
+    let defined = total > u128::from(h.undefined);
+    let range_ok = match (h.min, h.max) {
+        (Some(lo), Some(top)) => defined && 0.0 <= lo && lo <= top && top <= hi,
+        (None, None) => !defined,
+        _ => false,
+    };
+    if !range_ok {
+        return Err(broken(
+            format!("{field}.min"),
+            format!(
+                "min {:?} and max {:?} are not the range of values within 0 to {hi}",
+                h.min, h.max
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an integer in `[0, hi]`.
+fn check_range(field: &str, v: i128, hi: i128) -> Result<(), Broken> {
+    if v < 0 || v > hi {
+        return Err(broken(field, format!("{v} is outside 0 to {hi}")));
+    }
+    Ok(())
+}
+
+/// The invariants of a clinic's cost tallies: `n` patients with `planned` sessions each.
+fn check_cost(
+    c: &CostTally,
+    responders: &[Vec<u64>],
+    reps: u64,
+    n: i128,
+    planned: i128,
+) -> Result<(), Broken> {
+    let (nf, planned_f) = (n as f64, planned as f64);
+    check_histogram(
+        "state.cost.sessions_per_patient",
+        &c.sessions_per_patient,
+        reps,
+        planned_f,
+    )?;
+    if c.sessions_per_patient.undefined != 0 {
+        return Err(broken(
+            "state.cost.sessions_per_patient.undefined",
+            "sessions per patient are always defined",
+        ));
+    }
+    if c.outcomes.len() != responders.len() {
+        return Err(broken(
+            "state.cost.outcomes",
+            format!(
+                "{} entries, but the run has {} outcome(s)",
+                c.outcomes.len(),
+                responders.len()
+            ),
+        ));
+    }
+    let r = i128::from(reps);
+    let one = fixed(1.0);
+    for (k, (o, hist)) in c.outcomes.iter().zip(responders).enumerate() {
+        let field = |name: &str| format!("state.cost.outcomes[{k}].{name}");
+        check_histogram(
+            &field("per_responder"),
+            &o.per_responder,
+            reps,
+            nf * planned_f,
+        )?;
+        // A replicate has no cost per responder exactly when it has no responder.
+        let none = hist.first().copied().unwrap_or(0);
+        if o.per_responder.undefined != none {
+            return Err(broken(
+                field("per_responder.undefined"),
+                format!(
+                    "{}, but {none} replicates have no responder",
+                    o.per_responder.undefined
+                ),
+            ));
+        }
+        // R − N c is at least 2⁻⁴⁰ when defined: S / (R − N c) is at most S · 2⁴⁰.
+        check_histogram(
+            &field("per_additional_responder"),
+            &o.per_additional_responder,
+            reps,
+            nf * planned_f * SCALE,
+        )?;
+        check_fixed(&field("control"), &o.control, reps, 1.0)?;
+        let top = r.saturating_mul(n);
+        check_range(
+            &field("sessions_x_responders"),
+            o.sessions_x_responders,
+            top.saturating_mul(n).saturating_mul(planned),
+        )?;
+        check_range(
+            &field("responders_x_control"),
+            o.responders_x_control,
+            top.saturating_mul(one),
+        )?;
+        check_range(
+            &field("sessions_x_control"),
+            o.sessions_x_control,
+            top.saturating_mul(planned).saturating_mul(one),
+        )?;
+    }
+    Ok(())
 }
 
 /// The invariants of a trial shard's tallies (module documentation).

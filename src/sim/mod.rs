@@ -8,7 +8,9 @@
 //! Structure: [`schedule`] parses `MINUTESxPER_WEEKxWEEKS`; [`evidence`] holds what is known (the
 //! published DREAM figures built in); [`model`] turns it into each replicate's true rates
 //! (Jeffreys posterior draws, or fixed `--truth`); [`patients`] simulates attendance, dose and
-//! adverse events; [`clinic`] and [`trial`] run replicates and summarise them; [`tally`] holds
+//! adverse events; [`clinic`] and [`trial`] run replicates and summarise them, [`cost`] prices a
+//! clinic's sessions and checks its capacity, [`cusum`] chooses the audit's CUSUM threshold
+//! for a stated in-control run length; [`tally`] holds
 //! the integer accumulators that make results exact under any split of the replicates;
 //! [`runner`] spreads replicates over threads and shards. Around the engine: [`spec`] is a run's
 //! identity (validated once), [`run`] prepares a spec and summarises tallies, [`pilot`] chooses
@@ -27,6 +29,7 @@
 
 pub mod clinic;
 pub mod cohort_evidence;
+pub mod cost;
 pub mod cusum;
 pub mod dose_response;
 pub mod evidence;
@@ -78,6 +81,16 @@ pub enum Field {
     Test,
     /// What is simulated (clinic, trial, sample-size).
     Command,
+    /// Price of an attended session.
+    PricePerSession,
+    /// Price of an attended minute.
+    PricePerMinute,
+    /// Therapists of a clinic.
+    Therapists,
+    /// Hours each therapist works a week.
+    HoursPerWeek,
+    /// Patients starting each week.
+    IntakePerWeek,
 }
 
 impl Field {
@@ -100,6 +113,11 @@ impl Field {
             Field::TargetPower => "target power",
             Field::Test => "test",
             Field::Command => "command",
+            Field::PricePerSession => "price per session",
+            Field::PricePerMinute => "price per minute",
+            Field::Therapists => "therapists",
+            Field::HoursPerWeek => "hours per week",
+            Field::IntakePerWeek => "intake per week",
         }
     }
 }

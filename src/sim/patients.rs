@@ -66,6 +66,16 @@ impl Attendance {
         }
     }
 
+    /// The mean probability of attending a session: `a / (a + b)` for Beta(a, b), or the
+    /// fixed probability.
+    #[must_use]
+    pub fn mean(&self) -> f64 {
+        match self {
+            Attendance::Beta(_, a, b) => a / (a + b),
+            Attendance::Fixed(p) => *p,
+        }
+    }
+
     /// A short description for the output.
     #[must_use]
     pub fn describe(&self) -> String {
@@ -99,6 +109,19 @@ pub fn treat(
     attendance: &Attendance,
     adverse_per_session: f64,
 ) -> Dose {
+    treat_sessions(rng, planned, attendance, adverse_per_session, |_| {})
+}
+
+/// [`treat`], calling `attended(j)` for each attended session `j` (from 0, in the schedule's
+/// order); the same draws, so the same dose.
+#[inline]
+pub fn treat_sessions(
+    rng: &mut ChaCha8Rng,
+    planned: u32,
+    attendance: &Attendance,
+    adverse_per_session: f64,
+    mut attended_session: impl FnMut(u32),
+) -> Dose {
     if planned == 0 {
         return Dose {
             attended: 0,
@@ -114,9 +137,18 @@ pub fn treat(
     let mut left = planned;
     while left > 0 {
         let bits = rng.next_u64();
-        attended += u32::from((bits & 0xFFFF_FFFF) < t);
+        let session = planned - left;
+        let first = (bits & 0xFFFF_FFFF) < t;
+        attended += u32::from(first);
+        if first {
+            attended_session(session);
+        }
         if left > 1 {
-            attended += u32::from((bits >> 32) < t);
+            let second = (bits >> 32) < t;
+            attended += u32::from(second);
+            if second {
+                attended_session(session + 1);
+            }
             left -= 2;
         } else {
             left -= 1;

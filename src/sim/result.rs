@@ -276,6 +276,110 @@ pub struct AdverseResult {
     pub share_of_patients: Estimate,
 }
 
+/// The 2.5%, 50% and 97.5% quantiles over replicates of a cost figure; `null` when unbounded
+/// (among the replicates where a ratio is undefined; see [`super::cost`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostQuantiles {
+    /// 2.5%.
+    #[serde(rename = "0.025")]
+    pub q025: Option<Estimate>,
+    /// Median.
+    #[serde(rename = "0.5")]
+    pub q50: Option<Estimate>,
+    /// 97.5%.
+    #[serde(rename = "0.975")]
+    pub q975: Option<Estimate>,
+}
+
+/// A cost per patient: its mean over replicates and its quantiles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostFigure {
+    /// Mean over replicates.
+    pub mean: Estimate,
+    /// Quantiles over replicates.
+    pub quantiles: CostQuantiles,
+}
+
+/// A cost per (additional) responder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RatioFigure {
+    /// Total cost over total (additional) responders across replicates, MCSE by the delta
+    /// method; `null` when the total is not positive.
+    pub ratio_of_means: Option<Estimate>,
+    /// Quantiles of the per-replicate ratio (undefined replicates ranked above every number).
+    pub quantiles: CostQuantiles,
+    /// Replicates where the ratio is undefined (no responder; no additional responder).
+    pub undefined_replicates: u64,
+}
+
+/// The cost of one outcome's responders.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostOutcome {
+    /// Responders beyond the patients times the control rate, mean over replicates.
+    pub additional_responders: Estimate,
+    /// Cost per responder.
+    pub per_responder: RatioFigure,
+    /// Cost per additional responder (the incremental cost-effectiveness ratio against no
+    /// treatment at no cost).
+    pub per_additional_responder: RatioFigure,
+}
+
+/// The cost of a clinic's schedule (`--price-per-session`, `--price-per-minute`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostResult {
+    /// Price of an attended session.
+    pub price_per_session: f64,
+    /// Price of an attended minute.
+    pub price_per_minute: f64,
+    /// The two together for one session of the schedule.
+    pub price_per_attended_session: f64,
+    /// What is billed.
+    pub billed: String,
+    /// Cost per patient.
+    pub per_patient: CostFigure,
+    /// Pain responders.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub pain: Option<CostOutcome>,
+    /// NDI responders.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub ndi: Option<CostOutcome>,
+}
+
+/// How the patients starting each week were chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IntakeRule {
+    /// Given.
+    Given,
+    /// The most the capacity allows on average (see [`super::cost`]).
+    Capacity,
+}
+
+/// The clinic's capacity (`--therapists`, `--hours-per-week`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CapacityResult {
+    /// Therapists.
+    pub therapists: u32,
+    /// Hours each works a week.
+    pub hours_per_week: f64,
+    /// Therapist minutes a week.
+    pub capacity_minutes_per_week: f64,
+    /// Patients starting each week.
+    pub intake_per_week: u32,
+    /// How the intake was chosen.
+    pub intake: IntakeRule,
+    /// The week the last patient's course ends.
+    pub weeks_to_treat: u32,
+    /// Weeks whose attended minutes exceed the capacity, mean over replicates.
+    pub weeks_over_capacity: Estimate,
+    /// Their share of the weeks to treat.
+    pub share_of_weeks_over_capacity: Estimate,
+    /// Share of replicates with at least one week over capacity.
+    pub any_week_over_capacity: Estimate,
+    /// The busiest week's attended minutes, mean over replicates.
+    pub peak_week_minutes: Estimate,
+}
+
 /// `simulate clinic`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClinicResult {
@@ -292,6 +396,12 @@ pub struct ClinicResult {
     pub attendance: AttendanceResult,
     /// Adverse events.
     pub adverse_events: AdverseResult,
+    /// Costs (with prices; boxed: most runs have none).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cost: Option<Box<CostResult>>,
+    /// Capacity (with therapists and hours).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub capacity: Option<Box<CapacityResult>>,
     /// Fitted curves (dose-response model).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub dose_response: Option<Curves>,
@@ -430,6 +540,8 @@ pub struct SampleSizeResult {
 }
 
 /// Any simulation result.
+// One result per run, moved a few times: the size of its largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum SimResult {
@@ -558,6 +670,16 @@ impl SimResult {
                     "share of patients with an adverse event".to_owned(),
                     r.adverse_events.share_of_patients,
                 ));
+                if let Some(c) = &r.capacity {
+                    out.push((
+                        "share of weeks over capacity".to_owned(),
+                        c.share_of_weeks_over_capacity,
+                    ));
+                    out.push((
+                        "share of replicates with a week over capacity".to_owned(),
+                        c.any_week_over_capacity,
+                    ));
+                }
             }
             SimResult::Trial(r) => {
                 for (label, arm) in &r.arms.0 {

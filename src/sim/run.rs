@@ -3,8 +3,9 @@
 //! engine; [`Prepared::summarize_clinic`] and [`Prepared::summarize_trial`] turn exact tallies
 //! (of one process or merged shards) into the result document.
 
-use super::clinic::{self, ClinicTally};
+use super::clinic::{self, ClinicTally, Extras};
 use super::cohort_evidence::{self, CohortEvidenceError};
+use super::cost::{self, Intake};
 use super::dose_response::DoseFit;
 use super::evidence::Evidence;
 use super::model::{OutcomeModel, RateSource};
@@ -42,6 +43,8 @@ pub struct Prepared {
     plans: Vec<Plan>,
     /// Clinic: each outcome the evidence (or truth) covers, pain first; trial: the outcome.
     models: Vec<OutcomeModel>,
+    /// Clinic: the capacity model, with therapists and hours.
+    intake: Option<Intake>,
 }
 
 /// The evidence of a spec: built in, or fitted from a cohort folder.
@@ -104,12 +107,27 @@ pub fn prepare(spec: Spec, threads: usize) -> Result<Prepared, RunError> {
             spec.truth(),
         )?],
     };
+    let intake = match spec.design() {
+        Design::Clinic {
+            schedule,
+            patients,
+            capacity: Some(staffing),
+            ..
+        } => Some(Intake::new(
+            staffing,
+            *schedule.value(),
+            *patients,
+            &attendance,
+        )?),
+        _ => None,
+    };
     Ok(Prepared {
         spec,
         evidence,
         attendance,
         plans,
         models,
+        intake,
     })
 }
 
@@ -128,6 +146,12 @@ impl Prepared {
     #[must_use]
     pub fn outcome_count(&self) -> usize {
         self.models.len()
+    }
+
+    /// Clinic: the capacity model, with therapists and hours.
+    #[must_use]
+    pub fn intake(&self) -> Option<&Intake> {
+        self.intake.as_ref()
     }
 
     /// The evidence read.
@@ -166,10 +190,16 @@ impl Prepared {
     /// Clinic tallies of `reps` replicates (of `shard`), or `None` for another command.
     #[must_use]
     pub fn clinic_tally(&self, reps: u64, shard: Shard, threads: usize) -> Option<ClinicTally> {
-        let Design::Clinic { schedule, patients } = self.spec.design() else {
+        let Design::Clinic {
+            schedule,
+            patients,
+            cost,
+            ..
+        } = self.spec.design()
+        else {
             return None;
         };
-        Some(clinic::simulate(
+        Some(clinic::simulate_with(
             *schedule.value(),
             *patients,
             &self.models,
@@ -179,6 +209,10 @@ impl Prepared {
             self.spec.seed(),
             shard,
             threads,
+            Extras {
+                cost: cost.is_some(),
+                capacity: self.intake,
+            },
         ))
     }
 
@@ -291,7 +325,13 @@ impl Prepared {
         tally: ClinicTally,
         shard: Shard,
     ) -> Result<ClinicResult, SimError> {
-        let Design::Clinic { schedule, patients } = self.spec.design() else {
+        let Design::Clinic {
+            schedule,
+            patients,
+            cost: prices,
+            capacity: staffing,
+        } = self.spec.design()
+        else {
             return Err(not_a(self, "clinic"));
         };
         let plan = *schedule.value();
@@ -309,6 +349,25 @@ impl Prepared {
         }
         let n = f64::from((*patients).max(1));
         let (dose_response, warnings) = self.curves();
+        let outcome_order: Vec<PrimaryOutcome> = self.models.iter().map(|m| m.outcome).collect();
+        let cost = match (prices, &tally.cost) {
+            (Some(prices), Some(t)) => Some(Box::new(cost::summarize_cost(
+                prices,
+                plan.minutes(),
+                *patients,
+                &tally.sessions,
+                &tally.responders,
+                t,
+                &outcome_order,
+            ))),
+            _ => None,
+        };
+        let capacity = match (staffing, &self.intake, &tally.capacity) {
+            (Some(staffing), Some(intake), Some(t)) => Some(Box::new(cost::summarize_capacity(
+                staffing, intake, t, reps,
+            ))),
+            _ => None,
+        };
         Ok(ClinicResult {
             header: self.header(&self.models.iter().map(|m| m.outcome).collect::<Vec<_>>()),
             schedule: plan.label(),
@@ -322,6 +381,8 @@ impl Prepared {
             adverse_events: AdverseResult {
                 share_of_patients: tally.adverse.mean(reps, 1.0 / n),
             },
+            cost,
+            capacity,
             dose_response,
             warnings,
             spec: self.spec.clone(),

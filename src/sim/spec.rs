@@ -1,5 +1,6 @@
 //! The identity of a simulation run: every option that decides its answer (evidence, model,
-//! truth, attendance, replicates, seed, outcome and what is simulated), checked once when the
+//! truth, attendance, replicates, seed, outcome, what is simulated, and a clinic's prices and
+//! staff), checked once when the
 //! [`Spec`] is built, so that the engine, `merge` and the readers of a result can rely on it.
 //!
 //! Why a separate type: the same spec is built from a request (the command line), written into
@@ -12,6 +13,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::cost::{Prices, Staffing};
 use super::model::Truth;
 use super::patients::Attendance;
 use super::runner::Shard;
@@ -175,6 +177,10 @@ pub enum Design {
         schedule: Written<Plan>,
         /// Patients booked (1 to [`MAX_PATIENTS`]).
         patients: u32,
+        /// Prices of attended sessions, if the cost is asked for.
+        cost: Option<Prices>,
+        /// The clinic's staff, if its capacity is asked for.
+        capacity: Option<Staffing>,
     },
     /// `trial`: arms of a fixed size.
     Trial {
@@ -255,6 +261,21 @@ pub struct SpecText {
     /// Trial and sample size: the significance level.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alpha: Option<f64>,
+    /// Clinic: price of an attended session.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub price_per_session: Option<f64>,
+    /// Clinic: price of an attended minute.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub price_per_minute: Option<f64>,
+    /// Clinic: therapists.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub therapists: Option<u32>,
+    /// Clinic: hours each therapist works a week.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub hours_per_week: Option<f64>,
+    /// Clinic: patients starting each week.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub intake_per_week: Option<u32>,
 }
 
 fn missing(field: Field, command: Command) -> SimError {
@@ -331,15 +352,44 @@ impl Spec {
                         format!("allowed 1 to {MAX_PATIENTS}"),
                     ));
                 }
+                let cost = Prices::new(t.price_per_session, t.price_per_minute)?;
+                let capacity = Staffing::new(t.therapists, t.hours_per_week, t.intake_per_week)?;
                 Design::Clinic {
                     schedule: Written {
                         value: Plan::parse(&text)?,
                         text,
                     },
                     patients,
+                    cost,
+                    capacity,
                 }
             }
             Command::Trial | Command::SampleSize => {
+                let clinic_only = [
+                    (
+                        Field::PricePerSession,
+                        t.price_per_session.map(|v| v.to_string()),
+                    ),
+                    (
+                        Field::PricePerMinute,
+                        t.price_per_minute.map(|v| v.to_string()),
+                    ),
+                    (Field::Therapists, t.therapists.map(|v| v.to_string())),
+                    (Field::HoursPerWeek, t.hours_per_week.map(|v| v.to_string())),
+                    (
+                        Field::IntakePerWeek,
+                        t.intake_per_week.map(|v| v.to_string()),
+                    ),
+                ];
+                if let Some((field, Some(value))) =
+                    clinic_only.into_iter().find(|(_, v)| v.is_some())
+                {
+                    return Err(SimError::invalid(
+                        field,
+                        value,
+                        "only a clinic run has costs and a capacity",
+                    ));
+                }
                 let arms = parse_arms(t.arms.as_deref().ok_or(missing(Field::Arms, t.command))?)?;
                 let test = t.test.ok_or(missing(Field::Test, t.command))?;
                 let alpha = check_alpha(t.alpha.ok_or(missing(Field::Alpha, t.command))?)?;
@@ -490,13 +540,18 @@ impl From<Spec> for SpecText {
         let command = s.command();
         let (mut schedule, mut patients, mut arms, mut per_arm, mut test, mut alpha) =
             (None, None, None, None, None, None);
+        let (mut prices, mut staffing) = (None, None);
         match s.design {
             Design::Clinic {
                 schedule: sch,
                 patients: p,
+                cost,
+                capacity,
             } => {
                 schedule = Some(sch.text);
                 patients = Some(p);
+                prices = cost;
+                staffing = capacity;
             }
             Design::Trial {
                 arms: a,
@@ -535,6 +590,11 @@ impl From<Spec> for SpecText {
             per_arm,
             test,
             alpha,
+            price_per_session: prices.and_then(|p| p.given().0),
+            price_per_minute: prices.and_then(|p| p.given().1),
+            therapists: staffing.map(|c| c.therapists()),
+            hours_per_week: staffing.map(|c| c.hours_per_week()),
+            intake_per_week: staffing.and_then(|c| c.intake_per_week()),
         }
     }
 }
@@ -568,6 +628,11 @@ mod tests {
             per_arm: Some(38),
             test: Some(Test::Fisher),
             alpha: Some(0.05),
+            price_per_session: None,
+            price_per_minute: None,
+            therapists: None,
+            hours_per_week: None,
+            intake_per_week: None,
         }
     }
 
@@ -596,6 +661,8 @@ mod tests {
             (|t| t.attendance = Some(-0.1), Field::Attendance),
             (|t| t.target_mcse = Some(0.9), Field::TargetMcse),
             (|t| t.per_arm = None, Field::PerArm),
+            (|t| t.price_per_session = Some(40.0), Field::PricePerSession),
+            (|t| t.therapists = Some(2), Field::Therapists),
         ];
         for (edit, field) in cases {
             let mut t = trial_text();

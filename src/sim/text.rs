@@ -4,7 +4,10 @@
 use std::fmt::Write as _;
 
 use super::Estimate;
-use super::result::{ClinicResult, Curves, SampleSizeResult, SimResult, TrialResult};
+use super::result::{
+    CapacityResult, ClinicResult, CostQuantiles, CostResult, Curves, IntakeRule, RatioFigure,
+    SampleSizeResult, SimResult, TrialResult,
+};
 use super::spec::Design;
 use super::trial::Test;
 
@@ -93,8 +96,98 @@ pub fn clinic(r: &ClinicResult) -> String {
         "  patients with an adverse event: {}",
         est(r.adverse_events.share_of_patients, 4)
     );
+    if let Some(c) = &r.cost {
+        cost(&mut text, c, minutes);
+    }
+    if let Some(c) = &r.capacity {
+        capacity(&mut text, c, r.patients);
+    }
     curves(&mut text, r.dose_response.as_ref(), r.warnings.as_ref());
     text
+}
+
+/// A money figure: `1234.57`.
+fn money(v: f64) -> String {
+    format!("{v:.2}")
+}
+
+/// `95% of replicates 710.32 to 1443.90` (`unbounded` for a limit among undefined replicates).
+fn interval(q: &CostQuantiles) -> String {
+    let limit =
+        |e: Option<super::Estimate>| e.map_or("unbounded".to_owned(), |e| money(e.estimate));
+    format!("95% of replicates {} to {}", limit(q.q025), limit(q.q975))
+}
+
+/// `940.92 (MCSE 1.63; ratio of means), 95% of replicates ... (undefined in 30)`.
+fn ratio(r: &RatioFigure, undefined: &str) -> String {
+    let centre = r
+        .ratio_of_means
+        .map_or("not defined (no responder in total)".to_owned(), |e| {
+            format!("{} (MCSE {})", money(e.estimate), money(e.mcse))
+        });
+    let mut out = format!("{centre}, {}", interval(&r.quantiles));
+    if r.undefined_replicates > 0 {
+        let _ = write!(
+            out,
+            " ({undefined} in {} replicates)",
+            r.undefined_replicates
+        );
+    }
+    out
+}
+
+/// The cost lines.
+fn cost(text: &mut String, c: &CostResult, minutes: u32) {
+    let _ = writeln!(
+        text,
+        "  cost per patient: {} (MCSE {}), {} ({} per attended session: {} + {minutes} minutes x {}; missed sessions are not billed)",
+        money(c.per_patient.mean.estimate),
+        money(c.per_patient.mean.mcse),
+        interval(&c.per_patient.quantiles),
+        money(c.price_per_attended_session),
+        money(c.price_per_session),
+        money(c.price_per_minute),
+    );
+    for (name, outcome) in [("pain", &c.pain), ("ndi", &c.ndi)] {
+        let Some(o) = outcome else { continue };
+        let _ = writeln!(
+            text,
+            "  {name} cost per responder (total cost / total responders): {}",
+            ratio(&o.per_responder, "no responder")
+        );
+        let _ = writeln!(
+            text,
+            "  {name} cost per additional responder over the control rate: {}; additional responders {}",
+            ratio(&o.per_additional_responder, "none additional"),
+            est(o.additional_responders, 2)
+        );
+    }
+}
+
+/// The capacity lines.
+fn capacity(text: &mut String, c: &CapacityResult, patients: u32) {
+    let _ = writeln!(
+        text,
+        "  capacity: {} therapists x {} hours = {} minutes a week; {} patients start each week ({}); the last of {patients} finishes in week {}",
+        c.therapists,
+        json_number(c.hours_per_week),
+        json_number(c.capacity_minutes_per_week),
+        c.intake_per_week,
+        match c.intake {
+            IntakeRule::Given => "given",
+            IntakeRule::Capacity => "the most the capacity allows on average",
+        },
+        c.weeks_to_treat,
+    );
+    let _ = writeln!(
+        text,
+        "  weeks over capacity: {} of {} (share {}); replicates with such a week: {}; busiest week {} minutes",
+        est(c.weeks_over_capacity, 2),
+        c.weeks_to_treat,
+        est(c.share_of_weeks_over_capacity, 3),
+        est(c.any_week_over_capacity, 3),
+        est(c.peak_week_minutes, 0),
+    );
 }
 
 /// The summary of a trial result.

@@ -3,8 +3,9 @@
 //! Fisher's exact and Pearson's chi-square tests, the Cochran-Armitage trend test, multiplicity
 //! adjustment, the number needed to treat in Altman's notation, funnel-plot limits and
 //! overdispersion for comparing units with a benchmark, regression models for adjusted
-//! risk and odds ratios, Welch's interval for a difference of means, and the descriptive
-//! statistics they rest on.
+//! risk and odds ratios, Welch's interval for a difference of means, the ratio of two means with
+//! its delta-method error (cost-effectiveness ratios), and the descriptive statistics they rest
+//! on.
 //!
 //! Why a module of its own: the analysis layer (DataFrames) and the simulator (millions of
 //! replicates on plain counts) must compute the same numbers, so every formula lives here once,
@@ -40,6 +41,7 @@ pub mod nnt;
 pub mod poisson_binomial;
 pub mod proportion;
 pub mod ratio;
+pub mod ratio_of_means;
 pub mod scas;
 pub mod score;
 mod special;
