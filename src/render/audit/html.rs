@@ -86,9 +86,23 @@ fn provenance(s: &mut String, cohort: &Cohort, audit: &Audit, m: &AuditModel, la
     files_table(s, cohort, &participants);
     let _ = writeln!(
         s,
-        "<p>Settings: units by {}, benchmark {}, outcome {}, missing outcomes {}, overdispersion {}, small cells {}. {} treated participants audited; {} control participants left out.</p></section>",
+        "<p>Settings: units by {}, benchmark {}{}, outcome {}, missing outcomes {}, overdispersion {}, small cells {}. {} treated participants audited; {} control participants left out.</p></section>",
         o.by.as_str(),
         escape(&o.benchmark.label()),
+        {
+            let mut extra = String::new();
+            if let Some(c) = o.casemix {
+                let _ = write!(
+                    extra,
+                    ", case-mix adjusted for arm, {}",
+                    c.label().replace(',', ", ")
+                );
+            }
+            if let Some(m) = o.over_time {
+                let _ = write!(extra, ", monitored by {}", m.period.as_str());
+            }
+            extra
+        },
         o.outcome.as_str(),
         match o.missing {
             crate::analysis::Missing::Nonresponder => "nonresponder",
@@ -169,7 +183,12 @@ fn units(s: &mut String, audit: &Audit, m: &AuditModel) {
     let target = pct(audit.target);
     let _ = writeln!(
         s,
-        "</tbody></table><p class=\"note\">Benchmark rate (the funnel's centre line) {target}. Adherent: share of the judged participants who attended at least the protocol's share of their planned sessions. n: participants judged at the checkpoint (their checkpoint has passed and they were scored, or two weeks have gone by since) and benchmarked. Rates with exact (Clopper-Pearson) 95% intervals; expected: the benchmark's rate for the unit's mix of schedules; risk-adjusted: observed over expected, times the benchmark rate (the point on the funnel). Alert: outside the 95% limits; alarm: outside the 99.8% limits. z uses the overdispersed standard error when an adjustment is applied.</p></section>"
+        "</tbody></table><p class=\"note\">Benchmark rate (the funnel's centre line) {target}. Adherent: share of the judged participants who attended at least the protocol's share of their planned sessions. n: participants judged at the checkpoint (their checkpoint has passed and they were scored, or two weeks have gone by since) and benchmarked. Rates with exact (Clopper-Pearson) 95% intervals; expected: {}; risk-adjusted: observed over expected, times the benchmark rate (the point on the funnel). Alert: outside the 95% limits; alarm: outside the 99.8% limits. z uses the overdispersed standard error when an adjustment is applied.</p></section>",
+        if audit.casemix.is_some() {
+            "the mean of the unit's patients' expected probabilities under the case-mix model (their arm, and the covariates in the case-mix section); the limits are each unit's own exact (Poisson-binomial) limits"
+        } else {
+            "the benchmark's rate for the unit's mix of schedules"
+        }
     );
 }
 
@@ -179,7 +198,7 @@ fn casemix(s: &mut String, audit: &Audit, m: &AuditModel) {
     };
     let _ = write!(
         s,
-        "<section id=\"casemix\"><h2>Case-mix model</h2><p>Each judged patient's expected probability of responding comes from a logistic regression of response on their arm and {} , fitted on {}{}. A unit is compared on observed over expected responders, with exact limits for a sum of patients' own probabilities (Poisson-binomial). Adherence is not adjusted for: it is a process measure the clinic controls.</p><table><thead><tr><th>term</th><th>log odds</th><th>odds ratio</th></tr></thead><tbody>",
+        "<section id=\"casemix\"><h2>Case-mix model</h2><p>Each judged patient's expected probability of responding comes from a logistic regression of response on their arm and {}, fitted on {}{}. A unit is compared on observed over expected responders, with exact limits for a sum of patients' own probabilities (Poisson-binomial). Adherence is not adjusted for: it is a process measure the clinic controls.</p><table><thead><tr><th>term</th><th>log odds</th><th>odds ratio</th></tr></thead><tbody>",
         escape(&c.model.covariates.label().replace(',', ", ")),
         escape(
             c.reference
@@ -373,6 +392,9 @@ fn attention(s: &mut String, cohort: &Cohort, audit: &Audit, ids: &[&str]) {
 fn methods(s: &mut String, cohort: &Cohort, audit: &Audit, m: &AuditModel) {
     let o = &audit.options;
     let benchmark = match o.benchmark {
+        _ if audit.casemix.is_some() => {
+            "each participant's expected probability of responding from the case-mix model (see the case-mix section)".to_owned()
+        }
         crate::audit::Benchmark::Dream => {
             "the responder rate DREAM published for each participant's schedule".to_owned()
         }
@@ -388,12 +410,17 @@ fn methods(s: &mut String, cohort: &Cohort, audit: &Audit, m: &AuditModel) {
     };
     let _ = writeln!(
         s,
-        "<section id=\"methods\"><h2>Methods</h2><p>Treated participants were grouped by {}. A participant was judged once their week-{} checkpoint had passed; the outcome was a {} responder. Each unit's expected responders are the sum over its judged participants of {benchmark} (indirect standardisation); the funnel is centred on the overall expected rate, with each unit at its observed-over-expected ratio times that rate. Control limits are exact binomial limits with Spiegelhalter's interpolation (Statistics in Medicine 2005;24:1185-1202) at 95% and 99.8%{}. Rates carry exact Clopper-Pearson intervals. Adverse events are compared with 5% by the exact binomial test. Produced by trialdose {}.</p></section>",
+        "<section id=\"methods\"><h2>Methods</h2><p>Treated participants were grouped by {}. A participant was judged once their week-{} checkpoint had passed; the outcome was a {} responder. Each unit's expected responders are the sum over its judged participants of {benchmark} (indirect standardisation); the funnel is centred on the overall expected rate, with each unit at its observed-over-expected ratio times that rate. Control limits are exact {} limits with Spiegelhalter's interpolation (Statistics in Medicine 2005;24:1185-1202) at 95% and 99.8%{}. Rates carry exact Clopper-Pearson intervals. Adverse events are compared with 5% by the exact binomial test. Produced by trialdose {}.</p></section>",
         o.by.as_str(),
         cohort.protocol.checkpoint_week(),
         match o.outcome {
             crate::domain::PrimaryOutcome::Pain => "pain (at least 30% reduction)",
             crate::domain::PrimaryOutcome::Ndi => "NDI (at least 5-point improvement)",
+        },
+        if audit.casemix.is_some() {
+            "Poisson-binomial (the distribution of a sum of the unit's patients' own probabilities)"
+        } else {
+            "binomial"
         },
         match audit.applied {
             Some(Overdispersion::Multiplicative) => {
