@@ -54,14 +54,22 @@ impl PoissonBinomial {
         let half_width = |j: usize| (j as f64 * (2.0 / DROPPED_PER_PATIENT).ln() / 2.0).sqrt();
         let mut offset = 0usize;
         let mut pmf = vec![1.0f64];
+        // The next distribution is built beside the current one (a zip of two slices, which
+        // the compiler vectorises; updating in place carries a dependence from k − 1 to k).
+        let mut next: Vec<f64> = Vec::new();
         let mut mean = 0.0f64;
         for (j, &q) in p.iter().enumerate() {
             // One more patient: each count k gains P(k − 1) q and keeps P(k)(1 − q).
-            pmf.push(0.0);
-            for k in (1..pmf.len()).rev() {
-                pmf[k] = pmf[k] * (1.0 - q) + pmf[k - 1] * q;
-            }
-            pmf[0] *= 1.0 - q;
+            next.clear();
+            next.push(pmf[0] * (1.0 - q));
+            next.extend(
+                pmf[1..]
+                    .iter()
+                    .zip(&pmf[..pmf.len() - 1])
+                    .map(|(stay, up)| stay * (1.0 - q) + up * q),
+            );
+            next.push(pmf[pmf.len() - 1] * q);
+            std::mem::swap(&mut pmf, &mut next);
             mean += q;
             // Drop the counts beyond the Hoeffding window around the running mean.
             let t = half_width(j + 1);

@@ -152,11 +152,43 @@ impl Chart for RunChart {
     }
 }
 
+/// Above this many patients a unit's lines are thinned to each column's lowest and highest
+/// point (the envelope a 900-pixel chart can show; the files and the signals keep all).
+const MAX_LINE_POINTS: usize = 2_000;
+
+/// The line through `(x, y)` points, thinned to the lowest and highest point of each of
+/// `MAX_LINE_POINTS / 2` runs of consecutive points, in their order.
+fn envelope(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    if points.len() <= MAX_LINE_POINTS {
+        return points.to_vec();
+    }
+    let run = points.len().div_ceil(MAX_LINE_POINTS / 2);
+    let mut out = Vec::with_capacity(MAX_LINE_POINTS + 2);
+    for chunk in points.chunks(run) {
+        let lo = chunk.iter().min_by(|a, b| a.1.total_cmp(&b.1)).copied();
+        let hi = chunk.iter().max_by(|a, b| a.1.total_cmp(&b.1)).copied();
+        if let (Some(lo), Some(hi)) = (lo, hi) {
+            if lo.0 <= hi.0 {
+                out.extend([lo, hi]);
+            } else {
+                out.extend([hi, lo]);
+            }
+        }
+    }
+    out
+}
+
 /// One unit's CUSUM above its VLAD.
 pub struct UnitCusumChart {
     title: String,
-    /// (CUSUM, VLAD, signal) per patient.
-    points: Vec<(f64, f64, bool)>,
+    /// The CUSUM line (patient number, value), thinned.
+    cusum: Vec<(f64, f64)>,
+    /// The VLAD line, thinned.
+    vlad: Vec<(f64, f64)>,
+    /// The signals (patient number, CUSUM).
+    signals: Vec<(f64, f64)>,
+    /// Patients.
+    patients: usize,
     threshold: f64,
     odds_ratio: f64,
 }
@@ -171,11 +203,27 @@ impl UnitCusumChart {
                 audit.units[unit.unit].name,
                 audit.options.outcome.as_str()
             ),
-            points: unit
-                .points
-                .iter()
-                .map(|p| (p.cusum, p.vlad, p.signal))
+            cusum: envelope(
+                &unit
+                    .points
+                    .iter()
+                    .enumerate()
+                    .map(|(k, p)| ((k + 1) as f64, p.cusum))
+                    .collect::<Vec<_>>(),
+            ),
+            vlad: envelope(
+                &unit
+                    .points
+                    .iter()
+                    .enumerate()
+                    .map(|(k, p)| ((k + 1) as f64, p.vlad))
+                    .collect::<Vec<_>>(),
+            ),
+            signals: unit
+                .signals()
+                .map(|(k, p)| ((k + 1) as f64, p.cusum))
                 .collect(),
+            patients: unit.points.len(),
             threshold: m.threshold.threshold,
             odds_ratio: m.options.odds_ratio,
         }
@@ -191,13 +239,12 @@ impl Chart for UnitCusumChart {
         let (title, body) = root.split_vertically(40);
         title.titled(&self.title, (FAMILY, 21)).map_err(drawing)?;
         let (upper, lower) = body.split_vertically(320);
-        let n = self.points.len().max(1) as f64;
-        let x = |k: usize| (k + 1) as f64;
+        let n = self.patients.max(1) as f64;
         // The CUSUM, its threshold and its signals.
         let top = self
-            .points
+            .cusum
             .iter()
-            .map(|p| p.0)
+            .map(|p| p.1)
             .fold(self.threshold, f64::max)
             * 1.15;
         let mut chart = ChartBuilder::on(&upper)
@@ -214,7 +261,7 @@ impl Chart for UnitCusumChart {
         )?;
         chart
             .draw_series(LineSeries::new(
-                self.points.iter().enumerate().map(|(k, p)| (x(k), p.0)),
+                self.cusum.iter().copied(),
                 PALETTE[3].stroke_width(2),
             ))
             .map_err(drawing)?;
@@ -232,11 +279,9 @@ impl Chart for UnitCusumChart {
             });
         chart
             .draw_series(
-                self.points
+                self.signals
                     .iter()
-                    .enumerate()
-                    .filter(|(_, p)| p.2)
-                    .map(|(k, p)| TriangleMarker::new((x(k), p.0), 8, PALETTE[4].filled())),
+                    .map(|&p| TriangleMarker::new(p, 8, PALETTE[4].filled())),
             )
             .map_err(drawing)?
             .label("signal")
@@ -251,7 +296,7 @@ impl Chart for UnitCusumChart {
             .map_err(drawing)?;
         // The VLAD.
         let (lo, hi) = self
-            .points
+            .vlad
             .iter()
             .fold((0.0f64, 0.0f64), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
         let pad = ((hi - lo) * 0.1).max(1.0);
@@ -275,7 +320,7 @@ impl Chart for UnitCusumChart {
             .map_err(drawing)?;
         chart
             .draw_series(LineSeries::new(
-                self.points.iter().enumerate().map(|(k, p)| (x(k), p.1)),
+                self.vlad.iter().copied(),
                 PALETTE[2].stroke_width(2),
             ))
             .map_err(drawing)?;
