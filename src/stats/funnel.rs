@@ -90,8 +90,22 @@ pub fn exact_limit(n: u64, p0: f64, prob: f64) -> Option<f64> {
             (1.0 - prob) - binomial_sf(r, n, p0)
         }
     };
-    // Smallest r in 0..=n with F(r) >= prob (F(n) = 1 >= prob).
-    let (mut lo, mut hi) = (0u64, n);
+    Some(interpolated_limit(0, n, prob, excess, |r| binomial_pmf(r, n, p0)) / n as f64)
+}
+
+/// Spiegelhalter's interpolation, as a count, for any discrete distribution on `low..=high`
+/// (the binomial here, the Poisson-binomial in `poisson_binomial.rs`): `r_P`, the smallest
+/// count with `excess(r) >= 0` (`excess` is `F(r) − prob`, computed from the accurate tail;
+/// `F(high) = 1`), then `r_P − α` for a lower limit (`prob < 0.5`) or `r_P + 1 − α` for an
+/// upper one, `α = excess(r_P) / pmf(r_P)` clamped to [0, 1].
+pub(crate) fn interpolated_limit(
+    low: u64,
+    high: u64,
+    prob: f64,
+    excess: impl Fn(u64) -> f64,
+    pmf: impl Fn(u64) -> f64,
+) -> f64 {
+    let (mut lo, mut hi) = (low, high);
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
         if excess(mid) >= 0.0 {
@@ -100,10 +114,9 @@ pub fn exact_limit(n: u64, p0: f64, prob: f64) -> Option<f64> {
             lo = mid + 1;
         }
     }
-    let r = lo;
-    let alpha = (excess(r) / binomial_pmf(r, n, p0)).clamp(0.0, 1.0);
+    let alpha = (excess(lo) / pmf(lo)).clamp(0.0, 1.0);
     let upper = if prob < 0.5 { 0.0 } else { 1.0 };
-    Some((r as f64 + upper - alpha) / n as f64)
+    lo as f64 + upper - alpha
 }
 
 /// The four control limits of one unit's funnel, as rates.

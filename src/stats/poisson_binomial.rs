@@ -149,19 +149,15 @@ impl PoissonBinomial {
                 (1.0 - prob) - self.sf(r)
             }
         };
-        // Smallest r with F(r) >= prob, searched over the window (F is 1 at its top).
-        let (mut lo, mut hi) = (self.offset, self.offset + self.pmf.len() - 1);
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if excess(mid) >= 0.0 {
-                hi = mid;
-            } else {
-                lo = mid + 1;
-            }
-        }
-        let alpha = (excess(lo) / self.pmf(lo)).clamp(0.0, 1.0);
-        let upper = if prob < 0.5 { 0.0 } else { 1.0 };
-        Some(lo as f64 + upper - alpha)
+        // Searched over the window (F is 1 at its top).
+        let top = self.offset + self.pmf.len() - 1;
+        Some(super::funnel::interpolated_limit(
+            self.offset as u64,
+            top as u64,
+            prob,
+            |r| excess(r as usize),
+            |r| self.pmf(r as usize),
+        ))
     }
 }
 
