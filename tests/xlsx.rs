@@ -81,7 +81,11 @@ fn unguarded(csv: &str) -> &str {
 }
 
 /// Compares sheet `sheet` (and its `_2`, ... continuations) with the CSV file `csv`.
-fn assert_sheet_is_csv(book: &mut Xlsx<std::io::BufReader<std::fs::File>>, sheet: &str, csv: &Path) {
+fn assert_sheet_is_csv(
+    book: &mut Xlsx<std::io::BufReader<std::fs::File>>,
+    sheet: &str,
+    csv: &Path,
+) {
     let records = parse_csv(&std::fs::read_to_string(csv).unwrap());
     let range = book
         .worksheet_range(sheet)
@@ -178,7 +182,13 @@ fn every_sheet_holds_the_csv_cells_with_their_types() {
 
     // The hostile site name is text, the same text, and no cell anywhere is a formula.
     let participants = book.worksheet_range("participants").unwrap();
-    let site = participants.rows().next().unwrap().iter().position(|d| *d == Data::String("site".into())).unwrap();
+    let site = participants
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .position(|d| *d == Data::String("site".into()))
+        .unwrap();
     let hostile = participants
         .rows()
         .filter(|r| r[site] == Data::String(HOSTILE.into()))
@@ -192,7 +202,10 @@ fn every_sheet_holds_the_csv_cells_with_their_types() {
         );
     }
     let csv = std::fs::read_to_string(out.join("participants.csv")).unwrap();
-    assert!(csv.contains("\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""), "the CSV keeps its guard");
+    assert!(
+        csv.contains("\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""),
+        "the CSV keeps its guard"
+    );
 
     // The header row of every sheet is frozen.
     for index in 1..=names.len() {
@@ -243,7 +256,10 @@ fn the_workbook_is_the_same_bytes_on_a_rerun_and_goes_without_the_flag() {
     let out = c.analyze_ok("results", &["--xlsx", "--skip-invalid"]);
     let first = std::fs::read(out.join("results.xlsx")).unwrap();
     let out = c.analyze_ok("results", &["--xlsx", "--skip-invalid", "--threads", "1"]);
-    assert!(first == std::fs::read(out.join("results.xlsx")).unwrap(), "same bytes");
+    assert!(
+        first == std::fs::read(out.join("results.xlsx")).unwrap(),
+        "same bytes"
+    );
     let mut book: Xlsx<_> = open_workbook(out.join("results.xlsx")).unwrap();
     assert!(!book.sheet_names().contains(&"adjusted".to_owned()));
     assert!(book.worksheet_range("table1").is_ok());
@@ -280,7 +296,11 @@ fn table1_csv_has_the_numbers_of_the_reports_table_1() {
                 num(r, &format!("{what}_mean")),
                 num(r, &format!("{what}_sd"))
             );
-            assert!(section.contains(&cell), "{what} of {}: {cell} not in {section}", r[0]);
+            assert!(
+                section.contains(&cell),
+                "{what} of {}: {cell} not in {section}",
+                r[0]
+            );
         }
         let female = format!(
             "<td>{} ({:.1}%)</td>",

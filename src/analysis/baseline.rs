@@ -98,15 +98,17 @@ pub fn baseline_table(cohort: &Cohort, derived: &[Derived]) -> Vec<BaselineArm> 
     arms.iter()
         .zip(counts)
         .zip(values)
-        .map(|((arm, (randomized, female)), [age, pain, ndi])| BaselineArm {
-            arm: arm.id().to_owned(),
-            is_control: arm.is_control(),
-            randomized,
-            age: MeanSd::of(&age),
-            female,
-            pain: MeanSd::of(&pain),
-            ndi: MeanSd::of(&ndi),
-        })
+        .map(
+            |((arm, (randomized, female)), [age, pain, ndi])| BaselineArm {
+                arm: arm.id().to_owned(),
+                is_control: arm.is_control(),
+                randomized,
+                age: MeanSd::of(&age),
+                female,
+                pain: MeanSd::of(&pain),
+                ndi: MeanSd::of(&ndi),
+            },
+        )
         .collect()
 }
 

@@ -117,33 +117,31 @@ fn csv_of(header: &[&str], rows: impl FnOnce(&mut RowSink<'_>)) -> String {
 }
 
 fn arm_row(sink: &mut RowSink<'_>, a: &ArmSummary) {
-    sink(
-        &[
-            Cell::Text(&a.arm),
-            Cell::Bool(Some(a.is_control)),
-            opt_int(a.minutes),
-            opt_int(a.per_week),
-            opt_int(a.weeks),
-            int(a.randomized),
-            Cell::Int(a.adherent),
-            Cell::Float(a.adherence_rate),
-            int(a.pain.responders),
-            int(a.pain.n),
-            Cell::Float(a.pain.rate),
-            Cell::Float(a.pain.low),
-            Cell::Float(a.pain.high),
-            int(a.ndi.responders),
-            int(a.ndi.n),
-            Cell::Float(a.ndi.rate),
-            Cell::Float(a.ndi.low),
-            Cell::Float(a.ndi.high),
-            Cell::Float(a.pain_improvement_mean),
-            Cell::Float(a.pain_improvement_sd),
-            Cell::Float(a.ndi_improvement_mean),
-            Cell::Float(a.ndi_improvement_sd),
-            int(a.adverse_event_participants),
-        ],
-    );
+    sink(&[
+        Cell::Text(&a.arm),
+        Cell::Bool(Some(a.is_control)),
+        opt_int(a.minutes),
+        opt_int(a.per_week),
+        opt_int(a.weeks),
+        int(a.randomized),
+        Cell::Int(a.adherent),
+        Cell::Float(a.adherence_rate),
+        int(a.pain.responders),
+        int(a.pain.n),
+        Cell::Float(a.pain.rate),
+        Cell::Float(a.pain.low),
+        Cell::Float(a.pain.high),
+        int(a.ndi.responders),
+        int(a.ndi.n),
+        Cell::Float(a.ndi.rate),
+        Cell::Float(a.ndi.low),
+        Cell::Float(a.ndi.high),
+        Cell::Float(a.pain_improvement_mean),
+        Cell::Float(a.pain_improvement_sd),
+        Cell::Float(a.ndi_improvement_mean),
+        Cell::Float(a.ndi_improvement_sd),
+        int(a.adverse_event_participants),
+    ]);
 }
 
 /// The rows of `arms.csv` (columns in [`ARMS_COLUMNS`]).
@@ -275,15 +273,13 @@ pub fn trend_csv(trend: &[TrendRow]) -> String {
 /// The rows of `trend.csv` (columns in [`TREND_COLUMNS`]).
 pub fn trend_rows(trend: &[TrendRow], sink: &mut RowSink<'_>) {
     for t in trend {
-        sink(
-            &[
-                Cell::Text(&t.label),
-                Cell::Float(t.z),
-                Cell::Float(t.p_two_sided),
-                Cell::Float(t.p_one_sided),
-                Cell::Text(&t.scores),
-            ],
-        );
+        sink(&[
+            Cell::Text(&t.label),
+            Cell::Float(t.z),
+            Cell::Float(t.p_two_sided),
+            Cell::Float(t.p_one_sided),
+            Cell::Text(&t.scores),
+        ]);
     }
 }
 
@@ -301,20 +297,18 @@ pub fn adjusted_csv(rows: &[AdjustedRow]) -> String {
 /// The rows of `adjusted.csv` (columns in [`ADJUSTED_COLUMNS`]).
 pub fn adjusted_rows(rows: &[AdjustedRow], sink: &mut RowSink<'_>) {
     for r in rows {
-        sink(
-            &[
-                Cell::Text(&r.arm),
-                Cell::Text(&r.label),
-                Cell::Text(r.model.as_str()),
-                Cell::Float(r.estimate),
-                Cell::Float(r.low),
-                Cell::Float(r.high),
-                Cell::Float(r.p_value),
-                int(r.n),
-                int(r.excluded),
-                Cell::Text(&r.note),
-            ],
-        );
+        sink(&[
+            Cell::Text(&r.arm),
+            Cell::Text(&r.label),
+            Cell::Text(r.model.as_str()),
+            Cell::Float(r.estimate),
+            Cell::Float(r.low),
+            Cell::Float(r.high),
+            Cell::Float(r.p_value),
+            int(r.n),
+            int(r.excluded),
+            Cell::Text(&r.note),
+        ]);
     }
 }
 
@@ -462,27 +456,25 @@ pub fn sensitivity_rows(
     sink: &mut RowSink<'_>,
 ) {
     for r in rows {
-        sink(
-            &[
-                Cell::Text(&r.arm),
-                Cell::Text(&r.outcome),
-                Cell::Text(r.estimand),
-                Cell::Text(r.population),
-                Cell::Text(r.strategy),
-                int(r.treatment.successes()),
-                int(r.treatment.trials()),
-                int(r.control.successes()),
-                int(r.control.trials()),
-                Cell::Float(r.risk_difference),
-                Cell::Float(r.interval.map(|i| i.low)),
-                Cell::Float(r.interval.map(|i| i.high)),
-                Cell::Float(r.p_value),
-                int(r.treatment_missing),
-                int(r.control_missing),
-                Cell::Int(r.tipping_point),
-                Cell::Bool(r.robust),
-            ],
-        );
+        sink(&[
+            Cell::Text(&r.arm),
+            Cell::Text(&r.outcome),
+            Cell::Text(r.estimand),
+            Cell::Text(r.population),
+            Cell::Text(r.strategy),
+            int(r.treatment.successes()),
+            int(r.treatment.trials()),
+            int(r.control.successes()),
+            int(r.control.trials()),
+            Cell::Float(r.risk_difference),
+            Cell::Float(r.interval.map(|i| i.low)),
+            Cell::Float(r.interval.map(|i| i.high)),
+            Cell::Float(r.p_value),
+            int(r.treatment_missing),
+            int(r.control_missing),
+            Cell::Int(r.tipping_point),
+            Cell::Bool(r.robust),
+        ]);
     }
 }
 

@@ -261,8 +261,12 @@ fn table_one(s: &mut String, m: &ReportModel) {
     row(s, "n", &|a| count(m, a.n));
     row(s, "age, years: mean (SD)", &|a| mean(a, |b| &b.age));
     row(s, "female: n (%)", &|a| with_pct(m, a.female, a.n));
-    row(s, "pain at baseline (0-10): mean (SD)", &|a| mean(a, |b| &b.pain));
-    row(s, "NDI at baseline (0-50): mean (SD)", &|a| mean(a, |b| &b.ndi));
+    row(s, "pain at baseline (0-10): mean (SD)", &|a| {
+        mean(a, |b| &b.pain)
+    });
+    row(s, "NDI at baseline (0-50): mean (SD)", &|a| {
+        mean(a, |b| &b.ndi)
+    });
     s.push_str("</tbody></table></section>\n");
 }
 

@@ -15,22 +15,49 @@ pub(super) const DESCRIPTIONS: &[(&str, &[(&str, &str)])] = &[
             ("weeks", "planned weeks (empty for control)"),
             ("randomized", "accepted participants in the arm"),
             ("adherent", "adherent participants (empty for control)"),
-            ("adherence_rate", "adherent / randomized (empty for control)"),
-            ("pain_responders", "pain responders in the analysis population"),
+            (
+                "adherence_rate",
+                "adherent / randomized (empty for control)",
+            ),
+            (
+                "pain_responders",
+                "pain responders in the analysis population",
+            ),
             ("pain_n", "denominator of the pain rate"),
             ("pain_rate", "pain_responders / pain_n"),
-            ("pain_rate_low", "Wilson score interval of the pain rate, lower limit"),
-            ("pain_rate_high", "Wilson score interval of the pain rate, upper limit"),
-            ("ndi_responders", "NDI responders in the analysis population"),
+            (
+                "pain_rate_low",
+                "Wilson score interval of the pain rate, lower limit",
+            ),
+            (
+                "pain_rate_high",
+                "Wilson score interval of the pain rate, upper limit",
+            ),
+            (
+                "ndi_responders",
+                "NDI responders in the analysis population",
+            ),
             ("ndi_n", "denominator of the NDI rate"),
             ("ndi_rate", "ndi_responders / ndi_n"),
-            ("ndi_rate_low", "Wilson score interval of the NDI rate, lower limit"),
-            ("ndi_rate_high", "Wilson score interval of the NDI rate, upper limit"),
-            ("pain_improvement_mean", "mean of pain baseline - checkpoint"),
+            (
+                "ndi_rate_low",
+                "Wilson score interval of the NDI rate, lower limit",
+            ),
+            (
+                "ndi_rate_high",
+                "Wilson score interval of the NDI rate, upper limit",
+            ),
+            (
+                "pain_improvement_mean",
+                "mean of pain baseline - checkpoint",
+            ),
             ("pain_improvement_sd", "SD (n-1) of the pain improvement"),
             ("ndi_improvement_mean", "mean of NDI baseline - checkpoint"),
             ("ndi_improvement_sd", "SD (n-1) of the NDI improvement"),
-            ("adverse_event_participants", "participants with any adverse event"),
+            (
+                "adverse_event_participants",
+                "participants with any adverse event",
+            ),
         ],
     ),
     (
@@ -41,38 +68,86 @@ pub(super) const DESCRIPTIONS: &[(&str, &[(&str, &str)])] = &[
             ("responders", "the arm's responders"),
             ("n", "the arm's denominator"),
             ("rate", "the arm's rate"),
-            ("control_responders", "the comparator's responders (control, or --reference)"),
+            (
+                "control_responders",
+                "the comparator's responders (control, or --reference)",
+            ),
             ("control_n", "the comparator's denominator"),
             ("control_rate", "the comparator's rate"),
             ("risk_difference", "arm rate minus comparator rate"),
-            ("rd_low", "risk difference interval (--rd-method), lower limit"),
-            ("rd_high", "risk difference interval (--rd-method), upper limit"),
-            ("risk_ratio", "rate ratio (0.5 added to every cell when one is 0)"),
+            (
+                "rd_low",
+                "risk difference interval (--rd-method), lower limit",
+            ),
+            (
+                "rd_high",
+                "risk difference interval (--rd-method), upper limit",
+            ),
+            (
+                "risk_ratio",
+                "rate ratio (0.5 added to every cell when one is 0)",
+            ),
             ("rr_low", "Katz log interval of the risk ratio, lower limit"),
-            ("rr_high", "Katz log interval of the risk ratio, upper limit"),
-            ("odds_ratio", "odds ratio (0.5 added to every cell when one is 0)"),
-            ("or_low", "Woolf logit interval of the odds ratio, lower limit"),
-            ("or_high", "Woolf logit interval of the odds ratio, upper limit"),
-            ("nnt", "1 / risk_difference, signed (empty when the difference is 0)"),
+            (
+                "rr_high",
+                "Katz log interval of the risk ratio, upper limit",
+            ),
+            (
+                "odds_ratio",
+                "odds ratio (0.5 added to every cell when one is 0)",
+            ),
+            (
+                "or_low",
+                "Woolf logit interval of the odds ratio, lower limit",
+            ),
+            (
+                "or_high",
+                "Woolf logit interval of the odds ratio, upper limit",
+            ),
+            (
+                "nnt",
+                "1 / risk_difference, signed (empty when the difference is 0)",
+            ),
             ("p_value", "Fisher's exact test, two-sided"),
-            ("improvement_difference", "mean improvement, arm minus comparator"),
+            (
+                "improvement_difference",
+                "mean improvement, arm minus comparator",
+            ),
             ("improvement_difference_low", "Welch interval, lower limit"),
             ("improvement_difference_high", "Welch interval, upper limit"),
-            ("p_adjusted", "Fisher p adjusted over the arms of the outcome (--multiplicity)"),
-            ("margin_z", "Farrington-Manning score statistic against the margin"),
+            (
+                "p_adjusted",
+                "Fisher p adjusted over the arms of the outcome (--multiplicity)",
+            ),
+            (
+                "margin_z",
+                "Farrington-Manning score statistic against the margin",
+            ),
             ("margin_p", "its p-value"),
-            ("margin_rejected", "true: non-inferior, superior or equivalent (--hypothesis)"),
-            ("reference", "the arm the control_* columns describe (--reference)"),
+            (
+                "margin_rejected",
+                "true: non-inferior, superior or equivalent (--hypothesis)",
+            ),
+            (
+                "reference",
+                "the arm the control_* columns describe (--reference)",
+            ),
         ],
     ),
     (
         "trend",
         &[
             ("outcome", "outcome"),
-            ("z", "Cochran-Armitage statistic; positive when more minutes go with more responders"),
+            (
+                "z",
+                "Cochran-Armitage statistic; positive when more minutes go with more responders",
+            ),
             ("p_two_sided", "two-sided p"),
             ("p_one_sided", "one-sided p for a rising trend, P(Z >= z)"),
-            ("scores", "the scores used, arm=minutes_per_week joined by ;"),
+            (
+                "scores",
+                "the scores used, arm=minutes_per_week joined by ;",
+            ),
         ],
     ),
     (
@@ -80,13 +155,19 @@ pub(super) const DESCRIPTIONS: &[(&str, &[(&str, &str)])] = &[
         &[
             ("arm", "treatment arm"),
             ("outcome", "outcome"),
-            ("model", "modified_poisson (adjusted risk ratio) or logistic (adjusted odds ratio)"),
+            (
+                "model",
+                "modified_poisson (adjusted risk ratio) or logistic (adjusted odds ratio)",
+            ),
             ("estimate", "the adjusted ratio"),
             ("low", "Wald interval at --level, lower limit"),
             ("high", "Wald interval at --level, upper limit"),
             ("p_value", "two-sided Wald p"),
             ("n", "participants in the model (all arms)"),
-            ("excluded", "participants left out for a missing baseline (or age)"),
+            (
+                "excluded",
+                "participants left out for a missing baseline (or age)",
+            ),
             ("note", "empty, or why there is no estimate"),
         ],
     ),
@@ -98,29 +179,71 @@ pub(super) const DESCRIPTIONS: &[(&str, &[(&str, &str)])] = &[
             ("stratified_by", "the participants column of --stratify"),
             ("row", "stratum, or mantel-haenszel for the pooled row"),
             ("stratum", "the stratum's value (empty on the pooled row)"),
-            ("treatment_responders", "the arm's responders in the stratum (pooled: used strata)"),
+            (
+                "treatment_responders",
+                "the arm's responders in the stratum (pooled: used strata)",
+            ),
             ("treatment_n", "the arm's denominator"),
             ("control_responders", "the comparator's responders"),
             ("control_n", "the comparator's denominator"),
-            ("used", "false when the arm or the comparator has nobody in the stratum"),
+            (
+                "used",
+                "false when the arm or the comparator has nobody in the stratum",
+            ),
             ("strata_used", "strata in the pooled estimates"),
-            ("mh_risk_difference", "Mantel-Haenszel common risk difference"),
-            ("mh_risk_difference_low", "its interval (Sato variance), lower limit"),
-            ("mh_risk_difference_high", "its interval (Sato variance), upper limit"),
-            ("mn_risk_difference_low", "stratified Miettinen-Nurminen score interval, lower limit"),
-            ("mn_risk_difference_high", "stratified Miettinen-Nurminen score interval, upper limit"),
+            (
+                "mh_risk_difference",
+                "Mantel-Haenszel common risk difference",
+            ),
+            (
+                "mh_risk_difference_low",
+                "its interval (Sato variance), lower limit",
+            ),
+            (
+                "mh_risk_difference_high",
+                "its interval (Sato variance), upper limit",
+            ),
+            (
+                "mn_risk_difference_low",
+                "stratified Miettinen-Nurminen score interval, lower limit",
+            ),
+            (
+                "mn_risk_difference_high",
+                "stratified Miettinen-Nurminen score interval, upper limit",
+            ),
             ("mh_risk_ratio", "Mantel-Haenszel risk ratio"),
-            ("mh_risk_ratio_low", "Greenland-Robins interval, lower limit"),
-            ("mh_risk_ratio_high", "Greenland-Robins interval, upper limit"),
+            (
+                "mh_risk_ratio_low",
+                "Greenland-Robins interval, lower limit",
+            ),
+            (
+                "mh_risk_ratio_high",
+                "Greenland-Robins interval, upper limit",
+            ),
             ("mh_odds_ratio", "Mantel-Haenszel odds ratio"),
-            ("mh_odds_ratio_low", "Robins-Breslow-Greenland interval, lower limit"),
-            ("mh_odds_ratio_high", "Robins-Breslow-Greenland interval, upper limit"),
-            ("cmh_chi2", "Cochran-Mantel-Haenszel statistic (no continuity correction)"),
+            (
+                "mh_odds_ratio_low",
+                "Robins-Breslow-Greenland interval, lower limit",
+            ),
+            (
+                "mh_odds_ratio_high",
+                "Robins-Breslow-Greenland interval, upper limit",
+            ),
+            (
+                "cmh_chi2",
+                "Cochran-Mantel-Haenszel statistic (no continuity correction)",
+            ),
             ("cmh_p", "its p-value"),
-            ("breslow_day_tarone_chi2", "Breslow-Day statistic with Tarone's correction"),
+            (
+                "breslow_day_tarone_chi2",
+                "Breslow-Day statistic with Tarone's correction",
+            ),
             ("breslow_day_df", "its degrees of freedom"),
             ("breslow_day_tarone_p", "its p-value"),
-            ("participants_without_value", "participants without a value of the column"),
+            (
+                "participants_without_value",
+                "participants without a value of the column",
+            ),
         ],
     ),
     (
@@ -139,16 +262,28 @@ pub(super) const DESCRIPTIONS: &[(&str, &[(&str, &str)])] = &[
             ("rd_low", "interval (--rd-method, --level), lower limit"),
             ("rd_high", "interval (--rd-method, --level), upper limit"),
             ("p_value", "Fisher's exact test, two-sided"),
-            ("treatment_missing", "the arm's participants without the outcome"),
-            ("control_missing", "the comparator's participants without the outcome"),
-            ("tipping_point", "fewest missing treated outcomes that bring the interval to 0"),
+            (
+                "treatment_missing",
+                "the arm's participants without the outcome",
+            ),
+            (
+                "control_missing",
+                "the comparator's participants without the outcome",
+            ),
+            (
+                "tipping_point",
+                "fewest missing treated outcomes that bring the interval to 0",
+            ),
             ("robust", "true when even all of them do not"),
         ],
     ),
     (
         "table1",
         &[
-            ("arm", "arm id, trial order (every accepted participant, as randomized)"),
+            (
+                "arm",
+                "arm id, trial order (every accepted participant, as randomized)",
+            ),
             ("is_control", "true for the control arm"),
             ("randomized", "accepted participants in the arm"),
             ("age_n", "participants with an age"),
@@ -172,21 +307,45 @@ pub(super) const DESCRIPTIONS: &[(&str, &[(&str, &str)])] = &[
             ("site", "site"),
             ("age", "age, years"),
             ("sessions_planned", "per_week * weeks (empty for control)"),
-            ("sessions_attended", "attended sessions inside the treatment window"),
-            ("adherence", "min(attended, planned) / planned (empty for control)"),
-            ("adherent", "adherence >= the adherence threshold (empty for control)"),
-            ("minutes_delivered", "minutes of attended sessions inside the window"),
+            (
+                "sessions_attended",
+                "attended sessions inside the treatment window",
+            ),
+            (
+                "adherence",
+                "min(attended, planned) / planned (empty for control)",
+            ),
+            (
+                "adherent",
+                "adherence >= the adherence threshold (empty for control)",
+            ),
+            (
+                "minutes_delivered",
+                "minutes of attended sessions inside the window",
+            ),
             ("pain_baseline", "pain at week 0"),
             ("pain_checkpoint", "pain at the checkpoint week"),
             ("pain_improvement", "baseline - checkpoint"),
-            ("pain_improvement_pct", "100 * improvement / baseline (empty when baseline is 0)"),
-            ("pain_responder", "baseline > 0 and improvement >= the pain threshold"),
+            (
+                "pain_improvement_pct",
+                "100 * improvement / baseline (empty when baseline is 0)",
+            ),
+            (
+                "pain_responder",
+                "baseline > 0 and improvement >= the pain threshold",
+            ),
             ("ndi_baseline", "NDI at week 0"),
             ("ndi_checkpoint", "NDI at the checkpoint week"),
             ("ndi_improvement", "baseline - checkpoint"),
             ("ndi_responder", "improvement >= the NDI threshold"),
-            ("decision", "continue, adjust, incomplete_dose, no_checkpoint or control"),
-            ("flags", "sorted, ;-separated flags (adverse_event, age_outside_evidence, ...)"),
+            (
+                "decision",
+                "continue, adjust, incomplete_dose, no_checkpoint or control",
+            ),
+            (
+                "flags",
+                "sorted, ;-separated flags (adverse_event, age_outside_evidence, ...)",
+            ),
         ],
     ),
     (
@@ -239,7 +398,13 @@ mod tests {
 
     #[test]
     fn every_column_of_every_table_is_described() {
-        let optional = ["p_adjusted", "margin_z", "margin_p", "margin_rejected", "reference"];
+        let optional = [
+            "p_adjusted",
+            "margin_z",
+            "margin_p",
+            "margin_rejected",
+            "reference",
+        ];
         let tables: [(&str, &[&str]); 9] = [
             ("arms", &ARMS_COLUMNS),
             ("comparisons", &COMPARISONS_COLUMNS),
@@ -259,16 +424,23 @@ mod tests {
         for c in REJECTIONS_COLUMNS {
             assert!(!describe("rejections_2", c).is_empty(), "rejections.{c}");
         }
-        assert_eq!(describe("participants", "crp_baseline"), "marker crp: baseline value");
-        // And nothing is described that no table has (a renamed column would leave one).
-        let known: Vec<&str> = tables
-            .iter()
-            .flat_map(|(_, c)| c.iter().copied())
-            .chain(REJECTIONS_COLUMNS)
-            .collect();
+        assert_eq!(
+            describe("participants", "crp_baseline"),
+            "marker crp: baseline value"
+        );
+        // And nothing is described that its table lacks (a renamed column would leave one).
+        let written = |sheet: &str, c: &str| {
+            (sheet == "rejections" && REJECTIONS_COLUMNS.contains(&c))
+                || tables
+                    .iter()
+                    .any(|(s, cols)| *s == sheet && cols.contains(&c))
+        };
         for (sheet, cols) in DESCRIPTIONS {
             for (c, _) in *cols {
-                assert!(known.contains(c), "{sheet}.{c} is described but not written");
+                assert!(
+                    written(sheet, c),
+                    "{sheet}.{c} is described but not written"
+                );
             }
         }
     }

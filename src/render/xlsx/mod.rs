@@ -59,9 +59,7 @@ pub enum XlsxError {
     #[error("writing results.xlsx: {0}")]
     Write(#[from] rust_xlsxwriter::XlsxError),
     /// The temporary folder the large sheets are spooled to is not writable.
-    #[error(
-        "results.xlsx needs a writable temporary folder ({path}): {source}; set TMPDIR to one"
-    )]
+    #[error("results.xlsx needs a writable temporary folder ({path}): {source}; set TMPDIR to one")]
     TempDir {
         /// The folder tried.
         path: String,
@@ -129,7 +127,9 @@ fn write_with_limit(
             export::sensitivity_rows(&a.sensitivity, s);
         })?;
     }
-    book.table("table1", &TABLE1_COLUMNS, |s| export::table1_rows(r.table1, s))?;
+    book.table("table1", &TABLE1_COLUMNS, |s| {
+        export::table1_rows(r.table1, s)
+    })?;
     let header = export::participants_header(r.cohort);
     let names: Vec<&str> = header.iter().map(String::as_str).collect();
     let rows = export::ParticipantRows::new(r.cohort, r.derived);
@@ -146,7 +146,12 @@ fn write_with_limit(
         }
     })?;
     let sheets = std::mem::take(&mut book.described);
-    about(book.wb.worksheet_from_index(0)?, &book.bold, r.summary, &sheets)?;
+    about(
+        book.wb.worksheet_from_index(0)?,
+        &book.bold,
+        r.summary,
+        &sheets,
+    )?;
     book.wb.set_properties(
         &DocProperties::new()
             .set_title("trialdose analyze results")
@@ -326,7 +331,10 @@ fn about(
     sheets: &[(String, Vec<String>)],
 ) -> Result<(), XlsxError> {
     use serde_json::Value;
-    for (c, h) in ["section", "name", "value or description"].iter().enumerate() {
+    for (c, h) in ["section", "name", "value or description"]
+        .iter()
+        .enumerate()
+    {
         ws.write_string_with_format(0, col(c), *h, bold)?;
     }
     ws.set_freeze_panes(1, 0)?;
