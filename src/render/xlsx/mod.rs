@@ -42,8 +42,8 @@ pub const EXCEL_MAX_ROWS: u32 = 1_048_576;
 /// Characters of a cell (Excel's limit).
 pub const EXCEL_MAX_TEXT: usize = 32_767;
 
-/// Deflate level of the package. Level 1 makes a 100,000-participant workbook about 25%
-/// larger than the default 6 and takes a fraction of its time (benches/README.md).
+/// Deflate level of the package. At 100,000 participants level 1 gives 14.0 MB where the
+/// default 6 gives 8.4 MB, and takes about a third less time (benches/README.md).
 const ZIP_LEVEL: u8 = 1;
 
 /// Widest column, in characters.
