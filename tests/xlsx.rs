@@ -208,12 +208,11 @@ fn every_sheet_holds_the_csv_cells_with_their_types() {
     );
 
     // The header row of every sheet is frozen.
-    for index in 1..=names.len() {
-        let xml = sheet_xml(&path, index);
+    for (i, name) in names.iter().enumerate() {
+        let xml = sheet_xml(&path, i + 1);
         assert!(
             xml.contains("ySplit=\"1\"") && xml.contains("state=\"frozen\""),
-            "sheet {index} ({}) has no frozen header",
-            names[index - 1]
+            "sheet {name} has no frozen header"
         );
     }
 
