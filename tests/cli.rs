@@ -1504,6 +1504,7 @@ mod strictness {
                 "participants.csv",
                 "rejections.csv",
                 "summary.json",
+                "table1.csv",
                 "trend.csv"
             ]
         );
@@ -2538,11 +2539,12 @@ mod reproducibility {
     use std::path::Path;
 
     const COHORT_FILES: [&str; 3] = ["participants.csv", "sessions.csv", "scores.csv"];
-    const OUTPUT_FILES: [&str; 7] = [
+    const OUTPUT_FILES: [&str; 8] = [
         "arms.csv",
         "comparisons.csv",
         "trend.csv",
         "adjusted.csv",
+        "table1.csv",
         "participants.csv",
         "rejections.csv",
         "summary.json",

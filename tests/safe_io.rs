@@ -140,12 +140,13 @@ fn analyze(cohort: &Path, out: &Path) -> Run {
     ])
 }
 
-const ANALYZE_OUTPUTS: [&str; 6] = [
+const ANALYZE_OUTPUTS: [&str; 7] = [
     "rejections.csv",
     "participants.csv",
     "arms.csv",
     "comparisons.csv",
     "trend.csv",
+    "table1.csv",
     "summary.json",
 ];
 

@@ -12,6 +12,7 @@
 use serde::Serialize;
 
 pub mod adjusted;
+pub mod baseline;
 mod options;
 pub mod sensitivity;
 pub mod stratified;

@@ -46,7 +46,8 @@ enum PopulationArg {
 pub struct Args {
     /// The cohort folder (participants.csv, sessions.csv, scores.csv, optional trial.toml).
     cohort: PathBuf,
-    /// Folder for arms.csv, comparisons.csv, participants.csv, rejections.csv, summary.json.
+    /// Folder for arms.csv, comparisons.csv, table1.csv, participants.csv, rejections.csv,
+    /// summary.json (and results.xlsx with --xlsx).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// Analysis population.
@@ -104,6 +105,11 @@ pub struct Args {
     /// or hc1 (HC0 times N/(N-K)).
     #[arg(long, value_enum, default_value = "hc0", conflicts_with = "cluster")]
     robust: RobustArg,
+    /// Also write results.xlsx: every table of the run as a sheet (numbers as numbers), a
+    /// first sheet describing the columns and the settings. Off by default: on a large
+    /// cohort the participants sheet takes longer than the rest of the run.
+    #[arg(long)]
+    xlsx: bool,
     /// Most threads working at once, over every pool (results never depend on it; default: every core).
     #[arg(long)]
     threads: Option<usize>,
@@ -249,6 +255,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         options,
         args.skip_invalid,
         threads,
+        args.xlsx,
     )? {
         Analyzed::Done { prepared, analysis } => (prepared, analysis),
         Analyzed::Rejected(cohort) => {

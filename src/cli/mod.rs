@@ -306,6 +306,7 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
             match cause.downcast_ref::<trialdose::pipeline::PipelineError>() {
                 Some(PipelineError::Cohort(e)) => e,
                 Some(PipelineError::Output(e)) => e,
+                Some(PipelineError::Xlsx(e)) => e,
                 _ => cause,
             };
         if let Some(e) = cause.downcast_ref::<CohortError>() {
@@ -327,7 +328,8 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         if cause.is::<ProtocolError>() || cause.is::<UsageError>() {
             return EXIT_USAGE;
         }
-        if cause.is::<OutputError>() {
+        // results.xlsx fails only to be written (no value of the run is refused).
+        if cause.is::<OutputError>() || cause.is::<trialdose::render::xlsx::XlsxError>() {
             return EXIT_CANT_CREATE;
         }
     }

@@ -1,27 +1,31 @@
 //! `analyze`'s job: rejections.csv always, then (unless rows were rejected and not skipped)
 //! participants.csv written while the per-arm analysis runs, and arms.csv, comparisons.csv,
 //! trend.csv, adjusted.csv (with covariates), stratified.csv (with `--stratify`),
-//! sensitivity.csv (with `--sensitivity`) and summary.json.
+//! sensitivity.csv (with `--sensitivity`), table1.csv, summary.json and, when asked for,
+//! results.xlsx (the same tables as sheets, [`crate::render::xlsx`]).
 
 use std::path::Path;
 
 use super::{Loaded, PipelineError, Prepared, remove_if_present};
+use crate::analysis::baseline::baseline_table;
 use crate::analysis::{self, Analysis, AnalysisOptions};
 use crate::cohort::{Cohort, LoadOptions};
-use crate::files::{write_atomic, write_with};
-use crate::render::export;
+use crate::files::{AtomicFile, write_atomic, write_with};
+use crate::render::{export, xlsx};
 
 /// The results files of a complete run; removed when a strict run stops at rejected rows, so
 /// files of an earlier run do not stay behind looking current.
-pub const RESULT_FILES: [&str; 8] = [
+pub const RESULT_FILES: [&str; 10] = [
     "arms.csv",
     "comparisons.csv",
     "trend.csv",
     "adjusted.csv",
     "stratified.csv",
     "sensitivity.csv",
+    "table1.csv",
     "participants.csv",
     "summary.json",
+    "results.xlsx",
 ];
 
 /// What `analyze` did.
@@ -39,7 +43,8 @@ pub enum Analyzed {
 }
 
 /// Runs `analyze` on the cohort folder `dir` into the folder `out` (which the caller has
-/// checked and locked).
+/// checked and locked); with `xlsx`, results.xlsx too (without, one of an earlier run is
+/// removed).
 ///
 /// # Errors
 /// [`PipelineError`] when the cohort cannot be read, the analysis fails or a file cannot be
@@ -50,6 +55,7 @@ pub fn analyze_into(
     options: AnalysisOptions,
     skip_invalid: bool,
     threads: usize,
+    xlsx: bool,
 ) -> Result<Analyzed, PipelineError> {
     let cohort = Cohort::load(
         dir,
@@ -120,8 +126,28 @@ pub fn analyze_into(
     } else {
         remove_if_present(&sensitivity_path)?;
     }
+    let table1 = baseline_table(cohort, derived);
+    write_atomic(
+        &out.join("table1.csv"),
+        export::table1_csv(&table1).as_bytes(),
+    )?;
     let summary = export::summary(cohort, &analysis, skip_invalid);
     write_atomic(&out.join("summary.json"), &export::summary_json(&summary))?;
+    let xlsx_path = out.join("results.xlsx");
+    if xlsx {
+        let results = xlsx::Results {
+            cohort,
+            derived,
+            analysis: &analysis,
+            table1: &table1,
+            summary: &summary,
+        };
+        let mut file = AtomicFile::create(&xlsx_path)?;
+        xlsx::write_results(&mut file, &results)?;
+        file.commit()?;
+    } else {
+        remove_if_present(&xlsx_path)?;
+    }
     Ok(Analyzed::Done {
         prepared,
         analysis: Box::new(analysis),

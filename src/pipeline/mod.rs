@@ -42,6 +42,9 @@ pub enum PipelineError {
     /// The audit cannot be made from this cohort (and date).
     #[error(transparent)]
     Audit(#[from] AuditError),
+    /// results.xlsx could not be made.
+    #[error(transparent)]
+    Xlsx(#[from] crate::render::xlsx::XlsxError),
     /// A chart could not be drawn.
     #[error("drawing a chart failed: {}", .0.0)]
     Chart(#[from] ChartError),

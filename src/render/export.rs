@@ -1,12 +1,15 @@
 //! The files `analyze` and `validate` write, one function per file, with the contract's
 //! column order: `arms.csv`, `comparisons.csv`, `trend.csv`, `adjusted.csv`,
-//! `participants.csv`, `rejections.csv` and `summary.json`.
+//! `stratified.csv`, `sensitivity.csv`, `table1.csv`, `participants.csv`, `rejections.csv` and
+//! `summary.json`. Each table's rows are handed as typed cells to a [`RowSink`], which the CSV
+//! writers here and the workbook of `render::xlsx` both use.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
 use crate::analysis::adjusted::AdjustedRow;
+use crate::analysis::baseline::{BaselineArm, MeanSd};
 use crate::analysis::{Analysis, AnalysisOptions, ArmSummary, Comparison, TrendRow};
 use crate::cohort::{Cohort, FileReport, Rejection};
 use crate::derive::{Derived, Flags, OutcomeValues};
@@ -100,49 +103,61 @@ fn opt_int(v: Option<u32>) -> Cell<'static> {
     Cell::Int(v.map(u64::from))
 }
 
-fn arm_row(out: &mut String, a: &ArmSummary) {
-    push_row(
-        out,
-        &[
-            Cell::Text(&a.arm),
-            Cell::Bool(Some(a.is_control)),
-            opt_int(a.minutes),
-            opt_int(a.per_week),
-            opt_int(a.weeks),
-            int(a.randomized),
-            Cell::Int(a.adherent),
-            Cell::Float(a.adherence_rate),
-            int(a.pain.responders),
-            int(a.pain.n),
-            Cell::Float(a.pain.rate),
-            Cell::Float(a.pain.low),
-            Cell::Float(a.pain.high),
-            int(a.ndi.responders),
-            int(a.ndi.n),
-            Cell::Float(a.ndi.rate),
-            Cell::Float(a.ndi.low),
-            Cell::Float(a.ndi.high),
-            Cell::Float(a.pain_improvement_mean),
-            Cell::Float(a.pain_improvement_sd),
-            Cell::Float(a.ndi_improvement_mean),
-            Cell::Float(a.ndi_improvement_sd),
-            int(a.adverse_event_participants),
-        ],
-    );
+/// Receives the typed cells of one row at a time: a CSV buffer, or a worksheet
+/// (`render::xlsx`). Every table below hands its rows to a sink, so the CSV files and the
+/// workbook are drawn from the same cells.
+pub type RowSink<'s> = dyn FnMut(&[Cell<'_>]) + 's;
+
+/// A CSV file of `header` and the rows `rows` hands to its sink.
+fn csv_of(header: &[&str], rows: impl FnOnce(&mut RowSink<'_>)) -> String {
+    let mut out = String::new();
+    push_header(&mut out, header);
+    rows(&mut |cells: &[Cell<'_>]| push_row(&mut out, cells));
+    out
+}
+
+fn arm_row(sink: &mut RowSink<'_>, a: &ArmSummary) {
+    sink(&[
+        Cell::Text(&a.arm),
+        Cell::Bool(Some(a.is_control)),
+        opt_int(a.minutes),
+        opt_int(a.per_week),
+        opt_int(a.weeks),
+        int(a.randomized),
+        Cell::Int(a.adherent),
+        Cell::Float(a.adherence_rate),
+        int(a.pain.responders),
+        int(a.pain.n),
+        Cell::Float(a.pain.rate),
+        Cell::Float(a.pain.low),
+        Cell::Float(a.pain.high),
+        int(a.ndi.responders),
+        int(a.ndi.n),
+        Cell::Float(a.ndi.rate),
+        Cell::Float(a.ndi.low),
+        Cell::Float(a.ndi.high),
+        Cell::Float(a.pain_improvement_mean),
+        Cell::Float(a.pain_improvement_sd),
+        Cell::Float(a.ndi_improvement_mean),
+        Cell::Float(a.ndi_improvement_sd),
+        int(a.adverse_event_participants),
+    ]);
+}
+
+/// The rows of `arms.csv` (columns in [`ARMS_COLUMNS`]).
+pub fn arms_rows(analysis: &Analysis, sink: &mut RowSink<'_>) {
+    for a in &analysis.arms {
+        arm_row(sink, a);
+    }
 }
 
 /// `arms.csv`.
 pub fn arms_csv(analysis: &Analysis) -> String {
-    let mut out = String::new();
-    push_header(&mut out, &ARMS_COLUMNS);
-    for a in &analysis.arms {
-        arm_row(&mut out, a);
-    }
-    out
+    csv_of(&ARMS_COLUMNS, |sink| arms_rows(analysis, sink))
 }
 
 fn comparison_row(
-    out: &mut String,
+    sink: &mut RowSink<'_>,
     c: &Comparison,
     adjusted: bool,
     margin: bool,
@@ -186,7 +201,7 @@ fn comparison_row(
     if let Some(r) = reference {
         cells.push(Cell::Text(r));
     }
-    push_row(out, &cells);
+    sink(&cells);
 }
 
 /// `comparisons.csv`; with a `--multiplicity` adjustment, a column `p_adjusted`; with a
@@ -195,28 +210,56 @@ fn comparison_row(
 /// summary.json's settings); with `--reference`, a last column `reference` naming the arm the
 /// `control_*` columns then describe.
 pub fn comparisons_csv(analysis: &Analysis) -> String {
-    let mut out = String::new();
-    let adjusted = analysis.options.multiplicity != Multiplicity::None;
-    let margin = analysis.options.margin.is_some();
-    let reference = analysis
-        .options
-        .reference
-        .map(|r| analysis.arms[r].arm.as_str());
+    csv_of(&comparisons_header(analysis), |sink| {
+        comparisons_rows(analysis, sink);
+    })
+}
+
+/// The optional columns of `comparisons.csv` this analysis has: `p_adjusted`, the margin
+/// test's, `reference`.
+struct ComparisonExtras<'a> {
+    adjusted: bool,
+    margin: bool,
+    reference: Option<&'a str>,
+}
+
+impl<'a> ComparisonExtras<'a> {
+    fn of(analysis: &'a Analysis) -> Self {
+        ComparisonExtras {
+            adjusted: analysis.options.multiplicity != Multiplicity::None,
+            margin: analysis.options.margin.is_some(),
+            reference: analysis
+                .options
+                .reference
+                .map(|r| analysis.arms[r].arm.as_str()),
+        }
+    }
+}
+
+/// The header of `comparisons.csv`: [`COMPARISONS_COLUMNS`] and the optional columns the
+/// options ask for (see [`comparisons_csv`]).
+#[must_use]
+pub fn comparisons_header(analysis: &Analysis) -> Vec<&'static str> {
+    let extras = ComparisonExtras::of(analysis);
     let mut header = COMPARISONS_COLUMNS.to_vec();
-    if adjusted {
+    if extras.adjusted {
         header.push("p_adjusted");
     }
-    if margin {
+    if extras.margin {
         header.extend(["margin_z", "margin_p", "margin_rejected"]);
     }
-    if reference.is_some() {
+    if extras.reference.is_some() {
         header.push("reference");
     }
-    push_header(&mut out, &header);
+    header
+}
+
+/// The rows of `comparisons.csv` (columns in [`comparisons_header`]).
+pub fn comparisons_rows(analysis: &Analysis, sink: &mut RowSink<'_>) {
+    let e = ComparisonExtras::of(analysis);
     for c in &analysis.comparisons {
-        comparison_row(&mut out, c, adjusted, margin, reference);
+        comparison_row(sink, c, e.adjusted, e.margin, e.reference);
     }
-    out
 }
 
 /// Columns of `trend.csv`.
@@ -224,21 +267,20 @@ pub const TREND_COLUMNS: [&str; 5] = ["outcome", "z", "p_two_sided", "p_one_side
 
 /// `trend.csv`: one Cochran-Armitage test per outcome.
 pub fn trend_csv(trend: &[TrendRow]) -> String {
-    let mut out = String::new();
-    push_header(&mut out, &TREND_COLUMNS);
+    csv_of(&TREND_COLUMNS, |sink| trend_rows(trend, sink))
+}
+
+/// The rows of `trend.csv` (columns in [`TREND_COLUMNS`]).
+pub fn trend_rows(trend: &[TrendRow], sink: &mut RowSink<'_>) {
     for t in trend {
-        push_row(
-            &mut out,
-            &[
-                Cell::Text(&t.label),
-                Cell::Float(t.z),
-                Cell::Float(t.p_two_sided),
-                Cell::Float(t.p_one_sided),
-                Cell::Text(&t.scores),
-            ],
-        );
+        sink(&[
+            Cell::Text(&t.label),
+            Cell::Float(t.z),
+            Cell::Float(t.p_two_sided),
+            Cell::Float(t.p_one_sided),
+            Cell::Text(&t.scores),
+        ]);
     }
-    out
 }
 
 /// Columns of `adjusted.csv` (the issue's eight, then the exclusions and the reason for a
@@ -249,26 +291,25 @@ pub const ADJUSTED_COLUMNS: [&str; 10] = [
 
 /// `adjusted.csv`: adjusted risk ratios (modified Poisson) and odds ratios (logistic).
 pub fn adjusted_csv(rows: &[AdjustedRow]) -> String {
-    let mut out = String::new();
-    push_header(&mut out, &ADJUSTED_COLUMNS);
+    csv_of(&ADJUSTED_COLUMNS, |sink| adjusted_rows(rows, sink))
+}
+
+/// The rows of `adjusted.csv` (columns in [`ADJUSTED_COLUMNS`]).
+pub fn adjusted_rows(rows: &[AdjustedRow], sink: &mut RowSink<'_>) {
     for r in rows {
-        push_row(
-            &mut out,
-            &[
-                Cell::Text(&r.arm),
-                Cell::Text(&r.label),
-                Cell::Text(r.model.as_str()),
-                Cell::Float(r.estimate),
-                Cell::Float(r.low),
-                Cell::Float(r.high),
-                Cell::Float(r.p_value),
-                int(r.n),
-                int(r.excluded),
-                Cell::Text(&r.note),
-            ],
-        );
+        sink(&[
+            Cell::Text(&r.arm),
+            Cell::Text(&r.label),
+            Cell::Text(r.model.as_str()),
+            Cell::Float(r.estimate),
+            Cell::Float(r.low),
+            Cell::Float(r.high),
+            Cell::Float(r.p_value),
+            int(r.n),
+            int(r.excluded),
+            Cell::Text(&r.note),
+        ]);
     }
-    out
 }
 
 /// Columns of `stratified.csv`: per treatment arm and outcome, one row per stratum (its
@@ -308,8 +349,14 @@ pub const STRATIFIED_COLUMNS: [&str; 28] = [
 /// `stratified.csv` (columns in [`STRATIFIED_COLUMNS`]).
 #[must_use]
 pub fn stratified_csv(s: &crate::analysis::stratified::StratifiedAnalysis) -> String {
-    let mut out = String::new();
-    push_header(&mut out, &STRATIFIED_COLUMNS);
+    csv_of(&STRATIFIED_COLUMNS, |sink| stratified_rows(s, sink))
+}
+
+/// The rows of `stratified.csv` (columns in [`STRATIFIED_COLUMNS`]).
+pub fn stratified_rows(
+    s: &crate::analysis::stratified::StratifiedAnalysis,
+    sink: &mut RowSink<'_>,
+) {
     let by = s.by.as_str();
     let none = || Cell::Float(None);
     for c in &s.comparisons {
@@ -330,7 +377,7 @@ pub fn stratified_csv(s: &crate::analysis::stratified::StratifiedAnalysis) -> St
             ];
             cells.extend(std::iter::repeat_with(none).take(16));
             cells.push(Cell::Int(None));
-            push_row(&mut out, &cells);
+            sink(&cells);
         }
         let r = &c.result;
         let est = |p: Option<crate::stats::stratified::Pooled>| {
@@ -372,9 +419,8 @@ pub fn stratified_csv(s: &crate::analysis::stratified::StratifiedAnalysis) -> St
         cells.push(Cell::Int(bd.map(|t| t.df)));
         cells.push(Cell::Float(bd.map(|t| t.p_value)));
         cells.push(int(s.without_value));
-        push_row(&mut out, &cells);
+        sink(&cells);
     }
-    out
 }
 
 /// Columns of `sensitivity.csv`: per treatment arm, outcome and estimand.
@@ -401,33 +447,150 @@ pub const SENSITIVITY_COLUMNS: [&str; 17] = [
 /// `sensitivity.csv` (columns in [`SENSITIVITY_COLUMNS`]).
 #[must_use]
 pub fn sensitivity_csv(rows: &[crate::analysis::sensitivity::SensitivityRow]) -> String {
-    let mut out = String::new();
-    push_header(&mut out, &SENSITIVITY_COLUMNS);
+    csv_of(&SENSITIVITY_COLUMNS, |sink| sensitivity_rows(rows, sink))
+}
+
+/// The rows of `sensitivity.csv` (columns in [`SENSITIVITY_COLUMNS`]).
+pub fn sensitivity_rows(
+    rows: &[crate::analysis::sensitivity::SensitivityRow],
+    sink: &mut RowSink<'_>,
+) {
     for r in rows {
-        push_row(
-            &mut out,
-            &[
-                Cell::Text(&r.arm),
-                Cell::Text(&r.outcome),
-                Cell::Text(r.estimand),
-                Cell::Text(r.population),
-                Cell::Text(r.strategy),
-                int(r.treatment.successes()),
-                int(r.treatment.trials()),
-                int(r.control.successes()),
-                int(r.control.trials()),
-                Cell::Float(r.risk_difference),
-                Cell::Float(r.interval.map(|i| i.low)),
-                Cell::Float(r.interval.map(|i| i.high)),
-                Cell::Float(r.p_value),
-                int(r.treatment_missing),
-                int(r.control_missing),
-                Cell::Int(r.tipping_point),
-                Cell::Bool(r.robust),
-            ],
-        );
+        sink(&[
+            Cell::Text(&r.arm),
+            Cell::Text(&r.outcome),
+            Cell::Text(r.estimand),
+            Cell::Text(r.population),
+            Cell::Text(r.strategy),
+            int(r.treatment.successes()),
+            int(r.treatment.trials()),
+            int(r.control.successes()),
+            int(r.control.trials()),
+            Cell::Float(r.risk_difference),
+            Cell::Float(r.interval.map(|i| i.low)),
+            Cell::Float(r.interval.map(|i| i.high)),
+            Cell::Float(r.p_value),
+            int(r.treatment_missing),
+            int(r.control_missing),
+            Cell::Int(r.tipping_point),
+            Cell::Bool(r.robust),
+        ]);
     }
-    out
+}
+
+/// Columns of `table1.csv`: the baseline characteristics of each randomized arm
+/// ([`crate::analysis::baseline`]).
+pub const TABLE1_COLUMNS: [&str; 14] = [
+    "arm",
+    "is_control",
+    "randomized",
+    "age_n",
+    "age_mean",
+    "age_sd",
+    "female",
+    "female_share",
+    "pain_baseline_n",
+    "pain_baseline_mean",
+    "pain_baseline_sd",
+    "ndi_baseline_n",
+    "ndi_baseline_mean",
+    "ndi_baseline_sd",
+];
+
+/// The rows of `table1.csv` (columns in [`TABLE1_COLUMNS`]).
+pub fn table1_rows(table: &[BaselineArm], sink: &mut RowSink<'_>) {
+    let mean_sd = |m: &MeanSd| [int(m.n), Cell::Float(m.mean), Cell::Float(m.sd)];
+    for a in table {
+        let mut cells = vec![
+            Cell::Text(&a.arm),
+            Cell::Bool(Some(a.is_control)),
+            int(a.randomized),
+        ];
+        cells.extend(mean_sd(&a.age));
+        cells.extend([int(a.female), Cell::Float(a.female_share())]);
+        cells.extend(mean_sd(&a.pain));
+        cells.extend(mean_sd(&a.ndi));
+        sink(&cells);
+    }
+}
+
+/// `table1.csv`: one row per arm in trial order.
+#[must_use]
+pub fn table1_csv(table: &[BaselineArm]) -> String {
+    csv_of(&TABLE1_COLUMNS, |sink| table1_rows(table, sink))
+}
+
+/// The header of `participants.csv`: [`PARTICIPANTS_COLUMNS`], then four columns per
+/// declared marker.
+#[must_use]
+pub fn participants_header(cohort: &Cohort) -> Vec<String> {
+    let mut header: Vec<String> = PARTICIPANTS_COLUMNS
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    for m in cohort.protocol.markers() {
+        for suffix in ["baseline", "checkpoint", "improvement", "responder"] {
+            header.push(format!("{}_{suffix}", m.column()));
+        }
+    }
+    header
+}
+
+/// The rows of `participants.csv`, one participant at a time by index.
+pub struct ParticipantRows<'a> {
+    cohort: &'a Cohort,
+    derived: &'a [Derived],
+    /// Every combination of the five flags, formatted once.
+    flag_fields: Vec<String>,
+}
+
+impl<'a> ParticipantRows<'a> {
+    /// The rows of the cohort's accepted participants and their `derived` rows (same order).
+    #[must_use]
+    pub fn new(cohort: &'a Cohort, derived: &'a [Derived]) -> Self {
+        ParticipantRows {
+            cohort,
+            derived,
+            flag_fields: (0u8..32).map(|b| Flags::from_bits(b).to_field()).collect(),
+        }
+    }
+
+    /// Number of rows.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.derived.len()
+    }
+
+    /// True without participants.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.derived.is_empty()
+    }
+
+    /// Replaces `cells` by the cells of row `i` (columns in [`participants_header`]).
+    #[inline]
+    pub fn cells<'s>(&'s self, i: usize, cells: &mut Vec<Cell<'s>>) {
+        let (p, d) = (&self.cohort.participants[i], &self.derived[i]);
+        cells.clear();
+        cells.extend([
+            Cell::Text(&p.id),
+            Cell::Text(self.cohort.protocol.arms()[p.arm].id()),
+            Cell::Text(p.site.as_deref().unwrap_or("")),
+            Cell::Int(p.age.and_then(|a| u64::try_from(a).ok())),
+            opt_int(d.sessions_planned),
+            int(u64::from(d.sessions_attended)),
+            Cell::Float(d.adherence),
+            Cell::Bool(d.adherent),
+            Cell::Dec(Some(d.minutes_delivered)),
+        ]);
+        push_outcome(cells, &d.pain, true);
+        push_outcome(cells, &d.ndi, false);
+        cells.push(Cell::Text(d.decision.as_str()));
+        cells.push(Cell::Text(&self.flag_fields[usize::from(d.flags.bits())]));
+        for m in &d.markers {
+            push_outcome(cells, m, false);
+        }
+    }
 }
 
 /// Streams `participants.csv` to `w`. Rows are formatted on up to `threads` threads in
@@ -438,47 +601,19 @@ pub fn write_participants(
     derived: &[Derived],
     threads: usize,
 ) -> io::Result<()> {
-    let mut header: Vec<String> = PARTICIPANTS_COLUMNS
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
-    for m in cohort.protocol.markers() {
-        for suffix in ["baseline", "checkpoint", "improvement", "responder"] {
-            header.push(format!("{}_{suffix}", m.column()));
-        }
-    }
+    let header = participants_header(cohort);
     let names: Vec<&str> = header.iter().map(String::as_str).collect();
     let mut out = String::new();
     push_header(&mut out, &names);
     w.write_all(out.as_bytes())?;
-    // Every combination of the five flags, formatted once.
-    let flag_fields: Vec<String> = (0u8..32).map(|b| Flags::from_bits(b).to_field()).collect();
+    let rows = ParticipantRows::new(cohort, derived);
     const BLOCK: usize = 1 << 15;
     let format_block = |block: usize, out: &mut String| {
         let range = block * BLOCK..((block + 1) * BLOCK).min(derived.len());
         let mut floats = FloatMemo::default();
         let mut cells: Vec<Cell<'_>> = Vec::with_capacity(32);
         for i in range {
-            let (p, d) = (&cohort.participants[i], &derived[i]);
-            cells.clear();
-            cells.extend([
-                Cell::Text(&p.id),
-                Cell::Text(cohort.protocol.arms()[p.arm].id()),
-                Cell::Text(p.site.as_deref().unwrap_or("")),
-                Cell::Int(p.age.and_then(|a| u64::try_from(a).ok())),
-                opt_int(d.sessions_planned),
-                int(u64::from(d.sessions_attended)),
-                Cell::Float(d.adherence),
-                Cell::Bool(d.adherent),
-                Cell::Dec(Some(d.minutes_delivered)),
-            ]);
-            push_outcome(&mut cells, &d.pain, true);
-            push_outcome(&mut cells, &d.ndi, false);
-            cells.push(Cell::Text(d.decision.as_str()));
-            cells.push(Cell::Text(&flag_fields[usize::from(d.flags.bits())]));
-            for m in &d.markers {
-                push_outcome(&mut cells, m, false);
-            }
+            rows.cells(i, &mut cells);
             push_row_with(out, &cells, Some(&mut floats));
         }
     };
@@ -497,21 +632,24 @@ fn push_outcome(cells: &mut Vec<Cell<'_>>, o: &OutcomeValues, with_pct: bool) {
     cells.push(Cell::Bool(o.responder));
 }
 
+/// The cells of one row of `rejections.csv` (columns in [`REJECTIONS_COLUMNS`]).
+#[must_use]
+pub fn rejection_cells(r: &Rejection) -> [Cell<'_>; 5] {
+    [
+        Cell::Text(r.file.name()),
+        int(r.line),
+        Cell::Text(&r.column),
+        Cell::Text(&r.value),
+        Cell::Text(&r.reason),
+    ]
+}
+
 /// Streams `rejections.csv` to `w` (header only when nothing was rejected).
 pub fn write_rejections(w: &mut dyn Write, rejections: &[Rejection]) -> io::Result<()> {
     let mut out = String::with_capacity(1 << 16);
     push_header(&mut out, &REJECTIONS_COLUMNS);
     for r in rejections {
-        push_row(
-            &mut out,
-            &[
-                Cell::Text(r.file.name()),
-                int(r.line),
-                Cell::Text(&r.column),
-                Cell::Text(&r.value),
-                Cell::Text(&r.reason),
-            ],
-        );
+        push_row(&mut out, &rejection_cells(r));
         if out.len() > 1 << 20 {
             w.write_all(out.as_bytes())?;
             out.clear();
@@ -618,6 +756,74 @@ pub fn summary<'a>(cohort: &'a Cohort, analysis: &'a Analysis, skip_invalid: boo
         comparisons: &analysis.comparisons,
         trend: &analysis.trend,
         adjusted: &analysis.adjusted,
+    }
+}
+
+/// One line of the run's description: a section (`run`, `settings`, `protocol`, `files`),
+/// a name and its value as `summary.json` has it.
+pub type SettingRow = (&'static str, String, serde_json::Value);
+
+impl Summary<'_> {
+    /// The run as `summary.json` records it, without the results: tool, version, cohort and
+    /// counts, then every setting, the protocol and the input files, nested keys joined by
+    /// `.` (an array of plain values becomes one text joined by `, `).
+    #[must_use]
+    pub fn setting_rows(&self) -> Vec<SettingRow> {
+        use serde_json::Value;
+        fn flatten(section: &'static str, prefix: &str, v: Value, out: &mut Vec<SettingRow>) {
+            let join = |k: &str| {
+                if prefix.is_empty() {
+                    k.to_owned()
+                } else {
+                    format!("{prefix}.{k}")
+                }
+            };
+            match v {
+                Value::Object(map) => {
+                    for (k, v) in map {
+                        flatten(section, &join(&k), v, out);
+                    }
+                }
+                Value::Array(items) if items.iter().all(|i| !i.is_object() && !i.is_array()) => {
+                    let text: Vec<String> = items
+                        .iter()
+                        .map(|i| match i {
+                            Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        })
+                        .collect();
+                    out.push((section, prefix.to_owned(), Value::String(text.join(", "))));
+                }
+                Value::Array(items) => {
+                    for (i, item) in items.into_iter().enumerate() {
+                        flatten(section, &format!("{prefix}[{i}]"), item, out);
+                    }
+                }
+                other => out.push((section, prefix.to_owned(), other)),
+            }
+        }
+        let mut out = vec![
+            ("run", "tool".to_owned(), Value::from(self.tool)),
+            ("run", "version".to_owned(), Value::from(self.version)),
+            ("run", "cohort".to_owned(), Value::from(self.cohort.clone())),
+            ("run", "rejections".to_owned(), Value::from(self.rejections)),
+            (
+                "run",
+                "participants_analysed".to_owned(),
+                Value::from(self.participants_analysed),
+            ),
+        ];
+        // Serialising these plain structs cannot fail; a failure would leave the section out.
+        if let Ok(v) = serde_json::to_value(&self.settings) {
+            flatten("settings", "", v, &mut out);
+        }
+        if let Ok(v) = serde_json::to_value(&self.protocol) {
+            flatten("protocol", "", v, &mut out);
+        }
+        if let Ok(v) = serde_json::to_value(self.files) {
+            flatten("files", "", v, &mut out);
+        }
+        out
     }
 }
 

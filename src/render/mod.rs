@@ -5,7 +5,8 @@
 //! applied once and its HTML page ([`report`]), the clinic audit's page, files and model
 //! ([`audit`]), and the charts drawn with plotters and an embedded font ([`charts`]). Renderers
 //! draw only from typed results (the analysis, the audit, the report and audit models, the
-//! simulation results), never from another format's text, so every format shows the same
+//! simulation results), never from another format's text (the workbook of `analyze --xlsx`,
+//! [`xlsx`], takes the CSV files' typed cells), so every format shows the same
 //! numbers and the same suppression. Files are written through [`crate::files`].
 
 pub mod audit;
@@ -15,3 +16,4 @@ pub mod export;
 pub mod format;
 pub mod output;
 pub mod report;
+pub mod xlsx;

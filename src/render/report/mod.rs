@@ -16,9 +16,9 @@ pub mod disclosure;
 pub mod model;
 
 use crate::analysis::Analysis;
+use crate::analysis::baseline::{BaselineArm, MeanSd};
 use crate::cohort::{Cohort, CohortFile, FileReport};
 use crate::derive::{Derived, EVIDENCE_AGE_MAX, EVIDENCE_AGE_MIN, Flags};
-use crate::stats;
 
 use disclosure::{Cell, CellId};
 use model::{ArmCells, DECISIONS, Outcome, ReportModel, SUPPRESSED};
@@ -134,8 +134,8 @@ pub(crate) fn rate_text(x: Cell, n: Cell, low: Option<f64>, high: Option<f64>) -
     }
 }
 
-fn mean_sd(values: &[f64]) -> String {
-    match (stats::mean(values), stats::sd(values)) {
+fn mean_sd(v: &MeanSd) -> String {
+    match (v.mean, v.sd) {
         (Some(m), Some(s)) => format!("{m:.1} ({s:.1})"),
         (Some(m), None) => format!("{m:.1}"),
         _ => "-".to_owned(),
@@ -251,18 +251,22 @@ fn table_one(s: &mut String, m: &ReportModel) {
         s.push_str("</tr>");
     };
     // A mean over an arm whose size is hidden is hidden with it.
-    let mean = |a: &ArmCells, k: usize| {
+    let mean = |a: &ArmCells, of: fn(&BaselineArm) -> &MeanSd| {
         if m.known(&[a.n]) {
-            mean_sd(&a.baseline[k])
+            mean_sd(of(&a.baseline))
         } else {
             SUPPRESSED.to_owned()
         }
     };
     row(s, "n", &|a| count(m, a.n));
-    row(s, "age, years: mean (SD)", &|a| mean(a, 0));
+    row(s, "age, years: mean (SD)", &|a| mean(a, |b| &b.age));
     row(s, "female: n (%)", &|a| with_pct(m, a.female, a.n));
-    row(s, "pain at baseline (0-10): mean (SD)", &|a| mean(a, 1));
-    row(s, "NDI at baseline (0-50): mean (SD)", &|a| mean(a, 2));
+    row(s, "pain at baseline (0-10): mean (SD)", &|a| {
+        mean(a, |b| &b.pain)
+    });
+    row(s, "NDI at baseline (0-50): mean (SD)", &|a| {
+        mean(a, |b| &b.ndi)
+    });
     s.push_str("</tbody></table></section>\n");
 }
 

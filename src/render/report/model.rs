@@ -13,6 +13,7 @@
 //! Figures computed from counts (rates, intervals, effects, p-values, the trend test, the
 //! fitted dose-response curve) are kept only when each count they use is known.
 
+use crate::analysis::baseline::{BaselineArm, baseline_table};
 use crate::analysis::{Analysis, ArmSummary, Comparison};
 use crate::cohort::{AdverseEvent, Cohort, CohortFile};
 use crate::derive::{Decision, Derived, EVIDENCE_AGE_MAX, EVIDENCE_AGE_MIN, Flags};
@@ -53,8 +54,8 @@ pub struct ArmCells {
     pub adherent: Option<(CellId, CellId)>,
     /// Without a pain score at baseline or the checkpoint, and with both.
     pub lost: (CellId, CellId),
-    /// Baseline means (age, pain, NDI): `values` per characteristic.
-    pub baseline: [Vec<f64>; 3],
+    /// Table 1's row of the arm (age, women, pain and NDI at baseline).
+    pub baseline: BaselineArm,
 }
 
 /// The report's counts after suppression.
@@ -73,28 +74,15 @@ pub struct ReportModel {
     pub no_checkpoint: CellId,
 }
 
-fn is_female(sex: Option<&str>) -> bool {
-    sex.is_some_and(|x| {
-        matches!(
-            x.trim().to_ascii_lowercase().as_str(),
-            "f" | "female" | "woman" | "w"
-        )
-    })
-}
-
 /// Per-arm tallies before they become cells.
 #[derive(Default, Clone)]
 struct Tally {
     n: u64,
-    female: u64,
     decisions: [u64; 4],
     adverse: u64,
     worst: [u64; 3],
     adherent: u64,
     lost: u64,
-    age: Vec<f64>,
-    pain: Vec<f64>,
-    ndi: Vec<f64>,
 }
 
 impl ReportModel {
@@ -125,16 +113,8 @@ impl ReportModel {
         for ((p, d), &w) in cohort.participants.iter().zip(derived).zip(&worst) {
             let a = &mut t[p.arm];
             a.n += 1;
-            a.female += u64::from(is_female(p.sex.as_deref()));
             if let Some(age) = p.age {
-                a.age.push(age as f64);
                 age_outside += u64::from(!(EVIDENCE_AGE_MIN..=EVIDENCE_AGE_MAX).contains(&age));
-            }
-            if let Some(b) = d.pain.baseline {
-                a.pain.push(b.to_f64());
-            }
-            if let Some(b) = d.ndi.baseline {
-                a.ndi.push(b.to_f64());
             }
             if let Some(k) = DECISIONS.iter().position(|(dec, _)| *dec == d.decision) {
                 a.decisions[k] += 1;
@@ -169,9 +149,10 @@ impl ReportModel {
                 (rows, rejected, dups)
             });
         let mut cells = Vec::with_capacity(arms.len());
-        for (i, (arm, a)) in arms.iter().zip(&mut t).enumerate() {
+        let table_one = baseline_table(cohort, derived);
+        for (i, ((arm, a), baseline)) in arms.iter().zip(&t).zip(table_one).enumerate() {
             let n = c.count(a.n);
-            let female = c.count(a.female);
+            let female = c.count(baseline.female);
             let _ = c.rest(n, &[female]);
             let summary: Option<&ArmSummary> = analysis.arms.get(i).filter(|s| s.arm == arm.id());
             let responders = [Outcome::Pain, Outcome::Ndi].map(|o| {
@@ -228,11 +209,7 @@ impl ReportModel {
                 worst,
                 adherent,
                 lost: (lost, with_scores),
-                baseline: [
-                    std::mem::take(&mut a.age),
-                    std::mem::take(&mut a.pain),
-                    std::mem::take(&mut a.ndi),
-                ],
+                baseline,
             });
         }
         let ns: Vec<CellId> = cells.iter().map(|a| a.n).collect();
