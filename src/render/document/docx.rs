@@ -139,13 +139,36 @@ fn paragraph(t: &Text, size: Option<usize>) -> Paragraph {
     })
 }
 
+/// The columns' widths in twips: the text width shared by the longest text of each column
+/// (its one-column cells and heading), each counted as 6 to 40 characters so a long digest
+/// or sentence wraps and a short number keeps room.
+fn grid(t: &Table) -> Vec<usize> {
+    let cols = t.header.len().max(1);
+    let mut longest: Vec<usize> = (0..cols)
+        .map(|i| t.header.get(i).map_or(0, |h| h.chars().count()))
+        .collect();
+    for row in &t.rows {
+        let mut col = 0;
+        for c in row {
+            if c.span == 1 && col < cols {
+                longest[col] = longest[col].max(c.text.chars().count());
+            }
+            col += c.span;
+        }
+    }
+    let weights: Vec<usize> = longest.iter().map(|&l| l.clamp(6, 40)).collect();
+    let total: usize = weights.iter().sum();
+    weights
+        .iter()
+        .map(|w| TEXT_WIDTH_TWIPS * w / total)
+        .collect()
+}
+
 /// A Word table: the header row in bold, the first column left-aligned and the others
-/// right-aligned (numbers), running text left-aligned; columns share the text width, the first
-/// twice as wide.
+/// right-aligned (numbers), running text left-aligned; widths from [`grid`].
 fn table(t: &Table) -> WordTable {
     let cols = t.header.len().max(1);
-    let unit = TEXT_WIDTH_TWIPS / (cols + 1);
-    let grid: Vec<usize> = (0..cols).map(|i| if i == 0 { 2 * unit } else { unit }).collect();
+    let grid = grid(t);
     let header = TableRow::new(
         t.header
             .iter()

@@ -140,6 +140,7 @@ mod tests {
     fn markup_in_data_is_escaped() {
         assert_eq!(escape("a|b*c_[x](y)"), "a\\|b\\*c\\_\\[x\\](y)");
         assert_eq!(escape("<script>\n"), "\\<script\\> ");
-        assert_eq!(code("a`b"), "`` a`b ``");
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`a"), "`` `a ``");
     }
 }
