@@ -60,7 +60,7 @@ impl Word {
     fn media(&self) -> Vec<&(String, Vec<u8>)> {
         self.entries
             .iter()
-            .filter(|(n, _)| n.starts_with("word/media/"))
+            .filter(|(n, _)| n.starts_with("word/media/") && !n.ends_with('/'))
             .collect()
     }
 }
