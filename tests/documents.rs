@@ -131,10 +131,7 @@ fn tables(xml: &str) -> Vec<(String, Vec<Vec<String>>)> {
     out
 }
 
-fn table<'a>(
-    all: &'a [(String, Vec<Vec<String>>)],
-    caption: &str,
-) -> &'a [Vec<String>] {
+fn table<'a>(all: &'a [(String, Vec<Vec<String>>)], caption: &str) -> &'a [Vec<String>] {
     &all.iter()
         .find(|(c, _)| c.contains(caption))
         .unwrap_or_else(|| panic!("no table captioned {caption:?}"))
@@ -176,7 +173,11 @@ fn word_tables_hold_the_numbers_of_analyze() {
         ("ndi", "Table 3: NDI responders"),
     ] {
         let rows = table(&all, caption);
-        assert_eq!(rows.len(), arms.rows.len() + 1, "{caption}: header and one row per arm");
+        assert_eq!(
+            rows.len(),
+            arms.rows.len() + 1,
+            "{caption}: header and one row per arm"
+        );
         for row in &arms.rows {
             let cells = rows
                 .iter()
@@ -191,7 +192,10 @@ fn word_tables_hold_the_numbers_of_analyze() {
             assert_eq!(cells[1], want, "{caption} {}", row["arm"]);
             // The Markdown file has the same cell (its brackets escaped).
             let md_cell = want.replace('[', "\\[").replace(']', "\\]");
-            assert!(md.contains(&format!("| {md_cell} |")), "report.md: {md_cell}");
+            assert!(
+                md.contains(&format!("| {md_cell} |")),
+                "report.md: {md_cell}"
+            );
         }
         let comparisons = Table::read(&a.join("comparisons.csv"));
         for row in comparisons.rows.iter().filter(|r| r["outcome"] == o) {
@@ -217,7 +221,12 @@ fn word_tables_hold_the_numbers_of_analyze() {
     let safety = table(&all, "adverse event by arm");
     for (i, row) in arms.rows.iter().enumerate() {
         assert_eq!(one[0][i + 1], row["arm"]);
-        assert_eq!(one[1][i + 1], row["randomized"], "Table 1 n of {}", row["arm"]);
+        assert_eq!(
+            one[1][i + 1],
+            row["randomized"],
+            "Table 1 n of {}",
+            row["arm"]
+        );
         let s = safety.iter().find(|r| r[0] == row["arm"]).unwrap();
         let events = &row["adverse_event_participants"];
         assert!(
@@ -250,21 +259,28 @@ fn charts_are_embedded_png_images_and_markdown_points_at_them() {
     assert_eq!(media.len(), figures, "one image per figure caption");
     for (name, bytes) in media {
         assert!(name.ends_with(".png"), "{name}");
-        assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{name} is not a PNG");
+        assert!(
+            bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+            "{name} is not a PNG"
+        );
     }
-    assert_eq!(xml.matches("<pic:pic").count(), figures, "each drawn inline");
+    assert_eq!(
+        xml.matches("<pic:pic").count(),
+        figures,
+        "each drawn inline"
+    );
     // Sections after the first start on a new page.
     assert!(xml.matches("<w:pageBreakBefore").count() >= 8);
     let md = std::fs::read_to_string(tmp.path().join("rep/report.md")).unwrap();
-    let links: Vec<&str> = md
-        .lines()
-        .filter(|l| l.starts_with("![Figure "))
-        .collect();
+    let links: Vec<&str> = md.lines().filter(|l| l.starts_with("![Figure ")).collect();
     assert_eq!(links.len(), figures);
     for l in links {
         let path = &l[l.rfind("](").unwrap() + 2..l.len() - 1];
         assert!(path.ends_with(".png"), "{l}");
-        assert!(tmp.path().join("rep").join(path).is_file(), "{path} missing");
+        assert!(
+            tmp.path().join("rep").join(path).is_file(),
+            "{path} missing"
+        );
     }
 }
 
@@ -289,8 +305,7 @@ fn no_small_count_in_any_table_or_paragraph_under_min_cell() {
         for row in &table(&all, caption)[1..] {
             for cell in &row[1..] {
                 let count = cell.split(" (").next().unwrap();
-                let ok = count == "[c]"
-                    || count.parse::<u64>().is_ok_and(|v| v == 0 || v >= 5);
+                let ok = count == "[c]" || count.parse::<u64>().is_ok_and(|v| v == 0 || v >= 5);
                 assert!(ok, "{caption} {}: {cell}", row[0]);
             }
         }
@@ -311,7 +326,10 @@ fn participant_ids_only_with_show_ids() {
     let text = text_of(&Word::open(&plain.path().join("rep/report.docx")).xml());
     let md = std::fs::read_to_string(plain.path().join("rep/report.md")).unwrap();
     for id in &ids {
-        assert!(!text.contains(id.as_str()) && !md.contains(id.as_str()), "{id} shown");
+        assert!(
+            !text.contains(id.as_str()) && !md.contains(id.as_str()),
+            "{id} shown"
+        );
     }
     let shown = report(&["--show-ids"]);
     let xml = Word::open(&shown.path().join("rep/report.docx")).xml();
@@ -336,10 +354,20 @@ fn documents_chooses_fewer_and_the_bytes_repeat() {
         "svg",
     ]);
     assert_eq!(run.code, 0, "{run}");
-    assert!(!out.join("report.html").exists(), "an earlier report.html is removed");
-    assert_eq!(std::fs::read(out.join("report.docx")).unwrap(), first, "same bytes");
+    assert!(
+        !out.join("report.html").exists(),
+        "an earlier report.html is removed"
+    );
+    assert_eq!(
+        std::fs::read(out.join("report.docx")).unwrap(),
+        first,
+        "same bytes"
+    );
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
-    assert!(md.contains("](charts/rates.svg)"), "SVG charts only: Markdown points at them");
+    assert!(
+        md.contains("](charts/rates.svg)"),
+        "SVG charts only: Markdown points at them"
+    );
     assert!(run.stdout.contains("report.md") && !run.stdout.contains("report.html"));
     let bad = trialdose([
         "report",
@@ -356,8 +384,14 @@ fn documents_chooses_fewer_and_the_bytes_repeat() {
 fn hostile_title_stays_text() {
     let tmp = report(&["--title", "A <b>&amp; \u{1b}[31m | *x* </w:t>"]);
     let xml = Word::open(&tmp.path().join("rep/report.docx")).xml();
-    assert!(!xml.contains('\u{1b}'), "a control character reached the XML");
+    assert!(
+        !xml.contains('\u{1b}'),
+        "a control character reached the XML"
+    );
     assert!(text_of(&xml).contains("A <b>&amp; \u{fffd}[31m | *x* </w:t>"));
     let md = std::fs::read_to_string(tmp.path().join("rep/report.md")).unwrap();
-    assert!(md.starts_with("# A \\<b\\>\\&amp; \u{fffd}\\[31m \\| \\*x\\* \\</w:t\\>\n"), "{md}");
+    assert!(
+        md.starts_with("# A \\<b\\>\\&amp; \u{fffd}\\[31m \\| \\*x\\* \\</w:t\\>\n"),
+        "{md}"
+    );
 }

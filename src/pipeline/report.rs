@@ -11,11 +11,11 @@ use crate::domain::PrimaryOutcome;
 use crate::files::write_atomic;
 use crate::render::charts::Chart;
 use crate::render::charts::simulation::{PowerChart, PredictiveChart, SimFileError};
-use crate::render::document::{Figure, docx, markdown};
 use crate::render::charts::{
     adherence::AdherenceChart, consort::ConsortChart, dose::DoseChart, forest::ForestChart,
     rates::RatesChart, slopes::SlopeChart, waterfall::WaterfallChart,
 };
+use crate::render::document::{Figure, docx, markdown};
 use crate::render::report::disclosure::Disclosed as _;
 use crate::render::report::model::ReportModel;
 use crate::render::report::{self, ReportInput};
@@ -121,8 +121,11 @@ pub fn report_into(
         ))
     } else {
         charts.push(
-            fig("waterfall", "Percent change in pain per participant, sorted")
-                .draw(&WaterfallChart::new(cohort, derived))?,
+            fig(
+                "waterfall",
+                "Percent change in pain per participant, sorted",
+            )
+            .draw(&WaterfallChart::new(cohort, derived))?,
         );
         charts.push(
             fig(

@@ -10,8 +10,8 @@
 //! escapes the rest.
 
 use docx_rs::{
-    AlignmentType, Docx, Paragraph, Pic, Run, RunFonts, Style, StyleType,
-    Table as WordTable, TableCell, TableRow, WidthType,
+    AlignmentType, Docx, Paragraph, Pic, Run, RunFonts, Style, StyleType, Table as WordTable,
+    TableCell, TableRow, WidthType,
 };
 
 use super::{Block, Cell, CellKind, Document, Figure, Span, Table, Text};
@@ -173,9 +173,7 @@ fn table(t: &Table) -> WordTable {
         t.header
             .iter()
             .enumerate()
-            .map(|(i, h)| {
-                cell_with(run(h).bold(), i == 0, 1, grid[i])
-            })
+            .map(|(i, h)| cell_with(run(h).bold(), i == 0, 1, grid[i]))
             .collect(),
     );
     let mut rows = vec![header];

@@ -194,9 +194,10 @@ fn provenance(cohort: &Cohort, analysis: &Analysis, m: &ReportModel, label: &str
     );
     Section::new("provenance", "Data provenance")
         .with(Block::Paragraph(
-            Text::prose("Cohort folder ")
-                .and_code(label)
-                .and(format!(", analysed by trialdose {}.", env!("CARGO_PKG_VERSION"))),
+            Text::prose("Cohort folder ").and_code(label).and(format!(
+                ", analysed by trialdose {}.",
+                env!("CARGO_PKG_VERSION")
+            )),
         ))
         .with(Block::Table(files(cohort, &participants)))
         .with(Block::Paragraph(Text::prose(settings)))
@@ -267,7 +268,9 @@ fn table_one(m: &ReportModel) -> Section {
     row(&mut t, "n", &|a| count(m, a.n));
     row(&mut t, "age, years: mean (SD)", &|a| mean(a, 0));
     row(&mut t, "female: n (%)", &|a| with_pct(m, a.female, a.n));
-    row(&mut t, "pain at baseline (0-10): mean (SD)", &|a| mean(a, 1));
+    row(&mut t, "pain at baseline (0-10): mean (SD)", &|a| {
+        mean(a, 1)
+    });
     row(&mut t, "NDI at baseline (0-50): mean (SD)", &|a| mean(a, 2));
     Section::new("table1", "Table 1: baseline characteristics by arm").with(Block::Table(t))
 }
@@ -296,10 +299,23 @@ fn responder_rows(t: &mut Table, analysis: &Analysis, outcome: Outcome, m: &Repo
         let mut row: Vec<TableCell> = vec![a.arm.as_str().into(), rate.into()];
         match c {
             Some(c) if m.comparison_shown(c) => {
-                row.push(format!("{} [{} to {}]", pp(c.risk_difference), pp(c.rd_low), pp(c.rd_high)).into());
                 row.push(
-                    format!("{} [{} to {}]", ratio(c.risk_ratio), ratio(c.rr_low), ratio(c.rr_high))
-                        .into(),
+                    format!(
+                        "{} [{} to {}]",
+                        pp(c.risk_difference),
+                        pp(c.rd_low),
+                        pp(c.rd_high)
+                    )
+                    .into(),
+                );
+                row.push(
+                    format!(
+                        "{} [{} to {}]",
+                        ratio(c.risk_ratio),
+                        ratio(c.rr_low),
+                        ratio(c.rr_high)
+                    )
+                    .into(),
                 );
                 row.push(if p_known {
                     p_text(c.p_adjusted).into()
@@ -358,7 +374,8 @@ fn trend(analysis: &Analysis, m: &ReportModel) -> Section {
         let row: Vec<TableCell> = if m.outcome_shown(tr.outcome) {
             vec![
                 tr.label.as_str().into(),
-                tr.z.map_or_else(|| "-".to_owned(), |z| format!("{z:.2}")).into(),
+                tr.z.map_or_else(|| "-".to_owned(), |z| format!("{z:.2}"))
+                    .into(),
                 p_text(tr.p_two_sided).into(),
                 p_text(tr.p_one_sided).into(),
                 tr.scores.as_str().into(),
@@ -466,7 +483,11 @@ fn sensitivity(analysis: &Analysis, m: &ReportModel) -> Option<Section> {
             _ => String::new(),
         };
         row.extend([
-            TableCell::new(format!("{}/{}", r.treatment.successes(), r.treatment.trials())),
+            TableCell::new(format!(
+                "{}/{}",
+                r.treatment.successes(),
+                r.treatment.trials()
+            )),
             TableCell::new(format!("{}/{}", r.control.successes(), r.control.trials())),
             TableCell::new(format!(
                 "{} [{} to {}]",
@@ -660,11 +681,10 @@ fn limitations(cohort: &Cohort, m: &ReportModel) -> Section {
             Cell::Suppressed => true,
         };
         if small {
-            items.push(
-                Text::prose("Arm ")
-                    .and_data(a.id.as_str())
-                    .and(format!(" has {} participants: its intervals are wide and Fisher's test has little power.", count(m, a.n))),
-            );
+            items.push(Text::prose("Arm ").and_data(a.id.as_str()).and(format!(
+                " has {} participants: its intervals are wide and Fisher's test has little power.",
+                count(m, a.n)
+            )));
         }
     }
     match m.cell(m.no_checkpoint) {
