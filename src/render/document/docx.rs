@@ -139,28 +139,63 @@ fn paragraph(t: &Text, size: Option<usize>) -> Paragraph {
     })
 }
 
-/// The columns' widths in twips: the text width shared by the longest text of each column
-/// (its one-column cells and heading), each counted as 6 to 40 characters so a long digest
-/// or sentence wraps and a short number keeps room.
+/// Twips a character of table text takes (8.5 point, proportional font, generously).
+const CHAR_TWIPS: usize = 95;
+/// Twips a cell adds to its text (Word's default cell margins and the borders).
+const CELL_TWIPS: usize = 230;
+
+/// The columns' widths in twips, within the text width. Each column needs room for its
+/// longest word (a number, an arm id, a digest in part: at most 24 characters, so nothing is
+/// broken inside a number) and would like room for its longest cell (at most 40 characters);
+/// every column gets what it needs, and the rest of the width is shared in proportion to what
+/// each would still like. When even the needs do not fit, they are scaled down together.
 fn grid(t: &Table) -> Vec<usize> {
     let cols = t.header.len().max(1);
-    let mut longest: Vec<usize> = (0..cols)
-        .map(|i| t.header.get(i).map_or(0, |h| h.chars().count()))
-        .collect();
+    let mut word = vec![0usize; cols];
+    let mut whole = vec![0usize; cols];
+    let mut measure = |col: usize, text: &str| {
+        let longest_word = text
+            .split(' ')
+            .map(|w| w.chars().count())
+            .max()
+            .unwrap_or(0);
+        word[col] = word[col].max(longest_word);
+        whole[col] = whole[col].max(text.chars().count());
+    };
+    for (i, h) in t.header.iter().enumerate().take(cols) {
+        measure(i, h);
+    }
     for row in &t.rows {
         let mut col = 0;
         for c in row {
             if c.span == 1 && col < cols {
-                longest[col] = longest[col].max(c.text.chars().count());
+                measure(col, &c.text);
             }
             col += c.span;
         }
     }
-    let weights: Vec<usize> = longest.iter().map(|&l| l.clamp(6, 40)).collect();
-    let total: usize = weights.iter().sum();
-    weights
+    let twips = |chars: usize| CELL_TWIPS + CHAR_TWIPS * chars;
+    let need: Vec<usize> = word.iter().map(|&w| twips(w.clamp(3, 24))).collect();
+    let like: Vec<usize> = whole
         .iter()
-        .map(|w| TEXT_WIDTH_TWIPS * w / total)
+        .zip(&need)
+        .map(|(&w, &n)| twips(w.min(40)).max(n))
+        .collect();
+    let needed: usize = need.iter().sum();
+    if needed >= TEXT_WIDTH_TWIPS {
+        return need.iter().map(|n| n * TEXT_WIDTH_TWIPS / needed).collect();
+    }
+    let spare = TEXT_WIDTH_TWIPS - needed;
+    let slack: Vec<usize> = like.iter().zip(&need).map(|(l, n)| l - n).collect();
+    let wanted: usize = slack.iter().sum();
+    if wanted <= spare {
+        // Everything fits: the rest of the width shared evenly.
+        let even = (spare - wanted) / cols;
+        return like.iter().map(|l| l + even).collect();
+    }
+    need.iter()
+        .zip(&slack)
+        .map(|(n, s)| n + s * spare / wanted)
         .collect()
 }
 
