@@ -12,21 +12,9 @@ use std::path::Path;
 
 use util::*;
 
-/// Runs `report` on the example cohort into a temporary folder.
+/// Runs `report` on the example cohort into `rep/` of a temporary folder.
 fn report(extra: &[&str]) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("rep");
-    let cohort = dream_like().expect("example cohort");
-    let mut args = vec![
-        "report",
-        cohort.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    let run = trialdose(&args);
-    assert_eq!(run.code, 0, "{run}");
-    tmp
+    report_example(extra)
 }
 
 /// A Word document as read back: every entry of its zip, by name.
