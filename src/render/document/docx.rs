@@ -200,15 +200,27 @@ fn grid(t: &Table) -> Vec<usize> {
 }
 
 /// A Word table: the header row in bold, the first column left-aligned and the others
-/// right-aligned (numbers), running text left-aligned; widths from [`grid`].
+/// right-aligned (numbers), running text and its heading left-aligned; widths from [`grid`].
 fn table(t: &Table) -> WordTable {
     let cols = t.header.len().max(1);
     let grid = grid(t);
+    // A heading sits over its column: left over running text, right over numbers.
+    let words = |i: usize| {
+        t.rows.iter().any(|r| {
+            r.iter()
+                .scan(0, |col, c| {
+                    let at = *col;
+                    *col += c.span;
+                    Some((at, c))
+                })
+                .any(|(at, c)| at == i && c.kind == CellKind::Words)
+        })
+    };
     let header = TableRow::new(
         t.header
             .iter()
             .enumerate()
-            .map(|(i, h)| cell_with(run(h).bold(), i == 0, 1, grid[i]))
+            .map(|(i, h)| cell_with(run(h).bold(), i == 0 || words(i), 1, grid[i]))
             .collect(),
     );
     let mut rows = vec![header];
