@@ -6,19 +6,8 @@ mod util;
 use util::*;
 
 fn report(extra: &[&str]) -> (tempfile::TempDir, String) {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("rep");
-    let cohort = dream_like().expect("example cohort");
-    let mut args = vec![
-        "report",
-        cohort.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    let run = trialdose(&args);
-    assert_eq!(run.code, 0, "{run}");
-    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let tmp = report_example(extra);
+    let html = std::fs::read_to_string(tmp.path().join("rep/report.html")).unwrap();
     (tmp, html)
 }
 

@@ -1,5 +1,6 @@
-//! `trialdose report COHORT --out DIR`: `DIR/report.html` (self-contained) and every chart as
-//! PNG and/or SVG in `DIR/charts/`.
+//! `trialdose report COHORT --out DIR`: `DIR/report.html` (self-contained), `DIR/report.md`
+//! (Markdown for Quarto), `DIR/report.docx` (Word) and every chart as PNG and/or SVG in
+//! `DIR/charts/`. `--documents` chooses fewer documents; `--format` chooses the chart files.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -7,7 +8,7 @@ use std::process::ExitCode;
 
 use trialdose::analysis::AnalysisOptions;
 use trialdose::cohort::LoadOptions;
-use trialdose::pipeline::{self, PipelineError, ReportSettings};
+use trialdose::pipeline::{self, Documents, PipelineError, ReportSettings};
 use trialdose::render::output::{ensure_subdir, ensure_writable_dir};
 use trialdose::sim::result::SimResult;
 
@@ -35,9 +36,19 @@ pub struct Args {
     /// repeatable).
     #[arg(long, value_name = "FILE.json")]
     sim: Vec<PathBuf>,
-    /// Chart files to write (the report itself always embeds SVG).
+    /// Chart files to write (the HTML page always embeds SVG, the Word document PNG).
     #[arg(long, value_enum, default_value = "both")]
     format: ChartFormat,
+    /// Documents to write, comma-separated: html (report.html), md (report.md), docx
+    /// (report.docx).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "html,md,docx",
+        value_delimiter = ',',
+        default_value = "html,md,docx"
+    )]
+    documents: Vec<DocumentKind>,
     /// Add baseline-adjusted relative risks: `baseline` or `baseline,age`.
     #[arg(long, value_name = "baseline[,age]")]
     adjust: Option<String>,
@@ -51,6 +62,26 @@ pub struct Args {
     /// Most threads working at once, over every pool (results never depend on it; default: every core).
     #[arg(long)]
     threads: Option<usize>,
+}
+
+/// A document `report` can write.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum DocumentKind {
+    /// report.html: one self-contained page.
+    Html,
+    /// report.md: Markdown with pipe tables, the charts beside it.
+    Md,
+    /// report.docx: Word, with editable tables and the charts embedded.
+    Docx,
+}
+
+/// The documents asked for.
+fn documents(kinds: &[DocumentKind]) -> Documents {
+    Documents {
+        html: kinds.contains(&DocumentKind::Html),
+        markdown: kinds.contains(&DocumentKind::Md),
+        word: kinds.contains(&DocumentKind::Docx),
+    }
 }
 
 /// Runs `report`.
@@ -107,6 +138,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         min_cell: args.min_cell,
         full_paths: args.full_paths,
         files: args.format.into(),
+        documents: documents(&args.documents),
         show_ids: args.show_ids,
         options,
         sims: &sims,
@@ -121,10 +153,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         eprintln!("trialdose: note: {}", super::term::safe(note));
     }
     // With `?`, so a closed pipe ends the run quietly.
-    writeln!(
-        std::io::stdout().lock(),
-        "report: {}",
-        reported.page.display()
-    )?;
+    let mut out = std::io::stdout().lock();
+    for path in &reported.documents {
+        writeln!(out, "report: {}", path.display())?;
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -21,10 +21,11 @@ use crate::derive::{self, Derived};
 use crate::files::OutputError;
 use crate::render::charts::simulation::SimFileError;
 use crate::render::charts::{self, Chart, ChartError};
+use crate::render::document::Png;
 
 pub use analyze::{Analyzed, analyze_into};
 pub use audit::{AuditSettings, Audited, audit_into};
-pub use report::{ReportSettings, Reported, report_into};
+pub use report::{Documents, ReportSettings, Reported, report_into};
 
 /// Why a job stopped. Each variant keeps the library's own error, so the command line can map
 /// it to its exit code and name the flag that fixes it.
@@ -48,6 +49,9 @@ pub enum PipelineError {
     /// A chart could not be drawn.
     #[error("drawing a chart failed: {}", .0.0)]
     Chart(#[from] ChartError),
+    /// The Word document could not be packed.
+    #[error(transparent)]
+    Docx(#[from] crate::render::document::docx::DocxError),
     /// The simulation document at this position of the report's list cannot be charted.
     #[error("simulation document {}: {source}", .index + 1)]
     SimChart {
@@ -152,18 +156,43 @@ pub fn write_chart<C: Chart>(
     chart: &C,
     files: ChartFiles,
 ) -> Result<String, PipelineError> {
+    Ok(draw_chart(dir, name, chart, files, false)?.0)
+}
+
+/// As [`write_chart`], and returns the PNG as well when it is drawn: when PNG files are
+/// written, or when `png` asks for it (a document that embeds the chart).
+///
+/// # Errors
+/// [`PipelineError::Chart`] or [`PipelineError::Output`].
+pub fn draw_chart<C: Chart>(
+    dir: &Path,
+    name: &str,
+    chart: &C,
+    files: ChartFiles,
+    png: bool,
+) -> Result<(String, Option<Png>), PipelineError> {
     let svg = charts::svg(chart)?;
+    let png = if png || files.written().contains(&"png") {
+        let (width, height) = chart.size();
+        Some(Png {
+            bytes: charts::png(chart)?,
+            width,
+            height,
+        })
+    } else {
+        None
+    };
     for ext in ["png", "svg"] {
         let path = dir.join(format!("{name}.{ext}"));
         if !files.written().contains(&ext) {
             remove_if_present(&path)?;
         } else if ext == "svg" {
             crate::files::write_atomic(&path, svg.as_bytes())?;
-        } else {
-            crate::files::write_atomic(&path, &charts::png(chart)?)?;
+        } else if let Some(png) = &png {
+            crate::files::write_atomic(&path, &png.bytes)?;
         }
     }
-    Ok(svg)
+    Ok((svg, png))
 }
 
 /// Removes `path` if it exists (an output of an earlier run that this run does not write).

@@ -1,17 +1,21 @@
 //! `report`'s job: the analysis, the report model with small-cell suppression applied once,
-//! every chart drawn from that model into `charts/`, and the self-contained `report.html`.
+//! every chart drawn from that model into `charts/`, the report as one document built from
+//! the model, and that document written as the self-contained `report.html`, `report.md`
+//! (Markdown for Quarto, pointing at the charts) and `report.docx` (Word).
 
 use std::path::{Path, PathBuf};
 
-use super::{ChartFiles, PipelineError, Prepared, remove_if_present, write_chart};
+use super::{ChartFiles, PipelineError, Prepared, draw_chart, remove_if_present};
 use crate::analysis::{self, AnalysisOptions};
 use crate::domain::PrimaryOutcome;
 use crate::files::write_atomic;
+use crate::render::charts::Chart;
 use crate::render::charts::simulation::{PowerChart, PredictiveChart, SimFileError};
 use crate::render::charts::{
     adherence::AdherenceChart, consort::ConsortChart, dose::DoseChart, forest::ForestChart,
     rates::RatesChart, slopes::SlopeChart, waterfall::WaterfallChart,
 };
+use crate::render::document::{Figure, docx, markdown};
 use crate::render::report::disclosure::Disclosed as _;
 use crate::render::report::model::ReportModel;
 use crate::render::report::{self, ReportInput};
@@ -28,6 +32,8 @@ pub struct ReportSettings<'a> {
     pub full_paths: bool,
     /// Chart files written beside the page.
     pub files: ChartFiles,
+    /// The documents written.
+    pub documents: Documents,
     /// List the participants who need attention by id.
     pub show_ids: bool,
     /// The analysis (its covariates add the adjusted ratios).
@@ -37,10 +43,31 @@ pub struct ReportSettings<'a> {
     pub sims: &'a [SimResult],
 }
 
+/// Which documents `report` writes (at least one; a document not written is removed from
+/// the folder if an earlier run left it, since it would no longer match the charts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Documents {
+    /// `report.html`.
+    pub html: bool,
+    /// `report.md`.
+    pub markdown: bool,
+    /// `report.docx`.
+    pub word: bool,
+}
+
+impl Documents {
+    /// All three.
+    pub const ALL: Documents = Documents {
+        html: true,
+        markdown: true,
+        word: true,
+    };
+}
+
 /// What `report` wrote.
 pub struct Reported {
-    /// The page.
-    pub page: PathBuf,
+    /// The documents written (HTML, Markdown, Word, as asked).
+    pub documents: Vec<PathBuf>,
     /// What the reader of the console should know (a chart that could not be drawn, and why).
     pub notes: Vec<String>,
 }
@@ -49,7 +76,8 @@ pub struct Reported {
 /// them gives any count of the tables; under suppression they are not drawn.
 const INDIVIDUAL: [&str; 3] = ["waterfall", "slopes", "adherence"];
 
-/// Writes `out/report.html` and `out/charts/` from a prepared cohort.
+/// Writes the documents asked for (`out/report.html`, `out/report.md`, `out/report.docx`)
+/// and `out/charts/` from a prepared cohort.
 ///
 /// # Errors
 /// [`PipelineError`] when the analysis fails, a chart cannot be drawn or a file written.
@@ -66,20 +94,19 @@ pub fn report_into(
     let mut notes = Vec::new();
     // Suppression is applied once, here; the page and every chart draw from this model.
     let model = ReportModel::new(cohort, derived, &result, settings.min_cell);
+    // The Word document embeds the charts as PNG, whichever chart files are written.
+    let fig = |name: &str, title: &str| Drawing {
+        dir: d,
+        name: name.to_owned(),
+        caption: title.to_owned(),
+        files: f,
+        png: settings.documents.word,
+    };
     let mut charts = vec![
-        (
-            "Responder rates per arm with 95% Wilson intervals".to_owned(),
-            write_chart(d, "rates", &RatesChart::new(&result).with_model(&model), f)?,
-        ),
-        (
-            "Risk difference and risk ratio versus control".to_owned(),
-            write_chart(
-                d,
-                "forest",
-                &ForestChart::new(&result).with_model(&model),
-                f,
-            )?,
-        ),
+        fig("rates", "Responder rates per arm with 95% Wilson intervals")
+            .draw(&RatesChart::new(&result).with_model(&model))?,
+        fig("forest", "Risk difference and risk ratio versus control")
+            .draw(&ForestChart::new(&result).with_model(&model))?,
     ];
     let chart_note = if model.suppressing() {
         // Earlier copies go too.
@@ -93,34 +120,30 @@ pub fn report_into(
             settings.min_cell
         ))
     } else {
-        charts.push((
-            "Percent change in pain per participant, sorted".to_owned(),
-            write_chart(d, "waterfall", &WaterfallChart::new(cohort, derived), f)?,
-        ));
-        charts.push((
-            "Baseline to checkpoint per participant, with arm means".to_owned(),
-            write_chart(d, "slopes", &SlopeChart::new(cohort, derived), f)?,
-        ));
-        charts.push((
-            "Sessions attended per participant".to_owned(),
-            write_chart(
-                d,
-                "adherence",
-                &AdherenceChart::new(cohort, derived, &result),
-                f,
-            )?,
-        ));
+        charts.push(
+            fig(
+                "waterfall",
+                "Percent change in pain per participant, sorted",
+            )
+            .draw(&WaterfallChart::new(cohort, derived))?,
+        );
+        charts.push(
+            fig(
+                "slopes",
+                "Baseline to checkpoint per participant, with arm means",
+            )
+            .draw(&SlopeChart::new(cohort, derived))?,
+        );
+        charts.push(
+            fig("adherence", "Sessions attended per participant")
+                .draw(&AdherenceChart::new(cohort, derived, &result))?,
+        );
         None
     };
-    charts.push((
-        "CONSORT 2010 flow diagram".to_owned(),
-        write_chart(
-            d,
-            "consort",
-            &ConsortChart::new(cohort, derived).with_model(&model),
-            f,
-        )?,
-    ));
+    charts.push(
+        fig("consort", "CONSORT 2010 flow diagram")
+            .draw(&ConsortChart::new(cohort, derived).with_model(&model))?,
+    );
     // The dose-response curves need a fit; a cohort that cannot give one says why instead.
     match fitted(cohort, derived, &result, &cohort.dir) {
         Ok(evidence) => {
@@ -137,25 +160,25 @@ pub fn report_into(
                 ),
             ] {
                 let chart = DoseChart::new(&result, &evidence, outcome).with_model(&model);
-                charts.push((title.to_owned(), write_chart(d, name, &chart, f)?));
+                charts.push(fig(name, title).draw(&chart)?);
             }
         }
         Err(e) => notes.push(format!("no dose-response chart: {e}")),
     }
     for (index, r) in settings.sims.iter().enumerate() {
         let bad = |source| PipelineError::SimChart { index, source };
-        let (title, svg) = match r {
+        let figure = match r {
             SimResult::Clinic(_) => {
                 let c = PredictiveChart::from_result(r).map_err(bad)?;
                 let name = format!("sim{}_predictive", index + 1);
                 let title = "Predictive distribution of responders (simulation)";
-                (title, write_chart(d, &name, &c, f)?)
+                fig(&name, title).draw(&c)?
             }
             SimResult::SampleSize(_) => {
                 let c = PowerChart::from_result(r).map_err(bad)?;
                 let name = format!("sim{}_power", index + 1);
                 let title = "Power against participants per arm (simulation)";
-                (title, write_chart(d, &name, &c, f)?)
+                fig(&name, title).draw(&c)?
             }
             SimResult::Trial(_) => {
                 return Err(bad(SimFileError(
@@ -163,14 +186,14 @@ pub fn report_into(
                 )));
             }
         };
-        charts.push((title.to_owned(), svg));
+        charts.push(figure);
     }
     let label = report::folder_label(&cohort.dir, settings.full_paths);
-    let html = report::html(
+    let document = report::document(
         cohort,
         derived,
         &result,
-        &ReportInput {
+        ReportInput {
             title: settings.title,
             model: &model,
             cohort_label: &label,
@@ -179,7 +202,49 @@ pub fn report_into(
             chart_note,
         },
     );
-    let page = out.join("report.html");
-    write_atomic(&page, html.as_bytes())?;
-    Ok(Reported { page, notes })
+    let which = settings.documents;
+    let mut documents = Vec::new();
+    let chart_ext = if f == ChartFiles::Svg { "svg" } else { "png" };
+    for (wanted, name) in [
+        (which.html, "report.html"),
+        (which.markdown, "report.md"),
+        (which.word, "report.docx"),
+    ] {
+        let path = out.join(name);
+        if !wanted {
+            remove_if_present(&path)?;
+            continue;
+        }
+        let bytes = match name {
+            "report.html" => report::html(&document).into_bytes(),
+            "report.md" => markdown::document(&document, chart_ext).into_bytes(),
+            _ => docx::document(&document)?,
+        };
+        write_atomic(&path, &bytes)?;
+        documents.push(path);
+    }
+    Ok(Reported { documents, notes })
+}
+
+/// One chart of the report: where it is written and what its figure is called.
+struct Drawing<'a> {
+    dir: &'a Path,
+    name: String,
+    caption: String,
+    files: ChartFiles,
+    png: bool,
+}
+
+impl Drawing<'_> {
+    /// Draws `chart` into its files and returns it as the document's figure.
+    fn draw<C: Chart>(self, chart: &C) -> Result<Figure, PipelineError> {
+        let (svg, png) = draw_chart(self.dir, &self.name, chart, self.files, self.png)?;
+        Ok(Figure {
+            number: 0,
+            caption: self.caption,
+            name: self.name,
+            svg,
+            png,
+        })
+    }
 }

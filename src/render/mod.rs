@@ -12,6 +12,7 @@
 pub mod audit;
 pub mod charts;
 pub mod compare;
+pub mod document;
 pub mod export;
 pub mod format;
 pub mod output;

@@ -554,6 +554,24 @@ pub fn num(row: &Row, column: &str) -> f64 {
         .unwrap_or_else(|_| panic!("column {column} is {v:?}, not a number, in {row:?}"))
 }
 
+/// Runs `report` on the example cohort into `rep/` of a new temporary folder, with `extra`
+/// arguments; the run must succeed.
+pub fn report_example(extra: &[&str]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("rep");
+    let cohort = dream_like().expect("example cohort");
+    let mut args = vec![
+        "report",
+        cohort.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let run = trialdose(&args);
+    assert_eq!(run.code, 0, "{run}");
+    tmp
+}
+
 /// The committed example cohort, when it exists.
 pub fn dream_like() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/dream-like");

@@ -1,16 +1,19 @@
-//! The self-contained HTML report (`trialdose report`): provenance, Table 1, the responder table
-//! with absolute and relative effects (CONSORT item 17b), the trend test, checkpoint decisions,
-//! safety, the charts (inline SVG), a methods paragraph written from the settings used, and
-//! limitations drawn from the data.
+//! The report (`trialdose report`): provenance, Table 1, the responder table with absolute and
+//! relative effects (CONSORT item 17b), the trend test, checkpoint decisions, safety, the
+//! charts, a methods paragraph written from the settings used, and limitations drawn from the
+//! data.
 //!
-//! Self-contained: CSS is inline, charts are inline SVG, nothing is fetched (no script, font or
-//! image URL). Printable: a print stylesheet keeps tables whole and starts each section on a new
-//! page. Small cells: the page prints only what the [`model::ReportModel`] lets through, after
-//! the disclosure control of [`disclosure`] (the rule is stated there). Participant ids appear
-//! only with `show_ids`, in a list of the participants who need attention. The cohort folder
-//! is named by its last component unless the caller asks for the full path.
-
-use std::fmt::Write as _;
+//! The report is built once as a format-neutral [`Document`] ([`document`]) from the
+//! [`model::ReportModel`], where small cells have already been suppressed by the disclosure
+//! control of [`disclosure`] (the rule is stated there); the HTML page, the Word document and
+//! the Markdown file are renderings of that document ([`crate::render::document`]), so they
+//! print the same cells. Participant ids appear only with `show_ids`, in a list of the
+//! participants who need attention. The cohort folder is named by its last component unless
+//! the caller asks for the full path.
+//!
+//! The HTML page is self-contained: CSS is inline, charts are inline SVG, nothing is fetched
+//! (no script, font or image URL). Printable: a print stylesheet keeps tables whole and starts
+//! each section on a new page.
 
 pub mod disclosure;
 pub mod model;
@@ -19,7 +22,11 @@ use crate::analysis::Analysis;
 use crate::analysis::baseline::{BaselineArm, MeanSd};
 use crate::cohort::{Cohort, CohortFile, FileReport};
 use crate::derive::{Derived, EVIDENCE_AGE_MAX, EVIDENCE_AGE_MIN, Flags};
+use crate::render::document::{
+    Block, Cell as TableCell, CellKind, Document, Figure, Section, Table, Text, html as page,
+};
 
+pub use crate::render::document::html::escape;
 use disclosure::{Cell, CellId};
 use model::{ArmCells, DECISIONS, Outcome, ReportModel, SUPPRESSED};
 
@@ -33,67 +40,45 @@ pub struct ReportInput<'a> {
     pub cohort_label: &'a str,
     /// List the participants who need attention by id (`--show-ids`).
     pub show_ids: bool,
-    /// Charts as (heading, SVG document).
-    pub charts: Vec<(String, String)>,
+    /// The charts, in order (captions and SVG; PNG for the Word document).
+    pub charts: Vec<Figure>,
     /// Why some charts are left out (small-cell suppression), if they are.
     pub chart_note: Option<String>,
 }
 
-/// Escapes text for HTML. Control characters other than tab, line feed and carriage return
-/// (an escape sequence in a `--title` or an id, say), which HTML and XML forbid, become the
-/// replacement character U+FFFD, so the page stays well formed and shows that something was
-/// there.
+/// Builds the report as a document from the model (`input.model`): every count, rate and
+/// effect it holds is one the model lets through.
 #[must_use]
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if c.is_control() => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Builds the report's HTML from the model (`input.model`): every count, rate and effect it
-/// prints is one the model lets through.
-#[must_use]
-pub fn html(
+pub fn document(
     cohort: &Cohort,
     derived: &[Derived],
     analysis: &Analysis,
-    input: &ReportInput<'_>,
-) -> String {
+    input: ReportInput<'_>,
+) -> Document {
     let m = input.model;
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{CSS}</style></head><body>\n<h1>{}</h1>\n",
-        escape(input.title),
-        escape(input.title)
-    );
-    provenance(&mut s, cohort, analysis, m, input.cohort_label);
-    table_one(&mut s, m);
-    responders(&mut s, analysis, m);
-    trend(&mut s, analysis, m);
-    adjusted(&mut s, analysis, m);
-    sensitivity(&mut s, analysis, m);
-    decisions(&mut s, m);
-    safety(&mut s, m);
+    let mut sections = vec![
+        provenance(cohort, analysis, m, input.cohort_label),
+        table_one(m),
+        responders(analysis, m),
+        trend(analysis, m),
+    ];
+    sections.extend(adjusted(analysis, m));
+    sections.extend(sensitivity(analysis, m));
+    sections.push(decisions(m));
+    sections.push(safety(m));
     if input.show_ids {
-        attention(&mut s, cohort, derived);
+        sections.push(attention(cohort, derived));
     }
-    charts_with_note(&mut s, &input.charts, input.chart_note.as_deref());
-    methods(&mut s, cohort, analysis, m);
-    limitations(&mut s, cohort, m);
-    s.push_str("</body></html>\n");
-    s
+    sections.push(charts_section(input.charts, input.chart_note));
+    sections.push(methods(cohort, analysis, m));
+    sections.push(limitations(cohort, m));
+    Document::new(input.title.to_owned(), sections)
+}
+
+/// The report's HTML page.
+#[must_use]
+pub fn html(doc: &Document) -> String {
+    page::page(doc, CSS)
 }
 
 /// A count of the model as text.
@@ -142,12 +127,12 @@ fn mean_sd(v: &MeanSd) -> String {
     }
 }
 
-use crate::render::format::{points as pp, ratio};
+use crate::render::format::{p_value as p_text, points as pp, ratio};
 use crate::render::report::disclosure::Disclosed as _;
 
 /// A p-value as [`crate::render::format::p_value`] writes it, escaped for HTML.
 pub(crate) fn p_value(p: Option<f64>) -> String {
-    escape(&crate::render::format::p_value(p))
+    escape(&p_text(p))
 }
 
 pub(crate) const CSS: &str = "body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}\
@@ -171,13 +156,11 @@ pub fn folder_label(dir: &std::path::Path, full_path: bool) -> String {
         .map_or_else(|| ".".to_owned(), |n| n.to_string_lossy().into_owned())
 }
 
-fn provenance(s: &mut String, cohort: &Cohort, analysis: &Analysis, m: &ReportModel, label: &str) {
-    let _ = write!(
-        s,
-        "<section id=\"provenance\"><h2>Data provenance</h2><p>Cohort folder <code>{}</code>, analysed by trialdose {}.</p>",
-        escape(label),
-        env!("CARGO_PKG_VERSION")
-    );
+fn header(names: &[&str]) -> Vec<String> {
+    names.iter().map(|&n| n.to_owned()).collect()
+}
+
+fn provenance(cohort: &Cohort, analysis: &Analysis, m: &ReportModel, label: &str) -> Section {
     let participants = |f: &FileReport| -> Option<[String; 4]> {
         let (rows, rejected, dups) = m.participant_rows?;
         (f.file == CohortFile::Participants).then(|| {
@@ -189,11 +172,9 @@ fn provenance(s: &mut String, cohort: &Cohort, analysis: &Analysis, m: &ReportMo
             ]
         })
     };
-    files_table(s, cohort, &participants);
     let o = &analysis.options;
-    let _ = write!(
-        s,
-        "<p>Settings: population {}, missing outcomes {}, {}% intervals, risk-difference interval {}, multiplicity {}, small cells {}.</p></section>",
+    let settings = format!(
+        "Settings: population {}, missing outcomes {}, {}% intervals, risk-difference interval {}, multiplicity {}, small cells {}.",
         match o.population {
             crate::analysis::Population::Itt => "itt",
             crate::analysis::Population::PerProtocol => "per-protocol",
@@ -211,44 +192,70 @@ fn provenance(s: &mut String, cohort: &Cohort, analysis: &Analysis, m: &ReportMo
             "shown".to_owned()
         }
     );
+    Section::new("provenance", "Data provenance")
+        .with(Block::Paragraph(
+            Text::prose("Cohort folder ").and_code(label).and(format!(
+                ", analysed by trialdose {}.",
+                env!("CARGO_PKG_VERSION")
+            )),
+        ))
+        .with(Block::Table(files(cohort, &participants)))
+        .with(Block::Paragraph(Text::prose(settings)))
 }
 
 /// The input files' table: name, SHA-256, size and row counts. `counts` may replace a file's
 /// rows, accepted, rejected and duplicate counts by the texts a suppressed page prints.
-pub(crate) fn files_table(
-    s: &mut String,
-    cohort: &Cohort,
-    counts: &dyn Fn(&FileReport) -> Option<[String; 4]>,
-) {
-    s.push_str("<table><caption>Input files</caption><thead><tr><th>file</th><th>SHA-256</th><th>bytes</th><th>rows</th><th>accepted</th><th>rejected</th><th>ignored duplicates</th></tr></thead><tbody>");
+pub(crate) fn files(cohort: &Cohort, counts: &dyn Fn(&FileReport) -> Option<[String; 4]>) -> Table {
+    let mut t = Table::new(
+        "Input files",
+        header(&[
+            "file",
+            "SHA-256",
+            "bytes",
+            "rows",
+            "accepted",
+            "rejected",
+            "ignored duplicates",
+        ]),
+    );
+    t.numbered = false;
     for f in &cohort.files {
         let c = f.counts;
         let [rows, accepted, rejected, dups] = counts(f).unwrap_or_else(|| {
             [c.rows, c.accepted, c.rejected, c.ignored_duplicates].map(|v| v.to_string())
         });
-        let _ = write!(
-            s,
-            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{rows}</td><td>{accepted}</td><td>{rejected}</td><td>{dups}</td></tr>",
-            f.file.name(),
-            f.sha256.as_deref().unwrap_or("-"),
-            f.bytes,
-        );
+        t.rows.push(vec![
+            f.file.name().into(),
+            TableCell::new(f.sha256.as_deref().unwrap_or("-")).kind(CellKind::Code),
+            f.bytes.to_string().into(),
+            rows.into(),
+            accepted.into(),
+            rejected.into(),
+            dups.into(),
+        ]);
     }
-    s.push_str("</tbody></table>");
+    t
 }
 
-fn table_one(s: &mut String, m: &ReportModel) {
-    s.push_str("<section id=\"table1\"><h2>Table 1: baseline characteristics by arm</h2><table><thead><tr><th>characteristic</th>");
-    for a in &m.arms {
-        let _ = write!(s, "<th>{}</th>", escape(&a.id));
-    }
-    s.push_str("</tr></thead><tbody>");
-    let row = |s: &mut String, label: &str, cells_of: &dyn Fn(&ArmCells) -> String| {
-        let _ = write!(s, "<tr><td>{label}</td>");
-        for a in &m.arms {
-            let _ = write!(s, "<td>{}</td>", cells_of(a));
-        }
-        s.push_str("</tr>");
+/// The input files' table as HTML (the audit's page).
+pub(crate) fn files_table(
+    s: &mut String,
+    cohort: &Cohort,
+    counts: &dyn Fn(&FileReport) -> Option<[String; 4]>,
+) {
+    page::table(s, &files(cohort, counts));
+}
+
+fn table_one(m: &ReportModel) -> Section {
+    let mut head = vec!["characteristic".to_owned()];
+    head.extend(m.arms.iter().map(|a| a.id.clone()));
+    let mut t = Table::new("Baseline characteristics by arm", head);
+    // The section heading names it.
+    t.caption_in_html = false;
+    let row = |t: &mut Table, label: &str, cells_of: &dyn Fn(&ArmCells) -> String| {
+        let mut r: Vec<TableCell> = vec![label.into()];
+        r.extend(m.arms.iter().map(|a| TableCell::new(cells_of(a))));
+        t.rows.push(r);
     };
     // A mean over an arm whose size is hidden is hidden with it.
     let mean = |a: &ArmCells, of: fn(&BaselineArm) -> &MeanSd| {
@@ -258,19 +265,19 @@ fn table_one(s: &mut String, m: &ReportModel) {
             SUPPRESSED.to_owned()
         }
     };
-    row(s, "n", &|a| count(m, a.n));
-    row(s, "age, years: mean (SD)", &|a| mean(a, |b| &b.age));
-    row(s, "female: n (%)", &|a| with_pct(m, a.female, a.n));
-    row(s, "pain at baseline (0-10): mean (SD)", &|a| {
+    row(&mut t, "n", &|a| count(m, a.n));
+    row(&mut t, "age, years: mean (SD)", &|a| mean(a, |b| &b.age));
+    row(&mut t, "female: n (%)", &|a| with_pct(m, a.female, a.n));
+    row(&mut t, "pain at baseline (0-10): mean (SD)", &|a| {
         mean(a, |b| &b.pain)
     });
-    row(s, "NDI at baseline (0-50): mean (SD)", &|a| {
+    row(&mut t, "NDI at baseline (0-50): mean (SD)", &|a| {
         mean(a, |b| &b.ndi)
     });
-    s.push_str("</tbody></table></section>\n");
+    Section::new("table1", "Table 1: baseline characteristics by arm").with(Block::Table(t))
 }
 
-fn responder_rows(s: &mut String, analysis: &Analysis, outcome: Outcome, m: &ReportModel) {
+fn responder_rows(t: &mut Table, analysis: &Analysis, outcome: Outcome, m: &ReportModel) {
     // Adjusted p-values depend on every comparison of the outcome.
     let p_known = analysis.options.multiplicity == crate::stats::Multiplicity::None
         || m.outcome_shown(outcome);
@@ -291,38 +298,45 @@ fn responder_rows(s: &mut String, analysis: &Analysis, outcome: Outcome, m: &Rep
             .comparisons
             .iter()
             .find(|c| c.arm == a.arm && c.outcome == outcome);
-        let effects = match c {
+        let mut row: Vec<TableCell> = vec![a.arm.as_str().into(), rate.into()];
+        match c {
             Some(c) if m.comparison_shown(c) => {
-                format!(
-                    "<td>{} [{} to {}]</td><td>{} [{} to {}]</td><td>{}</td>",
-                    pp(c.risk_difference),
-                    pp(c.rd_low),
-                    pp(c.rd_high),
-                    ratio(c.risk_ratio),
-                    ratio(c.rr_low),
-                    ratio(c.rr_high),
-                    if p_known {
-                        p_value(c.p_adjusted)
-                    } else {
-                        SUPPRESSED.to_owned()
-                    }
-                )
+                row.push(
+                    format!(
+                        "{} [{} to {}]",
+                        pp(c.risk_difference),
+                        pp(c.rd_low),
+                        pp(c.rd_high)
+                    )
+                    .into(),
+                );
+                row.push(
+                    format!(
+                        "{} [{} to {}]",
+                        ratio(c.risk_ratio),
+                        ratio(c.rr_low),
+                        ratio(c.rr_high)
+                    )
+                    .into(),
+                );
+                row.push(if p_known {
+                    p_text(c.p_adjusted).into()
+                } else {
+                    SUPPRESSED.into()
+                });
             }
-            Some(_) => {
-                format!("<td colspan=\"3\">{SUPPRESSED} (computed from a suppressed count)</td>")
-            }
-            None => "<td colspan=\"3\">(control)</td>".to_owned(),
-        };
-        let _ = write!(
-            s,
-            "<tr><td>{}</td><td>{rate}</td>{effects}</tr>",
-            escape(&a.arm)
-        );
+            Some(_) => row.push(
+                TableCell::new(format!("{SUPPRESSED} (computed from a suppressed count)"))
+                    .spanning(3),
+            ),
+            None => row.push(TableCell::new("(control)").spanning(3)),
+        }
+        t.rows.push(row);
     }
 }
 
-fn responders(s: &mut String, analysis: &Analysis, m: &ReportModel) {
-    s.push_str("<section id=\"responders\"><h2>Responders: absolute and relative effects</h2>");
+fn responders(analysis: &Analysis, m: &ReportModel) -> Section {
+    let mut s = Section::new("responders", "Responders: absolute and relative effects");
     for (outcome, title) in [
         (Outcome::Pain, "Pain responders (at least 30% reduction)"),
         (
@@ -330,49 +344,70 @@ fn responders(s: &mut String, analysis: &Analysis, m: &ReportModel) {
             "NDI responders (at least 5-point improvement)",
         ),
     ] {
-        let _ = write!(
-            s,
-            "<table><caption>{title}</caption><thead><tr><th>arm</th><th>responders/n (% [95% CI])</th><th>risk difference, points [95% CI]</th><th>risk ratio [95% CI]</th><th>p</th></tr></thead><tbody>"
+        let mut t = Table::new(
+            title,
+            header(&[
+                "arm",
+                "responders/n (% [95% CI])",
+                "risk difference, points [95% CI]",
+                "risk ratio [95% CI]",
+                "p",
+            ]),
         );
-        responder_rows(s, analysis, outcome, m);
-        s.push_str("</tbody></table>");
+        responder_rows(&mut t, analysis, outcome, m);
+        s = s.with(Block::Table(t));
     }
-    s.push_str("<p class=\"note\">Rates with Wilson score intervals; differences with the interval named in the provenance settings; risk ratios with Katz log intervals (0.5 added to every cell when one is zero); p from Fisher's exact test (adjusted when a multiplicity method is named).</p></section>\n");
+    s.with(Block::Note(Text::prose("Rates with Wilson score intervals; differences with the interval named in the provenance settings; risk ratios with Katz log intervals (0.5 added to every cell when one is zero); p from Fisher's exact test (adjusted when a multiplicity method is named).")))
 }
 
-fn trend(s: &mut String, analysis: &Analysis, m: &ReportModel) {
-    s.push_str("<section id=\"trend\"><h2>Dose-response trend</h2><table><thead><tr><th>outcome</th><th>z</th><th>p (two-sided)</th><th>p (one-sided, rising)</th><th>scores (minutes per week)</th></tr></thead><tbody>");
-    for t in &analysis.trend {
-        if !m.outcome_shown(t.outcome) {
-            let _ = write!(
-                s,
-                "<tr><td>{}</td><td>{SUPPRESSED}</td><td>{SUPPRESSED}</td><td>{SUPPRESSED}</td><td>{}</td></tr>",
-                escape(&t.label),
-                escape(&t.scores)
-            );
-            continue;
-        }
-        let _ = write!(
-            s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(&t.label),
-            t.z.map_or_else(|| "-".to_owned(), |z| format!("{z:.2}")),
-            p_value(t.p_two_sided),
-            p_value(t.p_one_sided),
-            escape(&t.scores)
-        );
+fn trend(analysis: &Analysis, m: &ReportModel) -> Section {
+    let mut t = Table::new(
+        "Dose-response trend across arms (Cochran-Armitage test)",
+        header(&[
+            "outcome",
+            "z",
+            "p (two-sided)",
+            "p (one-sided, rising)",
+            "scores (minutes per week)",
+        ]),
+    );
+    t.caption_in_html = false;
+    for tr in &analysis.trend {
+        let row: Vec<TableCell> = if m.outcome_shown(tr.outcome) {
+            vec![
+                tr.label.as_str().into(),
+                tr.z.map_or_else(|| "-".to_owned(), |z| format!("{z:.2}"))
+                    .into(),
+                p_text(tr.p_two_sided).into(),
+                p_text(tr.p_one_sided).into(),
+                tr.scores.as_str().into(),
+            ]
+        } else {
+            vec![
+                tr.label.as_str().into(),
+                SUPPRESSED.into(),
+                SUPPRESSED.into(),
+                SUPPRESSED.into(),
+                tr.scores.as_str().into(),
+            ]
+        };
+        t.rows.push(row);
     }
-    s.push_str("</tbody></table><p class=\"note\">Cochran-Armitage test, variance with divisor N (as SAS PROC FREQ).</p></section>\n");
+    Section::new("trend", "Dose-response trend")
+        .with(Block::Table(t))
+        .with(Block::Note(Text::prose(
+            "Cochran-Armitage test, variance with divisor N (as SAS PROC FREQ).",
+        )))
 }
 
-fn adjusted(s: &mut String, analysis: &Analysis, m: &ReportModel) {
-    let Some(covariates) = analysis.options.adjust else {
-        return;
-    };
-    let _ = write!(
-        s,
-        "<section id=\"adjusted\"><h2>Adjusted relative risks</h2><table><caption>Each arm against control, adjusted for {}</caption><thead><tr><th>arm</th><th>outcome</th><th>model</th><th>estimate [95% CI]</th><th>p</th><th>n</th></tr></thead><tbody>",
-        escape(covariates.as_str())
+fn adjusted(analysis: &Analysis, m: &ReportModel) -> Option<Section> {
+    let covariates = analysis.options.adjust?;
+    let mut t = Table::new(
+        format!(
+            "Each arm against control, adjusted for {}",
+            covariates.as_str()
+        ),
+        header(&["arm", "outcome", "model", "estimate [95% CI]", "p", "n"]),
     );
     let sizes_known = m.arms.iter().all(|a| m.known(&[a.n]));
     for r in &analysis.adjusted {
@@ -381,48 +416,66 @@ fn adjusted(s: &mut String, analysis: &Analysis, m: &ReportModel) {
         } else {
             "odds ratio (logistic)"
         };
-        if !(m.outcome_shown(r.outcome) && sizes_known) {
-            let _ = write!(
-                s,
-                "<tr><td>{}</td><td>{}</td><td>{model}</td><td>{SUPPRESSED}</td><td>{SUPPRESSED}</td><td>{SUPPRESSED}</td></tr>",
-                escape(&r.arm),
-                escape(&r.label),
-            );
-            continue;
-        }
-        let value = match (r.estimate, r.low, r.high) {
-            (Some(e), Some(l), Some(h)) => format!("{e:.2} [{l:.2} to {h:.2}]"),
-            _ => escape(&r.note),
+        let row: Vec<TableCell> = if m.outcome_shown(r.outcome) && sizes_known {
+            let value = match (r.estimate, r.low, r.high) {
+                (Some(e), Some(l), Some(h)) => format!("{e:.2} [{l:.2} to {h:.2}]"),
+                _ => r.note.clone(),
+            };
+            vec![
+                r.arm.as_str().into(),
+                r.label.as_str().into(),
+                model.into(),
+                value.into(),
+                p_text(r.p_value).into(),
+                r.n.to_string().into(),
+            ]
+        } else {
+            vec![
+                r.arm.as_str().into(),
+                r.label.as_str().into(),
+                model.into(),
+                SUPPRESSED.into(),
+                SUPPRESSED.into(),
+                SUPPRESSED.into(),
+            ]
         };
-        let _ = write!(
-            s,
-            "<tr><td>{}</td><td>{}</td><td>{model}</td><td>{value}</td><td>{}</td><td>{}</td></tr>",
-            escape(&r.arm),
-            escape(&r.label),
-            p_value(r.p_value),
-            r.n
-        );
+        t.rows.push(row);
     }
-    s.push_str("</tbody></table><p class=\"note\">Modified Poisson regression with robust (HC0) errors (Zou 2004) and logistic regression, on arm indicators and the covariates named.</p></section>\n");
+    Some(
+        Section::new("adjusted", "Adjusted relative risks")
+            .with(Block::Table(t))
+            .with(Block::Note(Text::prose("Modified Poisson regression with robust (HC0) errors (Zou 2004) and logistic regression, on arm indicators and the covariates named."))),
+    )
 }
 
-fn sensitivity(s: &mut String, analysis: &Analysis, m: &ReportModel) {
+fn sensitivity(analysis: &Analysis, m: &ReportModel) -> Option<Section> {
     if analysis.sensitivity.is_empty() {
-        return;
+        return None;
     }
-    s.push_str("<section id=\"sensitivity\"><h2>Sensitivity of the conclusions to missing outcomes</h2><table><caption>Each arm against control under the estimands of ICH E9(R1): who is analysed and what a missing checkpoint outcome counts as</caption><thead><tr><th>arm</th><th>outcome</th><th>estimand</th><th>treatment</th><th>control</th><th>risk difference, points [95% CI]</th><th>p</th><th>tipping point</th></tr></thead><tbody>");
+    let mut t = Table::new(
+        "Each arm against control under the estimands of ICH E9(R1): who is analysed and what a missing checkpoint outcome counts as",
+        header(&[
+            "arm",
+            "outcome",
+            "estimand",
+            "treatment",
+            "control",
+            "risk difference, points [95% CI]",
+            "p",
+            "tipping point",
+        ]),
+    );
     for r in &analysis.sensitivity {
-        let lead = format!(
-            "<tr><td>{}</td><td class=\"t\">{}</td><td class=\"t\">{}</td>",
-            escape(&r.arm),
-            escape(&r.outcome),
-            escape(r.strategy)
-        );
+        let mut row: Vec<TableCell> = vec![
+            r.arm.as_str().into(),
+            TableCell::new(r.outcome.as_str()).kind(CellKind::Words),
+            TableCell::new(r.strategy).kind(CellKind::Words),
+        ];
         if !m.sensitivity_shown(analysis, r) {
-            let _ = write!(
-                s,
-                "{lead}<td colspan=\"5\">{SUPPRESSED} (would reveal a small count)</td></tr>"
+            row.push(
+                TableCell::new(format!("{SUPPRESSED} (would reveal a small count)")).spanning(5),
             );
+            t.rows.push(row);
             continue;
         }
         let tipping = match (r.tipping_point, r.robust) {
@@ -431,114 +484,133 @@ fn sensitivity(s: &mut String, analysis: &Analysis, m: &ReportModel) {
             (None, Some(true)) => "none: robust".to_owned(),
             _ => String::new(),
         };
-        let _ = write!(
-            s,
-            "{lead}<td>{}/{}</td><td>{}/{}</td><td>{} [{} to {}]</td><td>{}</td><td>{}</td></tr>",
-            r.treatment.successes(),
-            r.treatment.trials(),
-            r.control.successes(),
-            r.control.trials(),
-            pp(r.risk_difference),
-            pp(r.interval.map(|i| i.low)),
-            pp(r.interval.map(|i| i.high)),
-            p_value(r.p_value),
-            escape(&tipping)
-        );
+        row.extend([
+            TableCell::new(format!(
+                "{}/{}",
+                r.treatment.successes(),
+                r.treatment.trials()
+            )),
+            TableCell::new(format!("{}/{}", r.control.successes(), r.control.trials())),
+            TableCell::new(format!(
+                "{} [{} to {}]",
+                pp(r.risk_difference),
+                pp(r.interval.map(|i| i.low)),
+                pp(r.interval.map(|i| i.high))
+            )),
+            TableCell::new(p_text(r.p_value)),
+            TableCell::new(tipping),
+        ]);
+        t.rows.push(row);
     }
-    s.push_str("</tbody></table><p class=\"note\">The first row of each comparison is the primary analysis. Best and worst case impute every missing outcome in the treatment's favour and against it; the tipping point is the fewest missing treated outcomes that, turned toward no effect with every missing control outcome, bring the interval to 0. With <code>--min-cell</code>, the per-protocol rows and any row that would reveal a small number of missing outcomes are suppressed.</p></section>\n");
+    Some(
+        Section::new(
+            "sensitivity",
+            "Sensitivity of the conclusions to missing outcomes",
+        )
+        .with(Block::Table(t))
+        .with(Block::Note(
+            Text::prose("The first row of each comparison is the primary analysis. Best and worst case impute every missing outcome in the treatment's favour and against it; the tipping point is the fewest missing treated outcomes that, turned toward no effect with every missing control outcome, bring the interval to 0. With ")
+                .and_code("--min-cell")
+                .and(", the per-protocol rows and any row that would reveal a small number of missing outcomes are suppressed."),
+        )),
+    )
 }
 
-fn decisions(s: &mut String, m: &ReportModel) {
-    s.push_str("<section id=\"decisions\"><h2>Checkpoint decisions by arm</h2><table><thead><tr><th>arm</th>");
-    for (_, label) in DECISIONS {
-        let _ = write!(s, "<th>{label}</th>");
-    }
-    s.push_str("</tr></thead><tbody>");
+fn decisions(m: &ReportModel) -> Section {
+    let mut head = vec!["arm".to_owned()];
+    head.extend(DECISIONS.iter().map(|(_, label)| (*label).to_owned()));
+    let mut t = Table::new("Checkpoint decisions by arm: n (%)", head);
+    t.caption_in_html = false;
     for a in &m.arms {
         let Some(cells) = a.decisions else {
             continue;
         };
-        let _ = write!(s, "<tr><td>{}</td>", escape(&a.id));
-        for c in cells {
-            let _ = write!(s, "<td>{}</td>", with_pct(m, c, a.n));
-        }
-        s.push_str("</tr>");
+        let mut row: Vec<TableCell> = vec![a.id.as_str().into()];
+        row.extend(cells.iter().map(|&c| TableCell::new(with_pct(m, c, a.n))));
+        t.rows.push(row);
     }
-    s.push_str("</tbody></table></section>\n");
+    Section::new("decisions", "Checkpoint decisions by arm").with(Block::Table(t))
 }
 
-fn safety(s: &mut String, m: &ReportModel) {
-    s.push_str("<section id=\"safety\"><h2>Safety</h2><table><thead><tr><th>arm</th><th>participants</th><th>with an adverse event: n (%)</th><th>worst: mild</th><th>moderate</th><th>severe</th></tr></thead><tbody>");
+fn safety(m: &ReportModel) -> Section {
+    let mut t = Table::new(
+        "Participants with an adverse event by arm and worst event",
+        header(&[
+            "arm",
+            "participants",
+            "with an adverse event: n (%)",
+            "worst: mild",
+            "moderate",
+            "severe",
+        ]),
+    );
+    t.caption_in_html = false;
     for a in &m.arms {
-        let _ = write!(
-            s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(&a.id),
-            count(m, a.n),
-            with_pct(m, a.adverse, a.n),
-            count(m, a.worst[0]),
-            count(m, a.worst[1]),
-            count(m, a.worst[2])
-        );
+        t.rows.push(vec![
+            a.id.as_str().into(),
+            count(m, a.n).into(),
+            with_pct(m, a.adverse, a.n).into(),
+            count(m, a.worst[0]).into(),
+            count(m, a.worst[1]).into(),
+            count(m, a.worst[2]).into(),
+        ]);
     }
-    s.push_str("</tbody></table><p class=\"note\">Participants with any accepted session row carrying an adverse event other than none, by their worst event (the DREAM trial reported about 5% of participants, mostly mild or moderate).</p></section>\n");
+    Section::new("safety", "Safety")
+        .with(Block::Table(t))
+        .with(Block::Note(Text::prose("Participants with any accepted session row carrying an adverse event other than none, by their worst event (the DREAM trial reported about 5% of participants, mostly mild or moderate).")))
 }
 
-fn attention(s: &mut String, cohort: &Cohort, derived: &[Derived]) {
-    s.push_str("<section id=\"attention\"><h2>Participants needing attention</h2><table><thead><tr><th>participant</th><th>arm</th><th>flags</th><th>decision</th></tr></thead><tbody>");
+fn attention(cohort: &Cohort, derived: &[Derived]) -> Section {
+    let mut t = Table::new(
+        "Participants needing attention",
+        header(&["participant", "arm", "flags", "decision"]),
+    );
+    t.caption_in_html = false;
     let arms = cohort.protocol.arms();
-    let mut listed = 0;
     for (p, d) in cohort.participants.iter().zip(derived) {
         if d.flags.contains(Flags::NEEDS_CLEARANCE) || d.flags.contains(Flags::ADVERSE_EVENT) {
-            listed += 1;
-            let _ = write!(
-                s,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&p.id),
-                escape(arms[p.arm].id()),
-                escape(&d.flags.to_field()),
-                d.decision.as_str()
-            );
+            t.rows.push(vec![
+                p.id.as_str().into(),
+                arms[p.arm].id().into(),
+                d.flags.to_field().into(),
+                d.decision.as_str().into(),
+            ]);
         }
     }
-    if listed == 0 {
-        s.push_str("<tr><td colspan=\"4\">none</td></tr>");
+    if t.rows.is_empty() {
+        t.rows.push(vec![TableCell::new("none").spanning(4)]);
     }
-    s.push_str("</tbody></table><p class=\"note\">Shown because --show-ids was given: a contraindication without medical clearance, or an adverse event. Safety flags first would be the audit's worklist order; here they are in file order.</p></section>\n");
+    Section::new("attention", "Participants needing attention")
+        .with(Block::Table(t))
+        .with(Block::Note(Text::prose("Shown because --show-ids was given: a contraindication without medical clearance, or an adverse event. Safety flags first would be the audit's worklist order; here they are in file order.")))
 }
 
-pub(crate) fn charts(s: &mut String, charts: &[(String, String)]) {
-    charts_with_note(s, charts, None);
-}
-
-/// The charts section, with a note (why charts are left out) after the figures.
-pub(crate) fn charts_with_note(s: &mut String, charts: &[(String, String)], note: Option<&str>) {
-    s.push_str("<section id=\"charts\"><h2>Charts</h2>");
-    for (title, svg) in charts {
-        // The SVG document's XML prolog, if any, is not allowed inside HTML.
-        let body = svg.trim_start_matches(|c| c != '<');
-        let body = if body.starts_with("<?xml") {
-            body.split_once("?>").map_or(body, |(_, rest)| rest)
-        } else {
-            body
-        };
-        // Inline SVG in HTML needs no namespace declaration: leave out the only URL it holds.
-        let body = body
-            .replace(" xmlns=\"http://www.w3.org/2000/svg\"", "")
-            .replace(" xmlns:xlink=\"http://www.w3.org/1999/xlink\"", "");
-        let _ = write!(
-            s,
-            "<figure>{body}<figcaption>{}</figcaption></figure>",
-            escape(title)
-        );
-    }
+/// The charts section of figures, then a note (why charts are left out), if any.
+fn charts_section(figures: Vec<Figure>, note: Option<String>) -> Section {
+    let mut s = Section::new("charts", "Charts");
+    s.blocks.extend(figures.into_iter().map(Block::Figure));
     if let Some(note) = note {
-        let _ = write!(s, "<p class=\"note\">{}</p>", escape(note));
+        s.blocks.push(Block::Note(Text::data(note)));
     }
-    s.push_str("</section>\n");
+    s
 }
 
-fn methods(s: &mut String, cohort: &Cohort, analysis: &Analysis, m: &ReportModel) {
+/// The charts section as HTML (the audit's page): `(caption, SVG)` per chart.
+pub(crate) fn charts(s: &mut String, charts: &[(String, String)]) {
+    let figures = charts
+        .iter()
+        .map(|(caption, svg)| Figure {
+            number: 0,
+            caption: caption.clone(),
+            name: String::new(),
+            svg: svg.clone(),
+            png: None,
+        })
+        .collect();
+    page::section(s, &charts_section(figures, None));
+}
+
+fn methods(cohort: &Cohort, analysis: &Analysis, m: &ReportModel) -> Section {
     let p = &cohort.protocol;
     let o = &analysis.options;
     let population = match (o.population, o.missing) {
@@ -550,12 +622,11 @@ fn methods(s: &mut String, cohort: &Cohort, analysis: &Analysis, m: &ReportModel
         }
         _ => "adherent treatment-arm participants and all control participants (per protocol)",
     };
-    let _ = write!(
-        s,
-        "<section id=\"methods\"><h2>Methods</h2><p>Participants were analysed in the arm they were randomized to; the analysis population was {population}. \
+    let text = format!(
+        "Participants were analysed in the arm they were randomized to; the analysis population was {population}. \
 A participant was a pain responder when pain fell by at least {}% of its baseline value from week 0 to week {}, and an NDI responder when the Neck Disability Index improved by at least {} points; thresholds were decided in exact decimal arithmetic. \
 Adherence was attending at least {}% of the planned sessions. Responder rates are given with {}% Wilson score intervals; each dose arm is compared with control by the risk difference ({}), the risk ratio (Katz log interval) and Fisher's exact test{}. \
-A dose-response trend across arms, scored by planned minutes per week, was tested with the Cochran-Armitage test. {}All figures were produced by trialdose {} from the files listed under provenance.</p></section>",
+A dose-response trend across arms, scored by planned minutes per week, was tested with the Cochran-Armitage test. {}All figures were produced by trialdose {} from the files listed under provenance.",
         p.pain_min_reduction_pct(),
         p.checkpoint_week(),
         p.ndi_min_improvement(),
@@ -579,16 +650,17 @@ A dose-response trend across arms, scored by planned minutes per week, was teste
         },
         env!("CARGO_PKG_VERSION")
     );
+    Section::new("methods", "Methods").with(Block::Paragraph(Text::prose(text)))
 }
 
-fn limitations(s: &mut String, cohort: &Cohort, m: &ReportModel) {
+fn limitations(cohort: &Cohort, m: &ReportModel) -> Section {
     let mut items = Vec::new();
     match m.cell(m.age_outside) {
         Cell::Shown(0) => {}
-        c => items.push(format!(
+        c => items.push(Text::prose(format!(
             "{} participant(s) are aged outside {EVIDENCE_AGE_MIN}-{EVIDENCE_AGE_MAX}, the ages the DREAM trial studied; its evidence may not apply to them.",
             c.text()
-        )),
+        ))),
     }
     let evidence_tested = ["control", "60x2", "60x3"];
     let untested: Vec<&str> = cohort
@@ -599,10 +671,11 @@ fn limitations(s: &mut String, cohort: &Cohort, m: &ReportModel) {
         .filter(|id| !evidence_tested.contains(id))
         .collect();
     if !untested.is_empty() {
-        items.push(format!(
-            "No published responder rates exist for {} (DREAM published rates only for control, 60x2 and 60x3).",
-            escape(&untested.join(", "))
-        ));
+        items.push(
+            Text::prose("No published responder rates exist for ")
+                .and_data(untested.join(", "))
+                .and(" (DREAM published rates only for control, 60x2 and 60x3)."),
+        );
     }
     for a in &m.arms {
         let small = match m.cell(a.n) {
@@ -610,43 +683,21 @@ fn limitations(s: &mut String, cohort: &Cohort, m: &ReportModel) {
             Cell::Suppressed => true,
         };
         if small {
-            items.push(format!(
-                "Arm {} has {} participants: its intervals are wide and Fisher's test has little power.",
-                escape(&a.id),
+            items.push(Text::prose("Arm ").and_data(a.id.as_str()).and(format!(
+                " has {} participants: its intervals are wide and Fisher's test has little power.",
                 count(m, a.n)
-            ));
+            )));
         }
     }
     match m.cell(m.no_checkpoint) {
         Cell::Shown(0) => {}
-        c => items.push(format!(
+        c => items.push(Text::prose(format!(
             "{} participant(s) have no pain score at the checkpoint; how they are counted follows the missing-outcome rule under Methods.",
             c.text()
-        )),
+        ))),
     }
-    s.push_str("<section id=\"limitations\"><h2>Limitations</h2><ul>");
     if items.is_empty() {
-        s.push_str("<li>None detected in the data.</li>");
+        items.push(Text::prose("None detected in the data."));
     }
-    for i in items {
-        let _ = write!(s, "<li>{i}</li>");
-    }
-    s.push_str("</ul></section>\n");
-}
-
-#[cfg(test)]
-mod tests {
-    use super::escape;
-
-    #[test]
-    fn escape_makes_markup_and_control_characters_harmless() {
-        assert_eq!(
-            escape("<b>\"a&b'</b>\t\n"),
-            "&lt;b&gt;&quot;a&amp;b&#39;&lt;/b&gt;\t\n"
-        );
-        assert_eq!(
-            escape("\u{1b}[31mred\u{7f}\u{85}"),
-            "\u{fffd}[31mred\u{fffd}\u{fffd}"
-        );
-    }
+    Section::new("limitations", "Limitations").with(Block::List(items))
 }
