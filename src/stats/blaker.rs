@@ -234,12 +234,15 @@ impl Law {
     /// The window of non-negligible terms at `t` (module documentation of [`Law::tails_to`]):
     /// its first index and the terms relative to the largest.
     fn window(&self, t: f64, negligible: f64) -> (usize, Vec<f64>) {
+        #[cfg(test)]
+        tests::EVALUATIONS.with(|e| e.set(e.get() + 1));
         let t = t.clamp(-T_SPAN, T_SPAN);
         let (psi, inverse_psi) = (t.exp(), (-t).exp());
         let n = self.size;
         // The first index whose next term is smaller.
         let peak = self.ln_ratio.partition_point(|&r| r + t >= 0.0);
-        let mut down = Vec::new();
+        // The terms below the peak are pushed going down, then put in order in place.
+        let mut mass = Vec::with_capacity(n.min(4096));
         let mut m = 1.0;
         let mut start = peak;
         while start > 0 {
@@ -247,10 +250,10 @@ impl Law {
             if m <= negligible {
                 break;
             }
-            down.push(m);
+            mass.push(m);
             start -= 1;
         }
-        let mut mass: Vec<f64> = down.into_iter().rev().collect();
+        mass.reverse();
         mass.push(1.0);
         m = 1.0;
         let mut end = peak + 1;
@@ -315,7 +318,11 @@ impl Law {
     /// In the region where `x` is in the upper tail: `F̄(x)` and the paired lower tail's index
     /// `k*` (largest `k` with `F(k) <= F̄(x) (1 + 10⁻⁷)`), at `t`.
     fn upper_side(&self, t: f64) -> Side {
-        let tails = self.search(t);
+        self.side_of(self.search(t))
+    }
+
+    /// [`Law::upper_side`] from the search's reading at a point.
+    fn side_of(&self, tails: Search) -> Side {
         let own = tails.own;
         let cut = own * (1.0 + RELATIVE_TIE_TOLERANCE);
         // The lower tail increases with k, so the qualifying indices are a prefix: those below
@@ -333,15 +340,17 @@ impl Law {
     /// A point `t` on the given side of where `F̄_ψ(x)` (increasing in t) equals `target`:
     /// below it (`F̄(x) < target`) when `below`, at or above it otherwise. Starts from `from`
     /// and steps away by `step`, doubling; the limit search needs only such a point, not the
-    /// root.
-    fn beyond(&self, target: f64, below: bool, from: f64, mut step: f64) -> f64 {
-        let value = |t: f64| self.search(t).own;
+    /// root. Returns the point with the search's reading there.
+    fn beyond(&self, target: f64, below: bool, from: f64, mut step: f64) -> (f64, Search) {
         let mut t = from.clamp(-T_SPAN, T_SPAN);
-        while (value(t) < target) != below && t.abs() < T_SPAN {
+        loop {
+            let tails = self.search(t);
+            if (tails.own < target) == below || t.abs() >= T_SPAN {
+                return (t, tails);
+            }
             t = if below { t - step } else { t + step }.clamp(-T_SPAN, T_SPAN);
             step *= 2.0;
         }
-        t
     }
 
     /// The lower limit `inf {ψ : p(ψ) > α}` (module documentation); 0 when `x` is the smallest
@@ -356,10 +365,12 @@ impl Law {
         // F̄(x) = α/2.
         let (t0, se) = self.guess;
         let z = normal_upper_quantile(alpha / 2.0);
-        let start = self.beyond(0.45 * alpha, true, t0 - (z + 0.5) * se, se);
-        let end = self.beyond(1.01 * alpha, false, (t0 - (z - 0.5) * se).max(start), se);
+        let (start, tails_a) = self.beyond(0.45 * alpha, true, t0 - (z + 0.5) * se, se);
+        let (end, tails_b) =
+            self.beyond(1.01 * alpha, false, (t0 - (z - 0.5) * se).max(start), se);
         let mut budget = MAX_CELLS;
-        let (side_a, side_b) = (self.upper_side(start), self.upper_side(end));
+        // The searches' last readings are the cell's ends: nothing is evaluated twice.
+        let (side_a, side_b) = (self.side_of(tails_a), self.side_of(tails_b));
         self.first_above((start, &side_a), (end, &side_b), alpha, &mut budget)
             .unwrap_or(end)
             .exp()
@@ -397,23 +408,33 @@ impl Law {
         if b - a <= FALSI_WIDTH && pair_a == pair_b {
             let p_b = own_b + pair_b.map_or(0.0, |k| tails_b.lower(k));
             if p_a <= alpha && p_b > alpha {
-                // `falsi_crossing` wants a decreasing function: −p, with p <= α at a.
-                let p = |t: f64| -p_with(*pair_a, t);
-                return Some(falsi_crossing(a, b, -alpha, LN_PSI_TOLERANCE, p));
+                // `falsi_crossing` wants a decreasing function: −ln p, with p <= α at a (ln p
+                // is nearly linear in t, so regula falsi needs few steps).
+                let p = |t: f64| -p_with(*pair_a, t).ln();
+                return Some(falsi_crossing(a, b, -alpha.ln(), LN_PSI_TOLERANCE, p));
             }
         } else if b - a <= FALSI_WIDTH && p_a <= alpha {
             // The pairing moves on inside the cell: find where the next index joins it (the
             // root of the decreasing F(k₁) − F̄(x)(1 + 10⁻⁷)); before that point p is
             // continuous with the pairing of `a`, after it the search goes on from there.
             let next = pair_a.map_or(0, |k| k + 1);
+            // (As a log ratio, nearly linear in t.)
             let joins = |t: f64| {
                 let tails = self.search(t);
-                tails.lower(next) - tails.own * (1.0 + RELATIVE_TIE_TOLERANCE)
+                let (paired, cut) = (
+                    tails.lower(next),
+                    tails.own * (1.0 + RELATIVE_TIE_TOLERANCE),
+                );
+                if paired == cut {
+                    0.0
+                } else {
+                    (paired / cut).ln()
+                }
             };
             let jump = falsi_crossing(a, b, 0.0, LN_PSI_TOLERANCE, joins);
             if p_with(*pair_a, jump) > alpha {
-                let p = |t: f64| -p_with(*pair_a, t);
-                return Some(falsi_crossing(a, jump, -alpha, LN_PSI_TOLERANCE, p));
+                let p = |t: f64| -p_with(*pair_a, t).ln();
+                return Some(falsi_crossing(a, jump, -alpha.ln(), LN_PSI_TOLERANCE, p));
             }
             let after = (jump + LN_PSI_TOLERANCE).min(b);
             let side_after = self.upper_side(after);
@@ -480,6 +501,53 @@ mod tests {
 
     fn bin(x: u64, n: u64) -> Binomial {
         Binomial::new(x, n).unwrap()
+    }
+
+    thread_local! {
+        /// Evaluations of the law (windows built), for the cost report below.
+        pub(super) static EVALUATIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    /// Cost report (not a check): evaluations of the law per limit over the compare bench's
+    /// kind of tables (10,000 random tables, arms 1 to 500, a splitmix stream), at 0.95.
+    /// `cargo test --release --lib stats::blaker::tests::evaluations -- --ignored --nocapture`
+    #[test]
+    #[ignore = "a cost report, not a check"]
+    fn evaluations_per_limit() {
+        let mut state = 2026_u64;
+        let mut next = |bound: u64| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            (z ^ (z >> 31)) % bound
+        };
+        let mut counts = Vec::new();
+        for _ in 0..10_000 {
+            let nt = 1 + next(500);
+            let xt = next(nt + 1);
+            let nc = 1 + next(500);
+            let xc = next(nc + 1);
+            for (t, c) in [(bin(xt, nt), bin(xc, nc)), (flipped(bin(xt, nt)), flipped(bin(xc, nc)))] {
+                let Some(law) = Law::new(t, c) else { continue };
+                let law = law.for_level(0.05);
+                if law.at == 0 {
+                    continue;
+                }
+                EVALUATIONS.with(|e| e.set(0));
+                let _ = law.lower_limit(0.05);
+                counts.push(EVALUATIONS.with(std::cell::Cell::get));
+            }
+        }
+        counts.sort_unstable();
+        let mean = counts.iter().sum::<usize>() as f64 / counts.len() as f64;
+        eprintln!(
+            "limits {}, evaluations per limit: mean {mean:.1}, median {}, 90% {}, max {}",
+            counts.len(),
+            counts[counts.len() / 2],
+            counts[counts.len() * 9 / 10],
+            counts[counts.len() - 1]
+        );
     }
 
     /// exact2x2 rounds its limits to 7 decimals at `tol = 1e-8` and stops its search at that
