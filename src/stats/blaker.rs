@@ -161,8 +161,11 @@ impl Law {
         let ln_ratio: Vec<f64> = ln_weight.windows(2).map(|w| w[1] - w[0]).collect();
         Some(Law {
             size: ln_weight.len(),
-            ratio: ln_ratio.iter().map(|r| r.exp()).collect(),
-            inverse_ratio: ln_ratio.iter().map(|r| (-r).exp()).collect(),
+            // The ratios themselves (rational in the counts), not `exp` of their logarithms.
+            ratio: (hyper.low..hyper.high).map(|k| hyper.ratio_up(k)).collect(),
+            inverse_ratio: (hyper.low + 1..=hyper.high)
+                .map(|k| hyper.ratio_down(k))
+                .collect(),
             ln_ratio,
             at: usize::try_from(treatment.successes() - hyper.low).ok()?,
             search_negligible: NEGLIGIBLE,
@@ -174,6 +177,23 @@ impl Law {
                 )
             },
         })
+    }
+
+    /// The law of the table with responders and non-responders swapped in both arms: the
+    /// support reversed (`X' = n_t − X`), so every ratio of consecutive terms is inverted and
+    /// reversed, and the log odds ratio changes sign. The same as [`Law::new`] of the swapped
+    /// table, without building its weights again.
+    fn mirrored(&self) -> Law {
+        let reversed = |v: &[f64]| v.iter().rev().copied().collect::<Vec<f64>>();
+        Law {
+            size: self.size,
+            ln_ratio: self.ln_ratio.iter().rev().map(|r| -r).collect(),
+            ratio: reversed(&self.inverse_ratio),
+            inverse_ratio: reversed(&self.ratio),
+            at: self.size - 1 - self.at,
+            search_negligible: self.search_negligible,
+            guess: (-self.guess.0, self.guess.1),
+        }
     }
 
     /// Both tails of the law at `t = ln ψ`, each summed from its own end (so small tails keep
@@ -366,8 +386,7 @@ impl Law {
         let (t0, se) = self.guess;
         let z = normal_upper_quantile(alpha / 2.0);
         let (start, tails_a) = self.beyond(0.45 * alpha, true, t0 - (z + 0.5) * se, se);
-        let (end, tails_b) =
-            self.beyond(1.01 * alpha, false, (t0 - (z - 0.5) * se).max(start), se);
+        let (end, tails_b) = self.beyond(1.01 * alpha, false, (t0 - (z - 0.5) * se).max(start), se);
         let mut budget = MAX_CELLS;
         // The searches' last readings are the cell's ends: nothing is evaluated twice.
         let (side_a, side_b) = (self.side_of(tails_a), self.side_of(tails_b));
@@ -455,11 +474,6 @@ type Side = (f64, Option<usize>, Search);
 /// Cells narrower than this (in ln ψ) with one paired index are solved by regula falsi.
 const FALSI_WIDTH: f64 = 0.05;
 
-/// Swaps responders and non-responders in an arm: the odds ratio becomes its inverse.
-fn flipped(arm: Binomial) -> Binomial {
-    Binomial::new(arm.failures(), arm.trials()).expect("failures never exceed trials")
-}
-
 /// Blaker's exact test of ψ = 1 and its matching interval for the odds ratio of
 /// `[[x_t, n_t − x_t], [x_c, n_c − x_c]]` (definitions in the module documentation).
 ///
@@ -477,7 +491,7 @@ pub fn blaker_odds_ratio(
     let interval = if level.value() < 0.6 {
         None
     } else {
-        let mirror = Law::new(flipped(treatment), flipped(control))?.for_level(alpha);
+        let mirror = law.mirrored();
         let low = law.lower_limit(alpha);
         let mirror_low = mirror.lower_limit(alpha);
         let high = if mirror_low == 0.0 {
@@ -528,9 +542,11 @@ mod tests {
             let xt = next(nt + 1);
             let nc = 1 + next(500);
             let xc = next(nc + 1);
-            for (t, c) in [(bin(xt, nt), bin(xc, nc)), (flipped(bin(xt, nt)), flipped(bin(xc, nc)))] {
-                let Some(law) = Law::new(t, c) else { continue };
-                let law = law.for_level(0.05);
+            let Some(law) = Law::new(bin(xt, nt), bin(xc, nc)) else {
+                continue;
+            };
+            let law = law.for_level(0.05);
+            for law in [law.mirrored(), law] {
                 if law.at == 0 {
                     continue;
                 }

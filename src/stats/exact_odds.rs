@@ -238,13 +238,13 @@ struct Moments {
 
 impl Table {
     fn new(law: &Hypergeometric) -> Table {
-        let ln_weight = central_ln_weights(law);
-        let ln_ratio = ln_weight.windows(2).map(|w| w[1] - w[0]);
         Table {
             low: law.low,
-            ratio: ln_ratio.clone().map(f64::exp).collect(),
-            inverse_ratio: ln_ratio.map(|r| (-r).exp()).collect(),
-            ln_weight,
+            ratio: (law.low..law.high).map(|k| law.ratio_up(k)).collect(),
+            inverse_ratio: (law.low + 1..=law.high)
+                .map(|k| law.ratio_down(k))
+                .collect(),
+            ln_weight: central_ln_weights(law),
         }
     }
 
