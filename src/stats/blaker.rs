@@ -264,26 +264,23 @@ impl Law {
         // The terms below the peak are pushed going down, then put in order in place.
         let mut mass = Vec::with_capacity(n.min(4096));
         let mut m = 1.0;
-        let mut start = peak;
-        while start > 0 {
-            m *= self.inverse_ratio[start - 1] * inverse_psi;
+        for &r in self.inverse_ratio[..peak].iter().rev() {
+            m *= r * inverse_psi;
             if m <= negligible {
                 break;
             }
             mass.push(m);
-            start -= 1;
         }
+        let start = peak - mass.len();
         mass.reverse();
         mass.push(1.0);
         m = 1.0;
-        let mut end = peak + 1;
-        while end < n {
-            m *= self.ratio[end - 1] * psi;
+        for &r in &self.ratio[peak..] {
+            m *= r * psi;
             if m <= negligible {
                 break;
             }
             mass.push(m);
-            end += 1;
         }
         (start, mass)
     }
