@@ -30,14 +30,17 @@
 //! `F̄_a(x) + F_b(k*_a) <= p(ψ) <= F̄_b(x) + F_a(k*_b)`: a branch-and-bound search splits the
 //! cells whose bounds straddle α, leftmost first. In a narrow cell p is continuous between
 //! the points where the pairing moves on, so regula falsi finds the crossing (and the points
-//! where the next index joins the pairing) to 10⁻¹⁰ in ln ψ. This is the same bracketing idea
+//! where the next index joins the pairing) to 10⁻¹⁰ in ln ψ; it works on `ln p` and on the log
+//! ratio `ln(F(k₁) / F̄(x)(1 + 10⁻⁷))`, both nearly linear in ln ψ, so it needs few steps. This is the same bracketing idea
 //! as `exact2x2CI` (which bounds on a grid and stops at a tolerance of 10⁻⁵). The upper limit is
 //! the lower limit of the table with responders and non-responders swapped, inverted (the swap
 //! maps ψ to 1/ψ and leaves every p-value unchanged). `x` at the bottom of the support gives a
 //! lower limit of 0, at the top an upper limit of ∞. Each evaluation of the law builds its
 //! terms outward from the largest by the ratios of consecutive terms (one multiplication per
-//! term) over the window where they are not negligible. A table costs about 30-90 such
-//! evaluations.
+//! term) over the window where they are not negligible. A limit costs about 24 such evaluations
+//! (mean over the compare bench's kind of tables; median 22, 90th percentile 36: the ignored
+//! test `evaluations_per_limit` reports them); the mirrored table's law is the table's own
+//! reversed, its ratios inverted, not built again.
 //!
 //! Bounds. The law is tabulated over the whole support, so tables whose support has more than
 //! 131,072 values (both arms in the hundreds of thousands) are not computed (`None`): there
@@ -161,8 +164,11 @@ impl Law {
         let ln_ratio: Vec<f64> = ln_weight.windows(2).map(|w| w[1] - w[0]).collect();
         Some(Law {
             size: ln_weight.len(),
-            ratio: ln_ratio.iter().map(|r| r.exp()).collect(),
-            inverse_ratio: ln_ratio.iter().map(|r| (-r).exp()).collect(),
+            // The ratios themselves (rational in the counts), not `exp` of their logarithms.
+            ratio: (hyper.low..hyper.high).map(|k| hyper.ratio_up(k)).collect(),
+            inverse_ratio: (hyper.low + 1..=hyper.high)
+                .map(|k| hyper.ratio_down(k))
+                .collect(),
             ln_ratio,
             at: usize::try_from(treatment.successes() - hyper.low).ok()?,
             search_negligible: NEGLIGIBLE,
@@ -174,6 +180,23 @@ impl Law {
                 )
             },
         })
+    }
+
+    /// The law of the table with responders and non-responders swapped in both arms: the
+    /// support reversed (`X' = n_t − X`), so every ratio of consecutive terms is inverted and
+    /// reversed, and the log odds ratio changes sign. The same as [`Law::new`] of the swapped
+    /// table, without building its weights again.
+    fn mirrored(&self) -> Law {
+        let reversed = |v: &[f64]| v.iter().rev().copied().collect::<Vec<f64>>();
+        Law {
+            size: self.size,
+            ln_ratio: self.ln_ratio.iter().rev().map(|r| -r).collect(),
+            ratio: reversed(&self.inverse_ratio),
+            inverse_ratio: reversed(&self.ratio),
+            at: self.size - 1 - self.at,
+            search_negligible: self.search_negligible,
+            guess: (-self.guess.0, self.guess.1),
+        }
     }
 
     /// Both tails of the law at `t = ln ψ`, each summed from its own end (so small tails keep
@@ -234,33 +257,33 @@ impl Law {
     /// The window of non-negligible terms at `t` (module documentation of [`Law::tails_to`]):
     /// its first index and the terms relative to the largest.
     fn window(&self, t: f64, negligible: f64) -> (usize, Vec<f64>) {
+        #[cfg(test)]
+        tests::EVALUATIONS.with(|e| e.set(e.get() + 1));
         let t = t.clamp(-T_SPAN, T_SPAN);
         let (psi, inverse_psi) = (t.exp(), (-t).exp());
         let n = self.size;
         // The first index whose next term is smaller.
         let peak = self.ln_ratio.partition_point(|&r| r + t >= 0.0);
-        let mut down = Vec::new();
+        // The terms below the peak are pushed going down, then put in order in place.
+        let mut mass = Vec::with_capacity(n.min(4096));
         let mut m = 1.0;
-        let mut start = peak;
-        while start > 0 {
-            m *= self.inverse_ratio[start - 1] * inverse_psi;
-            if m <= negligible {
-                break;
-            }
-            down.push(m);
-            start -= 1;
-        }
-        let mut mass: Vec<f64> = down.into_iter().rev().collect();
-        mass.push(1.0);
-        m = 1.0;
-        let mut end = peak + 1;
-        while end < n {
-            m *= self.ratio[end - 1] * psi;
+        for &r in self.inverse_ratio[..peak].iter().rev() {
+            m *= r * inverse_psi;
             if m <= negligible {
                 break;
             }
             mass.push(m);
-            end += 1;
+        }
+        let start = peak - mass.len();
+        mass.reverse();
+        mass.push(1.0);
+        m = 1.0;
+        for &r in &self.ratio[peak..] {
+            m *= r * psi;
+            if m <= negligible {
+                break;
+            }
+            mass.push(m);
         }
         (start, mass)
     }
@@ -315,7 +338,11 @@ impl Law {
     /// In the region where `x` is in the upper tail: `F̄(x)` and the paired lower tail's index
     /// `k*` (largest `k` with `F(k) <= F̄(x) (1 + 10⁻⁷)`), at `t`.
     fn upper_side(&self, t: f64) -> Side {
-        let tails = self.search(t);
+        self.side_of(self.search(t))
+    }
+
+    /// [`Law::upper_side`] from the search's reading at a point.
+    fn side_of(&self, tails: Search) -> Side {
         let own = tails.own;
         let cut = own * (1.0 + RELATIVE_TIE_TOLERANCE);
         // The lower tail increases with k, so the qualifying indices are a prefix: those below
@@ -333,15 +360,17 @@ impl Law {
     /// A point `t` on the given side of where `F̄_ψ(x)` (increasing in t) equals `target`:
     /// below it (`F̄(x) < target`) when `below`, at or above it otherwise. Starts from `from`
     /// and steps away by `step`, doubling; the limit search needs only such a point, not the
-    /// root.
-    fn beyond(&self, target: f64, below: bool, from: f64, mut step: f64) -> f64 {
-        let value = |t: f64| self.search(t).own;
+    /// root. Returns the point with the search's reading there.
+    fn beyond(&self, target: f64, below: bool, from: f64, mut step: f64) -> (f64, Search) {
         let mut t = from.clamp(-T_SPAN, T_SPAN);
-        while (value(t) < target) != below && t.abs() < T_SPAN {
+        loop {
+            let tails = self.search(t);
+            if (tails.own < target) == below || t.abs() >= T_SPAN {
+                return (t, tails);
+            }
             t = if below { t - step } else { t + step }.clamp(-T_SPAN, T_SPAN);
             step *= 2.0;
         }
-        t
     }
 
     /// The lower limit `inf {ψ : p(ψ) > α}` (module documentation); 0 when `x` is the smallest
@@ -356,10 +385,11 @@ impl Law {
         // F̄(x) = α/2.
         let (t0, se) = self.guess;
         let z = normal_upper_quantile(alpha / 2.0);
-        let start = self.beyond(0.45 * alpha, true, t0 - (z + 0.5) * se, se);
-        let end = self.beyond(1.01 * alpha, false, (t0 - (z - 0.5) * se).max(start), se);
+        let (start, tails_a) = self.beyond(0.45 * alpha, true, t0 - (z + 0.5) * se, se);
+        let (end, tails_b) = self.beyond(1.01 * alpha, false, (t0 - (z - 0.5) * se).max(start), se);
         let mut budget = MAX_CELLS;
-        let (side_a, side_b) = (self.upper_side(start), self.upper_side(end));
+        // The searches' last readings are the cell's ends: nothing is evaluated twice.
+        let (side_a, side_b) = (self.side_of(tails_a), self.side_of(tails_b));
         self.first_above((start, &side_a), (end, &side_b), alpha, &mut budget)
             .unwrap_or(end)
             .exp()
@@ -397,23 +427,33 @@ impl Law {
         if b - a <= FALSI_WIDTH && pair_a == pair_b {
             let p_b = own_b + pair_b.map_or(0.0, |k| tails_b.lower(k));
             if p_a <= alpha && p_b > alpha {
-                // `falsi_crossing` wants a decreasing function: −p, with p <= α at a.
-                let p = |t: f64| -p_with(*pair_a, t);
-                return Some(falsi_crossing(a, b, -alpha, LN_PSI_TOLERANCE, p));
+                // `falsi_crossing` wants a decreasing function: −ln p, with p <= α at a (ln p
+                // is nearly linear in t, so regula falsi needs few steps).
+                let p = |t: f64| -p_with(*pair_a, t).ln();
+                return Some(falsi_crossing(a, b, -alpha.ln(), LN_PSI_TOLERANCE, p));
             }
         } else if b - a <= FALSI_WIDTH && p_a <= alpha {
             // The pairing moves on inside the cell: find where the next index joins it (the
             // root of the decreasing F(k₁) − F̄(x)(1 + 10⁻⁷)); before that point p is
             // continuous with the pairing of `a`, after it the search goes on from there.
             let next = pair_a.map_or(0, |k| k + 1);
+            // (As a log ratio, nearly linear in t.)
             let joins = |t: f64| {
                 let tails = self.search(t);
-                tails.lower(next) - tails.own * (1.0 + RELATIVE_TIE_TOLERANCE)
+                let (paired, cut) = (
+                    tails.lower(next),
+                    tails.own * (1.0 + RELATIVE_TIE_TOLERANCE),
+                );
+                if paired == cut {
+                    0.0
+                } else {
+                    (paired / cut).ln()
+                }
             };
             let jump = falsi_crossing(a, b, 0.0, LN_PSI_TOLERANCE, joins);
             if p_with(*pair_a, jump) > alpha {
-                let p = |t: f64| -p_with(*pair_a, t);
-                return Some(falsi_crossing(a, jump, -alpha, LN_PSI_TOLERANCE, p));
+                let p = |t: f64| -p_with(*pair_a, t).ln();
+                return Some(falsi_crossing(a, jump, -alpha.ln(), LN_PSI_TOLERANCE, p));
             }
             let after = (jump + LN_PSI_TOLERANCE).min(b);
             let side_after = self.upper_side(after);
@@ -434,11 +474,6 @@ type Side = (f64, Option<usize>, Search);
 /// Cells narrower than this (in ln ψ) with one paired index are solved by regula falsi.
 const FALSI_WIDTH: f64 = 0.05;
 
-/// Swaps responders and non-responders in an arm: the odds ratio becomes its inverse.
-fn flipped(arm: Binomial) -> Binomial {
-    Binomial::new(arm.failures(), arm.trials()).expect("failures never exceed trials")
-}
-
 /// Blaker's exact test of ψ = 1 and its matching interval for the odds ratio of
 /// `[[x_t, n_t − x_t], [x_c, n_c − x_c]]` (definitions in the module documentation).
 ///
@@ -456,7 +491,7 @@ pub fn blaker_odds_ratio(
     let interval = if level.value() < 0.6 {
         None
     } else {
-        let mirror = Law::new(flipped(treatment), flipped(control))?.for_level(alpha);
+        let mirror = law.mirrored();
         let low = law.lower_limit(alpha);
         let mirror_low = mirror.lower_limit(alpha);
         let high = if mirror_low == 0.0 {
@@ -480,6 +515,55 @@ mod tests {
 
     fn bin(x: u64, n: u64) -> Binomial {
         Binomial::new(x, n).unwrap()
+    }
+
+    thread_local! {
+        /// Evaluations of the law (windows built), for the cost report below.
+        pub(super) static EVALUATIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    /// Cost report (not a check): evaluations of the law per limit over the compare bench's
+    /// kind of tables (10,000 random tables, arms 1 to 500, a splitmix stream), at 0.95.
+    /// `cargo test --release --lib stats::blaker::tests::evaluations -- --ignored --nocapture`
+    #[test]
+    #[ignore = "a cost report, not a check"]
+    fn evaluations_per_limit() {
+        let mut state = 2026_u64;
+        let mut next = |bound: u64| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            (z ^ (z >> 31)) % bound
+        };
+        let mut counts = Vec::new();
+        for _ in 0..10_000 {
+            let nt = 1 + next(500);
+            let xt = next(nt + 1);
+            let nc = 1 + next(500);
+            let xc = next(nc + 1);
+            let Some(law) = Law::new(bin(xt, nt), bin(xc, nc)) else {
+                continue;
+            };
+            let law = law.for_level(0.05);
+            for law in [law.mirrored(), law] {
+                if law.at == 0 {
+                    continue;
+                }
+                EVALUATIONS.with(|e| e.set(0));
+                let _ = law.lower_limit(0.05);
+                counts.push(EVALUATIONS.with(std::cell::Cell::get));
+            }
+        }
+        counts.sort_unstable();
+        let mean = counts.iter().sum::<usize>() as f64 / counts.len() as f64;
+        eprintln!(
+            "limits {}, evaluations per limit: mean {mean:.1}, median {}, 90% {}, max {}",
+            counts.len(),
+            counts[counts.len() / 2],
+            counts[counts.len() * 9 / 10],
+            counts[counts.len() - 1]
+        );
     }
 
     /// exact2x2 rounds its limits to 7 decimals at `tol = 1e-8` and stops its search at that

@@ -16,8 +16,9 @@
 //! ```
 //!
 //! Computation: the central weights `ln C(m, k) C(N − m, n_t − k)` are built once by the ratio
-//! recurrence of `fisher.rs`, relative to the mode; each ψ then costs one pass over the support
-//! in log space (shifted by the largest term, so no ψ overflows). A support wider than 131,072
+//! recurrence of `fisher.rs`, relative to the mode, with the ratios of consecutive weights; each
+//! ψ then costs one pass outward from the law's largest term, one multiplication per term, over
+//! the terms above 1e-300 of it (so no ψ overflows). A support wider than 131,072
 //! values (arms of about 10^5 and more) is not tabulated: each ψ's law is summed outward from
 //! its own mode, term by term while that takes at most 20,000 terms and by Euler-Maclaurin
 //! summation beyond (`special.rs`), so memory is constant and time bounded whatever the counts
@@ -46,7 +47,7 @@ pub struct ConditionalOddsRatio {
     pub interval: Interval,
 }
 
-/// Supports up to this many values keep every weight in a table (1 MiB) and sum them all;
+/// Supports up to this many values keep every weight and the ratios of consecutive ones in a table (3 MiB at most) and sum the terms that matter;
 /// wider ones are summed outward from the mode of each law ([`Wide`]), so memory and time do
 /// not grow with the counts.
 pub(super) const TABLE_MAX: u64 = 1 << 17;
@@ -82,6 +83,10 @@ struct Table {
     low: u64,
     /// `ln` of the central weight of each support value, relative to the mode.
     ln_weight: Vec<f64>,
+    /// `P_1(X = i + 1) / P_1(X = i)` over the support (index 0 is its smallest value), and
+    /// its inverse: the terms at any ψ are built outward from the largest by these.
+    ratio: Vec<f64>,
+    inverse_ratio: Vec<f64>,
 }
 
 /// A wide support: each law at `t = ln ψ` is summed outward from its own mode, term by term
@@ -235,12 +240,86 @@ impl Table {
     fn new(law: &Hypergeometric) -> Table {
         Table {
             low: law.low,
+            ratio: (law.low..law.high).map(|k| law.ratio_up(k)).collect(),
+            inverse_ratio: (law.low + 1..=law.high)
+                .map(|k| law.ratio_down(k))
+                .collect(),
             ln_weight: central_ln_weights(law),
         }
     }
 
-    /// Masses and moments at `t = ln ψ`, with `x` the observed value.
+    /// Masses and moments at `t = ln ψ`, with `x` the observed value. The law is log-concave:
+    /// its largest term is found by bisection on the slope, and the terms are built outward
+    /// from it by multiplying by `ratio · ψ` (each factor at most 1 going outward, so nothing
+    /// overflows), one multiplication per term instead of an `exp`, until they fall below
+    /// 1e-300 of the largest (where they cannot change any sum). Beyond `|t| > 600`, where ψ
+    /// itself nears the range of a double, each term is `exp` of its logarithm.
     fn moments(&self, t: f64, x: u64) -> Moments {
+        if t.abs() > 600.0 {
+            return self.moments_by_exp(t, x);
+        }
+        let (psi, inverse_psi) = (t.exp(), (-t).exp());
+        let n = self.ln_weight.len();
+        let split = (x - self.low) as usize;
+        // The first index whose next term is smaller.
+        let peak = {
+            let (mut lo, mut hi) = (0, n - 1);
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if self.ln_weight[mid + 1] - self.ln_weight[mid] + t >= 0.0 {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            lo
+        };
+        let (mut total, mut s1, mut s2) = (0.0, 0.0, 0.0);
+        let (mut up, mut up1, mut lo, mut lo1) = (0.0, 0.0, 0.0, 0.0);
+        let mut add = |i: usize, w: f64| {
+            // Moments about the observed value keep their digits when the law is far from 0.
+            let k = i as f64 - split as f64;
+            total += w;
+            s1 += w * k;
+            s2 += w * k * k;
+            if i >= split {
+                up += w;
+                up1 += w * k;
+            }
+            if i <= split {
+                lo += w;
+                lo1 += w * k;
+            }
+        };
+        add(peak, 1.0);
+        let mut w = 1.0;
+        for i in (0..peak).rev() {
+            w *= self.inverse_ratio[i] * inverse_psi;
+            if w <= NEGLIGIBLE {
+                break;
+            }
+            add(i, w);
+        }
+        w = 1.0;
+        for i in peak + 1..n {
+            w *= self.ratio[i - 1] * psi;
+            if w <= NEGLIGIBLE {
+                break;
+            }
+            add(i, w);
+        }
+        let mean = s1 / total;
+        Moments {
+            total,
+            mean,
+            variance: (s2 / total - mean * mean).max(0.0),
+            upper: (up, up1 / up.max(f64::MIN_POSITIVE)),
+            lower: (lo, lo1 / lo.max(f64::MIN_POSITIVE)),
+        }
+    }
+
+    /// [`Table::moments`] with each term `exp` of its logarithm (any `t`).
+    fn moments_by_exp(&self, t: f64, x: u64) -> Moments {
         let exponent = |i: usize| self.ln_weight[i] + (self.low as f64 + i as f64) * t;
         let shift = (0..self.ln_weight.len())
             .map(exponent)
@@ -250,7 +329,6 @@ impl Table {
         let (mut up, mut up1, mut lo, mut lo1) = (0.0, 0.0, 0.0, 0.0);
         for i in 0..self.ln_weight.len() {
             let w = (exponent(i) - shift).exp();
-            // Moments about the observed value keep their digits when the law is far from 0.
             let k = i as f64 - split as f64;
             total += w;
             s1 += w * k;
@@ -274,6 +352,9 @@ impl Table {
         }
     }
 }
+
+/// Terms below this fraction of the largest are left out of [`Table::moments`]' sums.
+const NEGLIGIBLE: f64 = 1e-300;
 
 /// `ln P(X = k) − ln P(X = mode)` for every `k` of the support, from `low` up, by the ratio
 /// recurrence (no factorials). Callers bound the support's size (see [`TABLE_MAX`]).
@@ -311,41 +392,48 @@ pub(super) fn cells_plus_half(treatment: Binomial, control: Binomial) -> [f64; 4
 const MAX_ITERATIONS: usize = 200;
 
 /// Root of an increasing `f` (value and derivative) in `t`, starting at `start`: brackets the
-/// root by doubling steps, then runs Newton's method kept inside the bracket (bisection when a
-/// step leaves it), stopping when the bracket or the step is below 1e-14 in `t`.
+/// root by steps out from `start` (the first one Newton's step from `start`, a tenth longer, so
+/// that it usually brackets the root at once; then doubling), then runs Newton's method from
+/// the end of the bracket nearer the root, kept inside the bracket (bisection when a step
+/// leaves it), stopping when the bracket or the step is below 1e-14 in `t`.
 fn increasing_root(start: f64, f: impl Fn(f64) -> (f64, f64)) -> f64 {
-    let value = |t: f64| f(t).0;
-    let f_start = value(start);
-    if f_start == 0.0 {
+    let (v_start, s_start) = f(start);
+    if v_start == 0.0 {
         return start;
     }
-    // Expand until f(lo) < 0 <= f(hi); 2^12 in t is far beyond any double's odds ratio.
-    let mut step = 1.0;
-    let (mut lo, mut hi) = (start, start);
-    if f_start > 0.0 {
-        lo = start - step;
-        for _ in 0..12 {
-            if value(lo) <= 0.0 {
+    let newton_step = (v_start / s_start).abs();
+    let mut step = if s_start > 0.0 && newton_step.is_finite() && newton_step < 1.0 {
+        (1.1 * newton_step).max(1e-9)
+    } else {
+        1.0
+    };
+    // Expand until f(lo) < 0 <= f(hi); 2^12 in t is far beyond any double's odds ratio. The
+    // value and slope at each end are kept.
+    let (mut lo, mut hi) = ((start, v_start, s_start), (start, v_start, s_start));
+    let sign = if v_start > 0.0 { -1.0 } else { 1.0 };
+    let mut probe = start;
+    for _ in 0..13 {
+        probe += sign * step;
+        let (v, s) = f(probe);
+        if v_start > 0.0 {
+            lo = (probe, v, s);
+            if v <= 0.0 {
                 break;
             }
             hi = lo;
-            step *= 2.0;
-            lo -= step;
-        }
-    } else {
-        hi = start + step;
-        for _ in 0..12 {
-            if value(hi) >= 0.0 {
+        } else {
+            hi = (probe, v, s);
+            if v >= 0.0 {
                 break;
             }
             lo = hi;
-            step *= 2.0;
-            hi += step;
         }
+        step *= 2.0;
     }
-    let mut t = 0.5 * (lo + hi);
+    // Newton from the end with the smaller value.
+    let (mut t, mut value, mut slope) = if lo.1.abs() <= hi.1.abs() { lo } else { hi };
+    let (mut lo, mut hi) = (lo.0, hi.0);
     for _ in 0..MAX_ITERATIONS {
-        let (value, slope) = f(t);
         if value == 0.0 {
             return t;
         }
@@ -364,6 +452,7 @@ fn increasing_root(start: f64, f: impl Fn(f64) -> (f64, f64)) -> f64 {
             return next;
         }
         t = next;
+        (value, slope) = f(t);
     }
     t
 }
