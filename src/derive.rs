@@ -339,13 +339,12 @@ fn session_tallies(cohort: &Cohort, threads: usize) -> Vec<SessionTally> {
         {
             for s in &cohort.sessions {
                 let i = s.participant as usize;
-                if cohort.participants[i].randomized_on.is_none() {
-                    if let Some(d0) = tally[i].earliest() {
-                        if in_window(s, d0) {
-                            tally[i].attended += 1;
-                            tally[i].minutes.add(s, &cohort.sessions);
-                        }
-                    }
+                if cohort.participants[i].randomized_on.is_none()
+                    && let Some(d0) = tally[i].earliest()
+                    && in_window(s, d0)
+                {
+                    tally[i].attended += 1;
+                    tally[i].minutes.add(s, &cohort.sessions);
                 }
             }
         }
@@ -398,13 +397,12 @@ fn session_tallies(cohort: &Cohort, threads: usize) -> Vec<SessionTally> {
     // that changes no result) and is in the cache when its row comes.
     let tally_range = |block: &[Session], t: &mut [SessionTally], offset: usize| {
         for (j, s) in block.iter().enumerate() {
-            if let Some(ahead) = block.get(j + AHEAD) {
-                if let Some(p) = (ahead.participant as usize)
+            if let Some(ahead) = block.get(j + AHEAD)
+                && let Some(p) = (ahead.participant as usize)
                     .checked_sub(offset)
                     .and_then(|k| t.get(k))
-                {
-                    prefetch(p);
-                }
+            {
+                prefetch(p);
             }
             let i = s.participant as usize;
             if let Some(p) = i.checked_sub(offset).and_then(|k| t.get_mut(k)) {

@@ -347,12 +347,12 @@ fn attack_report(truth: &str, page: &str, out: &Path, full: &Path, k: u64) -> Ve
                 "effects shown with a hidden denominator"
             );
             for (set, total, what) in [(&xs, tn, "arm"), (&cxs, tcn, "control")] {
-                if let [v] = set.iter().copied().collect::<Vec<_>>()[..] {
-                    if small(v, k) || small(total - v, k) {
-                        leaks.push(format!(
-                            "{what} responders {v} of {total} solved from RD {rd} and RR {rr}"
-                        ));
-                    }
+                if let [v] = set.iter().copied().collect::<Vec<_>>()[..]
+                    && (small(v, k) || small(total - v, k))
+                {
+                    leaks.push(format!(
+                        "{what} responders {v} of {total} solved from RD {rd} and RR {rr}"
+                    ));
                 }
             }
         }
@@ -544,12 +544,11 @@ fn attack_report(truth: &str, page: &str, out: &Path, full: &Path, k: u64) -> Ve
             continue;
         };
         for t in svg_texts(&svg) {
-            if let Some((a, b)) = t.split_once('/') {
-                if let (Ok(a), Ok(b)) = (a.trim().parse::<u64>(), b.trim().parse::<u64>()) {
-                    if small(a, k) || (b >= a && small(b - a, k)) {
-                        leaks.push(format!("{name}.svg label {a}/{b}"));
-                    }
-                }
+            if let Some((a, b)) = t.split_once('/')
+                && let (Ok(a), Ok(b)) = (a.trim().parse::<u64>(), b.trim().parse::<u64>())
+                && (small(a, k) || (b >= a && small(b - a, k)))
+            {
+                leaks.push(format!("{name}.svg label {a}/{b}"));
             }
         }
     }

@@ -483,12 +483,12 @@ pub fn audit_with(
     let mut arm_o = vec![0u64; arms.len()];
     let mut arm_n = vec![0u64; arms.len()];
     for &i in &treated {
-        if judged(i) {
-            if let Some(r) = counted(&derived[i]) {
-                let a = cohort.participants[i].arm;
-                arm_n[a] += 1;
-                arm_o[a] += u64::from(r);
-            }
+        if judged(i)
+            && let Some(r) = counted(&derived[i])
+        {
+            let a = cohort.participants[i].arm;
+            arm_n[a] += 1;
+            arm_o[a] += u64::from(r);
         }
     }
     let expected: Vec<Option<f64>> = (0..arms.len())
@@ -752,14 +752,14 @@ pub fn audit_with(
     let placed: Vec<usize> = (0..k)
         .filter(|&u| rows[u].adjusted.is_some() && Some(u) != assignment.none)
         .collect();
-    if let Some(u) = assignment.none {
-        if rows[u].patients > 0 {
-            notes.push(format!(
+    if let Some(u) = assignment.none
+        && rows[u].patients > 0
+    {
+        notes.push(format!(
                 "participants without a {} are listed as {} but not compared on the funnel (they count towards the benchmark)",
                 options.by.as_str(),
                 rows[u].name
             ));
-        }
     }
     if !not_started.is_empty() {
         notes.push(format!(
@@ -788,13 +788,13 @@ pub fn audit_with(
     });
     // Spiegelhalter's adjustments apply only when there is overdispersion (φ > 1, which makes
     // τ² > 0 too); otherwise the exact limits stand, as in FunnelPlotR.
-    if let (Some(_), Some(d)) = (options.overdispersion, dispersion) {
-        if d.units < FEW_UNITS {
-            notes.push(format!(
+    if let (Some(_), Some(d)) = (options.overdispersion, dispersion)
+        && d.units < FEW_UNITS
+    {
+        notes.push(format!(
                 "phi and tau-squared come from only {} units: they are imprecise, and a true outlier inflates them and can hide itself (Spiegelhalter 2005 adjusts over many units)",
                 d.units
             ));
-        }
     }
     let applied = match (options.overdispersion, dispersion) {
         (Some(m), Some(d)) if d.phi > 1.0 => Some(m),

@@ -264,27 +264,26 @@ fn read_with(
         Chunk::default,
         fast,
         |st: &mut Chunk, rec| {
-            if let Some(fields) = order.and_then(|o| rec.fields_in(&o)) {
-                if st
+            if let Some(fields) = order.and_then(|o| rec.fields_in(&o))
+                && st
                     .take(fields, (rec.line(), rec.rows_hint()), protocol)
                     .is_some()
-                {
-                    return;
-                }
+            {
+                return;
             }
             csvfile::count_row(&mut st.rows, &mut st.parsed, rec.rows_hint());
             let mut problems = RowProblems::default();
             if let Some(reason) = shape_problem(rec, &cols) {
                 let column = cols.fatal.as_ref().map(|f| f.0.as_str()).unwrap_or("");
                 // The id, when it can be read, still points the participant's other rows here.
-                if let Some(i) = cols.index[0].filter(|&i| i < rec.len()) {
-                    if let Ok(id) = std::str::from_utf8(rec.get(i)) {
-                        let id = csvfile::trim(id);
-                        // (An id too long to be one cannot point any row here.)
-                        if !id.is_empty() && id.len() <= csvfile::MAX_CELL_BYTES {
-                            st.failed_ids
-                                .push((id.to_owned(), rec.line(), reason.clone()));
-                        }
+                if let Some(i) = cols.index[0].filter(|&i| i < rec.len())
+                    && let Ok(id) = std::str::from_utf8(rec.get(i))
+                {
+                    let id = csvfile::trim(id);
+                    // (An id too long to be one cannot point any row here.)
+                    if !id.is_empty() && id.len() <= csvfile::MAX_CELL_BYTES {
+                        st.failed_ids
+                            .push((id.to_owned(), rec.line(), reason.clone()));
                     }
                 }
                 problems.add(column, "", reason);
@@ -390,21 +389,21 @@ fn read_with(
                 problems.add("medical_clearance", clearance_text, CLEARANCE_ALLOWED);
                 false
             });
-            if problems.is_empty() {
-                if let Some(arm) = arm {
-                    st.parsed.push(Participant {
-                        id: id.to_owned(),
-                        arm,
-                        age,
-                        sex,
-                        site,
-                        randomized_on,
-                        contraindications,
-                        medical_clearance,
-                        line: rec.line(),
-                    });
-                    return;
-                }
+            if problems.is_empty()
+                && let Some(arm) = arm
+            {
+                st.parsed.push(Participant {
+                    id: id.to_owned(),
+                    arm,
+                    age,
+                    sex,
+                    site,
+                    randomized_on,
+                    contraindications,
+                    medical_clearance,
+                    line: rec.line(),
+                });
+                return;
             }
             st.rejected += 1;
             if !id.is_empty() {

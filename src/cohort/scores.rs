@@ -157,13 +157,12 @@ fn read_with(
         Chunk::default,
         fast,
         |st: &mut Chunk, rec| {
-            if let Some(fields) = order.and_then(|o| rec.fields_in(&o)) {
-                if st
+            if let Some(fields) = order.and_then(|o| rec.fields_in(&o))
+                && st
                     .take(fields, (rec.line(), rec.rows_hint()), roster, max)
                     .is_some()
-                {
-                    return;
-                }
+            {
+                return;
             }
             csvfile::count_row(&mut st.rows, &mut st.parsed, rec.rows_hint());
             let mut problems = RowProblems::default();

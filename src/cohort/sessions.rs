@@ -197,10 +197,10 @@ impl MinutesTotal {
     /// near that). The same whatever the order of the sessions.
     pub fn total(&self) -> Decimal {
         let unusual = self.unusual.as_deref().copied().unwrap_or(0);
-        if unusual == 0 {
-            if let Some(d) = Decimal::from_millionths(self.millionths) {
-                return d;
-            }
+        if unusual == 0
+            && let Some(d) = Decimal::from_millionths(self.millionths)
+        {
+            return d;
         }
         Decimal::from_attos(i128::from(self.millionths) * 1_000_000_000_000 + unusual)
     }
@@ -527,10 +527,10 @@ fn read_with(
         Chunk::default,
         fast,
         |st: &mut Chunk, rec| {
-            if let Some(fields) = order.and_then(|o| rec.fields_in(&o)) {
-                if st.take(fields, rec.rows_hint(), roster).is_some() {
-                    return;
-                }
+            if let Some(fields) = order.and_then(|o| rec.fields_in(&o))
+                && st.take(fields, rec.rows_hint(), roster).is_some()
+            {
+                return;
             }
             csvfile::count_row(&mut st.rows, &mut st.accepted, rec.rows_hint());
             let mut problems = std::mem::take(&mut st.problems);
@@ -861,7 +861,7 @@ mod tests {
             state ^= state << 17;
             // Usual values most of the time, so long runs of taken lines occur too.
             let r = (state >> 11) as usize;
-            if r % 3 == 0 {
+            if r.is_multiple_of(3) {
                 r / 3 % n
             } else {
                 r / 3 % n.min(4)

@@ -67,16 +67,15 @@ impl DateParser {
     #[inline]
     pub fn parse(&mut self, text: &str) -> Result<i32, &'static str> {
         let b = text.as_bytes();
-        if let (Some((prefix, first, days)), 10) = (&self.month, b.len()) {
-            if b[..7] == prefix[..]
-                && b[7] == b'-'
-                && b[8].is_ascii_digit()
-                && b[9].is_ascii_digit()
-            {
-                let d = i32::from(b[8] - b'0') * 10 + i32::from(b[9] - b'0');
-                if (1..=*days).contains(&d) {
-                    return Ok(first + d - 1);
-                }
+        if let (Some((prefix, first, days)), 10) = (&self.month, b.len())
+            && b[..7] == prefix[..]
+            && b[7] == b'-'
+            && b[8].is_ascii_digit()
+            && b[9].is_ascii_digit()
+        {
+            let d = i32::from(b[8] - b'0') * 10 + i32::from(b[9] - b'0');
+            if (1..=*days).contains(&d) {
+                return Ok(first + d - 1);
             }
         }
         let day = parse_date(text)?;

@@ -112,11 +112,11 @@ impl FloatMemo {
     pub fn push(&mut self, out: &mut String, v: f64) {
         let bits = v.to_bits();
         let slot = &mut self.slots[(bits.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 52) as usize];
-        if let Some((b, text)) = slot {
-            if *b == bits {
-                out.push_str(text);
-                return;
-            }
+        if let Some((b, text)) = slot
+            && *b == bits
+        {
+            out.push_str(text);
+            return;
         }
         let start = out.len();
         push_float(out, v);

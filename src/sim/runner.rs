@@ -133,7 +133,7 @@ where
             rng.set_stream(i);
             rng.set_word_pos(0);
             replicate(i, &mut rng, &mut tally);
-            if (done as u64 + 1) % PROGRESS_STEP == 0 {
+            if (done as u64 + 1).is_multiple_of(PROGRESS_STEP) {
                 COMPLETED.fetch_add(PROGRESS_STEP, Ordering::Relaxed);
             }
         }

@@ -337,14 +337,14 @@ fn ledger(case: &Case, o: &Outcome, text: &str, out: &mut Vec<Failure>) {
                     format!("summary.json {file}: {c:?} do not add up"),
                 );
             }
-            if let Some(p) = counts.get(file) {
-                if p != c {
-                    fail(
-                        out,
-                        Kind::Ledger,
-                        format!("{file}: printed {p:?}, summary.json {c:?}"),
-                    );
-                }
+            if let Some(p) = counts.get(file)
+                && p != c
+            {
+                fail(
+                    out,
+                    Kind::Ledger,
+                    format!("{file}: printed {p:?}, summary.json {c:?}"),
+                );
             }
         }
         let rejected: u64 = recorded.values().map(|c| c[2]).sum();
@@ -358,20 +358,18 @@ fn ledger(case: &Case, o: &Outcome, text: &str, out: &mut Vec<Failure>) {
         if let (Some(p), Some(c)) = (
             o.outputs.get("participants.csv"),
             recorded.get("participants.csv"),
-        ) {
-            if let Ok((_, rows)) = parse_csv(p) {
-                if rows.len() as u64 != c[1] {
-                    fail(
-                        out,
-                        Kind::Ledger,
-                        format!(
-                            "participants.csv has {} rows for {} accepted participants",
-                            rows.len(),
-                            c[1]
-                        ),
-                    );
-                }
-            }
+        ) && let Ok((_, rows)) = parse_csv(p)
+            && rows.len() as u64 != c[1]
+        {
+            fail(
+                out,
+                Kind::Ledger,
+                format!(
+                    "participants.csv has {} rows for {} accepted participants",
+                    rows.len(),
+                    c[1]
+                ),
+            );
         }
         if let Some(b) = o.outputs.get("rejections.csv") {
             check_rejections(b, &recorded, out);

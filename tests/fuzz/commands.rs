@@ -280,10 +280,10 @@ pub fn args(
             let ext = *s.pick(&["png", "svg", "svg", "txt"]);
             a.extend(["--out".to_owned(), format!("{OUT}/chart.{ext}")]);
             let want_clinic = kind == "predictive";
-            if kind == "predictive" || kind == "power" {
-                if let Some((path, _)) = sims.iter().find(|(_, c)| *c == want_clinic) {
-                    a.extend(["--sim".to_owned(), path.clone()]);
-                }
+            if (kind == "predictive" || kind == "power")
+                && let Some((path, _)) = sims.iter().find(|(_, c)| *c == want_clinic)
+            {
+                a.extend(["--sim".to_owned(), path.clone()]);
             }
             flag(s, &mut a, 0.6, "--skip-invalid");
             opt(s, &mut a, 0.2, "--threads", THREADS, BAD_THREADS);

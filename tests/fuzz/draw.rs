@@ -118,10 +118,10 @@ fn cohort(
     if t.chance(0.3) {
         let trial = trial::trial(&mut t);
         for m in &trial.markers {
-            if let Some(scores) = cohort.get_mut("scores.csv") {
-                if t.chance(0.85) {
-                    mutate::add_marker_column(&mut t, scores, m);
-                }
+            if let Some(scores) = cohort.get_mut("scores.csv")
+                && t.chance(0.85)
+            {
+                mutate::add_marker_column(&mut t, scores, m);
             }
         }
         label.push(trial.label);

@@ -76,10 +76,10 @@ pub fn mutate(s: &mut Stream, bytes: &mut Vec<u8>) -> String {
                 m.shift_remove(last);
             }
             Value::Array(a) => {
-                if let Ok(i) = last.parse::<usize>() {
-                    if i < a.len() {
-                        a.remove(i);
-                    }
+                if let Ok(i) = last.parse::<usize>()
+                    && i < a.len()
+                {
+                    a.remove(i);
                 }
             }
             _ => {}

@@ -252,10 +252,8 @@ impl Sheet {
         let measure = self.row <= WIDTH_ROWS;
         for (c, cell) in cells.iter().enumerate() {
             let shown = write_cell(ws, self.row, col(c), cell)?;
-            if measure {
-                if let Some(w) = self.widths.get_mut(c) {
-                    *w = (*w).max(shown + 1);
-                }
+            if measure && let Some(w) = self.widths.get_mut(c) {
+                *w = (*w).max(shown + 1);
             }
         }
         self.row += 1;
