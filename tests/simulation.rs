@@ -106,6 +106,7 @@ fn clinic_with_full_attendance_matches_the_beta_binomial_predictive() {
         5,
         Shard::ALL,
         2,
+        clinic::Extras::default(),
     );
     let (a, b) = (0.63 * 38.0 + 0.5, 38.0 - 0.63 * 38.0 + 0.5);
     let n = u64::from(patients);

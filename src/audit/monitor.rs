@@ -131,6 +131,8 @@ pub struct PeriodRow {
     pub limits: Option<Limits>,
     /// Where the responders fall.
     pub verdict: Option<Verdict>,
+    /// The unit's CUSUM signals at patients of the period.
+    pub signals: u64,
 }
 
 /// One patient's point on a unit's charts.
@@ -243,6 +245,7 @@ pub fn monitor(
             continue;
         }
         // Periods, in time order (the list is in checkpoint order).
+        let first_row = periods.len();
         let mut start = 0;
         while start < list.len() {
             let (key, label) = options.period.of(list[start].checkpoint);
@@ -264,6 +267,7 @@ pub fn monitor(
                 expected: probs.iter().sum(),
                 limits,
                 verdict: limits.map(|l| l.classify(responders as f64)),
+                signals: 0,
             });
             start = end;
         }
@@ -275,6 +279,13 @@ pub fn monitor(
             })
             .collect();
         let path = chart.chart(&series).map_err(CusumSimError::from)?;
+        // Each signal counts in its patient's period, among this unit's rows.
+        for &k in &path.signals {
+            let key = options.period.of(list[k].checkpoint).0;
+            if let Some(row) = periods[first_row..].iter_mut().find(|r| r.key == key) {
+                row.signals += 1;
+            }
+        }
         let vlad = cusum::vlad(&series).map_err(CusumSimError::from)?;
         let points = list
             .iter()

@@ -107,38 +107,11 @@ pub fn patient_rate(
     }
 }
 
-/// Runs the clinic simulation.
+/// Runs the clinic simulation, with the cost and capacity tallies of `extras` (none by
+/// default).
 #[allow(clippy::too_many_arguments)]
 #[must_use]
 pub fn simulate(
-    plan: Plan,
-    patients: u32,
-    models: &[OutcomeModel],
-    attendance: &Attendance,
-    adverse_per_session: f64,
-    reps: u64,
-    seed: u64,
-    shard: Shard,
-    threads: usize,
-) -> ClinicTally {
-    simulate_with(
-        plan,
-        patients,
-        models,
-        attendance,
-        adverse_per_session,
-        reps,
-        seed,
-        shard,
-        threads,
-        Extras::default(),
-    )
-}
-
-/// Runs the clinic simulation with the cost and capacity tallies of `extras`.
-#[allow(clippy::too_many_arguments)]
-#[must_use]
-pub fn simulate_with(
     plan: Plan,
     patients: u32,
     models: &[OutcomeModel],

@@ -199,7 +199,7 @@ impl Prepared {
         else {
             return None;
         };
-        Some(clinic::simulate_with(
+        Some(clinic::simulate(
             *schedule.value(),
             *patients,
             &self.models,

@@ -49,17 +49,7 @@ pub fn periods_csv(audit: &Audit, m: &Monitoring, model: &AuditModel) -> String 
         let l = r.limits.filter(|_| shown);
         let verdict = r.verdict.filter(|_| shown);
         // Signals are shown with the unit's verdict on the funnel.
-        let signals = m
-            .charts
-            .iter()
-            .find(|c| c.unit == r.unit)
-            .map(|c| {
-                c.points
-                    .iter()
-                    .filter(|p| p.signal && m.options.period.of(p.checkpoint).0 == r.key)
-                    .count() as u64
-            })
-            .filter(|_| model.unit_shown(audit, r.unit));
+        let signals = Some(r.signals).filter(|_| model.unit_shown(audit, r.unit));
         push_row(
             &mut out,
             &[
