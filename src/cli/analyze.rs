@@ -110,6 +110,11 @@ pub struct Args {
     /// cohort the participants sheet takes longer than the rest of the run.
     #[arg(long)]
     xlsx: bool,
+    /// Also write every table as a typed Parquet file beside its CSV (arms.parquet, ...,
+    /// participants.parquet, rejections.parquet): counts as Int64, rates and scores as
+    /// Float64, yes/no as Boolean, text as String, empty cells as nulls.
+    #[arg(long)]
+    parquet: bool,
     /// Most threads working at once, over every pool (results never depend on it; default: every core).
     #[arg(long)]
     threads: Option<usize>,
@@ -255,7 +260,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         options,
         args.skip_invalid,
         threads,
-        args.xlsx,
+        pipeline::Extra {
+            xlsx: args.xlsx,
+            parquet: args.parquet,
+        },
     )? {
         Analyzed::Done { prepared, analysis } => (prepared, analysis),
         Analyzed::Rejected(cohort) => {

@@ -11,9 +11,9 @@ use crate::analysis::baseline::baseline_table;
 use crate::analysis::{self, Analysis, AnalysisOptions};
 use crate::cohort::{Cohort, LoadOptions};
 use crate::files::{AtomicFile, write_atomic, write_with};
-use crate::render::{export, xlsx};
+use crate::render::{export, parquet, xlsx};
 
-/// The results files of a complete run; removed when a strict run stops at rejected rows, so
+/// The results files of a complete run (and [`parquet::ALL_FILES`]); removed when a strict run stops at rejected rows, so
 /// files of an earlier run do not stay behind looking current.
 pub const RESULT_FILES: [&str; 10] = [
     "arms.csv",
@@ -27,6 +27,15 @@ pub const RESULT_FILES: [&str; 10] = [
     "summary.json",
     "results.xlsx",
 ];
+
+/// The formats `analyze` writes besides the CSV and JSON files.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Extra {
+    /// results.xlsx, one sheet per table ([`crate::render::xlsx`]).
+    pub xlsx: bool,
+    /// One Parquet file per table ([`crate::render::parquet`]).
+    pub parquet: bool,
+}
 
 /// What `analyze` did.
 pub enum Analyzed {
@@ -43,8 +52,8 @@ pub enum Analyzed {
 }
 
 /// Runs `analyze` on the cohort folder `dir` into the folder `out` (which the caller has
-/// checked and locked); with `xlsx`, results.xlsx too (without, one of an earlier run is
-/// removed).
+/// checked and locked); with `extra`, results.xlsx and the Parquet files too (a format not
+/// asked for has the files of an earlier run removed).
 ///
 /// # Errors
 /// [`PipelineError`] when the cohort cannot be read, the analysis fails or a file cannot be
@@ -55,7 +64,7 @@ pub fn analyze_into(
     options: AnalysisOptions,
     skip_invalid: bool,
     threads: usize,
-    xlsx: bool,
+    extra: Extra,
 ) -> Result<Analyzed, PipelineError> {
     let cohort = Cohort::load(
         dir,
@@ -70,7 +79,7 @@ pub fn analyze_into(
     let prepared = match super::admit(cohort, threads, skip_invalid) {
         Loaded::Ready(prepared) => prepared,
         Loaded::Rejected(cohort) => {
-            for stale in RESULT_FILES {
+            for stale in RESULT_FILES.iter().chain(&parquet::ALL_FILES) {
                 remove_if_present(&out.join(stale))?;
             }
             return Ok(Analyzed::Rejected(cohort));
@@ -133,20 +142,27 @@ pub fn analyze_into(
     )?;
     let summary = export::summary(cohort, &analysis, skip_invalid);
     write_atomic(&out.join("summary.json"), &export::summary_json(&summary))?;
+    let results = export::Results {
+        cohort,
+        derived,
+        analysis: &analysis,
+        table1: &table1,
+        summary: &summary,
+    };
     let xlsx_path = out.join("results.xlsx");
-    if xlsx {
-        let results = xlsx::Results {
-            cohort,
-            derived,
-            analysis: &analysis,
-            table1: &table1,
-            summary: &summary,
-        };
+    if extra.xlsx {
         let mut file = AtomicFile::create(&xlsx_path)?;
         xlsx::write_results(&mut file, &results)?;
         file.commit()?;
     } else {
         remove_if_present(&xlsx_path)?;
+    }
+    // A table this run does not have (no covariates, say) would look current beside the others.
+    for stale in parquet::ALL_FILES {
+        remove_if_present(&out.join(stale))?;
+    }
+    if extra.parquet {
+        parquet::write_results(out, &results)?;
     }
     Ok(Analyzed::Done {
         prepared,

@@ -23,7 +23,7 @@ use crate::render::charts::simulation::SimFileError;
 use crate::render::charts::{self, Chart, ChartError};
 use crate::render::document::Png;
 
-pub use analyze::{Analyzed, analyze_into};
+pub use analyze::{Analyzed, Extra, analyze_into};
 pub use audit::{AuditSettings, Audited, audit_into};
 pub use report::{Documents, ReportSettings, Reported, report_into};
 
@@ -46,6 +46,9 @@ pub enum PipelineError {
     /// results.xlsx could not be made.
     #[error(transparent)]
     Xlsx(#[from] crate::render::xlsx::XlsxError),
+    /// A Parquet file could not be written.
+    #[error(transparent)]
+    Parquet(#[from] crate::render::parquet::ParquetError),
     /// A chart could not be drawn.
     #[error("drawing a chart failed: {}", .0.0)]
     Chart(#[from] ChartError),

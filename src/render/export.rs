@@ -834,3 +834,71 @@ pub fn summary_json(s: &Summary<'_>) -> Vec<u8> {
     v.push(b'\n');
     v
 }
+
+/// Everything the workbook and the Parquet files show.
+pub struct Results<'a> {
+    /// The cohort analysed (participants, rejections).
+    pub cohort: &'a Cohort,
+    /// Its derived rows.
+    pub derived: &'a [Derived],
+    /// The analysis.
+    pub analysis: &'a Analysis,
+    /// Table 1.
+    pub table1: &'a [BaselineArm],
+    /// The run's record (the workbook's `about` sheet).
+    pub summary: &'a Summary<'a>,
+}
+
+/// The rows of one result table, handed to a sink.
+pub type Rows<'r> = &'r dyn Fn(&mut RowSink<'_>);
+
+/// Hands every result table of a run to `table` as its name (the CSV file's stem), header and
+/// rows, in the order the workbook shows them: `arms`, `comparisons`, `trend`, `adjusted`
+/// (with covariates), `stratified` (with `--stratify`), `sensitivity` (with `--sensitivity`),
+/// `table1`, `participants`, `rejections`. The one list the workbook and the Parquet files
+/// are written from.
+///
+/// # Errors
+/// The first error `table` returns.
+pub fn each_table<E>(
+    r: &Results<'_>,
+    table: &mut dyn FnMut(&str, &[&str], Rows<'_>) -> Result<(), E>,
+) -> Result<(), E> {
+    let a = r.analysis;
+    table("arms", &ARMS_COLUMNS, &|s| arms_rows(a, s))?;
+    table("comparisons", &comparisons_header(a), &|s| {
+        comparisons_rows(a, s);
+    })?;
+    table("trend", &TREND_COLUMNS, &|s| trend_rows(&a.trend, s))?;
+    if a.options.adjust.is_some() {
+        table("adjusted", &ADJUSTED_COLUMNS, &|s| {
+            adjusted_rows(&a.adjusted, s);
+        })?;
+    }
+    if let Some(st) = &a.stratified {
+        table("stratified", &STRATIFIED_COLUMNS, &|s| {
+            stratified_rows(st, s);
+        })?;
+    }
+    if a.options.sensitivity {
+        table("sensitivity", &SENSITIVITY_COLUMNS, &|s| {
+            sensitivity_rows(&a.sensitivity, s);
+        })?;
+    }
+    table("table1", &TABLE1_COLUMNS, &|s| table1_rows(r.table1, s))?;
+    let header = participants_header(r.cohort);
+    let names: Vec<&str> = header.iter().map(String::as_str).collect();
+    let rows = ParticipantRows::new(r.cohort, r.derived);
+    table("participants", &names, &|s| {
+        let mut cells = Vec::with_capacity(names.len());
+        for i in 0..rows.len() {
+            rows.cells(i, &mut cells);
+            s(&cells);
+        }
+    })?;
+    table("rejections", &REJECTIONS_COLUMNS, &|s| {
+        for rejection in r.cohort.ledger.rejections() {
+            s(&rejection_cells(rejection));
+        }
+    })
+}

@@ -16,5 +16,6 @@ pub mod document;
 pub mod export;
 pub mod format;
 pub mod output;
+pub mod parquet;
 pub mod report;
 pub mod xlsx;

@@ -580,3 +580,46 @@ pub fn dream_like() -> Option<PathBuf> {
         .all(|f| dir.join(f).is_file())
         .then_some(dir)
 }
+
+/// A site name a spreadsheet would run as a formula.
+pub const HOSTILE: &str = "=HYPERLINK(\"http://x\",\"y\")";
+
+/// A generated cohort of 300 whose first participants have the hostile site name (and one
+/// a `+` site), with one rejected row (an age that is no number).
+pub fn hostile_cohort() -> Cohort {
+    let generated = tempfile::tempdir().unwrap();
+    let dir = generated.path().join("cohort");
+    let run = trialdose([
+        "generate".as_ref(),
+        dir.as_os_str(),
+        "--participants".as_ref(),
+        "300".as_ref(),
+        "--seed".as_ref(),
+        "7".as_ref(),
+    ]);
+    assert_eq!(run.code, 0, "{run}");
+    let path = dir.join("participants.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let mut fields: Vec<String> = line.split(',').map(str::to_owned).collect();
+        match i {
+            1..=5 => fields[4] = format!("\"{}\"", HOSTILE.replace('"', "\"\"")),
+            6 => fields[4] = "+Site 1".to_owned(),
+            7 => fields[2] = "forty".to_owned(),
+            _ => {}
+        }
+        out.push_str(&fields.join(","));
+        out.push('\n');
+    }
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    Cohort::new(&out, &read("sessions.csv"), &read("scores.csv"))
+}
+
+/// The CSV's text of a text cell: the writer's `'` in front of a formula character removed.
+pub fn unguarded(csv: &str) -> &str {
+    match csv.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => csv,
+    }
+}

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The openpyxl check of results.xlsx (check_results_xlsx.py): installs the pinned openpyxl in
+# The openpyxl check of results.xlsx (check_results_xlsx.py) and the polars check of the Parquet
+# files (check_results_parquet.py): installs the pinned openpyxl and polars in
 # a virtual environment, generates a 2,000-participant cohort whose first sites are a
-# formula-like name and one row is rejected, runs `analyze --xlsx` with every optional table,
-# and compares every cell of the workbook with the CSV files.
+# formula-like name and one row is rejected, runs `analyze --xlsx --parquet` with every optional
+# table, and compares every cell of the workbook and of every Parquet file with the CSV files.
 # Needs python3 with venv and pip (PyPI reachable) and a built trialdose: TRIALDOSE_BIN, or
 # target/release/trialdose, or target/debug/trialdose under CARGO_TARGET_DIR (or ./target).
 set -euo pipefail
@@ -36,6 +37,7 @@ rows[7][age] = "forty"
 with open(path, "w", newline="") as f:
     csv.writer(f, lineterminator="\n").writerows(rows)
 PY
-"$bin" analyze "$work/cohort" --out "$work/results" --xlsx --skip-invalid \
+"$bin" analyze "$work/cohort" --out "$work/results" --xlsx --parquet --skip-invalid \
     --adjust baseline,age --stratify site --sensitivity --multiplicity holm --margin 0.1 >/dev/null 2>&1
 "$venv/bin/python" "$here/check_results_xlsx.py" "$work/results" "$hostile"
+"$venv/bin/python" "$here/check_results_parquet.py" "$work/results" "$hostile"

@@ -26,10 +26,6 @@ use std::io::Write;
 
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet};
 
-use crate::analysis::Analysis;
-use crate::analysis::baseline::BaselineArm;
-use crate::cohort::Cohort;
-use crate::derive::Derived;
 use crate::render::export::{
     self, ADJUSTED_COLUMNS, ARMS_COLUMNS, REJECTIONS_COLUMNS, RowSink, SENSITIVITY_COLUMNS,
     STRATIFIED_COLUMNS, Summary, TABLE1_COLUMNS, TREND_COLUMNS,
@@ -68,19 +64,7 @@ pub enum XlsxError {
     },
 }
 
-/// Everything the workbook shows.
-pub struct Results<'a> {
-    /// The cohort analysed (participants, rejections).
-    pub cohort: &'a Cohort,
-    /// Its derived rows.
-    pub derived: &'a [Derived],
-    /// The analysis.
-    pub analysis: &'a Analysis,
-    /// Table 1.
-    pub table1: &'a [BaselineArm],
-    /// The run's record (the `about` sheet's settings).
-    pub summary: &'a Summary<'a>,
-}
+pub use crate::render::export::Results;
 
 /// Writes the workbook of `results` to `w`.
 ///
