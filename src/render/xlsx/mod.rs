@@ -618,6 +618,39 @@ mod tests {
         }
         let expected: Vec<Data> = (0..7).map(|i| Data::Float(f64::from(i))).collect();
         assert_eq!(seen, expected);
+        // Text that needs escaping arrives as it was.
+        const TEXTS: [&str; 7] = [
+            "a<b>&c\"d'",
+            "\u{1}bell\u{7}",
+            "cr\rlf\n",
+            "_x0041_ stays",
+            " lead",
+            "trail\t",
+            "é=HYPERLINK(\"http://x\",\"y\")",
+        ];
+        let texts = |range: Range<usize>, s: &mut RowSink<'_>| {
+            for i in range {
+                s(&[Cell::Text(TEXTS[i]), Cell::Text(""), Cell::Bool(Some(i % 2 == 0))]);
+            }
+        };
+        let t = Table {
+            name: "x",
+            header: vec!["a".to_owned(), "b".to_owned(), "c".to_owned()],
+            len: TEXTS.len(),
+            rows: &texts,
+        };
+        let mut x: Xlsx<_> = Xlsx::new(std::io::Cursor::new(package_of(&[t], 100, 1))).unwrap();
+        let range = x.worksheet_range("x").unwrap();
+        for (i, row) in range.rows().skip(1).enumerate() {
+            assert_eq!(
+                row,
+                [
+                    Data::String(TEXTS[i].into()),
+                    Data::Empty,
+                    Data::Bool(i % 2 == 0)
+                ]
+            );
+        }
         // Many blocks of rows, and an empty table: one stream each, read back whole.
         let bytes = package_of(&[table("t", 3 * BLOCK_ROWS + 5), table("e", 0)], 1 << 20, 2);
         let mut x: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();

@@ -204,7 +204,7 @@ fn push_escaped(out: &mut String, t: &str) {
                 use std::fmt::Write as _;
                 let _ = write!(out, "_x{:04X}_", u32::from(ch));
             }
-            '_' if is_escape_like(&t[i..]) => out.push_str("_x005F"),
+            '_' if is_escape_like(&t[i..]) => out.push_str("_x005F_"),
             _ => out.push(ch),
         }
     }
