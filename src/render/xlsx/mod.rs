@@ -630,7 +630,11 @@ mod tests {
         ];
         let texts = |range: Range<usize>, s: &mut RowSink<'_>| {
             for i in range {
-                s(&[Cell::Text(TEXTS[i]), Cell::Text(""), Cell::Bool(Some(i % 2 == 0))]);
+                s(&[
+                    Cell::Text(TEXTS[i]),
+                    Cell::Text(""),
+                    Cell::Bool(Some(i % 2 == 0)),
+                ]);
             }
         };
         let t = Table {

@@ -136,7 +136,8 @@ impl<'c> RowWriter<'c> {
                 Cell::Text(t) if !t.is_empty() => {
                     open(out);
                     let t = clip(t);
-                    let preserve = t.starts_with(['\t', '\n', ' ']) || t.ends_with(['\t', '\n', ' ']);
+                    let preserve =
+                        t.starts_with(['\t', '\n', ' ']) || t.ends_with(['\t', '\n', ' ']);
                     out.push_str(if preserve {
                         " t=\"inlineStr\"><is><t xml:space=\"preserve\">"
                     } else {
@@ -187,9 +188,10 @@ impl<'c> RowWriter<'c> {
 /// and a literal `_xHHHH_` in the text with its `_` written `_x005F_` (so it is not read as
 /// such an escape).
 fn push_escaped(out: &mut String, t: &str) {
-    let plain = !t.bytes().any(|b| {
-        matches!(b, b'&' | b'<' | b'>' | 0xEF) || (b < 0x20 && b != b'\t' && b != b'\n')
-    }) && !t.contains("_x");
+    let plain = !t
+        .bytes()
+        .any(|b| matches!(b, b'&' | b'<' | b'>' | 0xEF) || (b < 0x20 && b != b'\t' && b != b'\n'))
+        && !t.contains("_x");
     if plain {
         out.push_str(t);
         return;
@@ -213,10 +215,7 @@ fn push_escaped(out: &mut String, t: &str) {
 /// True when `s` starts with `_xHHHH_` (four hexadecimal digits).
 fn is_escape_like(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() >= 7
-        && b[1] == b'x'
-        && b[6] == b'_'
-        && b[2..6].iter().all(u8::is_ascii_hexdigit)
+    b.len() >= 7 && b[1] == b'x' && b[6] == b'_' && b[2..6].iter().all(u8::is_ascii_hexdigit)
 }
 
 /// A table's rows, handed to a sink a range at a time (so a block reuses one cell vector).
