@@ -151,15 +151,6 @@ pub fn large_sheets(
     derived: &[Derived],
     threads: usize,
 ) -> Result<LargeSheets, XlsxError> {
-    large_sheets_with_limit(cohort, derived, threads, EXCEL_MAX_ROWS)
-}
-
-fn large_sheets_with_limit(
-    cohort: &Cohort,
-    derived: &[Derived],
-    threads: usize,
-    max_rows: u32,
-) -> Result<LargeSheets, XlsxError> {
     let participants = export::ParticipantRows::new(cohort, derived);
     let participant_rows = |range: Range<usize>, sink: &mut RowSink<'_>| {
         let mut cells = Vec::with_capacity(32);
@@ -188,7 +179,7 @@ fn large_sheets_with_limit(
             rows: &rejection_rows,
         },
     ];
-    spool_tables(&tables, threads, max_rows)
+    spool_tables(&tables, threads, EXCEL_MAX_ROWS)
 }
 
 /// Deflates the rows of `tables` into a temporary file, a sheet of at most `max_rows` rows
@@ -271,19 +262,10 @@ fn spool_tables(
 pub fn write_results(
     w: &mut dyn Write,
     results: &Results<'_>,
-    large: LargeSheets,
-) -> Result<(), XlsxError> {
-    write_with_limit(w, results, large, EXCEL_MAX_ROWS)
-}
-
-/// [`write_results`] with at most `max_rows` rows per sheet (the header included).
-fn write_with_limit(
-    w: &mut dyn Write,
-    r: &Results<'_>,
     mut large: LargeSheets,
-    max_rows: u32,
 ) -> Result<(), XlsxError> {
-    let mut book = Book::new(max_rows);
+    let r = results;
+    let mut book = Book::new(EXCEL_MAX_ROWS);
     // The first sheet; filled last, when every sheet's columns are known.
     book.wb.add_worksheet().set_name("about")?;
     let a = r.analysis;
@@ -440,9 +422,9 @@ impl Sheet {
         let ws = book.wb.worksheet_from_index(self.index)?;
         let measure = self.row <= WIDTH_ROWS;
         for (c, cell) in cells.iter().enumerate() {
-            let shown = write_cell(ws, self.row, col(c), cell)?;
+            write_cell(ws, self.row, col(c), cell)?;
             if measure && let Some(w) = self.widths.get_mut(c) {
-                *w = (*w).max(shown + 1);
+                *w = (*w).max(sheet::shown(cell) + 1);
             }
         }
         self.row += 1;
@@ -464,35 +446,30 @@ fn col(c: usize) -> u16 {
     u16::try_from(c).unwrap_or(u16::MAX)
 }
 
-/// Writes one typed cell and returns about how many characters it shows (for the width).
-fn write_cell(ws: &mut Worksheet, row: u32, c: u16, cell: &Cell<'_>) -> Result<usize, XlsxError> {
+/// Writes one typed cell of a small sheet (the large sheets' cells: [`sheet::RowWriter`]).
+fn write_cell(ws: &mut Worksheet, row: u32, c: u16, cell: &Cell<'_>) -> Result<(), XlsxError> {
     match *cell {
-        Cell::Text("") => Ok(0),
+        Cell::Text("") => {}
         Cell::Text(t) => {
-            let t = clip(t);
-            ws.write_string(row, c, t)?;
-            Ok(t.len().min(MAX_WIDTH))
+            ws.write_string(row, c, clip(t))?;
         }
         Cell::Float(Some(v)) if v.is_finite() => {
             // -0 is written 0, as the CSV writes it.
             ws.write_number(row, c, if v == 0.0 { 0.0 } else { v })?;
-            Ok(12)
         }
         Cell::Int(Some(v)) => {
             // Counts are far below 2^53: exact as a double.
             ws.write_number(row, c, v as f64)?;
-            Ok(digits(v))
         }
         Cell::Dec(Some(d)) => {
             ws.write_number(row, c, d.to_f64())?;
-            Ok(8)
         }
         Cell::Bool(Some(b)) => {
             ws.write_boolean(row, c, b)?;
-            Ok(5)
         }
-        Cell::Float(_) | Cell::Int(None) | Cell::Dec(None) | Cell::Bool(None) => Ok(0),
+        Cell::Float(_) | Cell::Int(None) | Cell::Dec(None) | Cell::Bool(None) => {}
     }
+    Ok(())
 }
 
 fn digits(v: u64) -> usize {

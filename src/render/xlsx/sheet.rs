@@ -89,7 +89,7 @@ pub(super) fn column_names(n: usize) -> Vec<String> {
         .collect()
 }
 
-/// About how many characters `cell` shows (for the column width), as the small sheets count.
+/// About how many characters `cell` shows (for its column's width).
 pub(super) fn shown(cell: &Cell<'_>) -> usize {
     match *cell {
         Cell::Text(t) => t.len().min(MAX_WIDTH),
