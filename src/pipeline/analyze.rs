@@ -86,16 +86,24 @@ pub fn analyze_into(
         }
     };
     let (cohort, derived) = (&prepared.cohort, &prepared.derived);
-    // participants.csv (the large file) is written while the per-arm analysis runs.
+    // participants.csv (the large file) and, with `xlsx`, the rows of the workbook's large
+    // sheets are written while the per-arm analysis runs.
     let participants_path = out.join("participants.csv");
-    let (result, written) = std::thread::scope(|scope| {
+    let (result, written, large) = std::thread::scope(|scope| {
         let writer = crate::parallel::spawn(scope, || {
             write_with(&participants_path, |w| {
                 export::write_participants(w, cohort, derived, threads)
             })
         });
+        let large = extra.xlsx.then(|| {
+            crate::parallel::spawn(scope, || xlsx::large_sheets(cohort, derived, threads))
+        });
         let result = analysis::analyze(cohort, derived, options);
-        (result, crate::parallel::join(writer))
+        (
+            result,
+            crate::parallel::join(writer),
+            large.map(crate::parallel::join),
+        )
     });
     written?;
     let analysis = result?;
@@ -150,9 +158,10 @@ pub fn analyze_into(
         summary: &summary,
     };
     let xlsx_path = out.join("results.xlsx");
-    if extra.xlsx {
+    if let Some(large) = large {
+        let large = large?;
         let mut file = AtomicFile::create(&xlsx_path)?;
-        xlsx::write_results(&mut file, &results)?;
+        xlsx::write_results(&mut file, &results, large)?;
         file.commit()?;
     } else {
         remove_if_present(&xlsx_path)?;

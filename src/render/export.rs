@@ -853,14 +853,41 @@ pub struct Results<'a> {
 pub type Rows<'r> = &'r dyn Fn(&mut RowSink<'_>);
 
 /// Hands every result table of a run to `table` as its name (the CSV file's stem), header and
-/// rows, in the order the workbook shows them: `arms`, `comparisons`, `trend`, `adjusted`
-/// (with covariates), `stratified` (with `--stratify`), `sensitivity` (with `--sensitivity`),
-/// `table1`, `participants`, `rejections`. The one list the workbook and the Parquet files
-/// are written from.
+/// rows, in the order the workbook shows them: the tables of [`each_summary_table`], then
+/// `participants` and `rejections`. The one list the workbook and the Parquet files are
+/// written from.
 ///
 /// # Errors
 /// The first error `table` returns.
 pub fn each_table<E>(
+    r: &Results<'_>,
+    table: &mut dyn FnMut(&str, &[&str], Rows<'_>) -> Result<(), E>,
+) -> Result<(), E> {
+    each_summary_table(r, table)?;
+    let header = participants_header(r.cohort);
+    let names: Vec<&str> = header.iter().map(String::as_str).collect();
+    let rows = ParticipantRows::new(r.cohort, r.derived);
+    table("participants", &names, &|s| {
+        let mut cells = Vec::with_capacity(names.len());
+        for i in 0..rows.len() {
+            rows.cells(i, &mut cells);
+            s(&cells);
+        }
+    })?;
+    table("rejections", &REJECTIONS_COLUMNS, &|s| {
+        for rejection in r.cohort.ledger.rejections() {
+            s(&rejection_cells(rejection));
+        }
+    })
+}
+
+/// The tables of a run other than the per-participant and per-rejection ones: `arms`,
+/// `comparisons`, `trend`, `adjusted` (with covariates), `stratified` (with `--stratify`),
+/// `sensitivity` (with `--sensitivity`), `table1`; see [`each_table`].
+///
+/// # Errors
+/// The first error `table` returns.
+pub fn each_summary_table<E>(
     r: &Results<'_>,
     table: &mut dyn FnMut(&str, &[&str], Rows<'_>) -> Result<(), E>,
 ) -> Result<(), E> {
@@ -885,20 +912,5 @@ pub fn each_table<E>(
             sensitivity_rows(&a.sensitivity, s);
         })?;
     }
-    table("table1", &TABLE1_COLUMNS, &|s| table1_rows(r.table1, s))?;
-    let header = participants_header(r.cohort);
-    let names: Vec<&str> = header.iter().map(String::as_str).collect();
-    let rows = ParticipantRows::new(r.cohort, r.derived);
-    table("participants", &names, &|s| {
-        let mut cells = Vec::with_capacity(names.len());
-        for i in 0..rows.len() {
-            rows.cells(i, &mut cells);
-            s(&cells);
-        }
-    })?;
-    table("rejections", &REJECTIONS_COLUMNS, &|s| {
-        for rejection in r.cohort.ledger.rejections() {
-            s(&rejection_cells(rejection));
-        }
-    })
+    table("table1", &TABLE1_COLUMNS, &|s| table1_rows(r.table1, s))
 }
