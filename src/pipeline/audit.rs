@@ -14,7 +14,7 @@ use crate::render::audit::export;
 use crate::render::audit::model::AuditModel;
 use crate::render::charts::funnel::FunnelChart;
 use crate::render::document::Figure;
-use crate::render::report::folder_label;
+use crate::render::report::{Front, folder_label};
 
 /// How the audit is shown, and the reference cohort of its case-mix model.
 pub struct AuditSettings<'a> {
@@ -122,10 +122,12 @@ pub fn audit_into(
         cohort,
         &result,
         AuditInput {
-            title: settings.title,
-            model: &model,
-            cohort_label: &label,
-            show_ids: settings.show_ids,
+            front: Front {
+                title: settings.title,
+                model: &model,
+                cohort_label: &label,
+                show_ids: settings.show_ids,
+            },
             ids: &ids,
             funnel,
             monitoring,

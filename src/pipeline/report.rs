@@ -17,7 +17,7 @@ use crate::render::charts::{
 };
 use crate::render::report::disclosure::Disclosed as _;
 use crate::render::report::model::ReportModel;
-use crate::render::report::{self, ReportInput};
+use crate::render::report::{self, Front, ReportInput};
 use crate::sim::cohort_evidence::fitted;
 use crate::sim::result::SimResult;
 
@@ -176,10 +176,12 @@ pub fn report_into(
         derived,
         &result,
         ReportInput {
-            title: settings.title,
-            model: &model,
-            cohort_label: &label,
-            show_ids: settings.show_ids,
+            front: Front {
+                title: settings.title,
+                model: &model,
+                cohort_label: &label,
+                show_ids: settings.show_ids,
+            },
             charts,
             chart_note,
         },

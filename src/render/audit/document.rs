@@ -22,18 +22,12 @@ use crate::render::document::{
 use crate::render::format::{p_value, percent_sign as pct};
 use crate::render::report::disclosure::Disclosed as _;
 use crate::render::report::disclosure::SUPPRESSED;
-use crate::render::report::{files, rate_text};
+use crate::render::report::{Front, files, header, rate_text};
 
 /// What the audit's document is made of besides the audit.
 pub struct AuditInput<'a> {
-    /// Title.
-    pub title: &'a str,
-    /// The counts after suppression (`--min-cell`).
-    pub model: &'a AuditModel,
-    /// How the cohort folder is named (its name, or its full path with `--full-paths`).
-    pub cohort_label: &'a str,
-    /// List the participants needing attention by id.
-    pub show_ids: bool,
+    /// Title, model, folder name and whether ids are listed.
+    pub front: Front<'a, AuditModel>,
     /// Ids to show, per participant (raw or pseudonyms).
     pub ids: &'a [&'a str],
     /// The funnel plot (caption from [`funnel_caption`]).
@@ -46,9 +40,9 @@ pub struct AuditInput<'a> {
 /// Builds the audit's document.
 #[must_use]
 pub fn document(cohort: &Cohort, audit: &Audit, input: AuditInput<'_>) -> Document {
-    let m = input.model;
+    let m = input.front.model;
     let mut sections = vec![
-        provenance(cohort, audit, m, input.cohort_label),
+        provenance(cohort, audit, m, input.front.cohort_label),
         units(audit, m),
         Section::new("charts", "Charts").with(Block::Figure(input.funnel)),
     ];
@@ -57,12 +51,12 @@ pub fn document(cohort: &Cohort, audit: &Audit, input: AuditInput<'_>) -> Docume
     sections.push(dispersion(audit, m));
     sections.push(safety(audit, m));
     sections.push(worklist(audit, m));
-    if input.show_ids {
+    if input.front.show_ids {
         sections.push(attention(cohort, audit, input.ids));
     }
     sections.push(methods(cohort, audit, m));
     sections.push(notes(audit, m));
-    Document::new(input.title.to_owned(), sections)
+    Document::new(input.front.title.to_owned(), sections)
 }
 
 /// The funnel plot's caption.
@@ -86,10 +80,6 @@ pub fn monitoring_caption(m: &Monitoring, unit: Option<&str>) -> String {
         ),
         Some(name) => format!("{name}: CUSUM with its threshold and signals (above), VLAD (below)"),
     }
-}
-
-fn header(names: &[&str]) -> Vec<String> {
-    names.iter().map(|&n| n.to_owned()).collect()
 }
 
 fn provenance(cohort: &Cohort, audit: &Audit, m: &AuditModel, label: &str) -> Section {

@@ -37,6 +37,10 @@ impl<DB: DrawingBackend> Scaled<DB> {
         (self.length(x), self.length(y))
     }
 
+    fn points<I: IntoIterator<Item = BackendCoord>>(&self, points: I) -> Vec<BackendCoord> {
+        points.into_iter().map(|p| self.point(p)).collect()
+    }
+
     /// A stroke `scale` times wider; a visible stroke stays at least one pixel wide.
     fn stroke<S: BackendStyle>(&self, style: &S) -> Stroke {
         let w = style.stroke_width();
@@ -123,9 +127,8 @@ impl<DB: DrawingBackend> DrawingBackend for Scaled<DB> {
         path: I,
         style: &S,
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        let points: Vec<BackendCoord> = path.into_iter().map(|p| self.point(p)).collect();
-        let stroke = self.stroke(style);
-        self.inner.draw_path(points, &stroke)
+        let (path, stroke) = (self.points(path), self.stroke(style));
+        self.inner.draw_path(path, &stroke)
     }
 
     fn draw_circle<S: BackendStyle>(
@@ -145,8 +148,8 @@ impl<DB: DrawingBackend> DrawingBackend for Scaled<DB> {
         vert: I,
         style: &S,
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        let points: Vec<BackendCoord> = vert.into_iter().map(|p| self.point(p)).collect();
-        self.inner.fill_polygon(points, &style.color())
+        let vert = self.points(vert);
+        self.inner.fill_polygon(vert, &style.color())
     }
 
     /// The text at `scale` times its size, anchored at the scaled point. (Its size as the

@@ -28,16 +28,23 @@ use crate::render::document::{
 use disclosure::{Cell, CellId};
 use model::{ArmCells, DECISIONS, Outcome, ReportModel, SUPPRESSED};
 
-/// What the report is made of besides the analysis.
-pub struct ReportInput<'a> {
+/// What a document about a cohort is made of besides its results: the report's and the
+/// audit's.
+pub struct Front<'a, M> {
     /// Title.
     pub title: &'a str,
     /// The counts after suppression (`--min-cell`).
-    pub model: &'a ReportModel,
+    pub model: &'a M,
     /// How the cohort folder is named (its name, or its full path with `--full-paths`).
     pub cohort_label: &'a str,
     /// List the participants who need attention by id (`--show-ids`).
     pub show_ids: bool,
+}
+
+/// What the report is made of besides the analysis.
+pub struct ReportInput<'a> {
+    /// Title, model, folder name and ids.
+    pub front: Front<'a, ReportModel>,
     /// The charts, in order (captions and SVG; PNG for the Word document).
     pub charts: Vec<Figure>,
     /// Why some charts are left out (small-cell suppression), if they are.
@@ -53,9 +60,9 @@ pub fn document(
     analysis: &Analysis,
     input: ReportInput<'_>,
 ) -> Document {
-    let m = input.model;
+    let m = input.front.model;
     let mut sections = vec![
-        provenance(cohort, analysis, m, input.cohort_label),
+        provenance(cohort, analysis, m, input.front.cohort_label),
         table_one(m),
         responders(analysis, m),
         trend(analysis, m),
@@ -64,13 +71,13 @@ pub fn document(
     sections.extend(sensitivity(analysis, m));
     sections.push(decisions(m));
     sections.push(safety(m));
-    if input.show_ids {
+    if input.front.show_ids {
         sections.push(attention(cohort, derived));
     }
     sections.push(charts_section(input.charts, input.chart_note));
     sections.push(methods(cohort, analysis, m));
     sections.push(limitations(cohort, m));
-    Document::new(input.title.to_owned(), sections)
+    Document::new(input.front.title.to_owned(), sections)
 }
 
 /// A count of the model as text.
@@ -135,7 +142,8 @@ pub fn folder_label(dir: &std::path::Path, full_path: bool) -> String {
         .map_or_else(|| ".".to_owned(), |n| n.to_string_lossy().into_owned())
 }
 
-fn header(names: &[&str]) -> Vec<String> {
+/// Column headings.
+pub(crate) fn header(names: &[&str]) -> Vec<String> {
     names.iter().map(|&n| n.to_owned()).collect()
 }
 
