@@ -485,6 +485,8 @@ fn outputs_are_reproducible_whatever_the_thread_count() {
         "funnel.svg",
         "funnel.png",
         "audit.html",
+        "audit.md",
+        "audit.docx",
     ] {
         assert_eq!(
             std::fs::read(a.join(f)).unwrap(),

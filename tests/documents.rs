@@ -1,9 +1,12 @@
-//! `trialdose report`'s Word and Markdown documents on the example cohort: `report.docx` is
-//! opened as the zip it is and its tables read cell by cell from `word/document.xml`; the
-//! numbers must equal `analyze`'s CSV files, the charts must be embedded PNG images, small
-//! cells must stay hidden under `--min-cell`, and participant ids must appear only with
-//! `--show-ids`. `report.md` must hold the same cells. (tests/reference/report_docx.py makes
-//! the same checks with python-docx.)
+//! The Word and Markdown documents of `trialdose report` and `trialdose audit` on the example
+//! cohort: `report.docx` and `audit.docx` are opened as the zips they are and their tables read
+//! cell by cell from `word/document.xml`; the numbers must equal the CSV files (`analyze`'s
+//! for the report, the audit's own `units.csv` and `safety.csv`), the charts must be embedded
+//! PNG images drawn at print resolution (300 dpi at the size Word sets them), small cells must
+//! stay hidden under `--min-cell` in every table and paragraph of every format, and participant
+//! ids must appear only with `--show-ids`. The Markdown and HTML documents must hold the same
+//! cells. (tests/reference/report_docx.py and audit_docx.py make the same checks with
+//! python-docx.)
 
 mod util;
 
@@ -51,6 +54,86 @@ impl Word {
             .filter(|(n, _)| n.starts_with("word/media/") && !n.ends_with('/'))
             .collect()
     }
+
+    fn entry(&self, name: &str) -> &[u8] {
+        &self
+            .entries
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("no {name} in the document"))
+            .1
+    }
+}
+
+/// EMU (the unit of a drawing's extent in Office Open XML) in an inch.
+const EMU_PER_INCH: f64 = 914_400.0;
+/// The resolution the charts are drawn at for the Word documents.
+const PRINT_DPI: f64 = 300.0;
+/// How far a chart's resolution may be from [`PRINT_DPI`]: the width in EMU is whole, so the
+/// resolution is exact to about 1e-6; half a dot per inch allows for rounding a pixel.
+const DPI_TOLERANCE: f64 = 0.5;
+
+/// A PNG's width and height in pixels (its IHDR chunk) and its pHYs resolution in pixels per
+/// metre, if it has one.
+fn png_size(bytes: &[u8]) -> ((u32, u32), Option<u32>) {
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    let be = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let size = (be(16), be(20));
+    // Chunks follow IHDR: length, type, data, CRC.
+    let mut at = 8;
+    while at + 8 <= bytes.len() {
+        let (len, kind) = (be(at) as usize, &bytes[at + 4..at + 8]);
+        if kind == b"pHYs" {
+            return (size, Some(be(at + 8)));
+        }
+        if kind == b"IDAT" {
+            break;
+        }
+        at += 12 + len;
+    }
+    (size, None)
+}
+
+/// Every image of `word` is drawn at print resolution: its pixels over the width Word sets it
+/// at (its extent) make 300 dpi, the extent keeps the image's proportions, and the PNG records
+/// 300 dpi (11,811 pixels a metre). Returns the images' pixel sizes, in order.
+fn assert_print_resolution(word: &Word) -> Vec<(u32, u32)> {
+    let xml = word.xml();
+    let extents: Vec<(f64, f64)> = elements(&xml, "wp:inline")
+        .into_iter()
+        .map(|inline| {
+            let tag = &inline[inline.find("<wp:extent ").expect("an extent")..];
+            let attr = |name: &str| -> f64 {
+                let at = tag.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+                tag[at..at + tag[at..].find('"').unwrap()].parse().unwrap()
+            };
+            (attr("cx"), attr("cy"))
+        })
+        .collect();
+    assert!(!extents.is_empty(), "no image set inline");
+    let mut sizes = Vec::new();
+    for (i, (cx, cy)) in extents.iter().enumerate() {
+        // docx-rs names each image after its relationship, rIdImageN, in document order.
+        let bytes = word.entry(&format!("word/media/rIdImage{}.png", i + 1));
+        let ((w, h), per_metre) = png_size(bytes);
+        let dpi = f64::from(w) / (cx / EMU_PER_INCH);
+        assert!(
+            (dpi - PRINT_DPI).abs() <= DPI_TOLERANCE,
+            "image {}: {w} pixels over {cx} EMU is {dpi} dpi",
+            i + 1
+        );
+        let vertical = f64::from(h) / (cy / EMU_PER_INCH);
+        assert!(
+            (vertical - PRINT_DPI).abs() <= DPI_TOLERANCE,
+            "image {}: {h} pixels over {cy} EMU is {vertical} dpi",
+            i + 1
+        );
+        assert!(w >= 1880, "image {}: {w} pixels wide", i + 1);
+        assert_eq!(per_metre, Some(11_811), "image {}: pHYs", i + 1);
+        sizes.push((w, h));
+    }
+    sizes
 }
 
 /// The text of every `<w:t>` run inside `xml`, joined, with XML's entities undone.
@@ -126,14 +209,41 @@ fn table<'a>(all: &'a [(String, Vec<Vec<String>>)], caption: &str) -> &'a [Vec<S
         .1
 }
 
-/// Does `text` hold `number` as a whole number (not the end of 12/38 or 57.9%)?
+/// Does `text` hold `number` as a whole number (not the end of 12/38 or 57.9%, nor the start
+/// of 2/50 or 4.5)?
 fn has_number(text: &str, number: &str) -> bool {
+    let digit = |c: char| c.is_ascii_digit();
     text.match_indices(number).any(|(i, _)| {
-        !text[..i]
-            .chars()
-            .next_back()
-            .is_some_and(|c| c.is_ascii_digit() || c == '.')
+        let before = text[..i].chars().next_back();
+        let rest = &text[i + number.len()..];
+        let continues =
+            rest.starts_with(digit) || (rest.starts_with('.') && rest[1..].starts_with(digit));
+        !before.is_some_and(|c| digit(c) || c == '.') && !continues
     })
+}
+
+/// The text of an HTML page: its tags removed, its entities undone.
+fn html_text(html: &str) -> String {
+    let mut out = String::new();
+    let mut tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => tag = true,
+            '>' => tag = false,
+            c if !tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// A cell of a Markdown pipe table as `report.md` and `audit.md` print it.
+fn md_cell(text: &str) -> String {
+    format!("| {} |", text.replace('[', "\\[").replace(']', "\\]"))
 }
 
 fn analyze(out: &Path) {
@@ -179,11 +289,7 @@ fn word_tables_hold_the_numbers_of_analyze() {
             let want = format!("{x}/{n} ({rate:.1}% [{low:.1} to {high:.1}])");
             assert_eq!(cells[1], want, "{caption} {}", row["arm"]);
             // The Markdown file has the same cell (its brackets escaped).
-            let md_cell = want.replace('[', "\\[").replace(']', "\\]");
-            assert!(
-                md.contains(&format!("| {md_cell} |")),
-                "report.md: {md_cell}"
-            );
+            assert!(md.contains(&md_cell(&want)), "report.md: {want}");
         }
         let comparisons = Table::read(&a.join("comparisons.csv"));
         for row in comparisons.rows.iter().filter(|r| r["outcome"] == o) {
@@ -257,6 +363,12 @@ fn charts_are_embedded_png_images_and_markdown_points_at_them() {
         figures,
         "each drawn inline"
     );
+    // Drawn for print; the chart files beside the report keep their screen size.
+    let sizes = assert_print_resolution(&word);
+    let ((rates, _), _) =
+        png_size(&std::fs::read(tmp.path().join("rep/charts/rates.png")).unwrap());
+    assert_eq!(sizes[0].0, 1880, "the rates chart for print");
+    assert_eq!(rates, 1200, "charts/rates.png at its own size");
     // Sections after the first start on a new page.
     assert!(xml.matches("<w:pageBreakBefore").count() >= 8);
     let md = std::fs::read_to_string(tmp.path().join("rep/report.md")).unwrap();
@@ -382,4 +494,319 @@ fn hostile_title_stays_text() {
         md.starts_with("# A \\<b\\>\\&amp; \u{fffd}\\[31m \\| \\*x\\* \\</w:t\\>\n"),
         "{md}"
     );
+}
+
+/// Runs `audit` on the example cohort into `aud/` of a new temporary folder, with `extra`
+/// arguments; the run must succeed.
+fn audit(extra: &[&str]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("aud");
+    let cohort = dream_like().expect("example cohort");
+    let mut args = vec![
+        "audit",
+        cohort.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let run = trialdose(&args);
+    assert_eq!(run.code, 0, "{run}");
+    tmp
+}
+
+/// The audit's three documents in `dir`: the Word document's text, its tables, the Markdown
+/// and the HTML page's text.
+struct AuditDocuments {
+    word: Word,
+    text: String,
+    tables: Vec<(String, Vec<Vec<String>>)>,
+    md: String,
+    html: String,
+}
+
+impl AuditDocuments {
+    fn read(dir: &Path) -> AuditDocuments {
+        let word = Word::open(&dir.join("audit.docx"));
+        let xml = word.xml();
+        AuditDocuments {
+            text: text_of(&xml),
+            tables: tables(&xml),
+            word,
+            md: std::fs::read_to_string(dir.join("audit.md")).unwrap(),
+            html: html_text(&std::fs::read_to_string(dir.join("audit.html")).unwrap()),
+        }
+    }
+
+    /// Does any of the three hold `number` as a whole number? (The Markdown's brackets are
+    /// escaped; numbers and `/` are not.)
+    fn any_has(&self, number: &str) -> bool {
+        [&self.text, &self.md, &self.html]
+            .iter()
+            .any(|t| has_number(t, number))
+    }
+}
+
+/// `x/n (rate% [low to high])` as the documents print a rate from the CSV columns.
+fn rate_cell(row: &Row, x: &str, n: &str, rate: &str, low: &str, high: &str) -> String {
+    format!(
+        "{}/{} ({:.1}% [{:.1} to {:.1}])",
+        row[x],
+        row[n],
+        100.0 * num(row, rate),
+        100.0 * num(row, low),
+        100.0 * num(row, high)
+    )
+}
+
+#[test]
+fn audit_documents_hold_the_numbers_of_units_csv_and_safety_csv() {
+    let tmp = audit(&[]);
+    let dir = tmp.path().join("aud");
+    let docs = AuditDocuments::read(&dir);
+    let units = Table::read(&dir.join("units.csv"));
+    let rows = table(&docs.tables, "Table 1: Responder rates by site");
+    assert_eq!(
+        rows.len(),
+        units.rows.len() + 1,
+        "header and one row per unit"
+    );
+    for u in &units.rows {
+        let cells = rows
+            .iter()
+            .find(|r| r[0] == u["unit"])
+            .unwrap_or_else(|| panic!("no row for {}", u["unit"]));
+        let rate = rate_cell(u, "responders", "n", "rate", "rate_low", "rate_high");
+        assert_eq!(cells[1], u["patients"], "{} patients", u["unit"]);
+        assert_eq!(cells[3], rate, "{} rate", u["unit"]);
+        assert_eq!(
+            cells[4],
+            format!("{:.1}%", 100.0 * num(u, "expected_rate")),
+            "{} expected",
+            u["unit"]
+        );
+        assert_eq!(cells[6], format!("{:+.2}", num(u, "z")), "{} z", u["unit"]);
+        assert!(cells[7].starts_with(&u["verdict"]), "{} verdict", u["unit"]);
+        // The same cells in the Markdown table and on the page.
+        assert!(docs.md.contains(&md_cell(&rate)), "audit.md: {rate}");
+        assert!(docs.html.contains(&rate), "audit.html: {rate}");
+    }
+    let safety = Table::read(&dir.join("safety.csv"));
+    let rows = table(&docs.tables, "adverse event by site");
+    assert_eq!(rows.len(), safety.rows.len() + 1);
+    for s in &safety.rows {
+        let cells = rows.iter().find(|r| r[0] == s["unit"]).unwrap();
+        assert_eq!(cells[1], s["treated"], "{} treated", s["unit"]);
+        let events = rate_cell(
+            s,
+            "with_adverse_event",
+            "treated",
+            "share",
+            "share_low",
+            "share_high",
+        );
+        assert_eq!(cells[2], events, "{} events", s["unit"]);
+        assert!(docs.md.contains(&md_cell(&events)), "audit.md: {events}");
+    }
+    // Every numbered table is captioned in order, in Word and in Markdown.
+    let numbered: Vec<&String> = docs
+        .tables
+        .iter()
+        .map(|(c, _)| c)
+        .filter(|c| c.starts_with("Table "))
+        .collect();
+    assert_eq!(numbered.len(), 4, "{numbered:?}");
+    for (i, c) in numbered.iter().enumerate() {
+        assert!(c.starts_with(&format!("Table {}: ", i + 1)), "{c}");
+        assert!(docs.md.contains(&format!("\n: {c}\n")), "audit.md: {c}");
+    }
+    // Sections after the first start on a new page.
+    assert!(docs.word.xml().matches("<w:pageBreakBefore").count() >= 7);
+}
+
+#[test]
+fn audit_charts_are_embedded_at_print_resolution_and_markdown_points_at_them() {
+    let tmp = audit(&["--over-time", "month"]);
+    let dir = tmp.path().join("aud");
+    let docs = AuditDocuments::read(&dir);
+    let captions = docs.word.xml().matches("Figure ").count();
+    // The funnel, the run chart and the four sites' CUSUM charts.
+    assert_eq!(captions, 6);
+    assert_eq!(docs.word.media().len(), captions, "one image per figure");
+    let sizes = assert_print_resolution(&docs.word);
+    let ((funnel, _), dpi) = png_size(&std::fs::read(dir.join("funnel.png")).unwrap());
+    assert_eq!(
+        (funnel, dpi),
+        (900, None),
+        "funnel.png at its own size, as before"
+    );
+    assert_eq!(
+        sizes[0],
+        (1880, 1253),
+        "the funnel for print: 900 x 600 times 1880/900"
+    );
+    let links: Vec<&str> = docs
+        .md
+        .lines()
+        .filter(|l| l.starts_with("![Figure "))
+        .collect();
+    assert_eq!(links.len(), captions);
+    assert!(links[0].ends_with("](funnel.png)"), "{}", links[0]);
+    for l in links {
+        let path = &l[l.rfind("](").unwrap() + 2..l.len() - 1];
+        assert!(dir.join(path).is_file(), "{path} missing");
+    }
+    assert!(docs.html.contains("Site D: CUSUM with its threshold"));
+}
+
+#[test]
+fn audit_hides_small_counts_in_every_table_and_paragraph_of_every_format() {
+    let truth = audit(&["--by", "therapist"]);
+    let tmp = audit(&["--by", "therapist", "--min-cell", "5"]);
+    let dir = tmp.path().join("aud");
+    let docs = AuditDocuments::read(&dir);
+    let full = Table::read(&truth.path().join("aud/units.csv"));
+    let shown = Table::read(&dir.join("units.csv"));
+    let mut hidden = 0;
+    for (t, s) in full.rows.iter().zip(&shown.rows) {
+        let (x, n) = (&t["responders"], &t["n"]);
+        if s["responders"].is_empty() {
+            hidden += 1;
+            for leak in [format!("{x}/{n}"), format!("{x} of {n}")] {
+                assert!(!docs.any_has(&leak), "{}: {leak} shown", t["unit"]);
+            }
+        }
+        if s["adherent_share"].is_empty() {
+            let share = format!("{:.0}%", 100.0 * num(t, "adherent_share"));
+            let row = table(&docs.tables, "Responder rates by therapist")
+                .iter()
+                .find(|r| r[0] == t["unit"])
+                .unwrap();
+            assert_eq!(row[2], "[c]", "{}: adherent {share} shown", t["unit"]);
+        }
+    }
+    assert!(
+        hidden >= 5,
+        "the premise: units with hidden responders ({hidden})"
+    );
+    let full = Table::read(&truth.path().join("aud/safety.csv"));
+    let shown = Table::read(&dir.join("safety.csv"));
+    for (t, s) in full.rows.iter().zip(&shown.rows) {
+        if s["with_adverse_event"].is_empty() {
+            let (e, n) = (&t["with_adverse_event"], &t["treated"]);
+            for leak in [format!("{e}/{n}"), format!("{e} of {n}")] {
+                assert!(!docs.any_has(&leak), "{}: {leak} shown", t["unit"]);
+            }
+        }
+    }
+    // Every count in every table is 0, at least 5, or [c].
+    let small = |text: &str| {
+        let count = text.split(" (").next().unwrap();
+        count
+            .split(['/', ' '])
+            .filter(|p| *p != "of")
+            .any(|p| p != "[c]" && p != "-" && p.parse::<u64>().is_ok_and(|v| (1..5).contains(&v)))
+    };
+    for (caption, columns) in [
+        ("Responder rates by therapist", &[1usize, 3][..]),
+        ("adverse event by therapist", &[1, 2]),
+        ("Checkpoint status", &[1]),
+        ("Safety flags", &[1]),
+    ] {
+        for row in &table(&docs.tables, caption)[1..] {
+            for &c in columns {
+                assert!(!small(&row[c]), "{caption} {}: {}", row[0], row[c]);
+            }
+        }
+    }
+    // The paragraphs' counts too: treated and control participants in the settings.
+    for text in [&docs.text, &docs.md, &docs.html] {
+        let settings = &text[text.find("Settings: units by").unwrap()..];
+        let sentence = &settings[..settings.find("left out").unwrap()];
+        for part in sentence.split("; ") {
+            let count = part.rsplit(". ").next().unwrap().split(' ').next().unwrap();
+            assert!(!small(count), "settings: {part}");
+        }
+    }
+    for (what, text) in [("docx", &docs.text), ("md", &docs.md), ("html", &docs.html)] {
+        assert!(
+            text.contains("[c] of") || text.contains("\\[c\\] of"),
+            "{what}: suppressed cells are marked"
+        );
+    }
+}
+
+#[test]
+fn audit_lists_participant_ids_only_with_show_ids() {
+    let cohort = dream_like().unwrap();
+    let ids: Vec<String> = Table::read(&cohort.join("participants.csv"))
+        .rows
+        .iter()
+        .map(|r| r["participant_id"].clone())
+        .collect();
+    let plain = audit(&[]);
+    let docs = AuditDocuments::read(&plain.path().join("aud"));
+    for id in &ids {
+        assert!(!docs.any_has(id), "{id} shown without --show-ids");
+    }
+    let shown = audit(&["--show-ids"]);
+    let docs = AuditDocuments::read(&shown.path().join("aud"));
+    let listed = &table(&docs.tables, "Participants needing attention")[1..];
+    assert!(listed.len() >= 7, "{} participants listed", listed.len());
+    for row in listed {
+        assert!(ids.contains(&row[0]), "{} is a participant id", row[0]);
+        assert!(docs.md.contains(&row[0]) && docs.html.contains(&row[0]));
+    }
+}
+
+#[test]
+fn audit_documents_chooses_fewer_and_the_bytes_repeat() {
+    let tmp = audit(&[]);
+    let out = tmp.path().join("aud");
+    let first = std::fs::read(out.join("audit.docx")).unwrap();
+    let cohort = dream_like().unwrap();
+    let run = trialdose([
+        "audit",
+        cohort.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--documents",
+        "md,docx",
+        "--format",
+        "svg",
+    ]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(
+        !out.join("audit.html").exists(),
+        "an earlier audit.html is removed"
+    );
+    assert_eq!(
+        std::fs::read(out.join("audit.docx")).unwrap(),
+        first,
+        "same bytes, whatever chart files are written"
+    );
+    let md = std::fs::read_to_string(out.join("audit.md")).unwrap();
+    assert!(
+        md.contains("](funnel.svg)"),
+        "SVG charts only: Markdown points at them"
+    );
+    let run = trialdose([
+        "audit",
+        cohort.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--documents",
+        "html",
+    ]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(out.join("audit.html").is_file());
+    assert!(!out.join("audit.md").exists() && !out.join("audit.docx").exists());
+    let bad = trialdose([
+        "audit",
+        cohort.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--documents",
+        "html,pdf",
+    ]);
+    assert_eq!(bad.code, 2, "{bad}");
 }

@@ -1,6 +1,8 @@
 //! `trialdose audit COHORT --out DIR`: the clinic outcome audit. Writes `units.csv`,
-//! `safety.csv`, `worklist.csv`, `audit.json`, `funnel.png`/`funnel.svg` and `audit.html`
-//! into DIR, and prints the units' verdicts.
+//! `safety.csv`, `worklist.csv`, `audit.json`, `funnel.png`/`funnel.svg` and the audit as
+//! `audit.html` (self-contained), `audit.md` (Markdown) and `audit.docx` (Word) into DIR, and
+//! prints the units' verdicts. `--documents` chooses fewer documents; `--format` chooses the
+//! chart files.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -17,8 +19,8 @@ use trialdose::render::format::{fixed, percent_sign};
 use trialdose::render::output::ensure_writable_dir;
 
 use super::{
-    ChartFormat, DataError, MissingArg, OutcomeArg, UsageError, load, refuse_output_in_cohort,
-    threads,
+    ChartFormat, DataError, DocumentsArg, MissingArg, OutcomeArg, UsageError, load,
+    refuse_output_in_cohort, threads,
 };
 
 /// Units of the audit.
@@ -53,7 +55,8 @@ enum PeriodArg {
 pub struct Args {
     /// The cohort folder.
     cohort: PathBuf,
-    /// Folder for units.csv, safety.csv, worklist.csv, audit.json, funnel.png/svg, audit.html.
+    /// Folder for units.csv, safety.csv, worklist.csv, audit.json, funnel.png/svg, audit.html,
+    /// audit.md, audit.docx.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// Units compared on the funnel.
@@ -109,27 +112,29 @@ pub struct Args {
     /// Audit date, YYYY-MM-DD (default: the latest date in the cohort).
     #[arg(long, value_name = "DATE")]
     as_of: Option<String>,
-    /// Suppress counts from 1 to K-1, and whatever would reveal them, in audit.html, the
-    /// funnel plot, units.csv, safety.csv and audit.json (not worklist.csv, a list of
+    /// Suppress counts from 1 to K-1, and whatever would reveal them, in the documents
+    /// (audit.html, audit.md, audit.docx), the funnel plot, units.csv, safety.csv and audit.json (not worklist.csv, a list of
     /// participants that stays in the clinic); see the README (1: no suppression).
     #[arg(long, value_name = "K", default_value_t = 1)]
     min_cell: u64,
-    /// Print the cohort folder's full path in audit.html and audit.json (default: its name).
+    /// Print the cohort folder's full path in the documents and audit.json (default: its name).
     #[arg(long)]
     full_paths: bool,
-    /// Replace participant ids in worklist.csv (and audit.html) by keyed pseudonyms; the key
+    /// Replace participant ids in worklist.csv (and the documents) by keyed pseudonyms; the key
     /// is read from TRIALDOSE_PSEUDONYM_KEY.
     #[arg(long)]
     pseudonymize: bool,
-    /// List the participants needing attention by id (or pseudonym) in audit.html.
+    /// List the participants needing attention by id (or pseudonym) in the documents.
     #[arg(long)]
     show_ids: bool,
-    /// Title of audit.html.
+    /// Title of the documents.
     #[arg(long, default_value = "Clinic outcome audit")]
     title: String,
-    /// Funnel plot files to write (audit.html always embeds SVG).
+    /// Chart files to write (audit.html always embeds SVG, audit.docx PNG).
     #[arg(long, value_enum, default_value = "both")]
     format: ChartFormat,
+    #[command(flatten)]
+    documents: DocumentsArg,
     /// Audit the accepted rows even when some rows are rejected.
     #[arg(long)]
     skip_invalid: bool,
@@ -280,6 +285,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         key: key.as_ref(),
         show_ids: args.show_ids,
         files: args.format.into(),
+        documents: args.documents.chosen(),
         threads,
     };
     let audited = pipeline::audit_into(&prepared, &args.out, options, &settings).map_err(|e| {

@@ -170,6 +170,45 @@ impl From<ChartFormat> for trialdose::pipeline::ChartFiles {
     }
 }
 
+/// `--documents` of `report` and `audit`: the documents written, named after the command
+/// (`report.html`, `audit.md`, ...).
+#[derive(clap::Args)]
+struct DocumentsArg {
+    /// Documents to write, comma-separated: html (one self-contained page), md (Markdown with
+    /// pipe tables, pointing at the chart files), docx (Word, with editable tables and the
+    /// charts embedded).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "html,md,docx",
+        value_delimiter = ',',
+        default_value = "html,md,docx"
+    )]
+    documents: Vec<DocumentKind>,
+}
+
+/// A document `report` and `audit` can write.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum DocumentKind {
+    /// NAME.html: one self-contained page.
+    Html,
+    /// NAME.md: Markdown with pipe tables, the charts beside it.
+    Md,
+    /// NAME.docx: Word, with editable tables and the charts embedded.
+    Docx,
+}
+
+impl DocumentsArg {
+    /// The documents asked for.
+    fn chosen(&self) -> trialdose::pipeline::Documents {
+        trialdose::pipeline::Documents {
+            html: self.documents.contains(&DocumentKind::Html),
+            markdown: self.documents.contains(&DocumentKind::Md),
+            word: self.documents.contains(&DocumentKind::Docx),
+        }
+    }
+}
+
 /// The hypothesis of a margin test.
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum HypothesisArg {

@@ -8,11 +8,11 @@ use std::process::ExitCode;
 
 use trialdose::analysis::AnalysisOptions;
 use trialdose::cohort::LoadOptions;
-use trialdose::pipeline::{self, Documents, PipelineError, ReportSettings};
+use trialdose::pipeline::{self, PipelineError, ReportSettings};
 use trialdose::render::output::{ensure_subdir, ensure_writable_dir};
 use trialdose::sim::result::SimResult;
 
-use super::{ChartFormat, UsageError, load, refuse_output_in_cohort, threads};
+use super::{ChartFormat, DocumentsArg, UsageError, load, refuse_output_in_cohort, threads};
 
 /// Arguments of `report`.
 #[derive(clap::Args)]
@@ -39,16 +39,8 @@ pub struct Args {
     /// Chart files to write (the HTML page always embeds SVG, the Word document PNG).
     #[arg(long, value_enum, default_value = "both")]
     format: ChartFormat,
-    /// Documents to write, comma-separated: html (report.html), md (report.md), docx
-    /// (report.docx).
-    #[arg(
-        long,
-        value_enum,
-        value_name = "html,md,docx",
-        value_delimiter = ',',
-        default_value = "html,md,docx"
-    )]
-    documents: Vec<DocumentKind>,
+    #[command(flatten)]
+    documents: DocumentsArg,
     /// Add baseline-adjusted relative risks: `baseline` or `baseline,age`.
     #[arg(long, value_name = "baseline[,age]")]
     adjust: Option<String>,
@@ -62,26 +54,6 @@ pub struct Args {
     /// Most threads working at once, over every pool (results never depend on it; default: every core).
     #[arg(long)]
     threads: Option<usize>,
-}
-
-/// A document `report` can write.
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum DocumentKind {
-    /// report.html: one self-contained page.
-    Html,
-    /// report.md: Markdown with pipe tables, the charts beside it.
-    Md,
-    /// report.docx: Word, with editable tables and the charts embedded.
-    Docx,
-}
-
-/// The documents asked for.
-fn documents(kinds: &[DocumentKind]) -> Documents {
-    Documents {
-        html: kinds.contains(&DocumentKind::Html),
-        markdown: kinds.contains(&DocumentKind::Md),
-        word: kinds.contains(&DocumentKind::Docx),
-    }
 }
 
 /// Runs `report`.
@@ -138,7 +110,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         min_cell: args.min_cell,
         full_paths: args.full_paths,
         files: args.format.into(),
-        documents: documents(&args.documents),
+        documents: args.documents.chosen(),
         show_ids: args.show_ids,
         options,
         sims: &sims,

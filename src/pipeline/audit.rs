@@ -1,35 +1,39 @@
 //! `audit`'s job: the units' funnel verdicts, the worklist and the safety table, the audit
 //! model with small-cell suppression applied once, and `funnel.png`/`funnel.svg`,
-//! `units.csv`, `safety.csv`, `worklist.csv`, `audit.json` and `audit.html` drawn from it.
+//! `units.csv`, `safety.csv`, `worklist.csv`, `audit.json` and the audit as one document
+//! drawn from it, written as `audit.html`, `audit.md` and `audit.docx`.
 
 use std::path::Path;
 
-use super::{ChartFiles, PipelineError, Prepared, write_chart};
+use super::{ChartFiles, Charts, Documents, PipelineError, Prepared, write_documents};
 use crate::audit::{self, Audit, AuditOptions};
 use crate::files::{write_atomic, write_with};
 use crate::pseudonym::{self, Key};
+use crate::render::audit::document::{self, AuditInput};
 use crate::render::audit::export;
-use crate::render::audit::html::{self, AuditPage};
 use crate::render::audit::model::AuditModel;
 use crate::render::charts::funnel::FunnelChart;
-use crate::render::report::folder_label;
+use crate::render::document::Figure;
+use crate::render::report::{Front, folder_label};
 
 /// How the audit is shown, and the reference cohort of its case-mix model.
 pub struct AuditSettings<'a> {
     /// A reference cohort whose case-mix model gives the expected probabilities.
     pub reference: Option<&'a Prepared>,
-    /// Title of the page.
+    /// Title of the documents.
     pub title: &'a str,
     /// Smallest count shown in the aggregate outputs (1: no suppression).
     pub min_cell: u64,
     /// Name the cohort folder by its full path instead of its name.
     pub full_paths: bool,
-    /// Replace participant ids by keyed pseudonyms in the worklist and the page.
+    /// Replace participant ids by keyed pseudonyms in the worklist and the documents.
     pub key: Option<&'a Key>,
-    /// List the participants needing attention by id (or pseudonym) on the page.
+    /// List the participants needing attention by id (or pseudonym) in the documents.
     pub show_ids: bool,
-    /// Funnel plot files written beside the page.
+    /// Chart files written beside the documents.
     pub files: ChartFiles,
+    /// The documents written.
+    pub documents: Documents,
     /// The threads the worklist writer may use.
     pub threads: usize,
 }
@@ -41,6 +45,8 @@ pub struct Audited {
     /// The pseudonyms under a key, in participant order (empty without a key: the ids are
     /// then shown as the files give them, borrowed, not copied).
     pub ids: Vec<String>,
+    /// The documents written (HTML, Markdown, Word, as asked).
+    pub documents: Vec<std::path::PathBuf>,
 }
 
 /// Runs the audit on a prepared cohort and writes its files into `out`.
@@ -81,12 +87,21 @@ pub fn audit_into(
     } else {
         raw
     };
-    // Suppression is applied once, here; the page, the funnel and the aggregate files draw
-    // from this model.
+    // Suppression is applied once, here; the documents, the funnel and the aggregate files
+    // draw from this model.
     let model = AuditModel::new(cohort, &result, settings.min_cell);
     let label = folder_label(&cohort.dir, settings.full_paths);
-    let chart = FunnelChart::new(&result, &model);
-    let svg = write_chart(out, "funnel", &chart, settings.files)?;
+    let draw = Charts {
+        dir: out,
+        relative: "",
+        files: settings.files,
+        print: settings.documents.word,
+    };
+    let funnel = draw.figure(
+        "funnel",
+        document::funnel_caption(&result),
+        &FunnelChart::new(&result, &model),
+    )?;
     write_atomic(
         &out.join("units.csv"),
         export::units_csv(&result, &model).as_bytes(),
@@ -98,44 +113,48 @@ pub fn audit_into(
     write_with(&out.join("worklist.csv"), |w| {
         export::write_worklist(w, &result, cohort, derived, &ids, settings.threads)
     })?;
-    let monitoring_svgs = write_monitoring(out, &result, &model, &ids, settings.files)?;
+    let monitoring = write_monitoring(&draw, &result, &model, &ids)?;
     write_atomic(
         &out.join("audit.json"),
         &export::audit_json(&result, cohort, settings.key.is_some(), &model, &label),
     )?;
-    let page = html::html(
+    let doc = document::document(
         cohort,
         &result,
-        &AuditPage {
-            title: settings.title,
-            model: &model,
-            cohort_label: &label,
-            show_ids: settings.show_ids,
+        AuditInput {
+            front: Front {
+                title: settings.title,
+                model: &model,
+                cohort_label: &label,
+                show_ids: settings.show_ids,
+            },
             ids: &ids,
-            funnel_svg: svg,
-            monitoring_svgs,
+            funnel,
+            monitoring,
         },
     );
-    write_atomic(&out.join("audit.html"), page.as_bytes())?;
+    let documents = write_documents(out, "audit", &doc, settings.documents, settings.files)?;
     drop(ids);
     Ok(Audited {
         audit: result,
         ids: pseudonyms,
+        documents,
     })
 }
 
 /// The files of the monitoring over time: `periods.csv`, `cusum.csv`, the run chart and one
 /// CUSUM/VLAD chart per unit (`cusum-NN-name`, numbered in the units' order); without
 /// `--over-time`, those of an earlier run are removed. Under `--min-cell` the per-unit charts
-/// are not drawn: they show each patient's outcome, one step at a time. Returns the SVGs the
-/// page embeds: the run chart, then the units' charts with their names.
+/// are not drawn: they show each patient's outcome, one step at a time. Returns the figures of
+/// the document: the run chart, then the units' charts.
 fn write_monitoring(
-    out: &Path,
+    draw: &Charts<'_>,
     audit: &Audit,
     model: &AuditModel,
     ids: &[&str],
-    files: ChartFiles,
-) -> Result<Vec<(String, String)>, PipelineError> {
+) -> Result<Vec<Figure>, PipelineError> {
+    let out = draw.dir;
+    use crate::render::audit::document::monitoring_caption;
     use crate::render::audit::monitor as files_of;
     use crate::render::charts::monitor::{RunChart, UnitCusumChart};
     use crate::render::report::disclosure::Disclosed as _;
@@ -165,21 +184,22 @@ fn write_monitoring(
         &out.join("cusum.csv"),
         files_of::cusum_csv(audit, m, ids).as_bytes(),
     )?;
-    let mut svgs = vec![(
-        "runchart".to_owned(),
-        write_chart(out, "runchart", &RunChart::new(audit, m, model), files)?,
-    )];
+    let mut figures = vec![draw.figure(
+        "runchart",
+        monitoring_caption(m, None),
+        &RunChart::new(audit, m, model),
+    )?];
     if !model.suppressing() {
         for (k, unit) in m.charts.iter().enumerate() {
-            let name = format!("cusum-{:02}-{}", k + 1, slug(&audit.units[unit.unit].name));
-            let chart = UnitCusumChart::new(audit, m, unit);
-            svgs.push((
-                audit.units[unit.unit].name.clone(),
-                write_chart(out, &name, &chart, files)?,
-            ));
+            let name = &audit.units[unit.unit].name;
+            figures.push(draw.figure(
+                &format!("cusum-{:02}-{}", k + 1, slug(name)),
+                monitoring_caption(m, Some(name)),
+                &UnitCusumChart::new(audit, m, unit),
+            )?);
         }
     }
-    Ok(svgs)
+    Ok(figures)
 }
 
 /// A unit's name as a file-name part: ASCII letters and digits, other runs as one `-`, at

@@ -21,11 +21,11 @@ use crate::derive::{self, Derived};
 use crate::files::OutputError;
 use crate::render::charts::simulation::SimFileError;
 use crate::render::charts::{self, Chart, ChartError};
-use crate::render::document::Png;
+use crate::render::document::{self, Document, Figure, Png, docx, markdown};
 
 pub use analyze::{Analyzed, Extra, analyze_into};
 pub use audit::{AuditSettings, Audited, audit_into};
-pub use report::{Documents, ReportSettings, Reported, report_into};
+pub use report::{ReportSettings, Reported, report_into};
 
 /// Why a job stopped. Each variant keeps the library's own error, so the command line can map
 /// it to its exit code and name the flag that fixes it.
@@ -162,8 +162,10 @@ pub fn write_chart<C: Chart>(
     Ok(draw_chart(dir, name, chart, files, false)?.0)
 }
 
-/// As [`write_chart`], and returns the PNG as well when it is drawn: when PNG files are
-/// written, or when `png` asks for it (a document that embeds the chart).
+/// As [`write_chart`], and returns the chart drawn for print as well when `print` asks for it
+/// (the Word document embeds it): [`docx::CHART_WIDTH_PX`] wide at [`docx::PRINT_DPI`], its
+/// text and lines scaled with it. The PNG file beside the page is the chart at its own size,
+/// whatever `print` says.
 ///
 /// # Errors
 /// [`PipelineError::Chart`] or [`PipelineError::Output`].
@@ -172,30 +174,122 @@ pub fn draw_chart<C: Chart>(
     name: &str,
     chart: &C,
     files: ChartFiles,
-    png: bool,
+    print: bool,
 ) -> Result<(String, Option<Png>), PipelineError> {
     let svg = charts::svg(chart)?;
-    let png = if png || files.written().contains(&"png") {
-        let (width, height) = chart.size();
-        Some(Png {
-            bytes: charts::png(chart)?,
-            width,
-            height,
-        })
-    } else {
-        None
-    };
     for ext in ["png", "svg"] {
         let path = dir.join(format!("{name}.{ext}"));
         if !files.written().contains(&ext) {
             remove_if_present(&path)?;
         } else if ext == "svg" {
             crate::files::write_atomic(&path, svg.as_bytes())?;
-        } else if let Some(png) = &png {
-            crate::files::write_atomic(&path, &png.bytes)?;
+        } else {
+            crate::files::write_atomic(&path, &charts::png(chart)?)?;
         }
     }
+    let png = if print {
+        Some(charts::print_png(
+            chart,
+            docx::CHART_WIDTH_PX,
+            docx::PRINT_DPI,
+        )?)
+    } else {
+        None
+    };
     Ok((svg, png))
+}
+
+/// Where a job's charts are written and how: each chart becomes a figure of the job's
+/// document.
+struct Charts<'a> {
+    /// The folder of the chart files.
+    dir: &'a Path,
+    /// That folder relative to the documents (`charts/`, or empty when they are side by side).
+    relative: &'a str,
+    /// The chart files written.
+    files: ChartFiles,
+    /// Draw each chart for print too (the Word document embeds it).
+    print: bool,
+}
+
+impl Charts<'_> {
+    /// Draws `chart` into `NAME.png`/`NAME.svg` and returns it as a figure of the document.
+    fn figure<C: Chart>(
+        &self,
+        name: &str,
+        caption: impl Into<String>,
+        chart: &C,
+    ) -> Result<Figure, PipelineError> {
+        let (svg, png) = draw_chart(self.dir, name, chart, self.files, self.print)?;
+        Ok(Figure {
+            number: 0,
+            caption: caption.into(),
+            file: format!("{}{name}", self.relative),
+            svg,
+            png,
+        })
+    }
+}
+
+/// Which documents a job writes (at least one; a document not written is removed from the
+/// folder if an earlier run left it, since it would no longer match the other outputs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Documents {
+    /// `NAME.html`.
+    pub html: bool,
+    /// `NAME.md`.
+    pub markdown: bool,
+    /// `NAME.docx`.
+    pub word: bool,
+}
+
+impl Documents {
+    /// All three.
+    pub const ALL: Documents = Documents {
+        html: true,
+        markdown: true,
+        word: true,
+    };
+}
+
+/// Writes `doc` into `out` as the documents `which` asks for, `STEM.html`, `STEM.md` (its
+/// figures pointing at the chart files of `files`: PNG when written, else SVG) and
+/// `STEM.docx`, and removes those not asked for. Returns the paths written.
+///
+/// # Errors
+/// [`PipelineError::Docx`] or [`PipelineError::Output`].
+fn write_documents(
+    out: &Path,
+    stem: &str,
+    doc: &Document,
+    which: Documents,
+    files: ChartFiles,
+) -> Result<Vec<PathBuf>, PipelineError> {
+    let chart_ext = if files == ChartFiles::Svg {
+        "svg"
+    } else {
+        "png"
+    };
+    let mut written = Vec::new();
+    for (wanted, ext) in [
+        (which.html, "html"),
+        (which.markdown, "md"),
+        (which.word, "docx"),
+    ] {
+        let path = out.join(format!("{stem}.{ext}"));
+        if !wanted {
+            remove_if_present(&path)?;
+            continue;
+        }
+        let bytes = match ext {
+            "html" => document::html::page(doc).into_bytes(),
+            "md" => markdown::document(doc, chart_ext).into_bytes(),
+            _ => docx::document(doc)?,
+        };
+        crate::files::write_atomic(&path, &bytes)?;
+        written.push(path);
+    }
+    Ok(written)
 }
 
 /// Removes `path` if it exists (an output of an earlier run that this run does not write).

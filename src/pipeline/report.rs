@@ -5,20 +5,19 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{ChartFiles, PipelineError, Prepared, draw_chart, remove_if_present};
+use super::{
+    ChartFiles, Charts, Documents, PipelineError, Prepared, remove_if_present, write_documents,
+};
 use crate::analysis::{self, AnalysisOptions};
 use crate::domain::PrimaryOutcome;
-use crate::files::write_atomic;
-use crate::render::charts::Chart;
 use crate::render::charts::simulation::{PowerChart, PredictiveChart, SimFileError};
 use crate::render::charts::{
     adherence::AdherenceChart, consort::ConsortChart, dose::DoseChart, forest::ForestChart,
     rates::RatesChart, slopes::SlopeChart, waterfall::WaterfallChart,
 };
-use crate::render::document::{Figure, docx, markdown};
 use crate::render::report::disclosure::Disclosed as _;
 use crate::render::report::model::ReportModel;
-use crate::render::report::{self, ReportInput};
+use crate::render::report::{self, Front, ReportInput};
 use crate::sim::cohort_evidence::fitted;
 use crate::sim::result::SimResult;
 
@@ -41,27 +40,6 @@ pub struct ReportSettings<'a> {
     /// Clinic and sample-size simulation results to chart, in the order given (a trial run
     /// is refused with [`PipelineError::SimChart`]).
     pub sims: &'a [SimResult],
-}
-
-/// Which documents `report` writes (at least one; a document not written is removed from
-/// the folder if an earlier run left it, since it would no longer match the charts).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Documents {
-    /// `report.html`.
-    pub html: bool,
-    /// `report.md`.
-    pub markdown: bool,
-    /// `report.docx`.
-    pub word: bool,
-}
-
-impl Documents {
-    /// All three.
-    pub const ALL: Documents = Documents {
-        html: true,
-        markdown: true,
-        word: true,
-    };
 }
 
 /// What `report` wrote.
@@ -94,19 +72,25 @@ pub fn report_into(
     let mut notes = Vec::new();
     // Suppression is applied once, here; the page and every chart draw from this model.
     let model = ReportModel::new(cohort, derived, &result, settings.min_cell);
-    // The Word document embeds the charts as PNG, whichever chart files are written.
-    let fig = |name: &str, title: &str| Drawing {
+    // The Word document embeds the charts as PNG drawn for print, whichever chart files are
+    // written.
+    let draw = Charts {
         dir: d,
-        name: name.to_owned(),
-        caption: title.to_owned(),
+        relative: "charts/",
         files: f,
-        png: settings.documents.word,
+        print: settings.documents.word,
     };
     let mut charts = vec![
-        fig("rates", "Responder rates per arm with 95% Wilson intervals")
-            .draw(&RatesChart::new(&result).with_model(&model))?,
-        fig("forest", "Risk difference and risk ratio versus control")
-            .draw(&ForestChart::new(&result).with_model(&model))?,
+        draw.figure(
+            "rates",
+            "Responder rates per arm with 95% Wilson intervals",
+            &RatesChart::new(&result).with_model(&model),
+        )?,
+        draw.figure(
+            "forest",
+            "Risk difference and risk ratio versus control",
+            &ForestChart::new(&result).with_model(&model),
+        )?,
     ];
     let chart_note = if model.suppressing() {
         // Earlier copies go too.
@@ -120,30 +104,28 @@ pub fn report_into(
             settings.min_cell
         ))
     } else {
-        charts.push(
-            fig(
-                "waterfall",
-                "Percent change in pain per participant, sorted",
-            )
-            .draw(&WaterfallChart::new(cohort, derived))?,
-        );
-        charts.push(
-            fig(
-                "slopes",
-                "Baseline to checkpoint per participant, with arm means",
-            )
-            .draw(&SlopeChart::new(cohort, derived))?,
-        );
-        charts.push(
-            fig("adherence", "Sessions attended per participant")
-                .draw(&AdherenceChart::new(cohort, derived, &result))?,
-        );
+        charts.push(draw.figure(
+            "waterfall",
+            "Percent change in pain per participant, sorted",
+            &WaterfallChart::new(cohort, derived),
+        )?);
+        charts.push(draw.figure(
+            "slopes",
+            "Baseline to checkpoint per participant, with arm means",
+            &SlopeChart::new(cohort, derived),
+        )?);
+        charts.push(draw.figure(
+            "adherence",
+            "Sessions attended per participant",
+            &AdherenceChart::new(cohort, derived, &result),
+        )?);
         None
     };
-    charts.push(
-        fig("consort", "CONSORT 2010 flow diagram")
-            .draw(&ConsortChart::new(cohort, derived).with_model(&model))?,
-    );
+    charts.push(draw.figure(
+        "consort",
+        "CONSORT 2010 flow diagram",
+        &ConsortChart::new(cohort, derived).with_model(&model),
+    )?);
     // The dose-response curves need a fit; a cohort that cannot give one says why instead.
     match fitted(cohort, derived, &result, &cohort.dir) {
         Ok(evidence) => {
@@ -160,7 +142,7 @@ pub fn report_into(
                 ),
             ] {
                 let chart = DoseChart::new(&result, &evidence, outcome).with_model(&model);
-                charts.push(fig(name, title).draw(&chart)?);
+                charts.push(draw.figure(name, title, &chart)?);
             }
         }
         Err(e) => notes.push(format!("no dose-response chart: {e}")),
@@ -172,13 +154,13 @@ pub fn report_into(
                 let c = PredictiveChart::from_result(r).map_err(bad)?;
                 let name = format!("sim{}_predictive", index + 1);
                 let title = "Predictive distribution of responders (simulation)";
-                fig(&name, title).draw(&c)?
+                draw.figure(&name, title, &c)?
             }
             SimResult::SampleSize(_) => {
                 let c = PowerChart::from_result(r).map_err(bad)?;
                 let name = format!("sim{}_power", index + 1);
                 let title = "Power against participants per arm (simulation)";
-                fig(&name, title).draw(&c)?
+                draw.figure(&name, title, &c)?
             }
             SimResult::Trial(_) => {
                 return Err(bad(SimFileError(
@@ -194,57 +176,16 @@ pub fn report_into(
         derived,
         &result,
         ReportInput {
-            title: settings.title,
-            model: &model,
-            cohort_label: &label,
-            show_ids: settings.show_ids,
+            front: Front {
+                title: settings.title,
+                model: &model,
+                cohort_label: &label,
+                show_ids: settings.show_ids,
+            },
             charts,
             chart_note,
         },
     );
-    let which = settings.documents;
-    let mut documents = Vec::new();
-    let chart_ext = if f == ChartFiles::Svg { "svg" } else { "png" };
-    for (wanted, name) in [
-        (which.html, "report.html"),
-        (which.markdown, "report.md"),
-        (which.word, "report.docx"),
-    ] {
-        let path = out.join(name);
-        if !wanted {
-            remove_if_present(&path)?;
-            continue;
-        }
-        let bytes = match name {
-            "report.html" => report::html(&document).into_bytes(),
-            "report.md" => markdown::document(&document, chart_ext).into_bytes(),
-            _ => docx::document(&document)?,
-        };
-        write_atomic(&path, &bytes)?;
-        documents.push(path);
-    }
+    let documents = write_documents(out, "report", &document, settings.documents, f)?;
     Ok(Reported { documents, notes })
-}
-
-/// One chart of the report: where it is written and what its figure is called.
-struct Drawing<'a> {
-    dir: &'a Path,
-    name: String,
-    caption: String,
-    files: ChartFiles,
-    png: bool,
-}
-
-impl Drawing<'_> {
-    /// Draws `chart` into its files and returns it as the document's figure.
-    fn draw<C: Chart>(self, chart: &C) -> Result<Figure, PipelineError> {
-        let (svg, png) = draw_chart(self.dir, &self.name, chart, self.files, self.png)?;
-        Ok(Figure {
-            number: 0,
-            caption: self.caption,
-            name: self.name,
-            svg,
-            png,
-        })
-    }
 }

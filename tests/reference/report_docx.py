@@ -1,86 +1,24 @@
 """python-docx reads `report.docx` back (issue 16): every number in its tables equals the CSV
-outputs of `analyze`, the charts are embedded images, with `--min-cell` no hidden count
-appears in any table or paragraph, and no participant id appears without `--show-ids`.
+outputs of `analyze`, the charts are embedded images drawn at print resolution (300 dpi at the
+size Word sets them), with `--min-cell` no hidden count appears in any table or paragraph, and
+no participant id appears without `--show-ids`.
 
 Runs the binary given (default target/release/trialdose) on data/dream-like into a temporary
-folder. Needs python-docx as pinned in requirements.txt. From the repository root:
+folder. Needs python-docx as pinned in requirements.txt; the helpers are in _docx.py. From the
+repository root:
 
     ~/.venvs/td-ref/bin/python tests/reference/report_docx.py [BINARY]
 
 Each check prints ok or FAIL; the last line is the tally; exit 1 on any failure."""
 
-import csv
-import re
 import os
-import subprocess
 import sys
 import tempfile
 
 import docx  # python-docx
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-COHORT = os.path.join(REPO, "data", "dream-like")
-BINARY = sys.argv[1] if len(sys.argv) > 1 else os.path.join(REPO, "target", "release", "trialdose")
-
-checks = [0]
-failures = []
-
-
-def check(what, ok):
-    checks[0] += 1
-    print(("ok   " if ok else "FAIL ") + what)
-    if not ok:
-        failures.append(what)
-
-
-def run(*args):
-    subprocess.run([BINARY, *args], check=True, stdout=subprocess.DEVNULL)
-
-
-def read_csv(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def tables(document):
-    """(caption, rows of cell texts) per table; the caption is the paragraph before it.
-    A cell spanning columns is read once (python-docx repeats it per grid column)."""
-    body = document.element.body
-    out = []
-    caption = ""
-    for child in body.iterchildren():
-        tag = child.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            text = "".join(t.text or "" for t in child.iter() if t.tag.endswith("}t"))
-            if text:
-                caption = text
-        elif tag == "tbl":
-            t = docx.table.Table(child, document)
-            rows = []
-            for r in t.rows:
-                cells = []
-                for c in r.cells:
-                    if not cells or c._tc is not cells[-1][0]:
-                        cells.append((c._tc, c.text))
-                rows.append([text for _, text in cells])
-            out.append((caption, rows))
-    return out
-
-
-def table(all_tables, caption):
-    for c, rows in all_tables:
-        if caption in c:
-            return rows
-    raise KeyError(caption)
-
-
-def every_text(document):
-    texts = [p.text for p in document.paragraphs]
-    for t in document.tables:
-        for r in t.rows:
-            texts.extend(c.text for c in r.cells)
-    return "\n".join(texts)
-
+from _docx import (COHORT, check, check_images, every_text, finish, read_csv, run, table,
+                   tables, whole)
 
 with tempfile.TemporaryDirectory() as tmp:
     rep, sup, ids, ana = (os.path.join(tmp, n) for n in ("rep", "sup", "ids", "ana"))
@@ -110,19 +48,12 @@ with tempfile.TemporaryDirectory() as tmp:
     one = table(all_tables, "Table 1: Baseline characteristics")
     for i, a in enumerate(arms):
         check(f"Table 1 n of {a['arm']} = {a['randomized']}", one[1][i + 1] == a["randomized"])
-    images = [r for r in d.part.rels.values() if r.reltype.endswith("/image")]
-    captions = [p.text for p in d.paragraphs if p.text.startswith("Figure ")]
-    check(f"{len(images)} embedded images, one per figure caption ({len(captions)})",
-          len(images) == len(captions) >= 6)
-    check("every image is a PNG",
-          all(r.target_part.blob.startswith(b"\x89PNG\r\n\x1a\n") for r in images))
-    check("inline shapes drawn", len(d.inline_shapes) == len(images))
+    check_images(d, "report.docx", 6)
 
     text = every_text(docx.Document(os.path.join(sup, "report.docx")))
     for leak in ("4/38", "2/38", "3/38", "10.5%", "5.3%", "7.9%"):
         # As a whole number: 12/38 and 57.9% are not leaks.
-        found = re.search(r"(?<![\d.])" + re.escape(leak), text)
-        check(f"--min-cell 5: {leak} hidden", found is None)
+        check(f"--min-cell 5: {leak} hidden", not whole(leak, text))
     check("--min-cell 5: [c] of 38 shown", "[c] of 38" in text)
     sup_tables = tables(docx.Document(os.path.join(sup, "report.docx")))
     for caption in ("Checkpoint decisions", "adverse event by arm"):
@@ -137,5 +68,4 @@ with tempfile.TemporaryDirectory() as tmp:
     shown = every_text(docx.Document(os.path.join(ids, "report.docx")))
     check("participant ids listed with --show-ids", sum(p in shown for p in pids) >= 7)
 
-print(f"{checks[0] - len(failures)} of {checks[0]} checks ok")
-sys.exit(1 if failures else 0)
+sys.exit(finish())

@@ -1,8 +1,10 @@
-//! The clinic audit rendered: the disclosure-controlled model ([`model`]) that `audit.html`,
-//! the funnel plot and the aggregate files draw from, the page itself ([`html`]) and the
-//! CSV/JSON files ([`export`]). The audit's numbers are computed in [`crate::audit`].
+//! The clinic audit rendered: the disclosure-controlled model ([`model`]) that the audit's
+//! documents, the funnel plot and the aggregate files draw from, the audit as one
+//! format-neutral document ([`document`]: `audit.html`, `audit.md` and `audit.docx` are its
+//! renderings) and the CSV/JSON files ([`export`], [`monitor`]). The audit's numbers are
+//! computed in [`crate::audit`].
 
+pub mod document;
 pub mod export;
-pub mod html;
 pub mod model;
 pub mod monitor;

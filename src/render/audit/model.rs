@@ -1,5 +1,5 @@
 //! The audit's shareable counts after `--min-cell` suppression, built once from an [`Audit`] and
-//! drawn from by `audit.html`, the funnel plot and the aggregate files (`units.csv`,
+//! drawn from by the audit's documents, the funnel plot and the aggregate files (`units.csv`,
 //! `safety.csv`, `audit.json`), so they hide the same cells. The rule is the report's
 //! ([`crate::render::report::disclosure`]).
 //!

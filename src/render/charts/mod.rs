@@ -2,7 +2,9 @@
 //! (DejaVu Sans, through ab_glyph: no system font is looked up), the Okabe-Ito colour-blind-safe
 //! palette, and axis titles with units. Each chart draws onto any plotters backend; this module
 //! turns it into PNG bytes (rendered into memory and encoded here) or an SVG string, which the
-//! caller writes atomically.
+//! caller writes atomically. For print ([`print_png`]) the same drawing goes through a
+//! backend that scales it ([`scaled`]), so a chart in a Word document is sharp at 300 dpi
+//! with its text and lines in the proportions of the screen image.
 //!
 //! Why embedded: a chart whose text depends on the fonts installed would differ between the
 //! laptop and the CI machine, and plotters' default font lookup fails outright on a server with
@@ -16,6 +18,7 @@ pub mod forest;
 pub mod funnel;
 pub mod monitor;
 pub mod rates;
+pub mod scaled;
 pub mod simulation;
 pub mod slopes;
 pub mod waterfall;
@@ -78,31 +81,50 @@ pub trait Chart {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ChartError>;
 }
 
-/// The chart as PNG bytes.
+/// The chart as PNG bytes, at its own size.
 ///
 /// # Errors
 /// [`ChartError`] when drawing or encoding fails.
 pub fn png<C: Chart>(chart: &C) -> Result<Vec<u8>, ChartError> {
-    ensure_font();
+    let size = chart.size();
+    let mut pixels = canvas(size);
+    draw_on(chart, BitMapBackend::with_buffer(&mut pixels, size))?;
+    encode(&pixels, size, None)
+}
+
+/// A chart as PNG.
+#[derive(Debug, Clone)]
+pub struct Png {
+    /// The encoded image.
+    pub bytes: Vec<u8>,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+}
+
+/// The chart as PNG `width` pixels wide (at its own size if that is wider), for print: laid
+/// out as at its own size, with every length, stroke and font size scaled
+/// ([`scaled::Scaled`]); the file records `dpi` (its pHYs chunk), the resolution the caller
+/// sets it at.
+///
+/// # Errors
+/// [`ChartError`] when drawing or encoding fails.
+pub fn print_png<C: Chart>(chart: &C, width: u32, dpi: u32) -> Result<Png, ChartError> {
     let (w, h) = chart.size();
-    let mut pixels = vec![255u8; (w as usize) * (h as usize) * 3];
-    {
-        let root = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
-        root.fill(&WHITE).map_err(drawing)?;
-        chart.draw(&root)?;
-        root.present().map_err(drawing)?;
-    }
-    let mut out = Vec::new();
-    // 8-bit RGB: no byte-order question.
-    image::ImageEncoder::write_image(
-        image::codecs::png::PngEncoder::new(&mut out),
-        &pixels,
-        w,
-        h,
-        image::ColorType::Rgb8,
-    )
-    .map_err(|e| ChartError(e.to_string()))?;
-    Ok(out)
+    let scale = f64::from(width.max(w)) / f64::from(w.max(1));
+    let size = (
+        (f64::from(w) * scale).round() as u32,
+        (f64::from(h) * scale).round() as u32,
+    );
+    let mut pixels = canvas(size);
+    let bitmap = BitMapBackend::with_buffer(&mut pixels, size);
+    draw_on(chart, scaled::Scaled::new(bitmap, (w, h), scale))?;
+    Ok(Png {
+        bytes: encode(&pixels, size, Some(dpi))?,
+        width: size.0,
+        height: size.1,
+    })
 }
 
 /// The chart as an SVG document.
@@ -110,15 +132,52 @@ pub fn png<C: Chart>(chart: &C) -> Result<Vec<u8>, ChartError> {
 /// # Errors
 /// [`ChartError`] when drawing fails.
 pub fn svg<C: Chart>(chart: &C) -> Result<String, ChartError> {
-    ensure_font();
     let mut text = String::new();
-    {
-        let root = SVGBackend::with_string(&mut text, chart.size()).into_drawing_area();
-        root.fill(&WHITE).map_err(drawing)?;
-        chart.draw(&root)?;
-        root.present().map_err(drawing)?;
-    }
+    draw_on(chart, SVGBackend::with_string(&mut text, chart.size()))?;
     Ok(text)
+}
+
+/// White RGB pixels, `size` of them.
+fn canvas((w, h): (u32, u32)) -> Vec<u8> {
+    vec![255u8; (w as usize) * (h as usize) * 3]
+}
+
+/// Draws `chart` on white on `backend`.
+fn draw_on<C: Chart, DB: DrawingBackend>(chart: &C, backend: DB) -> Result<(), ChartError> {
+    ensure_font();
+    let root = backend.into_drawing_area();
+    root.fill(&WHITE).map_err(drawing)?;
+    chart.draw(&root)?;
+    root.present().map_err(drawing)
+}
+
+/// Metres in an inch.
+const METRES_PER_INCH: f64 = 0.0254;
+
+/// 8-bit RGB `pixels` (no byte-order question) as PNG, with the settings image 0.24's encoder
+/// used (fast compression, adaptive filtering), so the chart files keep their bytes; with
+/// `dpi`, a pHYs chunk of that resolution.
+fn encode(pixels: &[u8], (w, h): (u32, u32), dpi: Option<u32>) -> Result<Vec<u8>, ChartError> {
+    let failed = |e: png::EncodingError| ChartError(e.to_string());
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, w, h);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::Fast);
+    encoder.set_filter(png::FilterType::Sub);
+    encoder.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
+    if let Some(dpi) = dpi {
+        let per_metre = (f64::from(dpi) / METRES_PER_INCH).round() as u32;
+        encoder.set_pixel_dims(Some(png::PixelDimensions {
+            xppu: per_metre,
+            yppu: per_metre,
+            unit: png::Unit::Meter,
+        }));
+    }
+    let mut writer = encoder.write_header().map_err(failed)?;
+    writer.write_image_data(pixels).map_err(failed)?;
+    writer.finish().map_err(failed)?;
+    Ok(out)
 }
 
 /// `v` held inside `lo..=hi` (NaN goes to `lo`). Values drawn from a document read back

@@ -4,6 +4,11 @@
 //! the charts embedded as PNG with their numbered caption below, notes in small italics, and a
 //! page break before every section after the first.
 //!
+//! Charts are set at the text width and drawn for it at print resolution: [`CHART_WIDTH_PX`]
+//! pixels, [`PRINT_DPI`] dots per inch, with the chart's text and lines scaled with it
+//! ([`crate::render::charts::print_png`]); the image's extent in the file is its pixel size
+//! at that resolution, so Word and LibreOffice show it at the size it was drawn for.
+//!
 //! The file is the same bytes for the same document: docx-rs numbers paragraphs and images
 //! with per-process counters (set here explicitly for images), and its zip entries carry no
 //! clock time. Text from the input is cleaned of the control characters XML forbids; docx-rs
@@ -18,8 +23,15 @@ use super::{Block, Cell, CellKind, Document, Figure, Span, Table, Text};
 
 /// The text width of an A4 page with docx-rs's default margins (1440 twips a side), in twips.
 const TEXT_WIDTH_TWIPS: usize = 11906 - 2 * 1440;
-/// The width a chart is set at: the text width, in EMU (914,400 a inch, 635 a twip).
+/// EMU (the unit of a drawing's extent) in an inch; a twip is 635.
+const EMU_PER_INCH: u64 = 914_400;
+/// The widest a chart is set: the text width, in EMU.
 const CHART_WIDTH_EMU: u64 = TEXT_WIDTH_TWIPS as u64 * 635;
+/// The resolution charts are drawn at for the document, in dots per inch (print quality).
+pub const PRINT_DPI: u32 = 300;
+/// The width charts are drawn at for the document: the text width (15.9 cm) at [`PRINT_DPI`],
+/// 1,880 pixels.
+pub const CHART_WIDTH_PX: u32 = TEXT_WIDTH_TWIPS as u32 * PRINT_DPI / 1440;
 /// Table text: 8.5 point (Word counts half-points).
 const TABLE_SIZE: usize = 17;
 /// Notes and captions under figures: 9 point.
@@ -247,6 +259,7 @@ fn cell(c: &Cell, first: bool, width: usize) -> TableCell {
     } else {
         run(&c.text)
     };
+    let r = if c.strong { r.bold() } else { r };
     cell_with(r, first || c.kind != CellKind::Value, c.span, width)
 }
 
@@ -265,8 +278,17 @@ fn cell_with(r: Run, left: bool, span: usize, width: usize) -> TableCell {
     cell
 }
 
-/// The chart at the text width (its PNG as drawn), then its numbered caption; a chart drawn
-/// without PNG gets its caption and a note that it is in the HTML page.
+/// The extent of a chart `width` by `height` pixels in EMU: its size at [`PRINT_DPI`], at most
+/// the text width (a chart drawn wider is set at the text width, at a higher resolution).
+fn extent(width: u32, height: u32) -> (u32, u32) {
+    let cx = (u64::from(width) * EMU_PER_INCH / u64::from(PRINT_DPI)).min(CHART_WIDTH_EMU);
+    let cy = cx * u64::from(height) / u64::from(width.max(1));
+    let emu = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+    (emu(cx), emu(cy))
+}
+
+/// The chart (its PNG drawn for print), then its numbered caption; a chart drawn without PNG
+/// gets its caption only.
 fn figure(d: Docx, f: &Figure, n: usize) -> Docx {
     let caption = Paragraph::new()
         .style("Caption")
@@ -274,13 +296,10 @@ fn figure(d: Docx, f: &Figure, n: usize) -> Docx {
     let Some(png) = &f.png else {
         return d.add_paragraph(caption);
     };
-    let height = CHART_WIDTH_EMU * u64::from(png.height) / u64::from(png.width.max(1));
+    let (cx, cy) = extent(png.width, png.height);
     let pic = Pic::new_with_dimensions(png.bytes.clone(), png.width, png.height)
         .id(format!("rIdImage{n}"))
-        .size(
-            u32::try_from(CHART_WIDTH_EMU).unwrap_or(u32::MAX),
-            u32::try_from(height).unwrap_or(u32::MAX),
-        );
+        .size(cx, cy);
     d.add_paragraph(
         Paragraph::new()
             .keep_next(true)
@@ -291,10 +310,22 @@ fn figure(d: Docx, f: &Figure, n: usize) -> Docx {
 
 #[cfg(test)]
 mod tests {
-    use super::clean;
+    use super::{CHART_WIDTH_PX, EMU_PER_INCH, PRINT_DPI, clean, extent};
 
     #[test]
     fn control_characters_become_replacement_characters() {
         assert_eq!(clean("a\u{1b}b\nc"), "a\u{fffd}b c");
+    }
+
+    #[test]
+    fn a_chart_drawn_for_print_is_set_at_its_print_size() {
+        // 1,880 pixels at 300 dpi: 6.2667 inches, within the text width (6.268 inches).
+        assert_eq!(CHART_WIDTH_PX, 1880);
+        let (cx, cy) = extent(CHART_WIDTH_PX, 1253);
+        assert_eq!(u64::from(cx), 1880 * EMU_PER_INCH / u64::from(PRINT_DPI));
+        assert_eq!(u64::from(cy), u64::from(cx) * 1253 / 1880);
+        // Wider than the text at 300 dpi: the text width, whatever the pixels.
+        let (wide, _) = extent(4000, 1000);
+        assert_eq!(u64::from(wide), 9026 * 635);
     }
 }

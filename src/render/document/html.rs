@@ -1,7 +1,9 @@
 //! A [`Document`] as one self-contained HTML page: CSS inline, charts as inline SVG, nothing
-//! fetched. Input data is escaped ([`escape`]); trialdose's own words have `&`, `<` and `>`
-//! escaped; the numbers (`Table N`) are left to the section headings and captions, as the page
-//! printed them before the document model existed.
+//! fetched (no script, font or image URL). Input data is escaped ([`escape`]); trialdose's own
+//! words have `&`, `<` and `>` escaped; the numbers (`Table N`) are left to the section
+//! headings and captions, as the pages printed them before the document model existed.
+//! Printable: the print stylesheet keeps tables and figures whole and starts each section on a
+//! new page.
 
 use std::fmt::Write as _;
 
@@ -41,14 +43,23 @@ fn prose(out: &mut String, text: &str) {
     }
 }
 
-/// The page: `<!DOCTYPE html>` to `</html>`, with `css` inline.
+/// The stylesheet of every page (the report's and the audit's).
+pub const CSS: &str = "body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}\
+h1{font-size:1.7em}h2{border-bottom:2px solid #0072B2;padding-bottom:.2em;margin-top:2em}\
+table{border-collapse:collapse;margin:1em 0;font-size:.92em}th,td{border:1px solid #bbb;padding:.3em .6em;text-align:right}\
+th:first-child,td:first-child{text-align:left}thead th{background:#eef4fa}caption{text-align:left;font-weight:bold;margin-bottom:.4em}\
+figure{margin:1.5em 0}figure svg{max-width:100%;height:auto}figcaption{font-size:.9em;color:#444}\
+.note{font-size:.9em;color:#444}.list td,.list th,td.t{text-align:left}code{font-size:.95em}\
+@media print{body{max-width:none;margin:0}section{page-break-before:always}section:first-of-type{page-break-before:avoid}table,figure{page-break-inside:avoid}h2{border-color:#000}}";
+
+/// The page: `<!DOCTYPE html>` to `</html>`, with [`CSS`] inline.
 #[must_use]
-pub fn page(doc: &Document, css: &str) -> String {
+pub fn page(doc: &Document) -> String {
     let mut s = String::new();
     let title = escape(&doc.title);
     let _ = write!(
         s,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title><style>{css}</style></head><body>\n<h1>{title}</h1>\n"
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title><style>{CSS}</style></head><body>\n<h1>{title}</h1>\n"
     );
     for section in &doc.sections {
         self::section(&mut s, section);
@@ -58,7 +69,7 @@ pub fn page(doc: &Document, css: &str) -> String {
 }
 
 /// One `<section>`, ending with a line break.
-pub fn section(s: &mut String, section: &Section) {
+fn section(s: &mut String, section: &Section) {
     let _ = write!(s, "<section id=\"{}\"><h2>", section.id);
     prose(s, &section.heading);
     s.push_str("</h2>");
@@ -95,7 +106,7 @@ fn block(s: &mut String, block: &Block) {
 }
 
 /// Inline text.
-pub fn text(s: &mut String, t: &Text) {
+fn text(s: &mut String, t: &Text) {
     for span in &t.0 {
         match span {
             Span::Prose(p) => prose(s, p),
@@ -108,7 +119,7 @@ pub fn text(s: &mut String, t: &Text) {
 }
 
 /// A `<table>` with its caption (when the page prints it), header and rows.
-pub fn table(s: &mut String, t: &Table) {
+fn table(s: &mut String, t: &Table) {
     s.push_str("<table>");
     if t.caption_in_html {
         let _ = write!(s, "<caption>{}</caption>", escape(&t.caption));
@@ -137,16 +148,22 @@ fn cell(s: &mut String, c: &Cell) {
         s.push_str(" class=\"t\"");
     }
     s.push('>');
+    if c.strong {
+        s.push_str("<strong>");
+    }
     if c.kind == CellKind::Code {
         let _ = write!(s, "<code>{}</code>", escape(&c.text));
     } else {
         s.push_str(&escape(&c.text));
     }
+    if c.strong {
+        s.push_str("</strong>");
+    }
     s.push_str("</td>");
 }
 
 /// A `<figure>`: the chart's SVG inline, its caption below.
-pub fn figure(s: &mut String, f: &Figure) {
+fn figure(s: &mut String, f: &Figure) {
     // The SVG document's XML prolog, if any, is not allowed inside HTML.
     let body = f.svg.trim_start_matches(|c| c != '<');
     let body = if body.starts_with("<?xml") {

@@ -1,9 +1,9 @@
 //! A [`Document`] as Markdown for Quarto or pandoc: `#` headings, pipe tables with their
 //! numbered caption after them (`: Table N: caption`, pandoc's table-caption syntax), figures
 //! as `![Figure N: caption](charts/NAME.png)` pointing at the chart files written beside the
-//! document, notes in italics. Input data is escaped so it cannot become markup; a cell that
-//! spans columns is printed in its first column and the others are left empty (pipe tables
-//! have no spans).
+//! document, notes in italics, strong cells in bold. Input data is escaped so it cannot
+//! become markup; a cell that spans columns is printed in its first column and the others are
+//! left empty (pipe tables have no spans).
 
 use std::fmt::Write as _;
 
@@ -105,7 +105,11 @@ fn table(s: &mut String, t: &Table) {
             } else {
                 escape(&c.text)
             };
-            let _ = write!(s, " {shown} |");
+            if c.strong {
+                let _ = write!(s, " **{shown}** |");
+            } else {
+                let _ = write!(s, " {shown} |");
+            }
             for _ in 1..c.span {
                 s.push_str("  |");
             }
@@ -120,12 +124,7 @@ fn table(s: &mut String, t: &Table) {
 }
 
 fn figure(s: &mut String, f: &Figure, ext: &str) {
-    let _ = writeln!(
-        s,
-        "![{}](charts/{}.{ext})",
-        escape(&f.full_caption()),
-        f.name
-    );
+    let _ = writeln!(s, "![{}]({}.{ext})", escape(&f.full_caption()), f.file);
 }
 
 #[cfg(test)]

@@ -2,11 +2,11 @@
 //! tables (a caption, a number, a header and rows of cells already formatted and already
 //! suppressed) and figures (a caption, a number and the chart as SVG and PNG).
 //!
-//! Why: `report` is written as HTML, Word and Markdown, and the three must show the same
-//! numbers, the same suppression and the same numbering. The report builds one [`Document`]
-//! from its model (where `--min-cell` has already been applied, [`super::report::model`]) and
-//! each renderer ([`html`], [`markdown`], [`docx`]) only lays it out: no renderer computes,
-//! rounds or hides anything.
+//! Why: `report` and `audit` are each written as HTML, Word and Markdown, and the three must
+//! show the same numbers, the same suppression and the same numbering. Each builds one
+//! [`Document`] from its model (where `--min-cell` has already been applied:
+//! [`super::report::model`], [`super::audit::model`]) and each renderer ([`html`],
+//! [`markdown`], [`docx`]) only lays it out: no renderer computes, rounds or hides anything.
 //!
 //! Text is kept apart by who wrote it ([`Span`]): trialdose's own words, data from the input
 //! (a title, an arm id, a folder name) and code. Each renderer escapes data for its format.
@@ -14,6 +14,9 @@
 pub mod docx;
 pub mod html;
 pub mod markdown;
+
+/// A chart as PNG (a figure's image in the Word document).
+pub use crate::render::charts::Png;
 
 /// A document: a title and its sections, tables and figures numbered in order.
 #[derive(Debug, Clone)]
@@ -241,6 +244,8 @@ pub struct Cell {
     pub span: usize,
     /// How it is set.
     pub kind: CellKind,
+    /// Set in bold: what the reader should not miss (an audit's alert or alarm).
+    pub strong: bool,
 }
 
 impl Cell {
@@ -251,7 +256,15 @@ impl Cell {
             text: text.into(),
             span: 1,
             kind: CellKind::Value,
+            strong: false,
         }
+    }
+
+    /// Set in bold when `strong`.
+    #[must_use]
+    pub fn strong(mut self, strong: bool) -> Cell {
+        self.strong = strong;
+        self
     }
 
     /// Spans `n` columns.
@@ -281,17 +294,6 @@ impl From<&str> for Cell {
     }
 }
 
-/// A chart as PNG.
-#[derive(Debug, Clone)]
-pub struct Png {
-    /// The encoded image.
-    pub bytes: Vec<u8>,
-    /// Width in pixels.
-    pub width: u32,
-    /// Height in pixels.
-    pub height: u32,
-}
-
 /// A figure: a chart and its caption.
 #[derive(Debug, Clone)]
 pub struct Figure {
@@ -299,11 +301,14 @@ pub struct Figure {
     pub number: usize,
     /// The caption, without its number.
     pub caption: String,
-    /// The chart's file name without extension (`charts/NAME.png`, `charts/NAME.svg`).
-    pub name: String,
+    /// The chart's files beside the document, as a relative path without the extension
+    /// (`charts/rates` for `charts/rates.png` and `charts/rates.svg`; the Markdown document
+    /// points at them).
+    pub file: String,
     /// The chart as an SVG document (the HTML page inlines it).
     pub svg: String,
-    /// The chart as PNG (the Word document embeds it), when drawn.
+    /// The chart as PNG drawn for print ([`docx::CHART_WIDTH_PX`] wide: the Word document
+    /// embeds it), when drawn.
     pub png: Option<Png>,
 }
 

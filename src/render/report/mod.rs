@@ -12,8 +12,7 @@
 //! the caller asks for the full path.
 //!
 //! The HTML page is self-contained: CSS is inline, charts are inline SVG, nothing is fetched
-//! (no script, font or image URL). Printable: a print stylesheet keeps tables whole and starts
-//! each section on a new page.
+//! ([`crate::render::document::html`]).
 
 pub mod disclosure;
 pub mod model;
@@ -23,23 +22,29 @@ use crate::analysis::baseline::{BaselineArm, MeanSd};
 use crate::cohort::{Cohort, CohortFile, FileReport};
 use crate::derive::{Derived, EVIDENCE_AGE_MAX, EVIDENCE_AGE_MIN, Flags};
 use crate::render::document::{
-    Block, Cell as TableCell, CellKind, Document, Figure, Section, Table, Text, html as page,
+    Block, Cell as TableCell, CellKind, Document, Figure, Section, Table, Text,
 };
 
-pub use crate::render::document::html::escape;
 use disclosure::{Cell, CellId};
 use model::{ArmCells, DECISIONS, Outcome, ReportModel, SUPPRESSED};
 
-/// What the report is made of besides the analysis.
-pub struct ReportInput<'a> {
+/// What a document about a cohort is made of besides its results: the report's and the
+/// audit's.
+pub struct Front<'a, M> {
     /// Title.
     pub title: &'a str,
     /// The counts after suppression (`--min-cell`).
-    pub model: &'a ReportModel,
+    pub model: &'a M,
     /// How the cohort folder is named (its name, or its full path with `--full-paths`).
     pub cohort_label: &'a str,
     /// List the participants who need attention by id (`--show-ids`).
     pub show_ids: bool,
+}
+
+/// What the report is made of besides the analysis.
+pub struct ReportInput<'a> {
+    /// Title, model, folder name and ids.
+    pub front: Front<'a, ReportModel>,
     /// The charts, in order (captions and SVG; PNG for the Word document).
     pub charts: Vec<Figure>,
     /// Why some charts are left out (small-cell suppression), if they are.
@@ -55,9 +60,9 @@ pub fn document(
     analysis: &Analysis,
     input: ReportInput<'_>,
 ) -> Document {
-    let m = input.model;
+    let m = input.front.model;
     let mut sections = vec![
-        provenance(cohort, analysis, m, input.cohort_label),
+        provenance(cohort, analysis, m, input.front.cohort_label),
         table_one(m),
         responders(analysis, m),
         trend(analysis, m),
@@ -66,19 +71,13 @@ pub fn document(
     sections.extend(sensitivity(analysis, m));
     sections.push(decisions(m));
     sections.push(safety(m));
-    if input.show_ids {
+    if input.front.show_ids {
         sections.push(attention(cohort, derived));
     }
     sections.push(charts_section(input.charts, input.chart_note));
     sections.push(methods(cohort, analysis, m));
     sections.push(limitations(cohort, m));
-    Document::new(input.title.to_owned(), sections)
-}
-
-/// The report's HTML page.
-#[must_use]
-pub fn html(doc: &Document) -> String {
-    page::page(doc, CSS)
+    Document::new(input.front.title.to_owned(), sections)
 }
 
 /// A count of the model as text.
@@ -130,19 +129,6 @@ fn mean_sd(v: &MeanSd) -> String {
 use crate::render::format::{p_value as p_text, points as pp, ratio};
 use crate::render::report::disclosure::Disclosed as _;
 
-/// A p-value as [`crate::render::format::p_value`] writes it, escaped for HTML.
-pub(crate) fn p_value(p: Option<f64>) -> String {
-    escape(&p_text(p))
-}
-
-pub(crate) const CSS: &str = "body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}\
-h1{font-size:1.7em}h2{border-bottom:2px solid #0072B2;padding-bottom:.2em;margin-top:2em}\
-table{border-collapse:collapse;margin:1em 0;font-size:.92em}th,td{border:1px solid #bbb;padding:.3em .6em;text-align:right}\
-th:first-child,td:first-child{text-align:left}thead th{background:#eef4fa}caption{text-align:left;font-weight:bold;margin-bottom:.4em}\
-figure{margin:1.5em 0}figure svg{max-width:100%;height:auto}figcaption{font-size:.9em;color:#444}\
-.note{font-size:.9em;color:#444}.list td,.list th,td.t{text-align:left}code{font-size:.95em}\
-@media print{body{max-width:none;margin:0}section{page-break-before:always}section:first-of-type{page-break-before:avoid}table,figure{page-break-inside:avoid}h2{border-color:#000}}";
-
 /// The name a page gives the cohort folder: its last component only (a user's home folder and
 /// project names do not travel with a shared page), or the whole path when asked for.
 #[must_use]
@@ -156,7 +142,8 @@ pub fn folder_label(dir: &std::path::Path, full_path: bool) -> String {
         .map_or_else(|| ".".to_owned(), |n| n.to_string_lossy().into_owned())
 }
 
-fn header(names: &[&str]) -> Vec<String> {
+/// Column headings.
+pub(crate) fn header(names: &[&str]) -> Vec<String> {
     names.iter().map(|&n| n.to_owned()).collect()
 }
 
@@ -235,15 +222,6 @@ pub(crate) fn files(cohort: &Cohort, counts: &dyn Fn(&FileReport) -> Option<[Str
         ]);
     }
     t
-}
-
-/// The input files' table as HTML (the audit's page).
-pub(crate) fn files_table(
-    s: &mut String,
-    cohort: &Cohort,
-    counts: &dyn Fn(&FileReport) -> Option<[String; 4]>,
-) {
-    page::table(s, &files(cohort, counts));
 }
 
 fn table_one(m: &ReportModel) -> Section {
@@ -593,21 +571,6 @@ fn charts_section(figures: Vec<Figure>, note: Option<String>) -> Section {
         s.blocks.push(Block::Note(Text::data(note)));
     }
     s
-}
-
-/// The charts section as HTML (the audit's page): `(caption, SVG)` per chart.
-pub(crate) fn charts(s: &mut String, charts: &[(String, String)]) {
-    let figures = charts
-        .iter()
-        .map(|(caption, svg)| Figure {
-            number: 0,
-            caption: caption.clone(),
-            name: String::new(),
-            svg: svg.clone(),
-            png: None,
-        })
-        .collect();
-    page::section(s, &charts_section(figures, None));
 }
 
 fn methods(cohort: &Cohort, analysis: &Analysis, m: &ReportModel) -> Section {
