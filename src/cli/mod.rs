@@ -319,7 +319,13 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
                     EXIT_NO_INPUT
                 }
                 CohortError::Protocol(_) => EXIT_USAGE,
-                CohortError::Unbalanced { .. } => 1,
+                // A bad `[source]` or a mapping the source cannot satisfy is a usage error;
+                // a source file that cannot be read is a missing input.
+                CohortError::Source(trialdose::cohort::SourceError::Usage { .. }) => EXIT_USAGE,
+                CohortError::Source(trialdose::cohort::SourceError::Input { .. }) => {
+                    EXIT_NO_INPUT
+                }
+                CohortError::Unbalanced { .. } | CohortError::SourceUnbalanced { .. } => 1,
             };
         }
         if cause.is::<DataError>() {
@@ -389,17 +395,46 @@ fn print_ledger_summary(
     cohort: &trialdose::cohort::Cohort,
     max_problems: usize,
 ) -> std::io::Result<()> {
-    for f in &cohort.files {
-        let c = f.counts;
-        writeln!(
-            w,
-            "{:<17} {:>9} rows = {} accepted + {} rejected + {} ignored duplicates",
-            f.file.name(),
-            c.rows,
+    let table_line = |name: &str, c: trialdose::cohort::FileCounts, ignored: Option<u64>| {
+        let rows = c.rows + ignored.unwrap_or(0);
+        let ignored = ignored.map_or(String::new(), |n| format!(" + {n} ignored"));
+        term::safe(&format!(
+            "{name:<17} {rows:>9} rows = {} accepted + {} rejected + {} ignored duplicates{ignored}",
             c.accepted,
             c.rejected,
             c.ignored_duplicates
-        )?;
+        ))
+        .into_owned()
+    };
+    if cohort.sources.is_empty() {
+        for f in &cohort.files {
+            let name = f.source.as_deref().unwrap_or(f.file.name());
+            writeln!(w, "{}", table_line(name, f.counts, None))?;
+        }
+    }
+    // A translated source: the balance per source file, and per table it feeds.
+    for s in &cohort.sources {
+        let fed: Vec<_> = cohort
+            .files
+            .iter()
+            .filter(|f| s.tables.contains(&f.file))
+            .collect();
+        if let [f] = fed.as_slice() {
+            writeln!(w, "{}", table_line(&s.name, f.counts, Some(s.ignored)))?;
+            continue;
+        }
+        let line = format!(
+            "{:<17} {:>9} rows = {} feeding tables + {} ignored",
+            s.name,
+            s.rows,
+            s.rows - s.ignored.min(s.rows),
+            s.ignored
+        );
+        writeln!(w, "{}", term::safe(&line))?;
+        for f in fed {
+            let name = format!("  {}", f.file.name());
+            writeln!(w, "{}", table_line(&name, f.counts, None))?;
+        }
     }
     let rejections = cohort.ledger.rejections();
     if !rejections.is_empty() {
@@ -417,7 +452,7 @@ fn print_ledger_summary(
             };
             let line = format!(
                 "  {} line {}{column}{value}: {}",
-                r.file.name(),
+                r.file_name(),
                 r.line,
                 r.reason
             );
@@ -439,7 +474,7 @@ fn print_notices(cohort: &trialdose::cohort::Cohort) {
     for d in cohort.duplicates.iter().take(MAX) {
         eprintln!(
             "trialdose: note: {} line {}: exact duplicate of line {}, ignored",
-            d.file.name(),
+            d.file_name(),
             d.line,
             d.kept_line
         );

@@ -23,7 +23,8 @@ pub const CONTRAINDICATIONS: [&str; 7] = [
     "burn",
 ];
 
-const KNOWN: [&str; 8] = [
+/// The contract's columns of this file (what a `[source]` maps onto).
+pub const KNOWN: [&str; 8] = [
     "participant_id",
     "arm",
     "age",
@@ -33,6 +34,8 @@ const KNOWN: [&str; 8] = [
     "contraindications",
     "medical_clearance",
 ];
+/// The columns holding numbers (a decimal comma of a clinic export is translated in these).
+pub const NUMERIC: [&str; 1] = ["age"];
 const REQUIRED: [&str; 2] = ["participant_id", "arm"];
 
 /// What the full check says of a `medical_clearance` outside the vocabulary.
@@ -474,6 +477,7 @@ fn dedupe(mut parsed: Vec<Participant>, out: &mut ParticipantsRead) {
         for &i in group {
             out.rejections.push(Rejection {
                 file: CohortFile::Participants,
+                source: None,
                 line: parsed[i].line,
                 column: "participant_id".into(),
                 value: parsed[i].id.clone(),

@@ -636,7 +636,7 @@ fn push_outcome(cells: &mut Vec<Cell<'_>>, o: &OutcomeValues, with_pct: bool) {
 #[must_use]
 pub fn rejection_cells(r: &Rejection) -> [Cell<'_>; 5] {
     [
-        Cell::Text(r.file.name()),
+        Cell::Text(r.file_name()),
         int(r.line),
         Cell::Text(&r.column),
         Cell::Text(&r.value),
