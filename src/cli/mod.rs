@@ -8,7 +8,9 @@ mod analyze;
 mod audit;
 mod compare;
 mod completions;
+mod convert;
 mod generate;
+mod init;
 mod man;
 mod plot;
 mod progress;
@@ -71,6 +73,10 @@ enum Command {
     Compare(compare::Args),
     /// Write a synthetic cohort calibrated to published trial figures.
     Generate(generate::Args),
+    /// Write a cohort's tables as the contract's CSV files (and trial.toml without [source]).
+    Convert(convert::Args),
+    /// Write a starter trial.toml whose [source] maps the columns of CSV files or a workbook.
+    Init(init::Args),
     /// A self-contained HTML report with every chart (PNG/SVG in DIR/charts).
     Report(report::Args),
     /// Draw one chart of a cohort as PNG or SVG.
@@ -258,6 +264,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Audit(a) => audit::run(a),
         Command::Compare(a) => compare::run(a),
         Command::Generate(a) => generate::run(a),
+        Command::Convert(a) => convert::run(a),
+        Command::Init(a) => init::run(a),
         Command::Simulate(c) => simulate::run(c),
         Command::Plot(a) => plot::run(a),
         Command::Report(a) => report::run(a),
@@ -326,6 +334,12 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
                     EXIT_NO_INPUT
                 }
                 CohortError::Unbalanced { .. } | CohortError::SourceUnbalanced { .. } => 1,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<trialdose::cohort::SourceError>() {
+            return match e {
+                trialdose::cohort::SourceError::Usage { .. } => EXIT_USAGE,
+                trialdose::cohort::SourceError::Input { .. } => EXIT_NO_INPUT,
             };
         }
         if cause.is::<DataError>() {
@@ -408,8 +422,7 @@ fn print_ledger_summary(
     };
     if cohort.sources.is_empty() {
         for f in &cohort.files {
-            let name = f.source.as_deref().unwrap_or(f.file.name());
-            writeln!(w, "{}", table_line(name, f.counts, None))?;
+            writeln!(w, "{}", table_line(f.name(), f.counts, None))?;
         }
     }
     // A translated source: the balance per source file, and per table it feeds.

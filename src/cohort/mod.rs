@@ -95,6 +95,13 @@ pub struct FileReport {
     pub counts: FileCounts,
 }
 
+impl FileReport {
+    /// The name of the file the table was read from (the source's, or the contract's).
+    pub fn name(&self) -> &str {
+        self.source.as_deref().unwrap_or(self.file.name())
+    }
+}
+
 /// Per source file of a `[source]` other than the contract's files: its rows, and which
 /// tables they feed. Every row is counted once: `rows = rows feeding a table + ignored`,
 /// where a row feeding several tables (a REDCap record) counts once in each table's

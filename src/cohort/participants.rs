@@ -36,7 +36,8 @@ pub const KNOWN: [&str; 8] = [
 ];
 /// The columns holding numbers (a decimal comma of a clinic export is translated in these).
 pub const NUMERIC: [&str; 1] = ["age"];
-const REQUIRED: [&str; 2] = ["participant_id", "arm"];
+/// The columns a file must have.
+pub const REQUIRED: [&str; 2] = ["participant_id", "arm"];
 
 /// What the full check says of a `medical_clearance` outside the vocabulary.
 const CLEARANCE_ALLOWED: &str = "medical_clearance must be `yes` or `no` (empty means no)";

@@ -12,6 +12,8 @@ use crate::domain::protocol::Protocol;
 
 /// The contract's columns of scores.csv besides the markers `trial.toml` declares.
 pub const KNOWN: [&str; 4] = ["participant_id", "week", "pain", "ndi"];
+/// The columns scores.csv must have.
+pub const REQUIRED: [&str; 2] = ["participant_id", "week"];
 /// Its columns holding numbers (markers hold numbers too).
 pub const NUMERIC: [&str; 3] = ["week", "pain", "ndi"];
 
@@ -137,7 +139,7 @@ fn read_with(
 ) -> ScoresRead {
     let mut known: Vec<&str> = KNOWN.to_vec();
     known.extend(protocol.markers().iter().map(|m| m.column()));
-    let cols = Columns::map(source.header(), &known, &["participant_id", "week"]);
+    let cols = Columns::map(source.header(), &known, &REQUIRED);
     let n_markers = protocol.markers().len();
     let pain_max = protocol.pain_max();
     let ndi_max = protocol.ndi_max();

@@ -23,7 +23,8 @@ pub const KNOWN: [&str; 6] = [
 ];
 /// The columns holding numbers (a decimal comma of a clinic export is translated in these).
 pub const NUMERIC: [&str; 1] = ["minutes"];
-const REQUIRED: [&str; 2] = ["participant_id", "date"];
+/// The columns a file must have.
+pub const REQUIRED: [&str; 2] = ["participant_id", "date"];
 
 /// The longest session the contract accepts, in minutes (both checks read it from here).
 pub const MAX_MINUTES: u32 = 240;

@@ -40,9 +40,11 @@
 //! or feeds one or more tables, where the contract's balance `accepted + rejected + ignored
 //! duplicates = rows` holds per table. `Cohort::load` checks both.
 
+pub mod convert;
 pub mod dialect;
 pub mod plan;
 pub mod spec;
+pub mod starter;
 pub mod xlsx;
 
 use std::path::{Path, PathBuf};

@@ -89,6 +89,11 @@ impl RelPath {
         Ok(RelPath(text.to_owned()))
     }
 
+    /// The contract's own file of `table` (`participants.csv`, ...).
+    pub fn contract(table: CohortFile) -> RelPath {
+        RelPath(table.name().to_owned())
+    }
+
     /// The name as written in `trial.toml`; the ledger names the source by it.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -107,6 +107,44 @@ pub fn read(
     })
 }
 
+/// Each sheet's name and header (its first row holding a value), for `trialdose init`.
+///
+/// # Errors
+/// [`SourceError::Input`] when the workbook cannot be read.
+pub fn sheet_headers(path: &Path, bytes: Vec<u8>) -> Result<Vec<(String, Vec<String>)>, SourceError> {
+    let unreadable = |e: calamine::XlsxError| SourceError::Input {
+        path: path.to_owned(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("it is not a readable xlsx workbook ({e}); save it from Excel as .xlsx"),
+        ),
+    };
+    let mut book: Xlsx<Cursor<Vec<u8>>> = Xlsx::new(Cursor::new(bytes)).map_err(unreadable)?;
+    let mut out = Vec::new();
+    for sheet in book.sheet_names() {
+        let mut cells = book.worksheet_cells_reader(&sheet).map_err(unreadable)?;
+        let mut row = RowCells::default();
+        let mut current = None;
+        while let Some(cell) = cells.next_cell().map_err(unreadable)? {
+            let (r, c) = cell.get_position();
+            if current != Some(r) {
+                if row.any {
+                    break;
+                }
+                row.clear(0);
+                current = Some(r);
+            }
+            row.put(c as usize, cell.get_value(), None);
+        }
+        let mut header: Vec<String> = row.text.iter().map(|t| t.trim().to_owned()).collect();
+        while header.last().is_some_and(String::is_empty) {
+            header.pop();
+        }
+        out.push((sheet, header));
+    }
+    Ok(out)
+}
+
 enum SheetError {
     Source(SourceError),
     Xlsx(calamine::XlsxError),
