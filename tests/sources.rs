@@ -120,7 +120,8 @@ fn clinic_tables(tables: &[Grid; 3]) -> [Grid; 3] {
     for r in &mut p.rows {
         r[arm] = code(&ARM_CODES, &r[arm]);
     }
-    p.header[p.col("participant_id")] = "Patient Nr.".into();
+    let id = p.col("participant_id");
+    p.header[id] = "Patient Nr.".into();
     p.header[arm] = "Gruppe".into();
     let status = s.col("status");
     for r in &mut s.rows {
@@ -236,6 +237,7 @@ fn write_xlsx(dir: &Path, tables: &[Grid; 3]) {
                 .unwrap();
         }
     }
+    std::fs::create_dir_all(dir).unwrap();
     book.save(dir.join("klinik.xlsx")).unwrap();
     write(
         &dir.join("trial.toml"),
@@ -318,10 +320,10 @@ fn a_semicolon_windows_1252_export_analyses_as_the_contract_csv() {
     assert!(expected.len() >= 10, "{expected:?}");
     assert_eq!(got, expected);
     // The balance names the source files; the contract's printout is unchanged.
-    assert!(contract.stdout.contains("participants.csv "), "{contract}");
+    assert!(contract.all_output().contains("\nparticipants.csv "), "{contract}");
+    let printed = clinic.all_output();
     for name in ["Patienten.csv", "Termine.csv", "Werte.csv"] {
-        let line = clinic
-            .stdout
+        let line = printed
             .lines()
             .find(|l| l.starts_with(name))
             .unwrap_or_else(|| panic!("no balance for {name}:\n{clinic}"));
@@ -391,7 +393,7 @@ fn an_xlsx_workbook_analyses_as_the_contract_csv_with_sheet_rows() {
             .any(|r| r[0] == "klinik.xlsx[Patienten]" && r[1] == "4" && r[2] == "arm"),
         "{rows:?}"
     );
-    assert!(run.stdout.contains("klinik.xlsx[Termine]"), "{run}");
+    assert!(run.all_output().contains("\nklinik.xlsx[Termine]"), "{run}");
 }
 
 /// A workbook from cells given as (row, column, cell) per sheet.
@@ -444,7 +446,8 @@ fn typed_and_hostile_cells_become_the_contracts_text_or_a_rejection() {
     let dir = tmp.path().join("cohort");
     std::fs::create_dir_all(&dir).unwrap();
     let t = |s| Some(Text(s));
-    let huge = "x".repeat(70_000);
+    // Excel holds at most 32,767 characters in a cell: three bytes each are 96,000 bytes.
+    let huge = "€".repeat(32_000);
     let participants = vec![
         vec![t("participant_id"), t("arm"), t("age"), t("randomized_on"), t("contraindications"), t("medical_clearance"), t("site")],
         vec![t("P1"), t("60x2"), Some(Number(45.0)), Some(Date("2013-01-07")), t("burn"), Some(Bool(true)), t("=cmd|' /C calc'!A0")],
@@ -502,8 +505,8 @@ fn typed_and_hostile_cells_become_the_contracts_text_or_a_rejection() {
     assert!(at("5").is_empty());
     assert!(at("7")[0][4].contains("column H"), "{rows:?}");
     assert!(at("8")[0][4].contains("at most 65536 bytes"), "{rows:?}");
-    let line = run
-        .stdout
+    let printed = run.all_output();
+    let line = printed
         .lines()
         .find(|l| l.starts_with("book.xlsx[participants]"))
         .unwrap();
