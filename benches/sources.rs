@@ -74,10 +74,16 @@ fn clinic_name(h: &str) -> &str {
 
 fn write_dialect(contract: &Path, dir: &Path) {
     std::fs::create_dir_all(dir).unwrap();
-    for (file, out) in FILES.iter().zip(["Patienten.csv", "Termine.csv", "Werte.csv"]) {
+    for (file, out) in FILES
+        .iter()
+        .zip(["Patienten.csv", "Termine.csv", "Werte.csv"])
+    {
         let (header, rows) = read(&contract.join(file));
         let arm = header.iter().position(|h| h == "arm");
-        let numeric: Vec<bool> = header.iter().map(|h| NUMERIC.contains(&h.as_str())).collect();
+        let numeric: Vec<bool> = header
+            .iter()
+            .map(|h| NUMERIC.contains(&h.as_str()))
+            .collect();
         let mut text = String::new();
         text.push_str(
             &header
@@ -134,7 +140,8 @@ fn write_xlsx(contract: &Path, dir: &Path) {
                 if name == "arm" {
                     ws.write_string(r, col, arm_code(cell)).unwrap();
                 } else if NUMERIC.contains(&name) {
-                    ws.write_number(r, col, cell.parse::<f64>().unwrap()).unwrap();
+                    ws.write_number(r, col, cell.parse::<f64>().unwrap())
+                        .unwrap();
                 } else if DATES.contains(&name) {
                     let d = ExcelDateTime::parse_from_str(cell).unwrap();
                     ws.write_datetime_with_format(r, col, &d, &date).unwrap();
@@ -236,7 +243,11 @@ fn main() {
         participants()
     );
     for ((name, dir), m) in cohorts.iter().zip(&medians) {
-        let target = if *name == "xlsx" { "; target < 15 s" } else { "" };
+        let target = if *name == "xlsx" {
+            "; target < 15 s"
+        } else {
+            ""
+        };
         println!(
             "  {name:<9} {:>8.1} MB  {:>9.2?}  ({:.2}x contract CSV{target})",
             size(dir) as f64 / 1e6,

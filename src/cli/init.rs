@@ -39,7 +39,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(d) => d.clone(),
         None => args.sources[0]
             .parent()
-            .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p })
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    p
+                }
+            })
             .unwrap_or(Path::new("."))
             .to_owned(),
     };

@@ -330,9 +330,7 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
                 // A bad `[source]` or a mapping the source cannot satisfy is a usage error;
                 // a source file that cannot be read is a missing input.
                 CohortError::Source(trialdose::cohort::SourceError::Usage { .. }) => EXIT_USAGE,
-                CohortError::Source(trialdose::cohort::SourceError::Input { .. }) => {
-                    EXIT_NO_INPUT
-                }
+                CohortError::Source(trialdose::cohort::SourceError::Input { .. }) => EXIT_NO_INPUT,
                 CohortError::Unbalanced { .. } | CohortError::SourceUnbalanced { .. } => 1,
             };
         }

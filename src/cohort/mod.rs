@@ -25,11 +25,11 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::domain::protocol::{Protocol, ProtocolError};
-pub use source::{SourceError, SourceSpec};
 pub use ledger::{CohortFile, FileCounts, IgnoredDuplicate, Ledger, Rejection};
 pub use participants::Participant;
 pub use scores::Score;
 pub use sessions::{AdverseEvent, MinutesTotal, Session, SessionLog, Status};
+pub use source::{SourceError, SourceSpec};
 use value::Decimal;
 
 /// Why a cohort could not be read at all (row problems go to the ledger instead).
@@ -302,7 +302,12 @@ impl Cohort {
         }
         let (protocol, spec) = load_trial(dir)?;
         let Some(spec) = spec else {
-            return Cohort::load_files(dir, protocol, options, CohortFile::ALL.map(CohortFile::name));
+            return Cohort::load_files(
+                dir,
+                protocol,
+                options,
+                CohortFile::ALL.map(CohortFile::name),
+            );
         };
         let markers: Vec<&str> = protocol.markers().iter().map(|m| m.column()).collect();
         let translated = source::translate(
@@ -344,8 +349,7 @@ impl Cohort {
         let [p, s, sc] = bytes;
         let inputs = [p?, s?, sc?];
         let sizes = inputs.each_ref().map(|b| b.len() as u64);
-        let (people, sess, sc, digests) =
-            read_tables(inputs, [1; 3], &protocol, options, |_| {});
+        let (people, sess, sc, digests) = read_tables(inputs, [1; 3], &protocol, options, |_| {});
         let renamed = |f: CohortFile| -> Option<Arc<str>> {
             let name = names[source::spec::table_index(f)];
             (name != f.name()).then(|| Arc::from(name))
@@ -365,7 +369,15 @@ impl Cohort {
                 counts: FileCounts::default(),
             }
         });
-        assemble(dir, protocol, (people, sess, sc), origins, reports, Vec::new(), Vec::new())
+        assemble(
+            dir,
+            protocol,
+            (people, sess, sc),
+            origins,
+            reports,
+            Vec::new(),
+            Vec::new(),
+        )
     }
 
     /// Checks the tables of a translated source.
@@ -635,11 +647,7 @@ fn assemble(
     ignored: Vec<source::IgnoredRow>,
 ) -> Result<Cohort, CohortError> {
     let shown = |i: usize, f: CohortFile| -> String {
-        origins[i]
-            .name
-            .as_deref()
-            .unwrap_or(f.name())
-            .to_owned()
+        origins[i].name.as_deref().unwrap_or(f.name()).to_owned()
     };
     let mut notices = Vec::new();
     for (i, (file, cols)) in [

@@ -139,7 +139,13 @@ mod tests {
         let text = "# my trial\nname = \"x\"   # kept\n\n[source]\nformat = \"csv\"\n\n[source.columns.participants]\narm = \"Gruppe\"\n\n[[arms]]\nid = \"control\"\ncontrol = true\n";
         let out = super::without_source(text);
         assert!(!out.contains("source") && !out.contains("Gruppe"), "{out}");
-        assert!(out.starts_with("# my trial\nname = \"x\"   # kept\n"), "{out}");
-        assert!(out.contains("[[arms]]\nid = \"control\"\ncontrol = true\n"), "{out}");
+        assert!(
+            out.starts_with("# my trial\nname = \"x\"   # kept\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("[[arms]]\nid = \"control\"\ncontrol = true\n"),
+            "{out}"
+        );
     }
 }

@@ -12,9 +12,8 @@
 use std::borrow::Cow;
 use std::path::Path;
 
-use super::plan::ColumnPlan;
 use super::spec::{CsvSpec, Encoding, SourceSpec, table_index};
-use super::{SourceError, SourceFile, Table, TranslateOptions, Translation, read_source};
+use super::{SourceError, SourceFile, Table, TableJob, TranslateOptions, Translation, read_source};
 use crate::cohort::columns::{field_count_problem, malformed_problem};
 use crate::cohort::csvfile::{Record, Tokenizer, trim};
 use crate::cohort::ledger::CohortFile;
@@ -45,27 +44,30 @@ pub fn read(
                 d
             }
         };
-        let t = match delimiter {
-            b';' => translate::<b';'>(&text, table, sources.len(), spec, options, &mut source, &mut notices)?,
-            b'\t' => translate::<b'\t'>(&text, table, sources.len(), spec, options, &mut source, &mut notices)?,
-            _ => translate::<b','>(&text, table, sources.len(), spec, options, &mut source, &mut notices)?,
+        let translate_with: Translator = match delimiter {
+            b';' => translate::<b';'>,
+            b'\t' => translate::<b'\t'>,
+            _ => translate::<b','>,
         };
+        let t = translate_with(
+            &text,
+            TableJob {
+                table,
+                source_index: sources.len(),
+                spec,
+                options,
+                source: &mut source,
+                notices: &mut notices,
+            },
+        )?;
         sources.push(source);
         tables.push(t);
     }
-    let tables: [Table; 3] = tables
-        .try_into()
-        .map_err(|_| SourceError::Usage {
-            path: "trial.toml".into(),
-            key: "source".into(),
-            message: "internal: three tables expected".into(),
-        })?;
-    Ok(Translation {
-        sources,
-        tables,
-        notices,
-    })
+    Translation::new(sources, tables, notices)
 }
+
+/// [`translate`] for one separator.
+type Translator = fn(&[u8], TableJob<'_>) -> Result<Table, SourceError>;
 
 /// The file's text as UTF-8 bytes: a UTF-8 file as it is (an invalid byte is left for the
 /// contract's check to report, cell by cell), a Windows-1252 file decoded.
@@ -129,16 +131,8 @@ pub fn detect(text: &[u8], name: &str) -> (u8, String) {
 }
 
 /// The translation of one file with separator `D`.
-fn translate<const D: u8>(
-    text: &[u8],
-    table: CohortFile,
-    source_index: usize,
-    spec: &SourceSpec,
-    options: TranslateOptions<'_>,
-    source: &mut SourceFile,
-    notices: &mut Vec<String>,
-) -> Result<Table, SourceError> {
-    let name = std::sync::Arc::clone(&source.name);
+fn translate<const D: u8>(text: &[u8], mut job: TableJob<'_>) -> Result<Table, SourceError> {
+    let (table, source_index) = (job.table, job.source_index);
     let mut tok = Tokenizer::<D>::with_separator(text, 1);
     let mut rec = Record::default();
     if !tok.next_record(&mut rec) {
@@ -148,11 +142,12 @@ fn translate<const D: u8>(
     let header: Vec<String> = (0..rec.len())
         .map(|i| {
             let cell = String::from_utf8_lossy(rec.get(i));
-            trim(&cell).trim_matches(['\u{feff}', '\u{200b}']).to_owned()
+            trim(&cell)
+                .trim_matches(['\u{feff}', '\u{200b}'])
+                .to_owned()
         })
         .collect();
-    let plan = ColumnPlan::new(table, &header, spec, options.markers, &name)?;
-    notices.extend(plan.notices(&name, table));
+    let plan = job.plan(&header)?;
     let mut builder = plan.builder(table, source_index, rec.line());
     builder.reserve(text.len() + text.len() / 8);
     let separator = match D {
@@ -161,7 +156,7 @@ fn translate<const D: u8>(
         _ => "comma",
     };
     while tok.next_record(&mut rec) {
-        source.count_row();
+        job.source.count_row();
         let problem = match rec.malformed() {
             Some(m) => Some(malformed_problem(m)),
             None if rec.len() != header.len() => {
@@ -200,10 +195,20 @@ mod tests {
     #[test]
     fn windows_1252_is_decoded_and_a_bom_wins() {
         let mut notices = Vec::new();
-        let text = decode(b"Z\xfcrich \x80", Encoding::Windows1252, "x.csv", &mut notices);
+        let text = decode(
+            b"Z\xfcrich \x80",
+            Encoding::Windows1252,
+            "x.csv",
+            &mut notices,
+        );
         assert_eq!(std::str::from_utf8(&text).unwrap(), "Zürich €");
         assert!(notices.is_empty());
-        let text = decode(b"\xEF\xBB\xBFZ\xc3\xbc", Encoding::Windows1252, "x.csv", &mut notices);
+        let text = decode(
+            b"\xEF\xBB\xBFZ\xc3\xbc",
+            Encoding::Windows1252,
+            "x.csv",
+            &mut notices,
+        );
         assert_eq!(std::str::from_utf8(&text).unwrap(), "Zü");
         assert_eq!(notices.len(), 1);
     }

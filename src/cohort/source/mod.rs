@@ -20,11 +20,14 @@
 //!    table it calls [`TableBuilder::start_row`] with the row's **source location** (its
 //!    physical line, sheet row or row number) and then [`TableBuilder::cell`] once per column,
 //!    with the value translated into the contract's text (codes and decimal commas applied:
-//!    [`plan::ColumnPlan`] does it for sources with a header of columns). A row the reader
+//!    for a source with a header of columns, [`TableJob::plan`] gives the
+//!    [`plan::ColumnPlan`] that maps, renames and translates, and whose
+//!    [`plan::ColumnPlan::builder`] and [`plan::ColumnPlan::write_row`] do steps 2's calls).
+//!    A row the reader
 //!    cannot even translate (an Excel error cell, a malformed CSV record, a code REDCap's
 //!    dictionary does not define) is recorded with [`TableBuilder::reject`] instead.
-//! 3. It returns [`Translation`] `{ sources, tables: [participants, sessions, scores],
-//!    notices }`.
+//! 3. It returns [`Translation::new`]`(sources, tables, notices)`: the tables in the order
+//!    participants, sessions, scores.
 //!
 //! `Cohort::load` then feeds each table's bytes to the contract's reader. The bytes are
 //! contract CSV whose **physical line numbers are the source's locations** (the builder pads
@@ -307,7 +310,9 @@ impl TableBuilder {
     }
 
     fn push_cell(&mut self, value: &[u8]) {
-        if memchr::memchr3(b',', b'"', b'\n', value).is_none() && memchr::memchr(b'\r', value).is_none() {
+        if memchr::memchr3(b',', b'"', b'\n', value).is_none()
+            && memchr::memchr(b'\r', value).is_none()
+        {
             self.out.extend_from_slice(value);
             return;
         }
@@ -377,6 +382,77 @@ pub struct Translation {
     pub tables: [Table; 3],
     /// Notices for the user (a detected delimiter, source columns that feed nothing).
     pub notices: Vec<String>,
+}
+
+impl Translation {
+    /// A translation of `tables`, which must be participants, sessions and scores in that
+    /// order (built one per [`CohortFile::ALL`]).
+    ///
+    /// # Errors
+    /// [`SourceError::Usage`] (a reader's bug) when they are not.
+    pub fn new(
+        sources: Vec<SourceFile>,
+        tables: Vec<Table>,
+        notices: Vec<String>,
+    ) -> Result<Translation, SourceError> {
+        let in_order = tables.len() == 3
+            && tables
+                .iter()
+                .zip(CohortFile::ALL)
+                .all(|(t, f)| t.table == f);
+        let tables: [Table; 3] = match tables.try_into() {
+            Ok(t) if in_order => t,
+            _ => {
+                return Err(SourceError::Usage {
+                    path: "trial.toml".into(),
+                    key: "source".into(),
+                    message: "internal: a reader returned tables other than participants, sessions and scores; please report this".into(),
+                });
+            }
+        };
+        Ok(Translation {
+            sources,
+            tables,
+            notices,
+        })
+    }
+}
+
+/// One table of a source being read: which table, from which source file (to count its rows
+/// in), under which spec, and where its notices go.
+#[derive(Debug)]
+pub struct TableJob<'a> {
+    /// The contract table.
+    pub table: CohortFile,
+    /// Index of the source file in the translation's `sources`.
+    pub source_index: usize,
+    /// The `[source]` spec.
+    pub spec: &'a SourceSpec,
+    /// The translation's options.
+    pub options: TranslateOptions<'a>,
+    /// The source file.
+    pub source: &'a mut SourceFile,
+    /// The translation's notices.
+    pub notices: &'a mut Vec<String>,
+}
+
+impl<'a> TableJob<'a> {
+    /// The plan of this table for a source whose header is `header`, its notices said.
+    ///
+    /// # Errors
+    /// As [`plan::ColumnPlan::new`].
+    pub fn plan(&mut self, header: &[String]) -> Result<plan::ColumnPlan<'a>, SourceError> {
+        let plan = plan::ColumnPlan::new(
+            self.table,
+            header,
+            self.spec,
+            self.options.markers,
+            &self.source.name,
+        )?;
+        self.notices
+            .extend(plan.notices(&self.source.name, self.table));
+        Ok(plan)
+    }
 }
 
 /// What a translation needs besides the spec.
@@ -484,6 +560,9 @@ mod tests {
         b.cell(b"P2");
         let t = b.finish();
         assert_eq!(t.first_line, 0);
-        assert_eq!(String::from_utf8(t.bytes).unwrap(), "participant_id\n\"\"\nP2\n");
+        assert_eq!(
+            String::from_utf8(t.bytes).unwrap(),
+            "participant_id\n\"\"\nP2\n"
+        );
     }
 }

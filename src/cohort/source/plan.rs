@@ -212,7 +212,9 @@ mod tests {
     use super::*;
 
     fn spec(text: &str) -> SourceSpec {
-        SourceSpec::from_toml(text, "trial.toml", &[]).unwrap().unwrap()
+        SourceSpec::from_toml(text, "trial.toml", &[])
+            .unwrap()
+            .unwrap()
     }
 
     fn row(plan: &ColumnPlan<'_>, cells: &[&str]) -> String {
@@ -235,11 +237,21 @@ arm = "Gruppe"
 "F" = "recent_fracture"
 "#,
         );
-        let header: Vec<String> = ["Patient", "Gruppe", "age", "Notiz", "contraindications", "site"]
-            .map(String::from)
-            .to_vec();
+        let header: Vec<String> = [
+            "Patient",
+            "Gruppe",
+            "age",
+            "Notiz",
+            "contraindications",
+            "site",
+        ]
+        .map(String::from)
+        .to_vec();
         let plan = ColumnPlan::new(CohortFile::Participants, &header, &s, &[], "P.csv").unwrap();
-        assert_eq!(plan.header, ["participant_id", "arm", "age", "contraindications", "site"]);
+        assert_eq!(
+            plan.header,
+            ["participant_id", "arm", "age", "contraindications", "site"]
+        );
         assert_eq!(plan.ignored, ["Notiz"]);
         assert_eq!(
             row(&plan, &["P1", " 1 ", "45,0", "x", "F; burn", "Wing 3,5"]),

@@ -256,6 +256,21 @@ fn invalid(path: &str, key: &str, message: impl Into<String>) -> SourceError {
     }
 }
 
+/// `key` holds `v`, which is not of the type it needs (`expected`: what it must be, with an
+/// example).
+fn wrong_type(path: &str, key: &str, v: &toml::Value, expected: &str) -> SourceError {
+    invalid(path, key, format!("is {}; {expected}", shown(v)))
+}
+
+/// `key` names no column of `of` (which ends in words introducing `columns`).
+fn not_a_column(path: &str, key: &str, of: &str, columns: &[&str], tail: &str) -> SourceError {
+    invalid(
+        path,
+        key,
+        format!("is not a column of {of}: {}{tail}", columns.join(", ")),
+    )
+}
+
 /// A TOML value as the user wrote it, for messages.
 fn shown(v: &toml::Value) -> String {
     match v {
@@ -295,10 +310,11 @@ impl<'t> Keys<'t> {
         match self.take(name) {
             None => Ok(None),
             Some(toml::Value::String(s)) => Ok(Some(s)),
-            Some(v) => Err(invalid(
+            Some(v) => Err(wrong_type(
                 self.path,
                 &self.key(name),
-                format!("is {}; it must be a string: {what}", shown(&v)),
+                &v,
+                &format!("it must be a string: {what}"),
             )),
         }
     }
@@ -347,10 +363,11 @@ impl<'t> Keys<'t> {
         match self.take(name) {
             None => Ok(toml::Table::new()),
             Some(toml::Value::Table(t)) => Ok(t),
-            Some(v) => Err(invalid(
+            Some(v) => Err(wrong_type(
                 self.path,
                 &self.key(name),
-                format!("is {}; it must be a table, e.g. [{}]", shown(&v), self.key(name)),
+                &v,
+                &format!("it must be a table, e.g. [{}]", self.key(name)),
             )),
         }
     }
@@ -460,17 +477,19 @@ impl SourceSpec {
             &[(".", DecimalMark::Point), (",", DecimalMark::Comma)],
             DecimalMark::Point,
         )?;
-        let contract_files = |keys: &mut Keys<'_>, ext: &str| -> Result<[RelPath; 3], SourceError> {
-            let mut out = Vec::with_capacity(3);
-            for table in CohortFile::ALL {
-                let name = table_key(table);
-                let default = format!("{name}.{ext}");
-                if let Some(f) = keys.file(name, Some(&default))? {
-                    out.push(f);
+        let contract_files =
+            |keys: &mut Keys<'_>, ext: &str| -> Result<[RelPath; 3], SourceError> {
+                let mut out = Vec::with_capacity(3);
+                for table in CohortFile::ALL {
+                    let name = table_key(table);
+                    let default = format!("{name}.{ext}");
+                    if let Some(f) = keys.file(name, Some(&default))? {
+                        out.push(f);
+                    }
                 }
-            }
-            out.try_into().map_err(|_| invalid(path, "source", "internal: three files expected"))
-        };
+                out.try_into()
+                    .map_err(|_| invalid(path, "source", "internal: three files expected"))
+            };
         let format = match kind {
             FormatKind::Csv => {
                 let delimiter = keys.choice(
@@ -587,22 +606,21 @@ fn parse_columns(path: &str, table: toml::Table, markers: &[&str]) -> Result<Ren
         for (contract, v) in keys.table(name)? {
             let key = format!("{prefix}.{contract}");
             if !known.contains(&contract.as_str()) {
-                return Err(invalid(
+                return Err(not_a_column(
                     path,
                     &key,
-                    format!(
-                        "is not a column of the {name} table; its columns are: {} (the key is the contract's column, the value the column in your file)",
-                        known.join(", ")
-                    ),
+                    &format!("the {name} table; its columns are"),
+                    &known,
+                    " (the key is the contract's column, the value the column in your file)",
                 ));
             }
             let toml::Value::String(column) = v else {
-                return Err(invalid(
+                return Err(wrong_type(
                     path,
                     &key,
-                    format!(
-                        "is {}; it must be the name of a column in your file, e.g. {contract} = \"Patient No.\"",
-                        shown(&v)
+                    &v,
+                    &format!(
+                        "it must be the name of a column in your file, e.g. {contract} = \"Patient No.\""
                     ),
                 ));
             };
@@ -643,22 +661,21 @@ fn parse_codes(path: &str, table: toml::Table) -> Result<Codes, SourceError> {
     for (column, v) in table {
         let key = format!("source.codes.{column}");
         if !all.contains(&column.as_str()) {
-            return Err(invalid(
+            return Err(not_a_column(
                 path,
                 &key,
-                format!(
-                    "is not a column of the data contract; codes may be given for: {}",
-                    all.join(", ")
-                ),
+                "the data contract; codes may be given for",
+                &all,
+                "",
             ));
         }
         let toml::Value::Table(map) = v else {
-            return Err(invalid(
+            return Err(wrong_type(
                 path,
                 &key,
-                format!(
-                    "is {}; it must be a table of source value = contract value, e.g. [source.codes.{column}] then \"1\" = \"...\"",
-                    shown(&v)
+                &v,
+                &format!(
+                    "it must be a table of source value = contract value, e.g. [source.codes.{column}] then \"1\" = \"...\""
                 ),
             ));
         };
@@ -668,12 +685,12 @@ fn parse_codes(path: &str, table: toml::Table) -> Result<Codes, SourceError> {
             let to = match to {
                 toml::Value::String(s) => s,
                 other => {
-                    return Err(invalid(
+                    return Err(wrong_type(
                         path,
                         &key,
-                        format!(
-                            "is {}; a code maps to the contract's value as a string, e.g. \"{from}\" = \"control\"",
-                            shown(&other)
+                        &other,
+                        &format!(
+                            "a code maps to the contract's value as a string, e.g. \"{from}\" = \"control\""
                         ),
                     ));
                 }
@@ -682,7 +699,9 @@ fn parse_codes(path: &str, table: toml::Table) -> Result<Codes, SourceError> {
                 return Err(invalid(
                     path,
                     &key,
-                    format!("is {to:?}, which holds a control character; write the contract's value"),
+                    format!(
+                        "is {to:?}, which holds a control character; write the contract's value"
+                    ),
                 ));
             }
             out.insert(from, to);
@@ -746,19 +765,55 @@ walk_minutes = "Gehzeit"
     #[test]
     fn bad_keys_and_values_name_the_key_and_what_is_allowed() {
         let cases = [
-            ("[source]\nformat = \"sas\"", "`source.format` is \"sas\"; allowed: \"csv\""),
-            ("[source]\ndelimiter = \"|\"", "`source.delimiter` is \"|\"; allowed"),
+            (
+                "[source]\nformat = \"sas\"",
+                "`source.format` is \"sas\"; allowed: \"csv\"",
+            ),
+            (
+                "[source]\ndelimiter = \"|\"",
+                "`source.delimiter` is \"|\"; allowed",
+            ),
             ("[source]\nencoding = \"utf-16\"", "`source.encoding`"),
-            ("[source]\ndelimter = \";\"", "`source.delimter` is not a key of [source]"),
-            ("[source]\nparticipants = \"../x.csv\"", "inside the cohort folder"),
-            ("[source]\nparticipants = \"/etc/passwd\"", "inside the cohort folder"),
-            ("[source]\nformat = \"xlsx\"", "`source.workbook` is missing"),
-            ("[source]\nformat = \"xlsx\"\nworkbook = \"a.xlsx\"\nencoding = \"utf-8\"", "`source.encoding` is not a key"),
-            ("[source.columns.participants]\npatient = \"P\"", "`source.columns.participants.patient` is not a column"),
-            ("[source.columns.participants]\nparticipant_id = 3", "must be the name of a column"),
-            ("[source.columns.participants]\nparticipant_id = \"A\"\narm = \"A\"", "maps column \"A\""),
-            ("[source.codes.colour]\n\"1\" = \"x\"", "`source.codes.colour` is not a column"),
-            ("[source.codes.arm]\n\"1\" = 2", "`source.codes.arm.\"1\"` is 2"),
+            (
+                "[source]\ndelimter = \";\"",
+                "`source.delimter` is not a key of [source]",
+            ),
+            (
+                "[source]\nparticipants = \"../x.csv\"",
+                "inside the cohort folder",
+            ),
+            (
+                "[source]\nparticipants = \"/etc/passwd\"",
+                "inside the cohort folder",
+            ),
+            (
+                "[source]\nformat = \"xlsx\"",
+                "`source.workbook` is missing",
+            ),
+            (
+                "[source]\nformat = \"xlsx\"\nworkbook = \"a.xlsx\"\nencoding = \"utf-8\"",
+                "`source.encoding` is not a key",
+            ),
+            (
+                "[source.columns.participants]\npatient = \"P\"",
+                "`source.columns.participants.patient` is not a column",
+            ),
+            (
+                "[source.columns.participants]\nparticipant_id = 3",
+                "must be the name of a column",
+            ),
+            (
+                "[source.columns.participants]\nparticipant_id = \"A\"\narm = \"A\"",
+                "maps column \"A\"",
+            ),
+            (
+                "[source.codes.colour]\n\"1\" = \"x\"",
+                "`source.codes.colour` is not a column",
+            ),
+            (
+                "[source.codes.arm]\n\"1\" = 2",
+                "`source.codes.arm.\"1\"` is 2",
+            ),
             ("[source.codes.arm]\n\"1\" = \"a\\nb\"", "control character"),
             ("source = 3", "`source` is 3"),
         ];

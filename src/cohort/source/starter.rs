@@ -25,22 +25,84 @@ use crate::cohort::{participants, scores, sessions};
 const SYNONYMS: [(&str, &[&str]); 14] = [
     (
         "participant_id",
-        &["participant", "patient", "patientid", "patientno", "patientnr", "patientnumber", "subject", "subjectid", "recordid", "studyid", "id", "pid"],
+        &[
+            "participant",
+            "patient",
+            "patientid",
+            "patientno",
+            "patientnr",
+            "patientnumber",
+            "subject",
+            "subjectid",
+            "recordid",
+            "studyid",
+            "id",
+            "pid",
+        ],
     ),
-    ("arm", &["group", "treatmentarm", "treatmentgroup", "allocation", "randomisedarm", "randomizedarm"]),
+    (
+        "arm",
+        &[
+            "group",
+            "treatmentarm",
+            "treatmentgroup",
+            "allocation",
+            "randomisedarm",
+            "randomizedarm",
+        ],
+    ),
     ("age", &["ageyears", "ageatbaseline"]),
     ("sex", &["gender"]),
-    ("site", &["clinic", "centre", "center", "practice", "location"]),
+    (
+        "site",
+        &["clinic", "centre", "center", "practice", "location"],
+    ),
     (
         "randomized_on",
-        &["randomisedon", "randomizationdate", "randomisationdate", "dateofrandomization", "dateofrandomisation"],
+        &[
+            "randomisedon",
+            "randomizationdate",
+            "randomisationdate",
+            "dateofrandomization",
+            "dateofrandomisation",
+        ],
     ),
-    ("medical_clearance", &["clearance", "cleared", "medicallycleared"]),
-    ("date", &["visitdate", "sessiondate", "appointmentdate", "appointment"]),
-    ("minutes", &["duration", "durationmin", "durationminutes", "mins", "sessionminutes"]),
-    ("status", &["attendance", "visitstatus", "appointmentstatus"]),
-    ("therapist", &["practitioner", "clinician", "provider", "physio", "physiotherapist"]),
-    ("adverse_event", &["ae", "adverseevents", "sideeffect", "sideeffects"]),
+    (
+        "medical_clearance",
+        &["clearance", "cleared", "medicallycleared"],
+    ),
+    (
+        "date",
+        &["visitdate", "sessiondate", "appointmentdate", "appointment"],
+    ),
+    (
+        "minutes",
+        &[
+            "duration",
+            "durationmin",
+            "durationminutes",
+            "mins",
+            "sessionminutes",
+        ],
+    ),
+    (
+        "status",
+        &["attendance", "visitstatus", "appointmentstatus"],
+    ),
+    (
+        "therapist",
+        &[
+            "practitioner",
+            "clinician",
+            "provider",
+            "physio",
+            "physiotherapist",
+        ],
+    ),
+    (
+        "adverse_event",
+        &["ae", "adverseevents", "sideeffect", "sideeffects"],
+    ),
     ("pain", &["painscore", "nrs", "painnrs", "vas", "painvas"]),
     ("ndi", &["neckdisabilityindex", "ndiscore"]),
 ];
@@ -146,10 +208,12 @@ pub fn starter(kind: &Kind, names: &[String]) -> Result<String, SourceError> {
     match kind {
         Kind::Csv(files) => csv_starter(files, names),
         Kind::Xlsx(path) => {
-            let bytes = crate::files::read_input(path, crate::files::WORKBOOK_LIMIT)
-                .map_err(|source| SourceError::Input {
-                    path: path.clone(),
-                    source,
+            let bytes =
+                crate::files::read_input(path, crate::files::WORKBOOK_LIMIT).map_err(|source| {
+                    SourceError::Input {
+                        path: path.clone(),
+                        source,
+                    }
                 })?;
             let sheets = super::xlsx::sheet_headers(path, bytes)?;
             let found: Vec<Found> = sheets
@@ -175,12 +239,13 @@ fn csv_starter(files: &[PathBuf], names: &[String]) -> Result<String, SourceErro
     let mut windows = false;
     let mut decimal_comma = false;
     for (path, name) in files.iter().zip(names) {
-        let bytes = crate::files::read_input(path, crate::files::SOURCE_LIMIT).map_err(
-            |source| SourceError::Input {
-                path: path.clone(),
-                source,
-            },
-        )?;
+        let bytes =
+            crate::files::read_input(path, crate::files::SOURCE_LIMIT).map_err(|source| {
+                SourceError::Input {
+                    path: path.clone(),
+                    source,
+                }
+            })?;
         let head = &bytes[..bytes.len().min(1 << 20)];
         let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
         // A cut inside a multi-byte sequence at the end is not a reason to call it 1252.
@@ -210,7 +275,9 @@ fn csv_starter(files: &[PathBuf], names: &[String]) -> Result<String, SourceErro
                     let (a, b) = cell.split_once(',').unwrap_or(("", ""));
                     !a.is_empty()
                         && !b.is_empty()
-                        && a.trim_start_matches('-').bytes().all(|c| c.is_ascii_digit())
+                        && a.trim_start_matches('-')
+                            .bytes()
+                            .all(|c| c.is_ascii_digit())
                         && b.bytes().all(|c| c.is_ascii_digit())
                 })
             });
@@ -363,7 +430,10 @@ mod tests {
     fn names_match_exactly_then_loosely_then_by_usual_names() {
         let contract = contract_columns(CohortFile::Participants, &[]);
         assert_eq!(matched("arm", &contract), Some("arm"));
-        assert_eq!(matched("Medical Clearance", &contract), Some("medical_clearance"));
+        assert_eq!(
+            matched("Medical Clearance", &contract),
+            Some("medical_clearance")
+        );
         assert_eq!(matched("Patient No.", &contract), Some("participant_id"));
         assert_eq!(matched("Gender", &contract), Some("sex"));
         assert_eq!(matched("Gruppe", &contract), None);

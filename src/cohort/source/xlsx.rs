@@ -26,7 +26,8 @@ use calamine::{DataRef, Reader, Xlsx};
 use super::plan::ColumnPlan;
 use super::spec::{SourceSpec, XlsxSpec, table_index, table_key};
 use super::{
-    SourceError, SourceFile, Table, TableBuilder, TranslateOptions, Translation, read_source,
+    SourceError, SourceFile, Table, TableBuilder, TableJob, TranslateOptions, Translation,
+    read_source,
 };
 use crate::cohort::ledger::CohortFile;
 
@@ -79,39 +80,32 @@ pub fn read(
             ignored: Vec::new(),
         };
         let mut cells = book.worksheet_cells_reader(sheet).map_err(unreadable)?;
-        let t = read_sheet(
-            || cells.next_cell(),
+        let job = TableJob {
             table,
-            sources.len(),
+            source_index: sources.len(),
             spec,
             options,
-            &mut source,
-            &mut notices,
-        )
-        .map_err(|e| match e {
+            source: &mut source,
+            notices: &mut notices,
+        };
+        let t = read_sheet(|| cells.next_cell(), job).map_err(|e| match e {
             SheetError::Source(e) => e,
             SheetError::Xlsx(e) => unreadable(e),
         })?;
         sources.push(source);
         tables.push(t);
     }
-    let tables: [Table; 3] = tables.try_into().map_err(|_| SourceError::Usage {
-        path: "trial.toml".into(),
-        key: "source".into(),
-        message: "internal: three tables expected".into(),
-    })?;
-    Ok(Translation {
-        sources,
-        tables,
-        notices,
-    })
+    Translation::new(sources, tables, notices)
 }
 
 /// Each sheet's name and header (its first row holding a value), for `trialdose init`.
 ///
 /// # Errors
 /// [`SourceError::Input`] when the workbook cannot be read.
-pub fn sheet_headers(path: &Path, bytes: Vec<u8>) -> Result<Vec<(String, Vec<String>)>, SourceError> {
+pub fn sheet_headers(
+    path: &Path,
+    bytes: Vec<u8>,
+) -> Result<Vec<(String, Vec<String>)>, SourceError> {
     let unreadable = |e: calamine::XlsxError| SourceError::Input {
         path: path.to_owned(),
         source: std::io::Error::new(
@@ -261,12 +255,7 @@ pub fn column_letter(col: usize) -> String {
 /// The translation of one sheet.
 fn read_sheet<'c>(
     mut next_cell: impl FnMut() -> Result<Option<calamine::Cell<DataRef<'c>>>, calamine::XlsxError>,
-    table: CohortFile,
-    source_index: usize,
-    spec: &SourceSpec,
-    options: TranslateOptions<'_>,
-    source: &mut SourceFile,
-    notices: &mut Vec<String>,
+    mut job: TableJob<'_>,
 ) -> Result<Table, SheetError> {
     let mut row = RowCells::default();
     let mut current: Option<u32> = None;
@@ -277,18 +266,8 @@ fn read_sheet<'c>(
         let at = cell.as_ref().map(|c| c.get_position().0);
         if at != current {
             if let Some(r) = current {
-                finish_row(
-                    &mut row,
-                    u64::from(r) + 1,
-                    &mut header,
-                    table,
-                    source_index,
-                    spec,
-                    options,
-                    source,
-                    notices,
-                )
-                .map_err(SheetError::Source)?;
+                finish_row(&mut row, u64::from(r) + 1, &mut header, &mut job)
+                    .map_err(SheetError::Source)?;
             }
             let width = header.as_ref().map_or(0, |h| h.0.len());
             row.clear(width);
@@ -300,22 +279,16 @@ fn read_sheet<'c>(
     }
     Ok(match header {
         Some((_, _, builder)) => builder.finish(),
-        None => TableBuilder::new(table, source_index, &[], 1).finish(),
+        None => TableBuilder::new(job.table, job.source_index, &[], 1).finish(),
     })
 }
 
 /// Handles the row just read at sheet row `location`: the header, a data row, or nothing.
-#[allow(clippy::too_many_arguments)]
 fn finish_row<'s>(
     row: &mut RowCells,
     location: u64,
     header: &mut Option<(Vec<String>, ColumnPlan<'s>, TableBuilder)>,
-    table: CohortFile,
-    source_index: usize,
-    spec: &'s SourceSpec,
-    options: TranslateOptions<'_>,
-    source: &mut SourceFile,
-    notices: &mut Vec<String>,
+    job: &mut TableJob<'s>,
 ) -> Result<(), SourceError> {
     if !row.any {
         return Ok(());
@@ -331,20 +304,17 @@ fn finish_row<'s>(
         while names.last().is_some_and(String::is_empty) {
             names.pop();
         }
-        let plan = ColumnPlan::new(table, &names, spec, options.markers, &source.name)?;
-        notices.extend(plan.notices(&source.name, table));
-        let builder = plan.builder(table, source_index, location);
+        let plan = job.plan(&names)?;
+        let builder = plan.builder(job.table, job.source_index, location);
         *header = Some((names, plan, builder));
         return Ok(());
     };
-    source.count_row();
+    job.source.count_row();
     let id = plan
         .id_column
         .and_then(|i| row.text.get(i))
         .map_or("", String::as_str);
-    let column_name = |col: usize| -> String {
-        names.get(col).cloned().unwrap_or_default()
-    };
+    let column_name = |col: usize| -> String { names.get(col).cloned().unwrap_or_default() };
     if !row.errors.is_empty() {
         for (col, error) in &row.errors {
             builder.reject(
@@ -394,7 +364,13 @@ mod tests {
 
     #[test]
     fn numbers_are_written_as_the_contract_reads_them() {
-        for (f, text) in [(45.0, "45"), (3.7, "3.7"), (-0.0, "0"), (0.1 + 0.2, "0.30000000000000004"), (1e-7, "0.0000001")] {
+        for (f, text) in [
+            (45.0, "45"),
+            (3.7, "3.7"),
+            (-0.0, "0"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (1e-7, "0.0000001"),
+        ] {
             let mut s = String::new();
             write_number(&mut s, f).unwrap();
             assert_eq!(s, text);
