@@ -62,13 +62,13 @@ fn arm_code(arm: &str) -> String {
 
 const MAPPING: &str = "[source.columns.participants]\nparticipant_id = \"Patient Nr.\"\narm = \"Gruppe\"\n\n[source.columns.scores]\npain = \"Schmerz\"\n\n[source.codes.arm]\n\"0\" = \"control\"\n\"1\" = \"30x2\"\n\"2\" = \"30x3\"\n\"3\" = \"60x1\"\n\"4\" = \"60x2\"\n\"5\" = \"60x3\"\n";
 
-/// Header names as the clinic writes them.
-fn clinic_name(h: &str) -> &str {
-    match h {
-        "participant_id" => "Patient Nr.",
-        "arm" => "Gruppe",
-        "pain" => "Schmerz",
-        other => other,
+/// Header names as the clinic writes them (the mapping renames these three only).
+fn clinic_name<'h>(file: &str, h: &'h str) -> &'h str {
+    match (file, h) {
+        ("participants.csv", "participant_id") => "Patient Nr.",
+        ("participants.csv", "arm") => "Gruppe",
+        ("scores.csv", "pain") => "Schmerz",
+        _ => h,
     }
 }
 
@@ -88,7 +88,7 @@ fn write_dialect(contract: &Path, dir: &Path) {
         text.push_str(
             &header
                 .iter()
-                .map(|h| clinic_name(h))
+                .map(|h| clinic_name(file, h))
                 .collect::<Vec<_>>()
                 .join(";"),
         );
@@ -102,6 +102,11 @@ fn write_dialect(contract: &Path, dir: &Path) {
                     text.push_str(&arm_code(cell));
                 } else if numeric[i] {
                     text.push_str(&cell.replace('.', ","));
+                } else if cell.contains(';') {
+                    // Two contraindication codes: quoted in a `;`-separated file.
+                    text.push('"');
+                    text.push_str(cell);
+                    text.push('"');
                 } else {
                     text.push_str(cell);
                 }
@@ -127,7 +132,7 @@ fn write_xlsx(contract: &Path, dir: &Path) {
         let ws = book.add_worksheet_with_constant_memory();
         ws.set_name(sheet).unwrap();
         for (c, h) in header.iter().enumerate() {
-            ws.write_string(0, c as u16, clinic_name(h)).unwrap();
+            ws.write_string(0, c as u16, clinic_name(file, h)).unwrap();
         }
         for (r, row) in rows.iter().enumerate() {
             let r = r as u32 + 1;

@@ -6,6 +6,11 @@
 //! takes their sessions and scores with them, and the ledger says why), then sessions and
 //! scores against the accepted roster. Each file's SHA-256 is computed on another thread while
 //! the rows are checked. Nothing here prints: notices come back as values.
+//!
+//! When `trial.toml` has a `[source]` (a clinic's CSV dialect, an xlsx workbook, Parquet, a
+//! REDCap export), [`source`] first translates it into the three contract tables, whose lines
+//! are the source's own locations; the same readers then check them, and the ledger names the
+//! source files ([`SourceReport`], `Rejection::source`).
 
 pub mod columns;
 pub mod csvfile;
