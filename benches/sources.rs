@@ -129,7 +129,9 @@ fn write_xlsx(contract: &Path, dir: &Path) {
     let date = Format::new().set_num_format("yyyy-mm-dd");
     for (file, sheet) in FILES.iter().zip(["Patienten", "Termine", "Werte"]) {
         let (header, rows) = read(&contract.join(file));
-        let ws = book.add_worksheet_with_constant_memory();
+        let ws = book
+            .add_worksheet_with_constant_memory()
+            .expect("a temporary file for the sheet");
         ws.set_name(sheet).unwrap();
         for (c, h) in header.iter().enumerate() {
             ws.write_string(0, c as u16, clinic_name(file, h)).unwrap();
