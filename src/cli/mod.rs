@@ -8,7 +8,9 @@ mod analyze;
 mod audit;
 mod compare;
 mod completions;
+mod convert;
 mod generate;
+mod init;
 mod man;
 mod plot;
 mod progress;
@@ -71,6 +73,10 @@ enum Command {
     Compare(compare::Args),
     /// Write a synthetic cohort calibrated to published trial figures.
     Generate(generate::Args),
+    /// Write a cohort's tables as the contract's CSV files (and trial.toml without [source]).
+    Convert(convert::Args),
+    /// Write a starter trial.toml whose [source] maps the columns of CSV files or a workbook.
+    Init(init::Args),
     /// A self-contained HTML report with every chart (PNG/SVG in DIR/charts).
     Report(report::Args),
     /// Draw one chart of a cohort as PNG or SVG.
@@ -297,6 +303,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Audit(a) => audit::run(a),
         Command::Compare(a) => compare::run(a),
         Command::Generate(a) => generate::run(a),
+        Command::Convert(a) => convert::run(a),
+        Command::Init(a) => init::run(a),
         Command::Simulate(c) => simulate::run(c),
         Command::Plot(a) => plot::run(a),
         Command::Report(a) => report::run(a),
@@ -358,7 +366,17 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
                     EXIT_NO_INPUT
                 }
                 CohortError::Protocol(_) => EXIT_USAGE,
-                CohortError::Unbalanced { .. } => 1,
+                // A bad `[source]` or a mapping the source cannot satisfy is a usage error;
+                // a source file that cannot be read is a missing input.
+                CohortError::Source(trialdose::cohort::SourceError::Usage { .. }) => EXIT_USAGE,
+                CohortError::Source(trialdose::cohort::SourceError::Input { .. }) => EXIT_NO_INPUT,
+                CohortError::Unbalanced { .. } | CohortError::SourceUnbalanced { .. } => 1,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<trialdose::cohort::SourceError>() {
+            return match e {
+                trialdose::cohort::SourceError::Usage { .. } => EXIT_USAGE,
+                trialdose::cohort::SourceError::Input { .. } => EXIT_NO_INPUT,
             };
         }
         if cause.is::<DataError>() {
@@ -428,17 +446,45 @@ fn print_ledger_summary(
     cohort: &trialdose::cohort::Cohort,
     max_problems: usize,
 ) -> std::io::Result<()> {
-    for f in &cohort.files {
-        let c = f.counts;
-        writeln!(
-            w,
-            "{:<17} {:>9} rows = {} accepted + {} rejected + {} ignored duplicates",
-            f.file.name(),
-            c.rows,
+    let table_line = |name: &str, c: trialdose::cohort::FileCounts, ignored: Option<u64>| {
+        let rows = c.rows + ignored.unwrap_or(0);
+        let ignored = ignored.map_or(String::new(), |n| format!(" + {n} ignored"));
+        term::safe(&format!(
+            "{name:<17} {rows:>9} rows = {} accepted + {} rejected + {} ignored duplicates{ignored}",
             c.accepted,
             c.rejected,
             c.ignored_duplicates
-        )?;
+        ))
+        .into_owned()
+    };
+    if cohort.sources.is_empty() {
+        for f in &cohort.files {
+            writeln!(w, "{}", table_line(f.name(), f.counts, None))?;
+        }
+    }
+    // A translated source: the balance per source file, and per table it feeds.
+    for s in &cohort.sources {
+        let fed: Vec<_> = cohort
+            .files
+            .iter()
+            .filter(|f| s.tables.contains(&f.file))
+            .collect();
+        if let [f] = fed.as_slice() {
+            writeln!(w, "{}", table_line(&s.name, f.counts, Some(s.ignored)))?;
+            continue;
+        }
+        let line = format!(
+            "{:<17} {:>9} rows = {} feeding tables + {} ignored",
+            s.name,
+            s.rows,
+            s.rows - s.ignored.min(s.rows),
+            s.ignored
+        );
+        writeln!(w, "{}", term::safe(&line))?;
+        for f in fed {
+            let name = format!("  {}", f.file.name());
+            writeln!(w, "{}", table_line(&name, f.counts, None))?;
+        }
     }
     let rejections = cohort.ledger.rejections();
     if !rejections.is_empty() {
@@ -456,7 +502,7 @@ fn print_ledger_summary(
             };
             let line = format!(
                 "  {} line {}{column}{value}: {}",
-                r.file.name(),
+                r.file_name(),
                 r.line,
                 r.reason
             );
@@ -478,7 +524,7 @@ fn print_notices(cohort: &trialdose::cohort::Cohort) {
     for d in cohort.duplicates.iter().take(MAX) {
         eprintln!(
             "trialdose: note: {} line {}: exact duplicate of line {}, ignored",
-            d.file.name(),
+            d.file_name(),
             d.line,
             d.kept_line
         );

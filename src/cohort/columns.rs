@@ -91,6 +91,7 @@ impl RowProblems {
         for (column, value, reason) in self.items.drain(..) {
             out.push(Rejection {
                 file,
+                source: None,
                 line,
                 column,
                 value,
@@ -122,16 +123,25 @@ pub fn shape_problem(rec: &Record<'_>, cols: &Columns) -> Option<String> {
         return Some(format!("row not read: {reason}"));
     }
     if let Some(m) = rec.malformed() {
-        return Some(format!("the row {m}"));
+        return Some(malformed_problem(m));
     }
     if rec.len() != cols.width {
-        return Some(format!(
-            "the row has {} fields but the header has {}; quote any field that contains a comma",
-            rec.len(),
-            cols.width
-        ));
+        return Some(field_count_problem(rec.len(), cols.width, "comma"));
     }
     None
+}
+
+/// The reason for a record whose quoting is malformed (`why` from the tokenizer).
+pub fn malformed_problem(why: &str) -> String {
+    format!("the row {why}")
+}
+
+/// The reason for a record of `found` fields under a header of `width`, in a file whose
+/// fields are separated by `separator` (`comma`, `semicolon`, `tab`).
+pub fn field_count_problem(found: usize, width: usize, separator: &str) -> String {
+    format!(
+        "the row has {found} fields but the header has {width}; quote any field that contains a {separator}"
+    )
 }
 
 /// The trimmed text of known column `k`, or `""` when the column is absent.
@@ -209,6 +219,7 @@ pub fn header_rejections(
     if let Some((column, reason)) = &cols.fatal {
         out.push(Rejection {
             file,
+            source: None,
             line: source.header_line(),
             column: column.clone(),
             value: String::new(),
@@ -218,6 +229,7 @@ pub fn header_rejections(
     if let Some(problem) = source.header_problem() {
         out.push(Rejection {
             file,
+            source: None,
             line: source.header_line(),
             column: String::new(),
             value: String::new(),

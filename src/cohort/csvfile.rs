@@ -132,7 +132,7 @@ fn push_flagged(mut mask: u64, base: usize, out: &mut Vec<usize>) {
 /// lone CR comes first (the record needs the full tokenizer; `ends` is then partly filled).
 /// Eight bytes are examined at a time.
 #[inline]
-fn split_plain_line(rest: &[u8], ends: &mut Vec<usize>) -> Option<(usize, usize)> {
+fn split_plain_line<const D: u8>(rest: &[u8], ends: &mut Vec<usize>) -> Option<(usize, usize)> {
     let end_at = |pos: usize, ends: &mut Vec<usize>| match rest[pos] {
         b'\n' => {
             ends.push(pos);
@@ -148,7 +148,7 @@ fn split_plain_line(rest: &[u8], ends: &mut Vec<usize>) -> Option<(usize, usize)
     let mut base = 0;
     for word in &mut words {
         let w = load_word(word);
-        let commas = byte_mask(w, b',');
+        let commas = byte_mask(w, D);
         let stops = byte_mask(w, b'\n') | byte_mask(w, b'\r') | byte_mask(w, b'"');
         if stops != 0 {
             let first = stops & stops.wrapping_neg();
@@ -160,8 +160,8 @@ fn split_plain_line(rest: &[u8], ends: &mut Vec<usize>) -> Option<(usize, usize)
     }
     for (i, &c) in words.remainder().iter().enumerate() {
         match c {
-            b',' => ends.push(base + i),
             b'\n' | b'\r' | b'"' => return end_at(base + i, ends),
+            c if c == D => ends.push(base + i),
             _ => {}
         }
     }
@@ -233,8 +233,10 @@ pub fn split_plain<const N: usize>(rest: &[u8]) -> Option<([&[u8]; N], usize)> {
     Some((fields, consumed))
 }
 
-/// Reads records from a byte slice.
-pub struct Tokenizer<'a> {
+/// Reads records from a byte slice; `D` is the field separator (a comma for the data
+/// contract; `;` and tab for the clinic dialects of `cohort::source::dialect`). The separator
+/// is a constant, so the comma reader compiles to the same code as before it was a parameter.
+pub struct Tokenizer<'a, const D: u8 = b','> {
     data: &'a [u8],
     pos: usize,
     line: u64,
@@ -243,8 +245,16 @@ pub struct Tokenizer<'a> {
 }
 
 impl<'a> Tokenizer<'a> {
-    /// A tokenizer over `data`, whose first byte is on physical line `first_line`.
+    /// A comma tokenizer over `data`, whose first byte is on physical line `first_line`.
     pub fn new(data: &'a [u8], first_line: u64) -> Tokenizer<'a> {
+        Tokenizer::with_separator(data, first_line)
+    }
+}
+
+impl<'a, const D: u8> Tokenizer<'a, D> {
+    /// A tokenizer with separator `D` over `data`, whose first byte is on physical line
+    /// `first_line`.
+    pub fn with_separator(data: &'a [u8], first_line: u64) -> Tokenizer<'a, D> {
         Tokenizer {
             data,
             pos: 0,
@@ -298,7 +308,7 @@ impl<'a> Tokenizer<'a> {
         // Fast path: a line without quotes or stray CRs is one record; split it at commas.
         // The scan stops at the first quote or line end, so it never runs past this record.
         let rest = &d[self.pos..];
-        if let Some((content_len, consumed)) = split_plain_line(rest, &mut rec.ends) {
+        if let Some((content_len, consumed)) = split_plain_line::<D>(rest, &mut rec.ends) {
             rec.src = &rest[..content_len];
             rec.owned = false;
             self.pos += consumed;
@@ -339,7 +349,7 @@ impl<'a> Tokenizer<'a> {
                 }
                 // After the closing quote only a separator or a line end may follow.
                 while let Some(&c) = d.get(self.pos) {
-                    if matches!(c, b',' | b'\n' | b'\r') {
+                    if matches!(c, b'\n' | b'\r') || c == D {
                         break;
                     }
                     rec.malformed.get_or_insert(
@@ -352,14 +362,14 @@ impl<'a> Tokenizer<'a> {
                 let rest = &d[self.pos..];
                 let k = rest
                     .iter()
-                    .position(|&c| matches!(c, b',' | b'\n' | b'\r'))
+                    .position(|&c| matches!(c, b'\n' | b'\r') || c == D)
                     .unwrap_or(rest.len());
                 rec.buf.extend_from_slice(&rest[..k]);
                 self.pos += k;
             }
             rec.ends.push(rec.buf.len());
             match d.get(self.pos) {
-                Some(b',') => self.pos += 1,
+                Some(&c) if c == D => self.pos += 1,
                 Some(b'\r') => {
                     self.pos += 1;
                     if d.get(self.pos) == Some(&b'\n') {
@@ -393,16 +403,23 @@ pub struct CsvSource<'a> {
 impl<'a> CsvSource<'a> {
     /// Reads the header of `bytes` (BOM stripped). An empty file has an empty header.
     pub fn new(bytes: &'a [u8]) -> CsvSource<'a> {
+        CsvSource::starting_at(bytes, 1)
+    }
+
+    /// [`CsvSource::new`] for bytes whose first line is numbered `first_line`: a table
+    /// translated from another source (`cohort::source`) numbers its lines by the source's
+    /// own locations, which may start at 0 (a header before the first data row 1).
+    pub fn starting_at(bytes: &'a [u8], first_line: u64) -> CsvSource<'a> {
         let start = if bytes.starts_with(b"\xEF\xBB\xBF") {
             3
         } else {
             0
         };
-        let mut tok = Tokenizer::new(&bytes[start..], 1);
+        let mut tok = Tokenizer::new(&bytes[start..], first_line);
         let mut rec = Record::default();
         let mut header = Vec::new();
         let mut header_problem = None;
-        let mut header_line = 1;
+        let mut header_line = first_line;
         if tok.next_record(&mut rec) {
             header_line = rec.line();
             header_problem = rec.malformed();
@@ -940,7 +957,7 @@ mod tests {
         }
         for case in &cases {
             let mut ends = Vec::new();
-            let got = split_plain_line(case, &mut ends);
+            let got = split_plain_line::<b','>(case, &mut ends);
             match split_naive(case) {
                 Some((want_ends, len, consumed)) => {
                     assert_eq!(got, Some((len, consumed)), "{case:?}");

@@ -34,6 +34,7 @@ impl Repeats {
             .iter()
             .map(move |&(row, kept)| IgnoredDuplicate {
                 file,
+                source: None,
                 line: line(row),
                 kept_line: line(kept),
             })

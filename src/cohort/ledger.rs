@@ -5,6 +5,8 @@
 //! value as written, and the rule broken (with its range). A row may break several rules; each
 //! is recorded, but the row is counted once.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 /// The three files of a cohort, in the order they are read.
@@ -42,9 +44,15 @@ impl CohortFile {
 /// One problem with one row (or with the file itself, at line 1).
 #[derive(Clone, Debug, Eq, PartialEq, Serialize)]
 pub struct Rejection {
-    /// The file the row is in.
+    /// The contract table the row belongs to.
     pub file: CohortFile,
-    /// 1-based physical line where the record starts (the header is line 1).
+    /// The source file the row was read from when it is not the contract's own CSV file (a
+    /// clinic export, a workbook's sheet, a REDCap export: see `cohort::source`); `None` for
+    /// the contract's files.
+    #[serde(skip)]
+    pub source: Option<Arc<str>>,
+    /// 1-based physical line where the record starts (the header is line 1); for a translated
+    /// source, the source's own location (its physical line, sheet row or row number).
     pub line: u64,
     /// The column concerned; empty when the problem is the whole row.
     pub column: String,
@@ -52,6 +60,13 @@ pub struct Rejection {
     pub value: String,
     /// The rule broken, with the allowed range and, where useful, the fix.
     pub reason: String,
+}
+
+impl Rejection {
+    /// The name of the file the row was read from, as the ledger shows it.
+    pub fn file_name(&self) -> &str {
+        self.source.as_deref().unwrap_or(self.file.name())
+    }
 }
 
 /// Row counts for one file: `accepted + rejected + ignored_duplicates = rows`.
@@ -79,10 +94,20 @@ impl FileCounts {
 pub struct IgnoredDuplicate {
     /// The file.
     pub file: CohortFile,
+    /// The source file, as for [`Rejection::source`].
+    #[serde(skip)]
+    pub source: Option<Arc<str>>,
     /// Line of the ignored row.
     pub line: u64,
     /// Line of the row that was kept.
     pub kept_line: u64,
+}
+
+impl IgnoredDuplicate {
+    /// The name of the file the row was read from, as the ledger shows it.
+    pub fn file_name(&self) -> &str {
+        self.source.as_deref().unwrap_or(self.file.name())
+    }
 }
 
 /// Every rejection, in file order then line order.
@@ -103,6 +128,7 @@ impl Ledger {
     ) {
         self.rejections.push(Rejection {
             file,
+            source: None,
             line,
             column: column.to_owned(),
             value: value.to_owned(),

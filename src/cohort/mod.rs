@@ -6,6 +6,11 @@
 //! takes their sessions and scores with them, and the ledger says why), then sessions and
 //! scores against the accepted roster. Each file's SHA-256 is computed on another thread while
 //! the rows are checked. Nothing here prints: notices come back as values.
+//!
+//! When `trial.toml` has a `[source]` (a clinic's CSV dialect, an xlsx workbook, Parquet, a
+//! REDCap export), [`source`] first translates it into the three contract tables, whose lines
+//! are the source's own locations; the same readers then check them, and the ledger names the
+//! source files ([`SourceReport`], `Rejection::source`).
 
 pub mod columns;
 pub mod csvfile;
@@ -16,6 +21,7 @@ pub mod participants;
 pub mod roster;
 pub mod scores;
 pub mod sessions;
+pub mod source;
 pub mod value;
 
 use std::path::{Path, PathBuf};
@@ -29,6 +35,7 @@ pub use ledger::{CohortFile, FileCounts, IgnoredDuplicate, Ledger, Rejection};
 pub use participants::Participant;
 pub use scores::Score;
 pub use sessions::{AdverseEvent, MinutesTotal, Session, SessionLog, Status};
+pub use source::{SourceError, SourceSpec};
 use value::Decimal;
 
 /// Why a cohort could not be read at all (row problems go to the ledger instead).
@@ -52,16 +59,38 @@ pub enum CohortError {
         /// Its counts.
         counts: FileCounts,
     },
+    /// The rows of a source file do not reconcile with the tables it feeds: a bug of its
+    /// reader, reported rather than hidden.
+    #[error(
+        "internal error: the {rows} rows of {name} ({ignored} ignored) do not add up to the rows of the tables it feeds ({fed:?}); please report this"
+    )]
+    SourceUnbalanced {
+        /// The source file.
+        name: String,
+        /// Its rows.
+        rows: u64,
+        /// Its ignored rows.
+        ignored: u64,
+        /// Rows of each table it feeds.
+        fed: Vec<u64>,
+    },
     /// `trial.toml` is invalid.
     #[error(transparent)]
     Protocol(#[from] ProtocolError),
+    /// `[source]` is invalid, or a source file cannot be read or mapped.
+    #[error(transparent)]
+    Source(#[from] SourceError),
 }
 
-/// Per input file: where it came from, its digest and its row counts.
+/// Per contract table: where it came from, its digest and its row counts.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct FileReport {
     /// Which file.
     pub file: CohortFile,
+    /// The source file feeding the table when it is not the contract's file (`[source]`);
+    /// `sha256` and `bytes` are then the source file's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     /// SHA-256 of the bytes read, lowercase hex (`None` when the load did not ask for it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
@@ -70,6 +99,34 @@ pub struct FileReport {
     /// Row counts.
     #[serde(flatten)]
     pub counts: FileCounts,
+}
+
+impl FileReport {
+    /// The name of the file the table was read from (the source's, or the contract's).
+    pub fn name(&self) -> &str {
+        self.source.as_deref().unwrap_or(self.file.name())
+    }
+}
+
+/// Per source file of a `[source]` other than the contract's files: its rows, and which
+/// tables they feed. Every row is counted once: `rows = rows feeding a table + ignored`,
+/// where a row feeding several tables (a REDCap record) counts once in each table's
+/// [`FileReport`] and each table balances on its own.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SourceReport {
+    /// Its name as the ledger gives it (`Patienten.csv`, `trial.xlsx[sessions]`).
+    pub name: String,
+    /// SHA-256 of the file, lowercase hex (`None` when the load did not ask for it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Data rows read.
+    pub rows: u64,
+    /// Rows that feed no table (reasons in [`Cohort::ignored`]).
+    pub ignored: u64,
+    /// The tables it feeds.
+    pub tables: Vec<CohortFile>,
 }
 
 /// How to read.
@@ -113,8 +170,12 @@ pub struct Cohort {
     pub ledger: Ledger,
     /// Ignored exact duplicates.
     pub duplicates: Vec<IgnoredDuplicate>,
-    /// One report per file, in reading order.
+    /// One report per contract table, in reading order.
     pub files: Vec<FileReport>,
+    /// One report per source file of a `[source]` (empty for the contract's own files).
+    pub sources: Vec<SourceReport>,
+    /// Source rows that feed no table, with the reason.
+    pub ignored: Vec<source::IgnoredRow>,
     /// Notices for the user (ignored columns, markers not found).
     pub notices: Vec<String>,
     /// Declared markers whose column scores.csv lacks.
@@ -137,8 +198,8 @@ impl std::ops::Deref for FileBytes {
     }
 }
 
-fn read_file(dir: &Path, file: CohortFile) -> Result<FileBytes, CohortError> {
-    let path = dir.join(file.name());
+fn read_file(dir: &Path, name: &str) -> Result<FileBytes, CohortError> {
+    let path = dir.join(name);
     let input_error = |source| CohortError::Input {
         path: path.clone(),
         source,
@@ -162,14 +223,40 @@ fn read_file(dir: &Path, file: CohortFile) -> Result<FileBytes, CohortError> {
 /// Reads `COHORT/trial.toml` when present, else the defaults (the DREAM protocol).
 pub fn load_protocol(cohort_dir: &Path) -> Result<Protocol, ProtocolError> {
     let path = cohort_dir.join("trial.toml");
+    match read_trial_text(&path)? {
+        Some(text) => Protocol::from_toml(&text, &path.display().to_string()),
+        None => Ok(Protocol::dream()),
+    }
+}
+
+/// Reads `COHORT/trial.toml` once: the protocol, and its `[source]` when it has one.
+///
+/// # Errors
+/// [`CohortError::Protocol`] for the protocol, [`CohortError::Source`] for `[source]`.
+pub fn load_trial(cohort_dir: &Path) -> Result<(Protocol, Option<SourceSpec>), CohortError> {
+    let path = cohort_dir.join("trial.toml");
+    let shown = path.display().to_string();
+    match read_trial_text(&path)? {
+        None => Ok((Protocol::dream(), None)),
+        Some(text) => {
+            let protocol = Protocol::from_toml(&text, &shown)?;
+            let markers: Vec<&str> = protocol.markers().iter().map(|m| m.column()).collect();
+            let spec = SourceSpec::from_toml(&text, &shown, &markers)?;
+            Ok((protocol, spec))
+        }
+    }
+}
+
+/// The text of `trial.toml`, `None` when there is none.
+fn read_trial_text(path: &Path) -> Result<Option<String>, ProtocolError> {
     // Only a regular file of at most `TOML_LIMIT` bytes is read (a FIFO would wait).
-    let text = crate::files::read_input(&path, crate::files::TOML_LIMIT).and_then(|bytes| {
+    let text = crate::files::read_input(path, crate::files::TOML_LIMIT).and_then(|bytes| {
         String::from_utf8(bytes)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
     });
     match text {
-        Ok(text) => Protocol::from_toml(&text, &path.display().to_string()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Protocol::dream()),
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(source) => Err(ProtocolError::Read {
             path: path.display().to_string(),
             source,
@@ -179,16 +266,19 @@ pub fn load_protocol(cohort_dir: &Path) -> Result<Protocol, ProtocolError> {
 
 /// Starts computing the SHA-256 of `bytes` on a thread of `scope`. The bytes are freed by
 /// whichever of the digest and the reader is done with them last.
-fn start_digest<'scope>(
+fn start_digest<'scope, B>(
     scope: &'scope std::thread::Scope<'scope, '_>,
-    bytes: &Arc<FileBytes>,
-) -> crate::parallel::Task<'scope, String> {
+    bytes: &Arc<B>,
+) -> crate::parallel::Task<'scope, String>
+where
+    B: std::ops::Deref<Target = [u8]> + Send + Sync + 'scope,
+{
     let bytes = Arc::clone(bytes);
     crate::parallel::spawn(scope, move || sha256_hex(&bytes))
 }
 
 /// The SHA-256 of `bytes` in lowercase hex, as `sha256sum` prints it.
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     let mut digest = Sha256::new();
     // 64 KiB pieces, two ahead: 1.18 GB/s instead of 0.77 GB/s over the mapped 406 MB
     // sessions.csv of the 1M bench cohort (a scratch program, the same sha2 0.11.1, medians of
@@ -199,7 +289,9 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 impl Cohort {
-    /// Reads and validates the cohort in `dir`.
+    /// Reads and validates the cohort in `dir`: the three contract CSV files, or, when
+    /// `trial.toml` has a `[source]`, the tables translated from that source (see
+    /// [`source`]).
     pub fn load(dir: &Path, options: LoadOptions) -> Result<Cohort, CohortError> {
         let meta = std::fs::metadata(dir).map_err(|source| CohortError::Input {
             path: dir.to_owned(),
@@ -214,131 +306,179 @@ impl Cohort {
                 ),
             });
         }
-        let protocol = load_protocol(dir)?;
-        let threads = options.threads.max(1);
+        let (protocol, spec) = load_trial(dir)?;
+        let Some(spec) = spec else {
+            return Cohort::load_files(
+                dir,
+                protocol,
+                options,
+                CohortFile::ALL.map(CohortFile::name),
+            );
+        };
+        let markers: Vec<&str> = protocol.markers().iter().map(|m| m.column()).collect();
+        let translated = source::translate(
+            dir,
+            &spec,
+            source::TranslateOptions {
+                digests: options.digests,
+                markers: &markers,
+            },
+        )?;
+        drop(markers);
+        match (translated, &spec.format) {
+            (Some(t), _) => Cohort::load_translated(dir, protocol, options, t),
+            (None, source::spec::Format::Csv(csv)) => {
+                let names = CohortFile::ALL.map(|f| source::direct_name(csv, f));
+                Cohort::load_files(dir, protocol, options, names)
+            }
+            (None, _) => Err(CohortError::Source(source::SourceError::Usage {
+                path: "trial.toml".into(),
+                key: "source.format".into(),
+                message: "internal: only csv is read directly".into(),
+            })),
+        }
+    }
+
+    /// Reads the contract CSV files named `names` (inside `dir`; the contract's own names
+    /// unless `[source]` renames the files).
+    fn load_files(
+        dir: &Path,
+        protocol: Protocol,
+        options: LoadOptions,
+        names: [&str; 3],
+    ) -> Result<Cohort, CohortError> {
         // All three files are opened first (a missing one is reported before any work) and
         // their digests are computed on threads of their own from the start, filling the
         // gaps the readers leave; each file's bytes are freed as soon as its digest and its
         // reader are both done with them.
-        let bytes = CohortFile::ALL.map(|f| read_file(dir, f).map(Arc::new));
+        let bytes = names.map(|f| read_file(dir, f).map(Arc::new));
         let [p, s, sc] = bytes;
-        let (people_bytes, sessions_bytes, scores_bytes) = (p?, s?, sc?);
-        let sizes = [&people_bytes, &sessions_bytes, &scores_bytes].map(|b| b.len() as u64);
-        let (people, sess, sc, digests) = std::thread::scope(|scope| {
-            let digests = [&people_bytes, &sessions_bytes, &scores_bytes]
-                .map(|b| options.digests.then(|| start_digest(scope, b)));
-            let people =
-                participants::read(&csvfile::CsvSource::new(&people_bytes), &protocol, threads);
-            drop(people_bytes);
-            let roster = roster::Roster::new(&people.accepted, &people.rejected_ids);
-            // Sessions and scores depend only on the roster: read them side by side, so one
-            // fills the gaps the other leaves.
-            let (sess, sc) = std::thread::scope(|inner| {
-                let scores_job = crate::parallel::spawn(inner, || {
-                    let bytes = scores_bytes;
-                    scores::read(
-                        &csvfile::CsvSource::new(&bytes),
-                        &protocol,
-                        &roster,
-                        threads,
-                    )
-                });
-                let sess =
-                    sessions::read(&csvfile::CsvSource::new(&sessions_bytes), &roster, threads);
-                drop(sessions_bytes);
-                (sess, crate::parallel::join(scores_job))
-            });
-            drop(roster);
-            (
-                people,
-                sess,
-                sc,
-                digests.map(|d| d.map(crate::parallel::join)),
-            )
+        let inputs = [p?, s?, sc?];
+        let sizes = inputs.each_ref().map(|b| b.len() as u64);
+        let (people, sess, sc, digests) = read_tables(inputs, [1; 3], &protocol, options, |_| {});
+        let renamed = |f: CohortFile| -> Option<Arc<str>> {
+            let name = names[source::spec::table_index(f)];
+            (name != f.name()).then(|| Arc::from(name))
+        };
+        let origins = CohortFile::ALL.map(|f| Origin {
+            name: renamed(f),
+            lines: source::LineMap::default(),
+            rejected: Vec::new(),
         });
-
-        let mut notices = Vec::new();
-        for (file, cols) in [
-            (CohortFile::Participants, &people.ignored_columns),
-            (CohortFile::Sessions, &sess.ignored_columns),
-            (CohortFile::Scores, &sc.ignored_columns),
-        ] {
-            for c in cols {
-                notices.push(format!(
-                    "{}: column `{c}` is not part of the data contract and is ignored",
-                    file.name()
-                ));
+        let reports = CohortFile::ALL.map(|f| {
+            let i = source::spec::table_index(f);
+            FileReport {
+                file: f,
+                source: renamed(f).map(|n| n.to_string()),
+                sha256: digests[i].clone(),
+                bytes: sizes[i],
+                counts: FileCounts::default(),
             }
-        }
-        for m in &sc.missing_markers {
-            notices.push(format!(
-                "scores.csv: marker `{m}` is declared in trial.toml but the file has no such column; it has no values and no comparison"
-            ));
-        }
+        });
+        assemble(
+            dir,
+            protocol,
+            (people, sess, sc),
+            origins,
+            reports,
+            Vec::new(),
+            Vec::new(),
+        )
+    }
 
-        let counts = [
-            FileCounts {
-                rows: people.rows,
-                accepted: people.accepted.len() as u64,
-                rejected: people.rejected,
-                ignored_duplicates: people.duplicates.len() as u64,
+    /// Checks the tables of a translated source.
+    fn load_translated(
+        dir: &Path,
+        protocol: Protocol,
+        options: LoadOptions,
+        t: source::Translation,
+    ) -> Result<Cohort, CohortError> {
+        let source::Translation {
+            sources,
+            tables,
+            notices,
+        } = t;
+        let first_lines = tables.each_ref().map(|t| t.first_line);
+        let mut origins = tables.each_ref().map(|t| Origin {
+            name: sources.get(t.source).map(|s| Arc::clone(&s.name)),
+            lines: t.lines.clone(),
+            rejected: t.rejected.clone(),
+        });
+        let reports = tables.each_ref().map(|t| {
+            let s = sources.get(t.source);
+            FileReport {
+                file: t.table,
+                source: s.map(|s| s.name.to_string()),
+                sha256: s.and_then(|s| s.sha256.clone()),
+                bytes: s.map_or(0, |s| s.bytes),
+                counts: FileCounts::default(),
+            }
+        });
+        let fed = tables.each_ref().map(|t| (t.source, t.rows));
+        let [p, s, sc] = tables.map(|t| Arc::new(t.bytes));
+        let people_origin = std::mem::take(&mut origins[0]);
+        let (people, sess, sc, _) = read_tables(
+            [p, s, sc],
+            first_lines,
+            &protocol,
+            LoadOptions {
+                digests: false,
+                ..options
             },
-            FileCounts {
-                rows: sess.rows,
-                accepted: sess.accepted.len() as u64,
-                rejected: sess.rejected,
-                ignored_duplicates: 0,
-            },
-            FileCounts {
-                rows: sc.rows,
-                accepted: sc.accepted.len() as u64,
-                rejected: sc.rejected,
-                ignored_duplicates: sc.duplicates.len() as u64,
-            },
-        ];
-        let files = CohortFile::ALL
-            .iter()
-            .zip(counts)
-            .zip(digests)
-            .zip(sizes)
-            .map(|(((&file, counts), sha256), bytes)| FileReport {
-                file,
-                sha256,
-                bytes,
-                counts,
-            })
-            .collect();
-
-        for (file, c) in CohortFile::ALL.iter().zip(counts) {
-            if !c.balanced() {
-                return Err(CohortError::Unbalanced {
-                    file: file.name(),
-                    counts: c,
+            |people| people_origin.apply_to_participants(people),
+        );
+        origins[0] = people_origin;
+        let mut reports_by_source = Vec::with_capacity(sources.len());
+        let mut ignored = Vec::new();
+        for (i, s) in sources.into_iter().enumerate() {
+            let feeds: Vec<(CohortFile, u64)> = CohortFile::ALL
+                .iter()
+                .zip(&fed)
+                .zip(&origins)
+                .filter(|((_, (src, _)), _)| *src == i)
+                .map(|((&f, (_, rows)), o)| (f, rows + o.rejected_rows()))
+                .collect();
+            let report = SourceReport {
+                name: s.name.to_string(),
+                sha256: s.sha256,
+                bytes: s.bytes,
+                rows: s.rows,
+                ignored: s.ignored.len() as u64,
+                tables: feeds.iter().map(|(f, _)| *f).collect(),
+            };
+            let fed_rows = s.rows.checked_sub(report.ignored);
+            let most = feeds.iter().map(|f| f.1).max().unwrap_or(0);
+            let all: u64 = feeds.iter().map(|f| f.1).sum();
+            let balanced = match (fed_rows, feeds.len()) {
+                (Some(n), 0) => n == 0,
+                (Some(n), 1) => n == all,
+                (Some(n), _) => most <= n && n <= all,
+                (None, _) => false,
+            };
+            if !balanced {
+                return Err(CohortError::SourceUnbalanced {
+                    name: report.name,
+                    rows: s.rows,
+                    ignored: report.ignored,
+                    fed: feeds.iter().map(|f| f.1).collect(),
                 });
             }
+            ignored.extend(s.ignored);
+            reports_by_source.push(report);
         }
-        let mut ledger = Ledger::default();
-        ledger.extend(people.rejections);
-        ledger.extend(sess.rejections);
-        ledger.extend(sc.rejections);
-        ledger.sort();
-        let mut duplicates = people.duplicates;
-        duplicates.extend(sc.duplicates);
-
-        Ok(Cohort {
-            dir: dir.to_owned(),
+        let mut cohort = assemble(
+            dir,
             protocol,
-            participants: people.accepted,
-            sessions: sess.accepted,
-            therapists: sess.therapists,
-            scores: sc.accepted,
-            marker_values: sc.markers,
-            ledger,
-            duplicates,
-            files,
-            notices,
-            missing_markers: sc.missing_markers,
-        })
+            (people, sess, sc),
+            origins,
+            reports,
+            reports_by_source,
+            ignored,
+        )?;
+        let mut all_notices = notices;
+        all_notices.append(&mut cohort.notices);
+        cohort.notices = all_notices;
+        Ok(cohort)
     }
 
     /// Marker values of accepted score row `i`.
@@ -346,6 +486,258 @@ impl Cohort {
         let n = self.protocol.markers().len();
         &self.marker_values[i * n..(i + 1) * n]
     }
+}
+
+/// Where a table's rows came from, for the ledger: the source's name when it is not the
+/// contract's file, the lines to map back, and the rows the translation rejected itself.
+#[derive(Debug, Default)]
+struct Origin {
+    name: Option<Arc<str>>,
+    lines: source::LineMap,
+    rejected: Vec<source::TranslationRejection>,
+}
+
+impl Origin {
+    /// Rows the translation rejected (a row may have several records).
+    fn rejected_rows(&self) -> u64 {
+        let mut rows = 0;
+        let mut last = None;
+        for r in &self.rejected {
+            if last != Some(r.location) {
+                rows += 1;
+                last = Some(r.location);
+            }
+        }
+        rows
+    }
+
+    /// The table's rejections and duplicates named by the source and at its locations, with
+    /// the translation's own rejections added.
+    fn apply(
+        &self,
+        file: CohortFile,
+        rejections: &mut Vec<Rejection>,
+        duplicates: &mut [IgnoredDuplicate],
+    ) {
+        let map = |line: u64| self.lines.location(line);
+        let identity = self.lines.is_identity();
+        for r in rejections.iter_mut() {
+            r.source.clone_from(&self.name);
+            if !identity {
+                r.line = map(r.line);
+            }
+        }
+        for d in duplicates.iter_mut() {
+            d.source.clone_from(&self.name);
+            if !identity {
+                d.line = map(d.line);
+                d.kept_line = map(d.kept_line);
+            }
+        }
+        rejections.extend(self.rejected.iter().map(|r| Rejection {
+            file,
+            source: self.name.clone(),
+            line: r.location,
+            column: r.column.clone(),
+            value: r.value.clone(),
+            reason: r.reason.clone(),
+        }));
+    }
+
+    /// The participants table before the roster is built from it: its ledger as
+    /// [`Origin::apply`] makes it, and the ids of rows the translation rejected made unknown
+    /// with the reason, so their sessions and scores are rejected with them.
+    fn apply_to_participants(&self, people: &mut participants::ParticipantsRead) {
+        if !self.lines.is_identity() {
+            for r in people.rejected_ids.values_mut() {
+                r.line = self.lines.location(r.line);
+            }
+        }
+        self.apply(
+            CohortFile::Participants,
+            &mut people.rejections,
+            &mut people.duplicates,
+        );
+        let accepted: rustc_hash::FxHashSet<&str> =
+            people.accepted.iter().map(|p| p.id.as_str()).collect();
+        for r in &self.rejected {
+            if !r.id.is_empty() && !accepted.contains(r.id.as_str()) {
+                people
+                    .rejected_ids
+                    .entry(r.id.clone())
+                    .or_insert(participants::RejectedId {
+                        line: r.location,
+                        reason: r.reason.clone(),
+                    });
+            }
+        }
+    }
+}
+
+type Reads = (
+    participants::ParticipantsRead,
+    sessions::SessionsRead,
+    scores::ScoresRead,
+);
+
+/// Checks the three tables' bytes (`first_lines`: the number of each one's first line) with
+/// the contract's readers; `people_hook` sees the participants before their roster is built.
+/// Digests are computed alongside when `options.digests`.
+fn read_tables<B>(
+    inputs: [Arc<B>; 3],
+    first_lines: [u64; 3],
+    protocol: &Protocol,
+    options: LoadOptions,
+    people_hook: impl FnOnce(&mut participants::ParticipantsRead),
+) -> (
+    participants::ParticipantsRead,
+    sessions::SessionsRead,
+    scores::ScoresRead,
+    [Option<String>; 3],
+)
+where
+    B: std::ops::Deref<Target = [u8]> + Send + Sync,
+{
+    let threads = options.threads.max(1);
+    let [people_bytes, sessions_bytes, scores_bytes] = inputs;
+    std::thread::scope(|scope| {
+        let digests = [&people_bytes, &sessions_bytes, &scores_bytes]
+            .map(|b| options.digests.then(|| start_digest(scope, b)));
+        let mut people = participants::read(
+            &csvfile::CsvSource::starting_at(&people_bytes, first_lines[0]),
+            protocol,
+            threads,
+        );
+        drop(people_bytes);
+        people_hook(&mut people);
+        let roster = roster::Roster::new(&people.accepted, &people.rejected_ids);
+        // Sessions and scores depend only on the roster: read them side by side, so one
+        // fills the gaps the other leaves.
+        let (sess, sc) = std::thread::scope(|inner| {
+            let scores_job = crate::parallel::spawn(inner, || {
+                let bytes = scores_bytes;
+                scores::read(
+                    &csvfile::CsvSource::starting_at(&bytes, first_lines[2]),
+                    protocol,
+                    &roster,
+                    threads,
+                )
+            });
+            let sess = sessions::read(
+                &csvfile::CsvSource::starting_at(&sessions_bytes, first_lines[1]),
+                &roster,
+                threads,
+            );
+            drop(sessions_bytes);
+            (sess, crate::parallel::join(scores_job))
+        });
+        drop(roster);
+        (
+            people,
+            sess,
+            sc,
+            digests.map(|d| d.map(crate::parallel::join)),
+        )
+    })
+}
+
+/// The cohort from the three tables' reads: notices, counts, ledger. `origins` say where each
+/// table came from; `reports` are the tables' reports without their counts yet.
+fn assemble(
+    dir: &Path,
+    protocol: Protocol,
+    (people, mut sess, mut sc): Reads,
+    origins: [Origin; 3],
+    mut reports: [FileReport; 3],
+    sources: Vec<SourceReport>,
+    ignored: Vec<source::IgnoredRow>,
+) -> Result<Cohort, CohortError> {
+    let shown = |i: usize, f: CohortFile| -> String {
+        origins[i].name.as_deref().unwrap_or(f.name()).to_owned()
+    };
+    let mut notices = Vec::new();
+    for (i, (file, cols)) in [
+        (CohortFile::Participants, &people.ignored_columns),
+        (CohortFile::Sessions, &sess.ignored_columns),
+        (CohortFile::Scores, &sc.ignored_columns),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        for c in cols {
+            notices.push(format!(
+                "{}: column `{c}` is not part of the data contract and is ignored",
+                shown(i, file)
+            ));
+        }
+    }
+    for m in &sc.missing_markers {
+        notices.push(format!(
+            "{}: marker `{m}` is declared in trial.toml but the file has no such column; it has no values and no comparison",
+            shown(2, CohortFile::Scores)
+        ));
+    }
+    // The participants' origin was applied before their roster was built.
+    origins[1].apply(CohortFile::Sessions, &mut sess.rejections, &mut []);
+    origins[2].apply(CohortFile::Scores, &mut sc.rejections, &mut sc.duplicates);
+    let extra = origins.each_ref().map(Origin::rejected_rows);
+
+    let counts = [
+        FileCounts {
+            rows: people.rows + extra[0],
+            accepted: people.accepted.len() as u64,
+            rejected: people.rejected + extra[0],
+            ignored_duplicates: people.duplicates.len() as u64,
+        },
+        FileCounts {
+            rows: sess.rows + extra[1],
+            accepted: sess.accepted.len() as u64,
+            rejected: sess.rejected + extra[1],
+            ignored_duplicates: 0,
+        },
+        FileCounts {
+            rows: sc.rows + extra[2],
+            accepted: sc.accepted.len() as u64,
+            rejected: sc.rejected + extra[2],
+            ignored_duplicates: sc.duplicates.len() as u64,
+        },
+    ];
+    for (report, c) in reports.iter_mut().zip(counts) {
+        report.counts = c;
+    }
+
+    for (file, c) in CohortFile::ALL.iter().zip(counts) {
+        if !c.balanced() {
+            return Err(CohortError::Unbalanced {
+                file: file.name(),
+                counts: c,
+            });
+        }
+    }
+    let mut ledger = Ledger::default();
+    ledger.extend(people.rejections);
+    ledger.extend(sess.rejections);
+    ledger.extend(sc.rejections);
+    ledger.sort();
+    let mut duplicates = people.duplicates;
+    duplicates.extend(sc.duplicates);
+
+    Ok(Cohort {
+        dir: dir.to_owned(),
+        protocol,
+        participants: people.accepted,
+        sessions: sess.accepted,
+        therapists: sess.therapists,
+        scores: sc.accepted,
+        marker_values: sc.markers,
+        ledger,
+        duplicates,
+        files: reports.into(),
+        sources,
+        ignored,
+        notices,
+        missing_markers: sc.missing_markers,
+    })
 }
 
 #[cfg(test)]

@@ -23,7 +23,8 @@ pub const CONTRAINDICATIONS: [&str; 7] = [
     "burn",
 ];
 
-const KNOWN: [&str; 8] = [
+/// The contract's columns of this file (what a `[source]` maps onto).
+pub const KNOWN: [&str; 8] = [
     "participant_id",
     "arm",
     "age",
@@ -33,7 +34,10 @@ const KNOWN: [&str; 8] = [
     "contraindications",
     "medical_clearance",
 ];
-const REQUIRED: [&str; 2] = ["participant_id", "arm"];
+/// The columns holding numbers (a decimal comma of a clinic export is translated in these).
+pub const NUMERIC: [&str; 1] = ["age"];
+/// The columns a file must have.
+pub const REQUIRED: [&str; 2] = ["participant_id", "arm"];
 
 /// What the full check says of a `medical_clearance` outside the vocabulary.
 const CLEARANCE_ALLOWED: &str = "medical_clearance must be `yes` or `no` (empty means no)";
@@ -474,6 +478,7 @@ fn dedupe(mut parsed: Vec<Participant>, out: &mut ParticipantsRead) {
         for &i in group {
             out.rejections.push(Rejection {
                 file: CohortFile::Participants,
+                source: None,
                 line: parsed[i].line,
                 column: "participant_id".into(),
                 value: parsed[i].id.clone(),

@@ -10,6 +10,13 @@ use super::roster::Roster;
 use super::value::{Decimal, parse_whole};
 use crate::domain::protocol::Protocol;
 
+/// The contract's columns of scores.csv besides the markers `trial.toml` declares.
+pub const KNOWN: [&str; 4] = ["participant_id", "week", "pain", "ndi"];
+/// The columns scores.csv must have.
+pub const REQUIRED: [&str; 2] = ["participant_id", "week"];
+/// Its columns holding numbers (markers hold numbers too).
+pub const NUMERIC: [&str; 3] = ["week", "pain", "ndi"];
+
 /// Highest week number allowed.
 pub const MAX_WEEK: i64 = 104;
 
@@ -130,9 +137,9 @@ fn read_with(
     threads: usize,
     fast_path: bool,
 ) -> ScoresRead {
-    let mut known: Vec<&str> = vec!["participant_id", "week", "pain", "ndi"];
+    let mut known: Vec<&str> = KNOWN.to_vec();
     known.extend(protocol.markers().iter().map(|m| m.column()));
-    let cols = Columns::map(source.header(), &known, &["participant_id", "week"]);
+    let cols = Columns::map(source.header(), &known, &REQUIRED);
     let n_markers = protocol.markers().len();
     let pain_max = protocol.pain_max();
     let ndi_max = protocol.ndi_max();
@@ -325,6 +332,7 @@ fn dedupe(parsed: Vec<Score>, markers: Vec<Option<Decimal>>, n: usize, out: &mut
         for &i in group {
             out.rejections.push(Rejection {
                 file: CohortFile::Scores,
+                source: None,
                 line: parsed[i].line,
                 column: "week".into(),
                 value: week.to_string(),

@@ -12,7 +12,8 @@ use super::ledger::{CohortFile, Rejection};
 use super::roster::Roster;
 use super::value::{DateParser, Decimal};
 
-const KNOWN: [&str; 6] = [
+/// The contract's columns of this file (what a `[source]` maps onto).
+pub const KNOWN: [&str; 6] = [
     "participant_id",
     "date",
     "minutes",
@@ -20,7 +21,10 @@ const KNOWN: [&str; 6] = [
     "therapist",
     "adverse_event",
 ];
-const REQUIRED: [&str; 2] = ["participant_id", "date"];
+/// The columns holding numbers (a decimal comma of a clinic export is translated in these).
+pub const NUMERIC: [&str; 1] = ["minutes"];
+/// The columns a file must have.
+pub const REQUIRED: [&str; 2] = ["participant_id", "date"];
 
 /// The longest session the contract accepts, in minutes (both checks read it from here).
 pub const MAX_MINUTES: u32 = 240;

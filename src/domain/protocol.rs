@@ -220,6 +220,10 @@ struct RawTrial {
     outcomes: Option<RawOutcomes>,
     markers: Option<Vec<RawMarker>>,
     arms: Option<Vec<RawArm>>,
+    /// Where the cohort's tables come from: read and checked by `cohort::source::spec`, not
+    /// part of the protocol.
+    #[serde(rename = "source")]
+    _source: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize, Default)]

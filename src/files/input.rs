@@ -21,6 +21,15 @@ pub const JSON_LIMIT: u64 = 64 << 20;
 /// Largest `trial.toml` read: 1 MiB. A protocol file is a few kilobytes.
 pub const TOML_LIMIT: u64 = 1 << 20;
 
+/// Largest source file read whole for translation (a clinic's CSV dialect, a REDCap export,
+/// `cohort::source`): 4 GiB. The 1M-participant cohort's sessions.csv is 406 MB; the text is
+/// decoded and translated in memory, so the bound keeps a wrong file from exhausting it.
+pub const SOURCE_LIMIT: u64 = 4 << 30;
+
+/// Largest xlsx workbook read: 1 GiB. A workbook of 100,000 participants and a million
+/// session rows is about 30 MB compressed; Excel itself stops at 1,048,576 rows a sheet.
+pub const WORKBOOK_LIMIT: u64 = 1 << 30;
+
 /// Opens `path` for reading when it is a regular file; a FIFO, a device, a socket or a folder
 /// is refused with an [`io::ErrorKind::InvalidInput`] error that says what it is.
 ///

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::analysis::adjusted::AdjustedRow;
 use crate::analysis::baseline::{BaselineArm, MeanSd};
 use crate::analysis::{Analysis, AnalysisOptions, ArmSummary, Comparison, TrendRow};
-use crate::cohort::{Cohort, FileReport, Rejection};
+use crate::cohort::{Cohort, FileReport, Rejection, SourceReport};
 use crate::derive::{Derived, Flags, OutcomeValues};
 use crate::render::output::{Cell, FloatMemo, push_header, push_row, push_row_with};
 use crate::stats::Multiplicity;
@@ -636,7 +636,7 @@ fn push_outcome(cells: &mut Vec<Cell<'_>>, o: &OutcomeValues, with_pct: bool) {
 #[must_use]
 pub fn rejection_cells(r: &Rejection) -> [Cell<'_>; 5] {
     [
-        Cell::Text(r.file.name()),
+        Cell::Text(r.file_name()),
         int(r.line),
         Cell::Text(&r.column),
         Cell::Text(&r.value),
@@ -682,6 +682,9 @@ pub struct Summary<'a> {
     settings: Settings<'a>,
     protocol: ProtocolSummary<'a>,
     files: &'a [FileReport],
+    /// The source files of a `[source]` and their balance (absent for the contract's files).
+    #[serde(skip_serializing_if = "<[SourceReport]>::is_empty")]
+    sources: &'a [SourceReport],
     rejections: usize,
     participants_analysed: usize,
     arms: &'a [ArmSummary],
@@ -750,6 +753,7 @@ pub fn summary<'a>(cohort: &'a Cohort, analysis: &'a Analysis, skip_invalid: boo
             control: p.arms()[p.control_index()].id(),
         },
         files: &cohort.files,
+        sources: &cohort.sources,
         rejections: cohort.ledger.rejections().len(),
         participants_analysed: cohort.participants.len(),
         arms: &analysis.arms,

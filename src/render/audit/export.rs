@@ -289,7 +289,7 @@ pub fn audit_json(
     let files: Vec<_> = cohort
         .files
         .iter()
-        .map(|f| json!({"file": f.file.name(), "sha256": f.sha256, "bytes": f.bytes}))
+        .map(|f| json!({"file": f.name(), "sha256": f.sha256, "bytes": f.bytes}))
         .collect();
     let value = json!({
         "trialdose_version": env!("CARGO_PKG_VERSION"),

@@ -212,7 +212,7 @@ pub(crate) fn files(cohort: &Cohort, counts: &dyn Fn(&FileReport) -> Option<[Str
             [c.rows, c.accepted, c.rejected, c.ignored_duplicates].map(|v| v.to_string())
         });
         t.rows.push(vec![
-            f.file.name().into(),
+            f.name().into(),
             TableCell::new(f.sha256.as_deref().unwrap_or("-")).kind(CellKind::Code),
             f.bytes.to_string().into(),
             rows.into(),

@@ -1,0 +1,265 @@
+//! `[source]` readers end to end: `trialdose analyze` on one generated cohort (100,000
+//! participants, about a million session rows, by default) written three ways, timed as the
+//! real binary, interleaved so the machine's noise hits them alike:
+//!
+//! - `contract`: the contract's own CSV files (the reference);
+//! - `dialect`: the same rows as a clinic's export: `;`-separated, Windows-1252, decimal
+//!   commas, renamed columns and coded arms and statuses;
+//! - `xlsx`: the same rows as one workbook of typed cells (numbers, dates), three sheets.
+//!
+//! The issue's target: `analyze` from xlsx under 15 s for 100,000 participants. The dialect
+//! has no stated target; its ratio to the contract's CSV is printed. The cohorts are written
+//! once into `$CARGO_TARGET_DIR/bench-sources-N/` and reused. `TRIALDOSE_BENCH_PARTICIPANTS`
+//! sets N, `TRIALDOSE_BENCH_ROUNDS` the rounds (default 5).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+
+const BIN: &str = env!("CARGO_BIN_EXE_trialdose");
+const FILES: [&str; 3] = ["participants.csv", "sessions.csv", "scores.csv"];
+const NUMERIC: [&str; 5] = ["age", "minutes", "week", "pain", "ndi"];
+const DATES: [&str; 2] = ["randomized_on", "date"];
+const ARMS: [&str; 6] = ["control", "30x2", "30x3", "60x1", "60x2", "60x3"];
+
+fn participants() -> u64 {
+    std::env::var("TRIALDOSE_BENCH_PARTICIPANTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000)
+}
+
+fn root() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target"));
+    target.join(format!("bench-sources-{}", participants()))
+}
+
+/// The generated files (no quoting in the generator's own layout), as header + rows.
+fn read(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path).expect("read a generated file");
+    let mut lines = text.lines();
+    let header = lines
+        .next()
+        .unwrap_or_default()
+        .split(',')
+        .map(String::from)
+        .collect();
+    let rows = lines
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+fn arm_code(arm: &str) -> String {
+    ARMS.iter()
+        .position(|a| *a == arm)
+        .map_or(arm.to_owned(), |i| i.to_string())
+}
+
+const MAPPING: &str = "[source.columns.participants]\nparticipant_id = \"Patient Nr.\"\narm = \"Gruppe\"\n\n[source.columns.scores]\npain = \"Schmerz\"\n\n[source.codes.arm]\n\"0\" = \"control\"\n\"1\" = \"30x2\"\n\"2\" = \"30x3\"\n\"3\" = \"60x1\"\n\"4\" = \"60x2\"\n\"5\" = \"60x3\"\n";
+
+/// Header names as the clinic writes them (the mapping renames these three only).
+fn clinic_name<'h>(file: &str, h: &'h str) -> &'h str {
+    match (file, h) {
+        ("participants.csv", "participant_id") => "Patient Nr.",
+        ("participants.csv", "arm") => "Gruppe",
+        ("scores.csv", "pain") => "Schmerz",
+        _ => h,
+    }
+}
+
+fn write_dialect(contract: &Path, dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    for (file, out) in FILES
+        .iter()
+        .zip(["Patienten.csv", "Termine.csv", "Werte.csv"])
+    {
+        let (header, rows) = read(&contract.join(file));
+        let arm = header.iter().position(|h| h == "arm");
+        let numeric: Vec<bool> = header
+            .iter()
+            .map(|h| NUMERIC.contains(&h.as_str()))
+            .collect();
+        let mut text = String::new();
+        text.push_str(
+            &header
+                .iter()
+                .map(|h| clinic_name(file, h))
+                .collect::<Vec<_>>()
+                .join(";"),
+        );
+        text.push('\n');
+        for r in rows {
+            for (i, cell) in r.iter().enumerate() {
+                if i > 0 {
+                    text.push(';');
+                }
+                if Some(i) == arm {
+                    text.push_str(&arm_code(cell));
+                } else if numeric[i] {
+                    text.push_str(&cell.replace('.', ","));
+                } else if cell.contains(';') {
+                    // Two contraindication codes: quoted in a `;`-separated file.
+                    text.push('"');
+                    text.push_str(cell);
+                    text.push('"');
+                } else {
+                    text.push_str(cell);
+                }
+            }
+            text.push('\n');
+        }
+        let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(&text);
+        std::fs::write(dir.join(out), &bytes).unwrap();
+    }
+    std::fs::write(
+        dir.join("trial.toml"),
+        format!("[source]\ndelimiter = \";\"\ndecimal = \",\"\nencoding = \"windows-1252\"\nparticipants = \"Patienten.csv\"\nsessions = \"Termine.csv\"\nscores = \"Werte.csv\"\n\n{MAPPING}"),
+    )
+    .unwrap();
+}
+
+fn write_xlsx(contract: &Path, dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut book = Workbook::new();
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    for (file, sheet) in FILES.iter().zip(["Patienten", "Termine", "Werte"]) {
+        let (header, rows) = read(&contract.join(file));
+        let ws = book
+            .add_worksheet_with_constant_memory()
+            .expect("a temporary file for the sheet");
+        ws.set_name(sheet).unwrap();
+        for (c, h) in header.iter().enumerate() {
+            ws.write_string(0, c as u16, clinic_name(file, h)).unwrap();
+        }
+        for (r, row) in rows.iter().enumerate() {
+            let r = r as u32 + 1;
+            for (c, cell) in row.iter().enumerate() {
+                let name = header[c].as_str();
+                let col = c as u16;
+                if cell.is_empty() {
+                    continue;
+                }
+                if name == "arm" {
+                    ws.write_string(r, col, arm_code(cell)).unwrap();
+                } else if NUMERIC.contains(&name) {
+                    ws.write_number(r, col, cell.parse::<f64>().unwrap())
+                        .unwrap();
+                } else if DATES.contains(&name) {
+                    let d = ExcelDateTime::parse_from_str(cell).unwrap();
+                    ws.write_datetime_with_format(r, col, &d, &date).unwrap();
+                } else {
+                    ws.write_string(r, col, cell).unwrap();
+                }
+            }
+        }
+    }
+    book.save(dir.join("klinik.xlsx")).unwrap();
+    std::fs::write(
+        dir.join("trial.toml"),
+        format!("[source]\nformat = \"xlsx\"\nworkbook = \"klinik.xlsx\"\nparticipants = \"Patienten\"\nsessions = \"Termine\"\nscores = \"Werte\"\n\n{MAPPING}"),
+    )
+    .unwrap();
+}
+
+/// The three cohorts, written on first use.
+fn cohorts() -> [(&'static str, PathBuf); 3] {
+    let root = root();
+    let contract = root.join("contract");
+    if !contract.join("scores.csv").exists() {
+        let status = Command::new(BIN)
+            .args(["generate", "--seed", "2014", "--participants"])
+            .arg(participants().to_string())
+            .arg(&contract)
+            .status()
+            .expect("run trialdose generate");
+        assert!(status.success());
+    }
+    let dialect = root.join("dialect");
+    if !dialect.join("trial.toml").exists() {
+        let t = Instant::now();
+        write_dialect(&contract, &dialect);
+        eprintln!("wrote {} in {:.2?}", dialect.display(), t.elapsed());
+    }
+    let xlsx = root.join("xlsx");
+    if !xlsx.join("trial.toml").exists() {
+        let t = Instant::now();
+        write_xlsx(&contract, &xlsx);
+        eprintln!("wrote {} in {:.2?}", xlsx.display(), t.elapsed());
+    }
+    [("contract", contract), ("dialect", dialect), ("xlsx", xlsx)]
+}
+
+fn analyze(cohort: &Path, out: &Path) -> Duration {
+    let t = Instant::now();
+    let status = Command::new(BIN)
+        .arg("analyze")
+        .arg(cohort)
+        .arg("--out")
+        .arg(out)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("run trialdose analyze");
+    let elapsed = t.elapsed();
+    assert!(status.success(), "analyze {} failed", cohort.display());
+    elapsed
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` runs this once with nothing to
+    // time, which is skipped.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let rounds: usize = std::env::var("TRIALDOSE_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let cohorts = cohorts();
+    let out = root().join("out");
+    let mut times = vec![Vec::new(); cohorts.len()];
+    for _ in 0..rounds {
+        for (k, (_, dir)) in cohorts.iter().enumerate() {
+            times[k].push(analyze(dir, &out));
+        }
+    }
+    let size = |dir: &Path| -> u64 {
+        std::fs::read_dir(dir)
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.file_name() != "trial.toml")
+                    .filter_map(|e| e.metadata().ok())
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0)
+    };
+    let medians: Vec<Duration> = times.into_iter().map(median).collect();
+    println!(
+        "sources: trialdose analyze, {} participants, {rounds} interleaved rounds, medians",
+        participants()
+    );
+    for ((name, dir), m) in cohorts.iter().zip(&medians) {
+        let target = if *name == "xlsx" {
+            "; target < 15 s"
+        } else {
+            ""
+        };
+        println!(
+            "  {name:<9} {:>8.1} MB  {:>9.2?}  ({:.2}x contract CSV{target})",
+            size(dir) as f64 / 1e6,
+            m,
+            m.as_secs_f64() / medians[0].as_secs_f64()
+        );
+    }
+}

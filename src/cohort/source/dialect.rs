@@ -1,0 +1,215 @@
+//! `format = "csv"` in a clinic's dialect: `;` or tab separators (or detected), decimal
+//! commas, Windows-1252 text, renamed columns and coded values, translated into the
+//! contract's tables line for line.
+//!
+//! The file is decoded to UTF-8 first (encoding_rs; a UTF-8 byte-order mark wins over the
+//! declared encoding, with a notice), then read by the contract's own tokenizer with the
+//! dialect's separator as a constant (`csvfile::Tokenizer<D>`), so quoting, blank lines and
+//! physical line numbers are exactly the contract's. Each record is written at its own line,
+//! so the ledger names the file's own lines. A record the tokenizer finds malformed, or with
+//! another number of fields than the header, is rejected here with the contract's wording.
+
+use std::borrow::Cow;
+use std::path::Path;
+
+use super::spec::{CsvSpec, Encoding, SourceSpec, table_index};
+use super::{SourceError, SourceFile, Table, TableJob, TranslateOptions, Translation, read_source};
+use crate::cohort::columns::{field_count_problem, malformed_problem};
+use crate::cohort::csvfile::{Record, Tokenizer, trim};
+use crate::cohort::ledger::CohortFile;
+
+/// Reads the three files of a csv `[source]`.
+///
+/// # Errors
+/// [`SourceError`] for a file that cannot be read or a mapped column it lacks.
+pub fn read(
+    dir: &Path,
+    spec: &SourceSpec,
+    csv: &CsvSpec,
+    options: TranslateOptions<'_>,
+) -> Result<Translation, SourceError> {
+    let mut sources = Vec::with_capacity(3);
+    let mut tables = Vec::with_capacity(3);
+    let mut notices = Vec::new();
+    for table in CohortFile::ALL {
+        let rel = &csv.files[table_index(table)];
+        let bytes = read_source(dir, rel, crate::files::SOURCE_LIMIT)?;
+        let mut source = SourceFile::new(rel.as_str(), &bytes, options.digests);
+        let text = decode(&bytes, csv.encoding, &source.name, &mut notices);
+        let delimiter = match csv.delimiter.byte() {
+            Some(d) => d,
+            None => {
+                let (d, notice) = detect(&text, &source.name);
+                notices.push(notice);
+                d
+            }
+        };
+        let translate_with: Translator = match delimiter {
+            b';' => translate::<b';'>,
+            b'\t' => translate::<b'\t'>,
+            _ => translate::<b','>,
+        };
+        let t = translate_with(
+            &text,
+            TableJob {
+                table,
+                source_index: sources.len(),
+                spec,
+                options,
+                source: &mut source,
+                notices: &mut notices,
+            },
+        )?;
+        sources.push(source);
+        tables.push(t);
+    }
+    Translation::new(sources, tables, notices)
+}
+
+/// [`translate`] for one separator.
+type Translator = fn(&[u8], TableJob<'_>) -> Result<Table, SourceError>;
+
+/// The file's text as UTF-8 bytes: a UTF-8 file as it is (an invalid byte is left for the
+/// contract's check to report, cell by cell), a Windows-1252 file decoded.
+fn decode<'b>(
+    bytes: &'b [u8],
+    encoding: Encoding,
+    name: &str,
+    notices: &mut Vec<String>,
+) -> Cow<'b, [u8]> {
+    match encoding {
+        Encoding::Utf8 => Cow::Borrowed(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)),
+        Encoding::Windows1252 => {
+            let (text, used, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+            if used != encoding_rs::WINDOWS_1252 {
+                notices.push(format!(
+                    "{name}: starts with a {} byte-order mark, so it was read as {} although [source] says windows-1252",
+                    used.name(),
+                    used.name()
+                ));
+            }
+            match text {
+                Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
+                Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+            }
+        }
+    }
+}
+
+/// The separator of `text` from its header line (the first line that is not blank): the
+/// most frequent of `,`, `;` and tab outside quotes (a tie goes to that order; none at all is
+/// a one-column file, read with `,`), and the notice saying so.
+pub fn detect(text: &[u8], name: &str) -> (u8, String) {
+    let start = text
+        .iter()
+        .position(|&c| c != b'\n' && c != b'\r')
+        .unwrap_or(text.len());
+    let mut counts = [0usize; 3];
+    let mut quoted = false;
+    for &c in &text[start..] {
+        match c {
+            b'"' => quoted = !quoted,
+            b'\n' | b'\r' if !quoted => break,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let seps = [(b',', "`,`"), (b';', "`;`"), (b'\t', "tab")];
+    let mut best = 0;
+    for k in 1..3 {
+        if counts[k] > counts[best] {
+            best = k;
+        }
+    }
+    let notice = format!(
+        "{name}: fields are separated by {} (detected from the header line: {} `,`, {} `;`, {} tabs); set delimiter in [source] to fix it",
+        seps[best].1, counts[0], counts[1], counts[2]
+    );
+    (seps[best].0, notice)
+}
+
+/// The translation of one file with separator `D`.
+fn translate<const D: u8>(text: &[u8], mut job: TableJob<'_>) -> Result<Table, SourceError> {
+    let (table, source_index) = (job.table, job.source_index);
+    let mut tok = Tokenizer::<D>::with_separator(text, 1);
+    let mut rec = Record::default();
+    if !tok.next_record(&mut rec) {
+        // An empty file: an empty table, which the contract's check reports.
+        return Ok(super::TableBuilder::new(table, source_index, &[], 1).finish());
+    }
+    let header: Vec<String> = (0..rec.len())
+        .map(|i| {
+            let cell = String::from_utf8_lossy(rec.get(i));
+            trim(&cell)
+                .trim_matches(['\u{feff}', '\u{200b}'])
+                .to_owned()
+        })
+        .collect();
+    let plan = job.plan(&header)?;
+    let mut builder = plan.builder(table, source_index, rec.line());
+    builder.reserve(text.len() + text.len() / 8);
+    let separator = match D {
+        b';' => "semicolon",
+        b'\t' => "tab",
+        _ => "comma",
+    };
+    while tok.next_record(&mut rec) {
+        job.source.count_row();
+        let problem = match rec.malformed() {
+            Some(m) => Some(malformed_problem(m)),
+            None if rec.len() != header.len() => {
+                Some(field_count_problem(rec.len(), header.len(), separator))
+            }
+            None => None,
+        };
+        if let Some(reason) = problem {
+            let id = plan
+                .id_column
+                .filter(|&i| i < rec.len())
+                .map(|i| String::from_utf8_lossy(rec.get(i)).into_owned())
+                .unwrap_or_default();
+            builder.reject(rec.line(), &id, "", "", reason);
+            continue;
+        }
+        plan.write_row(&mut builder, rec.line(), |i| rec.get(i));
+    }
+    Ok(builder.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_separator_is_the_most_frequent_outside_quotes() {
+        assert_eq!(detect(b"a;b;\"c,d,e\"\n1;2;3", "x.csv").0, b';');
+        assert_eq!(detect(b"\n\na\tb\tc\n", "x.csv").0, b'\t');
+        assert_eq!(detect(b"a,b\n", "x.csv").0, b',');
+        let (sep, notice) = detect(b"one\n", "x.csv");
+        assert_eq!(sep, b',');
+        assert!(notice.contains("0 `,`, 0 `;`, 0 tabs"), "{notice}");
+    }
+
+    #[test]
+    fn windows_1252_is_decoded_and_a_bom_wins() {
+        let mut notices = Vec::new();
+        let text = decode(
+            b"Z\xfcrich \x80",
+            Encoding::Windows1252,
+            "x.csv",
+            &mut notices,
+        );
+        assert_eq!(std::str::from_utf8(&text).unwrap(), "Zürich €");
+        assert!(notices.is_empty());
+        let text = decode(
+            b"\xEF\xBB\xBFZ\xc3\xbc",
+            Encoding::Windows1252,
+            "x.csv",
+            &mut notices,
+        );
+        assert_eq!(std::str::from_utf8(&text).unwrap(), "Zü");
+        assert_eq!(notices.len(), 1);
+    }
+}
