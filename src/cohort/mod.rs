@@ -16,7 +16,6 @@ pub mod columns;
 pub mod csvfile;
 pub mod duplicates;
 pub mod ledger;
-pub mod parquet_source;
 pub mod participants;
 pub mod roster;
 pub mod scores;

@@ -45,6 +45,7 @@
 
 pub mod convert;
 pub mod dialect;
+pub mod parquet;
 pub mod plan;
 pub mod spec;
 pub mod starter;
@@ -479,9 +480,9 @@ pub fn translate(
         Format::Csv(csv) if direct(spec, csv) => Ok(None),
         Format::Csv(csv) => dialect::read(dir, spec, csv, options).map(Some),
         Format::Xlsx(x) => xlsx::read(dir, spec, x, options).map(Some),
-        // The Parquet reader (polars) and the REDCap translator plug in here: each returns a
-        // `Translation` built as the module note describes.
-        Format::Parquet(_) => Err(not_built("parquet")),
+        Format::Parquet(p) => parquet::read(dir, spec, p, options).map(Some),
+        // The REDCap translator plugs in here, returning a `Translation` built as the module
+        // note describes.
         Format::Redcap(_) => Err(not_built("redcap")),
     }
 }
