@@ -881,10 +881,20 @@ fn write_parquet(dir: &Path, tables: &[Grid; 3]) {
             .enumerate()
             .map(|(c, h)| {
                 let values: Vec<&str> = t.rows.iter().map(|r| r[c].as_str()).collect();
-                let source = if h == "participant_id" { "Patient No." } else { h };
+                let source = if h == "participant_id" {
+                    "Patient No."
+                } else {
+                    h
+                };
                 let ints: Option<Vec<Option<i64>>> = values
                     .iter()
-                    .map(|v| if v.is_empty() { Some(None) } else { v.parse().ok().map(Some) })
+                    .map(|v| {
+                        if v.is_empty() {
+                            Some(None)
+                        } else {
+                            v.parse().ok().map(Some)
+                        }
+                    })
                     .collect();
                 match ints {
                     Some(ints) if h == "age" || h == "week" => Column::new(source.into(), ints),

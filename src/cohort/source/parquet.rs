@@ -235,7 +235,6 @@ fn push_datetime(out: &mut String, t: i64, per_day: i64) {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use polars::prelude::{Column, DataFrame};
@@ -281,7 +280,10 @@ mod tests {
     fn a_list_column_is_refused_by_name() {
         let f = DataFrame::new_infer_height(vec![Column::new(
             "arm".into(),
-            [Series::new("a".into(), [1i64]), Series::new("b".into(), [2i64])],
+            [
+                Series::new("a".into(), [1i64]),
+                Series::new("b".into(), [2i64]),
+            ],
         )])
         .unwrap();
         let normalized = normalize(&f).unwrap();
