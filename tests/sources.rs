@@ -657,7 +657,7 @@ fn decimal_commas_in_markers_are_numbers_and_text_keeps_its_commas() {
         b"[[markers]]\ncolumn = \"walk_minutes\"\nbetter = \"higher\"\nresponder_min_improvement = 5\n\n[source]\ndelimiter = \";\"\ndecimal = \",\"\n",
     );
     let out = tmp.path().join("out");
-    let run = analyze(&dir, &out);
+    analyze(&dir, &out);
     let people = Table::read(&out.join("participants.csv"));
     let p1 = people.row("participant_id", "P1");
     assert_eq!(p1["site"], "Haus 1,5");

@@ -856,6 +856,9 @@ pub struct Results<'a> {
 /// The rows of one result table, handed to a sink.
 pub type Rows<'r> = &'r dyn Fn(&mut RowSink<'_>);
 
+/// Receives each result table: its name, header and rows (see [`each_table`]).
+pub type TableVisitor<'v, E> = dyn FnMut(&str, &[&str], Rows<'_>) -> Result<(), E> + 'v;
+
 /// Hands every result table of a run to `table` as its name (the CSV file's stem), header and
 /// rows, in the order the workbook shows them: the tables of [`each_summary_table`], then
 /// `participants` and `rejections`. The one list the workbook and the Parquet files are
@@ -865,7 +868,7 @@ pub type Rows<'r> = &'r dyn Fn(&mut RowSink<'_>);
 /// The first error `table` returns.
 pub fn each_table<E>(
     r: &Results<'_>,
-    table: &mut dyn FnMut(&str, &[&str], Rows<'_>) -> Result<(), E>,
+    table: &mut TableVisitor<'_, E>,
 ) -> Result<(), E> {
     each_summary_table(r, table)?;
     let header = participants_header(r.cohort);
@@ -893,7 +896,7 @@ pub fn each_table<E>(
 /// The first error `table` returns.
 pub fn each_summary_table<E>(
     r: &Results<'_>,
-    table: &mut dyn FnMut(&str, &[&str], Rows<'_>) -> Result<(), E>,
+    table: &mut TableVisitor<'_, E>,
 ) -> Result<(), E> {
     let a = r.analysis;
     table("arms", &ARMS_COLUMNS, &|s| arms_rows(a, s))?;

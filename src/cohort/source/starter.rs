@@ -221,11 +221,11 @@ pub fn starter(kind: &Kind, names: &[String]) -> Result<String, SourceError> {
                 .map(|(name, header)| Found { name, header })
                 .collect();
             let workbook = names.first().cloned().unwrap_or_default();
-            let mut head = format!(
+            let head = format!(
                 "[source]\nformat = \"xlsx\"\nworkbook = {}\n",
                 quoted(&workbook)
             );
-            Ok(render(&mut head, &found, &workbook))
+            Ok(render(&head, &found, &workbook))
         }
         Kind::Parquet(_) => Err(not_built("Parquet")),
         Kind::Redcap(_) => Err(not_built("a REDCap data dictionary")),
@@ -305,7 +305,7 @@ fn csv_starter(files: &[PathBuf], names: &[String]) -> Result<String, SourceErro
     if decimal_comma {
         head.push_str("decimal = \",\"   # numbers like 3,7 were seen\n");
     }
-    Ok(render(&mut head, &found, ""))
+    Ok(render(&head, &found, ""))
 }
 
 /// A TOML string.
@@ -315,7 +315,7 @@ fn quoted(text: &str) -> String {
 
 /// Assigns each source a table (the best match first) and writes the `[source]` text after
 /// `head`. `workbook` is empty for CSV files (each source is then a file).
-fn render(head: &mut String, found: &[Found], workbook: &str) -> String {
+fn render(head: &str, found: &[Found], workbook: &str) -> String {
     // Score: columns matched, the required ones twice.
     let score = |f: &Found, table: CohortFile| -> usize {
         let contract = contract_columns(table, &[]);
