@@ -866,10 +866,7 @@ pub type TableVisitor<'v, E> = dyn FnMut(&str, &[&str], Rows<'_>) -> Result<(), 
 ///
 /// # Errors
 /// The first error `table` returns.
-pub fn each_table<E>(
-    r: &Results<'_>,
-    table: &mut TableVisitor<'_, E>,
-) -> Result<(), E> {
+pub fn each_table<E>(r: &Results<'_>, table: &mut TableVisitor<'_, E>) -> Result<(), E> {
     each_summary_table(r, table)?;
     let header = participants_header(r.cohort);
     let names: Vec<&str> = header.iter().map(String::as_str).collect();
@@ -894,10 +891,7 @@ pub fn each_table<E>(
 ///
 /// # Errors
 /// The first error `table` returns.
-pub fn each_summary_table<E>(
-    r: &Results<'_>,
-    table: &mut TableVisitor<'_, E>,
-) -> Result<(), E> {
+pub fn each_summary_table<E>(r: &Results<'_>, table: &mut TableVisitor<'_, E>) -> Result<(), E> {
     let a = r.analysis;
     table("arms", &ARMS_COLUMNS, &|s| arms_rows(a, s))?;
     table("comparisons", &comparisons_header(a), &|s| {
