@@ -24,6 +24,21 @@ const TABLES: [&str; 9] = [
     "rejections",
 ];
 
+/// `analyze` options that write every optional table.
+const EVERY_TABLE: [&str; 11] = [
+    "--parquet",
+    "--skip-invalid",
+    "--adjust",
+    "baseline,age",
+    "--stratify",
+    "site",
+    "--sensitivity",
+    "--multiplicity",
+    "holm",
+    "--margin",
+    "0.1",
+];
+
 /// Compares `NAME.parquet` with `NAME.csv` in `out`, cell by cell.
 fn assert_table_is_csv(out: &Path, name: &str) {
     let records = parse_csv(&std::fs::read_to_string(out.join(format!("{name}.csv"))).unwrap());
@@ -72,22 +87,7 @@ fn assert_table_is_csv(out: &Path, name: &str) {
 #[test]
 fn every_table_is_a_typed_parquet_file_equal_to_its_csv() {
     let c = hostile_cohort();
-    let out = c.analyze_ok(
-        "results",
-        &[
-            "--parquet",
-            "--skip-invalid",
-            "--adjust",
-            "baseline,age",
-            "--stratify",
-            "site",
-            "--sensitivity",
-            "--multiplicity",
-            "holm",
-            "--margin",
-            "0.1",
-        ],
-    );
+    let out = c.analyze_ok("results", &EVERY_TABLE);
     for name in TABLES {
         assert_table_is_csv(&out, name);
     }
@@ -126,22 +126,7 @@ fn every_table_is_a_typed_parquet_file_equal_to_its_csv() {
     assert_eq!(hostile, 5, "the five hostile site names, as text");
 
     // Same input, same options, same bytes.
-    let again = c.analyze_ok(
-        "again",
-        &[
-            "--parquet",
-            "--skip-invalid",
-            "--adjust",
-            "baseline,age",
-            "--stratify",
-            "site",
-            "--sensitivity",
-            "--multiplicity",
-            "holm",
-            "--margin",
-            "0.1",
-        ],
-    );
+    let again = c.analyze_ok("again", &EVERY_TABLE);
     for name in TABLES {
         let file = format!("{name}.parquet");
         assert_eq!(
