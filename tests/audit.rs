@@ -31,16 +31,7 @@ fn outlier_cohort(tmp: &Path) -> PathBuf {
 }
 
 fn audit(cohort: &Path, out: &Path, extra: &[&str]) -> Run {
-    let mut args = vec![
-        "audit",
-        cohort.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    let run = trialdose(&args);
-    assert_eq!(run.code, 0, "{run}");
-    run
+    run_ok("audit", cohort, out, extra)
 }
 
 #[test]

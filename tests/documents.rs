@@ -202,6 +202,13 @@ fn tables(xml: &str) -> Vec<(String, Vec<Vec<String>>)> {
     out
 }
 
+/// The row of `rows` whose first cell is `key`.
+fn row_of<'a>(rows: &'a [Vec<String>], key: &str) -> &'a [String] {
+    rows.iter()
+        .find(|r| r[0] == key)
+        .unwrap_or_else(|| panic!("no row for {key}"))
+}
+
 fn table<'a>(all: &'a [(String, Vec<Vec<String>>)], caption: &str) -> &'a [Vec<String>] {
     &all.iter()
         .find(|(c, _)| c.contains(caption))
@@ -220,25 +227,6 @@ fn has_number(text: &str, number: &str) -> bool {
             rest.starts_with(digit) || (rest.starts_with('.') && rest[1..].starts_with(digit));
         !before.is_some_and(|c| digit(c) || c == '.') && !continues
     })
-}
-
-/// The text of an HTML page: its tags removed, its entities undone.
-fn html_text(html: &str) -> String {
-    let mut out = String::new();
-    let mut tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => tag = true,
-            '>' => tag = false,
-            c if !tag => out.push(c),
-            _ => {}
-        }
-    }
-    out.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
 }
 
 /// A cell of a Markdown pipe table as `report.md` and `audit.md` print it.
@@ -277,10 +265,7 @@ fn word_tables_hold_the_numbers_of_analyze() {
             "{caption}: header and one row per arm"
         );
         for row in &arms.rows {
-            let cells = rows
-                .iter()
-                .find(|r| r[0] == row["arm"])
-                .unwrap_or_else(|| panic!("{caption}: no row for {}", row["arm"]));
+            let cells = row_of(rows, &row["arm"]);
             let x = &row[&format!("{o}_responders")];
             let n = &row[&format!("{o}_n")];
             let rate = 100.0 * num(row, &format!("{o}_rate"));
@@ -293,7 +278,7 @@ fn word_tables_hold_the_numbers_of_analyze() {
         }
         let comparisons = Table::read(&a.join("comparisons.csv"));
         for row in comparisons.rows.iter().filter(|r| r["outcome"] == o) {
-            let cells = rows.iter().find(|r| r[0] == row["arm"]).unwrap();
+            let cells = row_of(rows, &row["arm"]);
             let rd = format!(
                 "{:+.1} [{:+.1} to {:+.1}]",
                 100.0 * num(row, "risk_difference"),
@@ -321,7 +306,7 @@ fn word_tables_hold_the_numbers_of_analyze() {
             "Table 1 n of {}",
             row["arm"]
         );
-        let s = safety.iter().find(|r| r[0] == row["arm"]).unwrap();
+        let s = row_of(safety, &row["arm"]);
         let events = &row["adverse_event_participants"];
         assert!(
             s[2] == *events || s[2].starts_with(&format!("{events} (")),
@@ -414,14 +399,19 @@ fn no_small_count_in_any_table_or_paragraph_under_min_cell() {
     assert!(word.media().len() < 8);
 }
 
+/// The participant ids of the example cohort.
+fn participant_ids() -> Vec<String> {
+    let cohort = dream_like().unwrap();
+    Table::read(&cohort.join("participants.csv"))
+        .column("participant_id")
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
+}
+
 #[test]
 fn participant_ids_only_with_show_ids() {
-    let cohort = dream_like().unwrap();
-    let ids: Vec<String> = Table::read(&cohort.join("participants.csv"))
-        .rows
-        .iter()
-        .map(|r| r["participant_id"].clone())
-        .collect();
+    let ids = participant_ids();
     let plain = report(&[]);
     let text = text_of(&Word::open(&plain.path().join("rep/report.docx")).xml());
     let md = std::fs::read_to_string(plain.path().join("rep/report.md")).unwrap();
@@ -437,47 +427,53 @@ fn participant_ids_only_with_show_ids() {
     assert!(listed >= 7, "{listed} participants listed");
 }
 
-#[test]
-fn documents_chooses_fewer_and_the_bytes_repeat() {
-    let tmp = report(&[]);
-    let out = tmp.path().join("rep");
-    let first = std::fs::read(out.join("report.docx")).unwrap();
+/// After a run with every document, `COMMAND --documents md,docx --format svg` into the same
+/// folder: the earlier `STEM.html` is removed, `STEM.docx` keeps its bytes (it embeds the
+/// charts drawn for print, whatever `--format` says), `STEM.md` points at the SVG charts
+/// (`svg_link`); then `--documents html` writes the page alone, and an unknown document is a
+/// usage error. Returns the `md,docx` run.
+fn documents_choose_fewer(command: &str, stem: &str, svg_link: &str) -> Run {
+    let tmp = example_into(command, "out", &[]);
+    let out = tmp.path().join("out");
+    let file = |ext: &str| out.join(format!("{stem}.{ext}"));
+    let first = std::fs::read(file("docx")).unwrap();
     let cohort = dream_like().unwrap();
-    let run = trialdose([
-        "report",
-        cohort.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--documents",
-        "md,docx",
-        "--format",
-        "svg",
-    ]);
-    assert_eq!(run.code, 0, "{run}");
+    let again = |documents: &str, extra: &[&str]| {
+        let mut args = vec!["--documents", documents];
+        args.extend_from_slice(extra);
+        run_ok(command, &cohort, &out, &args)
+    };
+    let run = again("md,docx", &["--format", "svg"]);
+    assert!(!file("html").exists(), "an earlier {stem}.html is removed");
+    assert_eq!(std::fs::read(file("docx")).unwrap(), first, "same bytes");
+    let md = std::fs::read_to_string(file("md")).unwrap();
     assert!(
-        !out.join("report.html").exists(),
-        "an earlier report.html is removed"
+        md.contains(svg_link),
+        "SVG charts only: {stem}.md points at them"
     );
-    assert_eq!(
-        std::fs::read(out.join("report.docx")).unwrap(),
-        first,
-        "same bytes"
-    );
-    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
-    assert!(
-        md.contains("](charts/rates.svg)"),
-        "SVG charts only: Markdown points at them"
-    );
-    assert!(run.stdout.contains("report.md") && !run.stdout.contains("report.html"));
+    again("html", &[]);
+    assert!(file("html").is_file() && !file("md").exists() && !file("docx").exists());
     let bad = trialdose([
-        "report",
+        command,
         cohort.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
         "--documents",
-        "pdf",
+        "html,pdf",
     ]);
     assert_eq!(bad.code, 2, "{bad}");
+    run
+}
+
+#[test]
+fn documents_chooses_fewer_and_the_bytes_repeat() {
+    let run = documents_choose_fewer("report", "report", "](charts/rates.svg)");
+    assert!(run.stdout.contains("report.md") && !run.stdout.contains("report.html"));
+}
+
+#[test]
+fn audit_documents_chooses_fewer_and_the_bytes_repeat() {
+    documents_choose_fewer("audit", "audit", "](funnel.svg)");
 }
 
 #[test]
@@ -499,19 +495,7 @@ fn hostile_title_stays_text() {
 /// Runs `audit` on the example cohort into `aud/` of a new temporary folder, with `extra`
 /// arguments; the run must succeed.
 fn audit(extra: &[&str]) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("aud");
-    let cohort = dream_like().expect("example cohort");
-    let mut args = vec![
-        "audit",
-        cohort.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    let run = trialdose(&args);
-    assert_eq!(run.code, 0, "{run}");
-    tmp
+    example_into("audit", "aud", extra)
 }
 
 /// The audit's three documents in `dir`: the Word document's text, its tables, the Markdown
@@ -571,10 +555,7 @@ fn audit_documents_hold_the_numbers_of_units_csv_and_safety_csv() {
         "header and one row per unit"
     );
     for u in &units.rows {
-        let cells = rows
-            .iter()
-            .find(|r| r[0] == u["unit"])
-            .unwrap_or_else(|| panic!("no row for {}", u["unit"]));
+        let cells = row_of(rows, &u["unit"]);
         let rate = rate_cell(u, "responders", "n", "rate", "rate_low", "rate_high");
         assert_eq!(cells[1], u["patients"], "{} patients", u["unit"]);
         assert_eq!(cells[3], rate, "{} rate", u["unit"]);
@@ -594,7 +575,7 @@ fn audit_documents_hold_the_numbers_of_units_csv_and_safety_csv() {
     let rows = table(&docs.tables, "adverse event by site");
     assert_eq!(rows.len(), safety.rows.len() + 1);
     for s in &safety.rows {
-        let cells = rows.iter().find(|r| r[0] == s["unit"]).unwrap();
+        let cells = row_of(rows, &s["unit"]);
         assert_eq!(cells[1], s["treated"], "{} treated", s["unit"]);
         let events = rate_cell(
             s,
@@ -677,10 +658,10 @@ fn audit_hides_small_counts_in_every_table_and_paragraph_of_every_format() {
         }
         if s["adherent_share"].is_empty() {
             let share = format!("{:.0}%", 100.0 * num(t, "adherent_share"));
-            let row = table(&docs.tables, "Responder rates by therapist")
-                .iter()
-                .find(|r| r[0] == t["unit"])
-                .unwrap();
+            let row = row_of(
+                table(&docs.tables, "Responder rates by therapist"),
+                &t["unit"],
+            );
             assert_eq!(row[2], "[c]", "{}: adherent {share} shown", t["unit"]);
         }
     }
@@ -737,12 +718,7 @@ fn audit_hides_small_counts_in_every_table_and_paragraph_of_every_format() {
 
 #[test]
 fn audit_lists_participant_ids_only_with_show_ids() {
-    let cohort = dream_like().unwrap();
-    let ids: Vec<String> = Table::read(&cohort.join("participants.csv"))
-        .rows
-        .iter()
-        .map(|r| r["participant_id"].clone())
-        .collect();
+    let ids = participant_ids();
     let plain = audit(&[]);
     let docs = AuditDocuments::read(&plain.path().join("aud"));
     for id in &ids {
@@ -756,57 +732,4 @@ fn audit_lists_participant_ids_only_with_show_ids() {
         assert!(ids.contains(&row[0]), "{} is a participant id", row[0]);
         assert!(docs.md.contains(&row[0]) && docs.html.contains(&row[0]));
     }
-}
-
-#[test]
-fn audit_documents_chooses_fewer_and_the_bytes_repeat() {
-    let tmp = audit(&[]);
-    let out = tmp.path().join("aud");
-    let first = std::fs::read(out.join("audit.docx")).unwrap();
-    let cohort = dream_like().unwrap();
-    let run = trialdose([
-        "audit",
-        cohort.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--documents",
-        "md,docx",
-        "--format",
-        "svg",
-    ]);
-    assert_eq!(run.code, 0, "{run}");
-    assert!(
-        !out.join("audit.html").exists(),
-        "an earlier audit.html is removed"
-    );
-    assert_eq!(
-        std::fs::read(out.join("audit.docx")).unwrap(),
-        first,
-        "same bytes, whatever chart files are written"
-    );
-    let md = std::fs::read_to_string(out.join("audit.md")).unwrap();
-    assert!(
-        md.contains("](funnel.svg)"),
-        "SVG charts only: Markdown points at them"
-    );
-    let run = trialdose([
-        "audit",
-        cohort.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--documents",
-        "html",
-    ]);
-    assert_eq!(run.code, 0, "{run}");
-    assert!(out.join("audit.html").is_file());
-    assert!(!out.join("audit.md").exists() && !out.join("audit.docx").exists());
-    let bad = trialdose([
-        "audit",
-        cohort.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--documents",
-        "html,pdf",
-    ]);
-    assert_eq!(bad.code, 2, "{bad}");
 }

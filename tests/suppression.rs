@@ -29,23 +29,6 @@ fn section<'a>(html: &'a str, id: &str) -> &'a str {
     &html[start..end]
 }
 
-/// Text with tags removed.
-fn strip(s: &str) -> String {
-    let mut out = String::new();
-    let mut tag = false;
-    for c in s.chars() {
-        match c {
-            '<' => tag = true,
-            '>' => tag = false,
-            c if !tag => out.push(c),
-            _ => {}
-        }
-    }
-    out.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
 /// Body rows of every table in `html`: the cells' texts.
 fn rows(html: &str) -> Vec<Vec<String>> {
     let mut out = Vec::new();
@@ -58,7 +41,7 @@ fn rows(html: &str) -> Vec<Vec<String>> {
                 .skip(1)
                 .map(|td| {
                     let inner = td.split_once('>').map_or("", |(_, r)| r);
-                    strip(inner.split("</td>").next().unwrap_or(""))
+                    html_text(inner.split("</td>").next().unwrap_or(""))
                 })
                 .collect();
             out.push(cells);
@@ -175,7 +158,7 @@ fn svg_texts(svg: &str) -> Vec<String> {
         .skip(1)
         .map(|t| {
             let inner = t.split_once('>').map_or("", |(_, r)| r);
-            strip(inner.split("</text>").next().unwrap_or(""))
+            html_text(inner.split("</text>").next().unwrap_or(""))
                 .trim()
                 .to_owned()
         })
@@ -695,7 +678,7 @@ fn attack_audit(truth: &Path, out: &Path, k: u64) -> Vec<String> {
     let page = std::fs::read_to_string(out.join("audit.html")).unwrap();
     let full = std::fs::read_to_string(truth.join("audit.html")).unwrap();
     let total_of = |html: &str| {
-        let p = strip(section(html, "provenance"));
+        let p = html_text(section(html, "provenance"));
         let before = p
             .split(" treated participants audited")
             .next()

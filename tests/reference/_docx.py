@@ -2,8 +2,10 @@
 read a Word document back with python-docx (pinned in requirements.txt): its tables with their
 captions, all of its text, and its embedded images with the size Word sets them at.
 
-Each check prints ok or FAIL; `finish()` prints the tally and gives the exit code (1 on any
-failure)."""
+Each script runs the binary given as its argument (default target/release/trialdose) on
+data/dream-like into a temporary folder; run it from the repository root with the helper
+environment's Python (tests/reference/README.md). Each check prints ok or FAIL; the last line
+is the tally (`finish()`); the exit code is 1 on any failure."""
 
 import csv
 import os

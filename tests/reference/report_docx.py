@@ -3,20 +3,14 @@ outputs of `analyze`, the charts are embedded images drawn at print resolution (
 size Word sets them), with `--min-cell` no hidden count appears in any table or paragraph, and
 no participant id appears without `--show-ids`.
 
-Runs the binary given (default target/release/trialdose) on data/dream-like into a temporary
-folder. Needs python-docx as pinned in requirements.txt; the helpers are in _docx.py. From the
-repository root:
-
-    ~/.venvs/td-ref/bin/python tests/reference/report_docx.py [BINARY]
-
-Each check prints ok or FAIL; the last line is the tally; exit 1 on any failure."""
+Run from the repository root as `_docx.py` says:
+`~/.venvs/td-ref/bin/python tests/reference/report_docx.py [BINARY]`."""
 
 import os
 import sys
 import tempfile
 
 import docx  # python-docx
-
 from _docx import (COHORT, check, check_images, every_text, finish, read_csv, run, table,
                    tables, whole)
 

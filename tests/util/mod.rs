@@ -554,14 +554,10 @@ pub fn num(row: &Row, column: &str) -> f64 {
         .unwrap_or_else(|_| panic!("column {column} is {v:?}, not a number, in {row:?}"))
 }
 
-/// Runs `report` on the example cohort into `rep/` of a new temporary folder, with `extra`
-/// arguments; the run must succeed.
-pub fn report_example(extra: &[&str]) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("rep");
-    let cohort = dream_like().expect("example cohort");
+/// Runs `COMMAND COHORT --out OUT EXTRA...`; the run must succeed.
+pub fn run_ok(command: &str, cohort: &Path, out: &Path, extra: &[&str]) -> Run {
     let mut args = vec![
-        "report",
+        command,
         cohort.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
@@ -569,7 +565,41 @@ pub fn report_example(extra: &[&str]) -> tempfile::TempDir {
     args.extend_from_slice(extra);
     let run = trialdose(&args);
     assert_eq!(run.code, 0, "{run}");
+    run
+}
+
+/// Runs `COMMAND` (`report`, `audit`) on the example cohort into `NAME/` of a new temporary
+/// folder, with `extra` arguments; the run must succeed.
+pub fn example_into(command: &str, name: &str, extra: &[&str]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let cohort = dream_like().expect("example cohort");
+    run_ok(command, &cohort, &tmp.path().join(name), extra);
     tmp
+}
+
+/// Runs `report` on the example cohort into `rep/` of a new temporary folder, with `extra`
+/// arguments; the run must succeed.
+pub fn report_example(extra: &[&str]) -> tempfile::TempDir {
+    example_into("report", "rep", extra)
+}
+
+/// The text of an HTML page: its tags removed, its entities undone.
+pub fn html_text(html: &str) -> String {
+    let mut out = String::new();
+    let mut tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => tag = true,
+            '>' => tag = false,
+            c if !tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
 }
 
 /// The committed example cohort, when it exists.

@@ -118,9 +118,16 @@ fn text(s: &mut String, t: &Text) {
     }
 }
 
-/// A `<table>` with its caption (when the page prints it), header and rows.
+/// A `<table>` with its caption (when the page prints it), header and rows. A table of running
+/// text only (a list of participants and what to do) is a `list`: left-aligned throughout,
+/// headings included.
 fn table(s: &mut String, t: &Table) {
-    s.push_str("<table>");
+    let list = !t.rows.is_empty() && t.rows.iter().flatten().all(|c| c.kind == CellKind::Words);
+    s.push_str(if list {
+        "<table class=\"list\">"
+    } else {
+        "<table>"
+    });
     if t.caption_in_html {
         let _ = write!(s, "<caption>{}</caption>", escape(&t.caption));
     }
@@ -132,19 +139,20 @@ fn table(s: &mut String, t: &Table) {
     for row in &t.rows {
         s.push_str("<tr>");
         for c in row {
-            cell(s, c);
+            cell(s, c, list);
         }
         s.push_str("</tr>");
     }
     s.push_str("</tbody></table>");
 }
 
-fn cell(s: &mut String, c: &Cell) {
+/// A `<td>`; running text is left-aligned (by its table, in a `list`).
+fn cell(s: &mut String, c: &Cell, list: bool) {
     s.push_str("<td");
     if c.span > 1 {
         let _ = write!(s, " colspan=\"{}\"", c.span);
     }
-    if c.kind == CellKind::Words {
+    if c.kind == CellKind::Words && !list {
         s.push_str(" class=\"t\"");
     }
     s.push('>');
