@@ -23,7 +23,7 @@
 
 use std::fmt::Write as _;
 
-use super::RedcapError;
+use super::{RedcapError, toml_str};
 use crate::cohort::csvfile::{CsvSource, Record, Tokenizer};
 use crate::cohort::participants::CONTRAINDICATIONS;
 
@@ -183,23 +183,6 @@ fn code_of(values: &[String], value: &str) -> String {
         .iter()
         .position(|v| v == value)
         .map_or_else(String::new, |i| (i + 1).to_string())
-}
-
-/// A TOML basic string.
-fn toml_str(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// Turns a contract cohort (the three CSV files' bytes) into a REDCap export, its data

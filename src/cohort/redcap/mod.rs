@@ -52,6 +52,24 @@ pub use spec::{Mapping, RedcapSpec, ScoresSpec, SessionsSpec, Source};
 pub use starter::starter_source;
 pub use translate::{translate, translate_with};
 
+/// `s` as a TOML basic string (quoted, escaped), for the TOML this module writes.
+pub(crate) fn toml_str(s: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// The codes of `[source.codes.<contract column>]`: contract column -> (source value ->
 /// contract value).
 pub type Codes = BTreeMap<String, BTreeMap<String, String>>;

@@ -13,6 +13,7 @@ use std::fmt::Write as _;
 
 use super::dictionary::{Dictionary, Field, FieldType};
 use super::spec::{PARTICIPANT_COLUMNS, SESSION_COLUMNS};
+use super::toml_str;
 use super::translate::fits;
 
 /// Words that suggest each contract column, looked for in field names and labels
@@ -70,9 +71,26 @@ fn best<'d>(column: &str, candidates: &[&'d Field], used: &[&str]) -> Option<&'d
     found.map(|(f, _)| f)
 }
 
+/// What a comment says of a field: type, form and label (one line, control characters
+/// dropped, at most 60 characters of label).
 fn why(field: &Field) -> String {
-    let label: String = field.label.chars().take(60).collect();
-    format!("{} on form {}: \"{label}\"", field.type_text, field.form)
+    let clean = |s: &str, n: usize| -> String {
+        s.chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .take(n)
+            .collect()
+    };
+    format!(
+        "{} on form {}: \"{}\"",
+        clean(&field.type_text, 20),
+        clean(&field.form, 60),
+        clean(&field.label, 60)
+    )
+}
+
+/// A field name for a comment (control characters dropped).
+fn why_name(name: &str) -> String {
+    name.chars().filter(|c| !c.is_control()).take(100).collect()
 }
 
 /// The `[source]` TOML for a REDCap project with this dictionary: `format`, `export`,
@@ -130,7 +148,7 @@ pub fn starter_source(dictionary: &Dictionary, export_header: Option<&[String]>)
 
     t.push_str(&format!(
         "\n[source.redcap.participants]\n# participant_id is the record id, `{}`.\n",
-        record.name
+        why_name(&record.name)
     ));
     let not_sessions: Vec<&Field> = fields
         .iter()
@@ -141,7 +159,7 @@ pub fn starter_source(dictionary: &Dictionary, export_header: Option<&[String]>)
         match best(column, &not_sessions, &used) {
             Some(f) => {
                 used.push(&f.name);
-                let _ = writeln!(t, "{column} = \"{}\"  # {}", f.name, why(f));
+                let _ = writeln!(t, "{column} = {}  # {}", toml_str(&f.name), why(f));
             }
             None if dag && *column == "site" => {
                 let _ = writeln!(t, "site = \"dag\"  # the data access group");
@@ -150,23 +168,30 @@ pub fn starter_source(dictionary: &Dictionary, export_header: Option<&[String]>)
         }
     }
 
-    t.push_str("\n[source.redcap.sessions]\n");
     match session_form {
         Some(form) => {
-            let _ = writeln!(t, "instrument = \"{form}\"  # the repeating instrument: one visit per instance");
+            t.push_str("\n[source.redcap.sessions]\n");
+            let _ = writeln!(
+                t,
+                "instrument = {}  # the repeating instrument: one visit per instance",
+                toml_str(form)
+            );
             let on: Vec<&Field> = fields.iter().copied().filter(|f| f.form == form).collect();
             for column in &SESSION_COLUMNS[1..] {
                 match best(column, &on, &used) {
                     Some(f) => {
                         used.push(&f.name);
-                        let _ = writeln!(t, "{column} = \"{}\"  # {}", f.name, why(f));
+                        let _ = writeln!(t, "{column} = {}  # {}", toml_str(&f.name), why(f));
                     }
                     None => unmatched.push(format!("sessions.{column}")),
                 }
             }
         }
         None => {
-            t.push_str("# instrument = \"\"  # no form looked like the session log: name the repeating instrument\n");
+            t.push_str(
+                "\n# No form looked like the session log: name the repeating instrument and its fields.\n\
+                 # [source.redcap.sessions]\n# instrument = \"\"\n",
+            );
             unmatched.extend(SESSION_COLUMNS[1..].iter().map(|c| format!("sessions.{c}")));
         }
     }
@@ -177,7 +202,7 @@ pub fn starter_source(dictionary: &Dictionary, export_header: Option<&[String]>)
             match best(column, &not_sessions, &used) {
                 Some(f) => {
                     used.push(&f.name);
-                    let _ = writeln!(t, "{column} = \"{}\"  # {}", f.name, why(f));
+                    let _ = writeln!(t, "{column} = {}  # {}", toml_str(&f.name), why(f));
                 }
                 None => unmatched.push(format!("scores.{column}")),
             }
@@ -212,7 +237,7 @@ pub fn starter_source(dictionary: &Dictionary, export_header: Option<&[String]>)
         t.push_str("#   none\n");
     }
     for f in unused {
-        let _ = writeln!(t, "#   {} ({})", f.name, why(f));
+        let _ = writeln!(t, "#   {} ({})", why_name(&f.name), why(f));
     }
     t
 }

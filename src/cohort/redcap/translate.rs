@@ -483,6 +483,16 @@ impl Plan {
             }
             (None, None) => None,
         };
+        if let Some(s) = spec.sessions()
+            && repeat_instrument.is_none()
+        {
+            return Err(RedcapError::Export {
+                problem: format!(
+                    "the header has no `{REPEAT_INSTRUMENT}` column, so no row is an instance of the sessions instrument `{}`; make `{}` a repeating instrument in REDCap and export again",
+                    s.instrument, s.instrument
+                ),
+            });
+        }
         let participants = table_plan(
             spec.participants(),
             false,
@@ -493,14 +503,6 @@ impl Plan {
         )?;
         let (instrument, sessions) = match spec.sessions() {
             Some(s) => {
-                if repeat_instrument.is_none() {
-                    return Err(RedcapError::Export {
-                        problem: format!(
-                            "the header has no `{REPEAT_INSTRUMENT}` column, so no row is an instance of the sessions instrument `{}`; make `{}` a repeating instrument in REDCap and export again",
-                            s.instrument, s.instrument
-                        ),
-                    });
-                }
                 if !dictionary.forms().contains(&s.instrument.as_str()) {
                     return Err(RedcapError::Field {
                         key: "source.redcap.sessions.instrument".to_owned(),
@@ -600,6 +602,8 @@ struct State {
     tables: [Part; 3],
     ignored: Vec<(u64, String)>,
     rows: u64,
+    /// Rows at the participants event (to tell a misspelt event from an empty export).
+    at_participants_event: u64,
     row: Vec<u8>,
     int: itoa::Buffer,
 }
@@ -778,6 +782,7 @@ impl Plan {
             _ => true,
         };
         if at_participants_event {
+            st.at_participants_event += 1;
             self.feed(st, PARTICIPANTS, &self.participants, rec, None);
             fed = true;
         } else if let Some((column, value)) = self.participants.carries(rec) {
@@ -880,8 +885,10 @@ pub fn translate_with(
         plan.scores.as_ref().map_or(&[], |p| &p.header),
     ];
     let mut parts: [Vec<Part>; 3] = Default::default();
+    let mut at_participants_event = 0;
     for st in states {
         out.rows += st.rows;
+        at_participants_event += st.at_participants_event;
         out.ignored.extend(st.ignored);
         for (k, p) in st.tables.into_iter().enumerate() {
             parts[k].push(p);
@@ -918,8 +925,7 @@ pub fn translate_with(
     out.scores = scores;
     if let Some(event) = spec.participants_event()
         && out.rows > 0
-        && out.participants.lines.is_empty()
-        && out.participants.rejected.is_empty()
+        && at_participants_event == 0
     {
         return Err(RedcapError::Spec {
             key: "source.redcap.participants_event".to_owned(),
