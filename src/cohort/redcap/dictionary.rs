@@ -238,7 +238,9 @@ impl Dictionary {
                 if let Some(first) = names.insert(name.clone(), line) {
                     return Err(bad(
                         line,
-                        format!("defines field `{name}` twice (lines {first} and {line}); keep one"),
+                        format!(
+                            "defines field `{name}` twice (lines {first} and {line}); keep one"
+                        ),
                     ));
                 }
                 fields.push(Field {

@@ -253,10 +253,24 @@ pub fn write_example(
     };
     let has = |rows: &Rows, c: &str| rows.col(c).is_some();
     if has(&people, "arm") {
-        field("arm", "enrolment", "radio", "Randomized arm", numbered(&arms), "");
+        field(
+            "arm",
+            "enrolment",
+            "radio",
+            "Randomized arm",
+            numbered(&arms),
+            "",
+        );
     }
     if has(&people, "age") {
-        field("age", "enrolment", "text", "Age (years)", String::new(), "integer");
+        field(
+            "age",
+            "enrolment",
+            "text",
+            "Age (years)",
+            String::new(),
+            "integer",
+        );
     }
     if has(&people, "sex") {
         let labels: Vec<String> = sexes.iter().map(|x| capitalised(x)).collect();
@@ -308,10 +322,38 @@ pub fn write_example(
         );
     }
     let session_fields: [(&str, &str, &'static str, &str, String, &'static str); 5] = [
-        ("date", "session_date", "text", "Date of visit", String::new(), "date_ymd"),
-        ("minutes", "session_minutes", "text", "Minutes of massage", String::new(), "number"),
-        ("status", "session_status", "radio", "Visit status", numbered(&statuses), ""),
-        ("therapist", "therapist", "text", "Therapist", String::new(), ""),
+        (
+            "date",
+            "session_date",
+            "text",
+            "Date of visit",
+            String::new(),
+            "date_ymd",
+        ),
+        (
+            "minutes",
+            "session_minutes",
+            "text",
+            "Minutes of massage",
+            String::new(),
+            "number",
+        ),
+        (
+            "status",
+            "session_status",
+            "radio",
+            "Visit status",
+            numbered(&statuses),
+            "",
+        ),
+        (
+            "therapist",
+            "therapist",
+            "text",
+            "Therapist",
+            String::new(),
+            "",
+        ),
         (
             "adverse_event",
             "adverse_event",
@@ -418,7 +460,10 @@ pub fn write_example(
     ];
     let forms = ["enrolment", "session", "outcomes", "follow_up"];
     for form in forms {
-        for f in fields.iter().filter(|f| f.form == form && f.name != "record_id") {
+        for f in fields
+            .iter()
+            .filter(|f| f.form == form && f.name != "record_id")
+        {
             if f.kind == "checkbox" {
                 columns.extend(CONTRA_CODES.iter().map(|c| format!("{}___{c}", f.name)));
             } else {
@@ -433,7 +478,11 @@ pub fn write_example(
     // Rows of each participant, in file order.
     let mut by_id: rustc_hash::FxHashMap<&str, (Vec<usize>, Vec<usize>)> = Default::default();
     for (i, r) in sessions.rows.iter().enumerate() {
-        by_id.entry(&r[s("participant_id").unwrap_or(0)]).or_default().0.push(i);
+        by_id
+            .entry(&r[s("participant_id").unwrap_or(0)])
+            .or_default()
+            .0
+            .push(i);
     }
     let score_pid = scores.col("participant_id").unwrap_or(0);
     for (i, r) in scores.rows.iter().enumerate() {
@@ -487,7 +536,11 @@ pub fn write_example(
             let listed: Vec<&str> = v("contraindications").split(';').map(str::trim).collect();
             for (code, name) in CONTRA_CODES.iter().zip(CONTRAINDICATIONS) {
                 let checked = if listed.contains(&name) { "1" } else { "0" };
-                set(&mut row, &format!("contraindications___{code}"), checked.into());
+                set(
+                    &mut row,
+                    &format!("contraindications___{code}"),
+                    checked.into(),
+                );
             }
         }
         let clearance = match v("medical_clearance") {

@@ -131,7 +131,12 @@ impl Translation {
     pub fn balanced(&self) -> bool {
         let mut fed: Vec<u64> = [&self.participants, &self.sessions, &self.scores]
             .iter()
-            .flat_map(|t| t.lines.iter().copied().chain(t.rejected.iter().map(|p| p.line)))
+            .flat_map(|t| {
+                t.lines
+                    .iter()
+                    .copied()
+                    .chain(t.rejected.iter().map(|p| p.line))
+            })
             .collect();
         fed.sort_unstable();
         fed.dedup();

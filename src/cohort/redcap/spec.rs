@@ -74,10 +74,11 @@ pub struct SessionsSpec {
 /// `[source.redcap.scores]`.
 #[derive(Clone, Debug)]
 pub struct ScoresSpec {
-    /// Event name -> week, in the order written.
+    /// Event name -> week, in key order.
     pub weeks: Vec<(String, u32)>,
     /// The mapped columns: participant_id (the record id), then pain and ndi when mapped, then
-    /// the markers in the order written (`week` comes from the event and is not listed).
+    /// the marker keys in key order (the translation writes them in trial.toml's marker
+    /// order; `week` comes from the event and is not listed).
     pub columns: Vec<Mapping>,
 }
 
@@ -218,7 +219,13 @@ impl RedcapSpec {
             .transpose()?;
         let key = "source.redcap.participants";
         let participants = match table.get("participants") {
-            Some(v) => columns(table_of(v, key)?, key, &PARTICIPANT_COLUMNS, &[], &DAG_COLUMNS)?,
+            Some(v) => columns(
+                table_of(v, key)?,
+                key,
+                &PARTICIPANT_COLUMNS,
+                &[],
+                &DAG_COLUMNS,
+            )?,
             None => {
                 return Err(spec_error(
                     key,

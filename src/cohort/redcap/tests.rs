@@ -58,8 +58,11 @@ fn the_example_translates_back_to_the_cohort_byte_for_byte() {
     assert_eq!(t.sessions.rows_fed(), sessions);
     assert_eq!(t.scores.rows_fed(), scores);
     assert_eq!(t.ignored.len() as u64, people);
-    assert!(t.ignored.iter().all(|(_, why)| why
-        == "event `follow_up_arm_1` carries none of the mapped fields"));
+    assert!(
+        t.ignored
+            .iter()
+            .all(|(_, why)| why == "event `follow_up_arm_1` carries none of the mapped fields")
+    );
     // Baseline rows feed two tables, so the distinct rows are fewer than the rows fed.
     assert_eq!(export_rows, people + sessions + (scores - people) + people);
     assert!(t.balanced());
@@ -84,41 +87,41 @@ fn the_example_translates_back_to_the_cohort_byte_for_byte() {
 
 #[test]
 fn the_result_does_not_depend_on_the_threads() {
-    // A cohort large enough (several MiB of export) to be read in chunks.
+    // The example cohort 24 times over (several MiB of export, so it is read in chunks), ids
+    // made unique per copy, and in odd copies every seventh participant with two
+    // contraindications written out of the dictionary's order, and cleared.
     let (mut p, mut s, mut sc) = (Vec::new(), Vec::new(), Vec::new());
-    let opts = crate::generate::GenerateOptions::new(4000, 3, crate::generate::Profile::Dream)
-        .expect("options");
-    crate::generate::write_cohort(&opts, &mut p, &mut s, &mut sc).expect("cohort");
+    for (file, out) in [(PEOPLE, &mut p), (SESSIONS, &mut s), (SCORES, &mut sc)] {
+        let mut lines = text(file).lines();
+        out.extend_from_slice(lines.next().unwrap().as_bytes());
+        out.push(b'\n');
+        let body: Vec<&str> = lines.collect();
+        for copy in 0..24 {
+            for (i, line) in body.iter().enumerate() {
+                let mut line = format!("C{copy}{line}");
+                if std::ptr::eq(file, PEOPLE) && copy % 2 == 1 && i % 7 == 0 {
+                    line = format!("{},burn;recent_fracture,yes", line.trim_end_matches(','));
+                }
+                out.extend_from_slice(line.as_bytes());
+                out.push(b'\n');
+            }
+        }
+    }
     let ex = write_example(&p, &s, &sc).expect("example");
     assert!(ex.export.len() > 3 << 20, "{}", ex.export.len());
     let dictionary = Dictionary::parse(&ex.dictionary).expect("dictionary");
     let (spec, codes) = source_of(&ex.source_toml);
     let one = translate_with(&ex.export, &dictionary, &spec, &codes, &[], 1).expect("one");
-    // The generator lists a second contraindication in random order, the checkbox in the
-    // dictionary's: the same set.
-    let sorted_lists = |csv: &[u8]| -> String {
-        text(csv)
-            .lines()
-            .map(|l| {
-                l.split(',')
-                    .map(|c| {
-                        let mut parts: Vec<&str> = c.split(';').collect();
-                        parts.sort_unstable();
-                        parts.join(";")
-                    })
-                    .collect::<Vec<_>>()
-                    .join(",")
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    assert!(text(&p).contains(';'), "some participants have contraindications");
-    assert_eq!(sorted_lists(&one.participants.csv), sorted_lists(&p));
+    // The checkbox lists its choices in the dictionary's order.
+    let want_people = text(&p).replace("burn;recent_fracture", "recent_fracture;burn");
+    assert_eq!(text(&one.participants.csv), want_people);
+    assert!(want_people.contains("recent_fracture;burn,yes"));
     assert_eq!(one.sessions.csv, s);
     assert_eq!(one.scores.csv, sc);
+    assert!(one.balanced());
     for threads in [2, 4] {
-        let many = translate_with(&ex.export, &dictionary, &spec, &codes, &[], threads)
-            .expect("many");
+        let many =
+            translate_with(&ex.export, &dictionary, &spec, &codes, &[], threads).expect("many");
         for (a, b) in [
             (&one.participants, &many.participants),
             (&one.sessions, &many.sessions),
@@ -290,15 +293,24 @@ fn project_rows_go_where_they_belong() {
     assert_eq!((p[0].column.as_str(), p[0].value.as_str()), ("arm", "7"));
     assert!(
         p[0].reason.contains("field `arm`")
-            && p[0].reason.contains("1 = control, 2 = 60x2, 3 = Sixty, three times")
+            && p[0]
+                .reason
+                .contains("1 = control, 2 = 60x2, 3 = Sixty, three times")
             && p[0].reason.contains("[source.codes.arm]"),
         "{}",
         p[0].reason
     );
     assert!(p[1].reason.contains("week_5_arm_1") && p[1].reason.contains("participants_event"));
-    assert_eq!((p[2].column.as_str(), p[2].value.as_str()), ("contraindications", "2"));
+    assert_eq!(
+        (p[2].column.as_str(), p[2].value.as_str()),
+        ("contraindications", "2")
+    );
     assert!(p[2].reason.contains("contra___m1"), "{}", p[2].reason);
-    assert!(p[3].reason.contains("7 fields") && p[3].reason.contains("25"), "{}", p[3].reason);
+    assert!(
+        p[3].reason.contains("7 fields") && p[3].reason.contains("25"),
+        "{}",
+        p[3].reason
+    );
 
     // Session instances: a therapist with a comma quoted; status code 9 rejected.
     assert_eq!(
@@ -321,7 +333,11 @@ fn project_rows_go_where_they_belong() {
     assert_eq!(lines(&t.scores), [9]);
     let s = &t.scores.rejected[0];
     assert_eq!((s.column.as_str(), s.value.as_str()), ("pain", "4"));
-    assert!(s.reason.contains("week_9_arm_1") && s.reason.contains("weeks"), "{}", s.reason);
+    assert!(
+        s.reason.contains("week_9_arm_1") && s.reason.contains("weeks"),
+        "{}",
+        s.reason
+    );
 
     // Another repeating instrument and an empty follow-up event feed nothing.
     assert_eq!(
@@ -355,7 +371,10 @@ fn without_codes_labels_decide_and_the_dag_is_its_unique_name() {
     )
     .expect("translates");
     let first = text(&t.participants.csv).lines().nth(1).unwrap().to_owned();
-    assert_eq!(first, "1,60x2,45,female,site_a,2020-01-02,recent_fracture;Blood clot,yes");
+    assert_eq!(
+        first,
+        "1,60x2,45,female,site_a,2020-01-02,recent_fracture;Blood clot,yes"
+    );
 }
 
 #[test]
@@ -393,7 +412,10 @@ fn a_project_without_events_reads_every_plain_row_as_a_participant() {
     )
     .unwrap_err()
     .to_string();
-    assert!(e.contains("source.redcap.scores") && e.contains("events"), "{e}");
+    assert!(
+        e.contains("source.redcap.scores") && e.contains("events"),
+        "{e}"
+    );
 }
 
 /// The usage error for `SPEC` with `from` replaced by `to`.
@@ -408,25 +430,70 @@ fn error_with(from: &str, to: &str) -> String {
 fn bad_mappings_are_usage_errors_naming_the_key_and_the_field() {
     for (from, to, wanted) in [
         // A field the dictionary lacks.
-        ("age = \"age\"", "age = \"agee\"", &["source.redcap.participants.age", "agee", "no field", "age"][..]),
+        (
+            "age = \"age\"",
+            "age = \"agee\"",
+            &["source.redcap.participants.age", "agee", "no field", "age"][..],
+        ),
         // A field the export lacks.
-        ("age = \"age\"", "age = \"weight\"", &["weight", "export has no column"]),
+        (
+            "age = \"age\"",
+            "age = \"weight\"",
+            &["weight", "export has no column"],
+        ),
         // Wrong types.
-        ("contraindications = \"contra\"", "contraindications = \"arm\"", &["contraindications", "checkbox", "radio"]),
-        ("randomized_on = \"rand_date\"", "randomized_on = \"age\"", &["randomized_on", "integer"]),
+        (
+            "contraindications = \"contra\"",
+            "contraindications = \"arm\"",
+            &["contraindications", "checkbox", "radio"],
+        ),
+        (
+            "randomized_on = \"rand_date\"",
+            "randomized_on = \"age\"",
+            &["randomized_on", "integer"],
+        ),
         ("arm = \"arm\"", "arm = \"rand_date\"", &["arm", "date_ymd"]),
         // A session field on another form.
-        ("date = \"visit_date\"", "date = \"rand_date\"", &["source.redcap.sessions.date", "enrolment", "visit"]),
+        (
+            "date = \"visit_date\"",
+            "date = \"rand_date\"",
+            &["source.redcap.sessions.date", "enrolment", "visit"],
+        ),
         // An instrument the dictionary lacks.
-        ("instrument = \"visit\"", "instrument = \"visits\"", &["instrument", "visits", "no form"]),
+        (
+            "instrument = \"visit\"",
+            "instrument = \"visits\"",
+            &["instrument", "visits", "no form"],
+        ),
         // A score key that is not a declared marker.
-        ("grip = \"grip\"", "grap = \"grip\"", &["source.redcap.scores.grap", "markers", "grip"]),
+        (
+            "grip = \"grip\"",
+            "grap = \"grip\"",
+            &["source.redcap.scores.grap", "markers", "grip"],
+        ),
         // An event no row has.
-        ("participants_event = \"baseline_arm_1\"", "participants_event = \"baseline_arm1\"", &["participants_event", "baseline_arm1", "`baseline_arm_1`", "`week_9_arm_1`"]),
+        (
+            "participants_event = \"baseline_arm_1\"",
+            "participants_event = \"baseline_arm1\"",
+            &[
+                "participants_event",
+                "baseline_arm1",
+                "`baseline_arm_1`",
+                "`week_9_arm_1`",
+            ],
+        ),
         // participant_id other than the record id.
-        ("[participants]\n", "[participants]\nparticipant_id = \"note\"\n", &["participant_id", "study_id"]),
+        (
+            "[participants]\n",
+            "[participants]\nparticipant_id = \"note\"\n",
+            &["participant_id", "study_id"],
+        ),
         // The DAG where it may not stand.
-        ("date = \"visit_date\"", "date = \"dag\"", &["source.redcap.sessions.date", "dag"]),
+        (
+            "date = \"visit_date\"",
+            "date = \"dag\"",
+            &["source.redcap.sessions.date", "dag"],
+        ),
     ] {
         let e = error_with(from, to);
         for w in wanted {
@@ -438,17 +505,50 @@ fn bad_mappings_are_usage_errors_naming_the_key_and_the_field() {
 #[test]
 fn unknown_and_missing_keys_are_refused_by_name() {
     for (toml_text, wanted) in [
-        ("[participants]\narms = \"arm\"\n", "source.redcap.participants.arms"),
-        ("participant_event = \"b\"\n[participants]\narm = \"arm\"\n", "source.redcap.participant_event"),
-        ("[participants]\nage = \"age\"\n", "source.redcap.participants.arm"),
-        ("[participants]\narm = 3\n", "source.redcap.participants.arm"),
-        ("[participants]\narm = \"arm\"\n[sessions]\ndate = \"d\"\n", "source.redcap.sessions.instrument"),
-        ("[participants]\narm = \"arm\"\n[sessions]\ninstrument = \"v\"\nminute = \"m\"\n", "source.redcap.sessions.minute"),
-        ("[participants]\narm = \"arm\"\n[scores]\npain = \"p\"\n", "source.redcap.scores.weeks"),
-        ("[participants]\narm = \"arm\"\n[scores]\npain = \"p\"\n[scores.weeks]\nb = 105\n", "source.redcap.scores.weeks.b"),
-        ("[participants]\narm = \"arm\"\n[scores]\npain = \"p\"\n[scores.weeks]\nb = 0\nc = 0\n", "week 0"),
-        ("[participants]\narm = \"arm\"\n[scores]\nweek = \"w\"\n[scores.weeks]\nb = 0\n", "source.redcap.scores.week"),
-        ("sessions = 1\n[participants]\narm = \"arm\"\n", "source.redcap.sessions"),
+        (
+            "[participants]\narms = \"arm\"\n",
+            "source.redcap.participants.arms",
+        ),
+        (
+            "participant_event = \"b\"\n[participants]\narm = \"arm\"\n",
+            "source.redcap.participant_event",
+        ),
+        (
+            "[participants]\nage = \"age\"\n",
+            "source.redcap.participants.arm",
+        ),
+        (
+            "[participants]\narm = 3\n",
+            "source.redcap.participants.arm",
+        ),
+        (
+            "[participants]\narm = \"arm\"\n[sessions]\ndate = \"d\"\n",
+            "source.redcap.sessions.instrument",
+        ),
+        (
+            "[participants]\narm = \"arm\"\n[sessions]\ninstrument = \"v\"\nminute = \"m\"\n",
+            "source.redcap.sessions.minute",
+        ),
+        (
+            "[participants]\narm = \"arm\"\n[scores]\npain = \"p\"\n",
+            "source.redcap.scores.weeks",
+        ),
+        (
+            "[participants]\narm = \"arm\"\n[scores]\npain = \"p\"\n[scores.weeks]\nb = 105\n",
+            "source.redcap.scores.weeks.b",
+        ),
+        (
+            "[participants]\narm = \"arm\"\n[scores]\npain = \"p\"\n[scores.weeks]\nb = 0\nc = 0\n",
+            "week 0",
+        ),
+        (
+            "[participants]\narm = \"arm\"\n[scores]\nweek = \"w\"\n[scores.weeks]\nb = 0\n",
+            "source.redcap.scores.week",
+        ),
+        (
+            "sessions = 1\n[participants]\narm = \"arm\"\n",
+            "source.redcap.sessions",
+        ),
     ] {
         let e = spec(toml_text).expect_err(toml_text).to_string();
         assert!(e.contains(wanted), "{toml_text}: {e}");
@@ -469,7 +569,10 @@ fn dictionaries_are_read_in_both_spellings_and_refused_clearly() {
     let contra = d.field("contra").expect("contra");
     assert_eq!(contra.checkbox_column("M1"), "contra___m1");
     assert_eq!(contra.checkbox_column("-1"), "contra____1");
-    assert_eq!(d.field("cleared").unwrap().choices_text(), "1 = Yes, 0 = No");
+    assert_eq!(
+        d.field("cleared").unwrap().choices_text(),
+        "1 = Yes, 0 = No"
+    );
     assert_eq!(d.forms(), ["enrolment", "visit", "outcomes", "labs"]);
     // The API's short names.
     let api = "field_name,form_name,field_type,field_label,select_choices_or_calculations\n\
@@ -477,17 +580,28 @@ fn dictionaries_are_read_in_both_spellings_and_refused_clearly() {
     let d = Dictionary::parse(api.as_bytes()).expect("API dictionary");
     assert_eq!(
         d.field("x").unwrap().choices,
-        [("a".to_owned(), "A".to_owned()), ("b".to_owned(), "B,C".to_owned())]
+        [
+            ("a".to_owned(), "A".to_owned()),
+            ("b".to_owned(), "B,C".to_owned())
+        ]
     );
     for (bad, wanted) in [
         ("", "Variable / Field Name"),
         ("a,b\n1,2\n", "Variable / Field Name"),
         ("field_name,form_name\nx,f\n", "Field Type"),
         ("field_name,form_name,field_type\n", "no field"),
-        ("field_name,form_name,field_type\nx,f,text\nx,f,text\n", "twice"),
-        ("field_name,form_name,field_type\n\"x,f,text\n", "never closed"),
+        (
+            "field_name,form_name,field_type\nx,f,text\nx,f,text\n",
+            "twice",
+        ),
+        (
+            "field_name,form_name,field_type\n\"x,f,text\n",
+            "never closed",
+        ),
     ] {
-        let e = Dictionary::parse(bad.as_bytes()).expect_err(bad).to_string();
+        let e = Dictionary::parse(bad.as_bytes())
+            .expect_err(bad)
+            .to_string();
         assert!(e.contains(wanted), "{bad:?}: {e}");
     }
 }
@@ -499,7 +613,10 @@ fn exports_without_their_redcap_columns_are_usage_errors() {
     for (export, wanted) in [
         ("", "empty"),
         ("record_id,arm\n1,1\n", "`study_id`"),
-        ("study_id,redcap_event_name,arm\n1,b,1\n", "redcap_repeat_instrument"),
+        (
+            "study_id,redcap_event_name,arm\n1,b,1\n",
+            "redcap_repeat_instrument",
+        ),
         ("\"study_id,x\n", "never closed"),
     ] {
         let e = translate_with(export.as_bytes(), &d, &s, &codes(), &markers(), 1)
@@ -533,8 +650,14 @@ fn the_starter_guesses_the_example_mapping() {
     let f = |n: &str| Some(Source::Field(n.to_owned()));
     assert_eq!(mapped(s.participants(), "arm"), f("arm"));
     assert_eq!(mapped(s.participants(), "site"), Some(Source::Dag));
-    assert_eq!(mapped(s.participants(), "contraindications"), f("contraindications"));
-    assert_eq!(mapped(s.participants(), "medical_clearance"), f("medical_clearance"));
+    assert_eq!(
+        mapped(s.participants(), "contraindications"),
+        f("contraindications")
+    );
+    assert_eq!(
+        mapped(s.participants(), "medical_clearance"),
+        f("medical_clearance")
+    );
     let sessions = s.sessions().expect("sessions");
     assert_eq!(sessions.instrument, "session");
     assert_eq!(mapped(&sessions.columns, "date"), f("session_date"));
@@ -543,7 +666,10 @@ fn the_starter_guesses_the_example_mapping() {
     let scores = s.scores().expect("scores");
     assert_eq!(mapped(&scores.columns, "pain"), f("pain"));
     assert_eq!(mapped(&scores.columns, "ndi"), f("ndi"));
-    assert!(starter.contains("fu_notes"), "unused fields are listed:\n{starter}");
+    assert!(
+        starter.contains("fu_notes"),
+        "unused fields are listed:\n{starter}"
+    );
     // The guess reads the export (week 5 is left for the user to add: rejected, not lost).
     let t = translate(&ex.export, &d, &s, &Codes::new(), &[]).expect("translates");
     assert!(t.balanced());
@@ -581,7 +707,11 @@ fn garbage_never_panics_and_the_rows_always_balance() {
         }
         for threads in [1, 2] {
             if let Ok(t) = translate_with(&bytes, &d, &s, &codes(), &markers(), threads) {
-                assert!(t.balanced(), "round {round}: {:?}", String::from_utf8_lossy(&bytes));
+                assert!(
+                    t.balanced(),
+                    "round {round}: {:?}",
+                    String::from_utf8_lossy(&bytes)
+                );
             }
         }
         let _ = Dictionary::parse(&bytes);

@@ -20,19 +20,20 @@ const EVENT: &str = "redcap_event_name";
 const REPEAT_INSTRUMENT: &str = "redcap_repeat_instrument";
 const DAG: &str = "redcap_data_access_group";
 
+/// Source values and their contract values (CSV-quoted), looked up by linear search: a
+/// field has a handful of choices, so a scan of a few short byte strings beats hashing.
+type CodeTable = Vec<(Box<[u8]>, Box<[u8]>)>;
+
 /// How a value becomes a contract value.
 #[derive(Debug)]
 enum Lookup {
     /// Written as it is.
     Pass,
     /// Looked up (trimmed); a value not in the table is written as it is.
-    Optional(Vec<(Box<[u8]>, Box<[u8]>)>),
+    Optional(CodeTable),
     /// Looked up (trimmed); a value not in the table rejects the row. `allowed` lists the
     /// choices for the message.
-    Coded {
-        table: Vec<(Box<[u8]>, Box<[u8]>)>,
-        allowed: String,
-    },
+    Coded { table: CodeTable, allowed: String },
 }
 
 /// One column of a contract table.
@@ -82,10 +83,11 @@ impl TablePlan {
                 }
                 Cell::Checkbox {
                     choices, column, ..
-                } => {
-                    if choices.iter().any(|(c, _, _)| trim_bytes(get(rec, *c)) == b"1") {
-                        return Some((column, String::new()));
-                    }
+                } if choices
+                    .iter()
+                    .any(|(c, _, _)| trim_bytes(get(rec, *c)) == b"1") =>
+                {
+                    return Some((column, String::new()));
                 }
                 _ => {}
             }
@@ -165,11 +167,8 @@ fn quoted(cell: &str) -> Box<[u8]> {
 }
 
 #[inline]
-fn find<'t>(table: &'t [(Box<[u8]>, Box<[u8]>)], key: &[u8]) -> Option<&'t [u8]> {
-    table
-        .iter()
-        .find(|(k, _)| &**k == key)
-        .map(|(_, v)| &**v)
+fn find<'t>(table: &'t CodeTable, key: &[u8]) -> Option<&'t [u8]> {
+    table.iter().find(|(k, _)| &**k == key).map(|(_, v)| &**v)
 }
 
 /// What a column accepts from the dictionary.
@@ -181,7 +180,10 @@ fn allowed_types(column: &str) -> (&'static [FieldType], &'static str) {
             &[YesNo, TrueFalse, Radio, Dropdown, Text],
             "yesno, truefalse, radio, dropdown or text",
         ),
-        "randomized_on" | "date" => (&[Text], "a text field validated as a date (date_ymd, date_dmy or date_mdy) or not validated"),
+        "randomized_on" | "date" => (
+            &[Text],
+            "a text field validated as a date (date_ymd, date_dmy or date_mdy) or not validated",
+        ),
         "arm" | "sex" | "site" | "status" | "adverse_event" | "therapist" => (
             &[Radio, Dropdown, Text, Notes],
             "radio, dropdown, text or notes",
@@ -245,7 +247,7 @@ impl<'h> Header<'h> {
 /// The lookup of a coded field feeding `column`: `[source.codes.<column>]` first, then the
 /// dictionary's labels (yesno and truefalse as `yes`/`no`).
 fn coded_lookup(field: &Field, column: &str, codes: &Codes) -> Lookup {
-    let mut table: Vec<(Box<[u8]>, Box<[u8]>)> = Vec::new();
+    let mut table: CodeTable = Vec::new();
     if let Some(map) = codes.get(column) {
         for (from, to) in map {
             table.push((from.trim().as_bytes().into(), quoted(to)));
@@ -493,14 +495,8 @@ impl Plan {
                 ),
             });
         }
-        let participants = table_plan(
-            spec.participants(),
-            false,
-            dictionary,
-            &header,
-            codes,
-            None,
-        )?;
+        let participants =
+            table_plan(spec.participants(), false, dictionary, &header, codes, None)?;
         let (instrument, sessions) = match spec.sessions() {
             Some(s) => {
                 if !dictionary.forms().contains(&s.instrument.as_str()) {
@@ -542,9 +538,7 @@ impl Plan {
                     .cloned()
                     .collect();
                 for m in &s.columns {
-                    if !SCORE_COLUMNS.contains(&m.column.as_str())
-                        && !markers.contains(&m.column)
-                    {
+                    if !SCORE_COLUMNS.contains(&m.column.as_str()) && !markers.contains(&m.column) {
                         return Err(RedcapError::Spec {
                             key: m.key.clone(),
                             problem: format!(
