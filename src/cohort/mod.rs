@@ -17,6 +17,7 @@ pub mod csvfile;
 pub mod duplicates;
 pub mod ledger;
 pub mod participants;
+pub mod redcap;
 pub mod roster;
 pub mod scores;
 pub mod sessions;
