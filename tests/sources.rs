@@ -301,6 +301,28 @@ fn same_analysis(a: &Path, b: &Path) {
     }
 }
 
+/// Rejections as (column, value, reason) without any location, sorted: what must agree
+/// between sources whose locations differ (sheet rows, Parquet row numbers, REDCap export
+/// lines). Reasons quote other rows' lines ("(line 7)", "on lines 5, 9"): cut there.
+fn located_nowhere(rows: Vec<[String; 5]>) -> Vec<[String; 3]> {
+    let mut out: Vec<[String; 3]> = rows
+        .into_iter()
+        .map(|[_, _, column, value, reason]| {
+            let reason = reason
+                .split(" (line ")
+                .next()
+                .unwrap_or_default()
+                .split(" on lines ")
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            [column, value, reason]
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 fn renamed(rows: Vec<[String; 5]>, names: &BTreeMap<&str, &str>) -> Vec<[String; 5]> {
     rows.into_iter()
         .map(|mut r| {
@@ -399,25 +421,10 @@ fn an_xlsx_workbook_analyses_as_the_contract_csv_with_sheet_rows() {
     analyze(&s.path("contract"), &s.path("out-contract"));
     let run = analyze(&s.path("book"), &s.path("out-book"));
     same_analysis(&s.path("out-contract"), &s.path("out-book"));
-    let strip = |rows: Vec<[String; 5]>| -> Vec<[String; 3]> {
-        rows.into_iter()
-            .map(|[_, _, column, value, reason]| {
-                // Reasons quote the participants table's line; a quoted line break in
-                // sessions.csv shifts the CSV's later lines but not the sheet's rows.
-                let reason = reason
-                    .split(" (line ")
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned();
-                [column, value, reason]
-            })
-            .collect()
-    };
-    let mut expected = strip(rejections(&s.path("out-contract")));
-    let mut got = strip(rejections(&s.path("out-book")));
-    expected.sort();
-    got.sort();
-    assert_eq!(got, expected);
+    assert_eq!(
+        located_nowhere(rejections(&s.path("out-book"))),
+        located_nowhere(rejections(&s.path("out-contract")))
+    );
     // Locations are sheet rows as Excel shows them: the unknown arm is on data row 3.
     let rows = rejections(&s.path("out-book"));
     assert!(
@@ -925,7 +932,151 @@ fn parquet_files_analyse_as_the_contract_csv_with_row_numbers() {
     analyze(&s.path("contract"), &s.path("out-contract"));
     let run = analyze(&s.path("pq"), &s.path("out-pq"));
     same_analysis(&s.path("out-contract"), &s.path("out-pq"));
-    // Known gap (2026-12-07): the rejections of the Parquet cohort do not yet equal the
-    // contract CSV's apart from location (undiagnosed); compared here is the analysis only.
+    assert_eq!(
+        located_nowhere(rejections(&s.path("out-pq"))),
+        located_nowhere(rejections(&s.path("out-contract")))
+    );
+    // Locations are row numbers from 1: the unknown arm is the participants file's row 3.
+    let rows = rejections(&s.path("out-pq"));
+    assert!(
+        rows.iter()
+            .any(|r| r[0] == "participants.parquet" && r[1] == "3" && r[2] == "arm"),
+        "{rows:?}"
+    );
     assert!(run.all_output().contains("participants.parquet"), "{run}");
+}
+
+/// The faulty cohort as a REDCap project: export, dictionary and trial.toml written by
+/// `cohort::redcap::write_example` (BOM, CRLF, quoted text, checkbox columns, events, a
+/// repeating instrument and an empty follow-up event).
+fn write_redcap(dir: &Path, tables: &[Grid; 3]) -> trialdose::cohort::redcap::Example {
+    let csv = |t: &Grid| t.to_csv(',', "\n").into_bytes();
+    let example = trialdose::cohort::redcap::write_example(
+        &csv(&tables[0]),
+        &csv(&tables[1]),
+        &csv(&tables[2]),
+    )
+    .unwrap();
+    write(&dir.join("export.csv"), &example.export);
+    write(&dir.join("dictionary.csv"), &example.dictionary);
+    write(&dir.join("trial.toml"), example.source_toml.as_bytes());
+    example
+}
+
+#[test]
+fn a_redcap_export_analyses_as_the_contract_csv_with_export_lines() {
+    let s = Setup::new();
+    write_redcap(&s.path("rc"), &s.tables);
+    analyze(&s.path("contract"), &s.path("out-contract"));
+    let run = analyze(&s.path("rc"), &s.path("out-rc"));
+    same_analysis(&s.path("out-contract"), &s.path("out-rc"));
+    assert_eq!(
+        located_nowhere(rejections(&s.path("out-rc"))),
+        located_nowhere(rejections(&s.path("out-contract")))
+    );
+    // Every rejection names the export and its physical line, and that line holds the row.
+    let export = std::fs::read_to_string(s.path("rc").join("export.csv")).unwrap();
+    let lines: Vec<&str> = export.split('\n').collect();
+    let rows = rejections(&s.path("out-rc"));
+    assert!(!rows.is_empty());
+    for r in &rows {
+        assert_eq!(r[0], "export.csv", "{r:?}");
+        let line: usize = r[1].parse().unwrap();
+        assert!(line >= 2 && line <= lines.len(), "{r:?}");
+        if !r[3].is_empty() && !r[3].contains('\n') {
+            assert!(
+                lines[line - 1].contains(r[3].as_str()) || r[2] == "contraindications",
+                "{r:?}: {}",
+                lines[line - 1]
+            );
+        }
+    }
+    // The balance: the export's rows feed tables or are ignored (the follow-up event), and
+    // the dictionary is listed without rows.
+    let printed = run.all_output();
+    assert!(printed.contains("export.csv"), "{run}");
+    assert!(
+        printed.contains("dictionary.csv    (definitions; no data rows)"),
+        "{run}"
+    );
+    let summary = util::read_json(&s.path("out-rc").join("summary.json"));
+    assert_eq!(summary["sources"][0]["name"], "export.csv");
+    assert!(summary["sources"][0]["ignored"].as_u64().unwrap() > 0);
+    assert_eq!(summary["sources"][1]["name"], "dictionary.csv");
+    assert_eq!(summary["sources"][1]["sha256"].as_str().unwrap().len(), 64);
+}
+
+#[test]
+fn redcap_mapping_errors_name_the_key_or_field_and_exit_2() {
+    let s = Setup::new();
+    let dir = s.path("rc");
+    let example = write_redcap(&dir, &s.tables);
+    let toml = &example.source_toml;
+    let cases: [(String, &str); 3] = [
+        (
+            toml.replacen(
+                "participants_event = \"baseline_arm_1\"",
+                "participants_event = \"base_line\"",
+                1,
+            ),
+            "source.redcap.participants_event",
+        ),
+        (
+            toml.replacen("[source.redcap]", "[source.redcap]\nbogus = 1", 1),
+            "source.redcap.bogus",
+        ),
+        (
+            toml.replacen("arm = \"arm\"", "arm = \"allocation\"", 1),
+            "allocation",
+        ),
+    ];
+    for (text, expected) in cases {
+        assert_ne!(
+            &text, toml,
+            "the case did not change trial.toml: {expected}"
+        );
+        write(&dir.join("trial.toml"), text.as_bytes());
+        let run = trialdose(["validate".as_ref(), dir.as_os_str()]);
+        assert_eq!(run.code, 2, "{expected}: {run}");
+        assert!(run.stderr.contains(expected), "{expected}: {run}");
+        assert!(!run.stderr.contains("panicked"), "{run}");
+    }
+}
+
+#[test]
+fn init_starts_from_a_redcap_dictionary_and_from_parquet_schemas() {
+    let s = Setup::new();
+    let dir = s.path("rc");
+    write_redcap(&dir, &s.tables);
+    std::fs::remove_file(dir.join("trial.toml")).unwrap();
+    let run = trialdose([
+        "init".as_ref(),
+        dir.join("dictionary.csv").as_os_str(),
+        dir.join("export.csv").as_os_str(),
+    ]);
+    assert_eq!(run.code, 0, "{run}");
+    let text = std::fs::read_to_string(dir.join("trial.toml")).unwrap();
+    assert!(text.contains("format = \"redcap\""), "{text}");
+    assert!(text.contains("dictionary = \"dictionary.csv\""), "{text}");
+    assert!(text.contains("participants_event"), "{text}");
+    // The starter reads: validate gets past the mapping (exit 0 or 65, not a usage error).
+    let run = trialdose(["validate".as_ref(), dir.as_os_str()]);
+    assert!(run.code == 0 || run.code == 65, "{run}\n{text}");
+
+    let pq = s.path("pq");
+    write_parquet(&pq, &s.tables);
+    std::fs::remove_file(pq.join("trial.toml")).unwrap();
+    let run = trialdose([
+        "init".as_ref(),
+        pq.join("participants.parquet").as_os_str(),
+        pq.join("sessions.parquet").as_os_str(),
+        pq.join("scores.parquet").as_os_str(),
+    ]);
+    assert_eq!(run.code, 0, "{run}");
+    let text = std::fs::read_to_string(pq.join("trial.toml")).unwrap();
+    assert!(text.contains("format = \"parquet\""), "{text}");
+    assert!(text.contains("participant_id = \"Patient No.\""), "{text}");
+    analyze(&pq, &s.path("out-pq"));
+    analyze(&s.path("contract"), &s.path("out-contract"));
+    same_analysis(&s.path("out-contract"), &s.path("out-pq"));
 }

@@ -1,6 +1,6 @@
 //! `trialdose init SOURCE... [--out DIR] [--force]`: a starter trial.toml whose `[source]` is
-//! filled in from the headers of CSV files or the sheets of an xlsx workbook (REDCap
-//! dictionaries and Parquet files are recognised; their starters belong to their readers).
+//! filled in from the headers of CSV files, the sheets of an xlsx workbook, the schemas of
+//! Parquet files, or a REDCap data dictionary (and its export, when given).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -13,7 +13,8 @@ use super::UsageError;
 /// Arguments of `init`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The data: up to three CSV files (one per table), or one xlsx workbook.
+    /// The data: up to three CSV or Parquet files (one per table), one xlsx workbook, or a
+    /// REDCap data dictionary (optionally with the records export).
     #[arg(required = true, value_name = "SOURCE")]
     sources: Vec<PathBuf>,
     /// The cohort folder to write trial.toml into (default: the folder of the first SOURCE);

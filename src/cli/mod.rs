@@ -473,6 +473,12 @@ fn print_ledger_summary(
             writeln!(w, "{}", table_line(&s.name, f.counts, Some(s.ignored)))?;
             continue;
         }
+        if fed.is_empty() && s.rows == 0 {
+            // A REDCap data dictionary: read for what the codes mean, no data rows.
+            let line = format!("{:<17} (definitions; no data rows)", s.name);
+            writeln!(w, "{}", term::safe(&line))?;
+            continue;
+        }
         let line = format!(
             "{:<17} {:>9} rows = {} feeding tables + {} ignored",
             s.name,

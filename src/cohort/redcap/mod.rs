@@ -79,6 +79,9 @@ pub type Codes = BTreeMap<String, BTreeMap<String, String>>;
 pub struct RowProblem {
     /// The export's physical line where the record starts (the header is line 1).
     pub line: u64,
+    /// The record id (the participant the row belongs to; empty when the row has none), so
+    /// that a rejected participant row takes the participant's sessions and scores with it.
+    pub id: String,
     /// The contract column concerned (empty for the whole row).
     pub column: String,
     /// The value as written in the export (trimmed).

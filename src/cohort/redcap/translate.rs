@@ -655,6 +655,7 @@ impl Plan {
                                     Some(to) => row.extend_from_slice(to),
                                     None => part.rejected.push(RowProblem {
                                         line,
+                                        id: text(trim_bytes(get(rec, self.record))),
                                         column: column.clone(),
                                         value: text(v),
                                         reason: format!(
@@ -685,6 +686,7 @@ impl Plan {
                             b"0" | b"" => {}
                             other => part.rejected.push(RowProblem {
                                 line,
+                                id: text(trim_bytes(get(rec, self.record))),
                                 column: column.clone(),
                                 value: text(other),
                                 reason: format!(
@@ -741,6 +743,7 @@ impl Plan {
             };
             st.tables[table].rejected.push(RowProblem {
                 line,
+                id: text(trim_bytes(get(rec, self.record))),
                 column: String::new(),
                 value: String::new(),
                 reason,
@@ -782,6 +785,7 @@ impl Plan {
         } else if let Some((column, value)) = self.participants.carries(rec) {
             st.tables[PARTICIPANTS].rejected.push(RowProblem {
                 line,
+                id: text(trim_bytes(get(rec, self.record))),
                 column: column.to_owned(),
                 value,
                 reason: format!(
@@ -800,6 +804,7 @@ impl Plan {
                 Some(w) => self.feed(st, SCORES, plan, rec, Some(w)),
                 None => st.tables[SCORES].rejected.push(RowProblem {
                     line,
+                    id: text(trim_bytes(get(rec, self.record))),
                     column: column.to_owned(),
                     value,
                     reason: format!(

@@ -47,6 +47,7 @@ pub mod convert;
 pub mod dialect;
 pub mod parquet;
 pub mod plan;
+pub mod redcap;
 pub mod spec;
 pub mod starter;
 pub mod xlsx;
@@ -328,6 +329,20 @@ impl TableBuilder {
         self.out.push(b'"');
     }
 
+    /// Writes the source row at `location` as a record already in contract CSV (`record`, its
+    /// cells quoted as [`TableBuilder::cell`] quotes them, without its line end): for a
+    /// reader that translated its rows elsewhere (the REDCap translator, on threads).
+    pub fn raw_record(&mut self, location: u64, record: &[u8]) {
+        self.close_row();
+        self.pad_to(location);
+        self.rows += 1;
+        if record.is_empty() && self.width == 1 {
+            self.out.extend_from_slice(b"\"\"");
+        }
+        self.out.extend_from_slice(record);
+        self.line += memchr::memchr_iter(b'\n', record).count() as u64;
+    }
+
     /// A record of one empty cell would be a blank line, which is not a row: it is written
     /// `""` instead.
     fn close_row(&mut self) {
@@ -481,9 +496,7 @@ pub fn translate(
         Format::Csv(csv) => dialect::read(dir, spec, csv, options).map(Some),
         Format::Xlsx(x) => xlsx::read(dir, spec, x, options).map(Some),
         Format::Parquet(p) => parquet::read(dir, spec, p, options).map(Some),
-        // The REDCap translator plugs in here, returning a `Translation` built as the module
-        // note describes.
-        Format::Redcap(_) => Err(not_built("redcap")),
+        Format::Redcap(r) => redcap::read(dir, spec, r, options).map(Some),
     }
 }
 
@@ -493,16 +506,6 @@ pub fn direct(spec: &SourceSpec, csv: &spec::CsvSpec) -> bool {
         && spec.columns.tables.iter().all(Vec::is_empty)
         && spec.codes.columns.is_empty()
         && spec.decimal == spec::DecimalMark::Point
-}
-
-fn not_built(format: &str) -> SourceError {
-    SourceError::Usage {
-        path: "trial.toml".to_owned(),
-        key: "source.format".to_owned(),
-        message: format!(
-            "is \"{format}\", which this build of trialdose cannot read yet; convert the data to CSV (format = \"csv\") or xlsx"
-        ),
-    }
 }
 
 /// The ledger's name of the file feeding `table` in a direct csv source.

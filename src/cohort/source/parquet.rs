@@ -87,6 +87,24 @@ pub fn read(
     Translation::new(sources, tables, notices)
 }
 
+/// The column names of a Parquet file, from its schema (no rows read): what `trialdose init`
+/// matches to the contract's columns.
+///
+/// # Errors
+/// [`SourceError::Input`] when the bytes are not a readable Parquet file.
+pub fn column_names(path: &Path, bytes: Vec<u8>) -> Result<Vec<String>, SourceError> {
+    ParquetReader::new(Cursor::new(bytes))
+        .schema()
+        .map(|schema| schema.iter_names().map(|n| n.to_string()).collect())
+        .map_err(|e| SourceError::Input {
+            path: path.to_owned(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("it is not a readable Parquet file ({e})"),
+            ),
+        })
+}
+
 /// One column's cells, row by row.
 enum Cells<'a> {
     Int(Box<dyn Iterator<Item = Option<i64>> + 'a>),

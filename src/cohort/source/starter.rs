@@ -137,10 +137,18 @@ pub enum Kind {
     Csv(Vec<PathBuf>),
     /// One xlsx workbook.
     Xlsx(PathBuf),
-    /// Parquet files (the Parquet reader's starter goes here).
+    /// Parquet files, one per table.
     Parquet(Vec<PathBuf>),
-    /// A REDCap data dictionary (the REDCap translator's starter goes here).
-    Redcap(PathBuf),
+    /// A REDCap data dictionary, and the records export when given (it tells whether the
+    /// project has events and data access groups).
+    Redcap {
+        /// The data dictionary.
+        dictionary: PathBuf,
+        /// The records export.
+        export: Option<PathBuf>,
+        /// Whether the export came first among the files (their names are in that order).
+        export_first: bool,
+    },
 }
 
 impl Kind {
@@ -166,7 +174,20 @@ impl Kind {
             many if many.iter().any(|f| ext(f) == "xlsx" || ext(f) == "parquet") => Err(usage(
                 "mixes kinds of file; give CSV files, or one xlsx workbook, or Parquet files".into(),
             )),
-            [one] if is_redcap_dictionary(one) => Ok(Kind::Redcap(one.clone())),
+            [one] if is_redcap_dictionary(one) => Ok(Kind::Redcap {
+                dictionary: one.clone(),
+                export: None,
+                export_first: false,
+            }),
+            [a, b] if is_redcap_dictionary(a) || is_redcap_dictionary(b) => {
+                let export_first = !is_redcap_dictionary(a);
+                let (dictionary, export) = if export_first { (b, a) } else { (a, b) };
+                Ok(Kind::Redcap {
+                    dictionary: dictionary.clone(),
+                    export: Some(export.clone()),
+                    export_first,
+                })
+            }
             many if many.len() > 3 => Err(usage(format!(
                 "has {} files; a cohort has three tables (participants, sessions, scores)",
                 many.len()
@@ -198,23 +219,16 @@ struct Found {
 /// # Errors
 /// [`SourceError`] for a file that cannot be read, or a kind whose starter is not built.
 pub fn starter(kind: &Kind, names: &[String]) -> Result<String, SourceError> {
-    let not_built = |what: &str| SourceError::Usage {
-        path: "trialdose init".into(),
-        key: "SOURCE".into(),
-        message: format!(
-            "is {what}, which this build cannot start from yet; write [source] by hand (see data/README.md)"
-        ),
+    let read = |path: &PathBuf, limit: u64| {
+        crate::files::read_input(path, limit).map_err(|source| SourceError::Input {
+            path: path.clone(),
+            source,
+        })
     };
     match kind {
         Kind::Csv(files) => csv_starter(files, names),
         Kind::Xlsx(path) => {
-            let bytes =
-                crate::files::read_input(path, crate::files::WORKBOOK_LIMIT).map_err(|source| {
-                    SourceError::Input {
-                        path: path.clone(),
-                        source,
-                    }
-                })?;
+            let bytes = read(path, crate::files::WORKBOOK_LIMIT)?;
             let sheets = super::xlsx::sheet_headers(path, bytes)?;
             let found: Vec<Found> = sheets
                 .into_iter()
@@ -227,9 +241,68 @@ pub fn starter(kind: &Kind, names: &[String]) -> Result<String, SourceError> {
             );
             Ok(render(&head, &found, &workbook))
         }
-        Kind::Parquet(_) => Err(not_built("Parquet")),
-        Kind::Redcap(_) => Err(not_built("a REDCap data dictionary")),
+        Kind::Parquet(files) => {
+            let mut found = Vec::with_capacity(files.len());
+            for (path, name) in files.iter().zip(names) {
+                let bytes = read(path, crate::files::SOURCE_LIMIT)?;
+                found.push(Found {
+                    name: name.clone(),
+                    header: super::parquet::column_names(path, bytes)?,
+                });
+            }
+            Ok(render("[source]\nformat = \"parquet\"\n", &found, ""))
+        }
+        Kind::Redcap {
+            dictionary,
+            export,
+            export_first,
+        } => {
+            let bytes = read(dictionary, crate::files::SOURCE_LIMIT)?;
+            let parsed = crate::cohort::redcap::Dictionary::parse(&bytes).map_err(|e| {
+                SourceError::Usage {
+                    path: dictionary.display().to_string(),
+                    key: "SOURCE".into(),
+                    message: e.to_string(),
+                }
+            })?;
+            let header = match export {
+                Some(path) => Some(export_header(&read(path, crate::files::SOURCE_LIMIT)?)),
+                None => None,
+            };
+            let mut text = crate::cohort::redcap::starter_source(&parsed, header.as_deref());
+            let (export_name, dictionary_name) = match (names, export_first) {
+                ([e, d], true) => (Some(e), d),
+                ([d, e], false) => (Some(e), d),
+                ([d, ..], _) => (None, d),
+                ([], _) => (None, &String::new()),
+            };
+            text = text.replacen(
+                "dictionary = \"dictionary.csv\"",
+                &format!("dictionary = {}", quoted(dictionary_name)),
+                1,
+            );
+            if let Some(e) = export_name {
+                text = text.replacen(
+                    "export = \"export.csv\"",
+                    &format!("export = {}", quoted(e)),
+                    1,
+                );
+            }
+            Ok(text)
+        }
     }
+}
+
+/// The column names on the first line of a REDCap export (no field name holds a comma or a
+/// quote; REDCap's own are letters, digits and underscores).
+fn export_header(bytes: &[u8]) -> Vec<String> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let end = memchr::memchr(b'\n', bytes).unwrap_or(bytes.len());
+    String::from_utf8_lossy(&bytes[..end])
+        .trim_end_matches('\r')
+        .split(',')
+        .map(|h| h.trim().trim_matches('"').to_owned())
+        .collect()
 }
 
 /// The starter of CSV files: delimiter, encoding and decimal mark seen in them.
