@@ -11,7 +11,10 @@ use std::io::Read as _;
 use std::path::Path;
 
 use calamine::{Data, Reader, Xlsx, open_workbook};
-use util::{HOSTILE, hostile_cohort as cohort, parse_csv, trialdose, unguarded};
+use util::{
+    EVERY_TABLE, HOSTILE, TypedCell, assert_cell_is_csv, hostile_cohort as cohort, parse_csv,
+    trialdose,
+};
 
 /// Columns whose values are text even when they look like numbers.
 const TEXT_COLUMNS: [&str; 20] = [
@@ -64,24 +67,22 @@ fn assert_sheet_is_csv(
                 assert_eq!(*got, Data::String(want.clone()), "{at}");
                 continue;
             }
-            match got {
-                Data::Empty => assert!(want.is_empty(), "{at}"),
-                Data::Bool(b) => assert_eq!(want, if *b { "true" } else { "false" }, "{at}"),
-                Data::Float(v) => {
-                    let parsed: f64 = want.parse().unwrap_or_else(|_| panic!("{at}"));
-                    assert_eq!(parsed.to_bits(), v.to_bits(), "{at}");
-                }
-                Data::Int(v) => assert_eq!(want.parse::<i64>().ok(), Some(*v), "{at}"),
+            let cell = match got {
+                Data::Empty => TypedCell::Empty,
+                Data::Bool(b) => TypedCell::Bool(*b),
+                Data::Float(v) => TypedCell::Float(*v),
+                Data::Int(v) => TypedCell::Int(*v),
                 Data::String(s) => {
-                    assert_eq!(unguarded(want), s, "{at}");
                     let numeric = want.parse::<f64>().is_ok() || want == "true" || want == "false";
                     assert!(
                         !numeric || TEXT_COLUMNS.contains(&column.as_str()),
                         "{at}: a number or boolean stored as text"
                     );
+                    TypedCell::Text(s)
                 }
                 other => panic!("{at}: unexpected cell {other:?}"),
-            }
+            };
+            assert_cell_is_csv(want, cell, &at);
         }
     }
 }
@@ -101,22 +102,7 @@ fn sheet_xml(path: &Path, index: usize) -> String {
 #[test]
 fn every_sheet_holds_the_csv_cells_with_their_types() {
     let c = cohort();
-    let out = c.analyze_ok(
-        "results",
-        &[
-            "--xlsx",
-            "--skip-invalid",
-            "--adjust",
-            "baseline,age",
-            "--stratify",
-            "site",
-            "--sensitivity",
-            "--multiplicity",
-            "holm",
-            "--margin",
-            "0.1",
-        ],
-    );
+    let out = c.analyze_ok("results", &[&["--xlsx"][..], &EVERY_TABLE].concat());
     let path = out.join("results.xlsx");
     let mut book: Xlsx<_> = open_workbook(&path).unwrap();
     let names = book.sheet_names();

@@ -88,8 +88,12 @@ pub fn analyze_into(
     let (cohort, derived) = (&prepared.cohort, &prepared.derived);
     // participants.csv (the large file) and, with `xlsx`, the rows of the workbook's large
     // sheets are written while the per-arm analysis runs.
+    // A table this run does not have (no covariates, say) would look current beside the others.
+    for stale in parquet::ALL_FILES {
+        remove_if_present(&out.join(stale))?;
+    }
     let participants_path = out.join("participants.csv");
-    let (result, written, large) = std::thread::scope(|scope| {
+    let (result, written, large, row_tables) = std::thread::scope(|scope| {
         let writer = crate::parallel::spawn(scope, || {
             write_with(&participants_path, |w| {
                 export::write_participants(w, cohort, derived, threads)
@@ -98,14 +102,21 @@ pub fn analyze_into(
         let large = extra.xlsx.then(|| {
             crate::parallel::spawn(scope, || xlsx::large_sheets(cohort, derived, threads))
         });
+        let row_tables = extra.parquet.then(|| {
+            crate::parallel::spawn(scope, || parquet::write_row_tables(out, cohort, derived))
+        });
         let result = analysis::analyze(cohort, derived, options);
         (
             result,
             crate::parallel::join(writer),
             large.map(crate::parallel::join),
+            row_tables.map(crate::parallel::join),
         )
     });
     written?;
+    if let Some(written) = row_tables {
+        written?;
+    }
     let analysis = result?;
     write_atomic(
         &out.join("arms.csv"),
@@ -157,21 +168,27 @@ pub fn analyze_into(
         table1: &table1,
         summary: &summary,
     };
+    // The summary tables' Parquet files are written beside the workbook, on a thread of the
+    // budget when one is free (each file's bytes depend only on its table).
     let xlsx_path = out.join("results.xlsx");
-    if let Some(large) = large {
-        let large = large?;
-        let mut file = AtomicFile::create(&xlsx_path)?;
-        xlsx::write_results(&mut file, &results, large)?;
-        file.commit()?;
-    } else {
-        remove_if_present(&xlsx_path)?;
-    }
-    // A table this run does not have (no covariates, say) would look current beside the others.
-    for stale in parquet::ALL_FILES {
-        remove_if_present(&out.join(stale))?;
-    }
-    if extra.parquet {
-        parquet::write_results(out, &results)?;
+    let (workbook, tables) = std::thread::scope(|scope| {
+        let tables = extra.parquet.then(|| {
+            crate::parallel::spawn(scope, || parquet::write_summary_tables(out, &results))
+        });
+        let workbook = match large {
+            Some(large) => large.map_err(super::PipelineError::from).and_then(|large| {
+                let mut file = AtomicFile::create(&xlsx_path)?;
+                xlsx::write_results(&mut file, &results, large)?;
+                file.commit()?;
+                Ok(())
+            }),
+            None => remove_if_present(&xlsx_path),
+        };
+        (workbook, tables.map(crate::parallel::join))
+    });
+    workbook?;
+    if let Some(tables) = tables {
+        tables?;
     }
     Ok(Analyzed::Done {
         prepared,

@@ -856,21 +856,26 @@ pub struct Results<'a> {
 /// The rows of one result table, handed to a sink.
 pub type Rows<'r> = &'r dyn Fn(&mut RowSink<'_>);
 
-/// Receives each result table: its name, header and rows (see [`each_table`]).
+/// Receives each result table: its name, header and rows (see [`each_summary_table`] and
+/// [`each_row_table`]).
 pub type TableVisitor<'v, E> = dyn FnMut(&str, &[&str], Rows<'_>) -> Result<(), E> + 'v;
 
-/// Hands every result table of a run to `table` as its name (the CSV file's stem), header and
-/// rows, in the order the workbook shows them: the tables of [`each_summary_table`], then
-/// `participants` and `rejections`. The one list the workbook and the Parquet files are
-/// written from.
+/// Hands the per-participant and per-rejection tables, `participants` and `rejections`, to
+/// `table` as their name (the CSV file's stem), header and rows. They need only the cohort and
+/// its derivation, so they can be written while the analysis runs. With
+/// [`each_summary_table`], the one list the workbook and the Parquet files are written from
+/// (the workbook shows the summary tables first).
 ///
 /// # Errors
 /// The first error `table` returns.
-pub fn each_table<E>(r: &Results<'_>, table: &mut TableVisitor<'_, E>) -> Result<(), E> {
-    each_summary_table(r, table)?;
-    let header = participants_header(r.cohort);
+pub fn each_row_table<E>(
+    cohort: &Cohort,
+    derived: &[Derived],
+    table: &mut TableVisitor<'_, E>,
+) -> Result<(), E> {
+    let header = participants_header(cohort);
     let names: Vec<&str> = header.iter().map(String::as_str).collect();
-    let rows = ParticipantRows::new(r.cohort, r.derived);
+    let rows = ParticipantRows::new(cohort, derived);
     table("participants", &names, &|s| {
         let mut cells = Vec::with_capacity(names.len());
         for i in 0..rows.len() {
@@ -879,7 +884,7 @@ pub fn each_table<E>(r: &Results<'_>, table: &mut TableVisitor<'_, E>) -> Result
         }
     })?;
     table("rejections", &REJECTIONS_COLUMNS, &|s| {
-        for rejection in r.cohort.ledger.rejections() {
+        for rejection in cohort.ledger.rejections() {
             s(&rejection_cells(rejection));
         }
     })
@@ -887,7 +892,7 @@ pub fn each_table<E>(r: &Results<'_>, table: &mut TableVisitor<'_, E>) -> Result
 
 /// The tables of a run other than the per-participant and per-rejection ones: `arms`,
 /// `comparisons`, `trend`, `adjusted` (with covariates), `stratified` (with `--stratify`),
-/// `sensitivity` (with `--sensitivity`), `table1`; see [`each_table`].
+/// `sensitivity` (with `--sensitivity`), `table1`; see [`each_row_table`] for the others.
 ///
 /// # Errors
 /// The first error `table` returns.

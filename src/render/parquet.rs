@@ -15,9 +15,12 @@
 use std::path::Path;
 
 use polars::prelude::{
-    Column, DataFrame, DataType, ParquetCompression, ParquetWriter, PlSmallStr, PolarsError,
+    Column, DataFrame, DataType, IntoColumn, ParquetCompression, ParquetWriter, PlSmallStr,
+    PolarsError, StringChunkedBuilder,
 };
 
+use crate::cohort::Cohort;
+use crate::derive::Derived;
 use crate::files::{AtomicFile, OutputError};
 use crate::render::export::{self, Results, Rows};
 use crate::render::output::Cell;
@@ -45,7 +48,12 @@ enum Values {
     Int(Vec<Option<i64>>),
     Float(Vec<Option<f64>>),
     Bool(Vec<Option<bool>>),
-    Text(Vec<Option<String>>),
+    /// Text cells as spans of one buffer (no allocation per cell: the participants table has
+    /// 100,000s of ids, arms and sites), `None` for an empty cell.
+    Text {
+        bytes: String,
+        cells: Vec<Option<(usize, usize)>>,
+    },
 }
 
 impl Values {
@@ -55,7 +63,10 @@ impl Values {
                 Cell::Int(_) => Values::Int(Vec::new()),
                 Cell::Float(_) | Cell::Dec(_) => Values::Float(Vec::new()),
                 Cell::Bool(_) => Values::Bool(Vec::new()),
-                Cell::Text(_) => Values::Text(Vec::new()),
+                Cell::Text(_) => Values::Text {
+                    bytes: String::new(),
+                    cells: Vec::new(),
+                },
             };
         }
         match (self, cell) {
@@ -69,15 +80,18 @@ impl Values {
             }
             (Values::Float(v), Cell::Dec(x)) => v.push(x.map(|d| d.to_f64())),
             (Values::Bool(v), Cell::Bool(x)) => v.push(*x),
-            (Values::Text(v), Cell::Text(t)) => {
-                v.push((!t.is_empty()).then(|| (*t).to_owned()));
+            (Values::Text { bytes, cells }, Cell::Text(t)) => {
+                cells.push((!t.is_empty()).then(|| {
+                    bytes.push_str(t);
+                    (bytes.len() - t.len(), bytes.len())
+                }));
             }
             // A row function hands one kind of cell per column; a mixed column would be a bug
             // of this crate, and is written as text rather than lost.
             (values, cell) => {
                 let mut text = values.as_text();
                 text.push(cell_text(cell));
-                *values = Values::Text(text);
+                *values = Values::text(text);
             }
         }
     }
@@ -92,8 +106,23 @@ impl Values {
             Values::Int(v) => each(v),
             Values::Float(v) => each(v),
             Values::Bool(v) => each(v),
-            Values::Text(v) => v.clone(),
+            Values::Text { bytes, cells } => cells
+                .iter()
+                .map(|c| c.map(|(from, to)| bytes[from..to].to_owned()))
+                .collect(),
         }
+    }
+
+    /// A text column of `cells`.
+    fn text(cells: Vec<Option<String>>) -> Values {
+        let mut column = Values::Text {
+            bytes: String::new(),
+            cells: Vec::new(),
+        };
+        for c in cells {
+            column.push(&Cell::Text(c.as_deref().unwrap_or_default()));
+        }
+        column
     }
 
     fn into_column(self, name: &str) -> Column {
@@ -104,7 +133,16 @@ impl Values {
             Values::Int(v) => Column::new(name, v),
             Values::Float(v) => Column::new(name, v),
             Values::Bool(v) => Column::new(name, v),
-            Values::Text(v) => Column::new(name, v),
+            Values::Text { bytes, cells } => {
+                let mut b = StringChunkedBuilder::new(name, cells.len());
+                for c in cells {
+                    match c {
+                        Some((from, to)) => b.append_value(&bytes[from..to]),
+                        None => b.append_null(),
+                    }
+                }
+                b.finish().into_column()
+            }
         }
     }
 }
@@ -119,12 +157,27 @@ fn cell_text(cell: &Cell<'_>) -> Option<String> {
     }
 }
 
-/// Every table of [`export::each_table`], as `DIR/NAME.parquet`.
+/// The summary tables of [`export::each_summary_table`], as `DIR/NAME.parquet`.
 ///
 /// # Errors
 /// [`ParquetError`] when a table cannot be made or a file written.
-pub fn write_results(dir: &Path, results: &Results<'_>) -> Result<(), ParquetError> {
-    export::each_table(results, &mut |name, header, rows| {
+pub fn write_summary_tables(dir: &Path, results: &Results<'_>) -> Result<(), ParquetError> {
+    export::each_summary_table(results, &mut |name, header, rows| {
+        write_table(dir, name, header, rows)
+    })
+}
+
+/// `participants.parquet` and `rejections.parquet` ([`export::each_row_table`]): they need
+/// only the cohort and its derivation, so `analyze` writes them while the analysis runs.
+///
+/// # Errors
+/// [`ParquetError`] when a table cannot be made or a file written.
+pub fn write_row_tables(
+    dir: &Path,
+    cohort: &Cohort,
+    derived: &[Derived],
+) -> Result<(), ParquetError> {
+    export::each_row_table(cohort, derived, &mut |name, header, rows| {
         write_table(dir, name, header, rows)
     })
 }
@@ -141,6 +194,11 @@ pub const ALL_FILES: [&str; 9] = [
     "participants.parquet",
     "rejections.parquet",
 ];
+
+/// zstd's fastest level.
+fn zstd_level() -> polars_parquet::write::ZstdLevel {
+    polars_parquet::write::ZstdLevel::try_new(1).unwrap_or_default()
+}
 
 /// Writes `DIR/NAME.parquet` with `header` and the rows `rows` hands to its sink.
 fn write_table(
@@ -170,7 +228,11 @@ fn write_table(
     let mut frame = DataFrame::new(height, columns).map_err(polars)?;
     let mut out = AtomicFile::create(&dir.join(&file))?;
     ParquetWriter::new(&mut out)
-        .with_compression(ParquetCompression::Zstd(None))
+        // zstd level 1, not polars' default 3: at 100,000 participants the default level's
+        // compression was about 9% of `analyze --parquet`'s CPU (perf), and level 1 keeps
+        // most of zstd's size advantage over snappy (benches/README.md, "analyze --xlsx
+        // --parquet").
+        .with_compression(ParquetCompression::Zstd(Some(zstd_level())))
         .set_parallel(false)
         .finish(&mut frame)
         .map_err(polars)?;

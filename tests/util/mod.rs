@@ -653,3 +653,51 @@ pub fn unguarded(csv: &str) -> &str {
         _ => csv,
     }
 }
+
+/// A typed cell read back from a results file (a workbook's or a Parquet file's), to compare
+/// with the CSV's text.
+#[derive(Debug)]
+pub enum TypedCell<'a> {
+    /// Empty or null.
+    Empty,
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A floating-point number.
+    Float(f64),
+    /// Text.
+    Text(&'a str),
+}
+
+/// Asserts that `got` holds the CSV cell `want`: empty as empty, a boolean as `true`/`false`,
+/// an integer as the same integer, a float equal to the CSV number to the last bit, text as
+/// the same text without the CSV's formula guard. `at` names the cell in the message.
+pub fn assert_cell_is_csv(want: &str, got: TypedCell<'_>, at: &str) {
+    match got {
+        TypedCell::Empty => assert!(want.is_empty(), "{at}"),
+        TypedCell::Bool(b) => assert_eq!(want, if b { "true" } else { "false" }, "{at}"),
+        TypedCell::Int(v) => assert_eq!(want.parse::<i64>().ok(), Some(v), "{at}"),
+        TypedCell::Float(v) => {
+            let parsed: f64 = want.parse().unwrap_or_else(|_| panic!("{at}"));
+            assert_eq!(parsed.to_bits(), v.to_bits(), "{at}");
+        }
+        TypedCell::Text(s) => assert_eq!(unguarded(want), s, "{at}"),
+    }
+}
+
+/// `analyze` options that write every optional result table (stratified, sensitivity,
+/// adjusted, the margin's columns; invalid rows skipped so the rejections table is written):
+/// what the workbook and Parquet checks run with, beside their own format flag.
+pub const EVERY_TABLE: [&str; 10] = [
+    "--skip-invalid",
+    "--adjust",
+    "baseline,age",
+    "--stratify",
+    "site",
+    "--sensitivity",
+    "--multiplicity",
+    "holm",
+    "--margin",
+    "0.1",
+];

@@ -9,30 +9,15 @@
 
 use super::RedcapError;
 
-/// The columns of participants.csv a field may feed, in the contract's order.
-pub const PARTICIPANT_COLUMNS: [&str; 8] = [
-    "participant_id",
-    "arm",
-    "age",
-    "sex",
-    "site",
-    "randomized_on",
-    "contraindications",
-    "medical_clearance",
-];
+/// The columns of participants.csv a field may feed, in the contract's order (the contract's
+/// own list).
+pub const PARTICIPANT_COLUMNS: [&str; 8] = crate::cohort::participants::KNOWN;
 
 /// The columns of sessions.csv a field may feed, in the contract's order.
-pub const SESSION_COLUMNS: [&str; 6] = [
-    "participant_id",
-    "date",
-    "minutes",
-    "status",
-    "therapist",
-    "adverse_event",
-];
+pub const SESSION_COLUMNS: [&str; 6] = crate::cohort::sessions::KNOWN;
 
 /// The fixed columns of scores.csv (markers follow), in the contract's order.
-pub const SCORE_COLUMNS: [&str; 4] = ["participant_id", "week", "pain", "ndi"];
+pub const SCORE_COLUMNS: [&str; 4] = crate::cohort::scores::KNOWN;
 
 /// Participants columns that may be `"dag"`, the data access group.
 const DAG_COLUMNS: [&str; 4] = ["arm", "age", "sex", "site"];

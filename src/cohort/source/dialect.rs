@@ -12,11 +12,10 @@
 use std::borrow::Cow;
 use std::path::Path;
 
-use super::spec::{CsvSpec, Encoding, SourceSpec, table_index};
-use super::{SourceError, SourceFile, Table, TableJob, TranslateOptions, Translation, read_source};
+use super::spec::{CsvSpec, Encoding, SourceSpec};
+use super::{SourceError, Table, TableJob, TranslateOptions, Translation};
 use crate::cohort::columns::{field_count_problem, malformed_problem};
 use crate::cohort::csvfile::{Record, Tokenizer, trim};
-use crate::cohort::ledger::CohortFile;
 
 /// Reads the three files of a csv `[source]`.
 ///
@@ -28,19 +27,13 @@ pub fn read(
     csv: &CsvSpec,
     options: TranslateOptions<'_>,
 ) -> Result<Translation, SourceError> {
-    let mut sources = Vec::with_capacity(3);
-    let mut tables = Vec::with_capacity(3);
-    let mut notices = Vec::new();
-    for table in CohortFile::ALL {
-        let rel = &csv.files[table_index(table)];
-        let bytes = read_source(dir, rel, crate::files::SOURCE_LIMIT)?;
-        let mut source = SourceFile::new(rel.as_str(), &bytes, options.digests);
-        let text = decode(&bytes, csv.encoding, &source.name, &mut notices);
+    super::per_file(dir, spec, &csv.files, options, |bytes, _, job| {
+        let text = decode(&bytes, csv.encoding, &job.source.name, job.notices);
         let delimiter = match csv.delimiter.byte() {
             Some(d) => d,
             None => {
-                let (d, notice) = detect(&text, &source.name);
-                notices.push(notice);
+                let (d, notice) = detect(&text, &job.source.name);
+                job.notices.push(notice);
                 d
             }
         };
@@ -49,21 +42,8 @@ pub fn read(
             b'\t' => translate::<b'\t'>,
             _ => translate::<b','>,
         };
-        let t = translate_with(
-            &text,
-            TableJob {
-                table,
-                source_index: sources.len(),
-                spec,
-                options,
-                source: &mut source,
-                notices: &mut notices,
-            },
-        )?;
-        sources.push(source);
-        tables.push(t);
-    }
-    Translation::new(sources, tables, notices)
+        translate_with(&text, job)
+    })
 }
 
 /// [`translate`] for one separator.

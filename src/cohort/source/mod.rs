@@ -471,6 +471,40 @@ impl<'a> TableJob<'a> {
     }
 }
 
+/// Reads one file per contract table (`files`, in [`CohortFile::ALL`] order) and translates
+/// each with `each(bytes, file, job)`: the loop every reader of one file per table shares
+/// (CSV dialects, Parquet).
+///
+/// # Errors
+/// [`SourceError::Input`] for a file that cannot be read, and whatever `each` returns.
+pub fn per_file(
+    dir: &Path,
+    spec: &SourceSpec,
+    files: &[spec::RelPath; 3],
+    options: TranslateOptions<'_>,
+    mut each: impl FnMut(Vec<u8>, &spec::RelPath, TableJob<'_>) -> Result<Table, SourceError>,
+) -> Result<Translation, SourceError> {
+    let mut sources = Vec::with_capacity(3);
+    let mut tables = Vec::with_capacity(3);
+    let mut notices = Vec::new();
+    for table in CohortFile::ALL {
+        let rel = &files[table_index(table)];
+        let bytes = read_source(dir, rel, crate::files::SOURCE_LIMIT)?;
+        let mut source = SourceFile::new(rel.as_str(), &bytes, options.digests);
+        let job = TableJob {
+            table,
+            source_index: sources.len(),
+            spec,
+            options,
+            source: &mut source,
+            notices: &mut notices,
+        };
+        tables.push(each(bytes, rel, job)?);
+        sources.push(source);
+    }
+    Translation::new(sources, tables, notices)
+}
+
 /// What a translation needs besides the spec.
 #[derive(Clone, Copy, Debug)]
 pub struct TranslateOptions<'a> {

@@ -16,9 +16,8 @@ use std::path::Path;
 
 use polars::prelude::{DataFrame, DataType, ParquetReader, SerReader, Series, TimeUnit};
 
-use super::spec::{ParquetSpec, SourceSpec, table_index};
-use super::{SourceError, SourceFile, TableJob, TranslateOptions, Translation, read_source};
-use crate::cohort::ledger::CohortFile;
+use super::spec::{ParquetSpec, SourceSpec};
+use super::{SourceError, TranslateOptions, Translation};
 use crate::cohort::value::push_date;
 
 /// Reads the three Parquet files of a `[source]`.
@@ -32,14 +31,8 @@ pub fn read(
     pq: &ParquetSpec,
     options: TranslateOptions<'_>,
 ) -> Result<Translation, SourceError> {
-    let mut sources = Vec::with_capacity(3);
-    let mut tables = Vec::with_capacity(3);
-    let mut notices = Vec::new();
-    for table in CohortFile::ALL {
-        let rel = &pq.files[table_index(table)];
+    super::per_file(dir, spec, &pq.files, options, |bytes, rel, mut job| {
         let path = rel.join(dir);
-        let bytes = read_source(dir, rel, crate::files::SOURCE_LIMIT)?;
-        let mut source = SourceFile::new(rel.as_str(), &bytes, options.digests);
         let unreadable = |why: String| SourceError::Input {
             path: path.clone(),
             source: std::io::Error::new(std::io::ErrorKind::InvalidData, why),
@@ -52,17 +45,8 @@ pub fn read(
             .iter()
             .map(|c| c.to_string())
             .collect();
-        let source_index = sources.len();
-        let mut job = TableJob {
-            table,
-            source_index,
-            spec,
-            options,
-            source: &mut source,
-            notices: &mut notices,
-        };
         let plan = job.plan(&header)?;
-        let mut builder = plan.builder(table, source_index, 0);
+        let mut builder = plan.builder(job.table, job.source_index, 0);
         builder.reserve(frame.height() * 48);
         let normalized = normalize(&frame).map_err(|e| unreadable(e.to_string()))?;
         let mut cells = cells(&normalized).map_err(|(column, dtype)| SourceError::Usage {
@@ -81,10 +65,8 @@ pub fn read(
             }
             plan.write_row(&mut builder, row, |i| texts[i].as_bytes());
         }
-        tables.push(builder.finish());
-        sources.push(source);
-    }
-    Translation::new(sources, tables, notices)
+        Ok(builder.finish())
+    })
 }
 
 /// The column names of a Parquet file, from its schema (no rows read): what `trialdose init`
