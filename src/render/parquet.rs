@@ -195,11 +195,6 @@ pub const ALL_FILES: [&str; 9] = [
     "rejections.parquet",
 ];
 
-/// zstd's fastest level.
-fn zstd_level() -> polars_parquet::write::ZstdLevel {
-    polars_parquet::write::ZstdLevel::try_new(1).unwrap_or_default()
-}
-
 /// Writes `DIR/NAME.parquet` with `header` and the rows `rows` hands to its sink.
 fn write_table(
     dir: &Path,
@@ -228,11 +223,10 @@ fn write_table(
     let mut frame = DataFrame::new(height, columns).map_err(polars)?;
     let mut out = AtomicFile::create(&dir.join(&file))?;
     ParquetWriter::new(&mut out)
-        // zstd level 1, not polars' default 3: at 100,000 participants the default level's
-        // compression was about 9% of `analyze --parquet`'s CPU (perf), and level 1 keeps
-        // most of zstd's size advantage over snappy (benches/README.md, "analyze --xlsx
-        // --parquet").
-        .with_compression(ParquetCompression::Zstd(Some(zstd_level())))
+        // polars' default zstd level (3): level 1 made the files 4% larger with no
+        // measurable gain in time, snappy nearly twice as large, also without one
+        // (benches/README.md, "analyze --xlsx --parquet").
+        .with_compression(ParquetCompression::Zstd(None))
         .set_parallel(false)
         .finish(&mut frame)
         .map_err(polars)?;
