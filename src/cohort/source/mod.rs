@@ -471,36 +471,61 @@ impl<'a> TableJob<'a> {
     }
 }
 
+/// One file of [`per_file`] translated: its source, its table and its notices.
+type Translated = (SourceFile, Table, Vec<String>);
+
 /// Reads one file per contract table (`files`, in [`CohortFile::ALL`] order) and translates
 /// each with `each(bytes, file, job)`: the loop every reader of one file per table shares
-/// (CSV dialects, Parquet).
+/// (CSV dialects, Parquet). The three files are translated at once, on threads of the budget
+/// when they are free; the translation is the same whatever ran where (notices in table
+/// order, the first error in table order).
 ///
 /// # Errors
 /// [`SourceError::Input`] for a file that cannot be read, and whatever `each` returns.
-pub fn per_file(
+pub fn per_file<F>(
     dir: &Path,
     spec: &SourceSpec,
     files: &[spec::RelPath; 3],
     options: TranslateOptions<'_>,
-    mut each: impl FnMut(Vec<u8>, &spec::RelPath, TableJob<'_>) -> Result<Table, SourceError>,
-) -> Result<Translation, SourceError> {
+    each: F,
+) -> Result<Translation, SourceError>
+where
+    F: Fn(Vec<u8>, &spec::RelPath, TableJob<'_>) -> Result<Table, SourceError> + Sync,
+{
+    let each = &each;
+    let done: Vec<Result<Translated, SourceError>> = std::thread::scope(|scope| {
+        let tasks: Vec<_> = CohortFile::ALL
+            .into_iter()
+            .enumerate()
+            .map(|(source_index, table)| {
+                crate::parallel::spawn(scope, move || {
+                    let rel = &files[table_index(table)];
+                    let bytes = read_source(dir, rel, crate::files::SOURCE_LIMIT)?;
+                    let mut source = SourceFile::new(rel.as_str(), &bytes, options.digests);
+                    let mut notices = Vec::new();
+                    let job = TableJob {
+                        table,
+                        source_index,
+                        spec,
+                        options,
+                        source: &mut source,
+                        notices: &mut notices,
+                    };
+                    let t = each(bytes, rel, job)?;
+                    Ok((source, t, notices))
+                })
+            })
+            .collect();
+        tasks.into_iter().map(crate::parallel::join).collect()
+    });
     let mut sources = Vec::with_capacity(3);
     let mut tables = Vec::with_capacity(3);
     let mut notices = Vec::new();
-    for table in CohortFile::ALL {
-        let rel = &files[table_index(table)];
-        let bytes = read_source(dir, rel, crate::files::SOURCE_LIMIT)?;
-        let mut source = SourceFile::new(rel.as_str(), &bytes, options.digests);
-        let job = TableJob {
-            table,
-            source_index: sources.len(),
-            spec,
-            options,
-            source: &mut source,
-            notices: &mut notices,
-        };
-        tables.push(each(bytes, rel, job)?);
+    for d in done {
+        let (source, table, n) = d?;
         sources.push(source);
+        tables.push(table);
+        notices.extend(n);
     }
     Translation::new(sources, tables, notices)
 }
