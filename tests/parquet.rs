@@ -13,19 +13,6 @@ use util::{
     EVERY_TABLE, HOSTILE, TypedCell, assert_cell_is_csv, hostile_cohort, list_dir, parse_csv,
 };
 
-/// The tables `analyze` writes with every optional one asked for.
-const TABLES: [&str; 9] = [
-    "arms",
-    "comparisons",
-    "trend",
-    "adjusted",
-    "stratified",
-    "sensitivity",
-    "table1",
-    "participants",
-    "rejections",
-];
-
 /// `analyze --parquet` with the options that write every optional table.
 fn every_table() -> Vec<&'static str> {
     [&["--parquet"][..], &EVERY_TABLE].concat()

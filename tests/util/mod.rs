@@ -701,3 +701,17 @@ pub const EVERY_TABLE: [&str; 10] = [
     "--margin",
     "0.1",
 ];
+
+/// The result tables `analyze` writes with [`EVERY_TABLE`], in the workbook's order (after its
+/// `about` sheet).
+pub const RESULT_TABLES: [&str; 9] = [
+    "arms",
+    "comparisons",
+    "trend",
+    "adjusted",
+    "stratified",
+    "sensitivity",
+    "table1",
+    "participants",
+    "rejections",
+];
