@@ -10,7 +10,8 @@ use std::path::Path;
 
 use polars::prelude::{AnyValue, DataType, ParquetReader, SerReader};
 use util::{
-    EVERY_TABLE, HOSTILE, TypedCell, assert_cell_is_csv, hostile_cohort, list_dir, parse_csv,
+    EVERY_TABLE, HOSTILE, RESULT_TABLES as TABLES, TypedCell, assert_cell_is_csv, hostile_cohort,
+    list_dir, parse_csv,
 };
 
 /// `analyze --parquet` with the options that write every optional table.
