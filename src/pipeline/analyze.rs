@@ -168,27 +168,18 @@ pub fn analyze_into(
         table1: &table1,
         summary: &summary,
     };
-    // The summary tables' Parquet files are written beside the workbook, on a thread of the
-    // budget when one is free (each file's bytes depend only on its table).
     let xlsx_path = out.join("results.xlsx");
-    let (workbook, tables) = std::thread::scope(|scope| {
-        let tables = extra.parquet.then(|| {
-            crate::parallel::spawn(scope, || parquet::write_summary_tables(out, &results))
-        });
-        let workbook = match large {
-            Some(large) => large.map_err(super::PipelineError::from).and_then(|large| {
-                let mut file = AtomicFile::create(&xlsx_path)?;
-                xlsx::write_results(&mut file, &results, large)?;
-                file.commit()?;
-                Ok(())
-            }),
-            None => remove_if_present(&xlsx_path),
-        };
-        (workbook, tables.map(crate::parallel::join))
-    });
-    workbook?;
-    if let Some(tables) = tables {
-        tables?;
+    if let Some(large) = large {
+        let large = large?;
+        let mut file = AtomicFile::create(&xlsx_path)?;
+        xlsx::write_results(&mut file, &results, large)?;
+        file.commit()?;
+    } else {
+        remove_if_present(&xlsx_path)?;
+    }
+    // The summary tables are small: their Parquet files need no thread of their own.
+    if extra.parquet {
+        parquet::write_summary_tables(out, &results)?;
     }
     Ok(Analyzed::Done {
         prepared,

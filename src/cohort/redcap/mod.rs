@@ -49,7 +49,7 @@ use std::collections::BTreeMap;
 pub use dictionary::{Dictionary, Field, FieldType, parse_choices};
 pub use example::{Example, write_example};
 pub use spec::{Mapping, RedcapSpec, ScoresSpec, SessionsSpec, Source};
-pub use starter::starter_source;
+pub use starter::{StarterFiles, starter_source};
 pub use translate::{translate, translate_with};
 
 /// `s` as a TOML basic string (quoted, escaped), for the TOML this module writes.

@@ -93,12 +93,36 @@ fn why_name(name: &str) -> String {
     name.chars().filter(|c| !c.is_control()).take(100).collect()
 }
 
+/// The file names a starter gives `export` and `dictionary`.
+#[derive(Clone, Copy, Debug)]
+pub struct StarterFiles<'a> {
+    /// The records export.
+    pub export: &'a str,
+    /// The data dictionary.
+    pub dictionary: &'a str,
+}
+
+impl Default for StarterFiles<'_> {
+    /// REDCap's usual names, for a starter written without the files at hand.
+    fn default() -> Self {
+        StarterFiles {
+            export: "export.csv",
+            dictionary: "dictionary.csv",
+        }
+    }
+}
+
 /// The `[source]` TOML for a REDCap project with this dictionary: `format`, `export`,
 /// `dictionary`, a guessed `participants_event`, and the fields matched by name or label to
 /// contract columns; the columns left unmatched and the fields left unused are listed as
 /// comments. `export_header`, when given (the export's first line), tells whether the project
-/// has events and data access groups.
-pub fn starter_source(dictionary: &Dictionary, export_header: Option<&[String]>) -> String {
+/// has events and data access groups. `files` are the names `export` and `dictionary` are
+/// given: the files' names inside the cohort folder.
+pub fn starter_source(
+    dictionary: &Dictionary,
+    export_header: Option<&[String]>,
+    files: StarterFiles<'_>,
+) -> String {
     let has = |c: &str| export_header.is_some_and(|h| h.iter().any(|x| x == c));
     let longitudinal = export_header.is_none() || has("redcap_event_name");
     let dag = has("redcap_data_access_group");
@@ -114,10 +138,17 @@ pub fn starter_source(dictionary: &Dictionary, export_header: Option<&[String]>)
     t.push_str(
         "# Written by `trialdose init` from a REDCap data dictionary: a guess to check and edit.\n\
          # Reference: data/README.md, \"REDCap\".\n\
-         [source]\nformat = \"redcap\"\n\
-         export = \"export.csv\"          # Data Exports > All data > CSV / Microsoft Excel (raw data)\n\
-         dictionary = \"dictionary.csv\"  # Project Setup > Data Dictionary > Download\n\n\
-         [source.redcap]\n",
+         [source]\nformat = \"redcap\"\n",
+    );
+    let _ = writeln!(
+        t,
+        "export = {}          # Data Exports > All data > CSV / Microsoft Excel (raw data)",
+        toml_str(files.export)
+    );
+    let _ = writeln!(
+        t,
+        "dictionary = {}  # Project Setup > Data Dictionary > Download\n\n[source.redcap]",
+        toml_str(files.dictionary)
     );
     if longitudinal {
         t.push_str(

@@ -639,7 +639,7 @@ fn the_starter_guesses_the_example_mapping() {
         .split(',')
         .map(str::to_owned)
         .collect();
-    let starter = starter_source(&d, Some(&header));
+    let starter = starter_source(&d, Some(&header), StarterFiles::default());
     let doc: toml::Table = toml::from_str(&starter).expect("the starter is TOML");
     let redcap = doc["source"]["redcap"].as_table().expect("[source.redcap]");
     let s = RedcapSpec::from_toml(redcap).expect("the starter is a valid spec");
@@ -718,7 +718,7 @@ fn garbage_never_panics_and_the_rows_always_balance() {
         let _ = Dictionary::parse(&bytes);
         let _ = write_example(&bytes, &bytes, &bytes);
         if let Ok(dict) = Dictionary::parse(&bytes) {
-            let _ = starter_source(&dict, None);
+            let _ = starter_source(&dict, None, StarterFiles::default());
         }
     }
 }

@@ -75,20 +75,14 @@ fn lay_out(table: CohortFile, part: redcap::Table) -> super::Table {
         .collect();
     let mut b = TableBuilder::new(table, 0, &columns, 1);
     b.reserve(csv.len() + part.lines.len() * 2);
-    let mut records = Records {
+    let records = Records {
         csv,
         at: (header_end + 1).min(csv.len()),
     };
-    let mut rejected = part.rejected.into_iter().peekable();
-    for &line in &part.lines {
-        let Some(record) = records.next() else { break };
-        // Rejections before this record keep the builder's locations increasing.
-        while let Some(p) = rejected.next_if(|p| p.line < line) {
-            b.reject(p.line, &p.id, &p.column, &p.value, p.reason);
-        }
+    for (&line, record) in part.lines.iter().zip(records) {
         b.raw_record(line, record);
     }
-    for p in rejected {
+    for p in part.rejected {
         b.reject(p.line, &p.id, &p.column, &p.value, p.reason);
     }
     b.finish()

@@ -142,12 +142,10 @@ pub enum Kind {
     /// A REDCap data dictionary, and the records export when given (it tells whether the
     /// project has events and data access groups).
     Redcap {
-        /// The data dictionary.
-        dictionary: PathBuf,
-        /// The records export.
-        export: Option<PathBuf>,
-        /// Whether the export came first among the files (their names are in that order).
-        export_first: bool,
+        /// The dictionary, then the export when given.
+        files: Vec<PathBuf>,
+        /// Where the dictionary is among the files as given (their names are in that order).
+        dictionary: usize,
     },
 }
 
@@ -175,17 +173,14 @@ impl Kind {
                 "mixes kinds of file; give CSV files, or one xlsx workbook, or Parquet files".into(),
             )),
             [one] if is_redcap_dictionary(one) => Ok(Kind::Redcap {
-                dictionary: one.clone(),
-                export: None,
-                export_first: false,
+                files: vec![one.clone()],
+                dictionary: 0,
             }),
             [a, b] if is_redcap_dictionary(a) || is_redcap_dictionary(b) => {
-                let export_first = !is_redcap_dictionary(a);
-                let (dictionary, export) = if export_first { (b, a) } else { (a, b) };
+                let dictionary = usize::from(!is_redcap_dictionary(a));
                 Ok(Kind::Redcap {
-                    dictionary: dictionary.clone(),
-                    export: Some(export.clone()),
-                    export_first,
+                    files: vec![files[dictionary].clone(), files[1 - dictionary].clone()],
+                    dictionary,
                 })
             }
             many if many.len() > 3 => Err(usage(format!(
@@ -252,43 +247,34 @@ pub fn starter(kind: &Kind, names: &[String]) -> Result<String, SourceError> {
             }
             Ok(render("[source]\nformat = \"parquet\"\n", &found, ""))
         }
-        Kind::Redcap {
-            dictionary,
-            export,
-            export_first,
-        } => {
-            let bytes = read(dictionary, crate::files::SOURCE_LIMIT)?;
+        Kind::Redcap { files, dictionary } => {
+            let path = &files[0];
+            let bytes = read(path, crate::files::SOURCE_LIMIT)?;
             let parsed = crate::cohort::redcap::Dictionary::parse(&bytes).map_err(|e| {
                 SourceError::Usage {
-                    path: dictionary.display().to_string(),
+                    path: path.display().to_string(),
                     key: "SOURCE".into(),
                     message: e.to_string(),
                 }
             })?;
-            let header = match export {
-                Some(path) => Some(export_header(&read(path, crate::files::SOURCE_LIMIT)?)),
+            let header = match files.get(1) {
+                Some(export) => Some(export_header(&read(export, crate::files::SOURCE_LIMIT)?)),
                 None => None,
             };
-            let mut text = crate::cohort::redcap::starter_source(&parsed, header.as_deref());
-            let (export_name, dictionary_name) = match (names, export_first) {
-                ([e, d], true) => (Some(e), d),
-                ([d, e], false) => (Some(e), d),
-                ([d, ..], _) => (None, d),
-                ([], _) => (None, &String::new()),
-            };
-            text = text.replacen(
-                "dictionary = \"dictionary.csv\"",
-                &format!("dictionary = {}", quoted(dictionary_name)),
-                1,
-            );
-            if let Some(e) = export_name {
-                text = text.replacen(
-                    "export = \"export.csv\"",
-                    &format!("export = {}", quoted(e)),
-                    1,
-                );
+            let mut names_used = crate::cohort::redcap::StarterFiles::default();
+            if let Some(name) = names.get(*dictionary) {
+                names_used.dictionary = name;
             }
-            Ok(text)
+            if files.len() > 1
+                && let Some(name) = names.get(1 - dictionary)
+            {
+                names_used.export = name;
+            }
+            Ok(crate::cohort::redcap::starter_source(
+                &parsed,
+                header.as_deref(),
+                names_used,
+            ))
         }
     }
 }
