@@ -17,6 +17,7 @@ pub mod csvfile;
 pub mod duplicates;
 pub mod ledger;
 pub mod participants;
+pub mod records;
 pub mod redcap;
 pub mod roster;
 pub mod scores;
@@ -355,14 +356,14 @@ impl Cohort {
         let [p, s, sc] = bytes;
         let inputs = [p?, s?, sc?];
         let sizes = inputs.each_ref().map(|b| b.len() as u64);
-        let (people, sess, sc, digests) = read_tables(inputs, [1; 3], &protocol, options, |_| {});
+        let (people, sess, sc, digests) =
+            read_tables(inputs.map(Input::Csv), &protocol, options, |_| {});
         let renamed = |f: CohortFile| -> Option<Arc<str>> {
             let name = names[source::spec::table_index(f)];
             (name != f.name()).then(|| Arc::from(name))
         };
         let origins = CohortFile::ALL.map(|f| Origin {
             name: renamed(f),
-            lines: source::LineMap::default(),
             rejected: Vec::new(),
         });
         let reports = CohortFile::ALL.map(|f| {
@@ -398,10 +399,8 @@ impl Cohort {
             tables,
             notices,
         } = t;
-        let first_lines = tables.each_ref().map(|t| t.first_line);
         let mut origins = tables.each_ref().map(|t| Origin {
             name: sources.get(t.source).map(|s| Arc::clone(&s.name)),
-            lines: t.lines.clone(),
             rejected: t.rejected.clone(),
         });
         let reports = tables.each_ref().map(|t| {
@@ -415,11 +414,10 @@ impl Cohort {
             }
         });
         let fed = tables.each_ref().map(|t| (t.source, t.rows));
-        let [p, s, sc] = tables.map(|t| Arc::new(t.bytes));
+        let inputs = tables.map(|t| Input::<Vec<u8>>::Records(t.records));
         let people_origin = std::mem::take(&mut origins[0]);
         let (people, sess, sc, _) = read_tables(
-            [p, s, sc],
-            first_lines,
+            inputs,
             &protocol,
             LoadOptions {
                 digests: false,
@@ -493,7 +491,6 @@ impl Cohort {
 #[derive(Debug, Default)]
 struct Origin {
     name: Option<Arc<str>>,
-    lines: source::LineMap,
     rejected: Vec<source::TranslationRejection>,
 }
 
@@ -519,20 +516,11 @@ impl Origin {
         rejections: &mut Vec<Rejection>,
         duplicates: &mut [IgnoredDuplicate],
     ) {
-        let map = |line: u64| self.lines.location(line);
-        let identity = self.lines.is_identity();
         for r in rejections.iter_mut() {
             r.source.clone_from(&self.name);
-            if !identity {
-                r.line = map(r.line);
-            }
         }
         for d in duplicates.iter_mut() {
             d.source.clone_from(&self.name);
-            if !identity {
-                d.line = map(d.line);
-                d.kept_line = map(d.kept_line);
-            }
         }
         rejections.extend(self.rejected.iter().map(|r| Rejection {
             file,
@@ -548,11 +536,6 @@ impl Origin {
     /// [`Origin::apply`] makes it, and the ids of rows the translation rejected made unknown
     /// with the reason, so their sessions and scores are rejected with them.
     fn apply_to_participants(&self, people: &mut participants::ParticipantsRead) {
-        if !self.lines.is_identity() {
-            for r in people.rejected_ids.values_mut() {
-                r.line = self.lines.location(r.line);
-            }
-        }
         self.apply(
             CohortFile::Participants,
             &mut people.rejections,
@@ -580,12 +563,27 @@ type Reads = (
     scores::ScoresRead,
 );
 
-/// Checks the three tables' bytes (`first_lines`: the number of each one's first line) with
-/// the contract's readers; `people_hook` sees the participants before their roster is built.
-/// Digests are computed alongside when `options.digests`.
+/// One table for the contract's readers: a CSV file's bytes, or a table translated from
+/// another source.
+enum Input<B> {
+    Csv(Arc<B>),
+    Records(records::RecordTable),
+}
+
+impl<B: std::ops::Deref<Target = [u8]>> Input<B> {
+    fn source(&self) -> csvfile::CsvSource<'_> {
+        match self {
+            Input::Csv(bytes) => csvfile::CsvSource::new(bytes),
+            Input::Records(table) => csvfile::CsvSource::of_records(table),
+        }
+    }
+}
+
+/// Checks the three tables with the contract's readers; `people_hook` sees the participants
+/// before their roster is built. The digests of CSV files are computed alongside when
+/// `options.digests`.
 fn read_tables<B>(
-    inputs: [Arc<B>; 3],
-    first_lines: [u64; 3],
+    inputs: [Input<B>; 3],
     protocol: &Protocol,
     options: LoadOptions,
     people_hook: impl FnOnce(&mut participants::ParticipantsRead),
@@ -599,36 +597,25 @@ where
     B: std::ops::Deref<Target = [u8]> + Send + Sync,
 {
     let threads = options.threads.max(1);
-    let [people_bytes, sessions_bytes, scores_bytes] = inputs;
+    let [people_input, sessions_input, scores_input] = inputs;
     std::thread::scope(|scope| {
-        let digests = [&people_bytes, &sessions_bytes, &scores_bytes]
-            .map(|b| options.digests.then(|| start_digest(scope, b)));
-        let mut people = participants::read(
-            &csvfile::CsvSource::starting_at(&people_bytes, first_lines[0]),
-            protocol,
-            threads,
-        );
-        drop(people_bytes);
+        let digests = [&people_input, &sessions_input, &scores_input].map(|input| match input {
+            Input::Csv(b) if options.digests => Some(start_digest(scope, b)),
+            _ => None,
+        });
+        let mut people = participants::read(&people_input.source(), protocol, threads);
+        drop(people_input);
         people_hook(&mut people);
         let roster = roster::Roster::new(&people.accepted, &people.rejected_ids);
         // Sessions and scores depend only on the roster: read them side by side, so one
         // fills the gaps the other leaves.
         let (sess, sc) = std::thread::scope(|inner| {
             let scores_job = crate::parallel::spawn(inner, || {
-                let bytes = scores_bytes;
-                scores::read(
-                    &csvfile::CsvSource::starting_at(&bytes, first_lines[2]),
-                    protocol,
-                    &roster,
-                    threads,
-                )
+                let input = scores_input;
+                scores::read(&input.source(), protocol, &roster, threads)
             });
-            let sess = sessions::read(
-                &csvfile::CsvSource::starting_at(&sessions_bytes, first_lines[1]),
-                &roster,
-                threads,
-            );
-            drop(sessions_bytes);
+            let sess = sessions::read(&sessions_input.source(), &roster, threads);
+            drop(sessions_input);
             (sess, crate::parallel::join(scores_job))
         });
         drop(roster);

@@ -136,9 +136,75 @@ pub fn format_date(days: i32) -> String {
 
 /// Appends a day number as `YYYY-MM-DD` to `out`.
 pub fn push_date(out: &mut String, days: i32) {
-    use std::fmt::Write as _;
+    let mut bytes = Vec::with_capacity(10);
+    write_date(&mut bytes, days);
+    // `write_date` writes ASCII only.
+    out.push_str(std::str::from_utf8(&bytes).unwrap_or_default());
+}
+
+/// [`write_date`] for a stream of dates that mostly share their month with the previous one
+/// (a participant's sessions, a column of visit dates): the month's text and its range of day
+/// numbers are kept, so a date in the same month costs a subtraction and two digits.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DateWriter {
+    /// `YYYY-MM-` of the last date written, its day 1 and the day after its last day.
+    month: Option<([u8; 8], i32, i32)>,
+}
+
+impl DateWriter {
+    /// Appends day number `days` as `YYYY-MM-DD` to `out` (as [`write_date`] writes it).
+    #[inline]
+    pub fn write(&mut self, out: &mut Vec<u8>, days: i32) {
+        if let Some((prefix, first, end)) = &self.month
+            && (*first..*end).contains(&days)
+        {
+            let d = (days - first + 1) as u8;
+            out.extend_from_slice(prefix);
+            out.extend_from_slice(&[b'0' + d / 10, b'0' + d % 10]);
+            return;
+        }
+        let at = out.len();
+        write_date(out, days);
+        let (y, m, d) = civil_from_days(days);
+        if out.len() == at + 10 && (0..=9999).contains(&y) {
+            let first = days - (d as i32 - 1);
+            let (ny, nm) = if m == 12 {
+                (y + 1, 1)
+            } else {
+                (y, m as i32 + 1)
+            };
+            let end = days_from_civil(ny, nm, 1);
+            let mut prefix = [0; 8];
+            prefix.copy_from_slice(&out[at..at + 8]);
+            self.month = Some((prefix, first, end));
+        }
+    }
+}
+
+/// Appends a day number as `YYYY-MM-DD` to `out`: the digits written directly for years 0 to
+/// 9999 (a Parquet date column's million cells went through `core::fmt` before), any other
+/// year as `format!` writes it.
+#[inline]
+pub fn write_date(out: &mut Vec<u8>, days: i32) {
     let (y, m, d) = civil_from_days(days);
-    let _ = write!(out, "{y:04}-{m:02}-{d:02}");
+    match u32::try_from(y) {
+        Ok(y) if y <= 9999 => {
+            let digit = |v: u32| b'0' + (v % 10) as u8;
+            out.extend_from_slice(&[
+                digit(y / 1000),
+                digit(y / 100),
+                digit(y / 10),
+                digit(y),
+                b'-',
+                digit(m / 10),
+                digit(m),
+                b'-',
+                digit(d / 10),
+                digit(d),
+            ]);
+        }
+        _ => out.extend_from_slice(format!("{y:04}-{m:02}-{d:02}").as_bytes()),
+    }
 }
 
 #[cfg(test)]
@@ -147,6 +213,38 @@ mod tests {
 
     fn d(s: &str) -> Decimal {
         Decimal::parse(s).unwrap()
+    }
+
+    #[test]
+    fn dates_are_written_as_the_formatter_writes_them() {
+        // Every day from 1900 to 2100, and the ends of the four-digit years, against
+        // `format!` (the reference) and back through the date parser.
+        let mut parser = DateParser::default();
+        for days in (-25_567..47_482).chain([-719_528, 2_932_896, -719_529, 2_932_897]) {
+            let (y, m, d) = civil_from_days(days);
+            let mut out = Vec::new();
+            write_date(&mut out, days);
+            assert_eq!(
+                String::from_utf8(out.clone()).unwrap(),
+                format!("{y:04}-{m:02}-{d:02}")
+            );
+            if (0..=9999).contains(&y) {
+                assert_eq!(parser.parse(std::str::from_utf8(&out).unwrap()), Ok(days));
+            }
+        }
+        // The month cache writes what `write_date` writes, forwards, backwards and jumping.
+        let mut writer = DateWriter::default();
+        let days: Vec<i32> = (-800..800)
+            .chain((-800..800).rev())
+            .chain((0..400).map(|k| (k * 7919) % 3000 - 1500))
+            .chain([2_932_896, -719_528, 2_932_897, 0])
+            .collect();
+        for d in days {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            writer.write(&mut a, d);
+            write_date(&mut b, d);
+            assert_eq!(a, b, "day {d}");
+        }
     }
 
     #[test]

@@ -44,6 +44,7 @@ mod translate;
 #[cfg(test)]
 mod tests;
 
+use crate::cohort::records::RecordTable;
 use std::collections::BTreeMap;
 
 pub use dictionary::{Dictionary, Field, FieldType, parse_choices};
@@ -93,23 +94,35 @@ pub struct RowProblem {
 /// One contract table built from the export.
 #[derive(Clone, Debug, Default)]
 pub struct Table {
-    /// Contract CSV text: a header of contract column names, then one record per export row
-    /// that feeds this table, each on one line (quoted as RFC 4180 requires; nothing else
-    /// replaced), LF line ends.
-    pub csv: Vec<u8>,
-    /// The export's physical line (1-based; header = line 1) of each record of `csv`, in order.
-    pub lines: Vec<u64>,
+    /// The contract column names and one record per export row that feeds this table, at
+    /// the row's physical export line (1-based; header = line 1), in order.
+    pub records: RecordTable,
     /// Rows this translation itself rejects, in export order; a row with several problems has
-    /// one entry each (so count rows by distinct `line`). A rejected row is not in `csv`.
+    /// one entry each (so count rows by distinct `line`). A rejected row has no record.
     pub rejected: Vec<RowProblem>,
 }
 
 impl Table {
-    /// Export rows that fed this table: those in `csv` plus those rejected (each once).
+    /// The export line of each record, in order.
+    pub fn lines(&self) -> Vec<u64> {
+        self.records
+            .blocks
+            .iter()
+            .flat_map(|b| b.lines().iter().copied())
+            .collect()
+    }
+
+    /// The table as compact contract CSV: the header, then each record on one line (quoted
+    /// as RFC 4180 requires), LF line ends; empty when the table has no columns.
+    pub fn csv(&self) -> Vec<u8> {
+        self.records.to_compact_csv()
+    }
+
+    /// Export rows that fed this table: its records plus the rows rejected (each once).
     pub fn rows_fed(&self) -> u64 {
         let mut rejected: Vec<u64> = self.rejected.iter().map(|p| p.line).collect();
         rejected.dedup();
-        self.lines.len() as u64 + rejected.len() as u64
+        self.records.len() as u64 + rejected.len() as u64
     }
 }
 
@@ -135,9 +148,8 @@ impl Translation {
         let mut fed: Vec<u64> = [&self.participants, &self.sessions, &self.scores]
             .iter()
             .flat_map(|t| {
-                t.lines
-                    .iter()
-                    .copied()
+                t.lines()
+                    .into_iter()
                     .chain(t.rejected.iter().map(|p| p.line))
             })
             .collect();

@@ -43,9 +43,9 @@ fn the_example_translates_back_to_the_cohort_byte_for_byte() {
     let dictionary = Dictionary::parse(&ex.dictionary).expect("dictionary");
     let (spec, codes) = source_of(&ex.source_toml);
     let t = translate_with(&ex.export, &dictionary, &spec, &codes, &[], 1).expect("translates");
-    assert_eq!(text(&t.participants.csv), text(PEOPLE));
-    assert_eq!(text(&t.sessions.csv), text(SESSIONS));
-    assert_eq!(text(&t.scores.csv), text(SCORES));
+    assert_eq!(text(&t.participants.csv()), text(PEOPLE));
+    assert_eq!(text(&t.sessions.csv()), text(SESSIONS));
+    assert_eq!(text(&t.scores.csv()), text(SCORES));
     for table in [&t.participants, &t.sessions, &t.scores] {
         assert!(table.rejected.is_empty(), "{:?}", &table.rejected[..1]);
     }
@@ -72,9 +72,10 @@ fn the_example_translates_back_to_the_cohort_byte_for_byte() {
         (&t.participants, "\"baseline_arm_1\""),
         (&t.sessions, "\"treatment_arm_1\""),
     ] {
-        let records: Vec<&str> = text(&table.csv).lines().skip(1).collect();
-        assert_eq!(records.len(), table.lines.len());
-        for (record, &line) in records.iter().zip(&table.lines) {
+        let csv = table.csv();
+        let records: Vec<&str> = text(&csv).lines().skip(1).collect();
+        assert_eq!(records.len(), table.lines().len());
+        for (record, &line) in records.iter().zip(&table.lines()) {
             let id = record.split(',').next().unwrap();
             let export_line = lines[line as usize - 1];
             assert!(
@@ -115,10 +116,10 @@ fn the_result_does_not_depend_on_the_threads() {
     let one = translate_with(&ex.export, &dictionary, &spec, &codes, &[], 1).expect("one");
     // The checkbox lists its choices in the dictionary's order.
     let want_people = text(&p).replace("burn;recent_fracture", "recent_fracture;burn");
-    assert_eq!(text(&one.participants.csv), want_people);
+    assert_eq!(text(&one.participants.csv()), want_people);
     assert!(want_people.contains("recent_fracture;burn,yes"));
-    assert_eq!(one.sessions.csv, s);
-    assert_eq!(one.scores.csv, sc);
+    assert_eq!(one.sessions.csv(), s);
+    assert_eq!(one.scores.csv(), sc);
     assert!(one.balanced());
     for threads in [2, 4] {
         let many =
@@ -128,8 +129,8 @@ fn the_result_does_not_depend_on_the_threads() {
             (&one.sessions, &many.sessions),
             (&one.scores, &many.scores),
         ] {
-            assert_eq!(a.csv, b.csv);
-            assert_eq!(a.lines, b.lines);
+            assert_eq!(a.csv(), b.csv());
+            assert_eq!(a.lines(), b.lines());
         }
         assert_eq!(one.ignored, many.ignored);
         assert_eq!(one.rows, many.rows);
@@ -170,7 +171,7 @@ fn the_shipped_example_is_current() {
     let (spec, codes) = source_of(text(&files[2].1));
     let dictionary = Dictionary::parse(&files[1].1).expect("dictionary");
     let t = translate(&files[0].1, &dictionary, &spec, &codes, &[]).expect("translates");
-    assert_eq!(t.participants.csv, PEOPLE);
+    assert_eq!(t.participants.csv(), PEOPLE);
 }
 
 // A hand-written project: every kind of row and fault, each expected table written out.
@@ -281,12 +282,12 @@ fn project_rows_go_where_they_belong() {
     // with a comma quoted; a checkbox with letter codes, one through [source.codes], one by
     // its label; yesno as yes; the DAG as the site, through [source.codes.site].
     assert_eq!(
-        text(&t.participants.csv),
+        text(&t.participants.csv()),
         "participant_id,arm,age,sex,site,randomized_on,contraindications,medical_clearance\n\
          1,60x3,45,female,Site A,2020-01-02,recent_fracture;blood_clot,yes\n\
          3,\"Sixty, three times\",61,,,2020-03-01,,\n"
     );
-    assert_eq!(t.participants.lines, [2, 11]);
+    assert_eq!(t.participants.lines(), [2, 11]);
     // Undefined arm code (8), participant fields at another event (10), a checkbox holding
     // 2 (14), a record with too few fields (15).
     assert_eq!(lines(&t.participants), [8, 10, 14, 15]);
@@ -315,22 +316,22 @@ fn project_rows_go_where_they_belong() {
 
     // Session instances: a therapist with a comma quoted; status code 9 rejected.
     assert_eq!(
-        text(&t.sessions.csv),
+        text(&t.sessions.csv()),
         "participant_id,date,minutes,status,therapist\n\
          1,2020-01-03,60,attended,\"Smith, J\"\n\
          1,2020-01-05,,missed,T2\n"
     );
-    assert_eq!(t.sessions.lines, [3, 4]);
+    assert_eq!(t.sessions.lines(), [3, 4]);
     assert_eq!(lines(&t.sessions), [13]);
     assert_eq!(t.sessions.rejected[0].column, "status");
 
     // Scores: the baseline row feeds participants and scores (line 2, and line 8 whose
     // participant part is rejected); the marker column; week 9 has no week.
     assert_eq!(
-        text(&t.scores.csv),
+        text(&t.scores.csv()),
         "participant_id,week,pain,ndi,grip\n1,0,5.5,20,3\n1,5,3.0,12,\n2,0,6,,\n"
     );
-    assert_eq!(t.scores.lines, [2, 6, 8]);
+    assert_eq!(t.scores.lines(), [2, 6, 8]);
     assert_eq!(lines(&t.scores), [9]);
     let s = &t.scores.rejected[0];
     assert_eq!((s.column.as_str(), s.value.as_str()), ("pain", "4"));
@@ -371,7 +372,11 @@ fn without_codes_labels_decide_and_the_dag_is_its_unique_name() {
         1,
     )
     .expect("translates");
-    let first = text(&t.participants.csv).lines().nth(1).unwrap().to_owned();
+    let first = text(&t.participants.csv())
+        .lines()
+        .nth(1)
+        .unwrap()
+        .to_owned();
     assert_eq!(
         first,
         "1,60x2,45,female,site_a,2020-01-02,recent_fracture;Blood clot,yes"
@@ -394,10 +399,10 @@ fn a_project_without_events_reads_every_plain_row_as_a_participant() {
     )
     .expect("translates");
     assert_eq!(
-        text(&t.participants.csv),
+        text(&t.participants.csv()),
         "participant_id,arm,medical_clearance\n1,control,no\n2,60x2,\n"
     );
-    assert_eq!(t.participants.lines, [2, 4]);
+    assert_eq!(t.participants.lines(), [2, 4]);
     assert_eq!(t.ignored.len(), 1);
     assert!(t.ignored[0].1.contains("no [source.redcap.sessions]"));
     assert!(t.balanced());
@@ -674,7 +679,7 @@ fn the_starter_guesses_the_example_mapping() {
     // The guess reads the export (week 5 is left for the user to add: rejected, not lost).
     let t = translate(&ex.export, &d, &s, &Codes::new(), &[]).expect("translates");
     assert!(t.balanced());
-    assert_eq!(t.participants.lines.len(), 228);
+    assert_eq!(t.participants.lines().len(), 228);
 }
 
 /// A deterministic xorshift stream.

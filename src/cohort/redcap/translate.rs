@@ -5,8 +5,8 @@
 //! The plan turns every mapped column into a [`Cell`]: where in the record its value sits and
 //! how it becomes a contract value (passed through, looked up in a small byte table that
 //! holds the `[source.codes]` entries first and the dictionary's labels after them, or
-//! gathered from a checkbox's 0/1 columns). Lookup outputs are stored already quoted as CSV
-//! needs, so the row loop only copies bytes.
+//! gathered from a checkbox's 0/1 columns). Each row feeding a table becomes a record of
+//! `cohort::records` at its export line, its fields copied as bytes (nothing to quote).
 
 use rustc_hash::FxHashMap;
 
@@ -14,13 +14,14 @@ use super::dictionary::{Dictionary, Field, FieldType};
 use super::spec::{Mapping, RedcapSpec, SCORE_COLUMNS, Source};
 use super::{Codes, RedcapError, RowProblem, Table, Translation};
 use crate::cohort::csvfile::{self, CsvSource, Record};
+use crate::cohort::records::{RecordBlock, RecordTable};
 
 /// The export's REDCap columns.
 const EVENT: &str = "redcap_event_name";
 const REPEAT_INSTRUMENT: &str = "redcap_repeat_instrument";
 const DAG: &str = "redcap_data_access_group";
 
-/// Source values and their contract values (CSV-quoted), looked up by linear search: a
+/// Source values and their contract values, looked up by linear search: a
 /// field has a handful of choices, so a scan of a few short byte strings beats hashing.
 type CodeTable = Vec<(Box<[u8]>, Box<[u8]>)>;
 
@@ -51,8 +52,7 @@ enum Cell {
         field: String,
         kind: FieldType,
     },
-    /// A checkbox: each choice's export column, its contract code (CSV-quoted) and the
-    /// column's name.
+    /// A checkbox: each choice's export column, its contract code and the column's name.
     Checkbox {
         choices: Vec<(usize, Box<[u8]>, String)>,
         column: String,
@@ -63,7 +63,7 @@ enum Cell {
 /// What is written for one table.
 #[derive(Debug)]
 struct TablePlan {
-    header: Vec<u8>,
+    header: Vec<String>,
     cells: Vec<Cell>,
 }
 
@@ -137,33 +137,6 @@ fn trim_bytes(b: &[u8]) -> &[u8] {
 fn text(b: &[u8]) -> String {
     let cut = &b[..b.len().min(200)];
     String::from_utf8_lossy(cut).into_owned()
-}
-
-/// Appends `cell` as one CSV field, quoted when it holds a comma, a quote or a line break.
-#[inline]
-fn put_cell(out: &mut Vec<u8>, cell: &[u8]) {
-    if cell
-        .iter()
-        .any(|&c| matches!(c, b',' | b'"' | b'\n' | b'\r'))
-    {
-        out.push(b'"');
-        for &c in cell {
-            if c == b'"' {
-                out.push(b'"');
-            }
-            out.push(c);
-        }
-        out.push(b'"');
-    } else {
-        out.extend_from_slice(cell);
-    }
-}
-
-/// `cell` as a CSV field, for storing ready to copy.
-fn quoted(cell: &str) -> Box<[u8]> {
-    let mut out = Vec::new();
-    put_cell(&mut out, cell.as_bytes());
-    out.into_boxed_slice()
 }
 
 #[inline]
@@ -250,7 +223,7 @@ fn coded_lookup(field: &Field, column: &str, codes: &Codes) -> Lookup {
     let mut table: CodeTable = Vec::new();
     if let Some(map) = codes.get(column) {
         for (from, to) in map {
-            table.push((from.trim().as_bytes().into(), quoted(to)));
+            table.push((from.trim().as_bytes().into(), to.as_bytes().into()));
         }
     }
     for (code, label) in &field.choices {
@@ -260,7 +233,7 @@ fn coded_lookup(field: &Field, column: &str, codes: &Codes) -> Lookup {
                 (FieldType::YesNo | FieldType::TrueFalse, "0") => "no",
                 _ => label,
             };
-            table.push((code.as_bytes().into(), quoted(to)));
+            table.push((code.as_bytes().into(), to.as_bytes().into()));
         }
     }
     Lookup::Coded {
@@ -274,7 +247,7 @@ fn free_lookup(column: &str, codes: &Codes) -> Lookup {
     match codes.get(column) {
         Some(map) if !map.is_empty() => Lookup::Optional(
             map.iter()
-                .map(|(from, to)| (from.trim().as_bytes().into(), quoted(to)))
+                .map(|(from, to)| (from.trim().as_bytes().into(), to.as_bytes().into()))
                 .collect(),
         ),
         _ => Lookup::Pass,
@@ -375,7 +348,7 @@ fn table_plan(
                                 })
                             })
                             .map_or(label.as_str(), String::as_str);
-                        choices.push((col, quoted(to), export_name));
+                        choices.push((col, to.as_bytes().into(), export_name));
                     }
                     Cell::Checkbox {
                         choices,
@@ -412,16 +385,8 @@ fn table_plan(
             cells.push(Cell::Week);
         }
     }
-    let mut header_line = Vec::new();
-    for (k, n) in names.iter().enumerate() {
-        if k > 0 {
-            header_line.push(b',');
-        }
-        put_cell(&mut header_line, n.as_bytes());
-    }
-    header_line.push(b'\n');
     Ok(TablePlan {
-        header: header_line,
+        header: names.iter().map(|n| (*n).to_owned()).collect(),
         cells,
     })
 }
@@ -585,8 +550,9 @@ impl Plan {
 /// One table's part of one chunk.
 #[derive(Default)]
 struct Part {
-    csv: Vec<u8>,
-    lines: Vec<u64>,
+    /// Full blocks, then the one being written.
+    full: Vec<RecordBlock>,
+    records: RecordBlock,
     rejected: Vec<RowProblem>,
 }
 
@@ -598,7 +564,6 @@ struct State {
     rows: u64,
     /// Rows at the participants event (to tell a misspelt event from an empty export).
     at_participants_event: u64,
-    row: Vec<u8>,
     int: itoa::Buffer,
 }
 
@@ -617,21 +582,23 @@ impl Plan {
         week: Option<u32>,
     ) {
         let line = rec.line();
-        let State {
-            tables, row, int, ..
-        } = st;
+        let State { tables, int, .. } = st;
         let part = &mut tables[table];
         let rejected_before = part.rejected.len();
-        row.clear();
-        for (k, cell) in plan.cells.iter().enumerate() {
-            if k > 0 {
-                row.push(b',');
-            }
+        if part.records.is_full() {
+            let full = std::mem::take(&mut part.records);
+            part.full.push(full);
+        }
+        let out = &mut part.records;
+        out.start(line);
+        for cell in &plan.cells {
             match cell {
-                Cell::Record => put_cell(row, get(rec, self.record)),
+                Cell::Record => out.push(get(rec, self.record)),
                 Cell::Week => {
                     if let Some(w) = week {
-                        row.extend_from_slice(int.format(w).as_bytes());
+                        out.push(int.format(w).as_bytes());
+                    } else {
+                        out.push(b"");
                     }
                 }
                 Cell::Value {
@@ -643,17 +610,18 @@ impl Plan {
                 } => {
                     let raw = get(rec, *col);
                     match lookup {
-                        Lookup::Pass => put_cell(row, raw),
-                        Lookup::Optional(table) => match find(table, trim_bytes(raw)) {
-                            Some(to) => row.extend_from_slice(to),
-                            None => put_cell(row, raw),
-                        },
+                        Lookup::Pass => out.push(raw),
+                        Lookup::Optional(table) => {
+                            out.push(find(table, trim_bytes(raw)).unwrap_or(raw));
+                        }
                         Lookup::Coded { table, allowed } => {
                             let v = trim_bytes(raw);
-                            if !v.is_empty() {
-                                match find(table, v) {
-                                    Some(to) => row.extend_from_slice(to),
-                                    None => part.rejected.push(RowProblem {
+                            match find(table, v) {
+                                Some(to) => out.push(to),
+                                None if v.is_empty() => out.push(b""),
+                                None => {
+                                    out.push(b"");
+                                    part.rejected.push(RowProblem {
                                         line,
                                         id: text(trim_bytes(get(rec, self.record))),
                                         column: column.clone(),
@@ -662,7 +630,7 @@ impl Plan {
                                             "code `{}` of field `{field}` is not defined in the data dictionary (its choices: {allowed}) nor under [source.codes.{column}]; add the choice in REDCap or map the code under [source.codes.{column}]",
                                             text(v)
                                         ),
-                                    }),
+                                    });
                                 }
                             }
                         }
@@ -678,10 +646,10 @@ impl Plan {
                         match trim_bytes(get(rec, *col)) {
                             b"1" => {
                                 if !first {
-                                    row.push(b';');
+                                    out.buffer().push(b';');
                                 }
                                 first = false;
-                                row.extend_from_slice(to);
+                                out.buffer().extend_from_slice(to);
                             }
                             b"0" | b"" => {}
                             other => part.rejected.push(RowProblem {
@@ -696,13 +664,12 @@ impl Plan {
                             }),
                         }
                     }
+                    out.end();
                 }
             }
         }
-        if part.rejected.len() == rejected_before {
-            part.csv.extend_from_slice(row);
-            part.csv.push(b'\n');
-            part.lines.push(line);
+        if part.rejected.len() != rejected_before {
+            out.cancel();
         }
     }
 
@@ -878,7 +845,7 @@ pub fn translate_with(
         plan.row(st, rec)
     });
     let mut out = Translation::default();
-    let headers: [&[u8]; 3] = [
+    let headers: [&[String]; 3] = [
         &plan.participants.header,
         plan.sessions.as_ref().map_or(&[], |p| &p.header),
         plan.scores.as_ref().map_or(&[], |p| &p.header),
@@ -893,32 +860,28 @@ pub fn translate_with(
             parts[k].push(p);
         }
     }
-    let tables = parts.map(|ps| {
-        let mut t = Table::default();
-        let bytes: usize = ps.iter().map(|p| p.csv.len()).sum();
-        t.csv.reserve_exact(bytes + 256);
-        for p in ps {
-            t.csv.extend_from_slice(&p.csv);
-            t.lines.extend(p.lines);
-            t.rejected.extend(p.rejected);
-        }
-        t
-    });
-    let [mut participants, mut sessions, mut scores] = tables;
-    for (t, h) in [&mut participants, &mut sessions, &mut scores]
-        .into_iter()
-        .zip(headers)
-    {
-        let body = std::mem::take(&mut t.csv);
-        t.csv = if h.is_empty() {
-            Vec::new()
-        } else {
-            let mut v = Vec::with_capacity(h.len() + body.len());
-            v.extend_from_slice(h);
-            v.extend_from_slice(&body);
-            v
-        };
-    }
+    let [participants, sessions, scores] = {
+        let mut k = 0;
+        parts.map(|ps| {
+            let mut t = Table {
+                records: RecordTable {
+                    header: headers[k].to_vec(),
+                    header_line: source.header_line(),
+                    blocks: Vec::with_capacity(ps.len()),
+                },
+                rejected: Vec::new(),
+            };
+            k += 1;
+            for p in ps {
+                t.records.blocks.extend(p.full);
+                if !p.records.is_empty() {
+                    t.records.blocks.push(p.records);
+                }
+                t.rejected.extend(p.rejected);
+            }
+            t
+        })
+    };
     out.participants = participants;
     out.sessions = sessions;
     out.scores = scores;

@@ -78,7 +78,7 @@ pub fn convert(dir: &Path) -> Result<Converted, CohortError> {
                     .sources
                     .get(table.source)
                     .map_or(String::new(), |s| s.name.to_string());
-                if table.first_line == 0 {
+                if table.records.header_line == 0 {
                     notices.push(format!(
                         "{}: the source numbers its header 0, so the lines of {} are its row numbers plus one",
                         from,
@@ -89,7 +89,7 @@ pub fn convert(dir: &Path) -> Result<Converted, CohortError> {
                 rows.extend(table.rejected.iter().map(|r| r.location));
                 tables.push(ConvertedTable {
                     file: table.table,
-                    bytes: table.bytes,
+                    bytes: table.records.to_csv(),
                     from,
                     rows: table.rows,
                     not_written: rows.len() as u64,

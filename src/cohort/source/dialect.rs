@@ -129,7 +129,7 @@ fn translate<const D: u8>(text: &[u8], mut job: TableJob<'_>) -> Result<Table, S
         .collect();
     let plan = job.plan(&header)?;
     let mut builder = plan.builder(table, source_index, rec.line());
-    builder.reserve(text.len() + text.len() / 8);
+    builder.reserve(text.len() / 32, text.len());
     let separator = match D {
         b';' => "semicolon",
         b'\t' => "tab",

@@ -29,15 +29,14 @@
 //! 3. It returns [`Translation::new`]`(sources, tables, notices)`: the tables in the order
 //!    participants, sessions, scores.
 //!
-//! `Cohort::load` then feeds each table's bytes to the contract's reader. The bytes are
-//! contract CSV whose **physical line numbers are the source's locations** (the builder pads
-//! with blank lines, which are not rows), so every rejection, every ignored duplicate and every
-//! line quoted in a reason ("on lines 5, 7") speaks the source's locations without being
-//! mapped back. Only when a translated value holds a line break (an xlsx cell with one) does a
-//! record end on a later line than its source row; the builder then keeps a [`LineMap`] and the
-//! ledger's `line` fields are mapped back through it. The ledger names the [`SourceFile`]
-//! (`Rejection::source`); column names stay the contract's, values are the translated values
-//! the checks saw.
+//! `Cohort::load` then hands each table's records to the contract's reader
+//! ([`crate::cohort::records`], read through `csvfile::CsvSource::of_records` like a CSV
+//! file, with no CSV text written or parsed again). Each record carries its **source
+//! location** as its line, so every rejection, every ignored duplicate and every line quoted
+//! in a reason ("on lines 5, 7") speaks the source's locations. The ledger names the
+//! [`SourceFile`] (`Rejection::source`); column names stay the contract's, values are the
+//! translated values the checks saw. A reader may translate parts of a source on threads,
+//! each into its own builder, and join them in order with [`TableBuilder::append`].
 //!
 //! The balance: every source row is counted once in its [`SourceFile`] and is either ignored
 //! or feeds one or more tables, where the contract's balance `accepted + rejected + ignored
@@ -58,6 +57,7 @@ use std::sync::Arc;
 use thiserror::Error;
 
 use crate::cohort::ledger::CohortFile;
+use crate::cohort::records::{RecordBlock, RecordTable};
 pub use spec::SourceSpec;
 use spec::{Format, table_index};
 
@@ -167,67 +167,33 @@ pub struct TranslationRejection {
     pub reason: String,
 }
 
-/// Where the lines of a translated table differ from its source's locations: from output
-/// line `runs[i].0` on, location = line + `runs[i].1`. Empty when they agree everywhere (the
-/// usual case: the builder pads with blank lines).
-#[derive(Clone, Debug, Default)]
-pub struct LineMap {
-    runs: Vec<(u64, i64)>,
-}
-
-impl LineMap {
-    /// True when every line is its own location.
-    pub fn is_identity(&self) -> bool {
-        self.runs.is_empty()
-    }
-
-    /// The source location of output line `line`.
-    pub fn location(&self, line: u64) -> u64 {
-        let k = self.runs.partition_point(|&(from, _)| from <= line);
-        match k.checked_sub(1).map(|k| self.runs[k].1) {
-            Some(delta) => line.saturating_add_signed(delta),
-            None => line,
-        }
-    }
-}
-
-/// A contract table translated from a source: contract CSV bytes whose physical lines are the
-/// source's locations.
+/// A contract table translated from a source: its records at the source's locations.
 #[derive(Debug)]
 pub struct Table {
     /// Which table.
     pub table: CohortFile,
     /// Index of its [`SourceFile`] in [`Translation::sources`].
     pub source: usize,
-    /// Contract CSV.
-    pub bytes: Vec<u8>,
-    /// Line number of the first line of `bytes` (0 when the header's location is 0).
-    pub first_line: u64,
+    /// The contract column names, the header's location and the records.
+    pub records: RecordTable,
     /// Records written.
     pub rows: u64,
     /// Rows rejected by the translation.
     pub rejected: Vec<TranslationRejection>,
-    /// Lines that are not their source's locations.
-    pub lines: LineMap,
 }
 
-/// Writes one contract table as CSV, record by record at the source's locations.
+/// Writes one contract table, record by record at the source's locations.
 #[derive(Debug)]
 pub struct TableBuilder {
     table: CohortFile,
     source: usize,
-    out: Vec<u8>,
-    first_line: u64,
-    /// Line number of the line being written.
-    line: u64,
-    width: usize,
-    /// Cells written in the open record; `None` before the first record.
-    cells: Option<usize>,
+    header: Vec<String>,
+    header_location: u64,
+    /// Blocks handed over by [`TableBuilder::append`], then the one being written.
+    done: Vec<RecordBlock>,
+    block: RecordBlock,
     rows: u64,
     rejected: Vec<TranslationRejection>,
-    lines: LineMap,
-    /// The delta of the last run of `lines`.
-    delta: i64,
 }
 
 impl TableBuilder {
@@ -241,115 +207,64 @@ impl TableBuilder {
         columns: &[&str],
         header_location: u64,
     ) -> TableBuilder {
-        let first_line = header_location.min(1);
-        let mut b = TableBuilder {
+        TableBuilder {
             table,
             source,
-            out: Vec::with_capacity(1 << 16),
-            first_line,
-            line: first_line,
-            width: columns.len(),
-            cells: None,
+            header: columns.iter().map(|c| (*c).to_owned()).collect(),
+            header_location,
+            done: Vec::new(),
+            block: RecordBlock::default(),
             rows: 0,
             rejected: Vec::new(),
-            lines: LineMap::default(),
-            delta: 0,
-        };
-        if !columns.is_empty() {
-            b.pad_to(header_location);
-            for (i, c) in columns.iter().enumerate() {
-                if i > 0 {
-                    b.out.push(b',');
-                }
-                b.push_cell(c.as_bytes());
-            }
         }
-        b
     }
 
-    /// Reserves room for about `bytes` more bytes of output.
-    pub fn reserve(&mut self, bytes: usize) {
-        self.out.reserve(bytes);
-    }
-
-    /// Ends the current line and writes blank lines up to `location`; when the output is
-    /// already past it (a value with a line break), records the shift.
-    fn pad_to(&mut self, location: u64) {
-        if !self.out.is_empty() {
-            self.out.push(b'\n');
-            self.line += 1;
-        }
-        if self.line < location {
-            let blanks = (location - self.line) as usize;
-            self.out.resize(self.out.len() + blanks, b'\n');
-            self.line = location;
-        }
-        let delta = location as i64 - self.line as i64;
-        if delta != self.delta {
-            self.lines.runs.push((self.line, delta));
-            self.delta = delta;
+    /// Reserves room for about `records` more records of `bytes` bytes in all.
+    pub fn reserve(&mut self, records: usize, bytes: usize) {
+        if self.block.is_empty() {
+            self.block = RecordBlock::with_capacity(records, records * self.header.len(), bytes);
         }
     }
 
     /// Starts the record of the source row at `location`. Locations must increase.
+    #[inline]
     pub fn start_row(&mut self, location: u64) {
-        self.close_row();
-        self.pad_to(location);
-        self.cells = Some(0);
+        if self.block.is_full() {
+            let full = std::mem::take(&mut self.block);
+            self.done.push(full);
+        }
+        self.block.start(location);
         self.rows += 1;
     }
 
-    /// Writes the next cell of the open record (quoted when it holds a comma, a quote or a
-    /// line break).
+    /// Writes the next cell of the open record.
     #[inline]
     pub fn cell(&mut self, value: &[u8]) {
-        let n = self.cells.get_or_insert(0);
-        if *n > 0 {
-            self.out.push(b',');
-        }
-        *n += 1;
-        self.push_cell(value);
+        self.block.push(value);
     }
 
-    fn push_cell(&mut self, value: &[u8]) {
-        if memchr::memchr3(b',', b'"', b'\n', value).is_none()
-            && memchr::memchr(b'\r', value).is_none()
-        {
-            self.out.extend_from_slice(value);
-            return;
-        }
-        self.out.push(b'"');
-        for &c in value {
-            if c == b'"' {
-                self.out.push(b'"');
-            }
-            self.line += u64::from(c == b'\n');
-            self.out.push(c);
-        }
-        self.out.push(b'"');
+    /// The bytes of the next cell of the open record, to append to; then
+    /// [`TableBuilder::end_cell`].
+    #[inline]
+    pub fn cell_buffer(&mut self) -> &mut Vec<u8> {
+        self.block.buffer()
     }
 
-    /// Writes the source row at `location` as a record already in contract CSV (`record`, its
-    /// cells quoted as [`TableBuilder::cell`] quotes them, without its line end): for a
-    /// reader that translated its rows elsewhere (the REDCap translator, on threads).
-    pub fn raw_record(&mut self, location: u64, record: &[u8]) {
-        self.close_row();
-        self.pad_to(location);
-        self.rows += 1;
-        if record.is_empty() && self.width == 1 {
-            self.out.extend_from_slice(b"\"\"");
-        }
-        self.out.extend_from_slice(record);
-        self.line += memchr::memchr_iter(b'\n', record).count() as u64;
+    /// Ends the cell written through [`TableBuilder::cell_buffer`].
+    #[inline]
+    pub fn end_cell(&mut self) {
+        self.block.end();
     }
 
-    /// A record of one empty cell would be a blank line, which is not a row: it is written
-    /// `""` instead.
-    fn close_row(&mut self) {
-        if self.cells == Some(1) && self.width == 1 && self.out.last() == Some(&b'\n') {
-            self.out.extend_from_slice(b"\"\"");
-        }
-        self.cells = None;
+    /// Moves `later`'s records and rejections (of rows after this builder's) behind this
+    /// builder's: for a reader that translated parts of a source on threads.
+    pub fn append(&mut self, later: TableBuilder) {
+        let block = std::mem::take(&mut self.block);
+        self.done.push(block);
+        self.done.extend(later.done);
+        self.block = later.block;
+        self.rows += later.rows;
+        self.rejected.extend(later.rejected);
     }
 
     /// Records the source row at `location` as rejected by the translation itself (it is not
@@ -373,18 +288,18 @@ impl TableBuilder {
 
     /// The table.
     pub fn finish(mut self) -> Table {
-        self.close_row();
-        if !self.out.is_empty() {
-            self.out.push(b'\n');
-        }
+        self.done.push(self.block);
+        self.done.retain(|b| !b.is_empty());
         Table {
             table: self.table,
             source: self.source,
-            bytes: self.out,
-            first_line: self.first_line,
+            records: RecordTable {
+                header: self.header,
+                header_line: self.header_location,
+                blocks: self.done,
+            },
             rows: self.rows,
             rejected: self.rejected,
-            lines: self.lines,
         }
     }
 }
@@ -577,55 +492,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rows_land_on_their_source_lines() {
+    fn rows_keep_their_source_locations_across_appended_parts() {
         let mut b = TableBuilder::new(CohortFile::Scores, 0, &["participant_id", "week"], 3);
         b.start_row(4);
         b.cell(b"P1");
         b.cell(b"0");
-        b.start_row(7);
-        b.cell(b"P,2");
-        b.cell(b"5");
+        let mut later = TableBuilder::new(CohortFile::Scores, 0, &["participant_id", "week"], 3);
+        later.start_row(7);
+        later.cell(b"P,2");
+        later.cell_buffer().extend_from_slice(b"5");
+        later.end_cell();
+        later.reject(8, " P3 ", "week", "x", "r");
+        b.append(later);
         let t = b.finish();
-        assert_eq!(t.first_line, 1);
-        assert_eq!(
-            String::from_utf8(t.bytes).unwrap(),
-            "\n\nparticipant_id,week\nP1,0\n\n\n\"P,2\",5\n"
-        );
-        assert!(t.lines.is_identity());
         assert_eq!(t.rows, 2);
-    }
-
-    #[test]
-    fn a_line_break_in_a_value_shifts_the_lines_and_the_map_restores_them() {
-        let mut b = TableBuilder::new(CohortFile::Participants, 0, &["participant_id", "site"], 1);
-        b.start_row(2);
-        b.cell(b"P1");
-        b.cell(b"North\nWing");
-        b.start_row(3);
-        b.cell(b"P2");
-        b.cell(b"");
-        b.start_row(9);
-        b.cell(b"P3");
-        b.cell(b"");
-        let t = b.finish();
-        // P2 is written on line 4 (P1 takes lines 2-3), P3 on line 9 again.
-        assert_eq!(t.lines.location(2), 2);
-        assert_eq!(t.lines.location(4), 3);
-        assert_eq!(t.lines.location(9), 9);
-    }
-
-    #[test]
-    fn a_lone_empty_cell_is_still_a_row_and_a_header_may_sit_at_location_0() {
-        let mut b = TableBuilder::new(CohortFile::Participants, 0, &["participant_id"], 0);
-        b.start_row(1);
-        b.cell(b"");
-        b.start_row(2);
-        b.cell(b"P2");
-        let t = b.finish();
-        assert_eq!(t.first_line, 0);
+        assert_eq!(t.records.header_line, 3);
+        let rows: Vec<(u64, Vec<&[u8]>)> = t.records.records().collect();
+        assert_eq!(rows[0], (4, vec![&b"P1"[..], b"0"]));
+        assert_eq!(rows[1], (7, vec![&b"P,2"[..], b"5"]));
         assert_eq!(
-            String::from_utf8(t.bytes).unwrap(),
-            "participant_id\n\"\"\nP2\n"
+            (t.rejected[0].location, t.rejected[0].id.as_str()),
+            (8, "P3")
         );
     }
 }

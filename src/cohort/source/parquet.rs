@@ -12,15 +12,28 @@
 //! of a row is its number in the file, from 1 (the header has none).
 
 use std::io::Cursor;
+use std::ops::Range;
 use std::path::Path;
 
-use polars::prelude::{DataFrame, DataType, ParquetReader, SerReader, Series, TimeUnit};
+use polars::prelude::{
+    BooleanChunked, DataFrame, DataType, Float32Chunked, Float64Chunked, Int32Chunked,
+    Int64Chunked, ParquetReader, SerReader, Series, StringChunked, TimeUnit, UInt64Chunked,
+};
 
+use super::TableBuilder;
 use super::spec::{ParquetSpec, SourceSpec};
 use super::{SourceError, TranslateOptions, Translation};
-use crate::cohort::value::push_date;
+use crate::cohort::value::{DateWriter, write_date};
+
+/// Rows of a file translated by one task: enough to be worth a thread, few enough that a
+/// large file is shared out evenly.
+const RUN: usize = 64 * 1024;
 
 /// Reads the three Parquet files of a `[source]`.
+///
+/// The files are translated at once, and each file's rows in runs of [`RUN`] on the threads
+/// of the budget, each run into its own builder, joined in order; the records are the same
+/// whatever ran where.
 ///
 /// # Errors
 /// [`SourceError`] for a file that cannot be read as Parquet, a column of an unusable type, or
@@ -46,25 +59,49 @@ pub fn read(
             .map(|c| c.to_string())
             .collect();
         let plan = job.plan(&header)?;
-        let mut builder = plan.builder(job.table, job.source_index, 0);
-        builder.reserve(frame.height() * 48);
         let normalized = normalize(&frame).map_err(|e| unreadable(e.to_string()))?;
-        let mut cells = cells(&normalized).map_err(|(column, dtype)| SourceError::Usage {
+        let unusable = |(column, dtype): (String, String)| SourceError::Usage {
             path: rel.as_str().to_owned(),
             key: format!("column {column}"),
             message: format!(
                 "has type {dtype}; a cohort column must be a string, an integer, a float, a boolean, a date or a categorical (convert it before writing the file)"
             ),
-        })?;
-        let mut texts = vec![String::new(); cells.len()];
-        for row in 1..=frame.height() as u64 {
-            job.source.count_row();
-            for (text, c) in texts.iter_mut().zip(cells.iter_mut()) {
-                text.clear();
-                c.next_into(text);
+        };
+        let width = cells(&normalized).map_err(unusable)?.len();
+        let height = frame.height();
+        let runs: Vec<Range<usize>> = (0..height)
+            .step_by(RUN)
+            .map(|from| from..(from + RUN).min(height))
+            .collect();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // Each run reads its rows from slices of the columns (no copy: the columns stay in
+        // the chunks the file's row groups gave them).
+        let parts = crate::parallel::map_queued(&runs, threads, |rows| {
+            let sliced: Vec<Series> = normalized
+                .iter()
+                .map(|s| s.slice(rows.start as i64, rows.len()))
+                .collect();
+            let cells = cells(&sliced).map_err(unusable)?;
+            let mut builder = plan.builder(job.table, job.source_index, 0);
+            builder.reserve(rows.len(), rows.len() * 8 * width);
+            let mut scratch = Vec::new();
+            let mut dates = vec![DateWriter::default(); width];
+            for (k, row) in rows.clone().enumerate() {
+                plan.write_row_into(&mut builder, row as u64 + 1, &mut scratch, |i, out| {
+                    cells[i].write(k, out, &mut dates[i]);
+                });
             }
-            plan.write_row(&mut builder, row, |i| texts[i].as_bytes());
+            Ok(builder)
+        });
+        let parts: Vec<TableBuilder> = parts.into_iter().collect::<Result<_, SourceError>>()?;
+        let mut parts = parts.into_iter();
+        let mut builder = parts
+            .next()
+            .unwrap_or_else(|| plan.builder(job.table, job.source_index, 0));
+        for part in parts {
+            builder.append(part);
         }
+        job.source.rows += height as u64;
         Ok(builder.finish())
     })
 }
@@ -87,70 +124,71 @@ pub fn column_names(path: &Path, bytes: Vec<u8>) -> Result<Vec<String>, SourceEr
         })
 }
 
-/// One column's cells, row by row.
+/// One column's cells, by row number.
 enum Cells<'a> {
-    Int(Box<dyn Iterator<Item = Option<i64>> + 'a>),
-    UInt(Box<dyn Iterator<Item = Option<u64>> + 'a>),
-    F64(Box<dyn Iterator<Item = Option<f64>> + 'a>),
-    F32(Box<dyn Iterator<Item = Option<f32>> + 'a>),
-    Bool(Box<dyn Iterator<Item = Option<bool>> + 'a>),
-    Text(Box<dyn Iterator<Item = Option<&'a str>> + 'a>),
-    Date(Box<dyn Iterator<Item = Option<i32>> + 'a>),
-    DateTime(Box<dyn Iterator<Item = Option<i64>> + 'a>, i64),
+    Int(&'a Int64Chunked),
+    UInt(&'a UInt64Chunked),
+    F64(&'a Float64Chunked),
+    F32(&'a Float32Chunked),
+    Bool(&'a BooleanChunked),
+    Text(&'a StringChunked),
+    Date(&'a Int32Chunked),
+    DateTime(&'a Int64Chunked, i64),
+    Null,
 }
 
 impl Cells<'_> {
-    /// Appends the next cell's contract text to `out` (nothing for a null).
-    fn next_into(&mut self, out: &mut String) {
-        use std::fmt::Write as _;
+    /// Appends row `row`'s contract text to `out` (nothing for a null).
+    #[inline]
+    fn write(&self, row: usize, out: &mut Vec<u8>, dates: &mut DateWriter) {
         match self {
-            Cells::Int(it) => {
-                if let Some(Some(v)) = it.next() {
-                    out.push_str(itoa::Buffer::new().format(v));
+            Cells::Int(c) => {
+                if let Some(v) = c.get(row) {
+                    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
                 }
             }
-            Cells::UInt(it) => {
-                if let Some(Some(v)) = it.next() {
-                    out.push_str(itoa::Buffer::new().format(v));
+            Cells::UInt(c) => {
+                if let Some(v) = c.get(row) {
+                    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
                 }
             }
-            Cells::F64(it) => {
-                if let Some(Some(v)) = it.next() {
+            Cells::F64(c) => {
+                if let Some(v) = c.get(row) {
                     push_f64(out, v);
                 }
             }
-            Cells::F32(it) => {
-                if let Some(Some(v)) = it.next() {
-                    // The shortest text of the f32 itself: 3.7f32 is "3.7", not the
-                    // 3.700000047683716 of its widening to f64.
-                    let _ = write!(out, "{}", if v == 0.0 { 0.0 } else { v });
+            Cells::F32(c) => {
+                if let Some(v) = c.get(row) {
+                    push_f32(out, v);
                 }
             }
-            Cells::Bool(it) => {
-                if let Some(Some(b)) = it.next() {
-                    out.push_str(if b { "yes" } else { "no" });
+            Cells::Bool(c) => {
+                if let Some(b) = c.get(row) {
+                    out.extend_from_slice(if b { b"yes" } else { b"no" });
                 }
             }
-            Cells::Text(it) => {
-                if let Some(Some(t)) = it.next() {
-                    out.push_str(t);
+            Cells::Text(c) => {
+                if let Some(t) = c.get(row) {
+                    out.extend_from_slice(t.as_bytes());
                 }
             }
-            Cells::Date(it) => {
-                if let Some(Some(d)) = it.next() {
-                    push_date(out, d);
+            Cells::Date(c) => {
+                if let Some(d) = c.get(row) {
+                    dates.write(out, d);
                 }
             }
-            Cells::DateTime(it, per_day) => {
-                if let Some(Some(t)) = it.next() {
+            Cells::DateTime(c, per_day) => {
+                if let Some(t) = c.get(row) {
                     push_datetime(out, t, *per_day);
                 }
             }
+            Cells::Null => {}
         }
     }
 }
 
-/// The frame's columns with integers widened to 64 bits and categoricals read as their labels.
+/// The frame's columns with integers widened to 64 bits and categoricals read as their
+/// labels.
 fn normalize(frame: &DataFrame) -> Result<Vec<Series>, polars::prelude::PolarsError> {
     frame
         .columns()
@@ -178,29 +216,22 @@ fn cells(columns: &[Series]) -> Result<Vec<Cells<'_>>, (String, String)> {
         .map(|s| {
             let unusable = || (s.name().to_string(), s.dtype().to_string());
             Ok(match s.dtype() {
-                DataType::Int64 => Cells::Int(Box::new(s.i64().map_err(|_| unusable())?.iter())),
-                DataType::UInt64 => Cells::UInt(Box::new(s.u64().map_err(|_| unusable())?.iter())),
-                DataType::Float64 => Cells::F64(Box::new(s.f64().map_err(|_| unusable())?.iter())),
-                DataType::Float32 => Cells::F32(Box::new(s.f32().map_err(|_| unusable())?.iter())),
-                DataType::Boolean => {
-                    Cells::Bool(Box::new(s.bool().map_err(|_| unusable())?.iter()))
-                }
-                DataType::String => Cells::Text(Box::new(s.str().map_err(|_| unusable())?.iter())),
-                DataType::Date => Cells::Date(Box::new(
-                    s.date().map_err(|_| unusable())?.physical().iter(),
-                )),
+                DataType::Int64 => Cells::Int(s.i64().map_err(|_| unusable())?),
+                DataType::UInt64 => Cells::UInt(s.u64().map_err(|_| unusable())?),
+                DataType::Float64 => Cells::F64(s.f64().map_err(|_| unusable())?),
+                DataType::Float32 => Cells::F32(s.f32().map_err(|_| unusable())?),
+                DataType::Boolean => Cells::Bool(s.bool().map_err(|_| unusable())?),
+                DataType::String => Cells::Text(s.str().map_err(|_| unusable())?),
+                DataType::Date => Cells::Date(s.date().map_err(|_| unusable())?.physical()),
                 DataType::Datetime(unit, _) => {
                     let per_day = match unit {
                         TimeUnit::Nanoseconds => 86_400_000_000_000,
                         TimeUnit::Microseconds => 86_400_000_000,
                         TimeUnit::Milliseconds => 86_400_000,
                     };
-                    Cells::DateTime(
-                        Box::new(s.datetime().map_err(|_| unusable())?.physical().iter()),
-                        per_day,
-                    )
+                    Cells::DateTime(s.datetime().map_err(|_| unusable())?.physical(), per_day)
                 }
-                DataType::Null => Cells::Text(Box::new(std::iter::repeat_n(None, s.len()))),
+                DataType::Null => Cells::Null,
                 _ => return Err(unusable()),
             })
         })
@@ -208,30 +239,50 @@ fn cells(columns: &[Series]) -> Result<Vec<Cells<'_>>, (String, String)> {
 }
 
 /// A float as the contract's decimal text: the shortest round trip without exponent (Rust's
-/// `Display`), `-0` as `0`; NaN and infinities stay visible, for the row check to reject.
-fn push_f64(out: &mut String, v: f64) {
-    use std::fmt::Write as _;
-    let _ = write!(out, "{}", if v == 0.0 { 0.0 } else { v });
+/// `Display`), `-0` as `0`; NaN and infinities stay visible, for the row check to reject. A
+/// whole number (nearly every score) is written as an integer, which `Display` would write
+/// the same, without going through the formatter.
+fn push_f64(out: &mut Vec<u8>, v: f64) {
+    use std::io::Write as _;
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        out.extend_from_slice(itoa::Buffer::new().format(v as i64).as_bytes());
+    } else {
+        let _ = write!(out, "{v}");
+    }
+}
+
+/// [`push_f64`] for an `f32`: the shortest text of the `f32` itself (3.7f32 is "3.7", not
+/// the 3.700000047683716 of its widening to f64).
+fn push_f32(out: &mut Vec<u8>, v: f32) {
+    use std::io::Write as _;
+    if v.fract() == 0.0 && v.abs() < 1e7 {
+        out.extend_from_slice(itoa::Buffer::new().format(v as i64).as_bytes());
+    } else {
+        let _ = write!(out, "{v}");
+    }
 }
 
 /// A datetime (`t` units since the epoch, `per_day` units a day): its date when at midnight,
 /// else date and time.
-fn push_datetime(out: &mut String, t: i64, per_day: i64) {
+fn push_datetime(out: &mut Vec<u8>, t: i64, per_day: i64) {
     let day = t.div_euclid(per_day);
     let rest = t.rem_euclid(per_day);
     let Ok(day32) = i32::try_from(day) else {
-        out.push_str(&t.to_string());
+        out.extend_from_slice(t.to_string().as_bytes());
         return;
     };
-    push_date(out, day32);
+    write_date(out, day32);
     if rest != 0 {
         let seconds = rest / (per_day / 86_400);
-        out.push_str(&format!(
-            " {:02}:{:02}:{:02}",
-            seconds / 3600,
-            seconds / 60 % 60,
-            seconds % 60
-        ));
+        out.extend_from_slice(
+            format!(
+                " {:02}:{:02}:{:02}",
+                seconds / 3600,
+                seconds / 60 % 60,
+                seconds % 60
+            )
+            .as_bytes(),
+        );
     }
 }
 
@@ -244,15 +295,15 @@ mod tests {
     /// Every cell of `frame` as the contract's text, row by row.
     fn texts(frame: &DataFrame) -> Vec<Vec<String>> {
         let normalized = normalize(frame).unwrap();
-        let mut cells = cells(&normalized).unwrap();
+        let cells = cells(&normalized).unwrap();
         (0..frame.height())
-            .map(|_| {
+            .map(|row| {
                 cells
-                    .iter_mut()
+                    .iter()
                     .map(|c| {
-                        let mut t = String::new();
-                        c.next_into(&mut t);
-                        t
+                        let mut t = Vec::new();
+                        c.write(row, &mut t, &mut DateWriter::default());
+                        String::from_utf8(t).unwrap()
                     })
                     .collect()
             })
@@ -278,11 +329,40 @@ mod tests {
 
     #[test]
     fn datetimes_at_midnight_are_dates() {
-        let mut out = String::new();
+        let mut out = Vec::new();
         push_datetime(&mut out, 86_400_000 * 14_761, 86_400_000);
-        assert_eq!(out, "2010-06-01");
+        assert_eq!(out, b"2010-06-01");
         out.clear();
         push_datetime(&mut out, 86_400_000 * 14_761 + 3_723_000, 86_400_000);
-        assert_eq!(out, "2010-06-01 01:02:03");
+        assert_eq!(out, b"2010-06-01 01:02:03");
+    }
+
+    #[test]
+    fn floats_are_written_as_display_writes_them() {
+        // The shortcut for whole numbers against `Display` (the reference).
+        for v in [
+            0.0,
+            -0.0,
+            3.0,
+            -7.0,
+            60.0,
+            1e14,
+            999_999_999_999_999.0,
+            1e15,
+            2.5,
+            1e-7,
+            1e300,
+        ] {
+            let mut out = Vec::new();
+            push_f64(&mut out, v);
+            let want = format!("{}", if v == 0.0 { 0.0 } else { v });
+            assert_eq!(String::from_utf8(out).unwrap(), want, "{v}");
+        }
+        for v in [0.0f32, -0.0, 3.7, 12.0, 9_999_999.0, 1e7, 0.5] {
+            let mut out = Vec::new();
+            push_f32(&mut out, v);
+            let want = format!("{}", if v == 0.0 { 0.0 } else { v });
+            assert_eq!(String::from_utf8(out).unwrap(), want, "{v}");
+        }
     }
 }

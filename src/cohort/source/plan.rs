@@ -152,6 +152,33 @@ impl<'s> ColumnPlan<'s> {
     }
 
     /// The contract's text for `text` in column `o`.
+    /// [`ColumnPlan::write_row`] for a reader that writes each source cell's text itself:
+    /// `write(i, out)` appends source column `i`'s text to `out` (the record's own buffer,
+    /// or `scratch` when the value still needs its codes or decimal comma translated).
+    #[inline]
+    pub fn write_row_into(
+        &self,
+        builder: &mut TableBuilder,
+        location: u64,
+        scratch: &mut Vec<u8>,
+        mut write: impl FnMut(usize, &mut Vec<u8>),
+    ) {
+        builder.start_row(location);
+        for o in &self.out {
+            if o.codes.is_none() && !(o.numeric && self.decimal_comma) {
+                write(o.source, builder.cell_buffer());
+                builder.end_cell();
+                continue;
+            }
+            scratch.clear();
+            write(o.source, scratch);
+            match std::str::from_utf8(scratch) {
+                Ok(text) => builder.cell(self.translate(o, text).as_bytes()),
+                Err(_) => builder.cell(scratch),
+            }
+        }
+    }
+
     fn translate<'t>(&self, o: &Out<'_>, text: &'t str) -> Cow<'t, str> {
         let mut value = Cow::Borrowed(text);
         if let Some(codes) = o.codes {
@@ -220,7 +247,7 @@ mod tests {
     fn row(plan: &ColumnPlan<'_>, cells: &[&str]) -> String {
         let mut b = plan.builder(CohortFile::Participants, 0, 1);
         plan.write_row(&mut b, 2, |i| cells[i].as_bytes());
-        String::from_utf8(b.finish().bytes).unwrap()
+        String::from_utf8(b.finish().records.to_csv()).unwrap()
     }
 
     #[test]

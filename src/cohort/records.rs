@@ -1,0 +1,329 @@
+//! Contract tables translated from another source (a CSV dialect, a workbook, Parquet, a
+//! REDCap export), held as **records** rather than as CSV text: each record's fields as
+//! unquoted bytes, back to back, with the record's source location (physical line, sheet row
+//! or row number) beside it.
+//!
+//! The contract's readers take such a table through [`crate::cohort::csvfile::CsvSource`]
+//! exactly as they take a CSV file (the same fast and full checks, on the same threads), but
+//! nothing is quoted, padded to its line or tokenized again: until 2026-12-07 every source was
+//! written out as CSV and parsed a second time, which made `analyze` from Parquet 3.6x and
+//! from REDCap 4.2x slower than from the same cohort as CSV (benches/README.md). A table is a
+//! list of [`RecordBlock`]s so that a reader may translate parts of a source on several
+//! threads and hand the parts over without joining them; they are read in order.
+
+use std::ops::Range;
+
+/// Records of one part of a table, in source order.
+#[derive(Clone, Debug, Default)]
+pub struct RecordBlock {
+    /// Every field's bytes, back to back.
+    bytes: Vec<u8>,
+    /// End of each field in `bytes` (a block holds at most [`RecordBlock::FULL`] bytes).
+    ends: Vec<u32>,
+    /// Index in `ends` of each record's first field.
+    starts: Vec<u32>,
+    /// Source location of each record.
+    lines: Vec<u64>,
+}
+
+impl RecordBlock {
+    /// Bytes past which a writer starts a new block (the field ends are 32-bit).
+    pub const FULL: usize = 1 << 31;
+
+    /// True when the block holds [`RecordBlock::FULL`] bytes or more: its writer starts a
+    /// new one before the next record.
+    pub fn is_full(&self) -> bool {
+        self.bytes.len() >= Self::FULL
+    }
+
+    /// An empty block with room for about `records` records of `bytes` bytes in all.
+    pub fn with_capacity(records: usize, fields: usize, bytes: usize) -> RecordBlock {
+        RecordBlock {
+            bytes: Vec::with_capacity(bytes),
+            ends: Vec::with_capacity(fields),
+            starts: Vec::with_capacity(records),
+            lines: Vec::with_capacity(records),
+        }
+    }
+
+    /// Starts the record of the source row at `location`.
+    #[inline]
+    pub fn start(&mut self, location: u64) {
+        self.starts.push(self.ends.len() as u32);
+        self.lines.push(location);
+    }
+
+    /// Appends a field to the open record.
+    #[inline]
+    pub fn push(&mut self, field: &[u8]) {
+        self.bytes.extend_from_slice(field);
+        self.ends.push(self.bytes.len() as u32);
+    }
+
+    /// The bytes of the field being written: append to them, then call [`RecordBlock::end`].
+    #[inline]
+    pub fn buffer(&mut self) -> &mut Vec<u8> {
+        &mut self.bytes
+    }
+
+    /// Ends the field written through [`RecordBlock::buffer`].
+    #[inline]
+    pub fn end(&mut self) {
+        self.ends.push(self.bytes.len() as u32);
+    }
+
+    /// Drops the open record (a row a translator rejects after writing some of its fields).
+    pub fn cancel(&mut self) {
+        if let Some(first) = self.starts.pop() {
+            let first = first as usize;
+            self.lines.pop();
+            let from = if first == 0 { 0 } else { self.ends[first - 1] };
+            self.ends.truncate(first);
+            self.bytes.truncate(from as usize);
+        }
+    }
+
+    /// Records in the block.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// True when the block holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// The source location of each record.
+    pub fn lines(&self) -> &[u64] {
+        &self.lines
+    }
+
+    /// Record `i`: its location and the range of its fields in `ends`.
+    fn fields(&self, i: usize) -> (u64, Range<usize>) {
+        let end = self
+            .starts
+            .get(i + 1)
+            .map_or(self.ends.len(), |&s| s as usize);
+        (self.lines[i], self.starts[i] as usize..end)
+    }
+
+    /// Record `i`'s fields.
+    pub fn record(&self, i: usize) -> impl Iterator<Item = &[u8]> + '_ {
+        let (_, fields) = self.fields(i);
+        fields.map(move |k| {
+            let from = if k == 0 { 0 } else { self.ends[k - 1] as usize };
+            &self.bytes[from..self.ends[k] as usize]
+        })
+    }
+
+    /// Record `i` as its location, its bytes, and the ends of its fields within them.
+    #[inline]
+    pub fn raw(&self, i: usize) -> (u64, &[u8], impl Iterator<Item = usize> + '_) {
+        let (line, fields) = self.fields(i);
+        let from = match fields.start {
+            0 => 0,
+            k => self.ends[k - 1] as usize,
+        };
+        let to = if fields.is_empty() {
+            from
+        } else {
+            self.ends[fields.end - 1] as usize
+        };
+        let ends = self.ends[fields].iter().map(move |&e| e as usize - from);
+        (line, &self.bytes[from..to], ends)
+    }
+}
+
+/// A contract table as records: the contract's column names, the source location of its
+/// header, and its blocks of records in source order.
+#[derive(Clone, Debug, Default)]
+pub struct RecordTable {
+    /// Contract column names; none for a source that gave no table at all (the readers
+    /// report it as an empty file).
+    pub header: Vec<String>,
+    /// Location of the header (0 for a source whose rows are numbered from 1 without one, as
+    /// Parquet's are).
+    pub header_line: u64,
+    /// The records.
+    pub blocks: Vec<RecordBlock>,
+}
+
+impl RecordTable {
+    /// Records in all blocks.
+    pub fn len(&self) -> usize {
+        self.blocks.iter().map(RecordBlock::len).sum()
+    }
+
+    /// True when the table holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.blocks.iter().all(RecordBlock::is_empty)
+    }
+
+    /// Every record's location and fields, in order.
+    pub fn records(&self) -> impl Iterator<Item = (u64, Vec<&[u8]>)> + '_ {
+        self.blocks
+            .iter()
+            .flat_map(|b| (0..b.len()).map(move |i| (b.lines[i], b.record(i).collect())))
+    }
+
+    /// The table as contract CSV (`trialdose convert`): the header on its location's line and
+    /// every record on its own, padded with blank lines (which are not rows), so that reading
+    /// the file gives the same ledger at the same lines. A value holding a line break pushes
+    /// the records after it down by as many lines. Cells are quoted when they hold a comma, a
+    /// quote or a line break; a record of one empty cell is written `""` (a blank line would
+    /// not be a row).
+    pub fn to_csv(&self) -> Vec<u8> {
+        let mut out = CsvOut {
+            out: Vec::with_capacity(self.blocks.iter().map(|b| b.bytes.len() * 11 / 10).sum()),
+            line: self.header_line.min(1),
+        };
+        if self.header.is_empty() {
+            return out.out;
+        }
+        out.pad_to(self.header_line);
+        out.record(self.header.iter().map(|h| h.as_bytes()));
+        for (line, fields) in self.records() {
+            out.pad_to(line);
+            out.record(fields.into_iter());
+        }
+        out.out.push(b'\n');
+        out.out
+    }
+
+    /// The table as compact CSV: the header, then each record on the next line, whatever
+    /// its location (for tests and for showing a translation); empty without columns.
+    pub fn to_compact_csv(&self) -> Vec<u8> {
+        let mut out = CsvOut {
+            out: Vec::new(),
+            line: 0,
+        };
+        if self.header.is_empty() {
+            return out.out;
+        }
+        out.record(self.header.iter().map(|h| h.as_bytes()));
+        for (_, fields) in self.records() {
+            out.out.push(b'\n');
+            out.record(fields.into_iter());
+        }
+        out.out.push(b'\n');
+        out.out
+    }
+}
+
+/// CSV text being written line by line.
+struct CsvOut {
+    out: Vec<u8>,
+    /// The line being written.
+    line: u64,
+}
+
+impl CsvOut {
+    /// Ends the current line and writes blank lines up to `location` (when not past it).
+    fn pad_to(&mut self, location: u64) {
+        if !self.out.is_empty() {
+            self.out.push(b'\n');
+            self.line += 1;
+        }
+        if self.line < location {
+            let blanks = (location - self.line) as usize;
+            self.out.resize(self.out.len() + blanks, b'\n');
+            self.line = location;
+        }
+    }
+
+    fn record<'f>(&mut self, fields: impl Iterator<Item = &'f [u8]>) {
+        let mut n = 0;
+        let mut last_empty = false;
+        for (i, f) in fields.enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            n += 1;
+            last_empty = f.is_empty();
+            self.cell(f);
+        }
+        if n == 1 && last_empty {
+            self.out.extend_from_slice(b"\"\"");
+        }
+    }
+
+    fn cell(&mut self, value: &[u8]) {
+        if memchr::memchr3(b',', b'"', b'\n', value).is_none()
+            && memchr::memchr(b'\r', value).is_none()
+        {
+            self.out.extend_from_slice(value);
+            return;
+        }
+        self.out.push(b'"');
+        for &c in value {
+            if c == b'"' {
+                self.out.push(b'"');
+            }
+            self.line += u64::from(c == b'\n');
+            self.out.push(c);
+        }
+        self.out.push(b'"');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(header_line: u64, rows: &[(u64, &[&str])]) -> RecordTable {
+        let mut b = RecordBlock::default();
+        for (line, fields) in rows {
+            b.start(*line);
+            for f in *fields {
+                b.push(f.as_bytes());
+            }
+        }
+        RecordTable {
+            header: vec!["participant_id".into(), "site".into()],
+            header_line,
+            blocks: vec![b],
+        }
+    }
+
+    #[test]
+    fn records_read_back_with_their_locations() {
+        let t = table(1, &[(2, &["P1", ""]), (7, &["P,2", "x"])]);
+        let got: Vec<(u64, Vec<&[u8]>)> = t.records().collect();
+        assert_eq!(got[0], (2, vec![&b"P1"[..], b""]));
+        assert_eq!(got[1], (7, vec![&b"P,2"[..], b"x"]));
+        let (line, bytes, ends) = t.blocks[0].raw(1);
+        assert_eq!((line, bytes), (7, &b"P,2x"[..]));
+        assert_eq!(ends.collect::<Vec<_>>(), vec![3, 4]);
+    }
+
+    #[test]
+    fn csv_puts_every_record_on_its_line() {
+        let t = table(3, &[(4, &["P1", "0"]), (7, &["P,2", "5"])]);
+        assert_eq!(
+            String::from_utf8(t.to_csv()).unwrap(),
+            "\n\nparticipant_id,site\nP1,0\n\n\n\"P,2\",5\n"
+        );
+        // A header at location 0 (Parquet) starts the file.
+        let t = table(0, &[(1, &["P1", "a\nb"]), (2, &["P2", ""])]);
+        assert_eq!(
+            String::from_utf8(t.to_csv()).unwrap(),
+            "participant_id,site\nP1,\"a\nb\"\nP2,\n"
+        );
+    }
+
+    #[test]
+    fn a_cancelled_record_leaves_no_trace() {
+        let mut a = RecordBlock::default();
+        a.start(1);
+        a.push(b"P1");
+        a.start(2);
+        a.push(b"P2");
+        a.cancel();
+        a.start(5);
+        a.buffer().extend_from_slice(b"P5");
+        a.end();
+        assert_eq!(a.lines(), &[1, 5]);
+        assert_eq!(a.record(1).collect::<Vec<_>>(), vec![&b"P5"[..]]);
+        assert_eq!(a.raw(1).1, b"P5");
+    }
+}
