@@ -5,6 +5,11 @@ mod cli;
 
 use std::process::ExitCode;
 
+/// mimalloc keeps freed pages for reuse instead of returning large blocks to the system at
+/// once (why: Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The error and its causes, each cause added only when the message does not already say it
 /// (errors that carry an I/O error print it themselves, and `{:#}` would repeat it).
 fn message(err: &anyhow::Error) -> String {

@@ -183,42 +183,11 @@ pub struct Cohort {
     pub missing_markers: Vec<String>,
 }
 
-/// A file's bytes: memory-mapped when possible (no copy out of the page cache), else read.
-enum FileBytes {
-    Mapped(memmap2::Mmap),
-    Read(Vec<u8>),
-}
-
-impl std::ops::Deref for FileBytes {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            FileBytes::Mapped(m) => m,
-            FileBytes::Read(v) => v,
-        }
-    }
-}
-
-fn read_file(dir: &Path, name: &str) -> Result<FileBytes, CohortError> {
+/// A contract file's bytes, mapped when possible (a FIFO, a device or a folder is refused
+/// without waiting on it). The contract's files have no size bound: they are checked in place.
+fn read_file(dir: &Path, name: &str) -> Result<crate::files::InputBytes, CohortError> {
     let path = dir.join(name);
-    let input_error = |source| CohortError::Input {
-        path: path.clone(),
-        source,
-    };
-    // A FIFO, a device or a folder is refused here, without waiting on it.
-    let f = crate::files::open_input(&path).map_err(input_error)?;
-    let len = f.metadata().map_err(input_error)?.len();
-    if len > 0 {
-        // SAFETY: the map is read-only and lives only while this file is checked. Like every
-        // reader of a memory-mapped file (polars included), it assumes no other process
-        // truncates the file meanwhile.
-        if let Ok(m) = unsafe { memmap2::MmapOptions::new().map(&f) } {
-            return Ok(FileBytes::Mapped(m));
-        }
-    }
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut &f, &mut bytes).map_err(input_error)?;
-    Ok(FileBytes::Read(bytes))
+    crate::files::map_input(&path, u64::MAX).map_err(|source| CohortError::Input { path, source })
 }
 
 /// Reads `COHORT/trial.toml` when present, else the defaults (the DREAM protocol).

@@ -92,11 +92,58 @@ pub fn read_input(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     }
     let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
     // The file may grow after the check: read one byte past the limit at most.
-    file.take(limit + 1).read_to_end(&mut bytes)?;
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
         return Err(too_large(bytes.len() as u64));
     }
     Ok(bytes)
+}
+
+/// An input file's bytes: memory-mapped when the system allows (no copy out of the page
+/// cache, no fresh pages to fault in), else read.
+pub enum InputBytes {
+    /// The file mapped read-only.
+    Mapped(memmap2::Mmap),
+    /// The file read into memory (an empty file, or one the system would not map).
+    Read(Vec<u8>),
+}
+
+impl std::ops::Deref for InputBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            InputBytes::Mapped(m) => m,
+            InputBytes::Read(v) => v,
+        }
+    }
+}
+
+impl AsRef<[u8]> for InputBytes {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
+/// The bytes of the regular file `path` (refused as [`open_input`] refuses), mapped when
+/// possible; a file larger than `limit` bytes is refused as [`read_input`] refuses it.
+///
+/// # Errors
+/// As [`open_input`], the refusal of a large file, or a read error.
+pub fn map_input(path: &Path, limit: u64) -> io::Result<InputBytes> {
+    let file = open_input(path)?;
+    let len = file.metadata()?.len();
+    if len > limit {
+        return read_input(path, limit).map(InputBytes::Read);
+    }
+    if len > 0 {
+        // SAFETY: the map is read-only and lives only while the input is read. Like every
+        // reader of a memory-mapped file (polars included), it assumes no other process
+        // truncates the file meanwhile.
+        if let Ok(m) = unsafe { memmap2::MmapOptions::new().map(&file) } {
+            return Ok(InputBytes::Mapped(m));
+        }
+    }
+    read_input(path, limit).map(InputBytes::Read)
 }
 
 #[cfg(test)]
@@ -116,6 +163,9 @@ mod tests {
         }
         let file = tmp.path().join("x.json");
         std::fs::write(&file, b"0123456789").unwrap();
+        assert_eq!(&*map_input(&file, 10).unwrap(), b"0123456789");
+        let err = map_input(&file, 9).err().unwrap();
+        assert_eq!(err.kind(), io::ErrorKind::FileTooLarge);
         assert_eq!(read_input(&file, 10).unwrap(), b"0123456789");
         let err = read_input(&file, 9).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::FileTooLarge);

@@ -24,7 +24,10 @@ pub use folder::{
     earlier_incomplete_folders, ensure_subdir, ensure_writable_dir, finish_output_folders,
     incomplete_output_folders, same_folder,
 };
-pub use input::{JSON_LIMIT, SOURCE_LIMIT, TOML_LIMIT, WORKBOOK_LIMIT, open_input, read_input};
+pub use input::{
+    InputBytes, JSON_LIMIT, SOURCE_LIMIT, TOML_LIMIT, WORKBOOK_LIMIT, map_input, open_input,
+    read_input,
+};
 
 /// An output could not be written.
 #[derive(Debug, Error)]

@@ -102,7 +102,7 @@ pub fn convert(dir: &Path) -> Result<Converted, CohortError> {
                     Some(Format::Csv(csv)) => csv.files[table_index(file)].clone(),
                     _ => super::spec::RelPath::contract(file),
                 };
-                let bytes = read_source(dir, &name, crate::files::SOURCE_LIMIT)?;
+                let bytes = read_source(dir, &name, crate::files::SOURCE_LIMIT)?.to_vec();
                 tables.push(ConvertedTable {
                     file,
                     rows: 0,

@@ -141,14 +141,18 @@ impl SourceFile {
     }
 }
 
-/// Reads source file `rel` of `dir` whole, through `crate::files` (a regular file, at most
-/// `limit` bytes).
+/// The bytes of source file `rel` of `dir`, through `crate::files` (a regular file, at most
+/// `limit` bytes), mapped when possible.
 ///
 /// # Errors
 /// [`SourceError::Input`] naming the path.
-pub fn read_source(dir: &Path, rel: &spec::RelPath, limit: u64) -> Result<Vec<u8>, SourceError> {
+pub fn read_source(
+    dir: &Path,
+    rel: &spec::RelPath,
+    limit: u64,
+) -> Result<crate::files::InputBytes, SourceError> {
     let path = rel.join(dir);
-    crate::files::read_input(&path, limit).map_err(|source| SourceError::Input { path, source })
+    crate::files::map_input(&path, limit).map_err(|source| SourceError::Input { path, source })
 }
 
 /// A row rejected by a translation before the contract's checks saw it.
@@ -405,7 +409,8 @@ pub fn per_file<F>(
     each: F,
 ) -> Result<Translation, SourceError>
 where
-    F: Fn(Vec<u8>, &spec::RelPath, TableJob<'_>) -> Result<Table, SourceError> + Sync,
+    F: Fn(crate::files::InputBytes, &spec::RelPath, TableJob<'_>) -> Result<Table, SourceError>
+        + Sync,
 {
     let each = &each;
     let done: Vec<Result<Translated, SourceError>> = std::thread::scope(|scope| {

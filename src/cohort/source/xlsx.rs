@@ -53,7 +53,8 @@ pub fn read(
             format!("it is not a readable xlsx workbook ({e}); save it from Excel as .xlsx"),
         ),
     };
-    let mut book: Xlsx<Cursor<Vec<u8>>> = Xlsx::new(Cursor::new(bytes)).map_err(unreadable)?;
+    let mut book: Xlsx<Cursor<crate::files::InputBytes>> =
+        Xlsx::new(Cursor::new(bytes)).map_err(unreadable)?;
     let names = book.sheet_names();
     let mut sources = Vec::with_capacity(3);
     let mut tables = Vec::with_capacity(3);
