@@ -5,8 +5,10 @@
 //! (the open of a FIFO returns at once), checks with `fstat` on the opened descriptor (no race
 //! with a rename) that it is a regular file, and clears the flag again. [`read_input`] also
 //! bounds the size of the small inputs read whole: [`JSON_LIMIT`] for the JSON files of
-//! `simulate merge` and `--sim`, [`TOML_LIMIT`] for `trial.toml`. Every refusal is an I/O
-//! error of the caller's input error, so it keeps the input's exit code (66).
+//! `simulate merge` and `--sim`, [`TOML_LIMIT`] for `trial.toml`. [`map_input`] gives the
+//! large inputs (the cohort's CSV files, `[source]` files) mapped read-only, bounded the same
+//! way: no copy out of the page cache and no fresh memory for the bytes. Every refusal is an
+//! I/O error of the caller's input error, so it keeps the input's exit code (66).
 
 use std::fs::File;
 use std::io::{self, Read};

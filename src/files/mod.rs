@@ -8,7 +8,8 @@
 //! whole run (a lock against a second run, links and special files refused, stale temporary
 //! files of killed runs removed, a marker while the folder holds a mix of old and new
 //! results); [`input`] opens an input without blocking on a FIFO, accepts only regular files
-//! and bounds the size of the small files (JSON, `trial.toml`) that are read whole.
+//! and bounds the size of the small files (JSON, `trial.toml`) that are read whole and of the
+//! large ones it maps.
 
 pub mod atomic;
 pub mod folder;
