@@ -13,7 +13,7 @@
 //! ([`process_lines`]) and leave the rest to the tokenizer; plain lines are split eight bytes
 //! at a time.
 
-use crate::cohort::records::RecordTable;
+use crate::cohort::records::{RecordBlock, RecordTable};
 use std::ops::Range;
 
 /// The longest cell the readers take, in bytes (64 KiB). No value of the data contract comes
@@ -23,8 +23,9 @@ use std::ops::Range;
 pub const MAX_CELL_BYTES: usize = 64 * 1024;
 
 /// One record: its fields (already unquoted) and the line where it starts. A record without
-/// quotes borrows its line from the input (`ends` are the comma positions in it); a quoted
-/// record is unquoted into `buf`.
+/// quotes borrows its line from the input (`ends` are the comma positions in it); a record
+/// whose quoted fields need no unquoting, and every record of a translated table, borrows
+/// its fields as spans (`starts`, `ends`); any other quoted record is unquoted into `buf`.
 #[derive(Debug, Default, Clone)]
 pub struct Record<'a> {
     src: &'a [u8],
@@ -42,8 +43,9 @@ pub struct Record<'a> {
 }
 
 impl<'a> Record<'a> {
-    /// True when the chunk the record came from is valid UTF-8, so every field (split at
-    /// ASCII separators, ASCII quotes removed) is too and need not be checked again.
+    /// True when every field is known to be UTF-8: the chunk of CSV text the record came
+    /// from is (every field, split at ASCII separators with ASCII quotes removed, is too),
+    /// or, for a translated record, each of its fields was checked.
     #[inline]
     pub fn is_utf8(&self) -> bool {
         self.utf8
@@ -53,7 +55,8 @@ impl<'a> Record<'a> {
     pub fn len(&self) -> usize {
         self.ends.len()
     }
-    /// True when the record has no fields (never returned by the tokenizer).
+    /// True when the record has no fields (never returned by the tokenizer; a translated
+    /// table whose source maps no contract column has such records).
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }
@@ -1019,7 +1022,8 @@ where
     M: Fn() -> S + Sync,
     F: Fn(&mut S, &Record<'_>) + Sync,
 {
-    // Runs of at least 4,096 records (fewer cost more to merge than they save).
+    // Runs of at least 4,096 records (fewer cost more to merge than they save); the runs a
+    // source writes on demand are its own, each written by the thread that reads it.
     let total = table.len();
     let per_run = total.div_ceil(wanted.max(1)).max(4096);
     let mut runs = Vec::new();
@@ -1027,35 +1031,76 @@ where
         let mut from = 0;
         while from < block.len() {
             let to = (from + per_run).min(block.len());
-            runs.push((block, from..to));
+            runs.push(Run::Written(block, from..to));
             from = to;
         }
     }
-    crate::parallel::map_queued(&runs, threads, |(block, range)| {
+    if let Some(lazy) = &table.lazy {
+        runs.extend((0..lazy.0.runs()).map(Run::OnDemand));
+    }
+    crate::parallel::map_queued(&runs, threads, |run| {
         let mut state = make();
-        let mut rec = Record {
-            rows_hint: range.len(),
-            ..Record::default()
-        };
-        for i in range.clone() {
-            let (line, bytes, ends) = block.raw(i);
-            rec.clear();
-            rec.line = line;
-            // The fields are borrowed as spans of the block's bytes.
-            rec.src = bytes;
-            rec.owned = false;
-            rec.spans = true;
-            let mut from = 0;
-            for end in ends {
-                rec.starts.push(from);
-                rec.ends.push(end);
-                from = end;
+        match run {
+            Run::Written(block, range) => {
+                read_block(block, range.clone(), range.len(), &mut state, &each);
             }
-            rec.utf8 = record_is_utf8(bytes, &rec.ends);
-            each(&mut state, &rec);
+            Run::OnDemand(k) => {
+                let lazy = &table
+                    .lazy
+                    .as_ref()
+                    .expect("on-demand runs come from `lazy`")
+                    .0;
+                let hint = lazy.len(*k);
+                for block in lazy.write(*k) {
+                    read_block(&block, 0..block.len(), hint, &mut state, &each);
+                }
+            }
         }
         state
     })
+}
+
+/// A run of a table's records for one task of [`process_records`].
+enum Run<'t> {
+    /// Records `range` of a block written already.
+    Written(&'t RecordBlock, Range<usize>),
+    /// Run `k` of the records written on demand.
+    OnDemand(usize),
+}
+
+/// Hands records `range` of `block` to `each`, one at a time, their fields borrowed as spans
+/// of the block's bytes; `rows_hint` bounds the records of the whole run.
+#[inline]
+fn read_block<S, F>(
+    block: &RecordBlock,
+    range: Range<usize>,
+    rows_hint: usize,
+    state: &mut S,
+    each: &F,
+) where
+    F: Fn(&mut S, &Record<'_>),
+{
+    let mut rec = Record {
+        rows_hint,
+        ..Record::default()
+    };
+    let rec = &mut rec;
+    for i in range {
+        let (line, bytes, ends) = block.raw(i);
+        rec.clear();
+        rec.line = line;
+        rec.src = bytes;
+        rec.owned = false;
+        rec.spans = true;
+        let mut from = 0;
+        for end in ends {
+            rec.starts.push(from);
+            rec.ends.push(end);
+            from = end;
+        }
+        rec.utf8 = record_is_utf8(bytes, &rec.ends);
+        each(state, rec);
+    }
 }
 
 /// True when every field of a record (`bytes` cut at `ends`) is UTF-8.

@@ -27,13 +27,14 @@ pub struct RecordBlock {
 }
 
 impl RecordBlock {
-    /// Bytes past which a writer starts a new block (the field ends are 32-bit).
+    /// Bytes, or fields, past which a writer starts a new block (field ends and record
+    /// starts are 32-bit; empty fields add fields without bytes).
     pub const FULL: usize = 1 << 31;
 
-    /// True when the block holds [`RecordBlock::FULL`] bytes or more: its writer starts a
-    /// new one before the next record.
+    /// True when the block holds [`RecordBlock::FULL`] bytes or fields or more: its writer
+    /// starts a new one before the next record.
     pub fn is_full(&self) -> bool {
-        self.bytes.len() >= Self::FULL
+        self.bytes.len() >= Self::FULL || self.ends.len() >= Self::FULL
     }
 
     /// An empty block with room for about `records` records of `bytes` bytes in all.
@@ -134,8 +135,36 @@ impl RecordBlock {
     }
 }
 
+/// Records a source writes on demand, a run at a time, when a reader reaches them: a source
+/// whose rows are already in memory in another form (Parquet's decoded columns) need not
+/// hold its whole table a second time as records. A 1M-participant Parquet cohort held both
+/// (2.1 GB at peak), and most of its `analyze` time went to the kernel zeroing that memory
+/// (benches/README.md, "sources").
+///
+/// Writing a run must not fail and must not reject rows: the source has checked whatever
+/// could fail before handing the runs over, and every row it has is written.
+pub trait RecordRuns: Send + Sync {
+    /// Number of runs.
+    fn runs(&self) -> usize;
+    /// Records in run `k`.
+    fn len(&self, k: usize) -> usize;
+    /// Run `k`'s records, in source order.
+    fn write(&self, k: usize) -> Vec<RecordBlock>;
+}
+
+/// [`RecordRuns`] shared by a table and its readers.
+#[derive(Clone)]
+pub struct LazyRecords(pub std::sync::Arc<dyn RecordRuns>);
+
+impl std::fmt::Debug for LazyRecords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LazyRecords({} runs)", self.0.runs())
+    }
+}
+
 /// A contract table as records: the contract's column names, the source location of its
-/// header, and its blocks of records in source order.
+/// header, and its records in source order: blocks written already, then the runs written
+/// when read.
 #[derive(Clone, Debug, Default)]
 pub struct RecordTable {
     /// Contract column names; none for a source that gave no table at all (the readers
@@ -144,26 +173,47 @@ pub struct RecordTable {
     /// Location of the header (0 for a source whose rows are numbered from 1 without one, as
     /// Parquet's are).
     pub header_line: u64,
-    /// The records.
+    /// The records written.
     pub blocks: Vec<RecordBlock>,
+    /// The records written on demand, after `blocks`.
+    pub lazy: Option<LazyRecords>,
 }
 
 impl RecordTable {
-    /// Records in all blocks.
+    /// Records in all blocks and runs.
     pub fn len(&self) -> usize {
-        self.blocks.iter().map(RecordBlock::len).sum()
+        let lazy = self
+            .lazy
+            .as_ref()
+            .map_or(0, |l| (0..l.0.runs()).map(|k| l.0.len(k)).sum());
+        self.blocks.iter().map(RecordBlock::len).sum::<usize>() + lazy
     }
 
     /// True when the table holds no record.
     pub fn is_empty(&self) -> bool {
-        self.blocks.iter().all(RecordBlock::is_empty)
+        self.len() == 0
     }
 
-    /// Every record's location and fields, in order.
-    pub fn records(&self) -> impl Iterator<Item = (u64, Vec<&[u8]>)> + '_ {
-        self.blocks
-            .iter()
-            .flat_map(|b| (0..b.len()).map(move |i| (b.lines[i], b.record(i).collect())))
+    /// Calls `f` with every block of records in order, writing the runs one at a time.
+    pub fn each_block(&self, mut f: impl FnMut(&RecordBlock)) {
+        self.blocks.iter().for_each(&mut f);
+        if let Some(lazy) = &self.lazy {
+            for k in 0..lazy.0.runs() {
+                lazy.0.write(k).iter().for_each(&mut f);
+            }
+        }
+    }
+
+    /// Every record's location and fields, in order (for tests and small tables: the fields
+    /// are copied).
+    pub fn records(&self) -> Vec<(u64, Vec<Vec<u8>>)> {
+        let mut out = Vec::with_capacity(self.len());
+        self.each_block(|b| {
+            for i in 0..b.len() {
+                out.push((b.lines[i], b.record(i).map(<[u8]>::to_vec).collect()));
+            }
+        });
+        out
     }
 
     /// The table as contract CSV (`trialdose convert`): the header on its location's line and
@@ -182,16 +232,19 @@ impl RecordTable {
         }
         out.pad_to(self.header_line);
         out.record(self.header.iter().map(|h| h.as_bytes()));
-        for (line, fields) in self.records() {
-            out.pad_to(line);
-            out.record(fields.into_iter());
-        }
+        self.each_block(|b| {
+            for i in 0..b.len() {
+                out.pad_to(b.lines[i]);
+                out.record(b.record(i));
+            }
+        });
         out.out.push(b'\n');
         out.out
     }
 
     /// The table as compact CSV: the header, then each record on the next line, whatever
-    /// its location (for tests and for showing a translation); empty without columns.
+    /// its location (for the translators' tests); empty without columns.
+    #[cfg(test)]
     pub fn to_compact_csv(&self) -> Vec<u8> {
         let mut out = CsvOut {
             out: Vec::new(),
@@ -201,10 +254,12 @@ impl RecordTable {
             return out.out;
         }
         out.record(self.header.iter().map(|h| h.as_bytes()));
-        for (_, fields) in self.records() {
-            out.out.push(b'\n');
-            out.record(fields.into_iter());
-        }
+        self.each_block(|b| {
+            for i in 0..b.len() {
+                out.out.push(b'\n');
+                out.record(b.record(i));
+            }
+        });
         out.out.push(b'\n');
         out.out
     }
@@ -282,15 +337,16 @@ mod tests {
             header: vec!["participant_id".into(), "site".into()],
             header_line,
             blocks: vec![b],
+            lazy: None,
         }
     }
 
     #[test]
     fn records_read_back_with_their_locations() {
         let t = table(1, &[(2, &["P1", ""]), (7, &["P,2", "x"])]);
-        let got: Vec<(u64, Vec<&[u8]>)> = t.records().collect();
-        assert_eq!(got[0], (2, vec![&b"P1"[..], b""]));
-        assert_eq!(got[1], (7, vec![&b"P,2"[..], b"x"]));
+        let got = t.records();
+        assert_eq!(got[0], (2, vec![b"P1".to_vec(), vec![]]));
+        assert_eq!(got[1], (7, vec![b"P,2".to_vec(), b"x".to_vec()]));
         let (line, bytes, ends) = t.blocks[0].raw(1);
         assert_eq!((line, bytes), (7, &b"P,2x"[..]));
         assert_eq!(ends.collect::<Vec<_>>(), vec![3, 4]);
@@ -325,5 +381,59 @@ mod tests {
         assert_eq!(a.lines(), &[1, 5]);
         assert_eq!(a.record(1).collect::<Vec<_>>(), vec![&b"P5"[..]]);
         assert_eq!(a.raw(1).1, b"P5");
+    }
+
+    /// Runs of `per_run` records `P<row>,<row * 2>` at rows 1 to `rows`.
+    struct Numbered {
+        rows: usize,
+        per_run: usize,
+    }
+
+    impl RecordRuns for Numbered {
+        fn runs(&self) -> usize {
+            self.rows.div_ceil(self.per_run)
+        }
+        fn len(&self, k: usize) -> usize {
+            self.per_run.min(self.rows - k * self.per_run)
+        }
+        fn write(&self, k: usize) -> Vec<RecordBlock> {
+            let mut b = RecordBlock::default();
+            for row in k * self.per_run + 1..=k * self.per_run + self.len(k) {
+                b.start(row as u64);
+                b.push(format!("P{row}").as_bytes());
+                b.push((row * 2).to_string().as_bytes());
+            }
+            vec![b]
+        }
+    }
+
+    #[test]
+    fn runs_written_on_demand_read_as_blocks_written_at_once() {
+        let rows: Vec<(u64, Vec<String>)> = (1..=10)
+            .map(|r| (r as u64, vec![format!("P{r}"), (r * 2).to_string()]))
+            .collect();
+        let cells: Vec<Vec<&str>> = rows
+            .iter()
+            .map(|(_, f)| f.iter().map(String::as_str).collect())
+            .collect();
+        let eager_rows: Vec<(u64, &[&str])> = rows
+            .iter()
+            .zip(&cells)
+            .map(|((l, _), c)| (*l, &c[..]))
+            .collect();
+        let eager = table(0, &eager_rows);
+        let lazy = RecordTable {
+            header: eager.header.clone(),
+            header_line: 0,
+            blocks: Vec::new(),
+            lazy: Some(LazyRecords(std::sync::Arc::new(Numbered {
+                rows: 10,
+                per_run: 4,
+            }))),
+        };
+        assert_eq!((lazy.len(), lazy.lazy.as_ref().unwrap().0.runs()), (10, 3));
+        assert_eq!(lazy.records(), eager.records());
+        assert_eq!(lazy.to_csv(), eager.to_csv());
+        assert_eq!(lazy.to_compact_csv(), eager.to_compact_csv());
     }
 }

@@ -114,7 +114,10 @@ pub fn days_from_civil(y: i32, m: i32, d: i32) -> i32 {
 /// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to `(year, month, day)`.
 #[must_use]
 pub fn civil_from_days(days: i32) -> (i32, u32, u32) {
-    let z = days + 719_468;
+    // In 64 bits: a day number near `i32::MAX` (a Parquet date column can hold one) would
+    // overflow the shift to the era. Every i32 day is within years of about +-5.9 million,
+    // which an i32 holds.
+    let z = i64::from(days) + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
@@ -122,8 +125,8 @@ pub fn civil_from_days(days: i32) -> (i32, u32, u32) {
     let mp = (5 * doy + 2) / 153;
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i32::from(m <= 2);
-    (y, m, d)
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y as i32, m, d)
 }
 
 /// A day number as `YYYY-MM-DD` (the contract's date format).
@@ -232,12 +235,21 @@ mod tests {
                 assert_eq!(parser.parse(std::str::from_utf8(&out).unwrap()), Ok(days));
             }
         }
+        // The ends of a 32-bit day number (a Parquet date column can hold them): the range
+        // Apache Arrow documents for Date32, -5877641-06-23 to 5881580-07-11.
+        let (mut lo, mut hi) = (Vec::new(), Vec::new());
+        write_date(&mut lo, i32::MIN);
+        write_date(&mut hi, i32::MAX);
+        assert_eq!(
+            (&lo[..], &hi[..]),
+            (&b"-5877641-06-23"[..], &b"5881580-07-11"[..])
+        );
         // The month cache writes what `write_date` writes, forwards, backwards and jumping.
         let mut writer = DateWriter::default();
         let days: Vec<i32> = (-800..800)
             .chain((-800..800).rev())
             .chain((0..400).map(|k| (k * 7919) % 3000 - 1500))
-            .chain([2_932_896, -719_528, 2_932_897, 0])
+            .chain([2_932_896, -719_528, 2_932_897, 0, i32::MAX, i32::MIN, 0])
             .collect();
         for d in days {
             let (mut a, mut b) = (Vec::new(), Vec::new());

@@ -140,8 +140,14 @@ pub fn map_input(path: &Path, limit: u64) -> io::Result<InputBytes> {
     if len > 0 {
         // SAFETY: the map is read-only and lives only while the input is read. Like every
         // reader of a memory-mapped file (polars included), it assumes no other process
-        // truncates the file meanwhile.
-        if let Ok(m) = unsafe { memmap2::MmapOptions::new().map(&file) } {
+        // truncates the file meanwhile (a file cut short under the map ends the process with
+        // SIGBUS: replace an input by renaming a new file over it, as downloads and editors
+        // do, not by rewriting it in place during a run). The length checked against the
+        // limit is the length mapped, however the file grows meanwhile.
+        let Ok(len) = usize::try_from(len) else {
+            return read_input(path, limit).map(InputBytes::Read);
+        };
+        if let Ok(m) = unsafe { memmap2::MmapOptions::new().len(len).map(&file) } {
             return Ok(InputBytes::Mapped(m));
         }
     }

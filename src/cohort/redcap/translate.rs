@@ -1,6 +1,6 @@
 //! The translation proper: a plan built once from the mapping, the dictionary and the export's
 //! header (every usage error is found here, before any row is read), then one pass over the
-//! rows that writes the contract CSV bytes.
+//! rows that writes each contract table's records.
 //!
 //! The plan turns every mapped column into a [`Cell`]: where in the record its value sits and
 //! how it becomes a contract value (passed through, looked up in a small byte table that
@@ -868,6 +868,7 @@ pub fn translate_with(
                     header: headers[k].to_vec(),
                     header_line: source.header_line(),
                     blocks: Vec::with_capacity(ps.len()),
+                    lazy: None,
                 },
                 rejected: Vec::new(),
             };

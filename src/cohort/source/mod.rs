@@ -26,6 +26,9 @@
 //!    A row the reader
 //!    cannot even translate (an Excel error cell, a malformed CSV record, a code REDCap's
 //!    dictionary does not define) is recorded with [`TableBuilder::reject`] instead.
+//!    (REDCap's translator, `crate::cohort::redcap`, writes its records and rejections
+//!    itself, on its threads, and `source::redcap` lays them into a [`Table`]; Parquet counts
+//!    a file's rows at once, from its height, rather than row by row.)
 //! 3. It returns [`Translation::new`]`(sources, tables, notices)`: the tables in the order
 //!    participants, sessions, scores.
 //!
@@ -301,6 +304,7 @@ impl TableBuilder {
                 header: self.header,
                 header_line: self.header_location,
                 blocks: self.done,
+                lazy: None,
             },
             rows: self.rows,
             rejected: self.rejected,
@@ -512,9 +516,9 @@ mod tests {
         let t = b.finish();
         assert_eq!(t.rows, 2);
         assert_eq!(t.records.header_line, 3);
-        let rows: Vec<(u64, Vec<&[u8]>)> = t.records.records().collect();
-        assert_eq!(rows[0], (4, vec![&b"P1"[..], b"0"]));
-        assert_eq!(rows[1], (7, vec![&b"P,2"[..], b"5"]));
+        let rows = t.records.records();
+        assert_eq!(rows[0], (4, vec![b"P1".to_vec(), b"0".to_vec()]));
+        assert_eq!(rows[1], (7, vec![b"P,2".to_vec(), b"5".to_vec()]));
         assert_eq!(
             (t.rejected[0].location, t.rejected[0].id.as_str()),
             (8, "P3")

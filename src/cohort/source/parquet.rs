@@ -14,26 +14,29 @@
 use std::io::Cursor;
 use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 
 use polars::prelude::{
     BooleanChunked, DataFrame, DataType, Float32Chunked, Float64Chunked, Int32Chunked,
     Int64Chunked, ParquetReader, SerReader, Series, StringChunked, TimeUnit, UInt64Chunked,
 };
 
-use super::TableBuilder;
+use super::plan::ColumnPlan;
 use super::spec::{ParquetSpec, SourceSpec};
 use super::{SourceError, TranslateOptions, Translation};
+use crate::cohort::ledger::CohortFile;
+use crate::cohort::records::{LazyRecords, RecordBlock, RecordRuns, RecordTable};
 use crate::cohort::value::{DateWriter, write_date};
 
-/// Rows of a file translated by one task: enough to be worth a thread, few enough that a
-/// large file is shared out evenly.
+/// Rows of a file written as records by one task: enough to be worth a thread, few enough
+/// that a large file is shared out evenly and a run's records stay small.
 const RUN: usize = 64 * 1024;
 
 /// Reads the three Parquet files of a `[source]`.
 ///
-/// The files are translated at once, and each file's rows in runs of [`RUN`] on the threads
-/// of the budget, each run into its own builder, joined in order; the records are the same
-/// whatever ran where.
+/// The files are decoded at once; each file's rows are written as records in runs of
+/// [`RUN`] when the contract's reader reaches them, on its threads (the records are the same
+/// whatever ran where), so a table is never held whole both as columns and as records.
 ///
 /// # Errors
 /// [`SourceError`] for a file that cannot be read as Parquet, a column of an unusable type, or
@@ -69,41 +72,87 @@ pub fn read(
         };
         let width = cells(&normalized).map_err(unusable)?.len();
         let height = frame.height();
-        let runs: Vec<Range<usize>> = (0..height)
-            .step_by(RUN)
-            .map(|from| from..(from + RUN).min(height))
-            .collect();
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        // Each run reads its rows from slices of the columns (no copy: the columns stay in
-        // the chunks the file's row groups gave them).
-        let parts = crate::parallel::map_queued(&runs, threads, |rows| {
-            let sliced: Vec<Series> = normalized
-                .iter()
-                .map(|s| s.slice(rows.start as i64, rows.len()))
-                .collect();
-            let cells = cells(&sliced).map_err(unusable)?;
-            let mut builder = plan.builder(job.table, job.source_index, 0);
-            builder.reserve(rows.len(), rows.len() * 8 * width);
-            let mut scratch = Vec::new();
-            let mut dates = vec![DateWriter::default(); width];
-            for (k, row) in rows.clone().enumerate() {
-                plan.write_row_into(&mut builder, row as u64 + 1, &mut scratch, |i, out| {
-                    cells[i].write(k, out, &mut dates[i]);
-                });
-            }
-            Ok(builder)
-        });
-        let parts: Vec<TableBuilder> = parts.into_iter().collect::<Result<_, SourceError>>()?;
-        let mut parts = parts.into_iter();
-        let mut builder = parts
-            .next()
-            .unwrap_or_else(|| plan.builder(job.table, job.source_index, 0));
-        for part in parts {
-            builder.append(part);
-        }
+        drop(frame);
+        let plan = plan.into_owned();
         job.source.rows += height as u64;
-        Ok(builder.finish())
+        let runs = Runs {
+            table: job.table,
+            source: job.source_index,
+            plan,
+            columns: normalized,
+            width,
+            rows: runs_of(height, RUN),
+        };
+        Ok(super::Table {
+            table: job.table,
+            source: job.source_index,
+            records: RecordTable {
+                header: runs.plan.header.clone(),
+                header_line: 0,
+                blocks: Vec::new(),
+                lazy: Some(LazyRecords(Arc::new(runs))),
+            },
+            rows: height as u64,
+            rejected: Vec::new(),
+        })
     })
+}
+
+/// A Parquet table's rows as records, written a run of [`RUN`] rows at a time when the
+/// contract's reader reaches them (on its threads), from slices of the decoded columns (no
+/// copy: the columns stay in the chunks the file's row groups gave them). The column types
+/// were checked when the file was read, so writing a run cannot fail; the plan rejects no
+/// row (an unknown code passes unchanged, for the contract's check).
+struct Runs {
+    table: CohortFile,
+    source: usize,
+    plan: ColumnPlan<'static>,
+    /// The file's columns, normalized.
+    columns: Vec<Series>,
+    /// Source columns.
+    width: usize,
+    /// Rows of each run, numbered from 0.
+    rows: Vec<Range<usize>>,
+}
+
+/// Rows `0..height` in runs of `run` rows.
+fn runs_of(height: usize, run: usize) -> Vec<Range<usize>> {
+    (0..height)
+        .step_by(run)
+        .map(|from| from..(from + run).min(height))
+        .collect()
+}
+
+impl RecordRuns for Runs {
+    fn runs(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn len(&self, k: usize) -> usize {
+        self.rows[k].len()
+    }
+
+    fn write(&self, k: usize) -> Vec<RecordBlock> {
+        let rows = self.rows[k].clone();
+        let sliced: Vec<Series> = self
+            .columns
+            .iter()
+            .map(|s| s.slice(rows.start as i64, rows.len()))
+            .collect();
+        let cells = cells(&sliced).expect("a slice has its column's type, checked on reading");
+        let mut builder = self.plan.builder(self.table, self.source, 0);
+        builder.reserve(rows.len(), rows.len() * 8 * self.width);
+        let mut scratch = Vec::new();
+        let mut dates = vec![DateWriter::default(); self.width];
+        for (i, row) in rows.enumerate() {
+            // A row's location is its number in the file, from 1.
+            self.plan
+                .write_row_into(&mut builder, row as u64 + 1, &mut scratch, |c, out| {
+                    cells[c].write(i, out, &mut dates[c]);
+                });
+        }
+        builder.finish().records.blocks
+    }
 }
 
 /// The column names of a Parquet file, from its schema (no rows read): what `trialdose init`
@@ -325,6 +374,72 @@ mod tests {
         assert_eq!(rows[0], ["P1", "63", "3.7", "3.7", "yes", "1"]);
         assert_eq!(rows[1], ["P,2", "", "60", "12", "no", "2"]);
         assert_eq!(rows[2], ["P3", "40", "0", "0.5", "", "3"]);
+    }
+
+    #[test]
+    fn runs_write_every_row_once_in_order_at_its_row_number() {
+        // Two chunks (as two row groups give), cut into runs of 3 rows that straddle them,
+        // with a code applied by a plan that outlives its spec.
+        let mut frame = DataFrame::new_infer_height(vec![
+            Column::new("participant_id".into(), ["P1", "P2", "P3", "P4"]),
+            Column::new("arm".into(), [Some(1i64), None, Some(2), Some(1)]),
+        ])
+        .unwrap();
+        let more = DataFrame::new_infer_height(vec![
+            Column::new("participant_id".into(), ["P5", "P6", "P7"]),
+            Column::new("arm".into(), [Some(2i64), Some(1), Some(9)]),
+        ])
+        .unwrap();
+        frame.vstack_mut(&more).unwrap();
+        assert_eq!(frame.first_col_n_chunks(), 2);
+        let header: Vec<String> = ["participant_id", "arm"].map(String::from).to_vec();
+        let plan = {
+            let spec = SourceSpec::from_toml(
+                "[source]\nformat = \"parquet\"\n[source.codes.arm]\n\"1\" = \"control\"\n\"2\" = \"60x2\"\n",
+                "trial.toml",
+                &[],
+            )
+            .unwrap()
+            .unwrap();
+            ColumnPlan::new(CohortFile::Participants, &header, &spec, &[], "p.parquet")
+                .unwrap()
+                .into_owned()
+        };
+        let runs = Runs {
+            table: CohortFile::Participants,
+            source: 0,
+            plan,
+            columns: normalize(&frame).unwrap(),
+            width: 2,
+            rows: runs_of(7, 3),
+        };
+        assert_eq!(runs.rows, [0..3, 3..6, 6..7]);
+        let table = RecordTable {
+            header: header.clone(),
+            header_line: 0,
+            blocks: Vec::new(),
+            lazy: Some(LazyRecords(Arc::new(runs))),
+        };
+        let text = |v: &[u8]| String::from_utf8(v.to_vec()).unwrap();
+        let got: Vec<(u64, Vec<String>)> = table
+            .records()
+            .into_iter()
+            .map(|(line, cells)| (line, cells.iter().map(|c| text(c)).collect()))
+            .collect();
+        let want: Vec<(u64, Vec<String>)> = [
+            ("P1", "control"),
+            ("P2", ""),
+            ("P3", "60x2"),
+            ("P4", "control"),
+            ("P5", "60x2"),
+            ("P6", "control"),
+            ("P7", "9"),
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, (id, arm))| (i as u64 + 1, vec![id.to_string(), arm.to_string()]))
+        .collect();
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -24,8 +24,8 @@ struct Out<'s> {
     source: usize,
     /// A decimal comma is translated in it.
     numeric: bool,
-    /// Its codes.
-    codes: Option<&'s BTreeMap<String, String>>,
+    /// Its codes (borrowed from the spec, or owned by a plan that outlives it).
+    codes: Option<Cow<'s, BTreeMap<String, String>>>,
     /// Codes apply to each `;`-separated item (contraindications).
     list: bool,
 }
@@ -94,7 +94,7 @@ impl<'s> ColumnPlan<'s> {
             out.push(Out {
                 source: i,
                 numeric: is_numeric(table, &name, markers),
-                codes: spec.codes.of(&name),
+                codes: spec.codes.of(&name).map(Cow::Borrowed),
                 list: name == "contraindications",
             });
             written.push(name);
@@ -106,6 +106,27 @@ impl<'s> ColumnPlan<'s> {
             id_column,
             decimal_comma: spec.decimal == DecimalMark::Comma,
         })
+    }
+
+    /// The plan with its own copy of the codes it uses (a few entries each), for work that
+    /// outlives the spec (the runs of a Parquet table written when its reader reaches them).
+    pub fn into_owned(self) -> ColumnPlan<'static> {
+        ColumnPlan {
+            out: self
+                .out
+                .into_iter()
+                .map(|o| Out {
+                    source: o.source,
+                    numeric: o.numeric,
+                    codes: o.codes.map(|c| Cow::Owned(c.into_owned())),
+                    list: o.list,
+                })
+                .collect(),
+            header: self.header,
+            ignored: self.ignored,
+            id_column: self.id_column,
+            decimal_comma: self.decimal_comma,
+        }
     }
 
     /// The notices for the ignored columns of `source_name`.
@@ -151,7 +172,6 @@ impl<'s> ColumnPlan<'s> {
         }
     }
 
-    /// The contract's text for `text` in column `o`.
     /// [`ColumnPlan::write_row`] for a reader that writes each source cell's text itself:
     /// `write(i, out)` appends source column `i`'s text to `out` (the record's own buffer,
     /// or `scratch` when the value still needs its codes or decimal comma translated).
@@ -179,9 +199,10 @@ impl<'s> ColumnPlan<'s> {
         }
     }
 
+    /// The contract's text for `text` in column `o`.
     fn translate<'t>(&self, o: &Out<'_>, text: &'t str) -> Cow<'t, str> {
         let mut value = Cow::Borrowed(text);
-        if let Some(codes) = o.codes {
+        if let Some(codes) = &o.codes {
             value = if o.list {
                 code_list(codes, text)
             } else {

@@ -135,6 +135,7 @@ mod tests {
                 header: vec!["participant_id".into()],
                 header_line: 1,
                 blocks: vec![block],
+                lazy: None,
             },
             rejected: vec![redcap::RowProblem {
                 line: 7,
@@ -146,7 +147,7 @@ mod tests {
         };
         let t = lay_out(CohortFile::Scores, part);
         assert_eq!(t.rows, 3);
-        let lines: Vec<u64> = t.records.records().map(|(l, _)| l).collect();
+        let lines: Vec<u64> = t.records.records().into_iter().map(|(l, _)| l).collect();
         assert_eq!(lines, [2, 5, 9]);
         assert_eq!(
             (t.rejected[0].location, t.rejected[0].id.as_str()),
