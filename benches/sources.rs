@@ -7,7 +7,8 @@
 //!   commas, renamed columns and coded arms and statuses;
 //! - `xlsx`: the same rows as one workbook of typed cells (numbers, dates), three sheets;
 //! - `parquet`: the same rows as three Parquet files with typed columns (integers, floats,
-//!   dates; polars' CSV reader infers them, as a data team's pipeline would);
+//!   dates; polars' CSV reader infers them, as a data team's pipeline would), in row groups
+//!   of 1,048,576 rows (pyarrow's default, so pandas');
 //! - `redcap`: the same cohort as a REDCap records export + data dictionary
 //!   (`cohort::redcap::write_example`: BOM, CRLF, quoted text, every field a column in every
 //!   row, events and a repeating instrument).
@@ -177,21 +178,34 @@ fn write_xlsx(contract: &Path, dir: &Path) {
 
 /// The three cohorts, written on first use.
 /// The contract cohort as three Parquet files, columns typed as polars infers them from the
-/// CSV (dates parsed). The types are inferred from the first 100,000 rows, as polars does by
-/// default: inferring dates over every row of a million-participant cohort took 7 minutes.
+/// CSV (dates parsed), in row groups of [`ROW_GROUP`] rows. The types are inferred from the
+/// first 100,000 rows, as polars does by default: inferring dates over every row of a
+/// million-participant cohort took 7 minutes.
 fn write_parquet(contract: &Path, dir: &Path) {
     use polars::prelude::{CsvReadOptions, ParquetWriter, SerReader};
     std::fs::create_dir_all(dir).unwrap();
     for (file, name) in FILES.iter().zip(["participants", "sessions", "scores"]) {
-        let mut frame = CsvReadOptions::default()
+        let frame = CsvReadOptions::default()
             .with_infer_schema_length(Some(100_000))
             .map_parse_options(|o| o.with_try_parse_dates(true))
             .try_into_reader_with_file_path(Some(contract.join(file)))
             .unwrap()
             .finish()
             .unwrap();
+        // polars writes a row group per chunk of the frame (its CSV reader's, millions of
+        // rows): cut the frame into chunks of ROW_GROUP rows first.
+        let height = frame.height();
+        let mut grouped = frame.slice(0, ROW_GROUP.min(height));
+        for from in (ROW_GROUP..height).step_by(ROW_GROUP) {
+            grouped
+                .vstack_mut(&frame.slice(from as i64, ROW_GROUP))
+                .unwrap();
+        }
         let out = std::fs::File::create(dir.join(format!("{name}.parquet"))).unwrap();
-        ParquetWriter::new(out).finish(&mut frame).unwrap();
+        ParquetWriter::new(out)
+            .with_row_group_size(Some(ROW_GROUP))
+            .finish(&mut grouped)
+            .unwrap();
     }
     std::fs::write(
         dir.join("trial.toml"),
@@ -199,6 +213,10 @@ fn write_parquet(contract: &Path, dir: &Path) {
     )
     .unwrap();
 }
+
+/// Rows of a row group in the bench's Parquet files: 1,048,576, the most pyarrow writes by
+/// default (`pandas.DataFrame.to_parquet`, `pyarrow.parquet.write_table`).
+const ROW_GROUP: usize = 1 << 20;
 
 /// The contract cohort as a REDCap project's export, dictionary and trial.toml.
 fn write_redcap(contract: &Path, dir: &Path) {

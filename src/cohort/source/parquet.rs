@@ -14,11 +14,13 @@
 use std::io::Cursor;
 use std::ops::Range;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use polars::prelude::{
-    BooleanChunked, DataFrame, DataType, Float32Chunked, Float64Chunked, Int32Chunked,
-    Int64Chunked, ParquetReader, SerReader, Series, StringChunked, TimeUnit, UInt64Chunked,
+    BooleanChunked, DataFrame, DataType, FileMetadata, FileMetadataRef, Float32Chunked,
+    Float64Chunked, Int32Chunked, Int64Chunked, ParallelStrategy, ParquetReader, PolarsError,
+    PolarsResult, SerReader, Series, StringChunked, TimeUnit, UInt64Chunked,
 };
 
 use super::plan::ColumnPlan;
@@ -27,6 +29,7 @@ use super::{SourceError, TranslateOptions, Translation};
 use crate::cohort::ledger::CohortFile;
 use crate::cohort::records::{LazyRecords, RecordBlock, RecordRuns, RecordTable};
 use crate::cohort::value::{DateWriter, write_date};
+use crate::files::InputBytes;
 
 /// Rows of a file written as records by one task: enough to be worth a thread, few enough
 /// that a large file is shared out evenly and a run's records stay small.
@@ -34,9 +37,9 @@ const RUN: usize = 64 * 1024;
 
 /// Reads the three Parquet files of a `[source]`.
 ///
-/// The files are decoded at once; each file's rows are written as records in runs of
-/// [`RUN`] when the contract's reader reaches them, on its threads (the records are the same
-/// whatever ran where), so a table is never held whole both as columns and as records.
+/// The files are read at once, each row group decoded once to check it; each file's rows
+/// are then written as records a run at a time when the contract's reader reaches them, on
+/// its threads ([`Runs`]; the records are the same whatever ran where).
 ///
 /// # Errors
 /// [`SourceError`] for a file that cannot be read as Parquet, a column of an unusable type, or
@@ -49,20 +52,13 @@ pub fn read(
 ) -> Result<Translation, SourceError> {
     super::per_file(dir, spec, &pq.files, options, |bytes, rel, mut job| {
         let path = rel.join(dir);
-        let unreadable = |why: String| SourceError::Input {
+        let unreadable = |e: PolarsError| SourceError::Input {
             path: path.clone(),
-            source: std::io::Error::new(std::io::ErrorKind::InvalidData, why),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("it is not a readable Parquet file ({e})"),
+            ),
         };
-        let frame = ParquetReader::new(Cursor::new(bytes))
-            .finish()
-            .map_err(|e| unreadable(format!("it is not a readable Parquet file ({e})")))?;
-        let header: Vec<String> = frame
-            .get_column_names()
-            .iter()
-            .map(|c| c.to_string())
-            .collect();
-        let plan = job.plan(&header)?;
-        let normalized = normalize(&frame).map_err(|e| unreadable(e.to_string()))?;
         let unusable = |(column, dtype): (String, String)| SourceError::Usage {
             path: rel.as_str().to_owned(),
             key: format!("column {column}"),
@@ -70,18 +66,18 @@ pub fn read(
                 "has type {dtype}; a cohort column must be a string, an integer, a float, a boolean, a date or a categorical (convert it before writing the file)"
             ),
         };
-        let width = cells(&normalized).map_err(unusable)?.len();
-        let height = frame.height();
-        drop(frame);
-        let plan = plan.into_owned();
+        let file = FileRuns::read(bytes, RUN).map_err(|e| match e {
+            Problem::Unreadable(e) => unreadable(e),
+            Problem::Unusable(column) => unusable(column),
+        })?;
+        let plan = job.plan(&file.header)?.into_owned();
+        let height = file.height;
         job.source.rows += height as u64;
         let runs = Runs {
             table: job.table,
             source: job.source_index,
             plan,
-            columns: normalized,
-            width,
-            rows: runs_of(height, RUN),
+            file,
         };
         Ok(super::Table {
             table: job.table,
@@ -98,21 +94,238 @@ pub fn read(
     })
 }
 
+/// Why a Parquet file cannot be read as a table.
+enum Problem {
+    /// It cannot be decoded.
+    Unreadable(PolarsError),
+    /// A column has a type the contract has no text for: its name and type.
+    Unusable((String, String)),
+}
+
+/// A Parquet file cut into runs of rows.
+struct FileRuns {
+    /// The file's column names.
+    header: Vec<String>,
+    /// Its columns.
+    width: usize,
+    /// Its rows.
+    height: usize,
+    bytes: InputBytes,
+    metadata: FileMetadataRef,
+    units: Vec<Unit>,
+    /// Each run's unit and rows (numbered from 0 in the file).
+    runs: Vec<(usize, Range<usize>)>,
+}
+
+impl FileRuns {
+    /// The file `bytes` in runs of `run` rows. Each unit of row groups is decoded here once,
+    /// to find now whatever cannot be read or used, and dropped; the runs decode it again
+    /// when the reader reaches them.
+    fn read(bytes: InputBytes, run: usize) -> Result<FileRuns, Problem> {
+        let metadata = ParquetReader::new(Cursor::new(&bytes[..]))
+            .get_metadata()
+            .map_err(Problem::Unreadable)?
+            .clone();
+        // The units are checked on the threads of the budget (the readers wait for them).
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let checked = crate::parallel::map_queued(&units_of(&metadata, run), threads, |groups| {
+            let frame =
+                decode_groups(&bytes, &metadata, groups.clone()).map_err(Problem::Unreadable)?;
+            let normalized = normalize(&frame).map_err(Problem::Unreadable)?;
+            let width = cells(&normalized).map_err(Problem::Unusable)?.len();
+            Ok((groups.clone(), frame.height(), width, names(&frame)))
+        });
+        let mut units = Vec::new();
+        let mut header = Vec::new();
+        let mut width = 0;
+        let mut height = 0;
+        for unit in checked {
+            let (groups, rows, unit_width, names) = unit?;
+            if units.is_empty() {
+                header = names;
+            }
+            width = unit_width;
+            units.push(Unit {
+                groups,
+                rows: height..height + rows,
+                columns: Mutex::new(None),
+                left: AtomicUsize::new(0),
+            });
+            height += rows;
+        }
+        if units.is_empty() {
+            // No row group: the columns' names and types from the empty frame.
+            let frame = ParquetReader::new(Cursor::new(&bytes[..]))
+                .finish()
+                .map_err(Problem::Unreadable)?;
+            let normalized = normalize(&frame).map_err(Problem::Unreadable)?;
+            width = cells(&normalized).map_err(Problem::Unusable)?.len();
+            header = names(&frame);
+        }
+        let mut runs = Vec::new();
+        for (u, unit) in units.iter_mut().enumerate() {
+            let of_unit = runs_of(unit.rows.len(), run);
+            unit.left = AtomicUsize::new(of_unit.len());
+            let at = unit.rows.start;
+            runs.extend(of_unit.into_iter().map(|r| (u, at + r.start..at + r.end)));
+        }
+        Ok(FileRuns {
+            header,
+            width,
+            height,
+            bytes,
+            metadata,
+            units,
+            runs,
+        })
+    }
+}
+
+/// The column names of a frame.
+fn names(frame: &DataFrame) -> Vec<String> {
+    frame
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .collect()
+}
+
+/// The file's row groups as units decoded together: consecutive groups until a unit holds
+/// `run` rows or more (a file of small groups is not decoded a few rows at a time).
+fn units_of(metadata: &FileMetadata, run: usize) -> Vec<Range<usize>> {
+    let mut units = Vec::new();
+    let (mut from, mut rows) = (0, 0);
+    for (g, group) in metadata.row_groups.iter().enumerate() {
+        rows += group.num_rows();
+        if rows >= run {
+            units.push(from..g + 1);
+            (from, rows) = (g + 1, 0);
+        }
+    }
+    if from < metadata.row_groups.len() {
+        units.push(from..metadata.row_groups.len());
+    }
+    units
+}
+
+/// Row groups `groups` of the file `bytes` whose footer is `metadata`, decoded on this
+/// thread.
+fn decode_groups(
+    bytes: &[u8],
+    metadata: &FileMetadata,
+    groups: Range<usize>,
+) -> PolarsResult<DataFrame> {
+    let row_groups = metadata.row_groups[groups].to_vec();
+    let num_rows = row_groups.iter().map(|g| g.num_rows()).sum();
+    let part = FileMetadata {
+        version: metadata.version,
+        num_rows,
+        max_row_group_height: metadata.max_row_group_height,
+        created_by: metadata.created_by.clone(),
+        row_groups,
+        key_value_metadata: metadata.key_value_metadata.clone(),
+        schema_descr: metadata.schema_descr.clone(),
+        column_orders: metadata.column_orders.clone(),
+        footer_buf: metadata.footer_buf.clone(),
+    };
+    let mut reader = ParquetReader::new(Cursor::new(bytes)).read_parallel(ParallelStrategy::None);
+    reader.set_metadata(Arc::new(part));
+    reader.finish()
+}
+
+/// Consecutive row groups of a file, decoded when the first of their runs is reached and
+/// dropped when the last is written.
+struct Unit {
+    groups: Range<usize>,
+    /// Its rows, numbered from 0 in the file.
+    rows: Range<usize>,
+    /// The decoded columns, normalized, while runs of the unit are being written.
+    columns: Mutex<Option<Arc<Vec<Series>>>>,
+    /// Runs of the unit not written yet.
+    left: AtomicUsize,
+}
+
 /// A Parquet table's rows as records, written a run of [`RUN`] rows at a time when the
-/// contract's reader reaches them (on its threads), from slices of the decoded columns (no
-/// copy: the columns stay in the chunks the file's row groups gave them). The column types
-/// were checked when the file was read, so writing a run cannot fail; the plan rejects no
-/// row (an unknown code passes unchanged, for the contract's check).
+/// contract's reader reaches them (on its threads), from the run's unit of row groups,
+/// decoded then and shared by the unit's runs: the file is never held whole in memory,
+/// neither as columns nor as records (a 1M-participant cohort held both, 2.1 GB, and spent
+/// most of its time having the kernel zero that memory: benches/README.md, "sources").
+/// Whatever could fail (a group that cannot be decoded, a column of an unusable type) was
+/// found when the file was read, so writing a run cannot; the plan rejects no row (an unknown
+/// code passes unchanged, for the contract's check).
 struct Runs {
     table: CohortFile,
     source: usize,
     plan: ColumnPlan<'static>,
-    /// The file's columns, normalized.
-    columns: Vec<Series>,
-    /// Source columns.
-    width: usize,
-    /// Rows of each run, numbered from 0.
-    rows: Vec<Range<usize>>,
+    file: FileRuns,
+}
+
+impl Runs {
+    /// The columns of unit `u`, decoded by the first run that needs them.
+    fn columns(&self, u: usize) -> Arc<Vec<Series>> {
+        let unit = &self.file.units[u];
+        let mut slot = unit.columns.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(columns) = &*slot {
+            return Arc::clone(columns);
+        }
+        let frame = decode_groups(&self.file.bytes, &self.file.metadata, unit.groups.clone())
+            .expect("every row group was decoded once when the file was read");
+        let columns = Arc::new(normalize(&frame).expect("normalized when the file was read"));
+        *slot = Some(Arc::clone(&columns));
+        columns
+    }
+
+    /// Marks a run of unit `u` written; the last drops the unit's columns.
+    fn written(&self, u: usize) {
+        let unit = &self.file.units[u];
+        let last = unit
+            .left
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            == Ok(1);
+        if last {
+            unit.columns
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take();
+        }
+    }
+}
+
+impl RecordRuns for Runs {
+    fn runs(&self) -> usize {
+        self.file.runs.len()
+    }
+
+    fn len(&self, k: usize) -> usize {
+        self.file.runs[k].1.len()
+    }
+
+    fn write(&self, k: usize) -> Vec<RecordBlock> {
+        let (u, rows) = self.file.runs[k].clone();
+        let unit_columns = self.columns(u);
+        let from = rows.start - self.file.units[u].rows.start;
+        let columns: Vec<Series> = unit_columns
+            .iter()
+            .map(|s| s.slice(from as i64, rows.len()))
+            .collect();
+        drop(unit_columns);
+        let cells = cells(&columns).expect("the column types were checked when the file was read");
+        let mut builder = self.plan.builder(self.table, self.source, 0);
+        builder.reserve(rows.len(), rows.len() * 8 * self.file.width);
+        let mut scratch = Vec::new();
+        let mut dates = vec![DateWriter::default(); self.file.width];
+        for (i, row) in rows.enumerate() {
+            // A row's location is its number in the file, from 1.
+            self.plan
+                .write_row_into(&mut builder, row as u64 + 1, &mut scratch, |c, out| {
+                    cells[c].write(i, out, &mut dates[c]);
+                });
+        }
+        drop(cells);
+        drop(columns);
+        self.written(u);
+        builder.finish().records.blocks
+    }
 }
 
 /// Rows `0..height` in runs of `run` rows.
@@ -121,38 +334,6 @@ fn runs_of(height: usize, run: usize) -> Vec<Range<usize>> {
         .step_by(run)
         .map(|from| from..(from + run).min(height))
         .collect()
-}
-
-impl RecordRuns for Runs {
-    fn runs(&self) -> usize {
-        self.rows.len()
-    }
-
-    fn len(&self, k: usize) -> usize {
-        self.rows[k].len()
-    }
-
-    fn write(&self, k: usize) -> Vec<RecordBlock> {
-        let rows = self.rows[k].clone();
-        let sliced: Vec<Series> = self
-            .columns
-            .iter()
-            .map(|s| s.slice(rows.start as i64, rows.len()))
-            .collect();
-        let cells = cells(&sliced).expect("a slice has its column's type, checked on reading");
-        let mut builder = self.plan.builder(self.table, self.source, 0);
-        builder.reserve(rows.len(), rows.len() * 8 * self.width);
-        let mut scratch = Vec::new();
-        let mut dates = vec![DateWriter::default(); self.width];
-        for (i, row) in rows.enumerate() {
-            // A row's location is its number in the file, from 1.
-            self.plan
-                .write_row_into(&mut builder, row as u64 + 1, &mut scratch, |c, out| {
-                    cells[c].write(i, out, &mut dates[c]);
-                });
-        }
-        builder.finish().records.blocks
-    }
 }
 
 /// The column names of a Parquet file, from its schema (no rows read): what `trialdose init`
@@ -376,23 +557,62 @@ mod tests {
         assert_eq!(rows[2], ["P3", "40", "0", "0.5", "", "3"]);
     }
 
+    /// `frame` as a Parquet file whose row groups are the frame's chunks.
+    fn parquet_bytes(frame: &mut DataFrame, group: usize) -> InputBytes {
+        let mut out = Vec::new();
+        polars::prelude::ParquetWriter::new(&mut out)
+            .with_row_group_size(Some(group))
+            .finish(frame)
+            .unwrap();
+        InputBytes::Read(out)
+    }
+
+    /// A frame of `ids` and `arms`, one chunk per slice of `chunks` rows.
+    fn chunked(ids: &[&str], arms: &[Option<i64>], chunks: &[usize]) -> DataFrame {
+        let mut frame: Option<DataFrame> = None;
+        let mut from = 0;
+        for &n in chunks {
+            let part = DataFrame::new_infer_height(vec![
+                Column::new("participant_id".into(), &ids[from..from + n]),
+                Column::new("arm".into(), &arms[from..from + n]),
+            ])
+            .unwrap();
+            match &mut frame {
+                Some(f) => {
+                    f.vstack_mut(&part).unwrap();
+                }
+                None => frame = Some(part),
+            }
+            from += n;
+        }
+        frame.unwrap()
+    }
+
+    #[test]
+    fn row_groups_are_decoded_in_units_and_written_in_runs() {
+        // Groups of 1, 1 and 1 rows with runs of 2: the first two groups are one unit.
+        let mut f = chunked(&["P1", "P2", "P3"], &[Some(1), Some(2), None], &[1, 1, 1]);
+        let file = FileRuns::read(parquet_bytes(&mut f, 1), 2).ok().unwrap();
+        assert_eq!(file.metadata.row_groups.len(), 3);
+        let units: Vec<_> = file
+            .units
+            .iter()
+            .map(|u| (u.groups.clone(), u.rows.clone()))
+            .collect();
+        assert_eq!(units, [(0..2, 0..2), (2..3, 2..3)]);
+        assert_eq!(file.runs, [(0, 0..2), (1, 2..3)]);
+    }
+
     #[test]
     fn runs_write_every_row_once_in_order_at_its_row_number() {
-        // Two chunks (as two row groups give), cut into runs of 3 rows that straddle them,
-        // with a code applied by a plan that outlives its spec.
-        let mut frame = DataFrame::new_infer_height(vec![
-            Column::new("participant_id".into(), ["P1", "P2", "P3", "P4"]),
-            Column::new("arm".into(), [Some(1i64), None, Some(2), Some(1)]),
-        ])
-        .unwrap();
-        let more = DataFrame::new_infer_height(vec![
-            Column::new("participant_id".into(), ["P5", "P6", "P7"]),
-            Column::new("arm".into(), [Some(2i64), Some(1), Some(9)]),
-        ])
-        .unwrap();
-        frame.vstack_mut(&more).unwrap();
-        assert_eq!(frame.first_col_n_chunks(), 2);
-        let header: Vec<String> = ["participant_id", "arm"].map(String::from).to_vec();
+        // Two row groups (4 and 3 rows) in runs of 2 rows, with a code applied by a plan that
+        // outlives its spec.
+        let ids = ["P1", "P2", "P3", "P4", "P5", "P6", "P7"];
+        let arms = [Some(1), None, Some(2), Some(1), Some(2), Some(1), Some(9)];
+        let mut f = chunked(&ids, &arms, &[4, 3]);
+        let file = FileRuns::read(parquet_bytes(&mut f, 3), 2).ok().unwrap();
+        assert_eq!((file.height, file.width), (7, 2));
+        assert_eq!(file.runs, [(0, 0..2), (0, 2..4), (1, 4..6), (1, 6..7)]);
         let plan = {
             let spec = SourceSpec::from_toml(
                 "[source]\nformat = \"parquet\"\n[source.codes.arm]\n\"1\" = \"control\"\n\"2\" = \"60x2\"\n",
@@ -401,24 +621,27 @@ mod tests {
             )
             .unwrap()
             .unwrap();
-            ColumnPlan::new(CohortFile::Participants, &header, &spec, &[], "p.parquet")
-                .unwrap()
-                .into_owned()
+            ColumnPlan::new(
+                CohortFile::Participants,
+                &file.header,
+                &spec,
+                &[],
+                "p.parquet",
+            )
+            .unwrap()
+            .into_owned()
         };
-        let runs = Runs {
+        let runs = Arc::new(Runs {
             table: CohortFile::Participants,
             source: 0,
             plan,
-            columns: normalize(&frame).unwrap(),
-            width: 2,
-            rows: runs_of(7, 3),
-        };
-        assert_eq!(runs.rows, [0..3, 3..6, 6..7]);
+            file,
+        });
         let table = RecordTable {
-            header: header.clone(),
+            header: runs.plan.header.clone(),
             header_line: 0,
             blocks: Vec::new(),
-            lazy: Some(LazyRecords(Arc::new(runs))),
+            lazy: Some(LazyRecords(runs.clone())),
         };
         let text = |v: &[u8]| String::from_utf8(v.to_vec()).unwrap();
         let got: Vec<(u64, Vec<String>)> = table
@@ -426,20 +649,20 @@ mod tests {
             .into_iter()
             .map(|(line, cells)| (line, cells.iter().map(|c| text(c)).collect()))
             .collect();
-        let want: Vec<(u64, Vec<String>)> = [
-            ("P1", "control"),
-            ("P2", ""),
-            ("P3", "60x2"),
-            ("P4", "control"),
-            ("P5", "60x2"),
-            ("P6", "control"),
-            ("P7", "9"),
-        ]
-        .iter()
-        .enumerate()
-        .map(|(i, (id, arm))| (i as u64 + 1, vec![id.to_string(), arm.to_string()]))
-        .collect();
+        let want: Vec<(u64, Vec<String>)> = ids
+            .iter()
+            .zip(["control", "", "60x2", "control", "60x2", "control", "9"])
+            .enumerate()
+            .map(|(i, (id, arm))| (i as u64 + 1, vec![id.to_string(), arm.to_string()]))
+            .collect();
         assert_eq!(got, want);
+        // Every unit's columns were dropped after its last run.
+        assert!(
+            runs.file
+                .units
+                .iter()
+                .all(|u| u.columns.lock().unwrap().is_none())
+        );
     }
 
     #[test]
