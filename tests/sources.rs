@@ -946,6 +946,39 @@ fn parquet_files_analyse_as_the_contract_csv_with_row_numbers() {
     assert!(run.all_output().contains("participants.parquet"), "{run}");
 }
 
+#[test]
+fn damaged_parquet_files_exit_66_naming_the_file_and_never_panic() {
+    // A file cut short (no footer), and files with bytes overwritten in their data pages
+    // (the footer intact): each is refused as input (66), naming the file, before any row is
+    // read; none makes the tool panic.
+    let s = Setup::new();
+    write_parquet(&s.path("pq"), &s.tables);
+    let good = std::fs::read(s.path("pq").join("sessions.parquet")).unwrap();
+    let footer = u32::from_le_bytes(good[good.len() - 8..good.len() - 4].try_into().unwrap());
+    let data_end = good.len() - 8 - footer as usize;
+    let mut damaged: Vec<Vec<u8>> = vec![good[..good.len() / 2].to_vec()];
+    for (from, byte) in [
+        (4, 0xff),
+        (data_end / 3, 0x00),
+        (data_end / 2, 0xa5),
+        (4, 0x00),
+    ] {
+        let mut bytes = good.clone();
+        let to = (from + 64).min(data_end);
+        bytes[from..to].fill(byte);
+        damaged.push(bytes);
+    }
+    for (k, bytes) in damaged.iter().enumerate() {
+        std::fs::write(s.path("pq").join("sessions.parquet"), bytes).unwrap();
+        let run = trialdose(["validate".as_ref(), s.path("pq").as_os_str()]);
+        assert!(!run.stderr.contains("panicked"), "damage {k}: {run}");
+        assert!(
+            run.code == 66 && run.stderr.contains("sessions.parquet"),
+            "damage {k}: {run}"
+        );
+    }
+}
+
 /// The faulty cohort as a REDCap project: export, dictionary and trial.toml written by
 /// `cohort::redcap::write_example` (BOM, CRLF, quoted text, checkbox columns, events, a
 /// repeating instrument and an empty follow-up event).
