@@ -947,6 +947,40 @@ fn parquet_files_analyse_as_the_contract_csv_with_row_numbers() {
 }
 
 #[test]
+fn a_table_whose_columns_are_all_unmapped_says_so_row_by_row() {
+    // The example cohort as `;` files whose sessions file has none of the contract's
+    // columns: every sessions row is rejected naming the mapping (not "the file is empty").
+    let tmp = tempfile::tempdir().unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/dream-like");
+    for name in ["participants.csv", "scores.csv"] {
+        let text = std::fs::read_to_string(example.join(name)).unwrap();
+        write(&tmp.path().join(name), text.replace(',', ";").as_bytes());
+    }
+    write(
+        &tmp.path().join("sessions.csv"),
+        b"Termin;Dauer\n1;30\n2;45\n",
+    );
+    write(
+        &tmp.path().join("trial.toml"),
+        b"[source]\nformat = \"csv\"\ndelimiter = \";\"\n",
+    );
+    let run = trialdose(["validate".as_ref(), tmp.path().as_os_str()]);
+    assert_eq!(run.code, 65, "{run}");
+    assert!(
+        run.stdout
+            .contains("sessions.csv              2 rows = 0 accepted + 2 rejected"),
+        "{run}"
+    );
+    let expected = "none of the source's columns is mapped to a column of the sessions table (the notes name the columns ignored); map them under [source.columns.sessions], at least: participant_id,date";
+    assert!(
+        run.stdout
+            .contains(&format!("line 2: row not read: {expected}")),
+        "{run}"
+    );
+    assert!(!run.all_output().contains("file is empty"), "{run}");
+}
+
+#[test]
 fn damaged_parquet_files_exit_66_naming_the_file_and_never_panic() {
     // A file cut short (no footer), and files with bytes overwritten in their data pages
     // (the footer intact): each is refused as input (66), naming the file, before any row is

@@ -19,6 +19,29 @@ pub struct Columns {
 }
 
 impl Columns {
+    /// [`Columns::map`] for the header of `source`, the `file` table. A table translated
+    /// from another source whose columns `[source]` maps none of has no header but has rows:
+    /// its problem is the mapping, not an empty file, and the reason says so.
+    pub fn of(
+        source: &CsvSource<'_>,
+        file: CohortFile,
+        known: &[&str],
+        required: &[&str],
+    ) -> Columns {
+        let mut cols = Columns::map(source.header(), known, required);
+        if source.header().is_empty() && source.has_records() {
+            let table = crate::cohort::source::spec::table_key(file);
+            cols.fatal = Some((
+                String::new(),
+                format!(
+                    "none of the source's columns is mapped to a column of the {table} table (the notes name the columns ignored); map them under [source.columns.{table}], at least: {}",
+                    required.join(",")
+                ),
+            ));
+        }
+        cols
+    }
+
     /// Maps `header` against the `known` column names; `required` must all be present.
     pub fn map(header: &[String], known: &[&str], required: &[&str]) -> Columns {
         let mut index = vec![None; known.len()];

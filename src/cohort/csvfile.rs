@@ -640,6 +640,11 @@ impl<'a> CsvSource<'a> {
         }
     }
 
+    /// True for a translated table holding records (with or without columns).
+    pub fn has_records(&self) -> bool {
+        self.records.is_some_and(|t| !t.is_empty())
+    }
+
     /// Column names as written (trimmed); empty for an empty file.
     pub fn header(&self) -> &[String] {
         &self.header

@@ -245,7 +245,7 @@ fn read_with(
     threads: usize,
     fast_path: bool,
 ) -> ParticipantsRead {
-    let cols = Columns::map(source.header(), &KNOWN, &REQUIRED);
+    let cols = Columns::of(source, CohortFile::Participants, &KNOWN, &REQUIRED);
     let arm_list: Vec<&str> = protocol.arms().iter().map(|a| a.id()).collect();
     let arm_list = arm_list.join(", ");
     // The fast path reads files of the eight columns in any order: plain lines straight from

@@ -139,7 +139,7 @@ fn read_with(
 ) -> ScoresRead {
     let mut known: Vec<&str> = KNOWN.to_vec();
     known.extend(protocol.markers().iter().map(|m| m.column()));
-    let cols = Columns::map(source.header(), &known, &REQUIRED);
+    let cols = Columns::of(source, CohortFile::Scores, &known, &REQUIRED);
     let n_markers = protocol.markers().len();
     let pain_max = protocol.pain_max();
     let ndi_max = protocol.ndi_max();

@@ -508,7 +508,7 @@ fn read_with(
     threads: usize,
     fast_path: bool,
 ) -> SessionsRead {
-    let cols = Columns::map(source.header(), &KNOWN, &REQUIRED);
+    let cols = Columns::of(source, CohortFile::Sessions, &KNOWN, &REQUIRED);
     let max_minutes = Decimal::from_int(i64::from(MAX_MINUTES));
     // The fast path reads files with the six columns in any order: plain lines straight
     // from the bytes, other records (quoted cells, CRLF) once tokenized.
