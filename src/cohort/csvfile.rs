@@ -13,7 +13,7 @@
 //! ([`process_lines`]) and leave the rest to the tokenizer; plain lines are split eight bytes
 //! at a time.
 
-use crate::cohort::records::{RecordBlock, RecordTable};
+use crate::cohort::records::{RecordBlock, RecordRuns, RecordTable};
 use std::ops::Range;
 
 /// The longest cell the readers take, in bytes (64 KiB). No value of the data contract comes
@@ -185,8 +185,6 @@ fn split_plain_line<const D: u8>(rest: &[u8], ends: &mut Vec<usize>) -> Option<(
 struct QuotedScan {
     /// Content start of the field being read.
     start: usize,
-    /// The field being read is quoted.
-    quoted: bool,
     /// Inside the quotes of a quoted field.
     in_quotes: bool,
     /// Position of the last closing quote (a separator or line end must follow at once).
@@ -260,9 +258,9 @@ impl QuotedScan {
     /// Starts the field at `at`.
     #[inline(always)]
     fn open(&mut self, rest: &[u8], at: usize) {
-        self.quoted = rest.get(at) == Some(&b'"');
-        self.in_quotes = self.quoted;
-        self.start = at + usize::from(self.quoted);
+        let quoted = rest.get(at) == Some(&b'"');
+        self.in_quotes = quoted;
+        self.start = at + usize::from(quoted);
         self.next = self.start;
     }
 }
@@ -282,7 +280,6 @@ fn split_quoted_line<const D: u8>(
 ) -> Option<usize> {
     let mut scan = QuotedScan {
         start: 0,
-        quoted: false,
         in_quotes: false,
         closed_at: None,
         next: 0,
@@ -1041,7 +1038,8 @@ where
         }
     }
     if let Some(lazy) = &table.lazy {
-        runs.extend((0..lazy.0.runs()).map(Run::OnDemand));
+        let lazy = &*lazy.0;
+        runs.extend((0..lazy.runs()).map(|k| Run::OnDemand(lazy, k)));
     }
     crate::parallel::map_queued(&runs, threads, |run| {
         let mut state = make();
@@ -1049,12 +1047,7 @@ where
             Run::Written(block, range) => {
                 read_block(block, range.clone(), range.len(), &mut state, &each);
             }
-            Run::OnDemand(k) => {
-                let lazy = &table
-                    .lazy
-                    .as_ref()
-                    .expect("on-demand runs come from `lazy`")
-                    .0;
+            Run::OnDemand(lazy, k) => {
                 let hint = lazy.len(*k);
                 for block in lazy.write(*k) {
                     read_block(&block, 0..block.len(), hint, &mut state, &each);
@@ -1070,7 +1063,7 @@ enum Run<'t> {
     /// Records `range` of a block written already.
     Written(&'t RecordBlock, Range<usize>),
     /// Run `k` of the records written on demand.
-    OnDemand(usize),
+    OnDemand(&'t dyn RecordRuns, usize),
 }
 
 /// Hands records `range` of `block` to `each`, one at a time, their fields borrowed as spans

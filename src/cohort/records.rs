@@ -204,8 +204,8 @@ impl RecordTable {
         }
     }
 
-    /// Every record's location and fields, in order (for tests and small tables: the fields
-    /// are copied).
+    /// Every record's location and fields, in order (for tests: the fields are copied).
+    #[cfg(test)]
     pub fn records(&self) -> Vec<(u64, Vec<Vec<u8>>)> {
         let mut out = Vec::with_capacity(self.len());
         self.each_block(|b| {

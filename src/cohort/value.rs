@@ -167,8 +167,8 @@ impl DateWriter {
             return;
         }
         let at = out.len();
-        write_date(out, days);
         let (y, m, d) = civil_from_days(days);
+        write_civil(out, (y, m, d));
         if out.len() == at + 10 && (0..=9999).contains(&y) {
             let first = days - (d as i32 - 1);
             let (ny, nm) = if m == 12 {
@@ -189,7 +189,12 @@ impl DateWriter {
 /// year as `format!` writes it.
 #[inline]
 pub fn write_date(out: &mut Vec<u8>, days: i32) {
-    let (y, m, d) = civil_from_days(days);
+    write_civil(out, civil_from_days(days));
+}
+
+/// [`write_date`] of a date already split into year, month and day.
+#[inline]
+fn write_civil(out: &mut Vec<u8>, (y, m, d): (i32, u32, u32)) {
     match u32::try_from(y) {
         Ok(y) if y <= 9999 => {
             let digit = |v: u32| b'0' + (v % 10) as u8;

@@ -78,25 +78,31 @@ pub fn open_input(path: &Path) -> io::Result<File> {
 /// # Errors
 /// As [`open_input`], the refusal of a large file, or a read error.
 pub fn read_input(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
-    let file = open_input(path)?;
-    let too_large = |size: u64| {
-        io::Error::new(
-            io::ErrorKind::FileTooLarge,
-            format!(
-                "it holds {size} bytes, more than the {limit} bytes ({} MiB) allowed for this input",
-                limit >> 20
-            ),
-        )
-    };
+    read_opened(open_input(path)?, limit)
+}
+
+/// The refusal of an input of `size` bytes, more than `limit`.
+fn too_large(size: u64, limit: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::FileTooLarge,
+        format!(
+            "it holds {size} bytes, more than the {limit} bytes ({} MiB) allowed for this input",
+            limit >> 20
+        ),
+    )
+}
+
+/// [`read_input`] of a file [`open_input`] opened.
+fn read_opened(file: File, limit: u64) -> io::Result<Vec<u8>> {
     let len = file.metadata()?.len();
     if len > limit {
-        return Err(too_large(len));
+        return Err(too_large(len, limit));
     }
     let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
     // The file may grow after the check: read one byte past the limit at most.
     file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
-        return Err(too_large(bytes.len() as u64));
+        return Err(too_large(bytes.len() as u64, limit));
     }
     Ok(bytes)
 }
@@ -135,23 +141,21 @@ pub fn map_input(path: &Path, limit: u64) -> io::Result<InputBytes> {
     let file = open_input(path)?;
     let len = file.metadata()?.len();
     if len > limit {
-        return read_input(path, limit).map(InputBytes::Read);
+        return Err(too_large(len, limit));
     }
-    if len > 0 {
-        // SAFETY: the map is read-only and lives only while the input is read. Like every
-        // reader of a memory-mapped file (polars included), it assumes no other process
-        // truncates the file meanwhile (a file cut short under the map ends the process with
-        // SIGBUS: replace an input by renaming a new file over it, as downloads and editors
-        // do, not by rewriting it in place during a run). The length checked against the
-        // limit is the length mapped, however the file grows meanwhile.
-        let Ok(len) = usize::try_from(len) else {
-            return read_input(path, limit).map(InputBytes::Read);
-        };
-        if let Ok(m) = unsafe { memmap2::MmapOptions::new().len(len).map(&file) } {
-            return Ok(InputBytes::Mapped(m));
-        }
+    // SAFETY: the map is read-only and lives only while the input is read. Like every reader
+    // of a memory-mapped file (polars included), it assumes no other process truncates the
+    // file meanwhile (a file cut short under the map ends the process with SIGBUS: replace an
+    // input by renaming a new file over it, as downloads and editors do, not by rewriting it
+    // in place during a run). The length checked against the limit is the length mapped,
+    // however the file grows meanwhile.
+    if let Ok(mapped) = usize::try_from(len)
+        && mapped > 0
+        && let Ok(m) = unsafe { memmap2::MmapOptions::new().len(mapped).map(&file) }
+    {
+        return Ok(InputBytes::Mapped(m));
     }
-    read_input(path, limit).map(InputBytes::Read)
+    read_opened(file, limit).map(InputBytes::Read)
 }
 
 #[cfg(test)]

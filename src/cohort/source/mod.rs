@@ -38,8 +38,9 @@
 //! location** as its line, so every rejection, every ignored duplicate and every line quoted
 //! in a reason ("on lines 5, 7") speaks the source's locations. The ledger names the
 //! [`SourceFile`] (`Rejection::source`); column names stay the contract's, values are the
-//! translated values the checks saw. A reader may translate parts of a source on threads,
-//! each into its own builder, and join them in order with [`TableBuilder::append`].
+//! translated values the checks saw. A source whose rows are already in memory in another
+//! form (Parquet's decoded columns) may instead hand over [`crate::cohort::records::RecordRuns`],
+//! written a run at a time when the readers reach them.
 //!
 //! The balance: every source row is counted once in its [`SourceFile`] and is either ignored
 //! or feeds one or more tables, where the contract's balance `accepted + rejected + ignored
@@ -196,10 +197,9 @@ pub struct TableBuilder {
     source: usize,
     header: Vec<String>,
     header_location: u64,
-    /// Blocks handed over by [`TableBuilder::append`], then the one being written.
+    /// Full blocks, then the one being written.
     done: Vec<RecordBlock>,
     block: RecordBlock,
-    rows: u64,
     rejected: Vec<TranslationRejection>,
 }
 
@@ -221,7 +221,6 @@ impl TableBuilder {
             header_location,
             done: Vec::new(),
             block: RecordBlock::default(),
-            rows: 0,
             rejected: Vec::new(),
         }
     }
@@ -241,7 +240,6 @@ impl TableBuilder {
             self.done.push(full);
         }
         self.block.start(location);
-        self.rows += 1;
     }
 
     /// Writes the next cell of the open record.
@@ -261,17 +259,6 @@ impl TableBuilder {
     #[inline]
     pub fn end_cell(&mut self) {
         self.block.end();
-    }
-
-    /// Moves `later`'s records and rejections (of rows after this builder's) behind this
-    /// builder's: for a reader that translated parts of a source on threads.
-    pub fn append(&mut self, later: TableBuilder) {
-        let block = std::mem::take(&mut self.block);
-        self.done.push(block);
-        self.done.extend(later.done);
-        self.block = later.block;
-        self.rows += later.rows;
-        self.rejected.extend(later.rejected);
     }
 
     /// Records the source row at `location` as rejected by the translation itself (it is not
@@ -297,6 +284,7 @@ impl TableBuilder {
     pub fn finish(mut self) -> Table {
         self.done.push(self.block);
         self.done.retain(|b| !b.is_empty());
+        let rows = self.done.iter().map(|b| b.len() as u64).sum();
         Table {
             table: self.table,
             source: self.source,
@@ -306,7 +294,7 @@ impl TableBuilder {
                 blocks: self.done,
                 lazy: None,
             },
-            rows: self.rows,
+            rows,
             rejected: self.rejected,
         }
     }
@@ -501,18 +489,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rows_keep_their_source_locations_across_appended_parts() {
+    fn rows_keep_their_source_locations() {
         let mut b = TableBuilder::new(CohortFile::Scores, 0, &["participant_id", "week"], 3);
         b.start_row(4);
         b.cell(b"P1");
         b.cell(b"0");
-        let mut later = TableBuilder::new(CohortFile::Scores, 0, &["participant_id", "week"], 3);
-        later.start_row(7);
-        later.cell(b"P,2");
-        later.cell_buffer().extend_from_slice(b"5");
-        later.end_cell();
-        later.reject(8, " P3 ", "week", "x", "r");
-        b.append(later);
+        b.start_row(7);
+        b.cell(b"P,2");
+        b.cell_buffer().extend_from_slice(b"5");
+        b.end_cell();
+        b.reject(8, " P3 ", "week", "x", "r");
         let t = b.finish();
         assert_eq!(t.rows, 2);
         assert_eq!(t.records.header_line, 3);

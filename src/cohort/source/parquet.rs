@@ -52,26 +52,24 @@ pub fn read(
 ) -> Result<Translation, SourceError> {
     super::per_file(dir, spec, &pq.files, options, |bytes, rel, mut job| {
         let path = rel.join(dir);
-        let unreadable = |e: PolarsError| SourceError::Input {
-            path: path.clone(),
-            source: std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("it is not a readable Parquet file ({e})"),
-            ),
-        };
-        let unusable = |(column, dtype): (String, String)| SourceError::Usage {
-            path: rel.as_str().to_owned(),
-            key: format!("column {column}"),
-            message: format!(
-                "has type {dtype}; a cohort column must be a string, an integer, a float, a boolean, a date or a categorical (convert it before writing the file)"
-            ),
-        };
         let file = FileRuns::read(bytes, RUN).map_err(|e| match e {
-            Problem::Unreadable(e) => unreadable(e),
-            Problem::Unusable(column) => unusable(column),
+            Problem::Unreadable(e) => SourceError::Input {
+                path: path.clone(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("it is not a readable Parquet file ({e})"),
+                ),
+            },
+            Problem::Unusable((column, dtype)) => SourceError::Usage {
+                path: rel.as_str().to_owned(),
+                key: format!("column {column}"),
+                message: format!(
+                    "has type {dtype}; a cohort column must be a string, an integer, a float, a boolean, a date or a categorical (convert it before writing the file)"
+                ),
+            },
         })?;
         let plan = job.plan(&file.header)?.into_owned();
-        let height = file.height;
+        let height = file.height();
         job.source.rows += height as u64;
         let runs = Runs {
             table: job.table,
@@ -108,8 +106,6 @@ struct FileRuns {
     header: Vec<String>,
     /// Its columns.
     width: usize,
-    /// Its rows.
-    height: usize,
     bytes: InputBytes,
     metadata: FileMetadataRef,
     units: Vec<Unit>,
@@ -131,48 +127,38 @@ impl FileRuns {
         let checked = crate::parallel::map_queued(&units_of(&metadata, run), threads, |groups| {
             let frame =
                 decode_groups(&bytes, &metadata, groups.clone()).map_err(Problem::Unreadable)?;
-            let normalized = normalize(&frame).map_err(Problem::Unreadable)?;
-            let width = cells(&normalized).map_err(Problem::Unusable)?.len();
-            Ok((groups.clone(), frame.height(), width, names(&frame)))
+            Ok((groups.clone(), frame.height(), checked_names(&frame)?))
         });
         let mut units = Vec::new();
+        let mut runs = Vec::new();
         let mut header = Vec::new();
-        let mut width = 0;
-        let mut height = 0;
         for unit in checked {
-            let (groups, rows, unit_width, names) = unit?;
-            if units.is_empty() {
-                header = names;
-            }
-            width = unit_width;
+            let (groups, rows, names) = unit?;
+            let at = units.last().map_or(0, |u: &Unit| u.rows.end);
+            let of_unit = runs_of(rows, run);
+            runs.extend(
+                of_unit
+                    .iter()
+                    .map(|r| (units.len(), at + r.start..at + r.end)),
+            );
             units.push(Unit {
                 groups,
-                rows: height..height + rows,
+                rows: at..at + rows,
                 columns: Mutex::new(None),
-                left: AtomicUsize::new(0),
+                left: AtomicUsize::new(of_unit.len()),
             });
-            height += rows;
+            header = names;
         }
         if units.is_empty() {
             // No row group: the columns' names and types from the empty frame.
             let frame = ParquetReader::new(Cursor::new(&bytes[..]))
                 .finish()
                 .map_err(Problem::Unreadable)?;
-            let normalized = normalize(&frame).map_err(Problem::Unreadable)?;
-            width = cells(&normalized).map_err(Problem::Unusable)?.len();
-            header = names(&frame);
-        }
-        let mut runs = Vec::new();
-        for (u, unit) in units.iter_mut().enumerate() {
-            let of_unit = runs_of(unit.rows.len(), run);
-            unit.left = AtomicUsize::new(of_unit.len());
-            let at = unit.rows.start;
-            runs.extend(of_unit.into_iter().map(|r| (u, at + r.start..at + r.end)));
+            header = checked_names(&frame)?;
         }
         Ok(FileRuns {
+            width: header.len(),
             header,
-            width,
-            height,
             bytes,
             metadata,
             units,
@@ -181,13 +167,22 @@ impl FileRuns {
     }
 }
 
-/// The column names of a frame.
-fn names(frame: &DataFrame) -> Vec<String> {
-    frame
+impl FileRuns {
+    /// Rows in the file.
+    fn height(&self) -> usize {
+        self.units.last().map_or(0, |u| u.rows.end)
+    }
+}
+
+/// The column names of a decoded frame, once every column is known to have a type the
+/// contract has text for.
+fn checked_names(frame: &DataFrame) -> Result<Vec<String>, Problem> {
+    cells(&normalize(frame).map_err(Problem::Unreadable)?).map_err(Problem::Unusable)?;
+    Ok(frame
         .get_column_names()
         .iter()
         .map(|c| c.to_string())
-        .collect()
+        .collect())
 }
 
 /// The file's row groups as units decoded together: consecutive groups until a unit holds
@@ -611,7 +606,7 @@ mod tests {
         let arms = [Some(1), None, Some(2), Some(1), Some(2), Some(1), Some(9)];
         let mut f = chunked(&ids, &arms, &[4, 3]);
         let file = FileRuns::read(parquet_bytes(&mut f, 3), 2).ok().unwrap();
-        assert_eq!((file.height, file.width), (7, 2));
+        assert_eq!((file.height(), file.width), (7, 2));
         assert_eq!(file.runs, [(0, 0..2), (0, 2..4), (1, 4..6), (1, 6..7)]);
         let plan = {
             let spec = SourceSpec::from_toml(
