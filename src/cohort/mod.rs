@@ -17,6 +17,7 @@ pub mod csvfile;
 pub mod duplicates;
 pub mod ledger;
 pub mod participants;
+mod quoted;
 pub mod records;
 pub mod redcap;
 pub mod roster;
