@@ -169,17 +169,14 @@ pub(super) fn split_quoted_line<const D: u8>(rest: &[u8], ends: &mut Vec<usize>)
         if cr != 0 && cr & !((m.lf >> 1) | next_is(b'\n')) != 0 {
             return None;
         }
-        // The separators' positions, gathered in a local array and appended at once (pushed
-        // one by one, the vector's length went through memory for each of a line's fields).
+        // The separators' positions, appended as a counted run (reserved once, written
+        // without a length update per field as pushing one by one did).
         let mut seps = m.sep & live;
-        let mut found = [0usize; BLOCK];
-        let mut n = 0;
-        while seps != 0 {
-            found[n & (BLOCK - 1)] = base + seps.trailing_zeros() as usize;
-            n += 1;
+        ends.extend((0..seps.count_ones()).map(|_| {
+            let p = base + seps.trailing_zeros() as usize;
             seps &= seps - 1;
-        }
-        ends.extend_from_slice(&found[..n]);
+            p
+        }));
         if let Some(end) = end {
             if m.lf & live == 0 && left > 0 && (quoted >> (left - 1)) & 1 == 1 {
                 // The data ends inside quotes.
