@@ -983,8 +983,9 @@ fn a_table_whose_columns_are_all_unmapped_says_so_row_by_row() {
 #[test]
 fn damaged_parquet_files_exit_66_naming_the_file_and_never_panic() {
     // A file cut short (no footer), and files with bytes overwritten in their data pages
-    // (the footer intact): each is refused as input (66), naming the file, before any row is
-    // read; none makes the tool panic.
+    // (the footer intact): each is refused as input (66), naming the file, by `validate`,
+    // `analyze` (which writes no output) and `convert` (which writes no file); none makes the
+    // tool panic. A damaged data page is found when the checks reach its row group.
     let s = Setup::new();
     write_parquet(&s.path("pq"), &s.tables);
     let good = std::fs::read(s.path("pq").join("sessions.parquet")).unwrap();
@@ -1004,12 +1005,31 @@ fn damaged_parquet_files_exit_66_naming_the_file_and_never_panic() {
     }
     for (k, bytes) in damaged.iter().enumerate() {
         std::fs::write(s.path("pq").join("sessions.parquet"), bytes).unwrap();
-        let run = trialdose(["validate".as_ref(), s.path("pq").as_os_str()]);
-        assert!(!run.stderr.contains("panicked"), "damage {k}: {run}");
-        assert!(
-            run.code == 66 && run.stderr.contains("sessions.parquet"),
-            "damage {k}: {run}"
-        );
+        let out = s.path(&format!("pq-out-{k}"));
+        let converted = s.path(&format!("pq-converted-{k}"));
+        for run in [
+            trialdose(["validate".as_ref(), s.path("pq").as_os_str()]),
+            trialdose([
+                "analyze".as_ref(),
+                s.path("pq").as_os_str(),
+                "--out".as_ref(),
+                out.as_os_str(),
+            ]),
+            trialdose([
+                "convert".as_ref(),
+                s.path("pq").as_os_str(),
+                "--out".as_ref(),
+                converted.as_os_str(),
+            ]),
+        ] {
+            assert!(!run.stderr.contains("panicked"), "damage {k}: {run}");
+            assert!(
+                run.code == 66 && run.stderr.contains("sessions.parquet"),
+                "damage {k}: {run}"
+            );
+        }
+        assert!(!out.join("arms.csv").exists(), "damage {k}");
+        assert!(!converted.join("sessions.csv").exists(), "damage {k}");
     }
 }
 

@@ -384,6 +384,10 @@ impl Cohort {
             }
         });
         let fed = tables.each_ref().map(|t| (t.source, t.rows));
+        // Tables written on demand, to ask once read whether every run could be written.
+        let lazy = tables
+            .each_ref()
+            .map(|t| (t.source, t.records.lazy.clone()));
         let inputs = tables.map(|t| Input::<Vec<u8>>::Records(t.records));
         let people_origin = std::mem::take(&mut origins[0]);
         let (people, sess, sc, _) = read_tables(
@@ -396,6 +400,10 @@ impl Cohort {
             |people| people_origin.apply_to_participants(people),
         );
         origins[0] = people_origin;
+        for (source, lazy) in &lazy {
+            let failure = lazy.as_ref().and_then(|l| l.0.failure());
+            source::check_written(dir, &sources, *source, failure)?;
+        }
         let mut reports_by_source = Vec::with_capacity(sources.len());
         let mut ignored = Vec::new();
         for (i, s) in sources.into_iter().enumerate() {

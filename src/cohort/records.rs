@@ -185,8 +185,16 @@ pub trait RecordRuns: Send + Sync {
     fn runs(&self) -> usize;
     /// Records in run `k`.
     fn len(&self, k: usize) -> usize;
-    /// Run `k`'s records, in source order.
+    /// Run `k`'s records, in source order; none when the run cannot be written (see
+    /// [`RecordRuns::failure`]).
     fn write(&self, k: usize) -> Vec<RecordBlock>;
+    /// Why a run could not be written (a part of the source that turned out unreadable when
+    /// it was reached), once runs were written: the records of that run are missing, so
+    /// whatever read the table must fail with this reason rather than use it. The same
+    /// reason whatever order the runs were written in.
+    fn failure(&self) -> Option<String> {
+        None
+    }
 }
 
 /// [`RecordRuns`] shared by a table and its readers.
@@ -229,6 +237,12 @@ impl RecordTable {
     /// True when the table holds no record.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Why a run read so far could not be written ([`RecordRuns::failure`]): the table is
+    /// then incomplete, and whatever read it must fail.
+    pub fn failure(&self) -> Option<String> {
+        self.lazy.as_ref().and_then(|l| l.0.failure())
     }
 
     /// Calls `f` with every block of records in order, writing the runs one at a time.

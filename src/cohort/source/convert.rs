@@ -87,9 +87,11 @@ pub fn convert(dir: &Path) -> Result<Converted, CohortError> {
                 }
                 let mut rows = std::collections::BTreeSet::new();
                 rows.extend(table.rejected.iter().map(|r| r.location));
+                let bytes = table.records.to_csv();
+                super::check_written(dir, &t.sources, table.source, table.records.failure())?;
                 tables.push(ConvertedTable {
                     file: table.table,
-                    bytes: table.records.to_csv(),
+                    bytes,
                     from,
                     rows: table.rows,
                     not_written: rows.len() as u64,

@@ -159,6 +159,27 @@ pub fn read_source(
     crate::files::map_input(&path, limit).map_err(|source| SourceError::Input { path, source })
 }
 
+/// The error for a table of source `source` whose runs could not all be written
+/// ([`crate::cohort::records::RecordTable::failure`]): that source file is unreadable, and the
+/// table it gave is incomplete.
+///
+/// # Errors
+/// [`SourceError::Input`] naming the file, when `failure` is given.
+pub fn check_written(
+    dir: &Path,
+    sources: &[SourceFile],
+    source: usize,
+    failure: Option<String>,
+) -> Result<(), SourceError> {
+    match failure {
+        None => Ok(()),
+        Some(why) => Err(SourceError::Input {
+            path: dir.join(sources.get(source).map_or("", |s| &*s.name)),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, why),
+        }),
+    }
+}
+
 /// A row rejected by a translation before the contract's checks saw it.
 #[derive(Clone, Debug)]
 pub struct TranslationRejection {

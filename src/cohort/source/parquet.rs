@@ -37,9 +37,10 @@ const RUN: usize = 64 * 1024;
 
 /// Reads the three Parquet files of a `[source]`.
 ///
-/// The files are read at once, each row group decoded once to check it; each file's rows
-/// are then written as records a run at a time when the contract's reader reaches them, on
-/// its threads ([`Runs`]; the records are the same whatever ran where).
+/// Each file's footer and column types are read at once; its rows are written as records a
+/// run at a time when the contract's reader reaches them, on its threads ([`Runs`]; the
+/// records are the same whatever ran where), and a row group that cannot be decoded then
+/// fails the load ([`RecordRuns::failure`]).
 ///
 /// # Errors
 /// [`SourceError`] for a file that cannot be read as Parquet, a column of an unusable type, or
@@ -76,6 +77,7 @@ pub fn read(
             source: job.source_index,
             plan,
             file,
+            failed: Mutex::new(None),
         };
         Ok(super::Table {
             table: job.table,
@@ -114,26 +116,27 @@ struct FileRuns {
 }
 
 impl FileRuns {
-    /// The file `bytes` in runs of `run` rows. Each unit of row groups is decoded here once,
-    /// to find now whatever cannot be read or used, and dropped; the runs decode it again
-    /// when the reader reaches them.
+    /// The file `bytes` in runs of `run` rows, from its footer and the types of its columns;
+    /// no row group is decoded until a run reaches it.
     fn read(bytes: InputBytes, run: usize) -> Result<FileRuns, Problem> {
         let metadata = ParquetReader::new(Cursor::new(&bytes[..]))
             .get_metadata()
             .map_err(Problem::Unreadable)?
             .clone();
-        // The units are checked on the threads of the budget (the readers wait for them).
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let checked = crate::parallel::map_queued(&units_of(&metadata, run), threads, |groups| {
-            let frame =
-                decode_groups(&bytes, &metadata, groups.clone()).map_err(Problem::Unreadable)?;
-            Ok((groups.clone(), frame.height(), checked_names(&frame)?))
-        });
+        // The columns' names and types, from a frame of no rows decoded as the runs decode
+        // theirs (the file's schema, whatever its row groups).
+        let empty = ParquetReader::new(Cursor::new(&bytes[..]))
+            .with_slice(Some((0, 0)))
+            .finish()
+            .map_err(Problem::Unreadable)?;
+        let header = checked_names(&empty)?;
         let mut units = Vec::new();
         let mut runs = Vec::new();
-        let mut header = Vec::new();
-        for unit in checked {
-            let (groups, rows, names) = unit?;
+        for groups in units_of(&metadata, run) {
+            let rows = metadata.row_groups[groups.clone()]
+                .iter()
+                .map(|g| g.num_rows())
+                .sum();
             let at = units.last().map_or(0, |u: &Unit| u.rows.end);
             let of_unit = runs_of(rows, run);
             runs.extend(
@@ -147,14 +150,6 @@ impl FileRuns {
                 columns: Mutex::new(None),
                 left: AtomicUsize::new(of_unit.len()),
             });
-            header = names;
-        }
-        if units.is_empty() {
-            // No row group: the columns' names and types from the empty frame.
-            let frame = ParquetReader::new(Cursor::new(&bytes[..]))
-                .finish()
-                .map_err(Problem::Unreadable)?;
-            header = checked_names(&frame)?;
         }
         Ok(FileRuns {
             width: header.len(),
@@ -245,29 +240,53 @@ struct Unit {
 /// decoded then and shared by the unit's runs: the file is never held whole in memory,
 /// neither as columns nor as records (a 1M-participant cohort held both, 2.1 GB, and spent
 /// most of its time having the kernel zero that memory: benches/README.md, "sources").
-/// Whatever could fail (a group that cannot be decoded, a column of an unusable type) was
-/// found when the file was read, so writing a run cannot; the plan rejects no row (an unknown
-/// code passes unchanged, for the contract's check).
+/// A column of an unusable type is found when the file is read, from its schema; a row
+/// group that cannot be decoded (a damaged or cut file) only when a run reaches it: its runs
+/// are then written as nothing, and [`RecordRuns::failure`] names the first such unit, which
+/// fails the load (exit 66) before any output is written. Decoding every group once more when
+/// the file was read, to fail before any row was checked, cost a tenth of a 1M-participant
+/// `analyze` (benches/README.md, "sources"). The plan rejects no row (an unknown code passes
+/// unchanged, for the contract's check).
 struct Runs {
     table: CohortFile,
     source: usize,
     plan: ColumnPlan<'static>,
     file: FileRuns,
+    /// The first unit (by position in the file) found unreadable, and why.
+    failed: Mutex<Option<(usize, String)>>,
 }
 
 impl Runs {
-    /// The columns of unit `u`, decoded by the first run that needs them.
-    fn columns(&self, u: usize) -> Arc<Vec<Series>> {
+    /// The columns of unit `u`, decoded by the first run that needs them; `None` when the
+    /// unit cannot be decoded (recorded for [`RecordRuns::failure`]).
+    fn columns(&self, u: usize) -> Option<Arc<Vec<Series>>> {
         let unit = &self.file.units[u];
         let mut slot = unit.columns.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(columns) = &*slot {
-            return Arc::clone(columns);
+            return Some(Arc::clone(columns));
         }
-        let frame = decode_groups(&self.file.bytes, &self.file.metadata, unit.groups.clone())
-            .expect("every row group was decoded once when the file was read");
-        let columns = Arc::new(normalize(&frame).expect("normalized when the file was read"));
-        *slot = Some(Arc::clone(&columns));
-        columns
+        let decoded = decode_groups(&self.file.bytes, &self.file.metadata, unit.groups.clone())
+            .and_then(|frame| normalize(&frame));
+        match decoded {
+            Ok(columns) => {
+                let columns = Arc::new(columns);
+                *slot = Some(Arc::clone(&columns));
+                Some(columns)
+            }
+            Err(e) => {
+                self.fail(u, format!("it is not a readable Parquet file ({e})"));
+                None
+            }
+        }
+    }
+
+    /// Records that unit `u` cannot be read, keeping the first unit of the file so that the
+    /// reason does not depend on which thread wrote what first.
+    fn fail(&self, u: usize, why: String) {
+        let mut failed = self.failed.lock().unwrap_or_else(|e| e.into_inner());
+        if failed.as_ref().is_none_or(|(first, _)| u < *first) {
+            *failed = Some((u, why));
+        }
     }
 
     /// Marks a run of unit `u` written; the last drops the unit's columns.
@@ -297,14 +316,29 @@ impl RecordRuns for Runs {
 
     fn write(&self, k: usize) -> Vec<RecordBlock> {
         let (u, rows) = self.file.runs[k].clone();
-        let unit_columns = self.columns(u);
+        let Some(unit_columns) = self.columns(u) else {
+            self.written(u);
+            return Vec::new();
+        };
         let from = rows.start - self.file.units[u].rows.start;
         let columns: Vec<Series> = unit_columns
             .iter()
             .map(|s| s.slice(from as i64, rows.len()))
             .collect();
         drop(unit_columns);
-        let cells = cells(&columns).expect("the column types were checked when the file was read");
+        let cells = match cells(&columns) {
+            Ok(cells) => cells,
+            Err((column, dtype)) => {
+                // The schema's types were checked when the file was read; a row group whose
+                // column decodes to another type is a damaged file.
+                self.fail(
+                    u,
+                    format!("it is not a readable Parquet file (column {column} decodes as {dtype} in rows {} to {}, not as the file's schema says)", rows.start + 1, rows.end),
+                );
+                self.written(u);
+                return Vec::new();
+            }
+        };
         let mut builder = self.plan.builder(self.table, self.source, 0);
         builder.reserve(rows.len(), rows.len() * 8 * self.file.width);
         let mut scratch = Vec::new();
@@ -320,6 +354,11 @@ impl RecordRuns for Runs {
         drop(columns);
         self.written(u);
         builder.finish().records.blocks
+    }
+
+    fn failure(&self) -> Option<String> {
+        let failed = self.failed.lock().unwrap_or_else(|e| e.into_inner());
+        failed.as_ref().map(|(_, why)| why.clone())
     }
 }
 
@@ -631,6 +670,7 @@ mod tests {
             source: 0,
             plan,
             file,
+            failed: Mutex::new(None),
         });
         let table = RecordTable {
             header: runs.plan.header.clone(),
