@@ -978,6 +978,25 @@ fn a_table_whose_columns_are_all_unmapped_says_so_row_by_row() {
         "{run}"
     );
     assert!(!run.all_output().contains("file is empty"), "{run}");
+    // `convert` writes none of those rows, and says so (it wrote an empty file in silence).
+    let converted = tmp.path().join("converted");
+    let run = trialdose([
+        "convert".as_ref(),
+        tmp.path().as_os_str(),
+        "--out".as_ref(),
+        converted.as_os_str(),
+    ]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(
+        run.stderr.contains("sessions.csv: none of its columns is mapped to a column of the sessions table, so its 2 row(s) are not written; map them under [source.columns.sessions]"),
+        "{run}"
+    );
+    assert!(
+        run.stdout.contains(
+            "2 source row(s) could not be translated into contract rows and are not written"
+        ),
+        "{run}"
+    );
 }
 
 #[test]

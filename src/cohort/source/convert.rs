@@ -6,7 +6,8 @@
 //! as reading the source, at the same line numbers (the files keep the translation's blank
 //! lines, which are not rows, so each record stays on its source's line or sheet row). Rows
 //! the translation rejected itself (an Excel error cell, a malformed record) cannot be
-//! written as contract rows; they are counted in [`ConvertedTable::not_written`]. A cohort
+//! written as contract rows; they are counted in [`ConvertedTable::not_written`], as are the
+//! rows of a table whose `[source]` maps none of its columns (with a notice). A cohort
 //! without `[source]`, or with the contract's own dialect, is copied byte for byte.
 //! `trial.toml` loses its `[source]` table through toml_edit, so every other key, comment and
 //! blank line stays as written.
@@ -87,6 +88,23 @@ pub fn convert(dir: &Path) -> Result<Converted, CohortError> {
                 }
                 let mut rows = std::collections::BTreeSet::new();
                 rows.extend(table.rejected.iter().map(|r| r.location));
+                if table.records.header.is_empty() && table.rows > 0 {
+                    // No column of the source is mapped to one of this table: its rows have
+                    // nothing to be written as (`analyze` rejects each, naming the mapping).
+                    let key = super::spec::table_key(table.table);
+                    notices.push(format!(
+                        "{from}: none of its columns is mapped to a column of the {key} table, so its {} row(s) are not written; map them under [source.columns.{key}]",
+                        table.rows
+                    ));
+                    tables.push(ConvertedTable {
+                        file: table.table,
+                        bytes: Vec::new(),
+                        from,
+                        rows: 0,
+                        not_written: rows.len() as u64 + table.rows,
+                    });
+                    continue;
+                }
                 let bytes = table.records.to_csv();
                 super::check_written(dir, &t.sources, table.source, table.records.failure())?;
                 tables.push(ConvertedTable {
