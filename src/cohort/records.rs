@@ -37,38 +37,6 @@ impl RecordBlock {
         self.bytes.len() >= Self::FULL || self.ends.len() >= Self::FULL
     }
 
-    /// Records, fields and bytes of a block a translator writes a row at a time
-    /// ([`RecordBlock::writer`]): its memory is reserved once, and a writer starts a new block
-    /// once one of them is reached ([`RecordBlock::is_written`]). Growing one block per part of
-    /// a source instead (doubling, copying into fresh memory, handing the old memory back)
-    /// touched about twice the table's size in fresh pages; on this project's machines the
-    /// kernel's zeroing of fresh pages was half of a REDCap `analyze` (benches/README.md).
-    pub const WRITER_RECORDS: usize = 1 << 14;
-    /// See [`RecordBlock::WRITER_RECORDS`].
-    pub const WRITER_FIELDS: usize = 1 << 17;
-    /// See [`RecordBlock::WRITER_RECORDS`].
-    pub const WRITER_BYTES: usize = 1 << 20;
-    /// Room past the limits for the record that crosses one (a longer record grows the block).
-    const WRITER_SLACK: usize = 1 << 12;
-
-    /// An empty block for a translator's rows, its memory reserved for
-    /// [`RecordBlock::WRITER_RECORDS`] records, fields and bytes.
-    pub fn writer() -> RecordBlock {
-        RecordBlock::with_capacity(
-            Self::WRITER_RECORDS,
-            Self::WRITER_FIELDS + Self::WRITER_SLACK,
-            Self::WRITER_BYTES + Self::WRITER_SLACK * 16,
-        )
-    }
-
-    /// True when a [`RecordBlock::writer`] block has reached one of its limits: its writer
-    /// starts a new one before the next record.
-    pub fn is_written(&self) -> bool {
-        self.lines.len() >= Self::WRITER_RECORDS
-            || self.ends.len() >= Self::WRITER_FIELDS
-            || self.bytes.len() >= Self::WRITER_BYTES
-    }
-
     /// An empty block with room for about `records` records of `bytes` bytes in all.
     pub fn with_capacity(records: usize, fields: usize, bytes: usize) -> RecordBlock {
         RecordBlock {
@@ -114,11 +82,6 @@ impl RecordBlock {
             self.ends.truncate(first);
             self.bytes.truncate(from as usize);
         }
-    }
-
-    /// Records the block has room for without growing.
-    pub fn capacity(&self) -> usize {
-        self.lines.capacity()
     }
 
     /// Records in the block.

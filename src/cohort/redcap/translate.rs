@@ -585,11 +585,9 @@ impl Plan {
         let State { tables, int, .. } = st;
         let part = &mut tables[table];
         let rejected_before = part.rejected.len();
-        if part.records.is_written() {
-            let full = std::mem::replace(&mut part.records, RecordBlock::writer());
+        if part.records.is_full() {
+            let full = std::mem::take(&mut part.records);
             part.full.push(full);
-        } else if part.records.capacity() == 0 {
-            part.records = RecordBlock::writer();
         }
         let out = &mut part.records;
         out.start(line);
