@@ -1050,6 +1050,34 @@ fn damaged_parquet_files_exit_66_naming_the_file_and_never_panic() {
         assert!(!out.join("arms.csv").exists(), "damage {k}");
         assert!(!converted.join("sessions.csv").exists(), "damage {k}");
     }
+    // A damaged file whose table maps none of the contract's columns: `convert` writes none of
+    // its rows, but still reads them through, and fails as `analyze` does.
+    let mut renamed = s.tables.clone();
+    renamed[1].header = (0..renamed[1].header.len())
+        .map(|i| format!("x{i}"))
+        .collect();
+    let dir = s.path("pq-unmapped");
+    write_parquet(&dir, &renamed);
+    let toml = std::fs::read_to_string(dir.join("trial.toml")).unwrap();
+    let toml = toml.replace(
+        "[source.columns.sessions]\nparticipant_id = \"Patient No.\"\n",
+        "",
+    );
+    write(&dir.join("trial.toml"), toml.as_bytes());
+    let mut bytes = std::fs::read(dir.join("sessions.parquet")).unwrap();
+    bytes[4..68].fill(0xff);
+    std::fs::write(dir.join("sessions.parquet"), &bytes).unwrap();
+    let converted = s.path("pq-unmapped-converted");
+    let run = trialdose([
+        "convert".as_ref(),
+        dir.as_os_str(),
+        "--out".as_ref(),
+        converted.as_os_str(),
+    ]);
+    assert!(
+        run.code == 66 && run.stderr.contains("sessions.parquet"),
+        "{run}"
+    );
 }
 
 /// The faulty cohort as a REDCap project: export, dictionary and trial.toml written by

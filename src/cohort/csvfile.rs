@@ -24,9 +24,10 @@ use std::ops::Range;
 pub const MAX_CELL_BYTES: usize = 64 * 1024;
 
 /// One record: its fields (already unquoted) and the line where it starts. A record without
-/// quotes borrows its line from the input (`ends` are the comma positions in it); a record
-/// whose quoted fields need no unquoting, and every record of a translated table, borrows
-/// its fields as spans (`starts`, `ends`); any other quoted record is unquoted into `buf`.
+/// quotes borrows its line from the input (`ends` are the comma positions in it); so does a
+/// record whose quoted fields need no unquoting, each quoted field read without its quotes
+/// ([`Layout::Quoted`]); every record of a translated table borrows its fields as spans
+/// (`starts`, `ends`); any other quoted record is unquoted into `buf`.
 #[derive(Debug, Default, Clone)]
 pub struct Record<'a> {
     src: &'a [u8],

@@ -141,8 +141,10 @@ impl RecordBlock {
 /// (2.1 GB at peak), and most of its `analyze` time went to the kernel zeroing that memory
 /// (benches/README.md, "sources").
 ///
-/// Writing a run must not fail and must not reject rows: the source has checked whatever
-/// could fail before handing the runs over, and every row it has is written.
+/// Writing a run must not reject rows: every row the source has is written. A part of the
+/// source that turns out unreadable when its run is written (a damaged Parquet row group)
+/// makes that run write nothing and is reported by [`RecordRuns::failure`], which whatever
+/// read the table checks before using it (`Cohort::load`, `convert`).
 pub trait RecordRuns: Send + Sync {
     /// Number of runs.
     fn runs(&self) -> usize;

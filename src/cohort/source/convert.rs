@@ -91,6 +91,10 @@ pub fn convert(dir: &Path) -> Result<Converted, CohortError> {
                 if table.records.header.is_empty() && table.rows > 0 {
                     // No column of the source is mapped to one of this table: its rows have
                     // nothing to be written as (`analyze` rejects each, naming the mapping).
+                    // A source written on demand is still read through, so that a damaged
+                    // file fails here as it does in `analyze`.
+                    table.records.each_block(|_| {});
+                    super::check_written(dir, &t.sources, table.source, table.records.failure())?;
                     let key = super::spec::table_key(table.table);
                     notices.push(format!(
                         "{from}: none of its columns is mapped to a column of the {key} table, so its {} row(s) are not written; map them under [source.columns.{key}]",

@@ -14,7 +14,7 @@
 use std::io::Cursor;
 use std::ops::Range;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use polars::prelude::{
@@ -148,6 +148,7 @@ impl FileRuns {
                 groups,
                 rows: at..at + rows,
                 columns: Mutex::new(None),
+                broken: AtomicBool::new(false),
                 left: AtomicUsize::new(of_unit.len()),
             });
         }
@@ -231,6 +232,8 @@ struct Unit {
     rows: Range<usize>,
     /// The decoded columns, normalized, while runs of the unit are being written.
     columns: Mutex<Option<Arc<Vec<Series>>>>,
+    /// The unit could not be decoded or used (its runs write nothing).
+    broken: AtomicBool,
     /// Runs of the unit not written yet.
     left: AtomicUsize,
 }
@@ -252,40 +255,70 @@ struct Runs {
     source: usize,
     plan: ColumnPlan<'static>,
     file: FileRuns,
-    /// The first unit (by position in the file) found unreadable, and why.
+    /// The first run (by position in the file) found unreadable, and why.
     failed: Mutex<Option<(usize, String)>>,
 }
 
+/// Why unit `unit` of a file cannot be used although its footer and schema could.
+fn unreadable(unit: &Unit, problem: &str) -> String {
+    format!(
+        "it is not a readable Parquet file (rows {} to {}: {problem})",
+        unit.rows.start + 1,
+        unit.rows.end
+    )
+}
+
 impl Runs {
-    /// The columns of unit `u`, decoded by the first run that needs them; `None` when the
-    /// unit cannot be decoded (recorded for [`RecordRuns::failure`]).
-    fn columns(&self, u: usize) -> Option<Arc<Vec<Series>>> {
+    /// The columns of unit `u`, decoded by the first run that needs them (run `k`); `None`
+    /// when the unit cannot be decoded, holds another number of rows than the footer says, or
+    /// decodes to a type its schema does not give (recorded for [`RecordRuns::failure`]; the
+    /// unit is not decoded again for its other runs).
+    fn columns(&self, u: usize, k: usize) -> Option<Arc<Vec<Series>>> {
         let unit = &self.file.units[u];
         let mut slot = unit.columns.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(columns) = &*slot {
             return Some(Arc::clone(columns));
         }
+        if unit.broken.load(Ordering::Acquire) {
+            return None;
+        }
         let decoded = decode_groups(&self.file.bytes, &self.file.metadata, unit.groups.clone())
-            .and_then(|frame| normalize(&frame));
+            .map_err(|e| e.to_string())
+            .and_then(|frame| {
+                if frame.height() != unit.rows.len() {
+                    return Err(format!(
+                        "its row groups hold {} rows where its footer says {}",
+                        frame.height(),
+                        unit.rows.len()
+                    ));
+                }
+                let columns = normalize(&frame).map_err(|e| e.to_string())?;
+                cells(&columns).map_err(|(column, dtype)| {
+                    format!("column {column} decodes as {dtype}, not as the file's schema says")
+                })?;
+                Ok(columns)
+            });
         match decoded {
             Ok(columns) => {
                 let columns = Arc::new(columns);
                 *slot = Some(Arc::clone(&columns));
                 Some(columns)
             }
-            Err(e) => {
-                self.fail(u, format!("it is not a readable Parquet file ({e})"));
+            Err(problem) => {
+                unit.broken.store(true, Ordering::Release);
+                self.fail(k, unreadable(unit, &problem));
                 None
             }
         }
     }
 
-    /// Records that unit `u` cannot be read, keeping the first unit of the file so that the
-    /// reason does not depend on which thread wrote what first.
-    fn fail(&self, u: usize, why: String) {
+    /// Records that run `k` cannot be written, keeping the first run of the file so that the
+    /// reason does not depend on which thread wrote what first (every run is written, so the
+    /// first failing one is always among them).
+    fn fail(&self, k: usize, why: String) {
         let mut failed = self.failed.lock().unwrap_or_else(|e| e.into_inner());
-        if failed.as_ref().is_none_or(|(first, _)| u < *first) {
-            *failed = Some((u, why));
+        if failed.as_ref().is_none_or(|(first, _)| k < *first) {
+            *failed = Some((k, why));
         }
     }
 
@@ -316,7 +349,7 @@ impl RecordRuns for Runs {
 
     fn write(&self, k: usize) -> Vec<RecordBlock> {
         let (u, rows) = self.file.runs[k].clone();
-        let Some(unit_columns) = self.columns(u) else {
+        let Some(unit_columns) = self.columns(u, k) else {
             self.written(u);
             return Vec::new();
         };
@@ -329,12 +362,9 @@ impl RecordRuns for Runs {
         let cells = match cells(&columns) {
             Ok(cells) => cells,
             Err((column, dtype)) => {
-                // The schema's types were checked when the file was read; a row group whose
-                // column decodes to another type is a damaged file.
-                self.fail(
-                    u,
-                    format!("it is not a readable Parquet file (column {column} decodes as {dtype} in rows {} to {}, not as the file's schema says)", rows.start + 1, rows.end),
-                );
+                // `columns` checked the unit's types; a slice of them has the same.
+                let problem = format!("column {column} decodes as {dtype}");
+                self.fail(k, unreadable(&self.file.units[u], &problem));
                 self.written(u);
                 return Vec::new();
             }
