@@ -26,14 +26,13 @@ pub const MAX_CELL_BYTES: usize = 64 * 1024;
 /// One record: its fields (already unquoted) and the line where it starts. A record without
 /// quotes borrows its line from the input (`ends` are the comma positions in it); so does a
 /// record whose quoted fields need no unquoting, each quoted field read without its quotes
-/// ([`Layout::Quoted`]); every record of a translated table borrows its fields as spans
-/// (`starts`, `ends`); any other quoted record is unquoted into `buf`.
+/// ([`Layout::Quoted`]); every record of a translated table borrows its fields, back to back
+/// ([`Layout::Spans`]); any other quoted record is unquoted into `buf`.
 #[derive(Debug, Default, Clone)]
 pub struct Record<'a> {
     src: &'a [u8],
     layout: Layout,
     buf: Vec<u8>,
-    starts: Vec<usize>,
     ends: Vec<usize>,
     line: u64,
     malformed: Option<&'static str>,
@@ -53,7 +52,8 @@ enum Layout {
     /// As `Plain`, but a run that starts with a quote is a quoted field needing no unquoting
     /// (read by `quoted::split_quoted_line`): its content is the run without its quotes.
     Quoted,
-    /// `src[starts[i]..ends[i]]` (every record of a translated table).
+    /// Fields back to back in `src`, field `i` ending at `ends[i]` (every record of a
+    /// translated table).
     Spans,
 }
 
@@ -83,7 +83,10 @@ impl<'a> Record<'a> {
                 let start = if i == 0 { 0 } else { self.ends[i - 1] + 1 };
                 &self.src[start..self.ends[i]]
             }
-            Layout::Spans => &self.src[self.starts[i]..self.ends[i]],
+            Layout::Spans => {
+                let start = if i == 0 { 0 } else { self.ends[i - 1] };
+                &self.src[start..self.ends[i]]
+            }
             Layout::Quoted => crate::cohort::quoted::field(self.src, &self.ends, i),
             Layout::Owned => {
                 let start = if i == 0 { 0 } else { self.ends[i - 1] };
@@ -123,7 +126,6 @@ impl<'a> Record<'a> {
     fn clear(&mut self) {
         self.buf.clear();
         self.ends.clear();
-        self.starts.clear();
         self.malformed = None;
         self.layout = Layout::Owned;
     }
@@ -352,7 +354,6 @@ impl<'a, const D: u8> Tokenizer<'a, D> {
             self.line += u64::from(rest[consumed - 1] == b'\n');
             return true;
         }
-        rec.starts.clear();
         rec.ends.clear();
         loop {
             // One field.
@@ -444,13 +445,7 @@ pub struct CsvSource<'a> {
 impl<'a> CsvSource<'a> {
     /// Reads the header of `bytes` (BOM stripped). An empty file has an empty header.
     pub fn new(bytes: &'a [u8]) -> CsvSource<'a> {
-        CsvSource::starting_at(bytes, 1)
-    }
-
-    /// [`CsvSource::new`] for bytes whose first line is numbered `first_line`: a table
-    /// translated from another source (`cohort::source`) numbers its lines by the source's
-    /// own locations, which may start at 0 (a header before the first data row 1).
-    pub fn starting_at(bytes: &'a [u8], first_line: u64) -> CsvSource<'a> {
+        let first_line = 1;
         let start = if bytes.starts_with(b"\xEF\xBB\xBF") {
             3
         } else {
@@ -961,12 +956,7 @@ fn read_block<S, F>(
         rec.line = line;
         rec.src = bytes;
         rec.layout = Layout::Spans;
-        let mut from = 0;
-        for end in ends {
-            rec.starts.push(from);
-            rec.ends.push(end);
-            from = end;
-        }
+        rec.ends.extend(ends);
         rec.utf8 = record_is_utf8(bytes, &rec.ends);
         each(state, rec);
     }

@@ -401,7 +401,7 @@ impl Cohort {
         );
         origins[0] = people_origin;
         for (source, lazy) in &lazy {
-            let failure = lazy.as_ref().and_then(|l| l.0.failure());
+            let failure = lazy.as_ref().and_then(records::LazyRecords::failure);
             source::check_written(dir, &sources, *source, failure)?;
         }
         let mut reports_by_source = Vec::with_capacity(sources.len());

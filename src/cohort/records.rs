@@ -166,6 +166,13 @@ pub trait RecordRuns: Send + Sync {
 #[derive(Clone)]
 pub struct LazyRecords(pub std::sync::Arc<dyn RecordRuns>);
 
+impl LazyRecords {
+    /// [`RecordRuns::failure`] of the runs.
+    pub fn failure(&self) -> Option<String> {
+        self.0.failure()
+    }
+}
+
 impl std::fmt::Debug for LazyRecords {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "LazyRecords({} runs)", self.0.runs())
@@ -207,7 +214,7 @@ impl RecordTable {
     /// Why a run read so far could not be written ([`RecordRuns::failure`]): the table is
     /// then incomplete, and whatever read it must fail.
     pub fn failure(&self) -> Option<String> {
-        self.lazy.as_ref().and_then(|l| l.0.failure())
+        self.lazy.as_ref().and_then(LazyRecords::failure)
     }
 
     /// Calls `f` with every block of records in order, writing the runs one at a time.

@@ -119,13 +119,11 @@ impl FileRuns {
     /// The file `bytes` in runs of `run` rows, from its footer and the types of its columns;
     /// no row group is decoded until a run reaches it.
     fn read(bytes: InputBytes, run: usize) -> Result<FileRuns, Problem> {
-        let metadata = ParquetReader::new(Cursor::new(&bytes[..]))
-            .get_metadata()
-            .map_err(Problem::Unreadable)?
-            .clone();
+        let mut reader = ParquetReader::new(Cursor::new(&bytes[..]));
+        let metadata = reader.get_metadata().map_err(Problem::Unreadable)?.clone();
         // The columns' names and types, from a frame of no rows decoded as the runs decode
-        // theirs (the file's schema, whatever its row groups).
-        let empty = ParquetReader::new(Cursor::new(&bytes[..]))
+        // theirs (the file's schema, whatever its row groups); the reader keeps the footer.
+        let empty = reader
             .with_slice(Some((0, 0)))
             .finish()
             .map_err(Problem::Unreadable)?;

@@ -161,14 +161,26 @@ impl<'s> ColumnPlan<'s> {
         builder.start_row(location);
         for o in &self.out {
             let raw = cell(o.source);
-            if o.codes.is_none() && !(o.numeric && self.decimal_comma) {
+            if self.passes(o) {
                 builder.cell(raw);
-                continue;
+            } else {
+                self.translated(builder, o, raw);
             }
-            match std::str::from_utf8(raw) {
-                Ok(text) => builder.cell(self.translate(o, text).as_bytes()),
-                Err(_) => builder.cell(raw),
-            }
+        }
+    }
+
+    /// True when column `o`'s values are written as they are (no codes, no decimal comma).
+    #[inline]
+    fn passes(&self, o: &Out<'_>) -> bool {
+        o.codes.is_none() && !(o.numeric && self.decimal_comma)
+    }
+
+    /// Writes `raw` translated for column `o` (as it is when it is not UTF-8, for the
+    /// contract's check to reject).
+    fn translated(&self, builder: &mut TableBuilder, o: &Out<'_>, raw: &[u8]) {
+        match std::str::from_utf8(raw) {
+            Ok(text) => builder.cell(self.translate(o, text).as_bytes()),
+            Err(_) => builder.cell(raw),
         }
     }
 
@@ -185,17 +197,14 @@ impl<'s> ColumnPlan<'s> {
     ) {
         builder.start_row(location);
         for o in &self.out {
-            if o.codes.is_none() && !(o.numeric && self.decimal_comma) {
+            if self.passes(o) {
                 write(o.source, builder.cell_buffer());
                 builder.end_cell();
                 continue;
             }
             scratch.clear();
             write(o.source, scratch);
-            match std::str::from_utf8(scratch) {
-                Ok(text) => builder.cell(self.translate(o, text).as_bytes()),
-                Err(_) => builder.cell(scratch),
-            }
+            self.translated(builder, o, scratch);
         }
     }
 
