@@ -26,6 +26,36 @@ pub struct RecordBlock {
     lines: Vec<u64>,
 }
 
+/// Appends `field` to `bytes`. A field of 4 to 16 bytes (nearly every translated value: ids,
+/// dates, labels) is copied by two overlapping fixed-size copies instead of a call to
+/// `memcpy`, whose call cost was most of the 4% of a REDCap `analyze` spent in `memmove`
+/// (perf profile of 2026-12-07).
+#[inline(always)]
+fn append(bytes: &mut Vec<u8>, field: &[u8]) {
+    let n = field.len();
+    let at = bytes.len();
+    match n {
+        0..=3 => {
+            for &b in field {
+                bytes.push(b);
+            }
+        }
+        4..=16 => {
+            // Room for 16 bytes, the field's head and tail written over it, the rest cut off.
+            bytes.extend_from_slice(&[0; 16]);
+            if n >= 8 {
+                bytes[at..at + 8].copy_from_slice(&field[..8]);
+                bytes[at + n - 8..at + n].copy_from_slice(&field[n - 8..]);
+            } else {
+                bytes[at..at + 4].copy_from_slice(&field[..4]);
+                bytes[at + n - 4..at + n].copy_from_slice(&field[n - 4..]);
+            }
+            bytes.truncate(at + n);
+        }
+        _ => bytes.extend_from_slice(field),
+    }
+}
+
 impl RecordBlock {
     /// Bytes, or fields, past which a writer starts a new block (field ends and record
     /// starts are 32-bit; empty fields add fields without bytes).
@@ -57,7 +87,7 @@ impl RecordBlock {
     /// Appends a field to the open record.
     #[inline]
     pub fn push(&mut self, field: &[u8]) {
-        self.bytes.extend_from_slice(field);
+        append(&mut self.bytes, field);
         self.ends.push(self.bytes.len() as u32);
     }
 
@@ -361,6 +391,25 @@ mod tests {
             header_line,
             blocks: vec![b],
             lazy: None,
+        }
+    }
+
+    #[test]
+    fn fields_of_every_length_are_appended_whole() {
+        // Every length around the short paths' edges (3/4, 7/8, 16/17), after prefixes that
+        // leave the buffer's spare room at every size, against `extend_from_slice`.
+        let source: Vec<u8> = (0..40u8)
+            .map(|b| b.wrapping_mul(37).wrapping_add(11))
+            .collect();
+        for prefix in 0..20 {
+            for n in 0..=40 {
+                let mut got: Vec<u8> = Vec::with_capacity(prefix + n / 2);
+                got.extend_from_slice(&source[..prefix]);
+                let mut want = got.clone();
+                append(&mut got, &source[40 - n..]);
+                want.extend_from_slice(&source[40 - n..]);
+                assert_eq!(got, want, "prefix {prefix}, length {n}");
+            }
         }
     }
 

@@ -34,20 +34,11 @@ pub enum Cell<'a> {
 
 /// Appends the shortest round-trip decimal of `v` (no exponent; `-0` becomes `0`).
 pub fn push_float(out: &mut String, v: f64) {
-    use std::fmt::Write as _;
     if !v.is_finite() {
         return;
     }
     let v = if v == 0.0 { 0.0 } else { v };
-    // ryu gives the same shortest digits as `Display`, faster, but switches to an exponent
-    // outside [1e-5, 1e16) and writes whole numbers as `480.0`; those cases use `Display`.
-    let mut buf = ryu::Buffer::new();
-    let fast = buf.format_finite(v);
-    if fast.contains('e') {
-        let _ = write!(out, "{v}");
-    } else {
-        out.push_str(fast.strip_suffix(".0").unwrap_or(fast));
-    }
+    crate::domain::text::write_shortest(v, |text| out.push_str(text));
 }
 
 pub use crate::domain::text::hex;

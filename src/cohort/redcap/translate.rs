@@ -15,6 +15,7 @@ use super::spec::{Mapping, RedcapSpec, SCORE_COLUMNS, Source};
 use super::{Codes, RedcapError, RowProblem, Table, Translation};
 use crate::cohort::csvfile::{self, CsvSource, Record};
 use crate::cohort::records::{RecordBlock, RecordTable};
+use crate::domain::text::same_bytes;
 
 /// The export's REDCap columns.
 const EVENT: &str = "redcap_event_name";
@@ -141,7 +142,10 @@ fn text(b: &[u8]) -> String {
 
 #[inline]
 fn find<'t>(table: &'t CodeTable, key: &[u8]) -> Option<&'t [u8]> {
-    table.iter().find(|(k, _)| &**k == key).map(|(_, v)| &**v)
+    table
+        .iter()
+        .find(|(k, _)| same_bytes(k, key))
+        .map(|(_, v)| &**v)
 }
 
 /// What a column accepts from the dictionary.
@@ -676,7 +680,7 @@ impl Plan {
     fn week_of(&self, event: &[u8]) -> Option<u32> {
         self.weeks
             .iter()
-            .find(|(e, _)| e.as_slice() == event)
+            .find(|(e, _)| same_bytes(e, event))
             .map(|(_, w)| *w)
     }
 
@@ -719,7 +723,7 @@ impl Plan {
         }
         if !instrument.is_empty() {
             match (&self.instrument, &self.sessions) {
-                (Some(i), Some(plan)) if i.as_slice() == instrument => {
+                (Some(i), Some(plan)) if same_bytes(i, instrument) => {
                     self.feed(st, SESSIONS, plan, rec, None);
                 }
                 (Some(i), _) => st.ignored.push((
@@ -742,7 +746,7 @@ impl Plan {
         }
         let mut fed = false;
         let at_participants_event = match (event, &self.participants_event) {
-            (Some(e), Some(p)) => e == p.as_slice(),
+            (Some(e), Some(p)) => same_bytes(e, p),
             _ => true,
         };
         if at_participants_event {

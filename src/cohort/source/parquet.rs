@@ -18,9 +18,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use polars::prelude::{
-    BooleanChunked, DataFrame, DataType, FileMetadata, FileMetadataRef, Float32Chunked,
-    Float64Chunked, Int32Chunked, Int64Chunked, ParallelStrategy, ParquetReader, PolarsError,
-    PolarsResult, SerReader, Series, StringChunked, TimeUnit, UInt64Chunked,
+    BooleanType, ChunkedArray, DataFrame, DataType, FileMetadata, FileMetadataRef, Float32Type,
+    Float64Type, Int32Type, Int64Type, ParallelStrategy, ParquetReader, PolarsDataType,
+    PolarsError, PolarsNumericType, PolarsResult, SerReader, Series, StringType, TimeUnit,
+    UInt64Type,
 };
 
 use super::plan::ColumnPlan;
@@ -29,6 +30,7 @@ use super::{SourceError, TranslateOptions, Translation};
 use crate::cohort::ledger::CohortFile;
 use crate::cohort::records::{LazyRecords, RecordBlock, RecordRuns, RecordTable};
 use crate::cohort::value::{DateWriter, write_date};
+use crate::domain::text::write_shortest;
 use crate::files::InputBytes;
 
 /// Rows of a file written as records by one task: enough to be worth a thread, few enough
@@ -357,7 +359,7 @@ impl RecordRuns for Runs {
             .map(|s| s.slice(from as i64, rows.len()))
             .collect();
         drop(unit_columns);
-        let cells = match cells(&columns) {
+        let mut cells = match cells(&columns) {
             Ok(cells) => cells,
             Err((column, dtype)) => {
                 // `columns` checked the unit's types; a slice of them has the same.
@@ -416,61 +418,128 @@ pub fn column_names(path: &Path, bytes: Vec<u8>) -> Result<Vec<String>, SourceEr
         })
 }
 
+/// A column's arrays (its chunks, concretely typed) and the row where each ends. A run's rows
+/// are written in order, so the array of a row is nearly always the one of the row before:
+/// finding it is a comparison, where `ChunkedArray::get` searched the chunks and asked each
+/// array its length through a virtual call, for every cell (a fifth of a 1M-participant
+/// Parquet `analyze`'s CPU was in that lookup and the closure around it, perf profile of
+/// 2026-12-07).
+struct Chunked<'a, A> {
+    arrays: Vec<&'a A>,
+    ends: Vec<usize>,
+    /// The array the last row was in.
+    at: usize,
+}
+
+impl<'a, A> Chunked<'a, A> {
+    fn new<T>(column: &'a ChunkedArray<T>) -> Chunked<'a, A>
+    where
+        T: PolarsDataType<Array = A>,
+    {
+        let mut end = 0;
+        Chunked {
+            arrays: column.downcast_iter().collect(),
+            ends: column
+                .chunk_lengths()
+                .map(|n| {
+                    end += n;
+                    end
+                })
+                .collect(),
+            at: 0,
+        }
+    }
+
+    /// The array holding row `row` and the row's index in it; `None` past the last row.
+    #[inline]
+    fn locate(&mut self, row: usize) -> Option<(&'a A, usize)> {
+        while self.at > 0 && row < self.ends[self.at - 1] {
+            self.at -= 1;
+        }
+        while self.at < self.ends.len() && row >= self.ends[self.at] {
+            self.at += 1;
+        }
+        let array = *self.arrays.get(self.at)?;
+        let start = if self.at == 0 {
+            0
+        } else {
+            self.ends[self.at - 1]
+        };
+        Some((array, row - start))
+    }
+}
+
+/// Row `row` of a column of numbers (`None` for a null).
+#[inline]
+fn number<T: PolarsNumericType>(
+    column: &mut Chunked<'_, ArrayOf<T>>,
+    row: usize,
+) -> Option<T::Native> {
+    let (array, i) = column.locate(row)?;
+    if array.validity().is_some_and(|valid| !valid.get_bit(i)) {
+        return None;
+    }
+    array.values().get(i).copied()
+}
+
+/// The arrays of a column of polars type `T`.
+type ArrayOf<T> = <T as PolarsDataType>::Array;
+
 /// One column's cells, by row number.
 enum Cells<'a> {
-    Int(&'a Int64Chunked),
-    UInt(&'a UInt64Chunked),
-    F64(&'a Float64Chunked),
-    F32(&'a Float32Chunked),
-    Bool(&'a BooleanChunked),
-    Text(&'a StringChunked),
-    Date(&'a Int32Chunked),
-    DateTime(&'a Int64Chunked, i64),
+    Int(Chunked<'a, ArrayOf<Int64Type>>),
+    UInt(Chunked<'a, ArrayOf<UInt64Type>>),
+    F64(Chunked<'a, ArrayOf<Float64Type>>),
+    F32(Chunked<'a, ArrayOf<Float32Type>>),
+    Bool(Chunked<'a, ArrayOf<BooleanType>>),
+    Text(Chunked<'a, ArrayOf<StringType>>),
+    Date(Chunked<'a, ArrayOf<Int32Type>>),
+    DateTime(Chunked<'a, ArrayOf<Int64Type>>, i64),
     Null,
 }
 
 impl Cells<'_> {
     /// Appends row `row`'s contract text to `out` (nothing for a null).
     #[inline]
-    fn write(&self, row: usize, out: &mut Vec<u8>, dates: &mut DateWriter) {
+    fn write(&mut self, row: usize, out: &mut Vec<u8>, dates: &mut DateWriter) {
         match self {
             Cells::Int(c) => {
-                if let Some(v) = c.get(row) {
+                if let Some(v) = number::<Int64Type>(c, row) {
                     out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
                 }
             }
             Cells::UInt(c) => {
-                if let Some(v) = c.get(row) {
+                if let Some(v) = number::<UInt64Type>(c, row) {
                     out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
                 }
             }
             Cells::F64(c) => {
-                if let Some(v) = c.get(row) {
+                if let Some(v) = number::<Float64Type>(c, row) {
                     push_f64(out, v);
                 }
             }
             Cells::F32(c) => {
-                if let Some(v) = c.get(row) {
+                if let Some(v) = number::<Float32Type>(c, row) {
                     push_f32(out, v);
                 }
             }
             Cells::Bool(c) => {
-                if let Some(b) = c.get(row) {
+                if let Some(b) = c.locate(row).and_then(|(a, i)| a.get(i)) {
                     out.extend_from_slice(if b { b"yes" } else { b"no" });
                 }
             }
             Cells::Text(c) => {
-                if let Some(t) = c.get(row) {
+                if let Some(t) = c.locate(row).and_then(|(a, i)| a.get(i)) {
                     out.extend_from_slice(t.as_bytes());
                 }
             }
             Cells::Date(c) => {
-                if let Some(d) = c.get(row) {
+                if let Some(d) = number::<Int32Type>(c, row) {
                     dates.write(out, d);
                 }
             }
             Cells::DateTime(c, per_day) => {
-                if let Some(t) = c.get(row) {
+                if let Some(t) = number::<Int64Type>(c, row) {
                     push_datetime(out, t, *per_day);
                 }
             }
@@ -508,20 +577,25 @@ fn cells(columns: &[Series]) -> Result<Vec<Cells<'_>>, (String, String)> {
         .map(|s| {
             let unusable = || (s.name().to_string(), s.dtype().to_string());
             Ok(match s.dtype() {
-                DataType::Int64 => Cells::Int(s.i64().map_err(|_| unusable())?),
-                DataType::UInt64 => Cells::UInt(s.u64().map_err(|_| unusable())?),
-                DataType::Float64 => Cells::F64(s.f64().map_err(|_| unusable())?),
-                DataType::Float32 => Cells::F32(s.f32().map_err(|_| unusable())?),
-                DataType::Boolean => Cells::Bool(s.bool().map_err(|_| unusable())?),
-                DataType::String => Cells::Text(s.str().map_err(|_| unusable())?),
-                DataType::Date => Cells::Date(s.date().map_err(|_| unusable())?.physical()),
+                DataType::Int64 => Cells::Int(Chunked::new(s.i64().map_err(|_| unusable())?)),
+                DataType::UInt64 => Cells::UInt(Chunked::new(s.u64().map_err(|_| unusable())?)),
+                DataType::Float64 => Cells::F64(Chunked::new(s.f64().map_err(|_| unusable())?)),
+                DataType::Float32 => Cells::F32(Chunked::new(s.f32().map_err(|_| unusable())?)),
+                DataType::Boolean => Cells::Bool(Chunked::new(s.bool().map_err(|_| unusable())?)),
+                DataType::String => Cells::Text(Chunked::new(s.str().map_err(|_| unusable())?)),
+                DataType::Date => {
+                    Cells::Date(Chunked::new(s.date().map_err(|_| unusable())?.physical()))
+                }
                 DataType::Datetime(unit, _) => {
                     let per_day = match unit {
                         TimeUnit::Nanoseconds => 86_400_000_000_000,
                         TimeUnit::Microseconds => 86_400_000_000,
                         TimeUnit::Milliseconds => 86_400_000,
                     };
-                    Cells::DateTime(s.datetime().map_err(|_| unusable())?.physical(), per_day)
+                    Cells::DateTime(
+                        Chunked::new(s.datetime().map_err(|_| unusable())?.physical()),
+                        per_day,
+                    )
                 }
                 DataType::Null => Cells::Null,
                 _ => return Err(unusable()),
@@ -535,22 +609,20 @@ fn cells(columns: &[Series]) -> Result<Vec<Cells<'_>>, (String, String)> {
 /// whole number (nearly every score) is written as an integer, which `Display` would write
 /// the same, without going through the formatter.
 fn push_f64(out: &mut Vec<u8>, v: f64) {
-    use std::io::Write as _;
     if v.fract() == 0.0 && v.abs() < 1e15 {
         out.extend_from_slice(itoa::Buffer::new().format(v as i64).as_bytes());
     } else {
-        let _ = write!(out, "{v}");
+        write_shortest(v, |text| out.extend_from_slice(text.as_bytes()));
     }
 }
 
 /// [`push_f64`] for an `f32`: the shortest text of the `f32` itself (3.7f32 is "3.7", not
 /// the 3.700000047683716 of its widening to f64).
 fn push_f32(out: &mut Vec<u8>, v: f32) {
-    use std::io::Write as _;
     if v.fract() == 0.0 && v.abs() < 1e7 {
         out.extend_from_slice(itoa::Buffer::new().format(v as i64).as_bytes());
     } else {
-        let _ = write!(out, "{v}");
+        write_shortest(v, |text| out.extend_from_slice(text.as_bytes()));
     }
 }
 
@@ -580,18 +652,18 @@ fn push_datetime(out: &mut Vec<u8>, t: i64, per_day: i64) {
 
 #[cfg(test)]
 mod tests {
-    use polars::prelude::{Column, DataFrame};
+    use polars::prelude::{Column, DataFrame, Int64Chunked, NewChunkedArray, StringChunked};
 
     use super::*;
 
     /// Every cell of `frame` as the contract's text, row by row.
     fn texts(frame: &DataFrame) -> Vec<Vec<String>> {
         let normalized = normalize(frame).unwrap();
-        let cells = cells(&normalized).unwrap();
+        let mut cells = cells(&normalized).unwrap();
         (0..frame.height())
             .map(|row| {
                 cells
-                    .iter()
+                    .iter_mut()
                     .map(|c| {
                         let mut t = Vec::new();
                         c.write(row, &mut t, &mut DateWriter::default());
@@ -765,5 +837,60 @@ mod tests {
             let want = format!("{}", if v == 0.0 { 0.0 } else { v });
             assert_eq!(String::from_utf8(out).unwrap(), want, "{v}");
         }
+        // Fractions over every magnitude (ryu's digits where it writes no exponent, `Display`
+        // where it would), f64 and f32, against `Display`.
+        let (mut x, mut y) = (1.234_567_890_123e-12_f64, 3.7e-9_f32);
+        while x < 1e25 {
+            for v in [x, -x / 3.0, x * 1.1] {
+                let mut out = Vec::new();
+                push_f64(&mut out, v);
+                assert_eq!(String::from_utf8(out).unwrap(), format!("{v}"));
+            }
+            if y < 1e12 {
+                for v in [y, -y / 3.0, y * 1.1] {
+                    let mut out = Vec::new();
+                    push_f32(&mut out, v);
+                    assert_eq!(String::from_utf8(out).unwrap(), format!("{v}"));
+                }
+            }
+            (x, y) = (x * 3.3, y * 2.9);
+        }
+        for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let mut out = Vec::new();
+            push_f64(&mut out, v);
+            assert_eq!(String::from_utf8(out).unwrap(), format!("{v}"));
+        }
+    }
+
+    #[test]
+    fn cells_of_columns_in_several_chunks_are_read_at_any_row() {
+        // Columns of two chunks with nulls; rows read forwards, backwards and jumping, against
+        // polars' own `get`.
+        let mut ints = Int64Chunked::from_slice_options("n".into(), &[Some(1), None, Some(3)]);
+        ints.append(&Int64Chunked::from_slice_options(
+            "n".into(),
+            &[Some(4), Some(5), None, Some(7)],
+        ))
+        .unwrap();
+        let mut texts = StringChunked::from_slice_options("t".into(), &[Some("a"), None]);
+        texts
+            .append(&StringChunked::from_slice_options(
+                "t".into(),
+                &[Some("c"), Some("d")],
+            ))
+            .unwrap();
+        assert_eq!((ints.chunks().len(), texts.chunks().len()), (2, 2));
+        let mut n = Chunked::new(&ints);
+        let mut t = Chunked::new(&texts);
+        let order = [0, 1, 2, 3, 4, 5, 6, 6, 5, 0, 6, 2, 3, 1];
+        for &row in &order {
+            assert_eq!(number::<Int64Type>(&mut n, row), ints.get(row), "row {row}");
+            if row < texts.len() {
+                let got = t.locate(row).and_then(|(a, i)| a.get(i));
+                assert_eq!(got, texts.get(row), "row {row}");
+            }
+        }
+        assert_eq!(number::<Int64Type>(&mut n, 7), None);
+        assert!(t.locate(4).is_none());
     }
 }
