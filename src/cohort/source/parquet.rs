@@ -28,7 +28,7 @@ use super::plan::ColumnPlan;
 use super::spec::{ParquetSpec, SourceSpec};
 use super::{SourceError, TranslateOptions, Translation};
 use crate::cohort::ledger::CohortFile;
-use crate::cohort::records::{LazyRecords, RecordBlock, RecordRuns, RecordTable};
+use crate::cohort::records::{LazyRecords, RecordBlock, RecordRuns, RecordTable, append};
 use crate::cohort::value::{DateWriter, write_date};
 use crate::domain::text::write_shortest;
 use crate::files::InputBytes;
@@ -470,7 +470,7 @@ impl<'a, A> Chunked<'a, A> {
 }
 
 /// Row `row` of a column of numbers (`None` for a null).
-#[inline]
+#[inline(always)]
 fn number<T: PolarsNumericType>(
     column: &mut Chunked<'_, ArrayOf<T>>,
     row: usize,
@@ -500,17 +500,17 @@ enum Cells<'a> {
 
 impl Cells<'_> {
     /// Appends row `row`'s contract text to `out` (nothing for a null).
-    #[inline]
+    #[inline(always)]
     fn write(&mut self, row: usize, out: &mut Vec<u8>, dates: &mut DateWriter) {
         match self {
             Cells::Int(c) => {
                 if let Some(v) = number::<Int64Type>(c, row) {
-                    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+                    append(out, itoa::Buffer::new().format(v).as_bytes());
                 }
             }
             Cells::UInt(c) => {
                 if let Some(v) = number::<UInt64Type>(c, row) {
-                    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+                    append(out, itoa::Buffer::new().format(v).as_bytes());
                 }
             }
             Cells::F64(c) => {
@@ -530,7 +530,7 @@ impl Cells<'_> {
             }
             Cells::Text(c) => {
                 if let Some(t) = c.locate(row).and_then(|(a, i)| a.get(i)) {
-                    out.extend_from_slice(t.as_bytes());
+                    append(out, t.as_bytes());
                 }
             }
             Cells::Date(c) => {
