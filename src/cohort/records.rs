@@ -56,6 +56,22 @@ pub fn append(bytes: &mut Vec<u8>, field: &[u8]) {
     }
 }
 
+/// The end of the field just written to `bytes`, the bytes cut so that it fits in the 32 bits
+/// of a field end. A block is started below [`RecordBlock::FULL`] (2 GiB), so only a record of
+/// over 2 GiB is cut: possible only in a source of more than 2 GiB whose cells are far over
+/// `MAX_CELL_BYTES`, which the checks reject whatever their length (the ledger then gives the
+/// cut length). Without the cut the end wrapped round, and reading the record panicked.
+#[inline(always)]
+fn field_end(bytes: &mut Vec<u8>) -> u32 {
+    match u32::try_from(bytes.len()) {
+        Ok(end) => end,
+        Err(_) => {
+            bytes.truncate(u32::MAX as usize);
+            u32::MAX
+        }
+    }
+}
+
 impl RecordBlock {
     /// Bytes, or fields, past which a writer starts a new block (field ends and record
     /// starts are 32-bit; empty fields add fields without bytes).
@@ -88,7 +104,7 @@ impl RecordBlock {
     #[inline]
     pub fn push(&mut self, field: &[u8]) {
         append(&mut self.bytes, field);
-        self.ends.push(self.bytes.len() as u32);
+        self.end();
     }
 
     /// The bytes of the field being written: append to them, then call [`RecordBlock::end`].
@@ -100,7 +116,8 @@ impl RecordBlock {
     /// Ends the field written through [`RecordBlock::buffer`].
     #[inline]
     pub fn end(&mut self) {
-        self.ends.push(self.bytes.len() as u32);
+        let end = field_end(&mut self.bytes);
+        self.ends.push(end);
     }
 
     /// Drops the open record (a row a translator rejects after writing some of its fields).
@@ -392,6 +409,17 @@ mod tests {
             blocks: vec![b],
             lazy: None,
         }
+    }
+
+    #[test]
+    fn a_record_past_four_gib_is_cut_instead_of_wrapping() {
+        // Zeroed pages, never touched: the allocation costs no memory.
+        let mut bytes = vec![0u8; u32::MAX as usize + 10];
+        assert_eq!(field_end(&mut bytes), u32::MAX);
+        assert_eq!(bytes.len(), u32::MAX as usize);
+        let mut short = vec![1u8; 10];
+        assert_eq!(field_end(&mut short), 10);
+        assert_eq!(short.len(), 10);
     }
 
     #[test]
