@@ -120,6 +120,13 @@ impl RecordBlock {
         self.ends.push(end);
     }
 
+    /// Moves every record's location on by `by` (a part numbered from 0 placed in its file).
+    pub fn shift_lines(&mut self, by: u64) {
+        for line in &mut self.lines {
+            *line += by;
+        }
+    }
+
     /// Drops the open record (a row a translator rejects after writing some of its fields).
     pub fn cancel(&mut self) {
         if let Some(first) = self.starts.pop() {

@@ -571,6 +571,27 @@ struct State {
     int: itoa::Buffer,
 }
 
+impl State {
+    /// Moves every line the chunk's state holds on by `by` (its lines were numbered from 0).
+    fn shift_lines(&mut self, by: u64) {
+        for part in &mut self.tables {
+            for block in part
+                .full
+                .iter_mut()
+                .chain(std::iter::once(&mut part.records))
+            {
+                block.shift_lines(by);
+            }
+            for problem in &mut part.rejected {
+                problem.line += by;
+            }
+        }
+        for (line, _) in &mut self.ignored {
+            *line += by;
+        }
+    }
+}
+
 const PARTICIPANTS: usize = 0;
 const SESSIONS: usize = 1;
 const SCORES: usize = 2;
@@ -845,9 +866,13 @@ pub fn translate_with(
         });
     }
     let plan = Plan::new(source.header(), dictionary, spec, codes, markers)?;
-    let states = csvfile::process(&source, threads.max(1), State::default, |st, rec| {
-        plan.row(st, rec)
-    });
+    let states = csvfile::process_numbered_after(
+        &source,
+        threads.max(1),
+        State::default,
+        |st, rec| plan.row(st, rec),
+        State::shift_lines,
+    );
     let mut out = Translation::default();
     let headers: [&[String]; 3] = [
         &plan.participants.header,
