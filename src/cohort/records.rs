@@ -101,7 +101,7 @@ impl RecordBlock {
     }
 
     /// Appends a field to the open record.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, field: &[u8]) {
         append(&mut self.bytes, field);
         self.end();

@@ -140,7 +140,7 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(cut).into_owned()
 }
 
-#[inline]
+#[inline(always)]
 fn find<'t>(table: &'t CodeTable, key: &[u8]) -> Option<&'t [u8]> {
     table
         .iter()
