@@ -99,7 +99,8 @@ impl<'a> Record<'a> {
         self.line
     }
     /// An upper bound on the records left in the chunk this record came from (its line
-    /// count), for reserving memory once.
+    /// count; its length in bytes from [`process_numbered_after`], which counts no lines
+    /// first), for reserving memory once.
     pub fn rows_hint(&self) -> usize {
         self.rows_hint
     }
@@ -524,8 +525,8 @@ impl<'a> CsvSource<'a> {
         self.header_problem
     }
 
-    /// The body cut into about `wanted` pieces of at least 1 MiB, each ending just after an LF
-    /// (the last at the body's end).
+    /// The body cut into about `wanted` pieces, each ending just after an LF (the last at the
+    /// body's end); a body under 2 MiB is one piece, and no piece but the last is under 1 MiB.
     fn pieces(&self, wanted: usize) -> Vec<&'a [u8]> {
         let body = &self.bytes[self.body.clone()];
         const MIN_CHUNK: usize = 1 << 20;
@@ -1098,6 +1099,64 @@ pub fn relayout(text: &str, reverse: bool, excel: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunks_numbered_after_get_the_lines_of_one_pass() {
+        // 3.6 MB of rows ending in LF, CRLF or a lone CR, with blank lines and quoted line
+        // breaks, and a header on line 3: read on 1 and 3 threads, every record's line is the
+        // one an independent count of the line starts gives, and 3 threads read 3 chunks.
+        let mut text = String::from("\n\r\nid,note\r\n");
+        for i in 0..90_000 {
+            let note = match i % 101 {
+                7 => "\"two\nlines\"".to_owned(),
+                9 => "\"crlf\r\ninside\"".to_owned(),
+                _ => format!("plain note number {i} of the rows"),
+            };
+            text.push_str(&format!("R{i},{note}"));
+            text.push_str(match i % 37 {
+                3 => "\r",
+                5 => "\r\n",
+                11 => "\n\n",
+                _ => "\n",
+            });
+        }
+        let source = CsvSource::new(text.as_bytes());
+        assert_eq!(source.header_line(), 3);
+        // Line starts: after every LF, and after every CR not followed by an LF, outside
+        // quotes; inside quotes after every LF only (as the tokenizer counts).
+        let bytes = text.as_bytes();
+        let mut starts = vec![0];
+        let mut quoted = false;
+        for (at, &b) in bytes.iter().enumerate() {
+            match b {
+                b'"' => quoted = !quoted,
+                b'\n' => starts.push(at + 1),
+                b'\r' if !quoted && bytes.get(at + 1) != Some(&b'\n') => starts.push(at + 1),
+                _ => {}
+            }
+        }
+        let read = |threads: usize| {
+            process_numbered_after(
+                &source,
+                threads,
+                Vec::new,
+                |seen: &mut Vec<(u64, String)>, rec| {
+                    seen.push((rec.line(), String::from_utf8_lossy(rec.get(0)).into_owned()));
+                },
+                |seen, by| seen.iter_mut().for_each(|(line, _)| *line += by),
+            )
+        };
+        let one = read(1);
+        let three = read(3);
+        assert_eq!((one.len(), three.len()), (1, 3));
+        let flat: Vec<(u64, String)> = three.into_iter().flatten().collect();
+        assert_eq!(flat, one[0]);
+        assert_eq!(flat.len(), 90_000);
+        for (line, id) in &flat {
+            let at = starts[*line as usize - 1];
+            assert!(text[at..].starts_with(&format!("{id},")), "line {line}");
+        }
+    }
 
     fn records(text: &str) -> Vec<(u64, Vec<String>, Option<&'static str>)> {
         let mut tok = Tokenizer::new(text.as_bytes(), 1);

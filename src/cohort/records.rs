@@ -40,7 +40,8 @@ pub fn append(bytes: &mut Vec<u8>, field: &[u8]) {
                 bytes.push(b);
             }
         }
-        4..=16 => {
+        // With 16 bytes of room already (never growing the buffer early for the trick).
+        4..=16 if bytes.capacity() - at >= 16 => {
             // Room for 16 bytes, the field's head and tail written over it, the rest cut off.
             bytes.extend_from_slice(&[0; 16]);
             if n >= 8 {
@@ -63,11 +64,17 @@ pub fn append(bytes: &mut Vec<u8>, field: &[u8]) {
 /// cut length). Without the cut the end wrapped round, and reading the record panicked.
 #[inline(always)]
 fn field_end(bytes: &mut Vec<u8>) -> u32 {
+    cut_to(bytes, u32::MAX)
+}
+
+/// `bytes.len()` as a `u32` of at most `limit`, the bytes past `limit` cut off.
+#[inline(always)]
+fn cut_to(bytes: &mut Vec<u8>, limit: u32) -> u32 {
     match u32::try_from(bytes.len()) {
-        Ok(end) => end,
-        Err(_) => {
-            bytes.truncate(u32::MAX as usize);
-            u32::MAX
+        Ok(end) if end <= limit => end,
+        _ => {
+            bytes.truncate(limit as usize);
+            limit
         }
     }
 }
@@ -420,11 +427,13 @@ mod tests {
 
     #[test]
     fn a_record_past_four_gib_is_cut_instead_of_wrapping() {
-        // Zeroed pages, never touched: the allocation costs no memory.
-        let mut bytes = vec![0u8; u32::MAX as usize + 10];
-        assert_eq!(field_end(&mut bytes), u32::MAX);
-        assert_eq!(bytes.len(), u32::MAX as usize);
+        // `field_end` is `cut_to` at u32::MAX; the cut itself at a small limit.
+        let mut bytes = vec![7u8; 30];
+        assert_eq!(cut_to(&mut bytes, 20), 20);
+        assert_eq!(bytes, vec![7u8; 20]);
+        assert_eq!(cut_to(&mut bytes, 20), 20);
         let mut short = vec![1u8; 10];
+        assert_eq!(cut_to(&mut short, 20), 10);
         assert_eq!(field_end(&mut short), 10);
         assert_eq!(short.len(), 10);
     }

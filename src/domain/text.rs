@@ -38,7 +38,8 @@ pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 /// is "123.00003051757812" to ryu, "123.00003051757813" to `Display`). A tie needs `v`'s exact
 /// decimal expansion to be one digit longer than the shortest text, so at most 18 digits for
 /// an `f64` (10 for an `f32`); a value with `k` binary digits after the point has an exact
-/// expansion of at least `floor(0.699 k) + 1` digits (it is `m * 5^k / 10^k`, `m` odd), so
+/// expansion of at least as many digits as `5^k`, `floor(k log10 5) + 1` (it is
+/// `m * 5^k / 10^k`, `m` odd), so
 /// from [`Shortest::NO_TIE`] fraction bits on no tie is possible. Other values (whole numbers,
 /// halves, quarters: the coarse values data are full of), values ryu would write with an
 /// exponent, NaN and the infinities go through `Display`.
@@ -65,7 +66,7 @@ pub trait Shortest: ryu::Float + std::fmt::Display {
 }
 
 impl Shortest for f64 {
-    // floor(0.699 * 26) + 1 = 19 digits, more than the 18 of a tie.
+    // 5^26 has 19 digits, more than the 18 of a tie (5^25 has 18).
     const NO_TIE: u32 = 26;
     fn fraction_bits(self) -> u32 {
         let bits = self.to_bits();
@@ -81,7 +82,7 @@ impl Shortest for f64 {
 }
 
 impl Shortest for f32 {
-    // floor(0.699 * 15) + 1 = 11 digits, more than the 10 of a tie.
+    // 5^15 has 11 digits, more than the 10 of a tie (5^14 has 10).
     const NO_TIE: u32 = 15;
     fn fraction_bits(self) -> u32 {
         let bits = self.to_bits();
@@ -137,10 +138,24 @@ mod tests {
         // 1.0, 2^50 + 0.25 "...624.2", checked 2026-12-07), and a spread of values whose mantissas have from 1 to 53
         // bits over many magnitudes (a generator, so the ties near the bound are met), f64
         // and f32, against `Display`.
-        assert_eq!(shortest(123.0 + 2f64.powi(-15)), "123.00003051757813");
-        assert_eq!(shortest(2f64.powi(50) + 0.25), "1125899906842624.3");
+        for (tie, ryu_text, display) in [
+            (
+                123.0 + 2f64.powi(-15),
+                "123.00003051757812",
+                "123.00003051757813",
+            ),
+            (
+                2f64.powi(50) + 0.25,
+                "1125899906842624.2",
+                "1125899906842624.3",
+            ),
+        ] {
+            assert_eq!(ryu::Buffer::new().format(tie), ryu_text);
+            assert_eq!(shortest(tie), display);
+        }
         let tie = 2_548_771.0_f32 + 0.25;
-        assert_eq!(shortest(tie), format!("{tie}"));
+        assert_eq!(ryu::Buffer::new().format(tie), "2548771.2");
+        assert_eq!(shortest(tie), "2548771.3");
         assert_eq!(shortest(0.1_f64), "0.1");
         assert_eq!(shortest(480.0_f64), "480");
         let mut state = 0x9e37_79b9_7f4a_7c15_u64;

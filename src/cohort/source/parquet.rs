@@ -892,5 +892,19 @@ mod tests {
         }
         assert_eq!(number::<Int64Type>(&mut n, 7), None);
         assert!(t.locate(4).is_none());
+        // A slice (as a run reads its unit): arrays and validity at an offset.
+        let sliced = ints.slice(1, 5);
+        let mut s = Chunked::new(&sliced);
+        for row in [0, 1, 2, 3, 4, 2, 0] {
+            assert_eq!(
+                number::<Int64Type>(&mut s, row),
+                sliced.get(row),
+                "row {row}"
+            );
+        }
+        assert_eq!(
+            (0..5).map(|r| sliced.get(r)).collect::<Vec<_>>(),
+            [None, Some(3), Some(4), Some(5), None]
+        );
     }
 }
