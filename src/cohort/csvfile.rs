@@ -745,23 +745,24 @@ where
     }
     let threads = threads.max(1);
     let pieces = source.pieces(if threads == 1 { 1 } else { threads });
-    // A chunk's state, its line breaks and whether it ended inside a quoted field.
-    let run = |data: &[u8], first_line: u64| -> (S, u64, bool) {
+    // A chunk's state (its lines numbered from 0), its line breaks and whether it ended
+    // inside a quoted field.
+    let run = |data: &[u8]| -> (S, u64, bool) {
         let mut state = make();
         let mut rec = Record {
             rows_hint: data.len(),
             ..Record::default()
         };
-        let mut tok = Tokenizer::new(data, first_line);
+        let mut tok = Tokenizer::new(data, 0);
         while tok.next_record(&mut rec) {
             each(&mut state, &rec);
         }
-        (state, tok.line() - first_line, tok.ended_in_quotes())
+        (state, tok.line(), tok.ended_in_quotes())
     };
-    let runs = crate::parallel::map_queued(&pieces, threads, |piece| run(piece, 0));
+    let runs = crate::parallel::map_queued(&pieces, threads, |piece| run(piece));
     if runs.iter().take(runs.len().saturating_sub(1)).any(|r| r.2) {
         drop(runs);
-        let mut whole = run(&source.bytes[source.body.clone()], 0).0;
+        let mut whole = run(&source.bytes[source.body.clone()]).0;
         shift(&mut whole, source.body_line);
         return vec![whole];
     }
