@@ -27,10 +27,13 @@ pub const MAX_CELL_BYTES: usize = 64 * 1024;
 /// quotes borrows its line from the input (`ends` are the comma positions in it); so does a
 /// record whose quoted fields need no unquoting, each quoted field read without its quotes
 /// ([`Layout::Quoted`]); every record of a translated table borrows its fields, back to back
-/// ([`Layout::Spans`]); any other quoted record is unquoted into `buf`.
+/// ([`Layout::Spans`]), or is handed over as text borrowed from where the source holds it
+/// ([`Layout::Parts`]); any other quoted record is unquoted into `buf`.
 #[derive(Debug, Default, Clone)]
 pub struct Record<'a> {
     src: &'a [u8],
+    /// The fields of a [`Layout::Parts`] record.
+    parts: &'a [&'a str],
     layout: Layout,
     buf: Vec<u8>,
     ends: Vec<usize>,
@@ -52,9 +55,12 @@ enum Layout {
     /// As `Plain`, but a run that starts with a quote is a quoted field needing no unquoting
     /// (read by `quoted::split_quoted_line`): its content is the run without its quotes.
     Quoted,
-    /// Fields back to back in `src`, field `i` ending at `ends[i]` (every record of a
+    /// Fields back to back in `src`, field `i` ending at `ends[i]` (a record of a
     /// translated table).
     Spans,
+    /// Field `i` is `parts[i]` (a record a source writes on demand, its text borrowed from
+    /// the source's own columns: [`crate::cohort::records::RecordRuns`]).
+    Parts,
 }
 
 impl<'a> Record<'a> {
@@ -68,12 +74,15 @@ impl<'a> Record<'a> {
     /// Number of fields.
     #[inline]
     pub fn len(&self) -> usize {
-        self.ends.len()
+        match self.layout {
+            Layout::Parts => self.parts.len(),
+            _ => self.ends.len(),
+        }
     }
     /// True when the record has no fields (never returned by the tokenizer; a translated
     /// table whose source maps no contract column has such records).
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.len() == 0
     }
     /// Field `i` as raw bytes.
     #[inline(always)]
@@ -88,6 +97,7 @@ impl<'a> Record<'a> {
                 &self.src[start..self.ends[i]]
             }
             Layout::Quoted => crate::cohort::quoted::field(self.src, &self.ends, i),
+            Layout::Parts => self.parts[i].as_bytes(),
             Layout::Owned => {
                 let start = if i == 0 { 0 } else { self.ends[i - 1] };
                 &self.buf[start..self.ends[i]]
@@ -982,10 +992,19 @@ where
                 read_block(block, range.clone(), range.len(), &mut state, &each);
             }
             Run::OnDemand(lazy, k) => {
-                let hint = lazy.len(*k);
-                for block in lazy.write(*k) {
-                    read_block(&block, 0..block.len(), hint, &mut state, &each);
-                }
+                let rows_hint = lazy.len(*k);
+                lazy.write(*k, &mut |line, parts| {
+                    let rec = Record {
+                        line,
+                        parts,
+                        layout: Layout::Parts,
+                        rows_hint,
+                        // Text, so UTF-8.
+                        utf8: true,
+                        ..Record::default()
+                    };
+                    each(&mut state, &rec);
+                });
             }
         }
         state

@@ -27,11 +27,14 @@ use polars::prelude::{
 use super::plan::ColumnPlan;
 use super::spec::{ParquetSpec, SourceSpec};
 use super::{SourceError, TranslateOptions, Translation};
-use crate::cohort::ledger::CohortFile;
-use crate::cohort::records::{LazyRecords, RecordBlock, RecordRuns, RecordTable, append};
+use crate::cohort::records::{LazyRecords, RecordRuns, RecordTable, append};
 use crate::cohort::value::{DateWriter, write_date};
 use crate::domain::text::write_shortest;
 use crate::files::InputBytes;
+
+/// Rows of a run turned into text together, column by column, before they are handed on one
+/// by one: the batch's text stays in the cache.
+const BATCH: usize = 1024;
 
 /// Rows of a file written as records by one task: enough to be worth a thread, few enough
 /// that a large file is shared out evenly and a run's records stay small.
@@ -75,8 +78,6 @@ pub fn read(
         let height = file.height();
         job.source.rows += height as u64;
         let runs = Runs {
-            table: job.table,
-            source: job.source_index,
             plan,
             file,
             failed: Mutex::new(None),
@@ -250,9 +251,13 @@ struct Unit {
 /// the file was read, to fail before any row was checked, cost a tenth of a 1M-participant
 /// `analyze` (benches/README.md, "sources"). The plan rejects no row (an unknown code passes
 /// unchanged, for the contract's check).
+///
+/// A run is turned into text [`BATCH`] rows at a time, column by column: strings, booleans
+/// and nulls are handed to the reader borrowed from the decoded columns, numbers and dates
+/// written once into the batch's buffer; no record is copied into a block. Writing every
+/// cell into blocks of records, row by row, and reading them back was a third of a
+/// 1M-participant `analyze` (benches/README.md, "sources").
 struct Runs {
-    table: CohortFile,
-    source: usize,
     plan: ColumnPlan<'static>,
     file: FileRuns,
     /// The first run (by position in the file) found unreadable, and why.
@@ -347,11 +352,11 @@ impl RecordRuns for Runs {
         self.file.runs[k].1.len()
     }
 
-    fn write(&self, k: usize) -> Vec<RecordBlock> {
+    fn write(&self, k: usize, each: &mut dyn FnMut(u64, &[&str])) {
         let (u, rows) = self.file.runs[k].clone();
         let Some(unit_columns) = self.columns(u, k) else {
             self.written(u);
-            return Vec::new();
+            return;
         };
         let from = rows.start - self.file.units[u].rows.start;
         let columns: Vec<Series> = unit_columns
@@ -366,30 +371,113 @@ impl RecordRuns for Runs {
                 let problem = format!("column {column} decodes as {dtype}");
                 self.fail(k, unreadable(&self.file.units[u], &problem));
                 self.written(u);
-                return Vec::new();
+                return;
             }
         };
-        let mut builder = self.plan.builder(self.table, self.source, 0);
-        builder.reserve(rows.len(), rows.len() * 8 * self.file.width);
-        let mut scratch = Vec::new();
+        let sources: Vec<(usize, bool)> = self.plan.sources().collect();
         let mut dates = vec![DateWriter::default(); self.file.width];
-        for (i, row) in rows.enumerate() {
-            // A row's location is its number in the file, from 1.
-            self.plan
-                .write_row_into(&mut builder, row as u64 + 1, &mut scratch, |c, out| {
-                    cells[c].write(i, out, &mut dates[c]);
-                });
+        let mut written = vec![Written::default(); sources.len()];
+        let mut translated = Written::default();
+        let mut kept: Vec<&str> = Vec::with_capacity(sources.len());
+        let mut from = 0;
+        while from < rows.len() {
+            let batch = from..(from + BATCH).min(rows.len());
+            // Column by column (one type, one tight loop, no choice per cell): each column's
+            // text borrowed where the source holds it, the rest written.
+            let mut borrowed: Vec<Option<Vec<&str>>> = Vec::with_capacity(sources.len());
+            for (j, &(c, passes)) in sources.iter().enumerate() {
+                let out = &mut written[j];
+                out.clear();
+                let texts = cells[c].column(batch.clone(), out, &mut dates[c]);
+                if passes {
+                    borrowed.push(texts);
+                    continue;
+                }
+                // Codes or a decimal comma: every value translated (a few columns at most).
+                translated.clear();
+                match &texts {
+                    Some(texts) => {
+                        for text in texts {
+                            self.plan.translate_into(j, text, &mut translated.bytes);
+                            translated.end();
+                        }
+                    }
+                    None => {
+                        for text in out.texts() {
+                            self.plan.translate_into(j, text, &mut translated.bytes);
+                            translated.end();
+                        }
+                    }
+                }
+                std::mem::swap(out, &mut translated);
+                borrowed.push(None);
+            }
+            let columns_text: Vec<Vec<&str>> = borrowed
+                .into_iter()
+                .zip(&written)
+                .map(|(texts, out)| texts.unwrap_or_else(|| out.texts().collect()))
+                .collect();
+            for (i, row) in batch.clone().zip(rows.start + batch.start..) {
+                let mut fields = reuse(kept);
+                fields.extend(columns_text.iter().map(|column| column[i - batch.start]));
+                // A row's location is its number in the file, from 1.
+                each(row as u64 + 1, &fields);
+                kept = reuse(fields);
+            }
+            from = batch.end;
         }
         drop(cells);
         drop(columns);
         self.written(u);
-        builder.finish().records.blocks
     }
 
     fn failure(&self) -> Option<String> {
         let failed = self.failed.lock().unwrap_or_else(|e| e.into_inner());
         failed.as_ref().map(|(_, why)| why.clone())
     }
+}
+
+/// The text written for one column of a batch of rows: each value's bytes back to back.
+#[derive(Clone, Debug, Default)]
+struct Written {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Written {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+    }
+
+    /// Ends the value written to `bytes`.
+    #[inline]
+    fn end(&mut self) {
+        self.ends.push(self.bytes.len());
+    }
+
+    /// The values. Every writer writes UTF-8 (digits, dates, translated codes), checked once
+    /// for the whole batch; a value that was not would read as U+FFFD, for the contract's
+    /// check to reject with its row, never be dropped.
+    fn texts(&self) -> impl Iterator<Item = &str> + '_ {
+        let whole = std::str::from_utf8(&self.bytes).ok();
+        let bytes = &self.bytes;
+        self.ends.iter().scan(0, move |from, &to| {
+            let text = match whole {
+                Some(whole) => whole.get(*from..to),
+                None => std::str::from_utf8(&bytes[*from..to]).ok(),
+            };
+            *from = to;
+            Some(text.unwrap_or("\u{FFFD}"))
+        })
+    }
+}
+
+/// `v` emptied, as a vector of borrows of another lifetime, in the same memory (a collect
+/// from a vector's own iterator into a vector of the same layout reuses its allocation).
+fn reuse<'x, 'y>(mut v: Vec<&'x str>) -> Vec<&'y str> {
+    v.clear();
+    v.into_iter().map(|_| "").collect()
 }
 
 /// Rows `0..height` in runs of `run` rows.
@@ -498,53 +586,77 @@ enum Cells<'a> {
     Null,
 }
 
-impl Cells<'_> {
-    /// Appends row `row`'s contract text to `out` (nothing for a null).
-    #[inline(always)]
-    fn write(&mut self, row: usize, out: &mut Vec<u8>, dates: &mut DateWriter) {
+impl<'a> Cells<'a> {
+    /// Rows `rows`' contract text: borrowed from the column for text, booleans and nulls
+    /// (an empty text for a null), otherwise `None` once written to `out`.
+    fn column(
+        &mut self,
+        rows: Range<usize>,
+        out: &mut Written,
+        dates: &mut DateWriter,
+    ) -> Option<Vec<&'a str>> {
+        // One loop per type (the type chosen once, not per cell).
         match self {
+            Cells::Text(c) => Some(
+                rows.map(|row| c.locate(row).and_then(|(a, i)| a.get(i)).unwrap_or(""))
+                    .collect(),
+            ),
+            Cells::Bool(c) => Some(
+                rows.map(|row| match c.locate(row).and_then(|(a, i)| a.get(i)) {
+                    Some(true) => "yes",
+                    Some(false) => "no",
+                    None => "",
+                })
+                .collect(),
+            ),
+            Cells::Null => Some(rows.map(|_| "").collect()),
             Cells::Int(c) => {
-                if let Some(v) = number::<Int64Type>(c, row) {
-                    append(out, itoa::Buffer::new().format(v).as_bytes());
-                }
+                write_numbers::<Int64Type>(c, rows, out, |v, b| {
+                    append(b, itoa::Buffer::new().format(v).as_bytes());
+                });
+                None
             }
             Cells::UInt(c) => {
-                if let Some(v) = number::<UInt64Type>(c, row) {
-                    append(out, itoa::Buffer::new().format(v).as_bytes());
-                }
+                write_numbers::<UInt64Type>(c, rows, out, |v, b| {
+                    append(b, itoa::Buffer::new().format(v).as_bytes());
+                });
+                None
             }
             Cells::F64(c) => {
-                if let Some(v) = number::<Float64Type>(c, row) {
-                    push_f64(out, v);
-                }
+                write_numbers::<Float64Type>(c, rows, out, |v, b| push_f64(b, v));
+                None
             }
             Cells::F32(c) => {
-                if let Some(v) = number::<Float32Type>(c, row) {
-                    push_f32(out, v);
-                }
-            }
-            Cells::Bool(c) => {
-                if let Some(b) = c.locate(row).and_then(|(a, i)| a.get(i)) {
-                    out.extend_from_slice(if b { b"yes" } else { b"no" });
-                }
-            }
-            Cells::Text(c) => {
-                if let Some(t) = c.locate(row).and_then(|(a, i)| a.get(i)) {
-                    append(out, t.as_bytes());
-                }
+                write_numbers::<Float32Type>(c, rows, out, |v, b| push_f32(b, v));
+                None
             }
             Cells::Date(c) => {
-                if let Some(d) = number::<Int32Type>(c, row) {
-                    dates.write(out, d);
-                }
+                write_numbers::<Int32Type>(c, rows, out, |d, b| dates.write(b, d));
+                None
             }
             Cells::DateTime(c, per_day) => {
-                if let Some(t) = number::<Int64Type>(c, row) {
-                    push_datetime(out, t, *per_day);
-                }
+                let per_day = *per_day;
+                write_numbers::<Int64Type>(c, rows, out, |t, b| push_datetime(b, t, per_day));
+                None
             }
-            Cells::Null => {}
         }
+    }
+}
+
+/// Writes rows `rows` of a column of numbers to `out`, each value through `put` (nothing for
+/// a null).
+#[inline(always)]
+fn write_numbers<T: PolarsNumericType>(
+    column: &mut Chunked<'_, ArrayOf<T>>,
+    rows: Range<usize>,
+    out: &mut Written,
+    mut put: impl FnMut(T::Native, &mut Vec<u8>),
+) {
+    for row in rows {
+        if let Some(v) = number::<T>(column, row) {
+            put(v, &mut out.bytes);
+        }
+        out.end();
     }
 }
 
@@ -655,22 +767,26 @@ mod tests {
     use polars::prelude::{Column, DataFrame, Int64Chunked, NewChunkedArray, StringChunked};
 
     use super::*;
+    use crate::cohort::ledger::CohortFile;
 
-    /// Every cell of `frame` as the contract's text, row by row.
+    /// Every cell of `frame` as the contract's text, row by row, each column written as the
+    /// runs write it ([`Cells::column`]).
     fn texts(frame: &DataFrame) -> Vec<Vec<String>> {
         let normalized = normalize(frame).unwrap();
         let mut cells = cells(&normalized).unwrap();
-        (0..frame.height())
-            .map(|row| {
-                cells
-                    .iter_mut()
-                    .map(|c| {
-                        let mut t = Vec::new();
-                        c.write(row, &mut t, &mut DateWriter::default());
-                        String::from_utf8(t).unwrap()
-                    })
-                    .collect()
+        let columns: Vec<Vec<String>> = cells
+            .iter_mut()
+            .map(|c| {
+                let mut out = Written::default();
+                let rows = 0..frame.height();
+                match c.column(rows, &mut out, &mut DateWriter::default()) {
+                    Some(texts) => texts.iter().map(|t| (*t).to_owned()).collect(),
+                    None => out.texts().map(str::to_owned).collect(),
+                }
             })
+            .collect();
+        (0..frame.height())
+            .map(|row| columns.iter().map(|c| c[row].clone()).collect())
             .collect()
     }
 
@@ -766,8 +882,6 @@ mod tests {
             .into_owned()
         };
         let runs = Arc::new(Runs {
-            table: CohortFile::Participants,
-            source: 0,
             plan,
             file,
             failed: Mutex::new(None),

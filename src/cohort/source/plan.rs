@@ -215,6 +215,18 @@ impl<'s> ColumnPlan<'s> {
         }
     }
 
+    /// The source column feeding each column written, in the header's order, and whether
+    /// its values are written as they are (no codes, no decimal comma).
+    pub fn sources(&self) -> impl Iterator<Item = (usize, bool)> + '_ {
+        self.out.iter().map(|o| (o.source, self.passes(o)))
+    }
+
+    /// Appends `text`, a value of the `j`th column written, translated (its codes, a decimal
+    /// comma) to `out`.
+    pub fn translate_into(&self, j: usize, text: &str, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.translate(&self.out[j], text).as_bytes());
+    }
+
     /// The contract's text for `text` in column `o`.
     fn translate<'t>(&self, o: &Out<'_>, text: &'t str) -> Cow<'t, str> {
         let mut value = Cow::Borrowed(text);
