@@ -91,19 +91,26 @@ pub trait Shortest: ryu::Float + std::fmt::Display {
     const TENTHS_BELOW: Self;
 }
 
+/// [`Shortest::tenths`], the same text for `f64` and `f32`.
+macro_rules! tenths {
+    () => {
+        #[inline]
+        fn tenths(self) -> Option<u64> {
+            if !(self > 0.0 && self < Self::TENTHS_BELOW) {
+                return None;
+            }
+            let t = (self * 10.0).round();
+            (t / 10.0 == self && t % 10.0 != 0.0).then_some(t as u64)
+        }
+    };
+}
+
 impl Shortest for f64 {
     // 5^26 has 19 digits, more than the 18 of a tie (5^25 has 18).
     const NO_TIE: u32 = 26;
     // Spacing 2^-20 below 2^33; ten times it is below 2^37, exact.
     const TENTHS_BELOW: f64 = 8.0e9;
-    #[inline]
-    fn tenths(self) -> Option<u64> {
-        if !(self > 0.0 && self < Self::TENTHS_BELOW) {
-            return None;
-        }
-        let t = (self * 10.0).round();
-        (t / 10.0 == self && t % 10.0 != 0.0).then_some(t as u64)
-    }
+    tenths!();
     fn fraction_bits(self) -> u32 {
         let bits = self.to_bits();
         let exponent = ((bits >> 52) & 0x7ff) as i32;
@@ -122,14 +129,7 @@ impl Shortest for f32 {
     const NO_TIE: u32 = 15;
     // Spacing 2^-7 below 2^17; ten times it is below 2^20, exact in 24 bits.
     const TENTHS_BELOW: f32 = 1.0e5;
-    #[inline]
-    fn tenths(self) -> Option<u64> {
-        if !(self > 0.0 && self < Self::TENTHS_BELOW) {
-            return None;
-        }
-        let t = (self * 10.0).round();
-        (t / 10.0 == self && t % 10.0 != 0.0).then_some(t as u64)
-    }
+    tenths!();
     fn fraction_bits(self) -> u32 {
         let bits = self.to_bits();
         let exponent = ((bits >> 23) & 0xff) as i32;

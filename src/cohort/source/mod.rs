@@ -269,19 +269,6 @@ impl TableBuilder {
         self.block.push(value);
     }
 
-    /// The bytes of the next cell of the open record, to append to; then
-    /// [`TableBuilder::end_cell`].
-    #[inline]
-    pub fn cell_buffer(&mut self) -> &mut Vec<u8> {
-        self.block.buffer()
-    }
-
-    /// Ends the cell written through [`TableBuilder::cell_buffer`].
-    #[inline]
-    pub fn end_cell(&mut self) {
-        self.block.end();
-    }
-
     /// Records the source row at `location` as rejected by the translation itself (it is not
     /// written, and counts as a row of the table). `id` is its participant id when known.
     pub fn reject(
@@ -517,8 +504,7 @@ mod tests {
         b.cell(b"0");
         b.start_row(7);
         b.cell(b"P,2");
-        b.cell_buffer().extend_from_slice(b"5");
-        b.end_cell();
+        b.cell(b"5");
         b.reject(8, " P3 ", "week", "x", "r");
         let t = b.finish();
         assert_eq!(t.rows, 2);

@@ -475,7 +475,7 @@ impl Written {
 
 /// `v` emptied, as a vector of borrows of another lifetime, in the same memory (a collect
 /// from a vector's own iterator into a vector of the same layout reuses its allocation).
-fn reuse<'x, 'y>(mut v: Vec<&'x str>) -> Vec<&'y str> {
+fn reuse<'y>(mut v: Vec<&str>) -> Vec<&'y str> {
     v.clear();
     v.into_iter().map(|_| "").collect()
 }
@@ -768,6 +768,17 @@ mod tests {
 
     use super::*;
     use crate::cohort::ledger::CohortFile;
+
+    #[test]
+    fn a_reused_vector_keeps_its_memory() {
+        let mut v: Vec<&str> = Vec::with_capacity(6);
+        let text = String::from("P1");
+        v.push(&text);
+        let (at, room) = (v.as_ptr() as usize, v.capacity());
+        let w: Vec<&'static str> = reuse(v);
+        assert!(w.is_empty());
+        assert_eq!((w.as_ptr() as usize, w.capacity()), (at, room));
+    }
 
     /// Every cell of `frame` as the contract's text, row by row, each column written as the
     /// runs write it ([`Cells::column`]).

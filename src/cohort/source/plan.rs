@@ -184,37 +184,6 @@ impl<'s> ColumnPlan<'s> {
         }
     }
 
-    /// [`ColumnPlan::write_row`] for a reader that writes each source cell's text itself:
-    /// `write(i, out)` appends source column `i`'s text to `out` (the record's own buffer,
-    /// or `scratch` when the value still needs its codes or decimal comma translated).
-    #[inline]
-    pub fn write_row_into(
-        &self,
-        builder: &mut TableBuilder,
-        location: u64,
-        scratch: &mut Vec<u8>,
-        mut write: impl FnMut(usize, &mut Vec<u8>),
-    ) {
-        builder.start_row(location);
-        for o in &self.out {
-            // One call of `write` in the loop, so that it is inlined (a Parquet reader's
-            // typed cell writers, called for every cell of a million-row table).
-            let passes = self.passes(o);
-            let out = if passes {
-                builder.cell_buffer()
-            } else {
-                scratch.clear();
-                &mut *scratch
-            };
-            write(o.source, out);
-            if passes {
-                builder.end_cell();
-            } else {
-                self.translated(builder, o, scratch);
-            }
-        }
-    }
-
     /// The source column feeding each column written, in the header's order, and whether
     /// its values are written as they are (no codes, no decimal comma).
     pub fn sources(&self) -> impl Iterator<Item = (usize, bool)> + '_ {
