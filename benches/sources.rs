@@ -21,6 +21,11 @@
 //! `TRIALDOSE_BENCH_PARTICIPANTS` sets N, `TRIALDOSE_BENCH_ROUNDS` the rounds (default 5),
 //! `TRIALDOSE_BENCH_SOURCES` which sources (comma-separated; default all; `contract` is always
 //! timed, as the reference).
+//!
+//! Each source's median wall time is printed, the targets' figure, and beside it the median
+//! CPU time the run spent in user mode (from `getrusage` of the children), which on this
+//! shared machine swings far less than the wall time (the kernel's zeroing of fresh pages
+//! moved the wall time of one build by a factor of two between runs).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -279,7 +284,22 @@ fn cohorts() -> Vec<(&'static str, PathBuf)> {
     out
 }
 
-fn analyze(cohort: &Path, out: &Path) -> Duration {
+/// CPU time in user mode of every child waited for so far: the steady figure on a shared
+/// machine, where the wall time swings with the kernel's zeroing of fresh pages.
+fn children_user() -> Duration {
+    // SAFETY: `getrusage` only writes the struct it is given, which is zeroed and ours.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage
+    };
+    Duration::from_secs(usage.ru_utime.tv_sec as u64)
+        + Duration::from_micros(usage.ru_utime.tv_usec as u64)
+}
+
+/// One run's wall time and user CPU time.
+fn analyze(cohort: &Path, out: &Path) -> (Duration, Duration) {
+    let user = children_user();
     let t = Instant::now();
     let status = Command::new(BIN)
         .arg("analyze")
@@ -291,7 +311,7 @@ fn analyze(cohort: &Path, out: &Path) -> Duration {
         .expect("run trialdose analyze");
     let elapsed = t.elapsed();
     assert!(status.success(), "analyze {} failed", cohort.display());
-    elapsed
+    (elapsed, children_user() - user)
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -312,9 +332,12 @@ fn main() {
     let cohorts = cohorts();
     let out = root().join("out");
     let mut times = vec![Vec::new(); cohorts.len()];
+    let mut users = vec![Vec::new(); cohorts.len()];
     for _ in 0..rounds {
         for (k, (_, dir)) in cohorts.iter().enumerate() {
-            times[k].push(analyze(dir, &out));
+            let (wall, user) = analyze(dir, &out);
+            times[k].push(wall);
+            users[k].push(user);
         }
     }
     let size = |dir: &Path| -> u64 {
@@ -330,11 +353,12 @@ fn main() {
             .unwrap_or(0)
     };
     let medians: Vec<Duration> = times.into_iter().map(median).collect();
+    let user_medians: Vec<Duration> = users.into_iter().map(median).collect();
     println!(
-        "sources: trialdose analyze, {} participants, {rounds} interleaved rounds, medians",
+        "sources: trialdose analyze, {} participants, {rounds} interleaved rounds, medians (wall; user CPU)",
         participants()
     );
-    for ((name, dir), m) in cohorts.iter().zip(&medians) {
+    for (((name, dir), m), u) in cohorts.iter().zip(&medians).zip(&user_medians) {
         let target = match *name {
             "xlsx" => "; target < 15 s at 100,000",
             "redcap" => "; target < 1.5x at 100,000",
@@ -342,10 +366,12 @@ fn main() {
             _ => "",
         };
         println!(
-            "  {name:<9} {:>8.1} MB  {:>9.2?}  ({:.2}x contract CSV{target})",
+            "  {name:<9} {:>8.1} MB  {:>9.2?}  ({:.2}x contract CSV{target}); user {:>9.2?} ({:.2}x)",
             size(dir) as f64 / 1e6,
             m,
-            m.as_secs_f64() / medians[0].as_secs_f64()
+            m.as_secs_f64() / medians[0].as_secs_f64(),
+            u,
+            u.as_secs_f64() / user_medians[0].as_secs_f64()
         );
     }
 }
