@@ -49,6 +49,13 @@ pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 /// (perf profile of 2026-12-07). See [`Shortest::tenths`] for why the text is the same.
 #[inline]
 pub fn write_shortest<F: Shortest>(v: F, put: impl FnOnce(&str)) {
+    // A whole number other than zero (zero may be `-0`) is its integer's digits.
+    if let Some(i) = v.whole()
+        && i != 0
+    {
+        put(itoa::Buffer::new().format(i));
+        return;
+    }
     if let Some(t) = v.tenths() {
         let mut digits = itoa::Buffer::new();
         let whole = digits.format(t / 10).as_bytes();
@@ -89,11 +96,20 @@ pub trait Shortest: ryu::Float + std::fmt::Display {
     /// Where [`Shortest::tenths`] stops: below it a float's spacing is under 2^-6, far finer
     /// than a tenth, and ten times the value is a whole number the type holds exactly.
     const TENTHS_BELOW: Self;
+    /// `v` as an integer when it is whole and of magnitude below [`Shortest::WHOLE_BELOW`]
+    /// (`Some(0)` for `-0` too): `Display` writes it as the integer's digits.
+    fn whole(self) -> Option<i64>;
+    /// Where [`Shortest::whole`] stops: every whole number below it is exact in the type.
+    const WHOLE_BELOW: Self;
 }
 
-/// [`Shortest::tenths`], the same text for `f64` and `f32`.
+/// [`Shortest::tenths`] and [`Shortest::whole`], the same text for `f64` and `f32`.
 macro_rules! tenths {
     () => {
+        #[inline]
+        fn whole(self) -> Option<i64> {
+            (self.fract() == 0.0 && self.abs() < Self::WHOLE_BELOW).then_some(self as i64)
+        }
         #[inline]
         fn tenths(self) -> Option<u64> {
             if !(self > 0.0 && self < Self::TENTHS_BELOW) {
@@ -110,6 +126,8 @@ impl Shortest for f64 {
     const NO_TIE: u32 = 26;
     // Spacing 2^-20 below 2^33; ten times it is below 2^37, exact.
     const TENTHS_BELOW: f64 = 8.0e9;
+    // Below 2^53.
+    const WHOLE_BELOW: f64 = 1.0e15;
     tenths!();
     fn fraction_bits(self) -> u32 {
         let bits = self.to_bits();
@@ -129,6 +147,8 @@ impl Shortest for f32 {
     const NO_TIE: u32 = 15;
     // Spacing 2^-7 below 2^17; ten times it is below 2^20, exact in 24 bits.
     const TENTHS_BELOW: f32 = 1.0e5;
+    // Below 2^24.
+    const WHOLE_BELOW: f32 = 1.0e7;
     tenths!();
     fn fraction_bits(self) -> u32 {
         let bits = self.to_bits();
@@ -176,6 +196,25 @@ mod tests {
         let mut out = String::new();
         write_shortest(v, |t| out.push_str(t));
         out
+    }
+
+    #[test]
+    fn whole_numbers_are_written_as_display_writes_them() {
+        // Against `Display`, zero and `-0` included, and near the bounds where `whole` stops.
+        let near_f64 = (999_999_999_000_000i64..1_000_000_000_001_000).step_by(997);
+        for i in (-100_000i64..100_000).chain(near_f64) {
+            let v = i as f64;
+            assert_eq!(shortest(v), v.to_string(), "f64 {v}");
+            assert_eq!(shortest(-v), (-v).to_string(), "f64 {}", -v);
+        }
+        for i in (-100_000i64..100_000).chain(9_999_000..10_001_000) {
+            let v = i as f32;
+            assert_eq!(shortest(v), v.to_string(), "f32 {v}");
+        }
+        assert_eq!(shortest(-0.0f64), "-0");
+        assert_eq!((-0.0f64).whole(), Some(0));
+        assert_eq!(1.0e15f64.whole(), None);
+        assert_eq!(2.5f64.whole(), None);
     }
 
     #[test]

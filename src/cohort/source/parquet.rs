@@ -29,7 +29,7 @@ use super::spec::{ParquetSpec, SourceSpec};
 use super::{SourceError, TranslateOptions, Translation};
 use crate::cohort::records::{LazyRecords, RecordRuns, RecordTable, append};
 use crate::cohort::value::{DateWriter, write_date};
-use crate::domain::text::write_shortest;
+use crate::domain::text::{Shortest, write_shortest};
 use crate::files::InputBytes;
 
 /// Rows of a run turned into text together, column by column, before they are handed on one
@@ -623,11 +623,11 @@ impl<'a> Cells<'a> {
                 None
             }
             Cells::F64(c) => {
-                write_numbers::<Float64Type>(c, rows, out, |v, b| push_f64(b, v));
+                write_numbers::<Float64Type>(c, rows, out, |v, b| push_float(b, v));
                 None
             }
             Cells::F32(c) => {
-                write_numbers::<Float32Type>(c, rows, out, |v, b| push_f32(b, v));
+                write_numbers::<Float32Type>(c, rows, out, |v, b| push_float(b, v));
                 None
             }
             Cells::Date(c) => {
@@ -717,22 +717,12 @@ fn cells(columns: &[Series]) -> Result<Vec<Cells<'_>>, (String, String)> {
 }
 
 /// A float as the contract's decimal text: the shortest round trip without exponent (Rust's
-/// `Display`), `-0` as `0`; NaN and infinities stay visible, for the row check to reject. A
-/// whole number (nearly every score) is written as an integer, which `Display` would write
-/// the same, without going through the formatter.
-fn push_f64(out: &mut Vec<u8>, v: f64) {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        out.extend_from_slice(itoa::Buffer::new().format(v as i64).as_bytes());
-    } else {
-        write_shortest(v, |text| out.extend_from_slice(text.as_bytes()));
-    }
-}
-
-/// [`push_f64`] for an `f32`: the shortest text of the `f32` itself (3.7f32 is "3.7", not
-/// the 3.700000047683716 of its widening to f64).
-fn push_f32(out: &mut Vec<u8>, v: f32) {
-    if v.fract() == 0.0 && v.abs() < 1e7 {
-        out.extend_from_slice(itoa::Buffer::new().format(v as i64).as_bytes());
+/// `Display`, through [`write_shortest`]), `-0` as `0`; NaN and infinities stay visible, for
+/// the row check to reject. An `f32` is written as the `f32` it is (3.7f32 is "3.7", not the
+/// 3.700000047683716 of its widening to f64).
+fn push_float<F: Shortest>(out: &mut Vec<u8>, v: F) {
+    if v.whole() == Some(0) {
+        out.push(b'0');
     } else {
         write_shortest(v, |text| out.extend_from_slice(text.as_bytes()));
     }
@@ -952,13 +942,13 @@ mod tests {
             1e300,
         ] {
             let mut out = Vec::new();
-            push_f64(&mut out, v);
+            push_float(&mut out, v);
             let want = format!("{}", if v == 0.0 { 0.0 } else { v });
             assert_eq!(String::from_utf8(out).unwrap(), want, "{v}");
         }
         for v in [0.0f32, -0.0, 3.7, 12.0, 9_999_999.0, 1e7, 0.5] {
             let mut out = Vec::new();
-            push_f32(&mut out, v);
+            push_float(&mut out, v);
             let want = format!("{}", if v == 0.0 { 0.0 } else { v });
             assert_eq!(String::from_utf8(out).unwrap(), want, "{v}");
         }
@@ -968,13 +958,13 @@ mod tests {
         while x < 1e25 {
             for v in [x, -x / 3.0, x * 1.1] {
                 let mut out = Vec::new();
-                push_f64(&mut out, v);
+                push_float(&mut out, v);
                 assert_eq!(String::from_utf8(out).unwrap(), format!("{v}"));
             }
             if y < 1e12 {
                 for v in [y, -y / 3.0, y * 1.1] {
                     let mut out = Vec::new();
-                    push_f32(&mut out, v);
+                    push_float(&mut out, v);
                     assert_eq!(String::from_utf8(out).unwrap(), format!("{v}"));
                 }
             }
@@ -982,7 +972,7 @@ mod tests {
         }
         for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
             let mut out = Vec::new();
-            push_f64(&mut out, v);
+            push_float(&mut out, v);
             assert_eq!(String::from_utf8(out).unwrap(), format!("{v}"));
         }
     }
