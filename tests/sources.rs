@@ -947,6 +947,61 @@ fn parquet_files_analyse_as_the_contract_csv_with_row_numbers() {
 }
 
 #[test]
+fn hostile_parquet_cells_are_rejected_with_their_rows_as_from_csv() {
+    // Cells the readers' fast path refuses (a 200,000-byte therapist, far over the cell
+    // limit; a status with a non-ASCII letter; an id with a bidirectional override; a date
+    // with a space inside) reach the full checks from Parquet as from CSV: the same
+    // rejections, each at its own row.
+    let s = Setup::new();
+    let mut tables = s.tables.clone();
+    let sessions = &mut tables[1];
+    let col = |name: &str| sessions.header.iter().position(|h| h == name).unwrap();
+    let (therapist, status, id, date) = (
+        col("therapist"),
+        col("status"),
+        col("participant_id"),
+        col("date"),
+    );
+    sessions.rows[1][therapist] = "T".repeat(200_000);
+    sessions.rows[2][status] = "attendé".to_owned();
+    sessions.rows[3][id] = format!("{}\u{202e}", sessions.rows[3][id]);
+    sessions.rows[4][date] = "2012- 03-31".to_owned();
+    write_contract(&s.path("hostile-csv"), &tables);
+    write_parquet(&s.path("hostile-pq"), &tables);
+    analyze(&s.path("hostile-csv"), &s.path("out-csv"));
+    let run = analyze(&s.path("hostile-pq"), &s.path("out-pq"));
+    same_analysis(&s.path("out-csv"), &s.path("out-pq"));
+    let (csv, pq) = (
+        rejections(&s.path("out-csv")),
+        rejections(&s.path("out-pq")),
+    );
+    assert_eq!(
+        located_nowhere(pq.clone()),
+        located_nowhere(csv.clone()),
+        "{run}"
+    );
+    // Parquet rows are numbered from 1 without a header, CSV lines from 2 after it.
+    for (row, column) in [
+        (2, "therapist"),
+        (3, "status"),
+        (4, "participant_id"),
+        (5, "date"),
+    ] {
+        assert!(
+            pq.iter()
+                .any(|r| r[0] == "sessions.parquet" && r[1] == row.to_string() && r[2] == column),
+            "row {row} {column}: {pq:?}"
+        );
+        assert!(
+            csv.iter()
+                .any(|r| r[0] == "sessions.csv" && r[1] == (row + 1).to_string() && r[2] == column),
+            "line {} {column}: {csv:?}",
+            row + 1
+        );
+    }
+}
+
+#[test]
 fn a_table_whose_columns_are_all_unmapped_says_so_row_by_row() {
     // The example cohort as `;` files whose sessions file has none of the contract's
     // columns: every sessions row is rejected naming the mapping (not "the file is empty").
