@@ -104,7 +104,7 @@ pub trait Shortest: ryu::Float + std::fmt::Display {
 }
 
 /// [`Shortest::tenths`] and [`Shortest::whole`], the same text for `f64` and `f32`.
-macro_rules! tenths {
+macro_rules! fast_paths {
     () => {
         #[inline]
         fn whole(self) -> Option<i64> {
@@ -128,17 +128,9 @@ impl Shortest for f64 {
     const TENTHS_BELOW: f64 = 8.0e9;
     // Below 2^53.
     const WHOLE_BELOW: f64 = 1.0e15;
-    tenths!();
+    fast_paths!();
     fn fraction_bits(self) -> u32 {
-        let bits = self.to_bits();
-        let exponent = ((bits >> 52) & 0x7ff) as i32;
-        let fraction = bits & ((1 << 52) - 1);
-        let (m, e) = match exponent {
-            0 => (fraction, -1074),
-            0x7ff => return 0,
-            _ => (fraction | 1 << 52, exponent - 1075),
-        };
-        lowest_bit_below_point(m, e)
+        ieee_fraction_bits(self.to_bits(), 52, 11)
     }
 }
 
@@ -149,18 +141,27 @@ impl Shortest for f32 {
     const TENTHS_BELOW: f32 = 1.0e5;
     // Below 2^24.
     const WHOLE_BELOW: f32 = 1.0e7;
-    tenths!();
+    fast_paths!();
     fn fraction_bits(self) -> u32 {
-        let bits = self.to_bits();
-        let exponent = ((bits >> 23) & 0xff) as i32;
-        let fraction = u64::from(bits & ((1 << 23) - 1));
-        let (m, e) = match exponent {
-            0 => (fraction, -149),
-            0xff => return 0,
-            _ => (fraction | 1 << 23, exponent - 150),
-        };
-        lowest_bit_below_point(m, e)
+        ieee_fraction_bits(u64::from(self.to_bits()), 23, 8)
     }
+}
+
+/// [`Shortest::fraction_bits`] of the IEEE 754 binary float whose bits are `bits`, with
+/// `mantissa` stored fraction bits and `exponent` exponent bits (52 and 11 for an `f64`, 23
+/// and 8 for an `f32`).
+fn ieee_fraction_bits(bits: u64, mantissa: u32, exponent: u32) -> u32 {
+    let max = (1u64 << exponent) - 1;
+    let biased = (bits >> mantissa) & max;
+    let fraction = bits & ((1u64 << mantissa) - 1);
+    // The exponent bias plus the fraction bits: the value is `m * 2^(biased - shift)`.
+    let shift = ((1i32 << (exponent - 1)) - 1) + mantissa as i32;
+    let (m, e) = match biased {
+        0 => (fraction, 1 - shift),
+        b if b == max => return 0,
+        b => (fraction | 1 << mantissa, b as i32 - shift),
+    };
+    lowest_bit_below_point(m, e)
 }
 
 /// How far below the point the lowest set bit of `m * 2^e` is (0 when it is not).

@@ -395,19 +395,9 @@ impl RecordRuns for Runs {
                 }
                 // Codes or a decimal comma: every value translated (a few columns at most).
                 translated.clear();
-                match &texts {
-                    Some(texts) => {
-                        for text in texts {
-                            self.plan.translate_into(j, text, &mut translated.bytes);
-                            translated.end();
-                        }
-                    }
-                    None => {
-                        for text in out.texts() {
-                            self.plan.translate_into(j, text, &mut translated.bytes);
-                            translated.end();
-                        }
-                    }
+                for text in texts.unwrap_or_else(|| out.texts().collect()) {
+                    self.plan.translate_into(j, text, &mut translated.bytes);
+                    translated.end();
                 }
                 std::mem::swap(out, &mut translated);
                 borrowed.push(None);
@@ -417,11 +407,11 @@ impl RecordRuns for Runs {
                 .zip(&written)
                 .map(|(texts, out)| texts.unwrap_or_else(|| out.texts().collect()))
                 .collect();
-            for (i, row) in batch.clone().zip(rows.start + batch.start..) {
+            for i in 0..batch.len() {
                 let mut fields = reuse(kept);
-                fields.extend(columns_text.iter().map(|column| column[i - batch.start]));
+                fields.extend(columns_text.iter().map(|column| column[i]));
                 // A row's location is its number in the file, from 1.
-                each(row as u64 + 1, &fields);
+                each((rows.start + batch.start + i) as u64 + 1, &fields);
                 kept = reuse(fields);
             }
             from = batch.end;
