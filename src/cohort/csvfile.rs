@@ -535,28 +535,9 @@ impl<'a> CsvSource<'a> {
         self.header_problem
     }
 
-    /// The body cut into about `wanted` pieces, each ending just after an LF (the last at the
-    /// body's end); a body under 2 MiB is one piece, and no piece but the last is under 1 MiB.
+    /// The body cut into about `wanted` pieces ([`cut_at_lines`]).
     fn pieces(&self, wanted: usize) -> Vec<&'a [u8]> {
-        let body = &self.bytes[self.body.clone()];
-        const MIN_CHUNK: usize = 1 << 20;
-        let mut cuts = vec![0];
-        if wanted > 1 && body.len() >= 2 * MIN_CHUNK {
-            let wanted = wanted.min(body.len() / MIN_CHUNK);
-            let target = body.len() / wanted;
-            while cuts.len() < wanted {
-                let tentative = cuts[cuts.len() - 1] + target;
-                match body
-                    .get(tentative..)
-                    .and_then(|rest| memchr::memchr(b'\n', rest))
-                {
-                    Some(k) if tentative + k + 1 < body.len() => cuts.push(tentative + k + 1),
-                    _ => break,
-                }
-            }
-        }
-        cuts.push(body.len());
-        cuts.windows(2).map(|w| &body[w[0]..w[1]]).collect()
+        cut_at_lines(&self.bytes[self.body.clone()], wanted)
     }
 
     /// Splits the body into chunks at line ends, each with its first line number, its number
@@ -704,6 +685,32 @@ fn trim_blanks(s: &str) -> &str {
     let end = b.iter().rposition(|c| !blank(c)).map_or(start, |e| e + 1);
     // Both cut points sit next to an ASCII byte (or at an end), so they are char boundaries.
     s.get(start..end).unwrap_or("")
+}
+
+/// `body` (whole lines) cut into about `wanted` pieces, each ending just after an LF (the
+/// last at the body's end), for threads to tokenize side by side; a body under 2 MiB is one
+/// piece, and no piece but the last is under 1 MiB. A cut may fall inside a quoted field
+/// (a line break in a cell): a reader of the pieces must check [`Tokenizer::ended_in_quotes`]
+/// and read the body as one piece if any piece but the last did.
+pub fn cut_at_lines(body: &[u8], wanted: usize) -> Vec<&[u8]> {
+    const MIN_CHUNK: usize = 1 << 20;
+    let mut cuts = vec![0];
+    if wanted > 1 && body.len() >= 2 * MIN_CHUNK {
+        let wanted = wanted.min(body.len() / MIN_CHUNK);
+        let target = body.len() / wanted;
+        while cuts.len() < wanted {
+            let tentative = cuts[cuts.len() - 1] + target;
+            match body
+                .get(tentative..)
+                .and_then(|rest| memchr::memchr(b'\n', rest))
+            {
+                Some(k) if tentative + k + 1 < body.len() => cuts.push(tentative + k + 1),
+                _ => break,
+            }
+        }
+    }
+    cuts.push(body.len());
+    cuts.windows(2).map(|w| &body[w[0]..w[1]]).collect()
 }
 
 /// Processes every record of `source` with one state per chunk, on up to `threads` threads;

@@ -15,7 +15,7 @@ use std::path::Path;
 use super::spec::{CsvSpec, Encoding, SourceSpec};
 use super::{SourceError, Table, TableJob, TranslateOptions, Translation};
 use crate::cohort::columns::{field_count_problem, malformed_problem};
-use crate::cohort::csvfile::{Record, Tokenizer, trim};
+use crate::cohort::csvfile::{self, Record, Tokenizer, trim};
 
 /// Reads the three files of a csv `[source]`.
 ///
@@ -128,15 +128,83 @@ fn translate<const D: u8>(text: &[u8], mut job: TableJob<'_>) -> Result<Table, S
         })
         .collect();
     let plan = job.plan(&header)?;
-    let mut builder = plan.builder(table, source_index, rec.line());
-    builder.reserve(text.len() / 32, text.len());
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let at = Body {
+        text: &text[tok.offset()..],
+        line: tok.line(),
+        header_line: rec.line(),
+    };
+    let (builder, rows) = translate_body::<D>(&at, threads, &plan, &header, table, source_index);
+    job.source.rows += rows;
+    Ok(builder.finish())
+}
+
+/// A file's body: the bytes after its header line, the line they start on, and the header's.
+struct Body<'t> {
+    text: &'t [u8],
+    line: u64,
+    header_line: u64,
+}
+
+/// Translates the rows of `body` in about `pieces` pieces on threads (each counting its lines
+/// from 0), appended in order with their lines moved on: the same records and rejections as
+/// one pass, whatever the number of pieces. A piece cut inside a quoted field (a line break in
+/// a cell) makes the body be read again as one piece. Returns the table and its rows.
+fn translate_body<const D: u8>(
+    body: &Body<'_>,
+    pieces: usize,
+    plan: &super::plan::ColumnPlan<'_>,
+    header: &[String],
+    table: crate::cohort::ledger::CohortFile,
+    source_index: usize,
+) -> (super::TableBuilder, u64) {
+    let read = |piece: &[u8]| translate_piece::<D>(piece, plan, header, table, source_index);
+    let cut = csvfile::cut_at_lines(body.text, pieces);
+    let mut parts = crate::parallel::map_queued(&cut, pieces, |p| read(p));
+    if parts.iter().rev().skip(1).any(|p| p.ended_in_quotes) {
+        parts = vec![read(body.text)];
+    }
+    let mut builder = plan.builder(table, source_index, body.header_line);
+    let (mut first, mut rows) = (body.line, 0);
+    for part in parts {
+        rows += part.rows;
+        builder.append(part.builder, first);
+        first += part.lines;
+    }
+    (builder, rows)
+}
+
+/// What one piece of a file's body gave.
+struct Piece {
+    builder: super::TableBuilder,
+    /// Its rows (records, rejected or not).
+    rows: u64,
+    /// Its line ends.
+    lines: u64,
+    /// It ended inside a quoted field.
+    ended_in_quotes: bool,
+}
+
+/// Translates the rows of `piece` (whole lines of a body; its lines numbered from 0).
+fn translate_piece<const D: u8>(
+    piece: &[u8],
+    plan: &super::plan::ColumnPlan<'_>,
+    header: &[String],
+    table: crate::cohort::ledger::CohortFile,
+    source_index: usize,
+) -> Piece {
+    let mut builder = plan.builder(table, source_index, 0);
+    builder.reserve(piece.len() / 32, piece.len());
     let separator = match D {
         b';' => "semicolon",
         b'\t' => "tab",
         _ => "comma",
     };
+    let mut tok = Tokenizer::<D>::with_separator(piece, 0);
+    let mut rec = Record::default();
+    let mut rows = 0;
     while tok.next_record(&mut rec) {
-        job.source.count_row();
+        rows += 1;
         let problem = match rec.malformed() {
             Some(m) => Some(malformed_problem(m)),
             None if rec.len() != header.len() => {
@@ -155,12 +223,89 @@ fn translate<const D: u8>(text: &[u8], mut job: TableJob<'_>) -> Result<Table, S
         }
         plan.write_row(&mut builder, rec.line(), |i| rec.get(i));
     }
-    Ok(builder.finish())
+    Piece {
+        builder,
+        rows,
+        lines: tok.line(),
+        ended_in_quotes: tok.ended_in_quotes(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cohort::ledger::CohortFile;
+    use crate::cohort::source::plan::ColumnPlan;
+
+    /// Every record (line and fields) and every rejection (line, id and reason) of a table.
+    fn contents(t: &Table) -> (Vec<(u64, Vec<Vec<u8>>)>, Vec<(u64, String, String)>) {
+        let rejected = t
+            .rejected
+            .iter()
+            .map(|r| (r.location, r.id.clone(), r.reason.clone()))
+            .collect();
+        (t.records.records(), rejected)
+    }
+
+    #[test]
+    fn a_body_read_in_pieces_gives_what_one_pass_gives() {
+        let spec = SourceSpec::from_toml(
+            "[source]\ndelimiter = \";\"\ndecimal = \",\"\n[source.codes.status]\n\"DNA\" = \"missed\"\n",
+            "trial.toml",
+            &[],
+        )
+        .unwrap()
+        .unwrap();
+        let header: Vec<String> = ["participant_id", "date", "minutes", "status"]
+            .map(String::from)
+            .to_vec();
+        let plan = ColumnPlan::new(CohortFile::Sessions, &header, &spec, &[], "s.csv").unwrap();
+        // About 3 MB of rows (cut into pieces from 2 MiB), with CRLFs, blank lines, a quoted
+        // separator, a decimal comma, a code, rows with a field too few or too many, and (the
+        // second body) a cell holding line breaks across the middle, where the cuts fall.
+        let mut plain = Vec::new();
+        for i in 0..100_000 {
+            let row = match i % 1000 {
+                7 => format!("P{i};2024-01-02;30\r\n"),
+                11 => format!("P{i};\"2024;01\";30;attended\n\n"),
+                13 => format!("P{i};2024-01-02;30;attended;extra\n"),
+                _ => format!(
+                    "P{i};2024-01-02;30,5;{}\n",
+                    if i % 2 == 0 { "DNA" } else { "attended" }
+                ),
+            };
+            plain.extend_from_slice(row.as_bytes());
+        }
+        let mut multiline = plain.clone();
+        let middle = multiline.len() / 2;
+        let at = middle + memchr::memchr(b'\n', &multiline[middle..]).unwrap() + 1;
+        let cell: String = (0..40_000).map(|k| format!("note {k}\n")).collect();
+        multiline.splice(
+            at..at,
+            format!("P0;2024-01-02;30;\"{cell}\"\n").into_bytes(),
+        );
+        assert!(csvfile::cut_at_lines(&plain, 4).len() > 1);
+        for text in [plain, multiline] {
+            let body = Body {
+                text: &text,
+                line: 2,
+                header_line: 1,
+            };
+            let whole = translate_body::<b';'>(&body, 1, &plan, &header, CohortFile::Sessions, 0);
+            let want = contents(&whole.0.finish());
+            assert!(
+                want.0.len() > 90_000 && want.1.len() >= 200,
+                "{}",
+                want.1.len()
+            );
+            for pieces in [2, 3, 4] {
+                let (builder, rows) =
+                    translate_body::<b';'>(&body, pieces, &plan, &header, CohortFile::Sessions, 0);
+                assert_eq!(rows, whole.1, "{pieces} pieces");
+                assert!(contents(&builder.finish()) == want, "{pieces} pieces");
+            }
+        }
+    }
 
     #[test]
     fn the_separator_is_the_most_frequent_outside_quotes() {

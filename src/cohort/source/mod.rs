@@ -288,6 +288,24 @@ impl TableBuilder {
         });
     }
 
+    /// Appends what `part` wrote, a builder of the same table over the source rows after this
+    /// one's, whose locations were counted from 0: they are moved on by `by`.
+    pub fn append(&mut self, mut part: TableBuilder, by: u64) {
+        if !self.block.is_empty() {
+            self.done.push(std::mem::take(&mut self.block));
+        }
+        for block in part.done.iter_mut().chain(std::iter::once(&mut part.block)) {
+            block.shift_lines(by);
+        }
+        self.done.extend(part.done);
+        self.block = part.block;
+        self.rejected
+            .extend(part.rejected.into_iter().map(|r| TranslationRejection {
+                location: r.location + by,
+                ..r
+            }));
+    }
+
     /// The table.
     pub fn finish(mut self) -> Table {
         self.done.push(self.block);
