@@ -237,8 +237,11 @@ mod tests {
     use crate::cohort::ledger::CohortFile;
     use crate::cohort::source::plan::ColumnPlan;
 
-    /// Every record (line and fields) and every rejection (line, id and reason) of a table.
-    fn contents(t: &Table) -> (Vec<(u64, Vec<Vec<u8>>)>, Vec<(u64, String, String)>) {
+    /// A table's records (line and fields) and rejections (line, id and reason).
+    type Contents = (Vec<(u64, Vec<Vec<u8>>)>, Vec<(u64, String, String)>);
+
+    /// Every record and every rejection of a table.
+    fn contents(t: &Table) -> Contents {
         let rejected = t
             .rejected
             .iter()
