@@ -8,6 +8,12 @@
 //! physical line numbers are exactly the contract's. Each record is written at its own line,
 //! so the ledger names the file's own lines. A record the tokenizer finds malformed, or with
 //! another number of fields than the header, is rejected here with the contract's wording.
+//!
+//! A file's body is translated in pieces cut at line ends, on threads, and the pieces' records
+//! appended in order with their lines moved on: the same table as one pass (a cut inside a
+//! quoted cell makes the body be read again as one piece). One thread translated the 40 MB
+//! sessions file of a 100,000-participant cohort while the other core idled; in pieces the
+//! `analyze` takes 0.93 of that time (benches/README.md, "sources").
 
 use std::borrow::Cow;
 use std::path::Path;
