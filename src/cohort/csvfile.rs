@@ -109,7 +109,7 @@ impl<'a> Record<'a> {
         self.line
     }
     /// An upper bound on the records left in the chunk this record came from (its line
-    /// count; its length in bytes from [`process_numbered_after`], which counts no lines
+    /// count; its length in bytes from [`process_body`], which counts no lines
     /// first), for reserving memory once.
     pub fn rows_hint(&self) -> usize {
         self.rows_hint
@@ -760,8 +760,37 @@ where
     if source.records.is_some() {
         return process(source, threads, make, each);
     }
+    process_body::<b',', _, _, _, _>(
+        &source.bytes[source.body.clone()],
+        source.body_line,
+        threads,
+        make,
+        each,
+        shift,
+    )
+}
+
+/// The records of `body` (whole lines, the first on line `body_line`) with separator `D`, as
+/// [`process_numbered_after`] reads a file's body: cut into pieces ([`cut_at_lines`]) read on
+/// up to `threads` threads, each with its lines numbered from 0 and its state moved on by
+/// `shift(state, first line)` afterwards; read again as one piece when a cut fell inside a
+/// quoted field. The states come back in the body's order.
+pub fn process_body<const D: u8, S, F, M, H>(
+    body: &[u8],
+    body_line: u64,
+    threads: usize,
+    make: M,
+    each: F,
+    shift: H,
+) -> Vec<S>
+where
+    S: Send,
+    M: Fn() -> S + Sync,
+    F: Fn(&mut S, &Record<'_>) + Sync,
+    H: Fn(&mut S, u64),
+{
     let threads = threads.max(1);
-    let pieces = source.pieces(if threads == 1 { 1 } else { threads });
+    let pieces = cut_at_lines(body, threads);
     // A chunk's state (its lines numbered from 0), its line breaks and whether it ended
     // inside a quoted field.
     let run = |data: &[u8]| -> (S, u64, bool) {
@@ -770,7 +799,7 @@ where
             rows_hint: data.len(),
             ..Record::default()
         };
-        let mut tok = Tokenizer::new(data, 0);
+        let mut tok = Tokenizer::<D>::with_separator(data, 0);
         while tok.next_record(&mut rec) {
             each(&mut state, &rec);
         }
@@ -779,11 +808,11 @@ where
     let runs = crate::parallel::map_queued(&pieces, threads, |piece| run(piece));
     if runs.iter().take(runs.len().saturating_sub(1)).any(|r| r.2) {
         drop(runs);
-        let mut whole = run(&source.bytes[source.body.clone()]).0;
-        shift(&mut whole, source.body_line);
+        let mut whole = run(body).0;
+        shift(&mut whole, body_line);
         return vec![whole];
     }
-    let mut first = source.body_line;
+    let mut first = body_line;
     runs.into_iter()
         .map(|(mut state, lines, _)| {
             shift(&mut state, first);

@@ -152,10 +152,9 @@ struct Body<'t> {
     header_line: u64,
 }
 
-/// Translates the rows of `body` in about `pieces` pieces on threads (each counting its lines
-/// from 0), appended in order with their lines moved on: the same records and rejections as
-/// one pass, whatever the number of pieces. A piece cut inside a quoted field (a line break in
-/// a cell) makes the body be read again as one piece. Returns the table and its rows.
+/// Translates the rows of `body` in about `pieces` pieces on threads
+/// ([`csvfile::process_body`]: the same records and rejections as one pass, whatever the number
+/// of pieces). Returns the table and its rows.
 fn translate_body<const D: u8>(
     body: &Body<'_>,
     pieces: usize,
@@ -164,18 +163,27 @@ fn translate_body<const D: u8>(
     table: crate::cohort::ledger::CohortFile,
     source_index: usize,
 ) -> (super::TableBuilder, u64) {
-    let read = |piece: &[u8]| translate_piece::<D>(piece, plan, header, table, source_index);
-    let cut = csvfile::cut_at_lines(body.text, pieces);
-    let mut parts = crate::parallel::map_queued(&cut, pieces, |p| read(p));
-    if parts.iter().rev().skip(1).any(|p| p.ended_in_quotes) {
-        parts = vec![read(body.text)];
-    }
+    let separator = match D {
+        b';' => "semicolon",
+        b'\t' => "tab",
+        _ => "comma",
+    };
+    let parts = csvfile::process_body::<D, _, _, _, _>(
+        body.text,
+        body.line,
+        pieces,
+        || Piece {
+            builder: plan.builder(table, source_index, 0),
+            rows: 0,
+        },
+        |piece, rec| piece.write(rec, plan, header, separator),
+        |piece, by| piece.builder.shift_locations(by),
+    );
     let mut builder = plan.builder(table, source_index, body.header_line);
-    let (mut first, mut rows) = (body.line, 0);
+    let mut rows = 0;
     for part in parts {
         rows += part.rows;
-        builder.append(part.builder, first);
-        first += part.lines;
+        builder.append(part.builder);
     }
     (builder, rows)
 }
@@ -185,32 +193,23 @@ struct Piece {
     builder: super::TableBuilder,
     /// Its rows (records, rejected or not).
     rows: u64,
-    /// Its line ends.
-    lines: u64,
-    /// It ended inside a quoted field.
-    ended_in_quotes: bool,
 }
 
-/// Translates the rows of `piece` (whole lines of a body; its lines numbered from 0).
-fn translate_piece<const D: u8>(
-    piece: &[u8],
-    plan: &super::plan::ColumnPlan<'_>,
-    header: &[String],
-    table: crate::cohort::ledger::CohortFile,
-    source_index: usize,
-) -> Piece {
-    let mut builder = plan.builder(table, source_index, 0);
-    builder.reserve(piece.len() / 32, piece.len());
-    let separator = match D {
-        b';' => "semicolon",
-        b'\t' => "tab",
-        _ => "comma",
-    };
-    let mut tok = Tokenizer::<D>::with_separator(piece, 0);
-    let mut rec = Record::default();
-    let mut rows = 0;
-    while tok.next_record(&mut rec) {
-        rows += 1;
+impl Piece {
+    /// Writes the record `rec`, or rejects it when it is malformed or of another width than
+    /// the header.
+    fn write(
+        &mut self,
+        rec: &Record<'_>,
+        plan: &super::plan::ColumnPlan<'_>,
+        header: &[String],
+        separator: &str,
+    ) {
+        if self.rows == 0 {
+            // The piece's length in bytes: room for its records at once.
+            self.builder.reserve(rec.rows_hint() / 32, rec.rows_hint());
+        }
+        self.rows += 1;
         let problem = match rec.malformed() {
             Some(m) => Some(malformed_problem(m)),
             None if rec.len() != header.len() => {
@@ -224,16 +223,10 @@ fn translate_piece<const D: u8>(
                 .filter(|&i| i < rec.len())
                 .map(|i| String::from_utf8_lossy(rec.get(i)).into_owned())
                 .unwrap_or_default();
-            builder.reject(rec.line(), &id, "", "", reason);
-            continue;
+            self.builder.reject(rec.line(), &id, "", "", reason);
+            return;
         }
-        plan.write_row(&mut builder, rec.line(), |i| rec.get(i));
-    }
-    Piece {
-        builder,
-        rows,
-        lines: tok.line(),
-        ended_in_quotes: tok.ended_in_quotes(),
+        plan.write_row(&mut self.builder, rec.line(), |i| rec.get(i));
     }
 }
 

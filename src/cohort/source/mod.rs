@@ -288,22 +288,26 @@ impl TableBuilder {
         });
     }
 
+    /// Moves every location written so far on by `by` (a builder of a piece of a source
+    /// whose locations were counted from 0).
+    pub fn shift_locations(&mut self, by: u64) {
+        for block in self.done.iter_mut().chain(std::iter::once(&mut self.block)) {
+            block.shift_lines(by);
+        }
+        for r in &mut self.rejected {
+            r.location += by;
+        }
+    }
+
     /// Appends what `part` wrote, a builder of the same table over the source rows after this
-    /// one's, whose locations were counted from 0: they are moved on by `by`.
-    pub fn append(&mut self, mut part: TableBuilder, by: u64) {
+    /// one's.
+    pub fn append(&mut self, part: TableBuilder) {
         if !self.block.is_empty() {
             self.done.push(std::mem::take(&mut self.block));
         }
-        for block in part.done.iter_mut().chain(std::iter::once(&mut part.block)) {
-            block.shift_lines(by);
-        }
         self.done.extend(part.done);
         self.block = part.block;
-        self.rejected
-            .extend(part.rejected.into_iter().map(|r| TranslationRejection {
-                location: r.location + by,
-                ..r
-            }));
+        self.rejected.extend(part.rejected);
     }
 
     /// The table.
