@@ -519,6 +519,12 @@ impl Origin {
             &mut people.rejections,
             &mut people.duplicates,
         );
+        // Nothing to look up when no rejected row has an id (a Parquet or xlsx source rejects
+        // none): the set of a million accepted ids was 50 ms of one core before the roster
+        // could be built (perf of a 1M-participant Parquet `analyze`, 2026-12-07).
+        if self.rejected.iter().all(|r| r.id.is_empty()) {
+            return;
+        }
         let accepted: rustc_hash::FxHashSet<&str> =
             people.accepted.iter().map(|p| p.id.as_str()).collect();
         for r in &self.rejected {

@@ -433,7 +433,7 @@ fn read_with(
         out.rejections.extend(ch.rejections);
         failed.extend(ch.failed_ids);
     }
-    let parsed = csvfile::concat(parts);
+    let parsed = csvfile::concat(parts, threads);
     dedupe(parsed, &mut out);
     if failed.is_empty() {
         return out;

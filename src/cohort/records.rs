@@ -13,6 +13,24 @@
 
 use std::ops::Range;
 
+/// A row rejected by a translation before the contract's checks saw it (the REDCap
+/// translator's and every [`crate::cohort::source`] reader's: one type, so nothing is copied
+/// field by field between them).
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct TranslationRejection {
+    /// Source location (a REDCap export's physical line, where the record starts).
+    pub location: u64,
+    /// The participant id of the row, when known (a rejected participant takes their sessions
+    /// and scores with them); empty when the row has none.
+    pub id: String,
+    /// The contract column concerned, empty for the whole row.
+    pub column: String,
+    /// The value as read (trimmed).
+    pub value: String,
+    /// The reason and the fix.
+    pub reason: String,
+}
+
 /// Records of one part of a table, in source order.
 #[derive(Clone, Debug, Default)]
 pub struct RecordBlock {
@@ -90,14 +108,13 @@ impl RecordBlock {
         self.bytes.len() >= Self::FULL || self.ends.len() >= Self::FULL
     }
 
-    /// An empty block with room for about `records` records of `bytes` bytes in all.
-    pub fn with_capacity(records: usize, fields: usize, bytes: usize) -> RecordBlock {
-        RecordBlock {
-            bytes: Vec::with_capacity(bytes),
-            ends: Vec::with_capacity(fields),
-            starts: Vec::with_capacity(records),
-            lines: Vec::with_capacity(records),
-        }
+    /// Reserves room for about `records` more records of `fields` fields and `bytes` bytes
+    /// in all (nothing when there is room already).
+    pub fn reserve(&mut self, records: usize, fields: usize, bytes: usize) {
+        self.bytes.reserve(bytes);
+        self.ends.reserve(fields);
+        self.starts.reserve(records);
+        self.lines.reserve(records);
     }
 
     /// Starts the record of the source row at `location`.
@@ -201,6 +218,69 @@ impl RecordBlock {
         };
         let ends = self.ends[fields].iter().map(move |&e| e as usize - from);
         (line, &self.bytes[from..to], ends)
+    }
+}
+
+/// Records written in source order as blocks: the full ones, then the one being written; a
+/// new block is started when the current one is [full](RecordBlock::is_full). Every writer of
+/// records (`source::TableBuilder`, the REDCap translator's parts) writes through one.
+#[derive(Clone, Debug, Default)]
+pub struct BlockWriter {
+    done: Vec<RecordBlock>,
+    block: RecordBlock,
+}
+
+impl BlockWriter {
+    /// Reserves room for about `records` more records, `fields` fields and `bytes` bytes in
+    /// the block being written (room not written to is never touched).
+    pub fn reserve(&mut self, records: usize, fields: usize, bytes: usize) {
+        self.block.reserve(records, fields, bytes);
+    }
+
+    /// True when nothing has been written.
+    pub fn is_empty(&self) -> bool {
+        self.block.is_empty() && self.done.iter().all(RecordBlock::is_empty)
+    }
+
+    /// Starts the record of the source row at `location` and returns the block to write its
+    /// fields into (a new one when the current one is full).
+    #[inline]
+    pub fn start(&mut self, location: u64) -> &mut RecordBlock {
+        if self.block.is_full() {
+            let full = std::mem::take(&mut self.block);
+            self.done.push(full);
+        }
+        self.block.start(location);
+        &mut self.block
+    }
+
+    /// The block being written (the open record's).
+    #[inline]
+    pub fn block(&mut self) -> &mut RecordBlock {
+        &mut self.block
+    }
+
+    /// Moves every record's location on by `by` (a part numbered from 0 placed in its file).
+    pub fn shift_lines(&mut self, by: u64) {
+        for block in self.done.iter_mut().chain(std::iter::once(&mut self.block)) {
+            block.shift_lines(by);
+        }
+    }
+
+    /// Appends what `part` wrote, records of the source rows after this writer's.
+    pub fn append(&mut self, part: BlockWriter) {
+        if !self.block.is_empty() {
+            self.done.push(std::mem::take(&mut self.block));
+        }
+        self.done.extend(part.done);
+        self.block = part.block;
+    }
+
+    /// The blocks written, in order, without empty ones.
+    pub fn into_blocks(mut self) -> Vec<RecordBlock> {
+        self.done.push(self.block);
+        self.done.retain(|b| !b.is_empty());
+        self.done
     }
 }
 

@@ -303,7 +303,10 @@ fn read_with(
         markers.push(ch.markers);
         out.rejections.extend(ch.rejections);
     }
-    let (parsed, markers) = (csvfile::concat(parsed), csvfile::concat(markers));
+    let (parsed, markers) = (
+        csvfile::concat(parsed, threads),
+        csvfile::concat(markers, threads),
+    );
     dedupe(parsed, markers, n_markers, &mut out);
     out
 }

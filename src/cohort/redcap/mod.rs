@@ -44,7 +44,7 @@ mod translate;
 #[cfg(test)]
 mod tests;
 
-use crate::cohort::records::RecordTable;
+use crate::cohort::records::{RecordTable, TranslationRejection};
 use std::collections::BTreeMap;
 
 pub use dictionary::{Dictionary, Field, FieldType, parse_choices};
@@ -75,22 +75,6 @@ pub(crate) fn toml_str(s: &str) -> String {
 /// contract value).
 pub type Codes = BTreeMap<String, BTreeMap<String, String>>;
 
-/// One row the translation itself rejects.
-#[derive(Clone, Debug, Eq, PartialEq)]
-pub struct RowProblem {
-    /// The export's physical line where the record starts (the header is line 1).
-    pub line: u64,
-    /// The record id (the participant the row belongs to; empty when the row has none), so
-    /// that a rejected participant row takes the participant's sessions and scores with it.
-    pub id: String,
-    /// The contract column concerned (empty for the whole row).
-    pub column: String,
-    /// The value as written in the export (trimmed).
-    pub value: String,
-    /// Why, naming the field, the allowed codes and the fix.
-    pub reason: String,
-}
-
 /// One contract table built from the export.
 #[derive(Clone, Debug, Default)]
 pub struct Table {
@@ -99,7 +83,7 @@ pub struct Table {
     pub records: RecordTable,
     /// Rows this translation itself rejects, in export order; a row with several problems has
     /// one entry each (so count rows by distinct `line`). A rejected row has no record.
-    pub rejected: Vec<RowProblem>,
+    pub rejected: Vec<TranslationRejection>,
 }
 
 impl Table {
@@ -121,7 +105,7 @@ impl Table {
 
     /// Export rows that fed this table: its records plus the rows rejected (each once).
     pub fn rows_fed(&self) -> u64 {
-        let mut rejected: Vec<u64> = self.rejected.iter().map(|p| p.line).collect();
+        let mut rejected: Vec<u64> = self.rejected.iter().map(|p| p.location).collect();
         rejected.dedup();
         self.records.len() as u64 + rejected.len() as u64
     }
@@ -151,7 +135,7 @@ impl Translation {
             .flat_map(|t| {
                 t.lines()
                     .into_iter()
-                    .chain(t.rejected.iter().map(|p| p.line))
+                    .chain(t.rejected.iter().map(|p| p.location))
             })
             .collect();
         fed.sort_unstable();

@@ -233,7 +233,7 @@ fn line_ends_and_line_breaks_in_quotes_number_alike_on_any_threads() {
             .collect();
         assert!(one.participants.rejected.len() > 20);
         for problem in &one.participants.rejected {
-            let at = starts[problem.line as usize - 1];
+            let at = starts[problem.location as usize - 1];
             assert!(variant[at..].starts_with(&format!("\"{}\",", problem.id)));
         }
         for table in [&one.participants, &one.sessions, &one.scores] {
@@ -383,7 +383,7 @@ fn project(spec_text: &str) -> Result<Translation, RedcapError> {
 }
 
 fn lines(t: &Table) -> Vec<u64> {
-    let mut l: Vec<u64> = t.rejected.iter().map(|p| p.line).collect();
+    let mut l: Vec<u64> = t.rejected.iter().map(|p| p.location).collect();
     l.dedup();
     l
 }

@@ -61,7 +61,7 @@ use std::sync::Arc;
 use thiserror::Error;
 
 use crate::cohort::ledger::CohortFile;
-use crate::cohort::records::{RecordBlock, RecordTable};
+use crate::cohort::records::{BlockWriter, RecordTable};
 pub use spec::SourceSpec;
 use spec::{Format, table_index};
 
@@ -180,21 +180,7 @@ pub fn check_written(
     }
 }
 
-/// A row rejected by a translation before the contract's checks saw it.
-#[derive(Clone, Debug)]
-pub struct TranslationRejection {
-    /// Source location.
-    pub location: u64,
-    /// The participant id of the row, when known (a rejected participant takes their sessions
-    /// and scores with them).
-    pub id: String,
-    /// The contract column concerned, empty for the whole row.
-    pub column: String,
-    /// The value as read.
-    pub value: String,
-    /// The reason and the fix.
-    pub reason: String,
-}
+pub use crate::cohort::records::TranslationRejection;
 
 /// A contract table translated from a source: its records at the source's locations.
 #[derive(Debug)]
@@ -218,9 +204,7 @@ pub struct TableBuilder {
     source: usize,
     header: Vec<String>,
     header_location: u64,
-    /// Full blocks, then the one being written.
-    done: Vec<RecordBlock>,
-    block: RecordBlock,
+    records: BlockWriter,
     rejected: Vec<TranslationRejection>,
 }
 
@@ -240,33 +224,27 @@ impl TableBuilder {
             source,
             header: columns.iter().map(|c| (*c).to_owned()).collect(),
             header_location,
-            done: Vec::new(),
-            block: RecordBlock::default(),
+            records: BlockWriter::default(),
             rejected: Vec::new(),
         }
     }
 
     /// Reserves room for about `records` more records of `bytes` bytes in all.
     pub fn reserve(&mut self, records: usize, bytes: usize) {
-        if self.block.is_empty() {
-            self.block = RecordBlock::with_capacity(records, records * self.header.len(), bytes);
-        }
+        self.records
+            .reserve(records, records * self.header.len(), bytes);
     }
 
     /// Starts the record of the source row at `location`. Locations must increase.
     #[inline]
     pub fn start_row(&mut self, location: u64) {
-        if self.block.is_full() {
-            let full = std::mem::take(&mut self.block);
-            self.done.push(full);
-        }
-        self.block.start(location);
+        self.records.start(location);
     }
 
     /// Writes the next cell of the open record.
     #[inline]
     pub fn cell(&mut self, value: &[u8]) {
-        self.block.push(value);
+        self.records.block().push(value);
     }
 
     /// Records the source row at `location` as rejected by the translation itself (it is not
@@ -291,9 +269,7 @@ impl TableBuilder {
     /// Moves every location written so far on by `by` (a builder of a piece of a source
     /// whose locations were counted from 0).
     pub fn shift_locations(&mut self, by: u64) {
-        for block in self.done.iter_mut().chain(std::iter::once(&mut self.block)) {
-            block.shift_lines(by);
-        }
+        self.records.shift_lines(by);
         for r in &mut self.rejected {
             r.location += by;
         }
@@ -302,26 +278,21 @@ impl TableBuilder {
     /// Appends what `part` wrote, a builder of the same table over the source rows after this
     /// one's.
     pub fn append(&mut self, part: TableBuilder) {
-        if !self.block.is_empty() {
-            self.done.push(std::mem::take(&mut self.block));
-        }
-        self.done.extend(part.done);
-        self.block = part.block;
+        self.records.append(part.records);
         self.rejected.extend(part.rejected);
     }
 
     /// The table.
-    pub fn finish(mut self) -> Table {
-        self.done.push(self.block);
-        self.done.retain(|b| !b.is_empty());
-        let rows = self.done.iter().map(|b| b.len() as u64).sum();
+    pub fn finish(self) -> Table {
+        let blocks = self.records.into_blocks();
+        let rows = blocks.iter().map(|b| b.len() as u64).sum();
         Table {
             table: self.table,
             source: self.source,
             records: RecordTable {
                 header: self.header,
                 header_line: self.header_location,
-                blocks: self.done,
+                blocks,
                 lazy: None,
             },
             rows,

@@ -278,9 +278,55 @@ impl Runs {
     /// when the unit cannot be decoded, holds another number of rows than the footer says, or
     /// decodes to a type its schema does not give (recorded for [`RecordRuns::failure`]; the
     /// unit is not decoded again for its other runs).
+    ///
+    /// A thread that finds the unit being decoded by another decodes the next unit nobody has
+    /// started instead of waiting ([`Runs::decode_ahead`]): the readers take runs in order,
+    /// so without it every unit was decoded by one thread while the others waited for it
+    /// (208-233 ms of waiting in a 1M-participant `analyze`, benches/README.md).
     fn columns(&self, u: usize, k: usize) -> Option<Arc<Vec<Series>>> {
         let unit = &self.file.units[u];
-        let mut slot = unit.columns.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = match unit.columns.try_lock() {
+            Ok(slot) => slot,
+            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => {
+                self.decode_ahead(u);
+                unit.columns.lock().unwrap_or_else(|e| e.into_inner())
+            }
+        };
+        self.fill(u, k, &mut slot)
+    }
+
+    /// Decodes the first of the next units that no thread has decoded or started, if any
+    /// (two units ahead at most, so a thread holds little more than the units being read).
+    fn decode_ahead(&self, u: usize) {
+        let units = &self.file.units;
+        for (v, unit) in units.iter().enumerate().skip(u + 1).take(2) {
+            let Ok(mut slot) = unit.columns.try_lock() else {
+                continue;
+            };
+            // A unit whose runs are all written has had its columns dropped: never again.
+            if slot.is_some()
+                || unit.broken.load(Ordering::Acquire)
+                || unit.left.load(Ordering::Acquire) == 0
+            {
+                continue;
+            }
+            // A failure is recorded at the unit's first run (the reason names the unit).
+            let first = self.file.runs.partition_point(|(w, _)| *w < v);
+            self.fill(v, first, &mut slot);
+            return;
+        }
+    }
+
+    /// The columns in `slot` (unit `u`'s), decoding them first when no run has yet; a
+    /// failure is recorded at run `k`.
+    fn fill(
+        &self,
+        u: usize,
+        k: usize,
+        slot: &mut Option<Arc<Vec<Series>>>,
+    ) -> Option<Arc<Vec<Series>>> {
+        let unit = &self.file.units[u];
         if let Some(columns) = &*slot {
             return Some(Arc::clone(columns));
         }
@@ -903,6 +949,75 @@ mod tests {
                 .iter()
                 .all(|u| u.columns.lock().unwrap().is_none())
         );
+    }
+
+    #[test]
+    fn a_waiting_thread_decodes_the_next_units_and_the_rows_stay_the_same() {
+        // Four units of two rows; the plan passes both columns through.
+        let ids = ["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8"];
+        let arms = [
+            Some(1),
+            None,
+            Some(2),
+            Some(1),
+            Some(2),
+            Some(1),
+            Some(9),
+            None,
+        ];
+        let mut f = chunked(&ids, &arms, &[2, 2, 2, 2]);
+        let file = FileRuns::read(parquet_bytes(&mut f, 2), 2).ok().unwrap();
+        assert_eq!(file.units.len(), 4);
+        let plan = {
+            let spec = SourceSpec::from_toml("[source]\nformat = \"parquet\"\n", "trial.toml", &[])
+                .unwrap()
+                .unwrap();
+            ColumnPlan::new(
+                CohortFile::Participants,
+                &file.header,
+                &spec,
+                &[],
+                "p.parquet",
+            )
+            .unwrap()
+            .into_owned()
+        };
+        let runs = Arc::new(Runs {
+            plan,
+            file,
+            failed: Mutex::new(None),
+        });
+        let decoded = |runs: &Runs| -> Vec<bool> {
+            runs.file
+                .units
+                .iter()
+                .map(|u| u.columns.lock().unwrap().is_some())
+                .collect()
+        };
+        // Unit 0 busy: the next unit nobody started is decoded, one per call, two ahead at
+        // most.
+        runs.decode_ahead(0);
+        assert_eq!(decoded(&runs), [false, true, false, false]);
+        runs.decode_ahead(0);
+        assert_eq!(decoded(&runs), [false, true, true, false]);
+        runs.decode_ahead(0);
+        assert_eq!(decoded(&runs), [false, true, true, false]);
+        // A unit whose runs are all written is never decoded again.
+        let mut rows = Vec::new();
+        runs.write(3, &mut |line, _| rows.push(line));
+        assert_eq!(rows, [7, 8]);
+        runs.decode_ahead(2);
+        assert_eq!(decoded(&runs), [false, true, true, false]);
+        // The rest read as usual: every row once, in order, each unit dropped after its runs.
+        for k in 0..3 {
+            runs.write(k, &mut |line, fields| {
+                rows.push(line);
+                assert_eq!(fields[0], ids[line as usize - 1]);
+            });
+        }
+        assert_eq!(rows, [7, 8, 1, 2, 3, 4, 5, 6]);
+        assert_eq!(decoded(&runs), [false; 4]);
+        assert!(runs.failure().is_none());
     }
 
     #[test]

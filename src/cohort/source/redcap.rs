@@ -4,15 +4,14 @@
 //! The REDCap translator writes each contract table as records at their export lines (on
 //! threads, a block per chunk of the export), so the ledger, every rejection and every
 //! "duplicate of line N" speak the export's physical lines like every other source; the rows
-//! the translator rejected or ignored go to the table's and the source file's ledgers. The dictionary is listed as a second source file
-//! with its digest (it decides what every code means) and no rows.
+//! the translator rejected (as the framework's own [`super::TranslationRejection`]s) or
+//! ignored go to the table's and the source file's ledgers. The dictionary is listed as a
+//! second source file with its digest (it decides what every code means) and no rows.
 
 use std::path::Path;
 
 use super::spec::{RedcapSpec as SourceRedcap, SourceSpec};
-use super::{
-    SourceError, SourceFile, TranslateOptions, Translation, TranslationRejection, read_source,
-};
+use super::{SourceError, SourceFile, TranslateOptions, Translation, read_source};
 use crate::cohort::ledger::CohortFile;
 use crate::cohort::redcap::{self, RedcapError};
 
@@ -70,24 +69,20 @@ pub fn read(
 }
 
 /// The translator's table in the framework's terms.
-fn lay_out(table: CohortFile, part: redcap::Table) -> super::Table {
+fn lay_out(table: CohortFile, mut part: redcap::Table) -> super::Table {
     let rows = part.records.len() as u64;
+    // The translator trims spaces and tabs; the ledger's ids are trimmed as `str::trim` does.
+    for r in &mut part.rejected {
+        if r.id.trim().len() != r.id.len() {
+            r.id = r.id.trim().to_owned();
+        }
+    }
     super::Table {
         table,
         source: 0,
         records: part.records,
         rows,
-        rejected: part
-            .rejected
-            .into_iter()
-            .map(|p| TranslationRejection {
-                location: p.line,
-                id: p.id.trim().to_owned(),
-                column: p.column,
-                value: p.value,
-                reason: p.reason,
-            })
-            .collect(),
+        rejected: part.rejected,
     }
 }
 
@@ -121,7 +116,7 @@ fn usage(e: RedcapError, rc: &SourceRedcap) -> SourceError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cohort::records::{RecordBlock, RecordTable};
+    use crate::cohort::records::{RecordBlock, RecordTable, TranslationRejection};
 
     #[test]
     fn records_keep_their_export_lines_and_rejections_keep_theirs() {
@@ -137,8 +132,8 @@ mod tests {
                 blocks: vec![block],
                 lazy: None,
             },
-            rejected: vec![redcap::RowProblem {
-                line: 7,
+            rejected: vec![TranslationRejection {
+                location: 7,
                 id: " P9".into(),
                 column: "week".into(),
                 value: "x".into(),
