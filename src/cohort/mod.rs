@@ -587,10 +587,26 @@ where
             Input::Csv(b) if options.digests => Some(start_digest(scope, b)),
             _ => None,
         });
+        // The sessions and scores readers need the roster; their sources' own first work
+        // (decoding a Parquet file's first row groups) does not, and fills the gaps the
+        // participants' reading leaves.
+        let prefetch = [&sessions_input, &scores_input].map(|input| match input {
+            Input::Records(records::RecordTable {
+                lazy: Some(lazy), ..
+            }) => {
+                let lazy = lazy.clone();
+                Some(crate::parallel::spawn(scope, move || lazy.0.prefetch()))
+            }
+            _ => None,
+        });
         let mut people = participants::read(&people_input.source(), protocol, threads);
         drop(people_input);
         people_hook(&mut people);
         let roster = roster::Roster::new(&people.accepted, &people.rejected_ids);
+        prefetch
+            .into_iter()
+            .flatten()
+            .for_each(crate::parallel::join);
         // Sessions and scores depend only on the roster: read them side by side, so one
         // fills the gaps the other leaves.
         let (sess, sc) = std::thread::scope(|inner| {

@@ -313,6 +313,9 @@ pub trait RecordRuns: Send + Sync {
     fn failure(&self) -> Option<String> {
         None
     }
+    /// Work on the first runs that needs no reader (decoding the source's first part), done
+    /// on a spare thread while another table is read; the records are the same without it.
+    fn prefetch(&self) {}
 }
 
 /// [`RecordRuns`] shared by a table and its readers.

@@ -14,7 +14,7 @@ use super::dictionary::{Dictionary, Field, FieldType};
 use super::spec::{Mapping, RedcapSpec, SCORE_COLUMNS, Source};
 use super::{Codes, RedcapError, Table, Translation};
 use crate::cohort::csvfile::{self, CsvSource, Record};
-use crate::cohort::records::{BlockWriter, RecordBlock, RecordTable, TranslationRejection};
+use crate::cohort::records::{BlockWriter, RecordTable, TranslationRejection};
 use crate::domain::text::same_bytes;
 
 /// The export's REDCap columns.
@@ -602,19 +602,6 @@ impl Plan {
         let State { tables, int, .. } = st;
         let part = &mut tables[table];
         let rejected_before = part.rejected.len();
-        if part.records.is_empty() {
-            // Room for the piece's rows at once (`rows_hint` is its length in bytes; a row
-            // is at least `width` bytes, its separators and line end); room not written to
-            // is never touched. Grown from empty, each block was copied on every doubling:
-            // the peak of a REDCap `analyze` of 100,000 records fell from 291 to 272 MiB
-            // (farm-bench medians, 2026-12-07), its time did not change.
-            let rows = rec.rows_hint() / self.width.max(1) + 1;
-            part.records.reserve(
-                rows,
-                rows * plan.cells.len(),
-                rec.rows_hint().min(RecordBlock::FULL),
-            );
-        }
         let out = part.records.start(line);
         for cell in &plan.cells {
             match cell {

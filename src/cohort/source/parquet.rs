@@ -289,18 +289,18 @@ impl Runs {
             Ok(slot) => slot,
             Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
             Err(std::sync::TryLockError::WouldBlock) => {
-                self.decode_ahead(u);
+                self.decode_ahead(u + 1);
                 unit.columns.lock().unwrap_or_else(|e| e.into_inner())
             }
         };
         self.fill(u, k, &mut slot)
     }
 
-    /// Decodes the first of the next units that no thread has decoded or started, if any
-    /// (two units ahead at most, so a thread holds little more than the units being read).
-    fn decode_ahead(&self, u: usize) {
+    /// Decodes the first of units `first` and `first + 1` that no thread has decoded or
+    /// started, if any (so a thread holds little more than the units being read).
+    fn decode_ahead(&self, first: usize) {
         let units = &self.file.units;
-        for (v, unit) in units.iter().enumerate().skip(u + 1).take(2) {
+        for (v, unit) in units.iter().enumerate().skip(first).take(2) {
             let Ok(mut slot) = unit.columns.try_lock() else {
                 continue;
             };
@@ -465,6 +465,12 @@ impl RecordRuns for Runs {
         drop(cells);
         drop(columns);
         self.written(u);
+    }
+
+    /// The first unit decoded on a spare thread while the participants are read (the
+    /// sessions and scores readers wait for their roster; decoding needs none).
+    fn prefetch(&self) {
+        self.decode_ahead(0);
     }
 
     fn failure(&self) -> Option<String> {
@@ -996,18 +1002,21 @@ mod tests {
         };
         // Unit 0 busy: the next unit nobody started is decoded, one per call, two ahead at
         // most.
-        runs.decode_ahead(0);
+        runs.decode_ahead(1);
         assert_eq!(decoded(&runs), [false, true, false, false]);
-        runs.decode_ahead(0);
+        runs.decode_ahead(1);
         assert_eq!(decoded(&runs), [false, true, true, false]);
-        runs.decode_ahead(0);
+        runs.decode_ahead(1);
         assert_eq!(decoded(&runs), [false, true, true, false]);
         // A unit whose runs are all written is never decoded again.
         let mut rows = Vec::new();
         runs.write(3, &mut |line, _| rows.push(line));
         assert_eq!(rows, [7, 8]);
-        runs.decode_ahead(2);
+        runs.decode_ahead(3);
         assert_eq!(decoded(&runs), [false, true, true, false]);
+        // Before any reader: the first unit.
+        runs.prefetch();
+        assert_eq!(decoded(&runs), [true, true, true, false]);
         // The rest read as usual: every row once, in order, each unit dropped after its runs.
         for k in 0..3 {
             runs.write(k, &mut |line, fields| {
