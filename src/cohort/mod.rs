@@ -439,7 +439,11 @@ impl Cohort {
                     fed: feeds.iter().map(|f| f.1).collect(),
                 });
             }
-            ignored.extend(s.ignored);
+            if ignored.is_empty() {
+                ignored = s.ignored;
+            } else {
+                ignored.extend(s.ignored);
+            }
             reports_by_source.push(report);
         }
         let mut cohort = assemble(
