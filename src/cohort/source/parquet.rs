@@ -896,6 +896,28 @@ mod tests {
         assert_eq!(file.runs, [(0, 0..2), (1, 2..3)]);
     }
 
+    /// The runs of `file` read as a participants table under the `[source]` of `toml` (a plan
+    /// that outlives its spec).
+    fn participant_runs(file: FileRuns, toml: &str) -> Arc<Runs> {
+        let spec = SourceSpec::from_toml(toml, "trial.toml", &[])
+            .unwrap()
+            .unwrap();
+        let plan = ColumnPlan::new(
+            CohortFile::Participants,
+            &file.header,
+            &spec,
+            &[],
+            "p.parquet",
+        )
+        .unwrap()
+        .into_owned();
+        Arc::new(Runs {
+            plan,
+            file,
+            failed: Mutex::new(None),
+        })
+    }
+
     #[test]
     fn runs_write_every_row_once_in_order_at_its_row_number() {
         // Two row groups (4 and 3 rows) in runs of 2 rows, with a code applied by a plan that
@@ -906,29 +928,10 @@ mod tests {
         let file = FileRuns::read(parquet_bytes(&mut f, 3), 2).ok().unwrap();
         assert_eq!((file.height(), file.width), (7, 2));
         assert_eq!(file.runs, [(0, 0..2), (0, 2..4), (1, 4..6), (1, 6..7)]);
-        let plan = {
-            let spec = SourceSpec::from_toml(
-                "[source]\nformat = \"parquet\"\n[source.codes.arm]\n\"1\" = \"control\"\n\"2\" = \"60x2\"\n",
-                "trial.toml",
-                &[],
-            )
-            .unwrap()
-            .unwrap();
-            ColumnPlan::new(
-                CohortFile::Participants,
-                &file.header,
-                &spec,
-                &[],
-                "p.parquet",
-            )
-            .unwrap()
-            .into_owned()
-        };
-        let runs = Arc::new(Runs {
-            plan,
+        let runs = participant_runs(
             file,
-            failed: Mutex::new(None),
-        });
+            "[source]\nformat = \"parquet\"\n[source.codes.arm]\n\"1\" = \"control\"\n\"2\" = \"60x2\"\n",
+        );
         let table = RecordTable {
             header: runs.plan.header.clone(),
             header_line: 0,
@@ -974,25 +977,7 @@ mod tests {
         let mut f = chunked(&ids, &arms, &[2, 2, 2, 2]);
         let file = FileRuns::read(parquet_bytes(&mut f, 2), 2).ok().unwrap();
         assert_eq!(file.units.len(), 4);
-        let plan = {
-            let spec = SourceSpec::from_toml("[source]\nformat = \"parquet\"\n", "trial.toml", &[])
-                .unwrap()
-                .unwrap();
-            ColumnPlan::new(
-                CohortFile::Participants,
-                &file.header,
-                &spec,
-                &[],
-                "p.parquet",
-            )
-            .unwrap()
-            .into_owned()
-        };
-        let runs = Arc::new(Runs {
-            plan,
-            file,
-            failed: Mutex::new(None),
-        });
+        let runs = participant_runs(file, "[source]\nformat = \"parquet\"\n");
         let decoded = |runs: &Runs| -> Vec<bool> {
             runs.file
                 .units
