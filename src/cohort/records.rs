@@ -18,7 +18,8 @@ use std::ops::Range;
 /// field by field between them).
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct TranslationRejection {
-    /// Source location (a REDCap export's physical line, where the record starts).
+    /// Source location: line, sheet row or row number (for a REDCap export, the physical line
+    /// where the record starts).
     pub location: u64,
     /// The participant id of the row, when known (a rejected participant takes their sessions
     /// and scores with them); empty when the row has none.
@@ -232,14 +233,9 @@ pub struct BlockWriter {
 
 impl BlockWriter {
     /// Reserves room for about `records` more records, `fields` fields and `bytes` bytes in
-    /// the block being written (room not written to is never touched).
+    /// the block being written.
     pub fn reserve(&mut self, records: usize, fields: usize, bytes: usize) {
         self.block.reserve(records, fields, bytes);
-    }
-
-    /// True when nothing has been written.
-    pub fn is_empty(&self) -> bool {
-        self.block.is_empty() && self.done.iter().all(RecordBlock::is_empty)
     }
 
     /// Starts the record of the source row at `location` and returns the block to write its

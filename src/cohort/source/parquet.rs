@@ -312,8 +312,8 @@ impl Runs {
                 continue;
             }
             // A failure is recorded at the unit's first run (the reason names the unit).
-            let first = self.file.runs.partition_point(|(w, _)| *w < v);
-            self.fill(v, first, &mut slot);
+            let first_run = self.file.runs.partition_point(|(w, _)| *w < v);
+            self.fill(v, first_run, &mut slot);
             return;
         }
     }
