@@ -428,6 +428,12 @@ impl RecordRuns for Runs {
         let mut from = 0;
         while from < rows.len() {
             let batch = from..(from + BATCH).min(rows.len());
+            // The next batch's values asked for now: they were decoded into memory the cache
+            // no longer holds, and the hardware prefetcher barely runs ahead here.
+            let next = batch.end..(batch.end + BATCH).min(rows.len());
+            for &(c, _) in &sources {
+                cells[c].prefetch(next.clone());
+            }
             // Column by column (one type, one tight loop, no choice per cell): each column's
             // text borrowed where the source holds it, the rest written.
             let mut borrowed: Vec<Option<Vec<&str>>> = Vec::with_capacity(sources.len());
@@ -629,6 +635,32 @@ enum Cells<'a> {
 }
 
 impl<'a> Cells<'a> {
+    /// Asks the cache for the memory of rows `rows` (of the array holding the first: a batch
+    /// rarely spans two).
+    fn prefetch(&mut self, rows: Range<usize>) {
+        fn ahead<A, T>(c: &mut Chunked<'_, A>, rows: &Range<usize>, values: impl Fn(&A) -> &[T]) {
+            if let Some((array, i)) = c.locate(rows.start) {
+                let values = values(array);
+                let end = (i + rows.len()).min(values.len());
+                let part = values.get(i..end).unwrap_or_default();
+                // SAFETY: the values' memory, read as bytes for the hint only.
+                let bytes = unsafe {
+                    std::slice::from_raw_parts(part.as_ptr().cast::<u8>(), size_of_val(part))
+                };
+                crate::cache::prefetch_bytes(bytes);
+            }
+        }
+        match self {
+            Cells::Text(c) => ahead(c, &rows, |a| a.views().as_slice()),
+            Cells::Int(c) | Cells::DateTime(c, _) => ahead(c, &rows, |a| a.values().as_slice()),
+            Cells::UInt(c) => ahead(c, &rows, |a| a.values().as_slice()),
+            Cells::F64(c) => ahead(c, &rows, |a| a.values().as_slice()),
+            Cells::F32(c) => ahead(c, &rows, |a| a.values().as_slice()),
+            Cells::Date(c) => ahead(c, &rows, |a| a.values().as_slice()),
+            Cells::Bool(_) | Cells::Null => {}
+        }
+    }
+
     /// Rows `rows`' contract text: borrowed from the column for text, booleans and nulls
     /// (an empty text for a null), otherwise `None` once written to `out`.
     fn column(
