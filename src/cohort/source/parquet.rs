@@ -24,6 +24,10 @@ use polars::prelude::{
     UInt64Type,
 };
 
+use polars_arrow::array::{Array, DictionaryArray, Utf8ViewArray};
+use polars_arrow::datatypes::ArrowDataType;
+use polars_buffer::Buffer;
+
 use super::plan::ColumnPlan;
 use super::spec::{ParquetSpec, SourceSpec};
 use super::{SourceError, TranslateOptions, Translation};
@@ -31,6 +35,8 @@ use crate::cohort::records::{LazyRecords, RecordRuns, RecordTable, append};
 use crate::cohort::value::{DateWriter, write_date};
 use crate::domain::text::{Shortest, write_shortest};
 use crate::files::InputBytes;
+
+mod codes;
 
 /// Rows of a run turned into text together, column by column, before they are handed on one
 /// by one: the batch's text stays in the cache.
@@ -111,7 +117,10 @@ struct FileRuns {
     header: Vec<String>,
     /// Its columns.
     width: usize,
-    bytes: InputBytes,
+    /// For each column, its name and whether it may hold nulls when it holds strings (read
+    /// as dictionary codes where it can be, [`codes`]).
+    strings: Vec<Option<(String, bool)>>,
+    bytes: Buffer<u8>,
     metadata: FileMetadataRef,
     units: Vec<Unit>,
     /// Each run's unit and rows (numbered from 0 in the file).
@@ -122,8 +131,22 @@ impl FileRuns {
     /// The file `bytes` in runs of `run` rows, from its footer and the types of its columns;
     /// no row group is decoded until a run reaches it.
     fn read(bytes: InputBytes, run: usize) -> Result<FileRuns, Problem> {
+        // Shared with the arrays decoded from it, which may borrow its pages.
+        let bytes = Buffer::from_owner(Owned(bytes));
         let mut reader = ParquetReader::new(Cursor::new(&bytes[..]));
         let metadata = reader.get_metadata().map_err(Problem::Unreadable)?.clone();
+        let strings = reader
+            .schema()
+            .map_err(Problem::Unreadable)?
+            .iter_values()
+            .map(|field| {
+                matches!(
+                    field.dtype,
+                    ArrowDataType::Utf8View | ArrowDataType::Utf8 | ArrowDataType::LargeUtf8
+                )
+                .then(|| (field.name.to_string(), field.is_nullable))
+            })
+            .collect();
         // The columns' names and types, from a frame of no rows decoded as the runs decode
         // theirs (the file's schema, whatever its row groups); the reader keeps the footer.
         let empty = reader
@@ -156,6 +179,7 @@ impl FileRuns {
         Ok(FileRuns {
             width: header.len(),
             header,
+            strings,
             bytes,
             metadata,
             units,
@@ -174,7 +198,12 @@ impl FileRuns {
 /// The column names of a decoded frame, once every column is known to have a type the
 /// contract has text for.
 fn checked_names(frame: &DataFrame) -> Result<Vec<String>, Problem> {
-    cells(&normalize(frame).map_err(Problem::Unreadable)?).map_err(Problem::Unusable)?;
+    let columns: Vec<Decoded> = normalize(frame)
+        .map_err(Problem::Unreadable)?
+        .into_iter()
+        .map(Decoded::Series)
+        .collect();
+    cells(&columns).map_err(Problem::Unusable)?;
     Ok(frame
         .get_column_names()
         .iter()
@@ -206,6 +235,7 @@ fn decode_groups(
     bytes: &[u8],
     metadata: &FileMetadata,
     groups: Range<usize>,
+    projection: Vec<usize>,
 ) -> PolarsResult<DataFrame> {
     let row_groups = metadata.row_groups[groups].to_vec();
     let num_rows = row_groups.iter().map(|g| g.num_rows()).sum();
@@ -220,9 +250,98 @@ fn decode_groups(
         column_orders: metadata.column_orders.clone(),
         footer_buf: metadata.footer_buf.clone(),
     };
-    let mut reader = ParquetReader::new(Cursor::new(bytes)).read_parallel(ParallelStrategy::None);
+    let mut reader = ParquetReader::new(Cursor::new(bytes))
+        .read_parallel(ParallelStrategy::None)
+        .with_projection(Some(projection));
     reader.set_metadata(Arc::new(part));
     reader.finish()
+}
+
+/// The file's bytes, owned by the buffer polars' decoders read.
+struct Owned(InputBytes);
+
+impl AsRef<[u8]> for Owned {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// One decoded column of a unit.
+#[derive(Clone)]
+enum Decoded {
+    /// As polars decodes it, normalized.
+    Series(Series),
+    /// A string column's codes and dictionary, an array per row group ([`codes`]).
+    Codes(Vec<DictionaryArray<u32>>),
+}
+
+impl Decoded {
+    /// Rows `from..from + len`, sharing the decoded memory.
+    fn slice(&self, from: usize, len: usize) -> Decoded {
+        match self {
+            Decoded::Series(s) => Decoded::Series(s.slice(from as i64, len)),
+            Decoded::Codes(arrays) => {
+                let mut out = Vec::new();
+                let mut start = 0;
+                for array in arrays {
+                    let end = start + array.len();
+                    let (a, b) = (from.max(start), (from + len).min(end));
+                    if a < b {
+                        out.push(array.clone().sliced(a - start, b - a));
+                    }
+                    start = end;
+                }
+                Decoded::Codes(out)
+            }
+        }
+    }
+
+    /// Its rows.
+    fn len(&self) -> usize {
+        match self {
+            Decoded::Series(s) => s.len(),
+            Decoded::Codes(arrays) => arrays.iter().map(Array::len).sum(),
+        }
+    }
+}
+
+impl FileRuns {
+    /// Row groups `groups`, decoded on this thread: string columns as their codes where every
+    /// group of the unit allows it, the rest by polars.
+    fn decode(&self, groups: Range<usize>) -> Result<Vec<Decoded>, String> {
+        let mut codes: Vec<Option<Vec<DictionaryArray<u32>>>> = self
+            .strings
+            .iter()
+            .map(|string| {
+                let (name, nullable) = string.as_ref()?;
+                codes::decode(&self.bytes, &self.metadata, groups.clone(), name, *nullable)
+            })
+            .collect();
+        let rest: Vec<usize> = (0..codes.len()).filter(|&c| codes[c].is_none()).collect();
+        let others = if rest.is_empty() {
+            Vec::new()
+        } else {
+            let frame = decode_groups(&self.bytes, &self.metadata, groups, rest.clone())
+                .map_err(|e| e.to_string())?;
+            normalize(&frame).map_err(|e| e.to_string())?
+        };
+        if others.len() != rest.len() {
+            return Err(format!(
+                "it decodes to {} columns where its schema has {}",
+                others.len(),
+                rest.len()
+            ));
+        }
+        // One polars column for each column without codes, in order.
+        let mut others = others.into_iter();
+        Ok(codes
+            .iter_mut()
+            .map(|c| match c.take() {
+                Some(arrays) => Decoded::Codes(arrays),
+                None => Decoded::Series(others.next().unwrap_or_default()),
+            })
+            .collect())
+    }
 }
 
 /// Consecutive row groups of a file, decoded when the first of their runs is reached and
@@ -232,7 +351,7 @@ struct Unit {
     /// Its rows, numbered from 0 in the file.
     rows: Range<usize>,
     /// The decoded columns, normalized, while runs of the unit are being written.
-    columns: Mutex<Option<Arc<Vec<Series>>>>,
+    columns: Mutex<Option<Arc<Vec<Decoded>>>>,
     /// The unit could not be decoded or used (its runs write nothing).
     broken: AtomicBool,
     /// Runs of the unit not written yet.
@@ -283,7 +402,7 @@ impl Runs {
     /// started instead of waiting ([`Runs::decode_ahead`]): the readers take runs in order,
     /// so without it every unit was decoded by one thread while the others waited for it
     /// (208-233 ms of waiting in a 1M-participant `analyze`, benches/README.md).
-    fn columns(&self, u: usize, k: usize) -> Option<Arc<Vec<Series>>> {
+    fn columns(&self, u: usize, k: usize) -> Option<Arc<Vec<Decoded>>> {
         let unit = &self.file.units[u];
         let mut slot = match unit.columns.try_lock() {
             Ok(slot) => slot,
@@ -324,8 +443,8 @@ impl Runs {
         &self,
         u: usize,
         k: usize,
-        slot: &mut Option<Arc<Vec<Series>>>,
-    ) -> Option<Arc<Vec<Series>>> {
+        slot: &mut Option<Arc<Vec<Decoded>>>,
+    ) -> Option<Arc<Vec<Decoded>>> {
         let unit = &self.file.units[u];
         if let Some(columns) = &*slot {
             return Some(Arc::clone(columns));
@@ -333,22 +452,19 @@ impl Runs {
         if unit.broken.load(Ordering::Acquire) {
             return None;
         }
-        let decoded = decode_groups(&self.file.bytes, &self.file.metadata, unit.groups.clone())
-            .map_err(|e| e.to_string())
-            .and_then(|frame| {
-                if frame.height() != unit.rows.len() {
-                    return Err(format!(
-                        "its row groups hold {} rows where its footer says {}",
-                        frame.height(),
-                        unit.rows.len()
-                    ));
-                }
-                let columns = normalize(&frame).map_err(|e| e.to_string())?;
-                cells(&columns).map_err(|(column, dtype)| {
-                    format!("column {column} decodes as {dtype}, not as the file's schema says")
-                })?;
-                Ok(columns)
-            });
+        let decoded = self.file.decode(unit.groups.clone()).and_then(|columns| {
+            if let Some(c) = columns.iter().find(|c| c.len() != unit.rows.len()) {
+                return Err(format!(
+                    "its row groups hold {} rows where its footer says {}",
+                    c.len(),
+                    unit.rows.len()
+                ));
+            }
+            cells(&columns).map_err(|(column, dtype)| {
+                format!("column {column} decodes as {dtype}, not as the file's schema says")
+            })?;
+            Ok(columns)
+        });
         match decoded {
             Ok(columns) => {
                 let columns = Arc::new(columns);
@@ -405,9 +521,9 @@ impl RecordRuns for Runs {
             return;
         };
         let from = rows.start - self.file.units[u].rows.start;
-        let columns: Vec<Series> = unit_columns
+        let columns: Vec<Decoded> = unit_columns
             .iter()
-            .map(|s| s.slice(from as i64, rows.len()))
+            .map(|c| c.slice(from, rows.len()))
             .collect();
         drop(unit_columns);
         let mut cells = match cells(&columns) {
@@ -605,6 +721,67 @@ impl<'a, A> Chunked<'a, A> {
     }
 }
 
+impl<'a, A> Chunked<'a, A> {
+    /// Arrays `arrays`, in order.
+    fn of(arrays: &'a [A]) -> Chunked<'a, A>
+    where
+        A: Array,
+    {
+        let mut end = 0;
+        Chunked {
+            arrays: arrays.iter().collect(),
+            ends: arrays
+                .iter()
+                .map(|a| {
+                    end += a.len();
+                    end
+                })
+                .collect(),
+            at: 0,
+        }
+    }
+}
+
+/// A string column read as codes: each row's key into its row group's dictionary.
+struct Codes<'a> {
+    keys: Chunked<'a, DictionaryArray<u32>>,
+    /// Each array's dictionary (`None` if it were not one of strings, which the decoder
+    /// never gives: its rows then read as empty).
+    dictionaries: Vec<Option<&'a Utf8ViewArray>>,
+}
+
+impl<'a> Codes<'a> {
+    fn new(arrays: &'a [DictionaryArray<u32>]) -> Codes<'a> {
+        Codes {
+            keys: Chunked::of(arrays),
+            dictionaries: arrays
+                .iter()
+                .map(|a| a.values().as_any().downcast_ref::<Utf8ViewArray>())
+                .collect(),
+        }
+    }
+
+    /// Row `row`'s text; empty for a null (or a key past its dictionary, which the decoder
+    /// rejects).
+    #[inline]
+    fn text(&mut self, row: usize) -> &'a str {
+        let Some((array, i)) = self.keys.locate(row) else {
+            return "";
+        };
+        let Some(Some(dictionary)) = self.dictionaries.get(self.keys.at) else {
+            return "";
+        };
+        let keys = array.keys();
+        if keys.validity().is_some_and(|valid| !valid.get_bit(i)) {
+            return "";
+        }
+        match keys.values().get(i) {
+            Some(&key) if (key as usize) < dictionary.len() => dictionary.value(key as usize),
+            _ => "",
+        }
+    }
+}
+
 /// Row `row` of a column of numbers (`None` for a null).
 #[inline(always)]
 fn number<T: PolarsNumericType>(
@@ -630,6 +807,7 @@ enum Cells<'a> {
     Bool(Chunked<'a, ArrayOf<BooleanType>>),
     Text(Chunked<'a, ArrayOf<StringType>>),
     Date(Chunked<'a, ArrayOf<Int32Type>>),
+    Codes(Codes<'a>),
     DateTime(Chunked<'a, ArrayOf<Int64Type>>, i64),
     Null,
 }
@@ -657,6 +835,7 @@ impl<'a> Cells<'a> {
             Cells::F64(c) => ahead(c, &rows, |a| a.values().as_slice()),
             Cells::F32(c) => ahead(c, &rows, |a| a.values().as_slice()),
             Cells::Date(c) => ahead(c, &rows, |a| a.values().as_slice()),
+            Cells::Codes(c) => ahead(&mut c.keys, &rows, |a| a.keys().values().as_slice()),
             Cells::Bool(_) | Cells::Null => {}
         }
     }
@@ -684,6 +863,7 @@ impl<'a> Cells<'a> {
                 .collect(),
             ),
             Cells::Null => Some(rows.map(|_| "").collect()),
+            Cells::Codes(c) => Some(rows.map(|row| c.text(row)).collect()),
             Cells::Int(c) => {
                 write_numbers::<Int64Type>(c, rows, out, |v, b| {
                     append(b, itoa::Buffer::new().format(v).as_bytes());
@@ -757,10 +937,14 @@ fn normalize(frame: &DataFrame) -> Result<Vec<Series>, polars::prelude::PolarsEr
 }
 
 /// Each column's cells; `Err((column, type))` for a type the contract has no text for.
-fn cells(columns: &[Series]) -> Result<Vec<Cells<'_>>, (String, String)> {
+fn cells(columns: &[Decoded]) -> Result<Vec<Cells<'_>>, (String, String)> {
     columns
         .iter()
-        .map(|s| {
+        .map(|c| {
+            let s = match c {
+                Decoded::Series(s) => s,
+                Decoded::Codes(arrays) => return Ok(Cells::Codes(Codes::new(arrays))),
+            };
             let unusable = || (s.name().to_string(), s.dtype().to_string());
             Ok(match s.dtype() {
                 DataType::Int64 => Cells::Int(Chunked::new(s.i64().map_err(|_| unusable())?)),
@@ -847,7 +1031,11 @@ mod tests {
     /// Every cell of `frame` as the contract's text, row by row, each column written as the
     /// runs write it ([`Cells::column`]).
     fn texts(frame: &DataFrame) -> Vec<Vec<String>> {
-        let normalized = normalize(frame).unwrap();
+        let normalized: Vec<Decoded> = normalize(frame)
+            .unwrap()
+            .into_iter()
+            .map(Decoded::Series)
+            .collect();
         let mut cells = cells(&normalized).unwrap();
         let columns: Vec<Vec<String>> = cells
             .iter_mut()
@@ -890,6 +1078,67 @@ mod tests {
             .finish(frame)
             .unwrap();
         InputBytes::Read(out)
+    }
+
+    /// The text of rows `rows` of `column`, as a run writes it.
+    fn column_texts(column: &Decoded, rows: Range<usize>) -> Vec<String> {
+        let sliced = [column.slice(rows.start, rows.len())];
+        let mut cells = cells(&sliced).unwrap();
+        let mut out = Written::default();
+        match cells[0].column(0..rows.len(), &mut out, &mut DateWriter::default()) {
+            Some(texts) => texts.iter().map(|t| (*t).to_owned()).collect(),
+            None => out.texts().map(str::to_owned).collect(),
+        }
+    }
+
+    #[test]
+    fn dictionary_string_columns_are_read_as_codes_with_their_nulls() {
+        // Twelve rows in row groups of four, units of two groups (runs of eight rows): a
+        // column of two sites and nulls (a dictionary in every group), distinct ids, numbers.
+        let ids: Vec<String> = (0..12).map(|i| format!("P{i:04}")).collect();
+        let sites: Vec<Option<&str>> = (0..12)
+            .map(|i| match i % 3 {
+                0 => Some("Site A"),
+                1 => None,
+                _ => Some("Site B"),
+            })
+            .collect();
+        let mut f = DataFrame::new_infer_height(vec![
+            Column::new("id".into(), ids.clone()),
+            Column::new("site".into(), sites.clone()),
+            Column::new("n".into(), (0..12i64).collect::<Vec<_>>()),
+        ])
+        .unwrap();
+        let file = FileRuns::read(parquet_bytes(&mut f, 4), 8).ok().unwrap();
+        assert_eq!(file.units.len(), 2);
+        // A column of numbers has no codes to read; neither has a column the file lacks.
+        for name in ["n", "nothing"] {
+            assert!(codes::decode(&file.bytes, &file.metadata, 0..1, name, false).is_none());
+        }
+        let site = |i: usize| sites[i].unwrap_or("").to_owned();
+        for unit in &file.units {
+            let columns = file.decode(unit.groups.clone()).unwrap();
+            let Decoded::Codes(arrays) = &columns[1] else {
+                panic!("the sites were not read as codes");
+            };
+            assert_eq!(arrays.len(), unit.groups.len());
+            assert!(matches!(columns[2], Decoded::Series(_)));
+            let rows = unit.rows.clone();
+            // Every row, then rows across the two groups' boundary, then the last row.
+            let cases = [
+                (0, rows.len()),
+                (2, 4.min(rows.len() - 2)),
+                (rows.len() - 1, 1),
+            ];
+            for (from, len) in cases {
+                let want: Vec<String> = (rows.start + from..rows.start + from + len)
+                    .map(site)
+                    .collect();
+                assert_eq!(column_texts(&columns[1], from..from + len), want);
+                let want = ids[rows.start + from..rows.start + from + len].to_vec();
+                assert_eq!(column_texts(&columns[0], from..from + len), want);
+            }
+        }
     }
 
     /// A frame of `ids` and `arms`, one chunk per slice of `chunks` rows.
