@@ -688,16 +688,28 @@ impl<'a, A> Chunked<'a, A> {
     where
         T: PolarsDataType<Array = A>,
     {
-        let mut end = 0;
+        Chunked::from_parts(column.downcast_iter().collect(), column.chunk_lengths())
+    }
+
+    /// Arrays `arrays`, in order.
+    fn of(arrays: &'a [A]) -> Chunked<'a, A>
+    where
+        A: Array,
+    {
+        Chunked::from_parts(arrays.iter().collect(), arrays.iter().map(Array::len))
+    }
+
+    /// `arrays` of `lengths` rows each.
+    fn from_parts(arrays: Vec<&'a A>, lengths: impl Iterator<Item = usize>) -> Chunked<'a, A> {
+        let ends = lengths
+            .scan(0, |end, n| {
+                *end += n;
+                Some(*end)
+            })
+            .collect();
         Chunked {
-            arrays: column.downcast_iter().collect(),
-            ends: column
-                .chunk_lengths()
-                .map(|n| {
-                    end += n;
-                    end
-                })
-                .collect(),
+            arrays,
+            ends,
             at: 0,
         }
     }
@@ -718,27 +730,6 @@ impl<'a, A> Chunked<'a, A> {
             self.ends[self.at - 1]
         };
         Some((array, row - start))
-    }
-}
-
-impl<'a, A> Chunked<'a, A> {
-    /// Arrays `arrays`, in order.
-    fn of(arrays: &'a [A]) -> Chunked<'a, A>
-    where
-        A: Array,
-    {
-        let mut end = 0;
-        Chunked {
-            arrays: arrays.iter().collect(),
-            ends: arrays
-                .iter()
-                .map(|a| {
-                    end += a.len();
-                    end
-                })
-                .collect(),
-            at: 0,
-        }
     }
 }
 
