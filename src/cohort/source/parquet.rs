@@ -37,6 +37,7 @@ use crate::domain::text::{Shortest, write_shortest};
 use crate::files::InputBytes;
 
 mod codes;
+mod contain;
 
 /// Rows of a run turned into text together, column by column, before they are handed on one
 /// by one: the batch's text stays in the cache.
@@ -64,14 +65,18 @@ pub fn read(
 ) -> Result<Translation, SourceError> {
     super::per_file(dir, spec, &pq.files, options, |bytes, rel, mut job| {
         let path = rel.join(dir);
-        let file = FileRuns::read(bytes, RUN).map_err(|e| match e {
-            Problem::Unreadable(e) => SourceError::Input {
-                path: path.clone(),
-                source: std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!("it is not a readable Parquet file ({e})"),
-                ),
-            },
+        let file = contain::contained(|| FileRuns::read(bytes, RUN));
+        let file = file.unwrap_or_else(|panic| Err(Problem::Panicked(panic)));
+        let unreadable = |why: String| SourceError::Input {
+            path: path.clone(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("it is not a readable Parquet file ({why})"),
+            ),
+        };
+        let file = file.map_err(|e| match e {
+            Problem::Unreadable(e) => unreadable(e.to_string()),
+            Problem::Panicked(panic) => unreadable(format!("its decoder failed: {panic}")),
             Problem::Unusable((column, dtype)) => SourceError::Usage {
                 path: rel.as_str().to_owned(),
                 key: format!("column {column}"),
@@ -107,6 +112,8 @@ pub fn read(
 enum Problem {
     /// It cannot be decoded.
     Unreadable(PolarsError),
+    /// Its decoder panicked, with this message ([`contain`]).
+    Panicked(String),
     /// A column has a type the contract has no text for: its name and type.
     Unusable((String, String)),
 }
@@ -452,19 +459,22 @@ impl Runs {
         if unit.broken.load(Ordering::Acquire) {
             return None;
         }
-        let decoded = self.file.decode(unit.groups.clone()).and_then(|columns| {
-            if let Some(c) = columns.iter().find(|c| c.len() != unit.rows.len()) {
-                return Err(format!(
-                    "its row groups hold {} rows where its footer says {}",
-                    c.len(),
-                    unit.rows.len()
-                ));
-            }
-            cells(&columns).map_err(|(column, dtype)| {
-                format!("column {column} decodes as {dtype}, not as the file's schema says")
-            })?;
-            Ok(columns)
-        });
+        let decoded = contain::contained(|| self.file.decode(unit.groups.clone()));
+        let decoded = decoded
+            .unwrap_or_else(|panic| Err(format!("its decoder failed: {panic}")))
+            .and_then(|columns| {
+                if let Some(c) = columns.iter().find(|c| c.len() != unit.rows.len()) {
+                    return Err(format!(
+                        "its row groups hold {} rows where its footer says {}",
+                        c.len(),
+                        unit.rows.len()
+                    ));
+                }
+                cells(&columns).map_err(|(column, dtype)| {
+                    format!("column {column} decodes as {dtype}, not as the file's schema says")
+                })?;
+                Ok(columns)
+            });
         match decoded {
             Ok(columns) => {
                 let columns = Arc::new(columns);
@@ -658,16 +668,20 @@ fn runs_of(height: usize, run: usize) -> Vec<Range<usize>> {
 /// # Errors
 /// [`SourceError::Input`] when the bytes are not a readable Parquet file.
 pub fn column_names(path: &Path, bytes: Vec<u8>) -> Result<Vec<String>, SourceError> {
-    ParquetReader::new(Cursor::new(bytes))
-        .schema()
-        .map(|schema| schema.iter_names().map(|n| n.to_string()).collect())
-        .map_err(|e| SourceError::Input {
-            path: path.to_owned(),
-            source: std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("it is not a readable Parquet file ({e})"),
-            ),
-        })
+    contain::contained(|| {
+        ParquetReader::new(Cursor::new(bytes))
+            .schema()
+            .map(|schema| schema.iter_names().map(|n| n.to_string()).collect())
+            .map_err(|e| e.to_string())
+    })
+    .unwrap_or_else(|panic| Err(format!("its decoder failed: {panic}")))
+    .map_err(|why| SourceError::Input {
+        path: path.to_owned(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("it is not a readable Parquet file ({why})"),
+        ),
+    })
 }
 
 /// A column's arrays (its chunks, concretely typed) and the row where each ends. A run's rows
