@@ -749,41 +749,85 @@ impl<'a, A> Chunked<'a, A> {
 
 /// A string column read as codes: each row's key into its row group's dictionary.
 struct Codes<'a> {
-    keys: Chunked<'a, DictionaryArray<u32>>,
-    /// Each array's dictionary (`None` if it were not one of strings, which the decoder
-    /// never gives: its rows then read as empty).
-    dictionaries: Vec<Option<&'a Utf8ViewArray>>,
+    arrays: &'a [DictionaryArray<u32>],
+    /// Each array's dictionary: its texts listed once when it is small (statuses, arms,
+    /// therapists: a key is then one load from a table in the cache), otherwise looked up
+    /// in the array (a session log's participant ids); `None` if it were not one of strings,
+    /// which the decoder never gives (its rows then read as empty).
+    dictionaries: Vec<Option<Dictionary<'a>>>,
+}
+
+/// A dictionary's texts, listed or in their array.
+enum Dictionary<'a> {
+    Listed(Vec<&'a str>),
+    Array(&'a Utf8ViewArray),
+}
+
+impl<'a> Dictionary<'a> {
+    /// Entries up to which a dictionary is listed: well below a run's rows, so that listing
+    /// it costs less than the lookups it saves.
+    const LISTED: usize = RUN / 16;
+
+    /// Entry `key`, empty past the end (a key the decoder would have rejected).
+    #[inline(always)]
+    fn text(&self, key: u32) -> &'a str {
+        let key = key as usize;
+        match self {
+            Dictionary::Listed(texts) => texts.get(key).copied().unwrap_or(""),
+            Dictionary::Array(array) if key < array.len() => array.value(key),
+            Dictionary::Array(_) => "",
+        }
+    }
 }
 
 impl<'a> Codes<'a> {
     fn new(arrays: &'a [DictionaryArray<u32>]) -> Codes<'a> {
+        let dictionaries = arrays
+            .iter()
+            .map(|a| {
+                let array = a.values().as_any().downcast_ref::<Utf8ViewArray>()?;
+                Some(if array.len() <= Dictionary::LISTED {
+                    Dictionary::Listed(array.values_iter().collect())
+                } else {
+                    Dictionary::Array(array)
+                })
+            })
+            .collect();
         Codes {
-            keys: Chunked::of(arrays),
-            dictionaries: arrays
-                .iter()
-                .map(|a| a.values().as_any().downcast_ref::<Utf8ViewArray>())
-                .collect(),
+            arrays,
+            dictionaries,
         }
     }
 
-    /// Row `row`'s text; empty for a null (or a key past its dictionary, which the decoder
-    /// rejects).
-    #[inline]
-    fn text(&mut self, row: usize) -> &'a str {
-        let Some((array, i)) = self.keys.locate(row) else {
-            return "";
-        };
-        let Some(Some(dictionary)) = self.dictionaries.get(self.keys.at) else {
-            return "";
-        };
-        let keys = array.keys();
-        if keys.validity().is_some_and(|valid| !valid.get_bit(i)) {
-            return "";
+    /// Rows `rows`' texts, an array at a time; empty for a null.
+    fn texts(&self, rows: Range<usize>) -> Vec<&'a str> {
+        let mut out = Vec::with_capacity(rows.len());
+        let mut start = 0;
+        for (array, dictionary) in self.arrays.iter().zip(&self.dictionaries) {
+            let end = start + array.len();
+            let (from, to) = (rows.start.max(start), rows.end.min(end));
+            if from < to {
+                let keys = array.keys();
+                let at = from - start..to - start;
+                match (dictionary, keys.validity()) {
+                    (None, _) => out.extend(at.map(|_| "")),
+                    (Some(d), None) => {
+                        out.extend(keys.values()[at].iter().map(|&k| d.text(k)));
+                    }
+                    (Some(d), Some(valid)) => out.extend(at.map(|i| {
+                        if valid.get_bit(i) {
+                            d.text(keys.values()[i])
+                        } else {
+                            ""
+                        }
+                    })),
+                }
+            }
+            start = end;
         }
-        match keys.values().get(i) {
-            Some(&key) if (key as usize) < dictionary.len() => dictionary.value(key as usize),
-            _ => "",
-        }
+        // Rows past the arrays (none: every column of a unit has its rows).
+        out.resize(rows.len(), "");
+        out
     }
 }
 
@@ -840,7 +884,9 @@ impl<'a> Cells<'a> {
             Cells::F64(c) => ahead(c, &rows, |a| a.values().as_slice()),
             Cells::F32(c) => ahead(c, &rows, |a| a.values().as_slice()),
             Cells::Date(c) => ahead(c, &rows, |a| a.values().as_slice()),
-            Cells::Codes(c) => ahead(&mut c.keys, &rows, |a| a.keys().values().as_slice()),
+            Cells::Codes(c) => ahead(&mut Chunked::of(c.arrays), &rows, |a| {
+                a.keys().values().as_slice()
+            }),
             Cells::Bool(_) | Cells::Null => {}
         }
     }
@@ -868,7 +914,7 @@ impl<'a> Cells<'a> {
                 .collect(),
             ),
             Cells::Null => Some(rows.map(|_| "").collect()),
-            Cells::Codes(c) => Some(rows.map(|row| c.text(row)).collect()),
+            Cells::Codes(c) => Some(c.texts(rows)),
             Cells::Int(c) => {
                 write_numbers::<Int64Type>(c, rows, out, |v, b| {
                     append(b, itoa::Buffer::new().format(v).as_bytes());
@@ -1127,6 +1173,18 @@ mod tests {
                 panic!("the sites were not read as codes");
             };
             assert_eq!(arrays.len(), unit.groups.len());
+            // A dictionary listed and one looked up in its array read the same, empty past
+            // their end.
+            for array in arrays {
+                let values = array.values().as_any().downcast_ref::<Utf8ViewArray>();
+                let values = values.unwrap();
+                let listed = Dictionary::Listed(values.values_iter().collect());
+                let looked_up = Dictionary::Array(values);
+                for key in 0..=values.len() as u32 {
+                    assert_eq!(listed.text(key), looked_up.text(key));
+                }
+                assert_eq!(looked_up.text(values.len() as u32), "");
+            }
             assert!(matches!(columns[2], Decoded::Series(_)));
             let rows = unit.rows.clone();
             // Every row, then rows across the two groups' boundary, then the last row.
