@@ -67,16 +67,9 @@ pub fn read(
         let path = rel.join(dir);
         let file = contain::contained(|| FileRuns::read(bytes, RUN));
         let file = file.unwrap_or_else(|panic| Err(Problem::Panicked(panic)));
-        let unreadable = |why: String| SourceError::Input {
-            path: path.clone(),
-            source: std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("it is not a readable Parquet file ({why})"),
-            ),
-        };
         let file = file.map_err(|e| match e {
-            Problem::Unreadable(e) => unreadable(e.to_string()),
-            Problem::Panicked(panic) => unreadable(format!("its decoder failed: {panic}")),
+            Problem::Unreadable(e) => not_parquet(&path, &e.to_string()),
+            Problem::Panicked(panic) => not_parquet(&path, &decoder_failed(&panic)),
             Problem::Unusable((column, dtype)) => SourceError::Usage {
                 path: rel.as_str().to_owned(),
                 key: format!("column {column}"),
@@ -106,6 +99,22 @@ pub fn read(
             rejected: Vec::new(),
         })
     })
+}
+
+/// The error for a file that is not readable Parquet, and why.
+fn not_parquet(path: &Path, why: &str) -> SourceError {
+    SourceError::Input {
+        path: path.to_owned(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("it is not a readable Parquet file ({why})"),
+        ),
+    }
+}
+
+/// Why, when polars' decoder panicked with `panic` ([`contain`]).
+fn decoder_failed(panic: &str) -> String {
+    format!("its decoder failed: {panic}")
 }
 
 /// Why a Parquet file cannot be read as a table.
@@ -273,6 +282,24 @@ impl AsRef<[u8]> for Owned {
     }
 }
 
+/// The arrays that rows `rows` of `arrays` (one after the other) fall in: each one's index
+/// and the rows' range within it.
+fn spans<A: Array>(
+    arrays: &[A],
+    rows: Range<usize>,
+) -> impl Iterator<Item = (usize, Range<usize>)> + '_ {
+    arrays
+        .iter()
+        .enumerate()
+        .scan(0, move |start, (k, array)| {
+            let (first, end) = (*start, *start + array.len());
+            *start = end;
+            let (from, to) = (rows.start.max(first), rows.end.min(end));
+            Some((from < to).then(|| (k, from - first..to - first)))
+        })
+        .flatten()
+}
+
 /// One decoded column of a unit.
 #[derive(Clone)]
 enum Decoded {
@@ -287,19 +314,11 @@ impl Decoded {
     fn slice(&self, from: usize, len: usize) -> Decoded {
         match self {
             Decoded::Series(s) => Decoded::Series(s.slice(from as i64, len)),
-            Decoded::Codes(arrays) => {
-                let mut out = Vec::new();
-                let mut start = 0;
-                for array in arrays {
-                    let end = start + array.len();
-                    let (a, b) = (from.max(start), (from + len).min(end));
-                    if a < b {
-                        out.push(array.clone().sliced(a - start, b - a));
-                    }
-                    start = end;
-                }
-                Decoded::Codes(out)
-            }
+            Decoded::Codes(arrays) => Decoded::Codes(
+                spans(arrays, from..from + len)
+                    .map(|(k, at)| arrays[k].clone().sliced(at.start, at.len()))
+                    .collect(),
+            ),
         }
     }
 
@@ -461,7 +480,7 @@ impl Runs {
         }
         let decoded = contain::contained(|| self.file.decode(unit.groups.clone()));
         let decoded = decoded
-            .unwrap_or_else(|panic| Err(format!("its decoder failed: {panic}")))
+            .unwrap_or_else(|panic| Err(decoder_failed(&panic)))
             .and_then(|columns| {
                 if let Some(c) = columns.iter().find(|c| c.len() != unit.rows.len()) {
                     return Err(format!(
@@ -674,14 +693,8 @@ pub fn column_names(path: &Path, bytes: Vec<u8>) -> Result<Vec<String>, SourceEr
             .map(|schema| schema.iter_names().map(|n| n.to_string()).collect())
             .map_err(|e| e.to_string())
     })
-    .unwrap_or_else(|panic| Err(format!("its decoder failed: {panic}")))
-    .map_err(|why| SourceError::Input {
-        path: path.to_owned(),
-        source: std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("it is not a readable Parquet file ({why})"),
-        ),
-    })
+    .unwrap_or_else(|panic| Err(decoder_failed(&panic)))
+    .map_err(|why| not_parquet(path, &why))
 }
 
 /// A column's arrays (its chunks, concretely typed) and the row where each ends. A run's rows
@@ -702,27 +715,15 @@ impl<'a, A> Chunked<'a, A> {
     where
         T: PolarsDataType<Array = A>,
     {
-        Chunked::from_parts(column.downcast_iter().collect(), column.chunk_lengths())
-    }
-
-    /// Arrays `arrays`, in order.
-    fn of(arrays: &'a [A]) -> Chunked<'a, A>
-    where
-        A: Array,
-    {
-        Chunked::from_parts(arrays.iter().collect(), arrays.iter().map(Array::len))
-    }
-
-    /// `arrays` of `lengths` rows each.
-    fn from_parts(arrays: Vec<&'a A>, lengths: impl Iterator<Item = usize>) -> Chunked<'a, A> {
-        let ends = lengths
+        let ends = column
+            .chunk_lengths()
             .scan(0, |end, n| {
                 *end += n;
                 Some(*end)
             })
             .collect();
         Chunked {
-            arrays,
+            arrays: column.downcast_iter().collect(),
             ends,
             at: 0,
         }
@@ -802,28 +803,19 @@ impl<'a> Codes<'a> {
     /// Rows `rows`' texts, an array at a time; empty for a null.
     fn texts(&self, rows: Range<usize>) -> Vec<&'a str> {
         let mut out = Vec::with_capacity(rows.len());
-        let mut start = 0;
-        for (array, dictionary) in self.arrays.iter().zip(&self.dictionaries) {
-            let end = start + array.len();
-            let (from, to) = (rows.start.max(start), rows.end.min(end));
-            if from < to {
-                let keys = array.keys();
-                let at = from - start..to - start;
-                match (dictionary, keys.validity()) {
-                    (None, _) => out.extend(at.map(|_| "")),
-                    (Some(d), None) => {
-                        out.extend(keys.values()[at].iter().map(|&k| d.text(k)));
+        for (k, at) in spans(self.arrays, rows.clone()) {
+            let keys = self.arrays[k].keys();
+            match (&self.dictionaries[k], keys.validity()) {
+                (None, _) => out.extend(at.map(|_| "")),
+                (Some(d), None) => out.extend(keys.values()[at].iter().map(|&k| d.text(k))),
+                (Some(d), Some(valid)) => out.extend(at.map(|i| {
+                    if valid.get_bit(i) {
+                        d.text(keys.values()[i])
+                    } else {
+                        ""
                     }
-                    (Some(d), Some(valid)) => out.extend(at.map(|i| {
-                        if valid.get_bit(i) {
-                            d.text(keys.values()[i])
-                        } else {
-                            ""
-                        }
-                    })),
-                }
+                })),
             }
-            start = end;
         }
         // Rows past the arrays (none: every column of a unit has its rows).
         out.resize(rows.len(), "");
@@ -884,9 +876,16 @@ impl<'a> Cells<'a> {
             Cells::F64(c) => ahead(c, &rows, |a| a.values().as_slice()),
             Cells::F32(c) => ahead(c, &rows, |a| a.values().as_slice()),
             Cells::Date(c) => ahead(c, &rows, |a| a.values().as_slice()),
-            Cells::Codes(c) => ahead(&mut Chunked::of(c.arrays), &rows, |a| {
-                a.keys().values().as_slice()
-            }),
+            Cells::Codes(c) => {
+                for (k, at) in spans(c.arrays, rows) {
+                    let keys = &c.arrays[k].keys().values()[at];
+                    // SAFETY: the keys' memory, read as bytes for the hint only.
+                    let bytes = unsafe {
+                        std::slice::from_raw_parts(keys.as_ptr().cast::<u8>(), size_of_val(keys))
+                    };
+                    crate::cache::prefetch_bytes(bytes);
+                }
+            }
             Cells::Bool(_) | Cells::Null => {}
         }
     }
