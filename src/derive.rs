@@ -214,13 +214,16 @@ impl SessionTally {
     }
 }
 
-/// Builds a vector of `n` items on threads, one per piece: piece `k` covers
+/// Builds a vector of `n` items on up to `threads` threads, each taking the next piece not
+/// yet taken (a Parquet session log comes in a block per run, 153 at a million participants,
+/// and a thread per piece started that many): piece `k` covers
 /// `starts[k]..starts[k + 1]` (the last one up to `n`), is filled in order from
 /// `items(k, range)` and is then handed to `finish(k, piece)`, whose results come back in
 /// piece order. `starts` must begin at 0 and never decrease. No item is copied after it is
 /// written, and the pages of the result are first touched by the thread that fills them.
 fn build_in_pieces<T, I, R>(
     n: usize,
+    threads: usize,
     starts: &[usize],
     items: impl Fn(usize, std::ops::Range<usize>) -> I + Sync,
     finish: impl Fn(usize, &mut [T]) -> R + Sync,
@@ -252,20 +255,7 @@ where
         let piece = unsafe { &mut *(piece as *mut [MaybeUninit<T>] as *mut [T]) };
         finish(k, piece)
     };
-    let results = if pieces.len() == 1 {
-        pieces.into_iter().map(fill).collect()
-    } else {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = pieces
-                .into_iter()
-                .map(|piece| {
-                    let fill = &fill;
-                    crate::parallel::spawn(scope, move || fill(piece))
-                })
-                .collect();
-            crate::parallel::join_all(handles)
-        })
-    };
+    let results = crate::parallel::map_queued_owned(pieces, threads, fill);
     // SAFETY: the pieces cover slots 0..n (they run from starts[0] = 0 to n without gaps)
     // and every piece was filled; a panic in a thread propagates above, before this line
     // (the written items are then leaked, never read).
@@ -425,13 +415,8 @@ fn session_tallies(cohort: &Cohort, threads: usize) -> Vec<SessionTally> {
         let first = ids.next()?;
         Some(ids.fold((first, first), |(lo, hi), p| (lo.min(p), hi.max(p))))
     };
-    let ranges: Vec<Option<(usize, usize)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = blocks
-            .iter()
-            .map(|b| crate::parallel::spawn(scope, move || range_of(b)))
-            .collect();
-        crate::parallel::join_all(handles)
-    });
+    let ranges: Vec<Option<(usize, usize)>> =
+        crate::parallel::map_queued(blocks, threads, |b| range_of(b));
     // Blocks in participant order, each sharing at most its last participant with the next
     // block (a file sorted by participant, cut into blocks anywhere).
     let used: Vec<(&Vec<Session>, (usize, usize))> = blocks
@@ -451,6 +436,7 @@ fn session_tallies(cohort: &Cohort, threads: usize) -> Vec<SessionTally> {
         let shift = starts.len() - used.len();
         let (mut t, spill) = build_in_pieces(
             n,
+            threads,
             &starts,
             |_, range| range.map(fresh),
             |k, piece| {
@@ -472,6 +458,7 @@ fn session_tallies(cohort: &Cohort, threads: usize) -> Vec<SessionTally> {
         let starts = even_starts(n, threads);
         build_in_pieces(
             n,
+            threads,
             &starts,
             |_, range| range.map(fresh),
             |k, piece| {
@@ -674,6 +661,7 @@ pub fn derive(cohort: &Cohort, threads: usize) -> Vec<Derived> {
     let (score_rows, derive_one) = (&score_rows, &derive_one);
     build_in_pieces(
         n,
+        threads,
         &even_starts(n, threads),
         |_, range| {
             let mut cursor = score_rows.cursor(range.start);
@@ -818,6 +806,7 @@ mod tests {
         let seen = std::sync::Mutex::new(Vec::new());
         let (v, lens) = build_in_pieces(
             10,
+            2,
             &starts,
             |k, range| range.map(move |i| (k, i)),
             |k, piece| {
@@ -837,14 +826,14 @@ mod tests {
         assert_eq!(even_starts(2, 4), [0, 1]);
         assert_eq!(even_starts(0, 4), [0]);
         let (empty, _): (Vec<u8>, _) =
-            build_in_pieces(0, &even_starts(0, 4), |_, r| r.map(|_| 1), |_, _| ());
+            build_in_pieces(0, 4, &even_starts(0, 4), |_, r| r.map(|_| 1), |_, _| ());
         assert!(empty.is_empty());
     }
 
     #[test]
     #[should_panic(expected = "was not filled")]
     fn a_piece_left_short_stops_before_the_vector_is_used() {
-        build_in_pieces(10, &[0, 5], |_, r| r.take(4).map(|i| i as u8), |_, _| ());
+        build_in_pieces(10, 2, &[0, 5], |_, r| r.take(4).map(|i| i as u8), |_, _| ());
     }
 
     /// A generated cohort of `n` participants in a new folder. With `scramble`, the rows of

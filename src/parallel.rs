@@ -165,9 +165,38 @@ where
     results.into_iter().map(|(_, r)| r).collect()
 }
 
+/// [`map_queued`] of items each worked on by value (pieces of one vector to fill, say): the
+/// same queue, each item handed over whole to the thread that takes it.
+pub fn map_queued_owned<I, R, F>(items: Vec<I>, threads: usize, work: F) -> Vec<R>
+where
+    I: Send,
+    R: Send,
+    F: Fn(I) -> R + Sync,
+{
+    let slots: Vec<std::sync::Mutex<Option<I>>> = items
+        .into_iter()
+        .map(|i| std::sync::Mutex::new(Some(i)))
+        .collect();
+    map_queued(&slots, threads, |slot| {
+        // Each slot is taken once: the queue hands every index to one thread.
+        let item = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+        work(item.expect("an item of the queue taken twice"))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn owned_items_are_each_worked_once_and_come_back_in_order() {
+        for threads in [1, 2, 5] {
+            let items: Vec<Vec<u64>> = (0..20).map(|i| vec![i; 3]).collect();
+            let got = map_queued_owned(items, threads, |v| v.into_iter().sum::<u64>());
+            let want: Vec<u64> = (0..20).map(|i| 3 * i).collect();
+            assert_eq!(got, want, "{threads} threads");
+        }
+    }
 
     #[test]
     fn queued_results_come_back_in_item_order() {
