@@ -631,7 +631,10 @@ impl RecordRuns for Runs {
                         .for_each(|(i, text)| into.put(i, text));
                 }
             }
-            for (i, fields) in grid.chunks_exact(n.max(1)).enumerate() {
+            for i in 0..batch.len() {
+                // Row `i`'s slice of the grid (empty when the table maps no column: its rows
+                // are still handed over, each one).
+                let fields = grid.get(i * n..(i + 1) * n).unwrap_or_default();
                 // A row's location is its number in the file, from 1.
                 each((rows.start + batch.start + i) as u64 + 1, fields);
             }
@@ -1563,6 +1566,32 @@ mod tests {
                 .iter()
                 .all(|u| u.columns.lock().unwrap().is_none())
         );
+    }
+
+    #[test]
+    fn a_table_mapping_no_column_still_has_every_row() {
+        // A file of columns the contract does not know: each row is handed over, with no
+        // field (the readers then reject it for its missing columns), none is dropped.
+        let mut f = DataFrame::new_infer_height(vec![
+            Column::new("x".into(), ["a", "b", "c"]),
+            Column::new("y".into(), [1i64, 2, 3]),
+        ])
+        .unwrap();
+        let file = FileRuns::read(parquet_bytes(&mut f, 2), 2).ok().unwrap();
+        let runs = participant_runs(file, "[source]\nformat = \"parquet\"\n");
+        let table = RecordTable {
+            header: runs.plan.header.clone(),
+            header_line: 0,
+            blocks: Vec::new(),
+            lazy: Some(LazyRecords(runs.clone())),
+        };
+        let got: Vec<(u64, usize)> = table
+            .records()
+            .into_iter()
+            .map(|(line, cells)| (line, cells.len()))
+            .collect();
+        assert!(runs.plan.header.is_empty(), "{:?}", runs.plan.header);
+        assert_eq!(got, [(1, 0), (2, 0), (3, 0)]);
     }
 
     #[test]
