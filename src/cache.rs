@@ -20,11 +20,13 @@ pub fn prefetch_at(address: *const u8) {
     let _ = address;
 }
 
-/// [`prefetch_at`] of every cache line of `bytes`.
+/// [`prefetch_at`] of every cache line of the memory `values` take (any element type: a
+/// column's values, keys or views).
 #[inline]
-pub fn prefetch_bytes(bytes: &[u8]) {
-    for line in bytes.chunks(LINE) {
-        prefetch_at(line.as_ptr());
+pub fn prefetch_memory<T>(values: &[T]) {
+    let start = values.as_ptr().cast::<u8>();
+    for offset in (0..size_of_val(values)).step_by(LINE) {
+        prefetch_at(start.wrapping_add(offset));
     }
 }
 
@@ -41,7 +43,7 @@ pub fn touch_and_prefetch(bytes: &[u8]) {
     for page in bytes.chunks(PAGE) {
         std::hint::black_box(page[0]);
     }
-    prefetch_bytes(bytes);
+    prefetch_memory(bytes);
 }
 
 /// Calls `each` on consecutive pieces of `bytes` of `piece` bytes (the last may be shorter),

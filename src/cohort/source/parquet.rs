@@ -570,17 +570,16 @@ impl RecordRuns for Runs {
         let mut written = vec![Written::default(); sources.len()];
         let mut translated = Written::default();
         let n = sources.len();
-        // The grid's memory, kept from batch to batch; which columns were written to bytes.
+        // The grid's memory, kept from batch to batch.
         let mut kept: Vec<&str> = Vec::new();
-        let mut in_bytes = vec![false; n];
-        // The dates a run's date columns span, written once (see `DateList`).
-        let lists: Vec<Option<DateList>> = sources
-            .iter()
-            .map(|&(c, passes)| match &mut cells[c] {
-                Cells::Date(column) if passes => DateList::of(column, 0..rows.len()),
-                _ => None,
-            })
-            .collect();
+        // The dates each date column the plan passes on spans in the run, written once (see
+        // `DateList`), by the file's column.
+        let mut lists: Vec<Option<DateList>> = (0..cells.len()).map(|_| None).collect();
+        for &(c, passes) in &sources {
+            if let (true, Cells::Date(column)) = (passes, &mut cells[c]) {
+                lists[c] = DateList::of(column, 0..rows.len());
+            }
+        }
         let mut from = 0;
         while from < rows.len() {
             let batch = from..(from + BATCH).min(rows.len());
@@ -599,16 +598,12 @@ impl RecordRuns for Runs {
                 let out = &mut written[j];
                 out.clear();
                 if passes {
-                    let mut into = Grid::of(&mut grid, n, j);
-                    in_bytes[j] = match (&mut cells[c], &lists[j]) {
-                        (Cells::Date(column), Some(list)) => {
-                            list.put(column, batch.clone(), &mut into);
-                            false
-                        }
-                        (cell, _) => {
-                            !cell.column_into(batch.clone(), out, &mut dates[c], &mut into)
-                        }
+                    let dates = Dates {
+                        writer: &mut dates[c],
+                        list: lists[c].as_ref(),
                     };
+                    let mut into = Grid::of(&mut grid, n, j);
+                    cells[c].column_into(batch.clone(), out, dates, &mut into);
                     continue;
                 }
                 // Codes or a decimal comma: every value translated (a few columns at most).
@@ -621,10 +616,11 @@ impl RecordRuns for Runs {
                     translated.end();
                 }
                 std::mem::swap(out, &mut translated);
-                in_bytes[j] = true;
             }
+            // The columns written as bytes (every row of the batch has its end there; a
+            // column put in the grid wrote none).
             for (j, out) in written.iter().enumerate() {
-                if in_bytes[j] {
+                if !out.ends.is_empty() {
                     let mut into = Grid::of(&mut grid, n, j);
                     out.texts()
                         .enumerate()
@@ -751,6 +747,13 @@ impl DateList {
             grid.put(i, text);
         }
     }
+}
+
+/// How a date column's texts are made: put from the run's list of its dates when there is
+/// one, else written by the column's writer.
+struct Dates<'d, 'w> {
+    writer: &'d mut DateWriter,
+    list: Option<&'w DateList>,
 }
 
 /// A batch's texts, row-major: `n` columns a row, column `j` being filled.
@@ -981,12 +984,7 @@ impl<'a> Cells<'a> {
             if let Some((array, i)) = c.locate(rows.start) {
                 let values = values(array);
                 let end = (i + rows.len()).min(values.len());
-                let part = values.get(i..end).unwrap_or_default();
-                // SAFETY: the values' memory, read as bytes for the hint only.
-                let bytes = unsafe {
-                    std::slice::from_raw_parts(part.as_ptr().cast::<u8>(), size_of_val(part))
-                };
-                crate::cache::prefetch_bytes(bytes);
+                crate::cache::prefetch_memory(values.get(i..end).unwrap_or_default());
             }
         }
         match self {
@@ -998,12 +996,7 @@ impl<'a> Cells<'a> {
             Cells::Date(c) => ahead(c, &rows, |a| a.values().as_slice()),
             Cells::Codes(c) => {
                 for (k, at) in spans(c.arrays, rows) {
-                    let keys = &c.arrays[k].keys().values()[at];
-                    // SAFETY: the keys' memory, read as bytes for the hint only.
-                    let bytes = unsafe {
-                        std::slice::from_raw_parts(keys.as_ptr().cast::<u8>(), size_of_val(keys))
-                    };
-                    crate::cache::prefetch_bytes(bytes);
+                    crate::cache::prefetch_memory(&c.arrays[k].keys().values()[at]);
                 }
             }
             Cells::Bool(_) | Cells::Null => {}
@@ -1019,6 +1012,10 @@ impl<'a> Cells<'a> {
         dates: &mut DateWriter,
     ) -> Option<Vec<&'a str>> {
         let mut texts = vec![""; rows.len()];
+        let dates = Dates {
+            writer: dates,
+            list: None,
+        };
         let borrowed = self.column_into(rows, out, dates, &mut Grid::of(&mut texts, 1, 0));
         borrowed.then_some(texts)
     }
@@ -1031,7 +1028,7 @@ impl<'a> Cells<'a> {
         &mut self,
         rows: Range<usize>,
         out: &mut Written,
-        dates: &mut DateWriter,
+        dates: Dates<'_, 'w>,
         grid: &mut Grid<'_, 'w>,
     ) -> bool
     where
@@ -1089,10 +1086,16 @@ impl<'a> Cells<'a> {
                 write_numbers::<Float32Type>(c, rows, out, |v, b| push_float(b, v));
                 false
             }
-            Cells::Date(c) => {
-                write_numbers::<Int32Type>(c, rows, out, |d, b| dates.write(b, d));
-                false
-            }
+            Cells::Date(c) => match dates.list {
+                Some(list) => {
+                    list.put(c, rows, grid);
+                    true
+                }
+                None => {
+                    write_numbers::<Int32Type>(c, rows, out, |d, b| dates.writer.write(b, d));
+                    false
+                }
+            },
             Cells::DateTime(c, per_day) => {
                 let per_day = *per_day;
                 write_numbers::<Int64Type>(c, rows, out, |t, b| push_datetime(b, t, per_day));
